@@ -1,0 +1,47 @@
+# atoll's build. The two commands a newcomer needs are `make testdrive` and
+# `make test`; both build the toolchain first (`make tools`), once, into a
+# cache outside the checkout that every later clone reuses.
+
+SHELL := /bin/bash
+export ATOLL_TOOLS_DIR ?= $(HOME)/.cache/atoll/tools
+GO ?= go
+
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+
+.PHONY: all build tools test testdrive bench fmt vet clean
+
+all: build
+
+## build: the atoll binary in ./bin/atoll
+build:
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/atoll ./cmd/atoll
+
+## tools: terraform, tofu and the local provider mirror in $(ATOLL_TOOLS_DIR)
+tools:
+	@bash scripts/tools.sh
+
+## test: every test, including end-to-end tests with real terraform and tofu
+test: tools
+	$(GO) vet ./...
+	@unformatted=$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	PATH="$(ATOLL_TOOLS_DIR)/bin:$$PATH" $(GO) test -race -timeout 25m ./...
+
+## testdrive: the whole product, locally: emulator, server, demo repo, PR, plan, apply, drift
+testdrive: tools build
+	PATH="$(ATOLL_TOOLS_DIR)/bin:$$PATH" ./bin/atoll testdrive $(ARGS)
+
+## bench: Go benchmarks and the table they make
+bench: tools
+	PATH="$(ATOLL_TOOLS_DIR)/bin:$$PATH" $(GO) run ./scripts/benchtable
+
+fmt:
+	gofmt -w $$(git ls-files -co --exclude-standard '*.go')
+
+vet:
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin

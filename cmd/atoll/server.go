@@ -1,0 +1,240 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/atollhq/atoll/locks"
+	"github.com/atollhq/atoll/policy"
+	"github.com/atollhq/atoll/runner"
+	"github.com/atollhq/atoll/runner/config"
+	"github.com/atollhq/atoll/server"
+	"github.com/atollhq/atoll/templates"
+	"github.com/atollhq/atoll/vcs"
+	"github.com/atollhq/atoll/vcs/git"
+	"github.com/atollhq/atoll/vcs/github"
+)
+
+// serverMain is `atoll server`: it loads the configuration, opens the
+// data dir, and runs the HTTP edge and the runner. Tests and `atoll
+// testdrive` drive the same struct.
+type serverMain struct {
+	ConfigPath string
+	Flags      map[string]string // config keys given as flags
+	Env        func(string) (string, bool)
+	Stderr     io.Writer
+
+	Config config.Server
+	// Addr is the address the server listens on, once Open returned.
+	Addr string
+
+	db     *locks.DB
+	runner *runner.Runner
+	http   *server.Server
+	ln     net.Listener
+	log    *slog.Logger
+}
+
+// ParseFlags reads `atoll server` flags: --config FILE and any
+// configuration key as --key=value (see the README's reference).
+func (m *serverMain) ParseFlags(args []string) error {
+	fs := flag.NewFlagSet("atoll server", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	fs.StringVar(&m.ConfigPath, "config", os.Getenv("ATOLL_CONFIG"), "server configuration file (YAML)")
+	m.Flags = map[string]string{}
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name == "config" || name == "h" || name == "help" {
+			rest = append(rest, a)
+			continue
+		}
+		if !hasValue {
+			if i+1 >= len(args) {
+				return fmt.Errorf("%w: flag --%s needs a value", errUsage, name)
+			}
+			i++
+			value = args[i]
+		}
+		m.Flags[name] = value
+	}
+	if err := fs.Parse(rest); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	return nil
+}
+
+// Open loads the configuration, checks it, opens the data dir and listens.
+// Every problem is reported before anything runs: a broken config, a Rego
+// syntax error, a data dir another atoll holds.
+func (m *serverMain) Open(ctx context.Context) error {
+	if m.Env == nil {
+		m.Env = os.LookupEnv
+	}
+	if m.Stderr == nil {
+		m.Stderr = os.Stderr
+	}
+	cfg, err := config.LoadServer(m.ConfigPath, m.Env, m.Flags)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	m.Config = cfg
+	m.log = slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: cfg.SlogLevel()}))
+	dataDir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	engine, err := compilePolicies(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	tmpl, err := templates.New(cfg.TemplatesDir)
+	if err != nil {
+		return fmt.Errorf("templates: %w", err)
+	}
+	gh, err := github.New(github.Config{AppID: cfg.GitHub.AppID, PrivateKeyPEM: []byte(cfg.GitHub.PrivateKey),
+		APIURL: cfg.GitHub.APIURL, GraphQLURL: cfg.GitHub.GraphQLURL, Logger: m.log})
+	if err != nil {
+		return fmt.Errorf("github: %w", err)
+	}
+	webURL := webURLOf(cfg.GitHub.APIURL)
+	mirrors := &git.Mirrors{Dir: filepath.Join(dataDir, "repos"), Token: gh.Token, Logger: m.log,
+		CloneURL: func(r vcs.Repo) string { return webURL + "/" + r.FullName() + ".git" }}
+	if m.db, err = locks.Open(filepath.Join(dataDir, "atoll.db"), locks.Options{}); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		m.db.Close()
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	m.ln, m.Addr = ln, ln.Addr().String()
+	baseURL := strings.TrimSuffix(cfg.URL, "/")
+	if u, err := url.Parse(baseURL); baseURL == "" || (err == nil && u.Port() == "0") {
+		baseURL = "http://" + loopbackAddr(m.Addr) // listening on a port the kernel chose
+	}
+	parseRepo, reqs := runner.RepoConfigFuncs(cfg)
+	m.runner, err = runner.New(runner.Config{
+		Settings: runner.SettingsFrom(cfg), Host: gh, Git: mirrors, Store: m.db, Templates: tmpl,
+		Policies: engine, ParseEvent: github.ParseWebhook, ParseRepo: parseRepo, Requirements: reqs,
+		DataDir: dataDir, BaseURL: baseURL, HTMLURL: webURL, Version: version, Commit: commit, Logger: m.log,
+	})
+	if err != nil {
+		return m.closeAfter(err)
+	}
+	hook, err := server.NewWebhookHandler(server.WebhookHandler{Secret: []byte(cfg.GitHub.WebhookSecret),
+		Inbox: m.db, Notify: m.runner.Notify, Logger: m.log})
+	if err != nil {
+		return m.closeAfter(err)
+	}
+	m.http, err = server.New(server.Config{Webhook: hook, Engine: m.runner, APIToken: cfg.APIToken, Pages: tmpl, Logger: m.log})
+	if err != nil {
+		return m.closeAfter(err)
+	}
+	return nil
+}
+
+func (m *serverMain) closeAfter(err error) error {
+	_ = m.Close()
+	return err
+}
+
+// Run serves until ctx ends.
+func (m *serverMain) Run(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- m.http.Serve(ctx, m.ln) }()
+	if err := m.runner.Start(ctx); err != nil {
+		return err
+	}
+	m.log.Info("atoll is serving", "addr", m.Addr, "version", version)
+	err := <-errc
+	m.runner.Wait()
+	return err
+}
+
+// Close releases the data dir.
+func (m *serverMain) Close() error {
+	var errs []error
+	if m.ln != nil {
+		_ = m.ln.Close()
+	}
+	if m.db != nil {
+		errs = append(errs, m.db.Close())
+		m.db = nil
+	}
+	return errors.Join(errs...)
+}
+
+func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	m := &serverMain{Stderr: stderr}
+	if err := m.ParseFlags(args); err != nil {
+		return err
+	}
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	defer m.Close()
+	return m.Run(ctx)
+}
+
+// compilePolicies compiles the configured policy sets once; a Rego error
+// stops the server with file and line.
+func compilePolicies(ctx context.Context, cfg config.Server) (*policy.Engine, error) {
+	if len(cfg.PolicySets) == 0 {
+		return nil, nil
+	}
+	var sets []policy.SetConfig
+	for _, s := range cfg.PolicySets {
+		sets = append(sets, policy.SetConfig{Name: s.Name, Path: s.Path, Owners: s.Owners, Approvals: s.Approvals,
+			Enforcement: s.Enforcement, Repos: s.Repos, Projects: s.Projects,
+			AllowAuthorApproval: s.AllowAuthorApproval, ReviewApproves: s.ReviewApproves})
+	}
+	e, err := policy.Compile(ctx, sets, policy.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("policies: %w", err)
+	}
+	return e, nil
+}
+
+// webURLOf is the code host's web (and git) URL for its API URL:
+// https://api.github.com/ -> https://github.com, https://ghe/api/v3/ ->
+// https://ghe; any other root (the emulator) is its own web URL.
+func webURLOf(apiURL string) string {
+	u, err := url.Parse(apiURL)
+	if err != nil {
+		return strings.TrimSuffix(apiURL, "/")
+	}
+	if u.Host == "api.github.com" {
+		return "https://github.com"
+	}
+	u.Path = strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/api/v3")
+	return strings.TrimSuffix(u.String(), "/")
+}
+
+// loopbackAddr turns a wildcard listen address into one a browser opens.
+func loopbackAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if host == "" || host == "::" || host == "0.0.0.0" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}

@@ -1,0 +1,322 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/atollhq/atoll/testdrive"
+	"github.com/atollhq/atoll/testdrive/emulator"
+)
+
+// ReadyInfo is what `atoll testdrive --ready-file FILE` writes once the
+// emulator and the server both answer.
+type ReadyInfo struct {
+	GitHubURL     string `json:"github_url"`
+	AtollURL      string `json:"atoll_url"`
+	WebhookSecret string `json:"webhook_secret"`
+	APIToken      string `json:"api_token"`
+	DataDir       string `json:"data_dir"`
+}
+
+// testdriveMain is `atoll testdrive`: the GitHub emulator and an atoll
+// server wired to it as a GitHub App, and (unless --no-demo) the demo.
+type testdriveMain struct {
+	NoDemo       bool
+	Keep         bool
+	Listen       string
+	ReadyFile    string
+	ServerConfig string
+	DataDir      string
+	Stdout       io.Writer
+	Stderr       io.Writer
+
+	Info ReadyInfo
+
+	tempDir bool
+	emu     *emulator.Server
+	emuSrv  *http.Server
+	server  *serverMain
+	done    chan error
+}
+
+// ParseFlags reads the testdrive flags.
+func (m *testdriveMain) ParseFlags(args []string) error {
+	fs := flag.NewFlagSet("atoll testdrive", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	fs.BoolVar(&m.NoDemo, "no-demo", false, "start the emulator and the server only, and run until SIGINT or SIGTERM")
+	fs.BoolVar(&m.Keep, "keep", false, "after the demo, keep everything running to explore")
+	fs.StringVar(&m.Listen, "listen", "", "atoll's HOST:PORT (default: a free loopback port); the emulator takes the next free one")
+	fs.StringVar(&m.ReadyFile, "ready-file", "", "write {github_url, atoll_url, webhook_secret, api_token, data_dir} as JSON here once ready")
+	fs.StringVar(&m.ServerConfig, "server-config", "", "a server config file merged over the testdrive defaults")
+	fs.StringVar(&m.DataDir, "data-dir", "", "where everything lives (default: a new temporary directory)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	return nil
+}
+
+// Open starts the emulator and the server and wires them together.
+func (m *testdriveMain) Open(ctx context.Context) (err error) {
+	if m.Stdout == nil {
+		m.Stdout = os.Stdout
+	}
+	if m.Stderr == nil {
+		m.Stderr = os.Stderr
+	}
+	if m.DataDir == "" {
+		if m.DataDir, err = os.MkdirTemp("", "atoll-testdrive-"); err != nil {
+			return err
+		}
+		m.tempDir = true
+	}
+	if m.DataDir, err = filepath.Abs(m.DataDir); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = m.Close()
+		}
+	}()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return err
+	}
+	keyFile := filepath.Join(m.DataDir, "app-key.pem")
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+	if err := os.WriteFile(keyFile, pemBytes, 0o600); err != nil {
+		return err
+	}
+	m.Info = ReadyInfo{WebhookSecret: randomHex(20), APIToken: randomHex(20), DataDir: m.DataDir}
+
+	emuLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	m.emu, err = emulator.New(emulator.Config{AppID: testdriveAppID, AppSlug: "atoll", AppPublicKey: &key.PublicKey,
+		WebhookSecret: m.Info.WebhookSecret, DataDir: filepath.Join(m.DataDir, "github"),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		emuLn.Close()
+		return fmt.Errorf("emulator: %w", err)
+	}
+	m.Info.GitHubURL = "http://" + emuLn.Addr().String()
+	m.emuSrv = &http.Server{Handler: m.emu.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = m.emuSrv.Serve(emuLn) }()
+
+	cfgPath, err := m.writeServerConfig(keyFile)
+	if err != nil {
+		return err
+	}
+	m.server = &serverMain{ConfigPath: cfgPath, Stderr: m.Stderr, Env: func(string) (string, bool) { return "", false }}
+	if err := m.server.Open(ctx); err != nil {
+		return err
+	}
+	m.Info.AtollURL = "http://" + loopbackAddr(m.server.Addr)
+	m.emu.SetWebhookURL(m.Info.AtollURL + "/events")
+	return nil
+}
+
+// testdriveAppID is the emulated GitHub App's id.
+const testdriveAppID = 1001
+
+// writeServerConfig writes the server config: the testdrive defaults with
+// --server-config merged over them.
+func (m *testdriveMain) writeServerConfig(keyFile string) (string, error) {
+	listen := m.Listen
+	if listen == "" {
+		listen = "127.0.0.1:0"
+	}
+	base := map[string]any{
+		"listen":   listen,
+		"data_dir": filepath.Join(m.DataDir, "atoll"),
+		"github": map[string]any{
+			"app_id":           testdriveAppID,
+			"private_key_file": keyFile,
+			"webhook_secret":   m.Info.WebhookSecret,
+			"api_url":          m.Info.GitHubURL + "/",
+		},
+		"api_token":          m.Info.APIToken,
+		"reconcile_interval": "30s",
+		"terraform":          map[string]any{"plugin_cache_dir": filepath.Join(m.DataDir, "plugin-cache")},
+	}
+	if !m.NoDemo {
+		dir := filepath.Join(m.DataDir, "policies", "security")
+		if err := testdrive.DemoPolicy(dir); err != nil {
+			return "", err
+		}
+		base["policy_sets"] = []any{map[string]any{"name": "security", "path": dir,
+			"owners": []any{testdrive.DemoOrg + "/security"}, "enforcement": "mandatory"}}
+	}
+	if rc := toolsCLIConfig(); rc != "" {
+		base["terraform"].(map[string]any)["cli_config_file"] = rc
+	}
+	if m.ServerConfig != "" {
+		data, err := os.ReadFile(m.ServerConfig)
+		if err != nil {
+			return "", fmt.Errorf("--server-config: %w", err)
+		}
+		var over map[string]any
+		if err := yaml.Unmarshal(data, &over); err != nil {
+			return "", fmt.Errorf("--server-config %s: %w", m.ServerConfig, err)
+		}
+		mergeMaps(base, over)
+	}
+	out, err := yaml.Marshal(base)
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(m.DataDir, "server.yaml")
+	return path, os.WriteFile(path, out, 0o600)
+}
+
+// toolsCLIConfig is the CLI config `make tools` writes, which points
+// terraform at the local provider mirror; "" when there is none.
+func toolsCLIConfig() string {
+	dir := os.Getenv("ATOLL_TOOLS_DIR")
+	if dir == "" {
+		home, _ := os.UserHomeDir()
+		dir = filepath.Join(home, ".cache", "atoll", "tools")
+	}
+	rc := filepath.Join(dir, "terraformrc")
+	if _, err := os.Stat(rc); err != nil {
+		return ""
+	}
+	return rc
+}
+
+// mergeMaps merges over into base, recursively for maps.
+func mergeMaps(base, over map[string]any) {
+	for k, v := range over {
+		if bm, ok := base[k].(map[string]any); ok {
+			if om, ok := v.(map[string]any); ok {
+				mergeMaps(bm, om)
+				continue
+			}
+		}
+		base[k] = v
+	}
+}
+
+// Run serves until ctx ends; with the demo, it runs the demo first.
+func (m *testdriveMain) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	m.done = make(chan error, 1)
+	go func() { m.done <- m.server.Run(ctx) }()
+	if err := m.waitReady(ctx); err != nil {
+		return err
+	}
+	if m.ReadyFile != "" {
+		data, _ := json.MarshalIndent(m.Info, "", "  ")
+		if err := os.WriteFile(m.ReadyFile, data, 0o600); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(m.Stdout, "GitHub emulator: %s\natoll:           %s (web UI)\ndata dir:        %s\n",
+		m.Info.GitHubURL, m.Info.AtollURL, m.Info.DataDir)
+	if !m.NoDemo {
+		demo := &testdrive.Demo{GitHubURL: m.Info.GitHubURL, AtollURL: m.Info.AtollURL, APIToken: m.Info.APIToken,
+			DataDir: m.DataDir, Out: m.Stdout}
+		err := demo.Run(ctx)
+		if err != nil || !m.Keep {
+			cancel()
+			<-m.done
+			return err
+		}
+		fmt.Fprintln(m.Stdout, "\nEverything keeps running (--keep). Press Ctrl-C to stop.")
+	}
+	select {
+	case <-ctx.Done():
+		return <-m.done
+	case err := <-m.done:
+		return err
+	}
+}
+
+// waitReady waits until both servers answer.
+func (m *testdriveMain) waitReady(ctx context.Context) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for _, u := range []string{m.Info.AtollURL + "/healthz", m.Info.GitHubURL + "/_testdrive/deliveries"} {
+		for {
+			resp, err := http.Get(u)
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					break
+				}
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("%s did not answer within 30s", u)
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case err := <-m.done:
+				return fmt.Errorf("atoll stopped: %v", err)
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+	return nil
+}
+
+// Close stops the emulator and releases the data dir; a temporary data dir
+// is removed unless --keep.
+func (m *testdriveMain) Close() error {
+	var errs []error
+	if m.server != nil {
+		errs = append(errs, m.server.Close())
+	}
+	if m.emuSrv != nil {
+		_ = m.emuSrv.Close()
+	}
+	if m.emu != nil {
+		errs = append(errs, m.emu.Close())
+	}
+	if m.tempDir && !m.Keep {
+		_ = os.RemoveAll(m.DataDir)
+	}
+	return errors.Join(errs...)
+}
+
+func runTestdrive(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	m := &testdriveMain{Stdout: stdout, Stderr: stderr}
+	if err := m.ParseFlags(args); err != nil {
+		return err
+	}
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	defer m.Close()
+	err := m.Run(ctx)
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/atollhq/atoll/policy"
+	"github.com/atollhq/atoll/runner/config"
+)
+
+// runConfig is `atoll config validate [FILE]`.
+func runConfig(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "validate" {
+		return fmt.Errorf("%w: atoll config validate [FILE]", errUsage)
+	}
+	fs := flag.NewFlagSet("atoll config validate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	serverCfg := fs.String("server-config", "", "check the file against this server configuration's rules (default: the server defaults)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	path := config.RepoFile
+	if fs.NArg() > 0 {
+		path = fs.Arg(0)
+	}
+	code := 0
+	if *serverCfg != "" {
+		srv, err := config.LoadServer(*serverCfg, nil, nil)
+		if err != nil {
+			return fmt.Errorf("server configuration:\n%w", err)
+		}
+		code = config.ValidateWith(path, srv, stdout)
+	} else {
+		code = config.Validate(path, stdout)
+	}
+	if code != 0 {
+		return exitError{code}
+	}
+	return nil
+}
+
+// runPolicy is `atoll policy check` and `atoll policy test`.
+func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: atoll policy check|test ...", errUsage)
+	}
+	switch args[0] {
+	case "check":
+		fs := flag.NewFlagSet("atoll policy check", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		dir := fs.String("policies", "", "directory of .rego files (one policy set)")
+		inputDoc := fs.Bool("input-doc", false, "each FILE is a full input document, not a terraform show -json plan")
+		if err := fs.Parse(args[1:]); err != nil {
+			return exitError{2}
+		}
+		if *dir == "" || fs.NArg() == 0 {
+			fmt.Fprintln(stderr, "usage: atoll policy check --policies DIR [--input-doc] FILE...")
+			return exitError{2}
+		}
+		if code := policy.Check(ctx, *dir, *inputDoc, fs.Args(), stdout); code != 0 {
+			return exitError{code}
+		}
+		return nil
+	case "test":
+		if len(args) != 2 {
+			fmt.Fprintln(stderr, "usage: atoll policy test DIR")
+			return exitError{2}
+		}
+		if code := policy.Test(ctx, args[1], stdout); code != 0 {
+			return exitError{code}
+		}
+		return nil
+	}
+	return fmt.Errorf("%w: unknown policy command %q (check, test)", errUsage, args[0])
+}
+
+// runDrift is `atoll drift run`: it asks a running server for a drift
+// check through its REST API and, with --wait, prints the result.
+func runDrift(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "run" {
+		return fmt.Errorf("%w: atoll drift run --server URL --token T [--repo R] [--project P] [--wait]", errUsage)
+	}
+	fs := flag.NewFlagSet("atoll drift run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	serverURL := fs.String("server", os.Getenv("ATOLL_SERVER"), "atoll's URL")
+	token := fs.String("token", os.Getenv("ATOLL_API_TOKEN"), "the server's API token")
+	repo := fs.String("repo", "", "repository owner/name")
+	project := fs.String("project", "", "one project (default: all)")
+	wait := fs.Bool("wait", false, "wait for the run to finish and print its result; exit 1 if a project drifted or failed")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *serverURL == "" || *token == "" || *repo == "" {
+		return fmt.Errorf("%w: --server, --token and --repo are required", errUsage)
+	}
+	api := &driftAPI{base: strings.TrimSuffix(*serverURL, "/"), token: *token}
+	id, err := api.start(ctx, *repo, *project)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "drift run %s started for %s\n", id, *repo)
+	if !*wait {
+		return nil
+	}
+	for {
+		run, err := api.get(ctx, id)
+		if err != nil {
+			return err
+		}
+		if run.State == "done" {
+			bad := false
+			for _, p := range run.Projects {
+				issue := "-"
+				if p.Issue != nil {
+					issue = fmt.Sprintf("#%d", *p.Issue)
+				}
+				fmt.Fprintf(stdout, "%-30s %-10s issue %s\n", p.Project, p.Status, issue)
+				bad = bad || p.Status != "in_sync"
+			}
+			if run.Error != "" {
+				fmt.Fprintln(stdout, "error:", run.Error)
+				bad = true
+			}
+			if bad {
+				return exitError{1}
+			}
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+type driftAPI struct{ base, token string }
+
+type driftRunView struct {
+	State    string `json:"state"`
+	Error    string `json:"error"`
+	Projects []struct {
+		Project string `json:"project"`
+		Status  string `json:"status"`
+		Issue   *int   `json:"issue"`
+	} `json:"projects"`
+}
+
+func (a *driftAPI) start(ctx context.Context, repo, project string) (string, error) {
+	body, _ := json.Marshal(map[string]string{"repo": repo, "project": project})
+	var out struct {
+		RunID string `json:"run_id"`
+	}
+	if err := a.do(ctx, http.MethodPost, "/api/drift/run", body, http.StatusAccepted, &out); err != nil {
+		return "", err
+	}
+	return out.RunID, nil
+}
+
+func (a *driftAPI) get(ctx context.Context, id string) (driftRunView, error) {
+	var out driftRunView
+	err := a.do(ctx, http.MethodGet, "/api/drift/runs/"+id, nil, http.StatusOK, &out)
+	return out, err
+}
+
+func (a *driftAPI) do(ctx context.Context, method, path string, body []byte, want int, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, a.base+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+a.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode != want {
+		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, strings.TrimSpace(string(data)))
+	}
+	return json.Unmarshal(data, out)
+}

@@ -1,0 +1,33 @@
+package locks
+
+import "errors"
+
+// The sentinel errors of this package, all of them. Methods return them
+// wrapped with context (the file, the key, the operation): test with
+// errors.Is, never with ==.
+var (
+	// ErrInUse is returned by Open when another process (or another DB in
+	// this process) holds the file and did not release it within
+	// Options.Timeout. The message names the file.
+	ErrInUse = errors.New("database file in use")
+
+	// ErrSchema is returned by Open when the file's schema cannot be used:
+	// it was written by a newer atoll (a higher schema version than
+	// SchemaVersion), its version is unreadable, or it is a bbolt file that
+	// atoll did not create. Other methods return it if one of the file's
+	// buckets has gone missing (a damaged or hand-edited file).
+	ErrSchema = errors.New("unsupported database schema")
+
+	// ErrClosed is returned by every method called after Close.
+	ErrClosed = errors.New("database closed")
+
+	// ErrInvalid is returned when an argument cannot be stored: an empty or
+	// NUL-containing lock key part, an owner without repo or number, an
+	// empty delivery id, record bucket or record key, or a key that is too
+	// long.
+	ErrInvalid = errors.New("invalid argument")
+
+	// ErrNotFound is returned by FinishDelivery for a delivery id the inbox
+	// does not hold (never added, or already pruned).
+	ErrNotFound = errors.New("not found")
+)

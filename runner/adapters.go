@@ -1,0 +1,69 @@
+package runner
+
+import (
+	"context"
+
+	"github.com/atollhq/atoll/runner/discovery"
+)
+
+// discoveryOptions are the discovery options of a repo configuration.
+func discoveryOptions(rc RepoConfig, includeDisabled bool) discovery.Options {
+	o := discovery.Options{Ignore: rc.Ignore, IncludeAutoplanDisabled: includeDisabled}
+	for _, p := range rc.Projects {
+		o.Configured = append(o.Configured, discovery.ConfiguredProject{Name: p.Name, Dir: p.Dir,
+			Workspace: p.Workspace, WhenModified: p.WhenModified, AutoplanDisabled: !p.Autoplan})
+	}
+	return o
+}
+
+// withSettings gives discovered projects the settings atoll.yaml names.
+func withSettings(found []discovery.Project, rc RepoConfig) []Project {
+	byName := map[string]ConfiguredProject{}
+	for _, p := range rc.Projects {
+		byName[p.Name] = p
+	}
+	out := make([]Project, 0, len(found))
+	for _, f := range found {
+		p := Project{Name: f.Name, Dir: f.Dir, Workspace: f.Workspace}
+		if c, ok := byName[f.Name]; ok {
+			p = c.Project
+			p.Name, p.Dir, p.Workspace = f.Name, f.Dir, f.Workspace
+		}
+		if p.ApplyRequirements == nil {
+			p.ApplyRequirements = rc.Defaults
+		}
+		if p.Workspace == "" {
+			p.Workspace = discovery.DefaultWorkspace
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// discoverChanged finds the projects the changed files touch; autoplan
+// tells those that plan by themselves.
+func (r *Runner) discoverChanged(ctx context.Context, root string, changed []string, rc RepoConfig) ([]affected, error) {
+	found, err := discovery.Discover(ctx, root, changed, discoveryOptions(rc, true))
+	if err != nil {
+		return nil, err
+	}
+	auto := map[string]bool{}
+	for _, p := range rc.Projects {
+		auto[p.Name] = p.Autoplan
+	}
+	var out []affected
+	for _, p := range withSettings(found, rc) {
+		a, configured := auto[p.Name]
+		out = append(out, affected{Project: p, autoplan: !configured || a})
+	}
+	return out, nil
+}
+
+// discoverAll lists every project of the checkout at root.
+func (r *Runner) discoverAll(ctx context.Context, root string, rc RepoConfig) ([]Project, error) {
+	found, err := discovery.All(ctx, root, discoveryOptions(rc, true))
+	if err != nil {
+		return nil, err
+	}
+	return withSettings(found, rc), nil
+}

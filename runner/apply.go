@@ -1,0 +1,203 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/atollhq/atoll/runner/terraform"
+	"github.com/atollhq/atoll/templates"
+	"github.com/atollhq/atoll/vcs"
+)
+
+// runApply applies a stored plan. The plan was moved to applying for this
+// job in one store transaction before the job was queued, so no other job
+// applies it.
+func (r *Runner) runApply(ctx context.Context, job *Job, log io.Writer) Outcome {
+	var plan Plan
+	key := planKey(job.Repo.FullName(), job.Number, job.Project.Name)
+	if ok, err := r.rec.get(ctx, bucketPlans, key, &plan); err != nil || !ok {
+		return Outcome{Status: string(templates.StatusSkipped), Error: "the plan is gone: comment `atoll plan`"}
+	}
+	if plan.ApplyJob != job.ID || plan.State != PlanApplying {
+		return Outcome{Status: string(templates.StatusSkipped), Error: "another apply owns this plan"}
+	}
+	sum, err := fileSHA256(plan.File)
+	if err != nil || sum != plan.SHA256 {
+		r.setPlanState(ctx, key, PlanPlanned, "")
+		return Outcome{Status: string(templates.StatusRefused), Unmet: []string{"`plan`: the plan file does not match the one recorded; comment `atoll plan`"}}
+	}
+	tail := newTailBuffer(60)
+	applyOut := &strings.Builder{}
+	w := io.MultiWriter(log, tail, applyOut)
+	dir := r.workDir(job.ID)
+	defer r.dropWorktree(ctx, job.Repo, dir)
+	job.Commit = plan.Commit
+	if err := r.git.Worktree(ctx, job.Repo, plan.Commit, dir); err != nil {
+		r.setPlanState(ctx, key, PlanApplyFailed, job.ID)
+		return failure(templates.StatusApplyFailed, step("checkout", err), tail)
+	}
+	wd, err := r.terraformFor(ctx, *job, dir, w)
+	if err != nil {
+		r.setPlanState(ctx, key, PlanApplyFailed, job.ID)
+		return failure(templates.StatusApplyFailed, err, tail)
+	}
+	applyOut.Reset()
+	if err := wd.Apply(ctx, plan.File); err != nil {
+		r.setPlanState(ctx, key, PlanApplyFailed, job.ID)
+		o := failure(templates.StatusApplyFailed, step("apply", err), tail)
+		o.ApplyText = terraform.StripANSI(applyOut.String())
+		return o
+	}
+	r.setPlanState(ctx, key, PlanApplied, job.ID)
+	return Outcome{Status: string(templates.StatusApplied), Summary: plan.Summary, ApplyText: terraform.StripANSI(applyOut.String())}
+}
+
+// runPlanApply plans job.Commit and applies that plan at once: apply after
+// merge, a retry on a merged PR, a drift remediation. Mandatory policy
+// failures stop it unless their owners approved.
+func (r *Runner) runPlanApply(ctx context.Context, job *Job, log io.Writer) Outcome {
+	tail := newTailBuffer(60)
+	applyOut := &strings.Builder{}
+	w := io.MultiWriter(log, tail, applyOut)
+	dir := r.workDir(job.ID)
+	defer r.dropWorktree(ctx, job.Repo, dir)
+	if err := r.git.Fetch(ctx, job.Repo); err != nil {
+		return failure(templates.StatusApplyFailed, step("fetch", err), tail)
+	}
+	if err := r.git.Worktree(ctx, job.Repo, job.Commit, dir); err != nil {
+		return failure(templates.StatusApplyFailed, step("checkout", err), tail)
+	}
+	res, err := r.planProject(ctx, job, dir, w, false)
+	if err != nil {
+		return failure(templates.StatusApplyFailed, err, tail)
+	}
+	out := res.outcome
+	pr := vcs.PullRequest{Repo: job.Repo, Number: job.Number, Author: job.PRAuthor, HeadSHA: job.HeadSHA}
+	out.Policies = r.evaluatePolicies(ctx, *job, pr, res.planJSON)
+	if unmet := r.unmetPolicies(ctx, *job, out.Policies); len(unmet) > 0 {
+		out.Status, out.Unmet = string(templates.StatusRefused), unmet
+		return out
+	}
+	if !res.changes {
+		out.Status = string(templates.StatusApplied)
+		out.ApplyText = "No changes. Your infrastructure matches the configuration.\n\nApply complete! Resources: 0 added, 0 changed, 0 destroyed."
+		return out
+	}
+	applyOut.Reset()
+	wd, err := r.terraformFor(ctx, *job, dir, w)
+	if err != nil {
+		return failure(templates.StatusApplyFailed, err, tail)
+	}
+	applyOut.Reset()
+	if err := wd.Apply(ctx, res.planFile); err != nil {
+		o := failure(templates.StatusApplyFailed, step("apply", err), tail)
+		o.Summary, o.ApplyText = out.Summary, terraform.StripANSI(applyOut.String())
+		return o
+	}
+	out.Status, out.ApplyText = string(templates.StatusApplied), terraform.StripANSI(applyOut.String())
+	return out
+}
+
+func (r *Runner) setPlanState(ctx context.Context, key string, st PlanState, jobID string) {
+	err := update(ctx, r.rec, bucketPlans, key, func(p *Plan, exists bool) error {
+		if !exists {
+			return errAbort
+		}
+		p.State = st
+		if jobID != "" {
+			p.ApplyJob = jobID
+		}
+		return nil
+	})
+	if err != nil {
+		r.log.Error("set plan state", "plan", key, "err", err)
+	}
+}
+
+// afterRunDone finishes what a run leaves behind once every job is final:
+// a merged PR's locks are released for applied projects, and automerge.
+func (r *Runner) afterRunDone(ctx context.Context, runID string) {
+	var run Run
+	if ok, err := r.rec.get(ctx, bucketRuns, runID, &run); err != nil || !ok {
+		return
+	}
+	jobs, err := r.runJobs(ctx, run)
+	if err != nil {
+		return
+	}
+	for _, j := range jobs {
+		if !j.State.Final() {
+			return
+		}
+	}
+	switch run.Command {
+	case "apply-after-merge", "apply", "retry-after-merge":
+		r.afterApplyRun(ctx, run, jobs)
+	case "drift":
+		r.reportDrift(ctx, run, jobs)
+	case "remediate":
+		r.afterRemediation(ctx, run, jobs)
+	}
+}
+
+// afterApplyRun releases the locks of applied projects of a merged PR and
+// merges an open PR whose projects are all applied when automerge is on.
+func (r *Runner) afterApplyRun(ctx context.Context, run Run, jobs []Job) {
+	pr, err := r.host.GetPullRequest(ctx, run.Repo, run.Number)
+	if err != nil {
+		r.log.Error("after apply: get PR", "pr", run.Number, "err", err)
+		return
+	}
+	if pr.Merged {
+		var failed []string
+		for _, j := range jobs {
+			if j.Outcome.Status == string(templates.StatusApplied) {
+				if err := r.cfg.Store.Unlock(ctx, lockKey(j)); err != nil {
+					r.log.Error("release lock", "project", j.Project.Name, "err", err)
+				}
+				r.discardPlanOf(ctx, j)
+			} else {
+				failed = append(failed, j.Project.Name)
+			}
+		}
+		if len(failed) > 0 {
+			_ = r.notice(ctx, run.Repo, run.Number, fmt.Sprintf("The apply of %s failed; their locks stay held. "+
+				"Comment `atoll apply` on this pull request to plan the default branch head for them and apply it.", joinProjects(failed)))
+		}
+		return
+	}
+	if !r.automerge(ctx, run.Repo) {
+		return
+	}
+	plans, err := list[Plan](ctx, r.rec, bucketPlans, prKey(run.Repo.FullName(), run.Number)+"#")
+	if err != nil || len(plans) == 0 {
+		return
+	}
+	for _, p := range plans {
+		if p.State != PlanApplied || p.HeadSHA != pr.HeadSHA {
+			return
+		}
+	}
+	if _, err := r.host.MergePullRequest(ctx, run.Repo, run.Number, r.set.MergeMethod, pr.HeadSHA); err != nil {
+		_ = r.notice(ctx, run.Repo, run.Number, "Every project is applied, but automerge failed: "+err.Error())
+	}
+}
+
+func (r *Runner) discardPlanOf(ctx context.Context, j Job) {
+	var p Plan
+	key := planKey(j.Repo.FullName(), j.Number, j.Project.Name)
+	if ok, _ := r.rec.get(ctx, bucketPlans, key, &p); ok {
+		r.discardPlan(ctx, p)
+	}
+}
+
+// automerge reports whether a repo merges PRs once applied.
+func (r *Runner) automerge(ctx context.Context, repo vcs.Repo) bool {
+	rc, err := r.repoConfig(ctx, repo, repo.DefaultBranch)
+	if err == nil && rc.Automerge != nil {
+		return *rc.Automerge
+	}
+	return r.set.Automerge
+}

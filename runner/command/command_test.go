@@ -1,0 +1,153 @@
+package command
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		name    string
+		comment string
+		want    *Command
+		wantErr string // substring of the error; "" for none
+	}{
+		{"not addressed", "LGTM", nil, ""},
+		{"empty", "", nil, ""},
+		{"blank lines", "\n  \n\t\n", nil, ""},
+		{"word prefix is not atoll", "atollx plan", nil, ""},
+		{"mention later in line", "please atoll plan", nil, ""},
+		{"quoted reply", "> atoll plan\nthanks", nil, ""},
+		{"second line ignored", "hello\natoll plan", nil, ""},
+		{"bare atoll is help", "atoll", &Command{Name: Help}, ""},
+		{"help with text", "atoll help I don't get it", &Command{Name: Help}, ""},
+		{"plan", "atoll plan", &Command{Name: Plan}, ""},
+		{"slash form", "/atoll plan", &Command{Name: Plan}, ""},
+		{"capitalised by a phone", "Atoll Plan", &Command{Name: Plan}, ""},
+		{"leading blank lines and spaces", "\n\n   atoll apply   \nmore text -x", &Command{Name: Apply}, ""},
+		{"crlf", "atoll apply -p prod\r\nthanks", &Command{Name: Apply, Project: "prod"}, ""},
+		{"tab after atoll", "atoll\tplan", &Command{Name: Plan}, ""},
+		{"project", "atoll plan -p prod", &Command{Name: Plan, Project: "prod"}, ""},
+		{"long project", "atoll apply --project=prod", &Command{Name: Apply, Project: "prod"}, ""},
+		{"dir and workspace", "atoll plan -d envs/prod/ -w eu", &Command{Name: Plan, Dir: "envs/prod", Workspace: "eu"}, ""},
+		{"dir root", "atoll plan -d .", &Command{Name: Plan, Dir: "."}, ""},
+		{"dir cleaned", "atoll plan --dir ./envs//prod", &Command{Name: Plan, Dir: "envs/prod"}, ""},
+		{"workspace alone", "atoll unlock -w eu", &Command{Name: Unlock, Workspace: "eu"}, ""},
+		{"extra args", `atoll plan -d x -- -var 'a=b c' -var "d=\"e\"" -target=x`, &Command{Name: Plan, Dir: "x", ExtraArgs: []string{"-var", "a=b c", "-var", `d="e"`, "-target=x"}}, ""},
+		{"typographic quotes", "atoll plan -- -var “a=b c”", &Command{Name: Plan, ExtraArgs: []string{"-var", "a=b c"}}, ""},
+		{"empty extra args", "atoll plan --", &Command{Name: Plan}, ""},
+		{"approve policies", "atoll approve_policies --policy-set security -p prod", &Command{Name: ApprovePolicies, PolicySet: "security", Project: "prod"}, ""},
+		{"clear", "atoll approve_policies --clear", &Command{Name: ApprovePolicies, Clear: true}, ""},
+		{"version", "atoll version", &Command{Name: Version}, ""},
+
+		{"unknown command", "atoll destroy", nil, `unknown command "destroy"`},
+		{"unknown flag", "atoll plan -x", nil, `unknown flag "-x"`},
+		{"positional", "atoll plan prod", nil, `unexpected argument "prod"`},
+		{"p and d", "atoll plan -p a -d b", nil, "do not combine it with -d or -w"},
+		{"p and w", "atoll apply -w eu -p a", nil, "do not combine"},
+		{"missing value", "atoll plan -p", nil, "flag -p needs a value"},
+		{"flag as value", "atoll plan -p -d", nil, "needs a value"},
+		{"value before --", "atoll plan -p -- x", nil, "needs a value"},
+		{"empty value", "atoll plan -p=", nil, "needs a value"},
+		{"twice", "atoll plan -p a --project b", nil, "given twice"},
+		{"extra args on apply", "atoll apply -- -auto-approve", nil, `only allowed with plan`},
+		{"clear on plan", "atoll plan --clear", nil, "--clear does not apply to plan"},
+		{"policy set on apply", "atoll apply --policy-set s", nil, "does not apply to apply"},
+		{"clear with value", "atoll approve_policies --clear=yes", nil, "takes no value"},
+		{"flags on version", "atoll version -p x", nil, "does not apply to version"},
+		{"unterminated quote", "atoll plan -- -var 'x", nil, "unterminated single quote"},
+		{"unterminated double quote", `atoll plan -- -var "x`, nil, "unterminated double quote"},
+		{"dir outside", "atoll plan -d ../x", nil, "outside the repository"},
+		{"dir absolute", "atoll plan -d /etc", nil, "relative to the repository root"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Parse(tt.comment)
+			if tt.wantErr != "" {
+				var perr *Error
+				if !errors.As(err, &perr) {
+					t.Fatalf("Parse(%q) error = %v, want *Error containing %q", tt.comment, err, tt.wantErr)
+				}
+				if !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Parse(%q) error = %q, want it to contain %q", tt.comment, err, tt.wantErr)
+				}
+				if got != nil {
+					t.Fatalf("Parse(%q) returned %+v with an error", tt.comment, got)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Parse(%q): %v", tt.comment, err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Parse(%q) = %+v, want %+v", tt.comment, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestErrorNamesCommand(t *testing.T) {
+	_, err := Parse("atoll apply -x")
+	var perr *Error
+	if !errors.As(err, &perr) || perr.Command != Apply {
+		t.Fatalf("error %v: want *Error for apply", err)
+	}
+	if !strings.HasPrefix(err.Error(), "atoll apply: ") || !strings.Contains(err.Error(), "usage: atoll apply") {
+		t.Errorf("error %q: want the command and its usage", err)
+	}
+	_, err = Parse("atoll nope")
+	if !errors.As(err, &perr) || perr.Command != "" || !strings.HasPrefix(err.Error(), "atoll: ") {
+		t.Errorf("error %v: want *Error without a command", err)
+	}
+}
+
+func TestCommandsCoverEveryName(t *testing.T) {
+	seen := map[string]bool{}
+	for _, c := range Commands() {
+		if _, ok := accepts[c.Name]; !ok {
+			t.Errorf("Commands lists %q, which Parse does not know", c.Name)
+		}
+		seen[c.Name] = true
+	}
+	for name := range accepts {
+		if !seen[name] {
+			t.Errorf("command %q missing from Commands", name)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"atoll plan -p a", "atoll plan -- -var 'a b'", "atoll approve_policies --clear --policy-set=x", "/atoll apply -d ./x -w y", "atoll \"", "atoll plan -d ../..", "hello"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, comment string) {
+		cmd, err := Parse(comment)
+		if err != nil {
+			if cmd != nil {
+				t.Fatal("command and error both returned")
+			}
+			var perr *Error
+			if !errors.As(err, &perr) || perr.Message == "" {
+				t.Fatalf("error %v is not a *Error with a message", err)
+			}
+			return
+		}
+		if cmd == nil {
+			return
+		}
+		if _, ok := accepts[cmd.Name]; !ok {
+			t.Fatalf("unknown name %q", cmd.Name)
+		}
+		if cmd.Project != "" && (cmd.Dir != "" || cmd.Workspace != "") {
+			t.Fatalf("project with dir or workspace: %+v", cmd)
+		}
+		if cmd.Dir == ".." || strings.HasPrefix(cmd.Dir, "../") || strings.HasPrefix(cmd.Dir, "/") {
+			t.Fatalf("dir escapes: %q", cmd.Dir)
+		}
+		if len(cmd.ExtraArgs) > 0 && cmd.Name != Plan {
+			t.Fatalf("extra args on %s", cmd.Name)
+		}
+	})
+}

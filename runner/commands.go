@@ -1,0 +1,221 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/atollhq/atoll/runner/command"
+	"github.com/atollhq/atoll/templates"
+	"github.com/atollhq/atoll/vcs"
+)
+
+// onComment handles `atoll ...` comments. Edited comments, comments by
+// bots (atoll included) and comments not addressed to atoll are ignored.
+func (r *Runner) onComment(ctx context.Context, e *vcs.CommentEvent) error {
+	if e.Action != "created" || e.Sender.Bot || e.Comment.Author.Bot ||
+		strings.EqualFold(e.Sender.Login, r.botLogin) || strings.HasSuffix(e.Sender.Login, "[bot]") {
+		return nil
+	}
+	repo := e.Repo
+	if repo.InstallationID == 0 {
+		repo.InstallationID = e.InstallationID
+	}
+	if !r.set.RepoAllowed(repo.FullName()) {
+		return nil
+	}
+	cmd, err := command.Parse(e.Comment.Body)
+	if cmd == nil && err == nil {
+		return nil
+	}
+	if err != nil {
+		return r.reply(ctx, repo, e.IssueNumber, "command_error.tmpl", templates.CommandError{Error: err.Error()})
+	}
+	user := e.Sender.Login
+	if cmd.Name != "help" && cmd.Name != "version" {
+		if need, err := r.authorize(ctx, repo, user, cmd.Name); err != nil {
+			return err
+		} else if need != "" {
+			return r.reply(ctx, repo, e.IssueNumber, "permission_denied.tmpl",
+				templates.PermissionDenied{User: user, Command: cmd.Name, Need: need})
+		}
+	}
+	if err := r.host.AddReaction(ctx, repo, e.Comment.ID, "eyes"); err != nil {
+		r.log.Warn("add reaction", "comment", e.Comment.ID, "err", err)
+	}
+	if !e.IsPR {
+		return r.onIssueCommand(ctx, repo, e.IssueNumber, e.IssueLabels, user, cmd)
+	}
+	switch cmd.Name {
+	case "help":
+		return r.reply(ctx, repo, e.IssueNumber, "help.tmpl", templates.Help{})
+	case "version":
+		return r.reply(ctx, repo, e.IssueNumber, "version.tmpl", r.versionData())
+	}
+	pr, err := r.host.GetPullRequest(ctx, repo, e.IssueNumber)
+	if err != nil {
+		return fmt.Errorf("get PR #%d: %w", e.IssueNumber, err)
+	}
+	pr.Repo.InstallationID = repo.InstallationID
+	switch cmd.Name {
+	case "plan":
+		return r.commandPlan(ctx, pr, user, cmd)
+	case "apply":
+		return r.commandApply(ctx, pr, user, cmd)
+	case "unlock":
+		return r.commandUnlock(ctx, pr)
+	case "approve_policies":
+		return r.commandApprovePolicies(ctx, pr, user, cmd)
+	}
+	return r.reply(ctx, repo, e.IssueNumber, "command_error.tmpl", templates.CommandError{Error: "unknown command " + cmd.Name})
+}
+
+// authorize returns what user lacks to run command, or "" when allowed.
+func (r *Runner) authorize(ctx context.Context, repo vcs.Repo, user, cmdName string) (string, error) {
+	need := r.set.permissionFor(cmdName)
+	perm, err := r.host.UserPermission(ctx, repo, user)
+	if err != nil {
+		return "", fmt.Errorf("permission of %s: %w", user, err)
+	}
+	if !perm.AtLeast(need.Level) {
+		return fmt.Sprintf("%s permission on %s (you have %s)", need.Level, repo.FullName(), perm), nil
+	}
+	if len(need.Teams) == 0 {
+		return "", nil
+	}
+	for _, t := range need.Teams {
+		org, slug, ok := strings.Cut(t, "/")
+		if !ok {
+			continue
+		}
+		member, err := r.host.IsTeamMember(ctx, repo, org, slug, user)
+		if err != nil {
+			return "", fmt.Errorf("team membership of %s: %w", user, err)
+		}
+		if member {
+			return "", nil
+		}
+	}
+	return "membership of one of " + strings.Join(prefixAt(need.Teams), ", "), nil
+}
+
+func prefixAt(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = "@" + s
+	}
+	return out
+}
+
+// commandPlan plans the PR's projects (all it touches, or those selected).
+func (r *Runner) commandPlan(ctx context.Context, pr vcs.PullRequest, user string, cmd *command.Command) error {
+	if pr.State != "open" {
+		return r.notice(ctx, pr.Repo, pr.Number, "This pull request is closed: nothing to plan.")
+	}
+	defer r.prMu.lock(prKey(pr.Repo.FullName(), pr.Number))()
+	st, err := r.prState(ctx, pr)
+	if err != nil {
+		return err
+	}
+	if st.HeadSHA != "" && st.HeadSHA != pr.HeadSHA {
+		if err := r.supersede(ctx, pr, st); err != nil {
+			r.log.Warn("supersede", "err", err)
+		}
+	}
+	found, _, err := r.affectedProjects(ctx, pr)
+	if err != nil {
+		if ce, ok := err.(*configError); ok {
+			return r.replyConfigError(ctx, pr, ce)
+		}
+		return err
+	}
+	var projects []Project
+	for _, a := range found {
+		projects = append(projects, a.Project)
+	}
+	if cmd.Project != "" || cmd.Dir != "" || cmd.Workspace != "" {
+		projects = r.selectProjects(ctx, pr, projects, cmd)
+	}
+	if len(projects) == 0 {
+		return r.notice(ctx, pr.Repo, pr.Number, "No project matches: this pull request changes no Terraform project"+selector(cmd)+".")
+	}
+	r.recordHead(ctx, pr, mergeProjects(st.Projects, projects, st.HeadSHA == pr.HeadSHA))
+	_, err = r.startPlanRun(ctx, pr, "plan", user, projects, cmd.ExtraArgs)
+	return err
+}
+
+// selectProjects applies -p, -d and -w; a selector naming a project the PR
+// does not touch still plans it, when it exists in the repository.
+func (r *Runner) selectProjects(ctx context.Context, pr vcs.PullRequest, touched []Project, cmd *command.Command) []Project {
+	if sel := filterProjects(touched, cmd.Project, cmd.Dir, cmd.Workspace); len(sel) > 0 {
+		return sel
+	}
+	rc, err := r.repoConfig(ctx, pr.Repo, pr.HeadSHA)
+	if err != nil {
+		return nil
+	}
+	all, err := r.allProjects(ctx, pr.Repo, pr.HeadSHA, rc)
+	if err != nil {
+		return nil
+	}
+	sel := filterProjects(all, cmd.Project, cmd.Dir, cmd.Workspace)
+	if len(sel) == 0 && cmd.Dir != "" && cmd.Project == "" {
+		ws := cmd.Workspace
+		if ws == "" {
+			ws = "default"
+		}
+		sel = []Project{{Name: cmd.Dir, Dir: cmd.Dir, Workspace: ws}}
+	}
+	return sel
+}
+
+// mergeProjects adds planned projects to those the PR already had.
+func mergeProjects(old, add []Project, sameHead bool) []Project {
+	if !sameHead {
+		return add
+	}
+	seen := map[string]bool{}
+	var out []Project
+	for _, p := range append(append([]Project{}, old...), add...) {
+		if !seen[p.Name] {
+			seen[p.Name] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func selector(cmd *command.Command) string {
+	var parts []string
+	if cmd.Project != "" {
+		parts = append(parts, "-p "+cmd.Project)
+	}
+	if cmd.Dir != "" {
+		parts = append(parts, "-d "+cmd.Dir)
+	}
+	if cmd.Workspace != "" {
+		parts = append(parts, "-w "+cmd.Workspace)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (`" + strings.Join(parts, " ") + "`)"
+}
+
+// commandUnlock releases the PR's locks and discards its plans.
+func (r *Runner) commandUnlock(ctx context.Context, pr vcs.PullRequest) error {
+	defer r.prMu.lock(prKey(pr.Repo.FullName(), pr.Number))()
+	released, err := r.releasePR(ctx, pr.Repo.FullName(), pr.Number)
+	if err != nil {
+		return err
+	}
+	if len(released) == 0 {
+		return r.notice(ctx, pr.Repo, pr.Number, "This pull request holds no locks.")
+	}
+	return r.notice(ctx, pr.Repo, pr.Number, "Released the locks of "+joinProjects(released)+
+		" and discarded their plans. Comment `atoll plan` to plan again.")
+}
+
+func (r *Runner) versionData() templates.Version {
+	return templates.Version{Version: r.cfg.Version, Commit: r.cfg.Commit, GoVersion: goVersion()}
+}

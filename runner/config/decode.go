@@ -1,0 +1,368 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// maxNodes bounds the YAML nodes one document may expand to (aliases
+// included), so a small file cannot make atoll walk a huge tree.
+const maxNodes = 100000
+
+var durationType = reflect.TypeOf(time.Duration(0))
+
+// parseYAML reads one YAML document into its root node. An empty document
+// gives (nil, nil). Syntax errors become FieldErrors with the line YAML
+// reports.
+func parseYAML(file string, data []byte, errs *errList) (root *yaml.Node) {
+	defer func() {
+		if r := recover(); r != nil { // the YAML library must not take atoll down
+			errs.add(FieldError{File: file, Message: fmt.Sprintf("invalid YAML: %v", r)})
+			root = nil
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		errs.add(yamlError(file, err))
+		return nil
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		if err != nil {
+			errs.add(yamlError(file, err))
+		} else {
+			errs.add(FieldError{File: file, Line: extra.Line, Column: extra.Column, Message: "only one YAML document is allowed; remove the second \"---\""})
+		}
+		return nil
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		return nil
+	}
+	return doc.Content[0]
+}
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// yamlError locates a YAML syntax error. yaml.v3 gives parser errors ("did
+// not find expected ...") a 0-based line and scanner errors a 1-based one;
+// the parser's are shifted so both point at the construct in question.
+func yamlError(file string, err error) FieldError {
+	msg := err.Error()
+	line := 0
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+	} else {
+		msg = strings.TrimPrefix(msg, "yaml: ")
+	}
+	if strings.HasPrefix(msg, "did not find expected") {
+		line++
+	}
+	return FieldError{File: file, Line: line, Message: "invalid YAML: " + msg}
+}
+
+// decoder copies a YAML node tree into a Go value, strictly: unknown keys,
+// duplicate keys and wrong types are errors, each with its position, and
+// decoding goes on after an error so that every problem is reported. Go
+// fields are matched by their `yaml` tag; `yaml:",inline"` embeds a struct's
+// keys in its parent's. It records where every key it sets came from.
+type decoder struct {
+	file  string
+	errs  *errList
+	src   sources
+	nodes int
+}
+
+func (d *decoder) errorf(n *yaml.Node, key, format string, args ...any) {
+	d.errs.add(FieldError{File: d.file, Line: n.Line, Column: n.Column, Key: key, Message: fmt.Sprintf(format, args...)})
+}
+
+// resolve follows aliases and counts nodes; it returns nil once the budget
+// is spent.
+func (d *decoder) resolve(n *yaml.Node, key string) *yaml.Node {
+	for hops := 0; n != nil && n.Kind == yaml.AliasNode; hops++ {
+		if hops > 100 {
+			return nil
+		}
+		n = n.Alias
+	}
+	d.nodes++
+	if d.nodes == maxNodes {
+		d.errorf(n, key, "the document is too large (more than %d values, aliases expanded)", maxNodes)
+	}
+	if d.nodes >= maxNodes {
+		return nil
+	}
+	return n
+}
+
+func isNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
+}
+
+// describe names what a node holds, for type errors.
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	default:
+		v := n.Value
+		if len(v) > 40 {
+			v = v[:40] + "..."
+		}
+		return strconv.Quote(v)
+	}
+}
+
+// decode stores n into v (addressable), key being its path.
+func (d *decoder) decode(n *yaml.Node, v reflect.Value, key string) {
+	if n = d.resolve(n, key); n == nil || isNull(n) {
+		return // null leaves the value (a default) alone
+	}
+	d.src[key] = origin{d.file, n.Line, n.Column}
+	t := v.Type()
+	if t == durationType {
+		if n.Kind != yaml.ScalarNode {
+			d.errorf(n, key, "expected a duration such as 90s, 5m or 1h30m, got %s", describe(n))
+			return
+		}
+		dur, err := time.ParseDuration(n.Value)
+		if err != nil {
+			d.errorf(n, key, "invalid duration %q: use Go syntax such as 90s, 5m or 1h30m", n.Value)
+			return
+		}
+		v.SetInt(int64(dur))
+		return
+	}
+	switch t.Kind() {
+	case reflect.String:
+		if n.Kind != yaml.ScalarNode {
+			d.errorf(n, key, "expected a string, got %s", describe(n))
+			return
+		}
+		v.SetString(n.Value)
+	case reflect.Bool:
+		var b bool
+		if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" || n.Decode(&b) != nil {
+			d.errorf(n, key, "expected true or false, got %s", describe(n))
+			return
+		}
+		v.SetBool(b)
+	case reflect.Int, reflect.Int64:
+		var i int64
+		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" || n.Decode(&i) != nil || v.OverflowInt(i) {
+			d.errorf(n, key, "expected an integer, got %s", describe(n))
+			return
+		}
+		v.SetInt(i)
+	case reflect.Pointer:
+		p := reflect.New(t.Elem())
+		d.decode(n, p.Elem(), key)
+		v.Set(p)
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			d.errorf(n, key, "expected a list, got %s", describe(n))
+			return
+		}
+		s := reflect.MakeSlice(t, len(n.Content), len(n.Content))
+		for i, item := range n.Content {
+			d.decode(item, s.Index(i), index(key, i))
+		}
+		v.Set(s)
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			d.errorf(n, key, "expected a mapping, got %s", describe(n))
+			return
+		}
+		m := reflect.MakeMap(t)
+		for _, p := range d.pairs(n, key) {
+			elem := reflect.New(t.Elem()).Elem()
+			d.decode(p.value, elem, join(key, p.name))
+			m.SetMapIndex(reflect.ValueOf(p.name).Convert(t.Key()), elem)
+		}
+		v.Set(m)
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			d.errorf(n, key, "expected a mapping, got %s", describe(n))
+			return
+		}
+		fields := fieldsOf(t)
+		for _, p := range d.pairs(n, key) {
+			f, ok := fields.byName[p.name]
+			if !ok {
+				msg := fmt.Sprintf("unknown key %q", p.name)
+				if s := suggest(p.name, fields.names); s != "" {
+					msg += fmt.Sprintf(" (did you mean %q?)", s)
+				}
+				d.errorf(p.key, key, "%s", msg)
+				continue
+			}
+			d.decode(p.value, v.FieldByIndex(f), join(key, p.name))
+		}
+	default:
+		panic(fmt.Sprintf("config: cannot decode into %s", t)) // a bug in this package
+	}
+}
+
+type pair struct {
+	name       string
+	key, value *yaml.Node
+}
+
+// pairs lists a mapping's keys in order, with YAML merge keys ("<<: *x")
+// expanded: explicit keys override merged ones, a key written twice is an
+// error, a key that is not a string is an error.
+func (d *decoder) pairs(n *yaml.Node, key string) []pair {
+	var out []pair
+	at := map[string]int{}
+	explicit := map[string]bool{}
+	var merge func(m *yaml.Node, depth int)
+	merge = func(m *yaml.Node, depth int) {
+		if m = d.resolve(m, key); m == nil {
+			return
+		}
+		switch {
+		case depth > 10:
+			d.errorf(m, key, "merge keys nested too deeply")
+		case m.Kind == yaml.SequenceNode && depth == 0:
+			for _, item := range m.Content {
+				merge(item, depth+1)
+			}
+		case m.Kind != yaml.MappingNode:
+			d.errorf(m, key, "a merge key (<<) needs a mapping or a list of mappings, got %s", describe(m))
+		default:
+			for i := 0; i+1 < len(m.Content); i += 2 {
+				k, v := m.Content[i], m.Content[i+1]
+				if k.Tag == "!!merge" {
+					merge(v, depth+1)
+					continue
+				}
+				if k.Kind != yaml.ScalarNode {
+					continue // reported when that mapping is read directly
+				}
+				if _, dup := at[k.Value]; !dup {
+					at[k.Value] = len(out)
+					out = append(out, pair{k.Value, k, v})
+				}
+			}
+		}
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
+			merge(v, 0)
+		}
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
+			continue
+		}
+		if k.Kind != yaml.ScalarNode || isNull(k) {
+			d.errorf(k, key, "keys must be plain strings, got %s", describe(k))
+			continue
+		}
+		if explicit[k.Value] {
+			d.errorf(k, join(key, k.Value), "duplicate key %q", k.Value)
+			continue
+		}
+		explicit[k.Value] = true
+		if j, ok := at[k.Value]; ok {
+			out[j] = pair{k.Value, k, v}
+			continue
+		}
+		at[k.Value] = len(out)
+		out = append(out, pair{k.Value, k, v})
+	}
+	return out
+}
+
+// structFields is the key -> field index table of a struct type.
+type structFields struct {
+	byName map[string][]int
+	names  []string // in declaration order
+}
+
+var fieldCache sync.Map // reflect.Type -> *structFields
+
+func fieldsOf(t reflect.Type) *structFields {
+	if f, ok := fieldCache.Load(t); ok {
+		return f.(*structFields)
+	}
+	sf := &structFields{byName: map[string][]int{}}
+	var walk func(t reflect.Type, prefix []int)
+	walk = func(t reflect.Type, prefix []int) {
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			tag := f.Tag.Get("yaml")
+			if tag == "-" || !f.IsExported() {
+				continue
+			}
+			name, opts, _ := strings.Cut(tag, ",")
+			idx := append(append([]int(nil), prefix...), i)
+			if opts == "inline" {
+				walk(f.Type, idx)
+				continue
+			}
+			if name == "" {
+				continue
+			}
+			sf.byName[name] = idx
+			sf.names = append(sf.names, name)
+		}
+	}
+	walk(t, nil)
+	f, _ := fieldCache.LoadOrStore(t, sf)
+	return f.(*structFields)
+}
+
+// suggest returns the known name closest to an unknown one, if at most two
+// edits away.
+func suggest(name string, known []string) string {
+	best, bestD := "", 3
+	for _, k := range known {
+		if d := editDistance(name, k); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return 99
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

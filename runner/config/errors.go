@@ -1,0 +1,166 @@
+package config
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// FieldError is one problem in a configuration, located as precisely as its
+// source allows.
+type FieldError struct {
+	// File is where the value came from: a file name ("atoll.yaml"), an
+	// environment variable ("$ATOLL_WORKERS") or a flag ("--workers"); empty
+	// for a value set in Go.
+	File string
+	// Line and Column are 1-based; 0 when unknown (environment, flags, or a
+	// YAML syntax error that gives no column).
+	Line, Column int
+	// Key is the path of the value: "projects[1].apply_requirements",
+	// "github.app_id"; empty for an error about the whole document.
+	Key string
+	// Message says what is wrong and, where it can, what would be right.
+	// It never holds a secret value.
+	Message string
+}
+
+// Error formats the error as "FILE:LINE:COLUMN: KEY: MESSAGE", leaving out
+// the parts that are unknown.
+func (e FieldError) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File)
+		if e.Line > 0 {
+			fmt.Fprintf(&b, ":%d", e.Line)
+			if e.Column > 0 {
+				fmt.Fprintf(&b, ":%d", e.Column)
+			}
+		}
+		b.WriteString(": ")
+	}
+	if e.Key != "" {
+		b.WriteString(e.Key)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Message)
+	return b.String()
+}
+
+// ValidationError holds every problem found in a configuration, not only
+// the first, in the order they appear in the file (problems without a line
+// come last).
+type ValidationError struct {
+	Errors []FieldError
+}
+
+// Error prints one problem per line.
+func (e *ValidationError) Error() string {
+	lines := make([]string, len(e.Errors))
+	for i, fe := range e.Errors {
+		lines[i] = fe.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// errList collects FieldErrors while a configuration is read and checked.
+type errList struct {
+	errs []FieldError
+}
+
+func (l *errList) add(fe FieldError) { l.errs = append(l.errs, fe) }
+
+// err returns nil or a *ValidationError with the problems sorted by
+// position, duplicates removed.
+func (l *errList) err() error {
+	if len(l.errs) == 0 {
+		return nil
+	}
+	errs := append([]FieldError(nil), l.errs...)
+	sort.SliceStable(errs, func(i, j int) bool {
+		a, b := errs[i], errs[j]
+		if (a.Line == 0) != (b.Line == 0) {
+			return a.Line != 0
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Column < b.Column
+	})
+	out := errs[:0]
+	seen := map[FieldError]bool{}
+	for _, e := range errs {
+		if !seen[e] {
+			seen[e] = true
+			out = append(out, e)
+		}
+	}
+	return &ValidationError{Errors: out}
+}
+
+// origin is where a value came from: the template of its FieldErrors.
+type origin struct {
+	file         string
+	line, column int
+}
+
+// sources maps key paths to where their values came from. Lookups fall back
+// to the nearest parent path, so an error on "projects[1].dir" points at the
+// project when dir itself was not written.
+type sources map[string]origin
+
+func (s sources) at(key string) origin {
+	for k := key; ; k = parentKey(k) {
+		if o, ok := s[k]; ok {
+			return o
+		}
+		if k == "" {
+			return origin{}
+		}
+	}
+}
+
+// set reports whether key was given explicitly.
+func (s sources) set(key string) bool {
+	_, ok := s[key]
+	return ok
+}
+
+// replace records that key now comes from o, forgetting where its children
+// came from.
+func (s sources) replace(key string, o origin) {
+	for k := range s {
+		if strings.HasPrefix(k, key+".") || strings.HasPrefix(k, key+"[") {
+			delete(s, k)
+		}
+	}
+	s[key] = o
+}
+
+// parentKey strips the last ".name" or "[i]" from a key path.
+func parentKey(k string) string {
+	i := strings.LastIndexAny(k, ".[")
+	if i < 0 {
+		return ""
+	}
+	return k[:i]
+}
+
+// checker reports problems located through sources.
+type checker struct {
+	src  sources
+	errs *errList
+}
+
+func (c checker) errorf(key, format string, args ...any) {
+	o := c.src.at(key)
+	c.errs.add(FieldError{File: o.file, Line: o.line, Column: o.column, Key: key, Message: fmt.Sprintf(format, args...)})
+}
+
+func index(key string, i int) string { return fmt.Sprintf("%s[%d]", key, i) }
+
+func join(key, name string) string {
+	if key == "" {
+		return name
+	}
+	return key + "." + name
+}

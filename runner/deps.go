@@ -1,0 +1,47 @@
+package runner
+
+import (
+	"context"
+
+	"github.com/atollhq/atoll/vcs"
+)
+
+// Host is what the runner needs of the code host. vcs/github's *Client
+// implements it; tests use the same client against the emulator.
+type Host interface {
+	AppSlug(ctx context.Context) (string, error)
+	ListInstallations(ctx context.Context) ([]int64, error)
+	ListInstallationRepos(ctx context.Context, installationID int64) ([]vcs.Repo, error)
+	GetRepo(ctx context.Context, repo vcs.Repo) (vcs.Repo, error)
+	BranchSHA(ctx context.Context, repo vcs.Repo, branch string) (string, error)
+	GetPullRequest(ctx context.Context, repo vcs.Repo, number int) (vcs.PullRequest, error)
+	ListOpenPullRequests(ctx context.Context, repo vcs.Repo) ([]vcs.PullRequest, error)
+	ListPullRequestFiles(ctx context.Context, repo vcs.Repo, number int) ([]string, bool, error)
+	CreateComment(ctx context.Context, repo vcs.Repo, number int, body string) (vcs.Comment, error)
+	UpdateComment(ctx context.Context, repo vcs.Repo, id int64, body string) error
+	MinimizeComment(ctx context.Context, repo vcs.Repo, nodeID, classifier string) error
+	AddReaction(ctx context.Context, repo vcs.Repo, commentID int64, content string) error
+	CreateCheckRun(ctx context.Context, repo vcs.Repo, run vcs.CheckRun) (vcs.CheckRun, error)
+	UpdateCheckRun(ctx context.Context, repo vcs.Repo, run vcs.CheckRun) error
+	ListCheckRuns(ctx context.Context, repo vcs.Repo, ref string) ([]vcs.CheckRun, error)
+	ListReviews(ctx context.Context, repo vcs.Repo, number int) ([]vcs.Review, error)
+	UserPermission(ctx context.Context, repo vcs.Repo, user string) (vcs.Permission, error)
+	IsTeamMember(ctx context.Context, repo vcs.Repo, org, teamSlug, user string) (bool, error)
+	CreateIssue(ctx context.Context, repo vcs.Repo, issue vcs.Issue) (vcs.Issue, error)
+	UpdateIssue(ctx context.Context, repo vcs.Repo, number int, u vcs.IssueUpdate) error
+	ListIssues(ctx context.Context, repo vcs.Repo, label, state string) ([]vcs.Issue, error)
+	ReadFile(ctx context.Context, repo vcs.Repo, ref, path string) ([]byte, error)
+	MergePullRequest(ctx context.Context, repo vcs.Repo, number int, method, sha string) (string, error)
+	SetLabels(ctx context.Context, repo vcs.Repo, number int, add, remove []string) error
+}
+
+// Git is the checkout the runner needs: one mirror per repo, a worktree
+// per job. vcs/git's *Mirrors implements it.
+type Git interface {
+	Fetch(ctx context.Context, repo vcs.Repo, refspecs ...string) error
+	Worktree(ctx context.Context, repo vcs.Repo, sha, dest string) error
+	MergeWorktree(ctx context.Context, repo vcs.Repo, baseSHA, headSHA, dest string) (string, error)
+	RemoveWorktree(ctx context.Context, repo vcs.Repo, dest string) error
+	ChangedFiles(ctx context.Context, repo vcs.Repo, base, head string) ([]string, error)
+	IsAncestor(ctx context.Context, repo vcs.Repo, ancestor, descendant string) (bool, error)
+}

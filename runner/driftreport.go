@@ -1,0 +1,298 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/atollhq/atoll/runner/command"
+	"github.com/atollhq/atoll/templates"
+	"github.com/atollhq/atoll/vcs"
+)
+
+// reportDrift turns a finished drift run into issue lifecycles, check runs
+// and the API's view of the run.
+func (r *Runner) reportDrift(ctx context.Context, run Run, jobs []Job) {
+	defer r.drift.done(run.Repo.FullName())
+	results := map[string]DriftProject{}
+	for _, j := range jobs {
+		dp := DriftProject{Repo: j.Repo.FullName(), Project: j.Project.Name, Status: driftStatus(j)}
+		issue, err := r.driftIssue(ctx, j, dp.Status)
+		if err != nil {
+			r.log.Error("drift issue", "repo", dp.Repo, "project", dp.Project, "err", err)
+		}
+		if issue > 0 {
+			n := issue
+			dp.Issue = &n
+		}
+		r.driftCheck(ctx, j, dp.Status)
+		results[j.Project.Name] = dp
+		if dp.Status == DriftDrifted && j.Project.AutoRemediate && issue > 0 {
+			if err := r.remediate(ctx, j.Repo, issue, j.Project, "atoll"); err != nil {
+				r.log.Error("auto-remediate", "project", dp.Project, "err", err)
+			}
+		}
+	}
+	err := update(ctx, r.rec, bucketDriftRuns, run.DriftRun, func(dr *DriftRun, exists bool) error {
+		if !exists {
+			return errAbort
+		}
+		dr.State = "done"
+		for i, p := range dr.Projects {
+			if res, ok := results[p.Project]; ok {
+				dr.Projects[i] = res
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		r.log.Error("store drift run", "run", run.DriftRun, "err", err)
+	}
+}
+
+func driftStatus(j Job) string {
+	switch templates.ProjectStatus(j.Outcome.Status) {
+	case templates.StatusPlanned:
+		return DriftDrifted
+	case templates.StatusNoChanges:
+		return DriftInSync
+	}
+	return DriftError
+}
+
+// driftIssue keeps the project's drift issue in step with a check: opened
+// when drift appears, left alone while it stays the same, updated when it
+// changes, closed when it is gone. An error is reported on an open issue
+// as an error and changes nothing else. It returns the issue's number.
+func (r *Runner) driftIssue(ctx context.Context, j Job, status string) (int, error) {
+	key := driftKey(j.Repo.FullName(), j.Project.Name)
+	var rec DriftRecord
+	if _, err := r.rec.get(ctx, bucketDrift, key, &rec); err != nil {
+		return 0, err
+	}
+	rec.Repo, rec.Project = j.Repo.FullName(), j.Project
+	now := r.now()
+	rec.History = append(rec.History, DriftResult{At: now, Commit: j.Commit, Status: status,
+		Summary: j.Outcome.Summary, Hash: j.Outcome.Hash, Error: j.Outcome.Error})
+	if len(rec.History) > driftHistory {
+		rec.History = rec.History[len(rec.History)-driftHistory:]
+	}
+	if rec.Issue == 0 {
+		rec.Issue = r.findDriftIssue(ctx, j.Repo, j.Project.Name)
+	}
+	pr := r.projectResult(ctx, j)
+	var err error
+	switch status {
+	case DriftDrifted:
+		err = r.driftFound(ctx, j, &rec, pr)
+	case DriftInSync:
+		if rec.Issue > 0 {
+			err = r.driftGone(ctx, j, &rec, pr)
+		}
+		rec.Hash, rec.FirstSeen = "", now
+	case DriftError:
+		if rec.Issue > 0 {
+			err = r.reply(ctx, j.Repo, rec.Issue, "drift_comment.tmpl", templates.DriftComment{Kind: templates.DriftError, Commit: j.Commit, At: now, Project: pr})
+		}
+	}
+	issue := rec.Issue
+	if perr := r.rec.put(ctx, bucketDrift, key, rec); perr != nil && err == nil {
+		err = perr
+	}
+	return issue, err
+}
+
+// driftFound opens the issue, or updates it when the drift changed.
+func (r *Runner) driftFound(ctx context.Context, j Job, rec *DriftRecord, pr templates.ProjectResult) error {
+	now := r.now()
+	if rec.Issue > 0 && rec.Hash == j.Outcome.Hash {
+		rec.LastSeen = now // the same drift: the issue is not edited again
+		return nil
+	}
+	changed := rec.Issue > 0
+	if !changed || rec.FirstSeen.IsZero() {
+		rec.FirstSeen = now
+	}
+	rec.LastSeen, rec.Hash = now, j.Outcome.Hash
+	text, err := r.tmpl.RenderDriftIssue(templates.DriftIssue{ID: "drift:" + driftKey(j.Repo.FullName(), j.Project.Name),
+		Repo: j.Repo.FullName(), Branch: j.Repo.DefaultBranch, Commit: j.Commit, FirstSeen: rec.FirstSeen,
+		LastSeen: now, Changed: changed, Project: pr})
+	if err != nil {
+		return err
+	}
+	body := r.mask(text.Body)
+	if !changed {
+		issue, err := r.host.CreateIssue(ctx, j.Repo, vcs.Issue{Title: text.Title, Body: body,
+			Labels: []string{LabelDrift, driftLabel(j.Project.Name)}})
+		if err != nil {
+			return fmt.Errorf("open drift issue: %w", err)
+		}
+		rec.Issue = issue.Number
+		return nil
+	}
+	if err := r.host.UpdateIssue(ctx, j.Repo, rec.Issue, vcs.IssueUpdate{Title: &text.Title, Body: &body}); err != nil {
+		return fmt.Errorf("update drift issue #%d: %w", rec.Issue, err)
+	}
+	return r.reply(ctx, j.Repo, rec.Issue, "drift_comment.tmpl", templates.DriftComment{Kind: templates.DriftChanged, Commit: j.Commit, At: now, Project: pr})
+}
+
+// driftGone comments on the issue and closes it.
+func (r *Runner) driftGone(ctx context.Context, j Job, rec *DriftRecord, pr templates.ProjectResult) error {
+	if err := r.reply(ctx, j.Repo, rec.Issue, "drift_comment.tmpl", templates.DriftComment{Kind: templates.DriftResolved, Commit: j.Commit, At: r.now(), Project: pr}); err != nil {
+		return err
+	}
+	closed, reason := "closed", "completed"
+	if err := r.host.UpdateIssue(ctx, j.Repo, rec.Issue, vcs.IssueUpdate{State: &closed, StateReason: &reason}); err != nil {
+		return fmt.Errorf("close drift issue #%d: %w", rec.Issue, err)
+	}
+	rec.Issue = 0
+	return nil
+}
+
+// findDriftIssue finds an open drift issue of a project by its label, in
+// case atoll's own record was lost.
+func (r *Runner) findDriftIssue(ctx context.Context, repo vcs.Repo, project string) int {
+	issues, err := r.host.ListIssues(ctx, repo, driftLabel(project), "open")
+	if err != nil || len(issues) == 0 {
+		return 0
+	}
+	return issues[0].Number
+}
+
+// driftCheck writes the `atoll/drift: NAME` check run on the default
+// branch head.
+func (r *Runner) driftCheck(ctx context.Context, j Job, status string) {
+	out, err := r.tmpl.RenderCheckSummary(templates.CheckSummary{Stage: templates.CheckDrift, Project: r.projectResult(ctx, j)})
+	if err != nil {
+		return
+	}
+	conclusion := map[string]string{DriftInSync: vcs.ConclusionSuccess, DriftDrifted: vcs.ConclusionNeutral, DriftError: vcs.ConclusionFailure}[status]
+	_, err = r.host.CreateCheckRun(ctx, j.Repo, vcs.CheckRun{Name: out.Name, HeadSHA: j.Commit, Status: vcs.CheckCompleted,
+		Conclusion: conclusion, Title: out.Title, Summary: r.mask(out.Summary), DetailsURL: r.jobURL(j.ID)})
+	if err != nil {
+		r.log.Warn("drift check run", "project", j.Project.Name, "err", err)
+	}
+}
+
+// onIssueCommand handles commands on plain issues: `atoll apply` and
+// `atoll approve_policies` on a drift issue remediate it.
+func (r *Runner) onIssueCommand(ctx context.Context, repo vcs.Repo, number int, labels []string, user string, cmd *command.Command) error {
+	rec, ok := r.driftRecordOfIssue(ctx, repo, number, labels)
+	if !ok {
+		if cmd.Name == "help" {
+			return r.reply(ctx, repo, number, "help.tmpl", templates.Help{})
+		}
+		return nil // not an issue of atoll's
+	}
+	switch cmd.Name {
+	case "apply":
+		return r.remediate(ctx, repo, number, rec.Project, user)
+	case "approve_policies":
+		return r.approveOnIssue(ctx, repo, number, rec.Project, user, cmd)
+	case "help":
+		return r.reply(ctx, repo, number, "help.tmpl", templates.Help{})
+	case "version":
+		return r.reply(ctx, repo, number, "version.tmpl", r.versionData())
+	}
+	return r.notice(ctx, repo, number, "On a drift issue, atoll understands `atoll apply` (remediate: plan the default branch head and apply it) and `atoll approve_policies`.")
+}
+
+// driftRecordOfIssue finds the drift record an issue belongs to.
+func (r *Runner) driftRecordOfIssue(ctx context.Context, repo vcs.Repo, number int, labels []string) (DriftRecord, bool) {
+	for _, l := range labels {
+		project, ok := strings.CutPrefix(l, "atoll:drift:")
+		if !ok {
+			continue
+		}
+		var rec DriftRecord
+		if found, err := r.rec.get(ctx, bucketDrift, driftKey(repo.FullName(), project), &rec); err == nil && found {
+			return rec, true
+		}
+	}
+	recs, err := list[DriftRecord](ctx, r.rec, bucketDrift, repo.FullName()+"#")
+	if err != nil {
+		return DriftRecord{}, false
+	}
+	for _, rec := range recs {
+		if rec.Issue == number {
+			return rec, true
+		}
+	}
+	return DriftRecord{}, false
+}
+
+// remediate plans the default branch head for a drifted project and
+// applies it, under the same policies as a PR.
+func (r *Runner) remediate(ctx context.Context, repo vcs.Repo, issue int, p Project, user string) error {
+	full, err := r.host.GetRepo(ctx, repo)
+	if err != nil {
+		return err
+	}
+	full.InstallationID = repo.InstallationID
+	head, err := r.host.BranchSHA(ctx, full, full.DefaultBranch)
+	if err != nil {
+		return fmt.Errorf("head of %s: %w", full.DefaultBranch, err)
+	}
+	if l, ok, err := r.cfg.Store.Get(ctx, lockKey(Job{Repo: full, Project: p})); err == nil && ok {
+		return r.notice(ctx, full, issue, fmt.Sprintf("`%s` is locked by #%d; remediate it after that pull request is applied or unlocked.", p.Name, l.Owner.Number))
+	}
+	spec := runSpec{Repo: full, Number: issue, Command: "remediate", User: user, HeadSHA: head,
+		Jobs: []Job{{Kind: JobPlanApply, Repo: full, Number: issue, Project: p, HeadSHA: head, Commit: head, User: user}}}
+	_, err = r.startRun(ctx, spec)
+	return err
+}
+
+// afterRemediation checks the project again, which closes the issue once
+// it is in sync.
+func (r *Runner) afterRemediation(ctx context.Context, run Run, jobs []Job) {
+	for _, j := range jobs {
+		if j.Outcome.Status == string(templates.StatusApplied) {
+			if _, err := r.TriggerDrift(ctx, run.Repo.FullName(), j.Project.Name); err != nil {
+				r.log.Error("drift check after remediation", "err", err)
+			}
+		}
+	}
+}
+
+// approveOnIssue records an owner's approval of policy failures for the
+// remediation of a drift issue at the default branch head.
+func (r *Runner) approveOnIssue(ctx context.Context, repo vcs.Repo, number int, p Project, user string, cmd *command.Command) error {
+	if r.cfg.Policies == nil {
+		return r.notice(ctx, repo, number, "No policy set is configured.")
+	}
+	full, err := r.host.GetRepo(ctx, repo)
+	if err != nil {
+		return err
+	}
+	full.InstallationID = repo.InstallationID
+	head, err := r.host.BranchSHA(ctx, full, full.DefaultBranch)
+	if err != nil {
+		return err
+	}
+	var approved []string
+	for _, set := range r.cfg.Policies.Sets() {
+		if cmd.PolicySet != "" && set.Name != cmd.PolicySet {
+			continue
+		}
+		if !r.isOwner(ctx, full, user, set.Owners) {
+			continue
+		}
+		key := approvalKey(full.FullName(), number, head, p.Name, set.Name)
+		err := update(ctx, r.rec, bucketApprovals, key, func(a *PolicyApproval, _ bool) error {
+			a.Set, a.Project = set.Name, p.Name
+			a.Users = withoutUser(a.Users, user)
+			if !cmd.Clear {
+				a.Users = append(a.Users, user)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		approved = append(approved, set.Name)
+	}
+	if len(approved) == 0 {
+		return r.notice(ctx, full, number, fmt.Sprintf("@%s owns no policy set to approve here.", user))
+	}
+	return r.notice(ctx, full, number, fmt.Sprintf("Approved policy sets %s for the remediation of `%s` at %s, by @%s.", joinProjects(approved), p.Name, short(head), user))
+}

@@ -1,0 +1,77 @@
+package runner
+
+import (
+	"os"
+
+	"github.com/atollhq/atoll/runner/config"
+)
+
+// SettingsFrom turns the server configuration into the runner's settings.
+// Values of the environment variables named in terraform.secrets_env are
+// read here, to be masked everywhere.
+func SettingsFrom(srv config.Server) Settings {
+	s := Settings{
+		RepoAllowed:       srv.RepoAllowed,
+		AllowForkPRs:      srv.AllowForkPRs,
+		AllowDraftPRs:     srv.AllowDraftPRs,
+		CheckoutStrategy:  srv.CheckoutStrategy,
+		Workers:           srv.Workers,
+		ApplyMode:         string(srv.ApplyMode),
+		Approvals:         srv.Approvals,
+		DismissStale:      srv.DismissStaleApprovals,
+		Automerge:         srv.Automerge.Enabled,
+		MergeMethod:       srv.Automerge.Method,
+		ReconcileInterval: srv.ReconcileInterval,
+		SummaryOnly:       srv.SummaryOnly,
+		CodeOwners:        srv.CodeOwners,
+		Terraform: TerraformSettings{
+			Distribution:   srv.Terraform.Distribution,
+			Version:        srv.Terraform.Version,
+			Binary:         srv.Terraform.Binary,
+			CLIConfigFile:  srv.Terraform.CLIConfigFile,
+			PluginCacheDir: srv.Terraform.PluginCacheDir,
+			ReleasesURL:    srv.Terraform.ReleasesURL,
+			Env:            map[string]string{},
+		},
+		Drift: DriftSettings{
+			Enabled: srv.Drift.Enabled, Schedule: srv.Drift.Schedule, Mode: srv.Drift.Mode,
+			Jitter: srv.Drift.Jitter, Concurrency: srv.Drift.Concurrency, RepoOverride: srv.Drift.RepoOverride,
+		},
+		Permissions: map[string]CommandPermission{},
+	}
+	for _, r := range srv.ApplyRequirements {
+		s.ApplyRequirements = append(s.ApplyRequirements, string(r))
+	}
+	for k, v := range srv.Terraform.Env {
+		s.Terraform.Env[k] = v
+	}
+	for _, name := range srv.Terraform.SecretsEnv {
+		if v, ok := os.LookupEnv(name); ok {
+			s.Terraform.Env[name] = v
+			s.Terraform.Secrets = append(s.Terraform.Secrets, v)
+		}
+	}
+	for _, cmd := range []string{"plan", "apply", "unlock", "approve_policies"} {
+		if p, ok := srv.Permissions.For(cmd); ok {
+			s.Permissions[cmd] = CommandPermission{Level: p.Permission, Teams: p.Teams}
+		}
+	}
+	for _, rule := range srv.RequiredReviewers {
+		s.RequiredReviewers = append(s.RequiredReviewers, ReviewerRule{Paths: rule.Paths, Teams: rule.Teams, Count: rule.Count})
+	}
+	return s
+}
+
+// RepoConfigFuncs are the Config.ParseRepo and Config.Requirements of a
+// server configuration.
+func RepoConfigFuncs(srv config.Server) (func(string, []byte) (config.Repo, error), func(config.Project) []string) {
+	parse := func(name string, data []byte) (config.Repo, error) { return config.ParseRepo(name, data, srv) }
+	reqs := func(p config.Project) []string {
+		var out []string
+		for _, r := range p.EffectiveApplyRequirements(srv) {
+			out = append(out, string(r))
+		}
+		return out
+	}
+	return parse, reqs
+}

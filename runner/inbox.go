@@ -1,0 +1,106 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/atollhq/atoll/vcs"
+)
+
+// drainInbox handles stored deliveries, several at a time, until ctx ends.
+// A delivery is finished only after it was handled, so one that a crash
+// interrupted is handled again at start-up (handlers are idempotent where
+// it matters: an apply happens once per plan).
+func (r *Runner) drainInbox(ctx context.Context) {
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	for {
+		r.handlePending(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-r.wake:
+		case <-tick.C:
+		}
+	}
+}
+
+func (r *Runner) handlePending(ctx context.Context) {
+	pending, err := r.cfg.Store.PendingDeliveries(ctx)
+	if err != nil {
+		r.log.Error("list pending deliveries", "err", err)
+		return
+	}
+	for _, d := range pending {
+		if _, busy := r.inFlight.LoadOrStore(d.ID, true); busy {
+			continue
+		}
+		select {
+		case r.events <- struct{}{}:
+		case <-ctx.Done():
+			r.inFlight.Delete(d.ID)
+			return
+		}
+		r.wg.Add(1)
+		go func(id, event string, body []byte) {
+			defer r.wg.Done()
+			defer func() { <-r.events; r.inFlight.Delete(id) }()
+			errMsg := ""
+			if err := r.handleDelivery(ctx, id, event, body); err != nil {
+				if ctx.Err() != nil {
+					return // shutting down: handle it again next start
+				}
+				errMsg = err.Error()
+				r.log.Error("handle delivery", "delivery", id, "event", event, "err", err)
+			}
+			if err := r.cfg.Store.FinishDelivery(context.WithoutCancel(ctx), id, errMsg); err != nil {
+				r.log.Error("finish delivery", "delivery", id, "err", err)
+			}
+		}(d.ID, d.Event, d.Body)
+	}
+}
+
+// handleDelivery parses one delivery and routes it; a panic in a handler
+// becomes an error, never a crash.
+func (r *Runner) handleDelivery(ctx context.Context, id, event string, body []byte) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic handling %s: %v", event, p)
+		}
+	}()
+	ev, err := r.cfg.ParseEvent(event, id, body)
+	if err != nil {
+		return fmt.Errorf("parse %s: %w", event, err)
+	}
+	if ev == nil {
+		return nil // an action atoll ignores
+	}
+	return r.HandleEvent(ctx, ev)
+}
+
+// HandleEvent routes one event to its handler.
+func (r *Runner) HandleEvent(ctx context.Context, ev vcs.Event) error {
+	switch e := ev.(type) {
+	case vcs.PullRequestEvent:
+		return r.onPullRequest(ctx, &e)
+	case vcs.CommentEvent:
+		return r.onComment(ctx, &e)
+	case vcs.ReviewEvent, vcs.PushEvent, vcs.PingEvent, vcs.InstallationEvent:
+		return nil
+	case *vcs.PullRequestEvent:
+		return r.onPullRequest(ctx, e)
+	case *vcs.CommentEvent:
+		return r.onComment(ctx, e)
+	case *vcs.ReviewEvent:
+		return nil // reviews are read when an apply checks its requirements
+	case *vcs.PushEvent, *vcs.PingEvent:
+		return nil
+	case *vcs.InstallationEvent:
+		r.log.Info("installation changed", "action", e.Action, "installation", e.InstallationID)
+		return nil
+	default:
+		return errors.New("unknown event type")
+	}
+}

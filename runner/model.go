@@ -1,0 +1,182 @@
+package runner
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/atollhq/atoll/policy"
+	"github.com/atollhq/atoll/runner/terraform"
+	"github.com/atollhq/atoll/vcs"
+)
+
+// Project is one Terraform root module the runner plans and applies: what
+// discovery found, with the settings atoll.yaml gives it.
+type Project struct {
+	Name              string   `json:"name"`
+	Dir               string   `json:"dir"`
+	Workspace         string   `json:"workspace"`
+	TerraformVersion  string   `json:"terraform_version,omitempty"`
+	Distribution      string   `json:"distribution,omitempty"`
+	VarFiles          []string `json:"var_files,omitempty"`
+	ApplyRequirements []string `json:"apply_requirements,omitempty"`
+	AutoRemediate     bool     `json:"auto_remediate,omitempty"`
+}
+
+// JobKind says what a job does.
+type JobKind string
+
+// Job kinds.
+const (
+	// JobPlan plans a project for a PR and stores the plan.
+	JobPlan JobKind = "plan"
+	// JobApply applies a stored plan.
+	JobApply JobKind = "apply"
+	// JobPlanApply plans a commit and applies that plan at once: apply after
+	// merge, retries on a merged PR, drift remediation.
+	JobPlanApply JobKind = "plan_apply"
+	// JobDrift plans the default branch to detect drift; it changes nothing.
+	JobDrift JobKind = "drift"
+)
+
+// JobState is where a job is in its life.
+type JobState string
+
+// Job states. A job moves queued -> running -> one of the final states;
+// a job found running at start-up becomes interrupted.
+const (
+	JobQueued      JobState = "queued"
+	JobRunning     JobState = "running"
+	JobSucceeded   JobState = "succeeded"
+	JobFailed      JobState = "failed"
+	JobSkipped     JobState = "skipped"
+	JobInterrupted JobState = "interrupted"
+)
+
+// Final reports whether the state is an end state.
+func (s JobState) Final() bool { return s != JobQueued && s != JobRunning }
+
+// Job is one project's work within a run. It is durable: the queue is the
+// set of jobs in state queued.
+type Job struct {
+	ID      string   `json:"id"`
+	RunID   string   `json:"run_id"`
+	Kind    JobKind  `json:"kind"`
+	Repo    vcs.Repo `json:"repo"`
+	Number  int      `json:"number"` // PR number, or the drift issue's
+	Project Project  `json:"project"`
+	// HeadSHA and BaseSHA are the PR's at queue time; Commit is what is
+	// checked out (the head, a merge of head into base, or a branch head).
+	HeadSHA     string   `json:"head_sha"`
+	BaseSHA     string   `json:"base_sha"`
+	Commit      string   `json:"commit"`
+	ExtraArgs   []string `json:"extra_args,omitempty"`
+	User        string   `json:"user"`
+	PRAuthor    string   `json:"pr_author,omitempty"`
+	RefreshOnly bool     `json:"refresh_only,omitempty"`
+
+	State    JobState `json:"state"`
+	Outcome  Outcome  `json:"outcome"`
+	LogPath  string   `json:"log_path"`
+	CheckRun int64    `json:"check_run,omitempty"`
+
+	Created  time.Time `json:"created"`
+	Started  time.Time `json:"started,omitempty"`
+	Finished time.Time `json:"finished,omitempty"`
+}
+
+// Outcome is what a job found, in the shape comments and checks show.
+type Outcome struct {
+	Status     string             `json:"status"` // a templates ProjectResult status
+	Summary    *terraform.Summary `json:"summary,omitempty"`
+	PlanText   string             `json:"plan_text,omitempty"`
+	DriftText  string             `json:"drift_text,omitempty"`
+	ApplyText  string             `json:"apply_text,omitempty"`
+	FailedStep string             `json:"failed_step,omitempty"`
+	Error      string             `json:"error,omitempty"`
+	LogTail    string             `json:"log_tail,omitempty"`
+	LockedBy   *LockHolder        `json:"locked_by,omitempty"`
+	Policies   []policy.Result    `json:"policies,omitempty"`
+	Unmet      []string           `json:"unmet,omitempty"`
+	Hash       string             `json:"hash,omitempty"` // drift: hash of resource changes
+}
+
+// LockHolder names the PR holding a project's lock.
+type LockHolder struct {
+	Repo   string `json:"repo"`
+	Number int    `json:"number"`
+	Author string `json:"author"`
+}
+
+// Run is one command run on a PR (or drift issue): its jobs and its living
+// comment, edited in place as jobs finish.
+type Run struct {
+	ID         string    `json:"id"`
+	Repo       vcs.Repo  `json:"repo"`
+	Number     int       `json:"number"`
+	Command    string    `json:"command"` // plan, apply, autoplan, apply-after-merge, remediate
+	User       string    `json:"user"`
+	HeadSHA    string    `json:"head_sha"`
+	JobIDs     []string  `json:"job_ids"`
+	Message    string    `json:"message,omitempty"`
+	DriftRun   string    `json:"drift_run,omitempty"` // the drift run a drift run reports to
+	Comments   []int64   `json:"comments,omitempty"`
+	CommentIDs []string  `json:"comment_node_ids,omitempty"`
+	Created    time.Time `json:"created"`
+}
+
+// PlanState is where a stored plan is on its way to being applied.
+type PlanState string
+
+// Plan states. planned -> applying -> applied or apply_failed. The move
+// to applying is one atomic store update: it is what makes an apply happen
+// once.
+const (
+	PlanPlanned     PlanState = "planned"
+	PlanApplying    PlanState = "applying"
+	PlanApplied     PlanState = "applied"
+	PlanApplyFailed PlanState = "apply_failed"
+)
+
+// Plan is a stored plan of one project for one PR head.
+type Plan struct {
+	Repo       string             `json:"repo"`
+	Number     int                `json:"number"`
+	Project    Project            `json:"project"`
+	HeadSHA    string             `json:"head_sha"`
+	BaseSHA    string             `json:"base_sha"`
+	Commit     string             `json:"commit"`
+	File       string             `json:"file"`
+	SHA256     string             `json:"sha256"`
+	HasChanges bool               `json:"has_changes"`
+	Summary    *terraform.Summary `json:"summary,omitempty"`
+	Policies   []policy.Result    `json:"policies,omitempty"`
+	PlanJob    string             `json:"plan_job"`
+	State      PlanState          `json:"state"`
+	ApplyJob   string             `json:"apply_job,omitempty"`
+	Created    time.Time          `json:"created"`
+}
+
+// PRState is what the runner remembers of a PR between events.
+type PRState struct {
+	Repo    string `json:"repo"`
+	Number  int    `json:"number"`
+	HeadSHA string `json:"head_sha"`
+	Author  string `json:"author"`
+	Closed  bool   `json:"closed"`
+	Merged  bool   `json:"merged"`
+	// PlanComments are the node ids of plan comments, minimized when a new
+	// commit supersedes them.
+	PlanComments []string `json:"plan_comments,omitempty"`
+	// Projects are the PR's projects as last planned.
+	Projects []Project `json:"projects,omitempty"`
+}
+
+func prKey(repo string, number int) string { return fmt.Sprintf("%s#%07d", repo, number) }
+
+func planKey(repo string, number int, project string) string {
+	return prKey(repo, number) + "#" + project
+}
+
+func approvalPrefix(repo string, number int, headSHA string) string {
+	return prKey(repo, number) + "#" + headSHA + "#"
+}

@@ -1,0 +1,251 @@
+package runner
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/atollhq/atoll/locks"
+	"github.com/atollhq/atoll/runner/terraform"
+	"github.com/atollhq/atoll/templates"
+	"github.com/atollhq/atoll/vcs"
+)
+
+// stepError is a job step that failed: which step, and the output's end.
+type stepError struct {
+	step string
+	err  error
+}
+
+func (e *stepError) Error() string { return e.step + ": " + e.err.Error() }
+func (e *stepError) Unwrap() error { return e.err }
+
+func step(name string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &stepError{step: name, err: err}
+}
+
+// failure turns a step error into an outcome with the log's last lines.
+func failure(status templates.ProjectStatus, err error, tail *tailBuffer) Outcome {
+	o := Outcome{Status: string(status), Error: err.Error(), FailedStep: "internal"}
+	var se *stepError
+	if errors.As(err, &se) {
+		o.FailedStep, o.Error = se.step, se.err.Error()
+	}
+	if tail != nil {
+		o.LogTail = tail.String()
+	}
+	return o
+}
+
+// runPlan plans one project for a PR and stores the plan.
+func (r *Runner) runPlan(ctx context.Context, job *Job, log io.Writer) Outcome {
+	pr, err := r.host.GetPullRequest(ctx, job.Repo, job.Number)
+	if err != nil {
+		return failure(templates.StatusPlanError, step("fetch pull request", err), nil)
+	}
+	if pr.State == "closed" {
+		return Outcome{Status: string(templates.StatusSkipped), Error: "the pull request is closed"}
+	}
+	if pr.HeadSHA != job.HeadSHA {
+		return Outcome{Status: string(templates.StatusSkipped), Error: "superseded by commit " + short(pr.HeadSHA)}
+	}
+	job.BaseSHA = pr.BaseSHA
+	if held, ok, err := r.lockFor(ctx, *job, pr); err != nil {
+		return failure(templates.StatusPlanError, step("lock", err), nil)
+	} else if !ok {
+		return Outcome{Status: string(templates.StatusLocked), LockedBy: &LockHolder{Repo: held.Owner.Repo, Number: held.Owner.Number, Author: held.Owner.Author}}
+	}
+	tail := newTailBuffer(60)
+	w := io.MultiWriter(log, tail)
+	dir := r.workDir(job.ID)
+	defer r.dropWorktree(ctx, job.Repo, dir)
+	if err := r.checkoutPR(ctx, job, pr, dir); err != nil {
+		return failure(templates.StatusPlanError, err, tail)
+	}
+	res, err := r.planProject(ctx, job, dir, w, false)
+	if err != nil {
+		return failure(templates.StatusPlanError, err, tail)
+	}
+	out := res.outcome
+	out.Policies = r.evaluatePolicies(ctx, *job, pr, res.planJSON)
+	plan := Plan{Repo: job.Repo.FullName(), Number: job.Number, Project: job.Project, HeadSHA: job.HeadSHA,
+		BaseSHA: pr.BaseSHA, Commit: job.Commit, File: res.planFile, SHA256: res.sha256, HasChanges: res.changes,
+		Summary: out.Summary, Policies: out.Policies, PlanJob: job.ID, State: PlanPlanned, Created: r.now()}
+	if !res.changes {
+		plan.State = PlanApplied // nothing to apply
+	}
+	if err := r.rec.put(ctx, bucketPlans, planKey(plan.Repo, plan.Number, job.Project.Name), plan); err != nil {
+		return failure(templates.StatusPlanError, step("store plan", err), tail)
+	}
+	return out
+}
+
+// lockFor locks a job's project for its PR.
+func (r *Runner) lockFor(ctx context.Context, job Job, pr vcs.PullRequest) (locks.Lock, bool, error) {
+	return r.cfg.Store.TryLock(ctx, lockKey(job), locks.Owner{Repo: job.Repo.FullName(), Number: job.Number,
+		Author: pr.Author, HeadSHA: pr.HeadSHA, Time: r.now()})
+}
+
+func lockKey(job Job) locks.Key {
+	return locks.Key{Repo: job.Repo.FullName(), Dir: job.Project.Dir, Workspace: job.Project.Workspace}
+}
+
+// checkoutPR puts the PR's code in dir: the merge of head into base (the
+// default) or the head itself. job.Commit records what was checked out.
+func (r *Runner) checkoutPR(ctx context.Context, job *Job, pr vcs.PullRequest, dir string) error {
+	if err := r.fetchPR(ctx, pr); err != nil {
+		return step("fetch", err)
+	}
+	if r.set.CheckoutStrategy == "branch" {
+		job.Commit = pr.HeadSHA
+		return step("checkout", r.git.Worktree(ctx, job.Repo, pr.HeadSHA, dir))
+	}
+	sha, err := r.git.MergeWorktree(ctx, job.Repo, pr.BaseSHA, pr.HeadSHA, dir)
+	if err != nil {
+		return step("checkout (merge into "+pr.BaseRef+")", err)
+	}
+	job.Commit = sha
+	return nil
+}
+
+func (r *Runner) dropWorktree(ctx context.Context, repo vcs.Repo, dir string) {
+	if err := r.git.RemoveWorktree(context.WithoutCancel(ctx), repo, dir); err != nil {
+		r.log.Warn("remove worktree", "dir", dir, "err", err)
+		_ = os.RemoveAll(dir)
+	}
+}
+
+// planResult is a finished plan.
+type planResult struct {
+	outcome  Outcome
+	planFile string
+	sha256   string
+	changes  bool
+	planJSON []byte
+}
+
+// planProject runs init, workspace, plan and show for job's project in the
+// checkout at root; refreshOnly makes a refresh-only plan (drift).
+func (r *Runner) planProject(ctx context.Context, job *Job, root string, out io.Writer, refreshOnly bool) (planResult, error) {
+	wd, err := r.terraformFor(ctx, *job, root, out)
+	if err != nil {
+		return planResult{}, err
+	}
+	planDir := filepath.Join(r.cfg.DataDir, "plans")
+	if err := os.MkdirAll(planDir, 0o700); err != nil {
+		return planResult{}, step("plan", err)
+	}
+	planFile := filepath.Join(planDir, job.ID+".tfplan")
+	outcome, err := wd.Plan(ctx, terraform.PlanOptions{Out: planFile, RefreshOnly: refreshOnly,
+		VarFiles: job.Project.VarFiles, ExtraArgs: job.ExtraArgs})
+	if err != nil {
+		return planResult{}, step("plan", err)
+	}
+	summary, js, err := wd.Show(ctx, planFile)
+	if err != nil {
+		return planResult{}, step("show", err)
+	}
+	text, err := wd.ShowText(ctx, planFile)
+	if err != nil {
+		return planResult{}, step("show", err)
+	}
+	sum, err := fileSHA256(planFile)
+	if err != nil {
+		return planResult{}, step("plan", err)
+	}
+	res := planResult{planFile: planFile, sha256: sum, changes: outcome == terraform.Changes, planJSON: js}
+	res.outcome = Outcome{Summary: summary, PlanText: terraform.StripANSI(text)}
+	if res.changes {
+		res.outcome.Status = string(templates.StatusPlanned)
+	} else {
+		res.outcome.Status = string(templates.StatusNoChanges)
+	}
+	return res, nil
+}
+
+// terraformFor finds the binary and prepares the project's directory: init
+// and workspace.
+func (r *Runner) terraformFor(ctx context.Context, job Job, root string, out io.Writer) (*terraform.Workdir, error) {
+	dir := filepath.Join(root, filepath.FromSlash(job.Project.Dir))
+	tf := r.set.Terraform
+	dist := terraform.Distribution(tf.Distribution)
+	if job.Project.Distribution != "" {
+		dist = terraform.Distribution(job.Project.Distribution)
+	}
+	version := tf.Version
+	if job.Project.TerraformVersion != "" {
+		version = job.Project.TerraformVersion
+	}
+	bin, err := r.cfg.Resolve(ctx, terraform.ResolveOptions{Distribution: dist, ExplicitPath: tf.Binary,
+		VersionConstraint: version, ProjectDir: dir, DataDir: filepath.Join(r.cfg.DataDir, "bin"), ReleasesURL: tf.ReleasesURL})
+	if err != nil {
+		return nil, step("find "+string(dist), err)
+	}
+	cache := tf.PluginCacheDir
+	if cache == "" {
+		cache = filepath.Join(r.cfg.DataDir, "plugin-cache")
+	}
+	wd, err := terraform.New(terraform.Config{Binary: bin, Dir: dir, RepoDir: root, Env: tf.Env, Secrets: tf.Secrets,
+		PluginCacheDir: cache, CLIConfigFile: tf.CLIConfigFile, Output: out})
+	if err != nil {
+		return nil, step("init", err)
+	}
+	if err := wd.Init(ctx, terraform.InitOptions{}); err != nil {
+		return nil, step("init", err)
+	}
+	if ws := job.Project.Workspace; ws != "" && ws != "default" {
+		if err := wd.SelectWorkspace(ctx, ws); err != nil {
+			return nil, step("workspace", err)
+		}
+	}
+	return wd, nil
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// tailBuffer keeps the last n lines written to it.
+type tailBuffer struct {
+	n     int
+	lines []string
+	part  string
+}
+
+func newTailBuffer(n int) *tailBuffer { return &tailBuffer{n: n} }
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	s := t.part + string(p)
+	parts := strings.Split(s, "\n")
+	t.part = parts[len(parts)-1]
+	t.lines = append(t.lines, parts[:len(parts)-1]...)
+	if len(t.lines) > t.n {
+		t.lines = t.lines[len(t.lines)-t.n:]
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	s := strings.Join(t.lines, "\n")
+	if t.part != "" {
+		s += "\n" + t.part
+	}
+	return terraform.StripANSI(strings.TrimSpace(s))
+}

@@ -1,0 +1,282 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/atollhq/atoll/policy"
+	"github.com/atollhq/atoll/runner/command"
+	"github.com/atollhq/atoll/templates"
+	"github.com/atollhq/atoll/vcs"
+)
+
+// PolicyApproval records the owners who approved one policy set's failure
+// on one project for one head SHA. A new commit means a new key, so
+// approvals never carry over.
+type PolicyApproval struct {
+	Set     string   `json:"set"`
+	Project string   `json:"project"`
+	Users   []string `json:"users"`
+}
+
+func approvalKey(repo string, number int, headSHA, project, set string) string {
+	return approvalPrefix(repo, number, headSHA) + project + "#" + set
+}
+
+// evaluatePolicies judges a plan with every policy set that applies.
+func (r *Runner) evaluatePolicies(ctx context.Context, job Job, pr vcs.PullRequest, planJSON []byte) []policy.Result {
+	if r.cfg.Policies == nil || len(planJSON) == 0 {
+		return nil
+	}
+	in := policy.Input{
+		Plan:    json.RawMessage(planJSON),
+		Project: policy.ProjectInput{Name: job.Project.Name, Dir: job.Project.Dir, Workspace: job.Project.Workspace, Distribution: r.distributionOf(job.Project)},
+		PullRequest: policy.PullRequestInput{Number: pr.Number, Author: pr.Author, Base: pr.BaseRef, HeadSHA: pr.HeadSHA,
+			Labels: pr.Labels},
+		Repo: job.Repo.FullName(),
+		User: job.User,
+	}
+	if pr.Number > 0 {
+		if files, _, err := r.host.ListPullRequestFiles(ctx, pr.Repo, pr.Number); err == nil {
+			in.PullRequest.ChangedFiles = files
+		}
+	}
+	return r.cfg.Policies.Evaluate(ctx, job.Repo.FullName(), job.Project.Name, in)
+}
+
+func (r *Runner) distributionOf(p Project) string {
+	if p.Distribution != "" {
+		return p.Distribution
+	}
+	return r.set.Terraform.Distribution
+}
+
+// approvalsFor returns the recorded approvers per set of a job's project
+// and head, for display.
+func (r *Runner) approvalsFor(ctx context.Context, j Job) map[string][]string {
+	out := map[string][]string{}
+	recs, err := list[PolicyApproval](ctx, r.rec, bucketApprovals, approvalPrefix(j.Repo.FullName(), j.Number, j.HeadSHA)+j.Project.Name+"#")
+	if err != nil {
+		return out
+	}
+	for _, a := range recs {
+		out[a.Set] = a.Users
+	}
+	return out
+}
+
+// unmetPolicies lists each mandatory policy set that failed and is not
+// approved by enough owners, checked again now (an owner who left the
+// team no longer counts). No repository configuration can turn it off.
+func (r *Runner) unmetPolicies(ctx context.Context, job Job, results []policy.Result) []string {
+	var unmet []string
+	for _, res := range results {
+		if !res.Failed() || res.Enforcement == "advisory" {
+			continue
+		}
+		if res.Err != "" {
+			unmet = append(unmet, fmt.Sprintf("`policies_passed`: policy set `%s` could not be evaluated: %s", res.Set, res.Err))
+			continue
+		}
+		need := max(res.Approvals, 1)
+		got := r.validApprovers(ctx, job, res)
+		if len(got) < need {
+			unmet = append(unmet, fmt.Sprintf("`policies_passed`: policy set `%s` failed (%s); %d of %d approvals by its owners (%s): comment `atoll approve_policies`",
+				res.Set, denySummary(res.Deny), len(got), need, strings.Join(ownersText(res.Owners), ", ")))
+		}
+	}
+	return unmet
+}
+
+func denySummary(deny []policy.Message) string {
+	var msgs []string
+	for _, m := range deny {
+		msgs = append(msgs, m.Msg)
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func ownersText(owners []string) []string {
+	out := make([]string, len(owners))
+	for i, o := range owners {
+		out[i] = "@" + o
+	}
+	return out
+}
+
+// validApprovers are the owners whose approval of res counts now: recorded
+// approvals and, when the set allows it, approving reviews at the head.
+func (r *Runner) validApprovers(ctx context.Context, job Job, res policy.Result) []string {
+	set := r.policySet(res.Set)
+	var a PolicyApproval
+	_, _ = r.rec.get(ctx, bucketApprovals, approvalKey(job.Repo.FullName(), job.Number, job.HeadSHA, job.Project.Name, res.Set), &a)
+	candidates := append([]string{}, a.Users...)
+	if set.ReviewApproves && job.Number > 0 {
+		if reviews, err := r.host.ListReviews(ctx, job.Repo, job.Number); err == nil {
+			for _, rv := range latestReviews(reviews) {
+				if rv.State == vcs.ReviewApproved && rv.CommitID == job.HeadSHA {
+					candidates = append(candidates, rv.User)
+				}
+			}
+		}
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, u := range candidates {
+		key := strings.ToLower(u)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		if strings.EqualFold(u, job.PRAuthor) && !set.AllowAuthorApproval {
+			continue
+		}
+		if r.isOwner(ctx, job.Repo, u, res.Owners) {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+func (r *Runner) policySet(name string) policy.SetConfig {
+	if r.cfg.Policies != nil {
+		for _, s := range r.cfg.Policies.Sets() {
+			if s.Name == name {
+				return s
+			}
+		}
+	}
+	return policy.SetConfig{Name: name}
+}
+
+// isOwner reports whether user is one of owners: a listed user, or an
+// active member of a listed "org/team", asked of the code host now.
+func (r *Runner) isOwner(ctx context.Context, repo vcs.Repo, user string, owners []string) bool {
+	for _, o := range owners {
+		if org, team, ok := strings.Cut(o, "/"); ok {
+			if m, err := r.host.IsTeamMember(ctx, repo, org, team, user); err == nil && m {
+				return true
+			}
+			continue
+		}
+		if strings.EqualFold(o, user) {
+			return true
+		}
+	}
+	return false
+}
+
+// commandApprovePolicies records (or with --clear withdraws) an owner's
+// approval of failing policy sets on the PR's current plans.
+func (r *Runner) commandApprovePolicies(ctx context.Context, pr vcs.PullRequest, user string, cmd *command.Command) error {
+	plans, err := list[Plan](ctx, r.rec, bucketPlans, prKey(pr.Repo.FullName(), pr.Number)+"#")
+	if err != nil {
+		return err
+	}
+	var approved, notOwner, authorRefused []string
+	var owners []string
+	touched := map[string]bool{}
+	for _, p := range plans {
+		if p.HeadSHA != pr.HeadSHA || len(filterProjects([]Project{p.Project}, cmd.Project, cmd.Dir, cmd.Workspace)) == 0 {
+			continue
+		}
+		for _, res := range p.Policies {
+			if !res.Failed() || (cmd.PolicySet != "" && res.Set != cmd.PolicySet) {
+				continue
+			}
+			set := r.policySet(res.Set)
+			if !r.isOwner(ctx, pr.Repo, user, res.Owners) {
+				notOwner = append(notOwner, res.Set)
+				owners = append(owners, res.Owners...)
+				continue
+			}
+			if strings.EqualFold(user, pr.Author) && !set.AllowAuthorApproval {
+				authorRefused = append(authorRefused, res.Set)
+				continue
+			}
+			key := approvalKey(pr.Repo.FullName(), pr.Number, pr.HeadSHA, p.Project.Name, res.Set)
+			err := update(ctx, r.rec, bucketApprovals, key, func(a *PolicyApproval, _ bool) error {
+				a.Set, a.Project = res.Set, p.Project.Name
+				a.Users = withoutUser(a.Users, user)
+				if !cmd.Clear {
+					a.Users = append(a.Users, user)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			approved = append(approved, fmt.Sprintf("%s on %s", res.Set, p.Project.Name))
+			touched[p.PlanJob] = true
+		}
+	}
+	switch {
+	case len(approved) > 0:
+		verb := "Approved"
+		if cmd.Clear {
+			verb = "Withdrew the approval of"
+		}
+		for jobID := range touched {
+			var j Job
+			if ok, _ := r.rec.get(ctx, bucketJobs, jobID, &j); ok {
+				r.afterUpdate(ctx, j)
+			}
+		}
+		return r.notice(ctx, pr.Repo, pr.Number, fmt.Sprintf("%s the failing policy sets %s for %s, by @%s.", verb, joinProjects(approved), short(pr.HeadSHA), user))
+	case len(authorRefused) > 0:
+		return r.notice(ctx, pr.Repo, pr.Number, fmt.Sprintf("@%s, the author of a pull request cannot approve its own policy failures (%s).", user, joinProjects(authorRefused)))
+	case len(notOwner) > 0:
+		sort.Strings(owners)
+		return r.notice(ctx, pr.Repo, pr.Number, fmt.Sprintf("@%s is not an owner of %s. Its owners are: %s.", user, joinProjects(dedupe(notOwner)), strings.Join(ownersText(dedupe(owners)), ", ")))
+	}
+	return r.notice(ctx, pr.Repo, pr.Number, "No failing policy set to approve"+selector(cmd)+" on the current plans.")
+}
+
+func withoutUser(users []string, user string) []string {
+	var out []string
+	for _, u := range users {
+		if !strings.EqualFold(u, user) {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+func dedupe(ss []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range ss {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// policyCheck writes the `atoll/policy: NAME` check run of a plan job.
+func (r *Runner) policyCheck(ctx context.Context, j Job, pr templates.ProjectResult) {
+	out, err := r.tmpl.RenderCheckSummary(templates.CheckSummary{Stage: templates.CheckPolicy, Project: pr})
+	if err != nil {
+		return
+	}
+	conclusion := vcs.ConclusionSuccess
+	for _, p := range pr.Policies {
+		if p.Status == templates.PolicyFailed || p.Status == templates.PolicyError {
+			if p.Enforcement == "advisory" {
+				conclusion = vcs.ConclusionNeutral
+				continue
+			}
+			conclusion = vcs.ConclusionFailure
+			break
+		}
+	}
+	_, err = r.host.CreateCheckRun(ctx, j.Repo, vcs.CheckRun{Name: out.Name, HeadSHA: j.HeadSHA, Status: vcs.CheckCompleted,
+		Conclusion: conclusion, Title: out.Title, Summary: r.mask(out.Summary), DetailsURL: r.jobURL(j.ID)})
+	if err != nil {
+		r.log.Warn("policy check run", "job", j.ID, "err", err)
+	}
+}

@@ -1,0 +1,184 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+
+	"github.com/atollhq/atoll/vcs"
+)
+
+// onPullRequest handles pull_request events: autoplan on opened, reopened,
+// synchronize and ready_for_review; discard or apply on closed.
+func (r *Runner) onPullRequest(ctx context.Context, e *vcs.PullRequestEvent) error {
+	pr := e.PR
+	if pr.Repo.InstallationID == 0 {
+		pr.Repo.InstallationID = e.InstallationID
+	}
+	if !r.set.RepoAllowed(pr.Repo.FullName()) {
+		r.log.Info("repo not allowed; event ignored", "repo", pr.Repo.FullName())
+		return nil
+	}
+	switch e.Action {
+	case "opened", "reopened", "synchronize", "ready_for_review":
+		return r.autoplan(ctx, pr, "")
+	case "closed":
+		if pr.Merged {
+			return r.onMerged(ctx, pr)
+		}
+		return r.onClosed(ctx, pr)
+	}
+	return nil
+}
+
+// autoplan plans the projects a PR's change touches, once per head SHA.
+// user is the commenter for `atoll plan`; empty for an automatic plan.
+func (r *Runner) autoplan(ctx context.Context, pr vcs.PullRequest, reason string) error {
+	defer r.prMu.lock(prKey(pr.Repo.FullName(), pr.Number))()
+	if pr.State != "" && pr.State != "open" {
+		return nil
+	}
+	if pr.Fork() && !r.set.AllowForkPRs {
+		return r.noteOnce(ctx, pr, "fork", "atoll does not plan pull requests from forks on this server (`allow_fork_prs` is off).")
+	}
+	if pr.Draft && !r.set.AllowDraftPRs {
+		return nil // planned when it becomes ready for review
+	}
+	// A new head discards the plans of the old one and folds their comments.
+	st, err := r.prState(ctx, pr)
+	if err != nil {
+		return err
+	}
+	if st.HeadSHA == pr.HeadSHA && len(st.Projects) > 0 && reason == "" {
+		return nil // already planned (a redelivery, or reconciliation racing a webhook)
+	}
+	if st.HeadSHA != "" && st.HeadSHA != pr.HeadSHA {
+		if err := r.supersede(ctx, pr, st); err != nil {
+			r.log.Error("supersede old plans", "pr", pr.Number, "err", err)
+		}
+	}
+	projects, rc, err := r.affectedProjects(ctx, pr)
+	if err != nil {
+		var ce *configError
+		if errors.As(err, &ce) {
+			r.recordHead(ctx, pr, nil)
+			return r.replyConfigError(ctx, pr, ce)
+		}
+		return err
+	}
+	var auto []Project
+	for _, p := range projects {
+		if p.autoplan {
+			auto = append(auto, p.Project)
+		}
+	}
+	r.recordHead(ctx, pr, auto)
+	if len(auto) == 0 {
+		return nil
+	}
+	_ = rc
+	_, err = r.startPlanRun(ctx, pr, "autoplan", "", auto, nil)
+	return err
+}
+
+// recordHead remembers the head SHA (and projects) last seen for a PR.
+func (r *Runner) recordHead(ctx context.Context, pr vcs.PullRequest, projects []Project) {
+	err := update(ctx, r.rec, bucketPRs, prKey(pr.Repo.FullName(), pr.Number), func(st *PRState, _ bool) error {
+		st.Repo, st.Number, st.Author = pr.Repo.FullName(), pr.Number, pr.Author
+		st.HeadSHA = pr.HeadSHA
+		st.Projects = projects
+		return nil
+	})
+	if err != nil {
+		r.log.Error("record PR head", "pr", pr.Number, "err", err)
+	}
+}
+
+func (r *Runner) prState(ctx context.Context, pr vcs.PullRequest) (PRState, error) {
+	var st PRState
+	_, err := r.rec.get(ctx, bucketPRs, prKey(pr.Repo.FullName(), pr.Number), &st)
+	return st, err
+}
+
+// supersede discards the plans of older heads and minimizes their comments.
+func (r *Runner) supersede(ctx context.Context, pr vcs.PullRequest, st PRState) error {
+	plans, err := list[Plan](ctx, r.rec, bucketPlans, prKey(pr.Repo.FullName(), pr.Number)+"#")
+	if err != nil {
+		return err
+	}
+	for _, p := range plans {
+		if p.HeadSHA == pr.HeadSHA || p.State == PlanApplying {
+			continue
+		}
+		r.discardPlan(ctx, p)
+	}
+	for _, node := range st.PlanComments {
+		if err := r.host.MinimizeComment(ctx, pr.Repo, node, "OUTDATED"); err != nil {
+			r.log.Warn("minimize outdated plan comment", "pr", pr.Number, "err", err)
+		}
+	}
+	return update(ctx, r.rec, bucketPRs, prKey(pr.Repo.FullName(), pr.Number), func(s *PRState, _ bool) error {
+		s.PlanComments = nil
+		return nil
+	})
+}
+
+func (r *Runner) discardPlan(ctx context.Context, p Plan) {
+	if p.File != "" {
+		_ = os.Remove(p.File)
+	}
+	if err := r.cfg.Store.DeleteRecord(ctx, bucketPlans, planKey(p.Repo, p.Number, p.Project.Name)); err != nil {
+		r.log.Error("discard plan", "plan", p.Project.Name, "err", err)
+	}
+}
+
+// onClosed releases a closed PR's locks and discards its plans.
+func (r *Runner) onClosed(ctx context.Context, pr vcs.PullRequest) error {
+	defer r.prMu.lock(prKey(pr.Repo.FullName(), pr.Number))()
+	released, err := r.releasePR(ctx, pr.Repo.FullName(), pr.Number)
+	if err != nil {
+		return err
+	}
+	if len(released) == 0 {
+		return nil
+	}
+	return r.notice(ctx, pr.Repo, pr.Number, fmt.Sprintf(
+		"Pull request closed: released the locks of %s and discarded their plans.", joinProjects(released)))
+}
+
+// releasePR unlocks every lock a PR holds and discards its plans; it returns
+// the released projects' names (dir and workspace).
+func (r *Runner) releasePR(ctx context.Context, repo string, number int) ([]string, error) {
+	plans, err := list[Plan](ctx, r.rec, bucketPlans, prKey(repo, number)+"#")
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range plans {
+		if p.State == PlanApplying {
+			continue
+		}
+		r.discardPlan(ctx, p)
+	}
+	locks, err := r.cfg.Store.UnlockByOwner(ctx, repo, number)
+	if err != nil {
+		return nil, fmt.Errorf("release locks of #%d: %w", number, err)
+	}
+	var names []string
+	for _, l := range locks {
+		names = append(names, path.Join(l.Key.Dir)+" ("+l.Key.Workspace+")")
+	}
+	return names, nil
+}
+
+func joinProjects(names []string) string {
+	s := ""
+	for i, n := range names {
+		if i > 0 {
+			s += ", "
+		}
+		s += "`" + n + "`"
+	}
+	return s
+}

@@ -1,0 +1,166 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/atollhq/atoll/templates"
+	"github.com/atollhq/atoll/vcs"
+)
+
+// RepoConfigFile is the repository configuration's path at the repo root.
+const RepoConfigFile = "atoll.yaml"
+
+// RepoConfig is atoll.yaml as the runner uses it. Present is false when
+// the repository has none.
+type RepoConfig struct {
+	Present       bool
+	Projects      []ConfiguredProject
+	ApplyMode     string
+	Automerge     *bool
+	Ignore        []string
+	DriftSchedule string
+	// Defaults are the apply requirements of discovered projects when
+	// atoll.yaml changes the server's without listing projects.
+	Defaults []string
+}
+
+// ConfiguredProject is a project atoll.yaml names.
+type ConfiguredProject struct {
+	Project
+	Autoplan     bool
+	WhenModified []string
+}
+
+// configError is a broken atoll.yaml: where and what.
+type configError struct {
+	File   string
+	Commit string
+	Errors []templates.FieldError
+}
+
+func (e *configError) Error() string {
+	return fmt.Sprintf("%s: %d error(s) in the repository configuration", e.File, len(e.Errors))
+}
+
+// affected is a project a change touches, and whether it plans by itself.
+type affected struct {
+	Project
+	autoplan bool
+}
+
+// repoConfig reads and checks atoll.yaml at ref.
+func (r *Runner) repoConfig(ctx context.Context, repo vcs.Repo, ref string) (RepoConfig, error) {
+	data, err := r.host.ReadFile(ctx, repo, ref, RepoConfigFile)
+	if errors.Is(err, vcs.ErrNotFound) {
+		return RepoConfig{}, nil
+	}
+	if err != nil {
+		return RepoConfig{}, fmt.Errorf("read %s at %s: %w", RepoConfigFile, short(ref), err)
+	}
+	rc, err := r.parseRepoConfig(RepoConfigFile, data)
+	if err != nil {
+		var ce *configError
+		if errors.As(err, &ce) {
+			ce.Commit = ref
+		}
+		return RepoConfig{}, err
+	}
+	rc.Present = true
+	return rc, nil
+}
+
+// affectedProjects finds the projects a PR changes, with their settings.
+func (r *Runner) affectedProjects(ctx context.Context, pr vcs.PullRequest) ([]affected, RepoConfig, error) {
+	rc, err := r.repoConfig(ctx, pr.Repo, pr.HeadSHA)
+	if err != nil {
+		return nil, rc, err
+	}
+	if err := r.fetchPR(ctx, pr); err != nil {
+		return nil, rc, err
+	}
+	changed, complete, err := r.host.ListPullRequestFiles(ctx, pr.Repo, pr.Number)
+	if err != nil {
+		return nil, rc, fmt.Errorf("list changed files of #%d: %w", pr.Number, err)
+	}
+	if !complete {
+		if changed, err = r.git.ChangedFiles(ctx, pr.Repo, pr.BaseSHA, pr.HeadSHA); err != nil {
+			return nil, rc, fmt.Errorf("changed files of #%d from git: %w", pr.Number, err)
+		}
+	}
+	var found []affected
+	err = r.withTree(ctx, pr.Repo, pr.HeadSHA, func(root string) error {
+		found, err = r.discoverChanged(ctx, root, changed, rc)
+		return err
+	})
+	return found, rc, err
+}
+
+// allProjects lists every project of the repository at sha.
+func (r *Runner) allProjects(ctx context.Context, repo vcs.Repo, sha string, rc RepoConfig) ([]Project, error) {
+	var out []Project
+	err := r.withTree(ctx, repo, sha, func(root string) error {
+		var err error
+		out, err = r.discoverAll(ctx, root, rc)
+		return err
+	})
+	return out, err
+}
+
+// withTree checks sha out into a temporary worktree for fn.
+func (r *Runner) withTree(ctx context.Context, repo vcs.Repo, sha string, fn func(root string) error) error {
+	if err := os.MkdirAll(filepath.Join(r.cfg.DataDir, "work"), 0o755); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp(filepath.Join(r.cfg.DataDir, "work"), "tree-")
+	if err != nil {
+		return err
+	}
+	_ = os.Remove(dir) // git worktree add wants to create it
+	if err := r.git.Worktree(ctx, repo, sha, dir); err != nil {
+		return fmt.Errorf("check out %s: %w", short(sha), err)
+	}
+	defer func() {
+		if err := r.git.RemoveWorktree(context.WithoutCancel(ctx), repo, dir); err != nil {
+			r.log.Warn("remove worktree", "dir", dir, "err", err)
+		}
+	}()
+	return fn(dir)
+}
+
+// fetchPR brings the PR's head and the branches into the repo's mirror.
+func (r *Runner) fetchPR(ctx context.Context, pr vcs.PullRequest) error {
+	spec := fmt.Sprintf("+refs/pull/%d/head:refs/pull/%d/head", pr.Number, pr.Number)
+	if err := r.git.Fetch(ctx, pr.Repo, spec); err != nil {
+		return fmt.Errorf("fetch #%d: %w", pr.Number, err)
+	}
+	return nil
+}
+
+// filterProjects keeps the projects a command's -p, -d and -w select.
+func filterProjects(ps []Project, name, dir, workspace string) []Project {
+	var out []Project
+	for _, p := range ps {
+		if name != "" && p.Name != name {
+			continue
+		}
+		if dir != "" && filepath.Clean(p.Dir) != filepath.Clean(dir) {
+			continue
+		}
+		if workspace != "" && p.Workspace != workspace {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func short(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}

@@ -1,0 +1,47 @@
+package runner
+
+import (
+	"context"
+	"sort"
+
+	"github.com/atollhq/atoll/locks"
+)
+
+// GetJob returns a job by id.
+func (r *Runner) GetJob(ctx context.Context, id string) (Job, bool, error) {
+	var j Job
+	ok, err := r.rec.get(ctx, bucketJobs, id, &j)
+	return j, ok, err
+}
+
+// Overview is what the web UI's front page shows.
+type Overview struct {
+	Locks []locks.Lock
+	Jobs  []Job         // the latest jobs, newest first
+	Drift []DriftRecord // every project with a drift record
+}
+
+// overviewJobs bounds Overview.Jobs.
+const overviewJobs = 50
+
+// Overview gathers the locks, the latest jobs and the drift state.
+func (r *Runner) Overview(ctx context.Context) (Overview, error) {
+	var ov Overview
+	var err error
+	if ov.Locks, err = r.cfg.Store.List(ctx); err != nil {
+		return ov, err
+	}
+	jobs, err := list[Job](ctx, r.rec, bucketJobs, "")
+	if err != nil {
+		return ov, err
+	}
+	sort.Slice(jobs, func(a, b int) bool { return jobs[a].ID > jobs[b].ID })
+	if len(jobs) > overviewJobs {
+		jobs = jobs[:overviewJobs]
+	}
+	ov.Jobs = jobs
+	if ov.Drift, err = list[DriftRecord](ctx, r.rec, bucketDrift, ""); err != nil {
+		return ov, err
+	}
+	return ov, nil
+}

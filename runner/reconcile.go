@@ -1,0 +1,113 @@
+package runner
+
+import (
+	"context"
+	"time"
+
+	"github.com/atollhq/atoll/vcs"
+)
+
+// reconcileLoop reconciles at start-up and then on an interval: GitHub
+// does not redeliver a failed webhook by itself, so atoll does not trust
+// webhooks alone.
+func (r *Runner) reconcileLoop(ctx context.Context) {
+	t := time.NewTicker(r.set.ReconcileInterval)
+	defer t.Stop()
+	for {
+		r.Reconcile(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Reconcile plans every open PR whose head has neither a plan nor a job,
+// and releases the locks of PRs found closed.
+func (r *Runner) Reconcile(ctx context.Context) {
+	repos, err := r.servedRepos(ctx)
+	if err != nil {
+		r.log.Error("reconcile: list repos", "err", err)
+		return
+	}
+	for _, repo := range repos {
+		prs, err := r.host.ListOpenPullRequests(ctx, repo)
+		if err != nil {
+			r.log.Error("reconcile: list open PRs", "repo", repo.FullName(), "err", err)
+			continue
+		}
+		for _, pr := range prs {
+			pr.Repo.InstallationID = repo.InstallationID
+			st, err := r.prState(ctx, pr)
+			if err != nil || st.HeadSHA == pr.HeadSHA {
+				continue
+			}
+			r.log.Info("reconcile: planning a PR whose head was never seen", "repo", repo.FullName(), "pr", pr.Number)
+			if err := r.autoplan(ctx, pr, ""); err != nil {
+				r.log.Error("reconcile: autoplan", "pr", pr.Number, "err", err)
+			}
+		}
+	}
+	r.reconcileLocks(ctx)
+}
+
+// reconcileLocks releases locks whose PR is closed without merge, or
+// merged in a repo whose merged PRs do not wait for an apply.
+func (r *Runner) reconcileLocks(ctx context.Context) {
+	held, err := r.cfg.Store.List(ctx)
+	if err != nil {
+		return
+	}
+	seen := map[string]bool{}
+	for _, l := range held {
+		key := prKey(l.Owner.Repo, l.Owner.Number)
+		if seen[key] || l.Owner.Number == 0 {
+			continue
+		}
+		seen[key] = true
+		repo := repoFromFullName(l.Owner.Repo)
+		pr, err := r.host.GetPullRequest(ctx, repo, l.Owner.Number)
+		if err != nil || pr.State != "closed" {
+			continue
+		}
+		if pr.Merged {
+			continue // apply after merge, or its retry, releases them
+		}
+		if _, err := r.releasePR(ctx, l.Owner.Repo, l.Owner.Number); err == nil {
+			r.log.Info("reconcile: released the locks of a closed PR", "repo", l.Owner.Repo, "pr", l.Owner.Number)
+		}
+	}
+}
+
+// servedRepos lists the allowlisted repos of every installation.
+func (r *Runner) servedRepos(ctx context.Context) ([]vcs.Repo, error) {
+	ids, err := r.host.ListInstallations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []vcs.Repo
+	for _, id := range ids {
+		repos, err := r.host.ListInstallationRepos(ctx, id)
+		if err != nil {
+			r.log.Error("list installation repos", "installation", id, "err", err)
+			continue
+		}
+		for _, repo := range repos {
+			repo.InstallationID = id
+			if r.set.RepoAllowed(repo.FullName()) {
+				out = append(out, repo)
+			}
+		}
+	}
+	return out, nil
+}
+
+func repoFromFullName(full string) vcs.Repo {
+	for i := 0; i < len(full); i++ {
+		if full[i] == '/' {
+			return vcs.Repo{Owner: full[:i], Name: full[i+1:]}
+		}
+	}
+	return vcs.Repo{Name: full}
+}

@@ -1,0 +1,72 @@
+package runner
+
+import (
+	"context"
+
+	"github.com/atollhq/atoll/templates"
+)
+
+// recover runs at start-up. A job found running was cut off by a crash or
+// a restart: it becomes interrupted and its PR is told; an interrupted
+// apply leaves its lock held and its plan marked failed, since the
+// infrastructure may be partly changed. Queued jobs are queued again.
+func (r *Runner) recover(ctx context.Context) error {
+	jobs, err := list[Job](ctx, r.rec, bucketJobs, "")
+	if err != nil {
+		return err
+	}
+	rerender := map[string]bool{}
+	for _, j := range jobs {
+		switch j.State {
+		case JobQueued:
+			r.enqueue(j.ID)
+		case JobRunning:
+			out := j.Outcome
+			out.Status = string(templates.StatusInterrupted)
+			switch j.Kind {
+			case JobApply, JobPlanApply:
+				out.Error = "atoll stopped during this apply: the infrastructure may be partly changed. " +
+					"The lock stays held; comment `atoll plan` to see what remains to apply."
+				if j.Kind == JobApply {
+					r.setPlanState(ctx, planKey(j.Repo.FullName(), j.Number, j.Project.Name), PlanApplyFailed, j.ID)
+				}
+			default:
+				out.Error = "atoll stopped during this plan; comment `atoll plan` to run it again."
+			}
+			err := update(ctx, r.rec, bucketJobs, j.ID, func(cur *Job, _ bool) error {
+				cur.State, cur.Outcome, cur.Finished = JobInterrupted, out, r.now()
+				j = *cur
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			r.log.Warn("job interrupted by a restart", "job", j.ID, "kind", j.Kind, "project", j.Project.Name)
+			r.checkDone(ctx, j)
+			rerender[j.RunID] = true
+		}
+	}
+	for runID := range rerender {
+		_ = update(ctx, r.rec, bucketRuns, runID, func(run *Run, exists bool) error {
+			if !exists {
+				return errAbort
+			}
+			run.Message = "This run was interrupted by a restart of atoll. Comment `atoll plan` to plan again."
+			return nil
+		})
+		if err := r.renderRun(ctx, runID); err != nil {
+			r.log.Error("render interrupted run", "run", runID, "err", err)
+		}
+	}
+	// A plan claimed for an apply whose job was never stored goes back.
+	plans, err := list[Plan](ctx, r.rec, bucketPlans, "")
+	if err != nil {
+		return err
+	}
+	for _, p := range plans {
+		if p.State == PlanApplying && p.ApplyJob == "claimed" {
+			r.setPlanState(ctx, planKey(p.Repo, p.Number, p.Project.Name), PlanPlanned, "-")
+		}
+	}
+	return nil
+}

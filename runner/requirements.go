@@ -1,0 +1,265 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/atollhq/atoll/templates"
+	"github.com/atollhq/atoll/vcs"
+)
+
+// Apply requirements a project may name.
+const (
+	ReqApproved       = "approved"
+	ReqMergeable      = "mergeable"
+	ReqUndiverged     = "undiverged"
+	ReqPoliciesPassed = "policies_passed"
+)
+
+// prFacts are what the requirement checks read of a PR, fetched once.
+type prFacts struct {
+	pr        vcs.PullRequest
+	baseHead  string
+	approvers []string // writers other than the author whose latest review approves
+	reviews   []vcs.Review
+	changed   []string
+}
+
+// checkRequirements returns every project whose requirements are unmet,
+// each with every unmet requirement.
+func (r *Runner) checkRequirements(ctx context.Context, pr vcs.PullRequest, rc RepoConfig, plans []Plan) ([]templates.RefusedProject, error) {
+	facts, err := r.gatherFacts(ctx, pr)
+	if err != nil {
+		return nil, err
+	}
+	var refused []templates.RefusedProject
+	for _, p := range plans {
+		unmet := r.unmetFor(ctx, facts, p)
+		if len(unmet) > 0 {
+			refused = append(refused, templates.RefusedProject{Name: p.Project.Name, Unmet: unmet})
+		}
+	}
+	return refused, nil
+}
+
+func (r *Runner) gatherFacts(ctx context.Context, pr vcs.PullRequest) (*prFacts, error) {
+	f := &prFacts{pr: pr}
+	if pr.Mergeable == nil { // GitHub is still computing it: ask once more
+		time.Sleep(time.Second)
+		if again, err := r.host.GetPullRequest(ctx, pr.Repo, pr.Number); err == nil {
+			again.Repo.InstallationID = pr.Repo.InstallationID
+			f.pr = again
+		}
+	}
+	head, err := r.host.BranchSHA(ctx, pr.Repo, pr.BaseRef)
+	if err != nil {
+		return nil, fmt.Errorf("head of %s: %w", pr.BaseRef, err)
+	}
+	f.baseHead = head
+	reviews, err := r.host.ListReviews(ctx, pr.Repo, pr.Number)
+	if err != nil {
+		return nil, fmt.Errorf("reviews of #%d: %w", pr.Number, err)
+	}
+	f.reviews = latestReviews(reviews)
+	for _, rv := range f.reviews {
+		if rv.State != vcs.ReviewApproved || strings.EqualFold(rv.User, pr.Author) {
+			continue
+		}
+		if r.set.DismissStale && rv.CommitID != pr.HeadSHA {
+			continue
+		}
+		perm, err := r.host.UserPermission(ctx, pr.Repo, rv.User)
+		if err != nil {
+			return nil, fmt.Errorf("permission of %s: %w", rv.User, err)
+		}
+		if perm.AtLeast(vcs.PermissionWrite) {
+			f.approvers = append(f.approvers, rv.User)
+		}
+	}
+	if len(r.set.RequiredReviewers) > 0 {
+		files, _, err := r.host.ListPullRequestFiles(ctx, pr.Repo, pr.Number)
+		if err != nil {
+			return nil, fmt.Errorf("changed files of #%d: %w", pr.Number, err)
+		}
+		f.changed = files
+	}
+	return f, nil
+}
+
+// latestReviews keeps each user's latest review that counts: comments do
+// not replace an approval or a change request.
+func latestReviews(reviews []vcs.Review) []vcs.Review {
+	latest := map[string]vcs.Review{}
+	var order []string
+	for _, rv := range reviews {
+		if rv.State == vcs.ReviewCommented || rv.State == "PENDING" {
+			continue
+		}
+		if _, ok := latest[rv.User]; !ok {
+			order = append(order, rv.User)
+		}
+		latest[rv.User] = rv
+	}
+	out := make([]vcs.Review, 0, len(order))
+	for _, u := range order {
+		out = append(out, latest[u])
+	}
+	return out
+}
+
+// requirementsOf are a project's requirements: its own list (atoll.yaml
+// already merged with the server's) or the server's defaults.
+func (r *Runner) requirementsOf(p Project) []string {
+	if p.ApplyRequirements != nil {
+		return p.ApplyRequirements
+	}
+	return r.set.ApplyRequirements
+}
+
+// unmetFor lists every unmet requirement of one plan, as "`name`: why".
+func (r *Runner) unmetFor(ctx context.Context, f *prFacts, p Plan) []string {
+	var unmet []string
+	pr := f.pr
+	// Always on: the plan is of the current head (and base, when merged).
+	if p.HeadSHA != pr.HeadSHA {
+		unmet = append(unmet, fmt.Sprintf("`plan`: planned for %s, the head is now %s; comment `atoll plan`", short(p.HeadSHA), short(pr.HeadSHA)))
+	} else if r.set.CheckoutStrategy != "branch" && p.BaseSHA != f.baseHead {
+		unmet = append(unmet, fmt.Sprintf("`plan`: planned on %s at %s, which is now at %s; comment `atoll plan`", pr.BaseRef, short(p.BaseSHA), short(f.baseHead)))
+	}
+	if sum, err := fileSHA256(p.File); err != nil || sum != p.SHA256 {
+		unmet = append(unmet, "`plan`: the plan file does not match the one recorded; comment `atoll plan`")
+	}
+	for _, req := range r.requirementsOf(p.Project) {
+		switch req {
+		case ReqApproved:
+			if len(f.approvers) < r.set.Approvals {
+				unmet = append(unmet, fmt.Sprintf("`approved`: %d of %d approving reviews by writers other than the author", len(f.approvers), r.set.Approvals))
+			}
+		case ReqMergeable:
+			if why := r.notMergeable(ctx, pr); why != "" {
+				unmet = append(unmet, "`mergeable`: "+why)
+			}
+		case ReqUndiverged:
+			ok, err := r.git.IsAncestor(ctx, pr.Repo, f.baseHead, pr.HeadSHA)
+			if err != nil || !ok {
+				unmet = append(unmet, fmt.Sprintf("`undiverged`: the branch does not contain the head of %s (%s); merge or rebase it", pr.BaseRef, short(f.baseHead)))
+			}
+		}
+	}
+	// Policies cannot be turned off by any repo configuration.
+	job := Job{Repo: pr.Repo, Number: pr.Number, Project: p.Project, HeadSHA: pr.HeadSHA, PRAuthor: pr.Author}
+	unmet = append(unmet, r.unmetPolicies(ctx, job, p.Policies)...)
+	unmet = append(unmet, r.unmetReviewers(ctx, f)...)
+	return unmet
+}
+
+// notMergeable says why GitHub would not merge the PR, ignoring atoll's
+// own checks; "" when it would.
+func (r *Runner) notMergeable(ctx context.Context, pr vcs.PullRequest) string {
+	if pr.Mergeable != nil && !*pr.Mergeable {
+		return "the pull request has conflicts with " + pr.BaseRef
+	}
+	switch pr.MergeableState {
+	case "dirty":
+		return "the pull request has conflicts with " + pr.BaseRef
+	case "draft":
+		return "the pull request is a draft"
+	case "blocked", "unstable":
+		runs, err := r.host.ListCheckRuns(ctx, pr.Repo, pr.HeadSHA)
+		if err != nil {
+			return "could not read the checks: " + err.Error()
+		}
+		var failing []string
+		for _, c := range runs {
+			if strings.HasPrefix(c.Name, "atoll/") {
+				continue
+			}
+			if c.Status != vcs.CheckCompleted || (c.Conclusion != vcs.ConclusionSuccess && c.Conclusion != vcs.ConclusionNeutral && c.Conclusion != vcs.ConclusionSkipped) {
+				failing = append(failing, c.Name)
+			}
+		}
+		if len(failing) > 0 {
+			sort.Strings(failing)
+			return "checks not passing: " + strings.Join(failing, ", ")
+		}
+	}
+	return ""
+}
+
+// unmetReviewers checks the server's required reviewer rules.
+func (r *Runner) unmetReviewers(ctx context.Context, f *prFacts) []string {
+	var unmet []string
+	for _, rule := range r.set.RequiredReviewers {
+		if !anyMatch(rule.Paths, f.changed) {
+			continue
+		}
+		count := rule.Count
+		if count <= 0 {
+			count = 1
+		}
+		got := 0
+		for _, u := range f.approvers {
+			if r.memberOfAny(ctx, f.pr.Repo, u, rule.Teams) {
+				got++
+			}
+		}
+		if got < count {
+			unmet = append(unmet, fmt.Sprintf("`required_reviewers`: %d of %d approvals from %s for changes to %s",
+				got, count, strings.Join(prefixAt(rule.Teams), ", "), strings.Join(rule.Paths, ", ")))
+		}
+	}
+	return unmet
+}
+
+func (r *Runner) memberOfAny(ctx context.Context, repo vcs.Repo, user string, teams []string) bool {
+	for _, t := range teams {
+		org, slug, ok := strings.Cut(t, "/")
+		if !ok {
+			continue
+		}
+		if m, err := r.host.IsTeamMember(ctx, repo, org, slug, user); err == nil && m {
+			return true
+		}
+	}
+	return false
+}
+
+// anyMatch reports whether a file matches one of the globs ("**" spans
+// directories).
+func anyMatch(globs, files []string) bool {
+	for _, f := range files {
+		for _, g := range globs {
+			if globMatch(g, f) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func globMatch(glob, name string) bool {
+	if strings.Contains(glob, "**") {
+		prefix, suffix, _ := strings.Cut(glob, "**")
+		if !strings.HasPrefix(name, prefix) {
+			return false
+		}
+		suffix = strings.TrimPrefix(suffix, "/")
+		if suffix == "" {
+			return true
+		}
+		rest := strings.TrimPrefix(name, prefix)
+		parts := strings.Split(rest, "/")
+		for i := range parts {
+			if ok, _ := path.Match(suffix, strings.Join(parts[i:], "/")); ok {
+				return true
+			}
+		}
+		return false
+	}
+	ok, _ := path.Match(glob, name)
+	return ok
+}

@@ -1,0 +1,214 @@
+// Package runner turns code host events into commands, commands into
+// project jobs, and runs the jobs on a bounded worker pool: checkout,
+// lock, terraform, policies, comments and checks. It owns the repo
+// configuration (atoll.yaml), apply requirements and the drift scheduler.
+// It speaks neither HTTP nor GitHub JSON: the code host is behind Host and
+// Git, durable state behind Store.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/atollhq/atoll/policy"
+	"github.com/atollhq/atoll/runner/config"
+	"github.com/atollhq/atoll/runner/terraform"
+	"github.com/atollhq/atoll/templates"
+	"github.com/atollhq/atoll/vcs"
+)
+
+// Config wires a Runner. Host, Git, Store and Templates are required.
+type Config struct {
+	Settings  Settings
+	Host      Host
+	Git       Git
+	Store     Store
+	Templates *templates.Renderer
+	// Policies may be nil: no policy sets.
+	Policies *policy.Engine
+	// ParseRepo checks an atoll.yaml against the server configuration
+	// (config.ParseRepo with the server's config).
+	ParseRepo func(filename string, data []byte) (config.Repo, error)
+	// Requirements are a configured project's effective apply
+	// requirements (config.Project.EffectiveApplyRequirements).
+	Requirements func(p config.Project) []string
+	// ParseEvent turns a stored delivery into an event (vcs/github.ParseWebhook).
+	ParseEvent func(event, deliveryID string, body []byte) (vcs.Event, error)
+	// Resolve finds terraform; default terraform.Resolve.
+	Resolve func(ctx context.Context, o terraform.ResolveOptions) (terraform.Binary, error)
+	// DataDir holds worktrees, plan files and job logs.
+	DataDir string
+	// BaseURL is atoll's public URL, for links to job pages.
+	BaseURL string
+	// HTMLURL is the code host's web URL, for links to pull requests
+	// (default https://github.com).
+	HTMLURL string
+	// Version and Commit are atoll's, for `atoll version`.
+	Version string
+	Commit  string
+	Logger  *slog.Logger
+	Now     func() time.Time
+}
+
+// Runner is the engine. Create it with New, start it with Start.
+type Runner struct {
+	cfg      Config
+	set      Settings
+	host     Host
+	git      Git
+	rec      records
+	tmpl     *templates.Renderer
+	log      *slog.Logger
+	now      func() time.Time
+	botLogin string
+
+	queue    chan string   // job ids ready to run
+	wake     chan struct{} // a delivery arrived
+	events   chan struct{} // bounds concurrent event handling
+	runMu    keyedMutex    // per run: comment edits
+	projMu   keyedMutex    // per repo+dir+workspace: one terraform at a time
+	prMu     keyedMutex    // per PR: event handling that reads then writes PR state
+	inFlight sync.Map      // delivery ids being handled
+	wg       sync.WaitGroup
+	drift    *driftScheduler
+}
+
+// New checks cfg and returns a Runner that does nothing until Start.
+func New(cfg Config) (*Runner, error) {
+	switch {
+	case cfg.Host == nil:
+		return nil, errors.New("runner: Host is required")
+	case cfg.Git == nil:
+		return nil, errors.New("runner: Git is required")
+	case cfg.Store == nil:
+		return nil, errors.New("runner: Store is required")
+	case cfg.Templates == nil:
+		return nil, errors.New("runner: Templates is required")
+	case cfg.ParseRepo == nil:
+		return nil, errors.New("runner: ParseRepo is required")
+	case cfg.ParseEvent == nil:
+		return nil, errors.New("runner: ParseEvent is required")
+	case cfg.DataDir == "":
+		return nil, errors.New("runner: DataDir is required")
+	}
+	if cfg.Resolve == nil {
+		cfg.Resolve = terraform.Resolve
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	cfg.Settings.defaults()
+	r := &Runner{
+		cfg:    cfg,
+		set:    cfg.Settings,
+		host:   cfg.Host,
+		git:    cfg.Git,
+		rec:    records{cfg.Store},
+		tmpl:   cfg.Templates,
+		log:    cfg.Logger,
+		now:    cfg.Now,
+		queue:  make(chan string, 4096),
+		wake:   make(chan struct{}, 1),
+		events: make(chan struct{}, 8),
+	}
+	r.drift = newDriftScheduler(r)
+	return r, nil
+}
+
+// Start recovers jobs left by a previous process, then runs the workers,
+// the inbox, the reconciler and the drift scheduler until ctx ends. It
+// returns once recovery is done; Wait waits for the goroutines.
+func (r *Runner) Start(ctx context.Context) error {
+	slug, err := r.host.AppSlug(ctx)
+	if err != nil {
+		return fmt.Errorf("runner: learn the App's identity: %w", err)
+	}
+	r.botLogin = slug + "[bot]"
+	if err := r.recover(ctx); err != nil {
+		return fmt.Errorf("runner: recover jobs: %w", err)
+	}
+	for i := 0; i < r.set.Workers; i++ {
+		r.goSafe(ctx, "worker", func(ctx context.Context) { r.work(ctx) })
+	}
+	r.goSafe(ctx, "inbox", func(ctx context.Context) { r.drainInbox(ctx) })
+	r.goSafe(ctx, "reconciler", func(ctx context.Context) { r.reconcileLoop(ctx) })
+	if r.set.Drift.Enabled {
+		r.goSafe(ctx, "drift", func(ctx context.Context) { r.drift.loop(ctx) })
+	}
+	r.Notify()
+	return nil
+}
+
+// Wait blocks until every goroutine Start began has returned.
+func (r *Runner) Wait() { r.wg.Wait() }
+
+// Notify wakes the inbox: a delivery was stored. It never blocks.
+func (r *Runner) Notify() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// goSafe runs fn in a goroutine that survives panics: a panic is logged
+// and fn is started again, until ctx ends.
+func (r *Runner) goSafe(ctx context.Context, name string, fn func(ctx context.Context)) {
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		for ctx.Err() == nil {
+			if r.runProtected(ctx, name, fn) {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}()
+}
+
+// runProtected calls fn and reports whether it returned normally.
+func (r *Runner) runProtected(ctx context.Context, name string, fn func(ctx context.Context)) (ok bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.log.Error("panic recovered", "in", name, "panic", fmt.Sprint(p))
+		}
+	}()
+	fn(ctx)
+	return true
+}
+
+// workDir is where a job's worktree goes.
+func (r *Runner) workDir(jobID string) string { return filepath.Join(r.cfg.DataDir, "work", jobID) }
+
+// logPath is a job's log file.
+func (r *Runner) logPath(jobID string) string {
+	return filepath.Join(r.cfg.DataDir, "logs", jobID+".log")
+}
+
+// jobURL links a job's page.
+func (r *Runner) jobURL(jobID string) string {
+	if r.cfg.BaseURL == "" {
+		return ""
+	}
+	return r.cfg.BaseURL + "/jobs/" + jobID
+}
+
+func goVersion() string { return runtime.Version() }
+
+// keyedMutex is a set of mutexes by key.
+type keyedMutex struct{ m sync.Map }
+
+func (k *keyedMutex) lock(key string) func() {
+	v, _ := k.m.LoadOrStore(key, &sync.Mutex{})
+	mu := v.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
+}

@@ -1,0 +1,140 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/atollhq/atoll/templates"
+	"github.com/atollhq/atoll/vcs"
+)
+
+// runSpec describes a run to start: which jobs, on what.
+type runSpec struct {
+	Repo    vcs.Repo
+	Number  int
+	Command string // plan, autoplan, apply, apply-after-merge, remediate
+	User    string
+	HeadSHA string
+	Message string
+	// DriftRun is the API's drift run id, for a drift run.
+	DriftRun string
+	Jobs     []Job // ID, RunID, State and Created are filled in
+	// PlanComment marks the run's comment as a plan comment, minimized when
+	// a new commit supersedes it.
+	PlanComment bool
+	// beforeQueue, when set, runs after the jobs are stored and before any
+	// can run.
+	beforeQueue func(ctx context.Context, jobs []Job)
+}
+
+// startPlanRun starts a plan of projects for a PR.
+func (r *Runner) startPlanRun(ctx context.Context, pr vcs.PullRequest, command, user string, projects []Project, extra []string) (Run, error) {
+	spec := runSpec{Repo: pr.Repo, Number: pr.Number, Command: command, User: user, HeadSHA: pr.HeadSHA, PlanComment: true}
+	for _, p := range projects {
+		spec.Jobs = append(spec.Jobs, Job{
+			Kind: JobPlan, Repo: pr.Repo, Number: pr.Number, Project: p,
+			HeadSHA: pr.HeadSHA, BaseSHA: pr.BaseSHA, ExtraArgs: extra, User: user, PRAuthor: pr.Author,
+		})
+	}
+	return r.startRun(ctx, spec)
+}
+
+// startRun persists a run and its jobs, opens their check runs and the
+// run's comment, and queues the jobs.
+func (r *Runner) startRun(ctx context.Context, spec runSpec) (Run, error) {
+	now := r.now()
+	id, err := r.rec.newID(ctx, bucketRuns, now)
+	if err != nil {
+		return Run{}, err
+	}
+	run := Run{ID: "r" + id, Repo: spec.Repo, Number: spec.Number, Command: spec.Command,
+		User: spec.User, HeadSHA: spec.HeadSHA, Message: spec.Message, DriftRun: spec.DriftRun, Created: now}
+	for i := range spec.Jobs {
+		j := &spec.Jobs[i]
+		jid, err := r.rec.newID(ctx, bucketJobs, now)
+		if err != nil {
+			return Run{}, err
+		}
+		j.ID, j.RunID, j.State, j.Created = "j"+jid, run.ID, JobQueued, now
+		j.LogPath = r.logPath(j.ID)
+		j.Outcome.Status = string(templates.StatusQueued)
+		if j.Kind != JobDrift && j.HeadSHA != "" {
+			j.CheckRun = r.openCheck(ctx, *j)
+		}
+		if err := r.rec.put(ctx, bucketJobs, j.ID, j); err != nil {
+			return Run{}, err
+		}
+		run.JobIDs = append(run.JobIDs, j.ID)
+	}
+	if err := r.rec.put(ctx, bucketRuns, run.ID, run); err != nil {
+		return Run{}, err
+	}
+	if spec.Number > 0 {
+		if err := r.renderRun(ctx, run.ID); err != nil {
+			r.log.Error("post run comment", "run", run.ID, "err", err)
+		}
+		if spec.PlanComment {
+			r.rememberPlanComment(ctx, run.ID)
+		}
+	}
+	if spec.beforeQueue != nil {
+		spec.beforeQueue(ctx, spec.Jobs)
+	}
+	for _, j := range spec.Jobs {
+		r.enqueue(j.ID)
+	}
+	return run, nil
+}
+
+// rememberPlanComment records a run's comments on its PR so that a later
+// head can minimize them.
+func (r *Runner) rememberPlanComment(ctx context.Context, runID string) {
+	var run Run
+	if ok, err := r.rec.get(ctx, bucketRuns, runID, &run); err != nil || !ok {
+		return
+	}
+	_ = update(ctx, r.rec, bucketPRs, prKey(run.Repo.FullName(), run.Number), func(st *PRState, _ bool) error {
+		st.PlanComments = append(st.PlanComments, run.CommentIDs...)
+		return nil
+	})
+}
+
+// enqueue hands a job to the workers.
+func (r *Runner) enqueue(jobID string) {
+	select {
+	case r.queue <- jobID:
+	default:
+		// The buffer is full: the job stays queued in the store and is
+		// picked up by the next sweep.
+		r.log.Warn("job queue full; job waits for the next sweep", "job", jobID)
+	}
+}
+
+// checkStage is the check run stage of a job kind.
+func checkStage(k JobKind) templates.CheckStage {
+	switch k {
+	case JobApply, JobPlanApply:
+		return templates.CheckApply
+	case JobDrift:
+		return templates.CheckDrift
+	}
+	return templates.CheckPlan
+}
+
+// openCheck creates a job's check run, queued. It returns 0 when the code
+// host refused: checks are a courtesy, never a reason to fail a job.
+func (r *Runner) openCheck(ctx context.Context, j Job) int64 {
+	cr, err := r.host.CreateCheckRun(ctx, j.Repo, vcs.CheckRun{
+		Name:       templates.CheckName(checkStage(j.Kind), j.Project.Name),
+		HeadSHA:    j.HeadSHA,
+		Status:     vcs.CheckQueued,
+		Title:      "Queued",
+		Summary:    fmt.Sprintf("atoll will %s `%s` soon.", j.Kind, j.Project.Name),
+		DetailsURL: r.jobURL(j.ID),
+	})
+	if err != nil {
+		r.log.Warn("create check run", "job", j.ID, "err", err)
+		return 0
+	}
+	return cr.ID
+}

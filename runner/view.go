@@ -1,0 +1,222 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/atollhq/atoll/policy"
+	"github.com/atollhq/atoll/templates"
+	"github.com/atollhq/atoll/vcs"
+)
+
+// renderRun renders a run's comment from its jobs and creates or edits
+// it in place, in as many parts as GitHub's size limit needs.
+func (r *Runner) renderRun(ctx context.Context, runID string) error {
+	defer r.runMu.lock(runID)()
+	var run Run
+	if ok, err := r.rec.get(ctx, bucketRuns, runID, &run); err != nil || !ok {
+		return fmt.Errorf("load run %s: %v", runID, err)
+	}
+	jobs, err := r.runJobs(ctx, run)
+	if err != nil {
+		return err
+	}
+	c := templates.CommandComment{
+		ID: run.ID, Command: commandName(run.Command), User: run.User, HeadSHA: run.HeadSHA,
+		Status: templates.RunDone, Message: run.Message,
+	}
+	if run.User == "" {
+		c.Trigger = triggerText(run)
+	}
+	for _, j := range jobs {
+		if !j.State.Final() {
+			c.Status = templates.RunRunning
+		}
+		c.Projects = append(c.Projects, r.projectResult(ctx, j))
+	}
+	body, err := r.tmpl.RenderCommandComment(c)
+	if err != nil {
+		return fmt.Errorf("render run %s: %w", runID, err)
+	}
+	return r.writeParts(ctx, &run, templates.Split(r.mask(body), templates.CommentLimit))
+}
+
+// writeParts edits the run's existing comments and creates what is
+// missing; a part no longer needed is emptied to a short note.
+func (r *Runner) writeParts(ctx context.Context, run *Run, parts []string) error {
+	changed := false
+	for i, body := range parts {
+		if i < len(run.Comments) {
+			if err := r.host.UpdateComment(ctx, run.Repo, run.Comments[i], body); err != nil {
+				return fmt.Errorf("update comment of run %s: %w", run.ID, err)
+			}
+			continue
+		}
+		cm, err := r.host.CreateComment(ctx, run.Repo, run.Number, body)
+		if err != nil {
+			return fmt.Errorf("comment on #%d: %w", run.Number, err)
+		}
+		run.Comments = append(run.Comments, cm.ID)
+		run.CommentIDs = append(run.CommentIDs, cm.NodeID)
+		changed = true
+	}
+	for i := len(parts); i < len(run.Comments); i++ {
+		_ = r.host.UpdateComment(ctx, run.Repo, run.Comments[i], templates.Marker(run.ID)+"\n_(this part is no longer needed)_")
+	}
+	if changed {
+		return r.rec.put(ctx, bucketRuns, run.ID, run)
+	}
+	return nil
+}
+
+func (r *Runner) runJobs(ctx context.Context, run Run) ([]Job, error) {
+	jobs := make([]Job, 0, len(run.JobIDs))
+	for _, id := range run.JobIDs {
+		var j Job
+		ok, err := r.rec.get(ctx, bucketJobs, id, &j)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			jobs = append(jobs, j)
+		}
+	}
+	return jobs, nil
+}
+
+func commandName(c string) string {
+	switch c {
+	case "autoplan", "plan":
+		return "plan"
+	case "apply", "apply-after-merge", "remediate":
+		return "apply"
+	}
+	return c
+}
+
+func triggerText(run Run) string {
+	switch run.Command {
+	case "autoplan":
+		return "push of " + short(run.HeadSHA)
+	case "apply-after-merge":
+		return "merge of #" + fmt.Sprint(run.Number)
+	}
+	return ""
+}
+
+// projectResult is a job as the templates show it.
+func (r *Runner) projectResult(ctx context.Context, j Job) templates.ProjectResult {
+	o := j.Outcome
+	p := templates.ProjectResult{
+		Name: j.Project.Name, Dir: j.Project.Dir, Workspace: j.Project.Workspace,
+		Status:   templates.ProjectStatus(o.Status),
+		PlanText: o.PlanText, DriftText: o.DriftText, ApplyOutput: o.ApplyText,
+		FailedStep: o.FailedStep, Error: o.Error, LogTail: o.LogTail,
+		Unmet: o.Unmet, JobURL: r.jobURL(j.ID), SummaryOnly: r.set.SummaryOnly,
+	}
+	if s := o.Summary; s != nil {
+		p.Add, p.Change, p.Destroy = s.Create+s.Replace, s.Update, s.Delete+s.Replace
+		p.Replace, p.Import = s.Replace, s.Import
+		p.Creates, p.Updates, p.Deletes, p.Replaces, p.Imports = s.Creates, s.Updates, s.Deletes, s.Replaces, s.Imports
+		for _, m := range s.Moves {
+			p.Moves = append(p.Moves, templates.Move{From: m.From, To: m.To})
+		}
+	}
+	if h := o.LockedBy; h != nil {
+		p.LockedBy = &templates.LockHolder{Number: h.Number, Author: h.Author, URL: r.prURL(h.Repo, h.Number)}
+	}
+	if len(o.Policies) > 0 {
+		approvals := r.approvalsFor(ctx, j)
+		for _, res := range o.Policies {
+			p.Policies = append(p.Policies, policyView(res, approvals[res.Set]))
+		}
+	}
+	return p
+}
+
+// policyView is one policy set's result as the templates show it.
+func policyView(res policy.Result, approvedBy []string) templates.PolicyResult {
+	v := templates.PolicyResult{Set: res.Set, Enforcement: res.Enforcement, Owners: res.Owners,
+		Needed: res.Approvals, ApprovedBy: approvedBy, Error: res.Err}
+	for _, m := range res.Deny {
+		v.Deny = append(v.Deny, templates.PolicyMessage{Msg: m.Msg, Resource: m.Resource})
+	}
+	for _, m := range res.Warn {
+		v.Warn = append(v.Warn, templates.PolicyMessage{Msg: m.Msg, Resource: m.Resource})
+	}
+	switch {
+	case res.Err != "":
+		v.Status = templates.PolicyError
+	case len(res.Deny) > 0 && len(approvedBy) >= max(res.Approvals, 1):
+		v.Status = templates.PolicyApproved
+	case len(res.Deny) > 0:
+		v.Status = templates.PolicyFailed
+	case len(res.Warn) > 0:
+		v.Status = templates.PolicyWarned
+	default:
+		v.Status = templates.PolicyPassed
+	}
+	return v
+}
+
+// prURL is a PR's page. The code host's HTML URL is not at hand for a lock
+// holder, so it is derived from the API's conventions of github.com.
+func (r *Runner) prURL(repo string, number int) string {
+	base := strings.TrimSuffix(r.cfg.HTMLURL, "/")
+	if base == "" {
+		base = "https://github.com"
+	}
+	return fmt.Sprintf("%s/%s/pull/%d", base, repo, number)
+}
+
+// mask replaces every secret value with ***.
+func (r *Runner) mask(s string) string {
+	for _, v := range r.set.Terraform.Secrets {
+		if len(v) >= 4 {
+			s = strings.ReplaceAll(s, v, "***")
+		}
+	}
+	return s
+}
+
+// reply posts a one-off comment rendered from a template.
+func (r *Runner) reply(ctx context.Context, repo vcs.Repo, number int, name string, data any) error {
+	body, err := r.tmpl.Render(name, data)
+	if err != nil {
+		return fmt.Errorf("render %s: %w", name, err)
+	}
+	if _, err := r.host.CreateComment(ctx, repo, number, r.mask(body)); err != nil {
+		return fmt.Errorf("reply on #%d: %w", number, err)
+	}
+	return nil
+}
+
+// notice posts a short reply.
+func (r *Runner) notice(ctx context.Context, repo vcs.Repo, number int, text string) error {
+	return r.reply(ctx, repo, number, "notice.tmpl", templates.Notice{Text: text})
+}
+
+// noteOnce posts a notice about a PR only once per kind and head.
+func (r *Runner) noteOnce(ctx context.Context, pr vcs.PullRequest, kind, text string) error {
+	key := prKey(pr.Repo.FullName(), pr.Number) + "#note#" + kind
+	first := false
+	err := r.cfg.Store.UpdateRecord(ctx, bucketPRs, key, func(old []byte, exists bool) ([]byte, error) {
+		if exists {
+			return nil, errAbort
+		}
+		first = true
+		return []byte("1"), nil
+	})
+	if err != nil && err != errAbort {
+		return err
+	}
+	if !first {
+		return nil
+	}
+	return r.notice(ctx, pr.Repo, pr.Number, text)
+}
+
+func (r *Runner) replyConfigError(ctx context.Context, pr vcs.PullRequest, ce *configError) error {
+	return r.reply(ctx, pr.Repo, pr.Number, "config_error.tmpl", templates.ConfigError{File: ce.File, Commit: ce.Commit, Errors: ce.Errors})
+}

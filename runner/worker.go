@@ -1,0 +1,205 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/atollhq/atoll/templates"
+	"github.com/atollhq/atoll/vcs"
+)
+
+// work runs queued jobs until ctx ends. Every minute it also sweeps the
+// store for queued jobs the channel did not carry (a full buffer).
+func (r *Runner) work(ctx context.Context) {
+	sweep := time.NewTicker(time.Minute)
+	defer sweep.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case id := <-r.queue:
+			r.runJob(ctx, id)
+		case <-sweep.C:
+			r.sweepQueued(ctx)
+		}
+	}
+}
+
+func (r *Runner) sweepQueued(ctx context.Context) {
+	jobs, err := list[Job](ctx, r.rec, bucketJobs, "")
+	if err != nil {
+		return
+	}
+	for _, j := range jobs {
+		if j.State == JobQueued && r.now().Sub(j.Created) > time.Minute {
+			r.enqueue(j.ID)
+		}
+	}
+}
+
+// runJob claims a queued job and runs it. A panic fails the job, never the
+// server.
+func (r *Runner) runJob(ctx context.Context, id string) {
+	var job Job
+	claimed := false
+	err := update(ctx, r.rec, bucketJobs, id, func(j *Job, exists bool) error {
+		if !exists || j.State != JobQueued {
+			return errAbort
+		}
+		j.State, j.Started = JobRunning, r.now()
+		j.Outcome.Status = string(templates.StatusRunning)
+		if j.Kind == JobApply {
+			j.Outcome.Status = string(templates.StatusApplying)
+		}
+		job, claimed = *j, true
+		return nil
+	})
+	if err != nil || !claimed {
+		if err != nil {
+			r.log.Error("claim job", "job", id, "err", err)
+		}
+		return
+	}
+	unlock := r.projMu.lock(job.Repo.FullName() + "#" + job.Project.Dir + "#" + job.Project.Workspace)
+	defer unlock()
+	r.checkProgress(ctx, job)
+	r.afterUpdate(ctx, job)
+
+	if err := os.MkdirAll(filepath.Dir(job.LogPath), 0o755); err != nil {
+		r.log.Error("job log dir", "err", err)
+	}
+	logf, err := os.OpenFile(job.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	var log io.Writer = io.Discard
+	if err == nil {
+		defer logf.Close()
+		log = &maskingWriter{w: logf, mask: r.mask}
+	}
+	out := func() (o Outcome) {
+		defer func() {
+			if p := recover(); p != nil {
+				r.log.Error("panic in job", "job", job.ID, "panic", fmt.Sprint(p))
+				o = Outcome{Status: failedStatus(job.Kind), FailedStep: "internal", Error: fmt.Sprintf("atoll failed unexpectedly: %v", p)}
+			}
+		}()
+		switch job.Kind {
+		case JobPlan:
+			return r.runPlan(ctx, &job, log)
+		case JobApply:
+			return r.runApply(ctx, &job, log)
+		case JobPlanApply:
+			return r.runPlanApply(ctx, &job, log)
+		case JobDrift:
+			return r.runDrift(ctx, &job, log)
+		}
+		return Outcome{Status: string(templates.StatusSkipped), Error: "unknown job kind " + string(job.Kind)}
+	}()
+	if ctx.Err() != nil {
+		return // shutting down: recovery marks it interrupted at next start
+	}
+	r.finishJob(ctx, job, out)
+}
+
+// finishJob stores a job's outcome and tells the PR.
+func (r *Runner) finishJob(ctx context.Context, job Job, out Outcome) {
+	state := JobSucceeded
+	switch templates.ProjectStatus(out.Status) {
+	case templates.StatusPlanError, templates.StatusApplyFailed:
+		state = JobFailed
+	case templates.StatusLocked, templates.StatusSkipped, templates.StatusRefused:
+		state = JobSkipped
+	}
+	out.PlanText, out.ApplyText, out.LogTail = r.mask(out.PlanText), r.mask(out.ApplyText), r.mask(out.LogTail)
+	out.Error = r.mask(out.Error)
+	err := update(ctx, r.rec, bucketJobs, job.ID, func(j *Job, _ bool) error {
+		j.State, j.Outcome, j.Finished, j.Commit = state, out, r.now(), job.Commit
+		job = *j
+		return nil
+	})
+	if err != nil {
+		r.log.Error("store job outcome", "job", job.ID, "err", err)
+	}
+	r.checkDone(ctx, job)
+	r.afterUpdate(ctx, job)
+	r.afterRunDone(ctx, job.RunID)
+}
+
+// afterUpdate re-renders what shows a job: its run's comment, or for a
+// drift job nothing (drift reports when the whole run is done).
+func (r *Runner) afterUpdate(ctx context.Context, job Job) {
+	if job.Number == 0 || job.Kind == JobDrift {
+		return
+	}
+	if err := r.renderRun(ctx, job.RunID); err != nil {
+		r.log.Error("render run", "run", job.RunID, "err", err)
+	}
+}
+
+func failedStatus(k JobKind) string {
+	if k == JobApply || k == JobPlanApply {
+		return string(templates.StatusApplyFailed)
+	}
+	return string(templates.StatusPlanError)
+}
+
+// checkProgress marks a job's check run in progress.
+func (r *Runner) checkProgress(ctx context.Context, j Job) {
+	if j.CheckRun == 0 {
+		return
+	}
+	err := r.host.UpdateCheckRun(ctx, j.Repo, vcs.CheckRun{ID: j.CheckRun,
+		Name: templates.CheckName(checkStage(j.Kind), j.Project.Name), HeadSHA: j.HeadSHA,
+		Status: vcs.CheckInProgress, Title: "Running", Summary: fmt.Sprintf("atoll is running %s for `%s`.", j.Kind, j.Project.Name),
+		DetailsURL: r.jobURL(j.ID)})
+	if err != nil {
+		r.log.Warn("update check run", "job", j.ID, "err", err)
+	}
+}
+
+// checkDone completes a job's check run from its outcome.
+func (r *Runner) checkDone(ctx context.Context, j Job) {
+	if j.CheckRun == 0 {
+		return
+	}
+	pr := r.projectResult(ctx, j)
+	stage := checkStage(j.Kind)
+	out, err := r.tmpl.RenderCheckSummary(templates.CheckSummary{Stage: stage, Project: pr})
+	if err != nil {
+		r.log.Error("render check", "job", j.ID, "err", err)
+		return
+	}
+	conclusion := vcs.ConclusionSuccess
+	switch templates.ProjectStatus(j.Outcome.Status) {
+	case templates.StatusNoChanges, templates.StatusSkipped:
+		conclusion = vcs.ConclusionNeutral
+	case templates.StatusPlanError, templates.StatusApplyFailed, templates.StatusLocked, templates.StatusInterrupted, templates.StatusRefused:
+		conclusion = vcs.ConclusionFailure
+	}
+	err = r.host.UpdateCheckRun(ctx, j.Repo, vcs.CheckRun{ID: j.CheckRun, Name: out.Name, HeadSHA: j.HeadSHA,
+		Status: vcs.CheckCompleted, Conclusion: conclusion, Title: out.Title, Summary: r.mask(out.Summary),
+		DetailsURL: r.jobURL(j.ID)})
+	if err != nil {
+		r.log.Warn("complete check run", "job", j.ID, "err", err)
+	}
+	if j.Kind == JobPlan && len(j.Outcome.Policies) > 0 {
+		r.policyCheck(ctx, j, pr)
+	}
+}
+
+// maskingWriter masks secrets in what it writes. Terraform output is
+// line-buffered by the runner/terraform streamer, so a secret is not split
+// across writes.
+type maskingWriter struct {
+	w    io.Writer
+	mask func(string) string
+}
+
+func (m *maskingWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(m.w, m.mask(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}

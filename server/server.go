@@ -1,0 +1,158 @@
+// Package server is atoll's HTTP edge: the webhook endpoint, the REST API
+// for operators (drift runs), job pages and logs, and health. It decides
+// nothing itself: what a request means is the runner's business.
+package server
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/atollhq/atoll/runner"
+)
+
+// Engine is what the server asks of the runner.
+type Engine interface {
+	TriggerDrift(ctx context.Context, repo, project string) (string, error)
+	GetDriftRun(ctx context.Context, id string) (runner.DriftRun, bool, error)
+	GetJob(ctx context.Context, id string) (runner.Job, bool, error)
+	Overview(ctx context.Context) (runner.Overview, error)
+}
+
+// Config wires a Server. Webhook and Engine are required.
+type Config struct {
+	Webhook http.Handler
+	Engine  Engine
+	// APIToken guards the REST API (Authorization: Bearer). An empty token
+	// turns the API off: every call gets 401.
+	APIToken string
+	// Pages renders the web UI.
+	Pages  Pages
+	Logger *slog.Logger
+}
+
+// Pages renders HTML pages; templates.Renderer implements it.
+type Pages interface {
+	Page(name string, data any) ([]byte, error)
+}
+
+// Server serves atoll's HTTP endpoints.
+type Server struct {
+	cfg Config
+	mux *http.ServeMux
+	log *slog.Logger
+}
+
+// New returns a Server for cfg.
+func New(cfg Config) (*Server, error) {
+	if cfg.Webhook == nil || cfg.Engine == nil {
+		return nil, errors.New("server: Webhook and Engine are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), log: cfg.Logger}
+	s.mux.Handle("POST /events", cfg.Webhook)
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	s.mux.HandleFunc("POST /api/drift/run", s.authed(s.driftRun))
+	s.mux.HandleFunc("GET /api/drift/runs/{id}", s.authed(s.driftRunStatus))
+	s.mux.HandleFunc("GET /jobs/{id}", s.jobPage)
+	s.mux.HandleFunc("GET /jobs/{id}/log", s.jobLog)
+	s.mux.HandleFunc("GET /{$}", s.index)
+	return s, nil
+}
+
+// Handler is the server's root handler; panics in a handler become 500s.
+func (s *Server) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				s.log.Error("panic in handler", "path", r.URL.Path, "panic", fmt.Sprint(p))
+				http.Error(w, "internal error", http.StatusInternalServerError)
+			}
+		}()
+		s.mux.ServeHTTP(w, r)
+	})
+}
+
+// Serve serves on ln until ctx ends, then shuts down gracefully.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = hs.Shutdown(sctx)
+		return nil
+	case err := <-errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	}
+}
+
+// authed requires the API token as a bearer token.
+func (s *Server) authed(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || s.cfg.APIToken == "" || subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.APIToken)) != 1 {
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "missing or wrong API token"})
+			return
+		}
+		h(w, r)
+	}
+}
+
+// driftRun starts a drift check: body {"repo": "owner/name", "project": "optional"}.
+func (s *Server) driftRun(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Repo    string `json:"repo"`
+		Project string `json:"project"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&req); err != nil || !strings.Contains(req.Repo, "/") {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": `body must be {"repo": "owner/name", "project": "optional"}`})
+		return
+	}
+	id, err := s.cfg.Engine.TriggerDrift(r.Context(), req.Repo, req.Project)
+	if errors.Is(err, runner.ErrUnknownRepo) {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
+		return
+	}
+	if err != nil {
+		s.log.Error("trigger drift", "repo", req.Repo, "err", err)
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"run_id": id})
+}
+
+func (s *Server) driftRunStatus(w http.ResponseWriter, r *http.Request) {
+	dr, ok, err := s.cfg.Engine.GetDriftRun(r.Context(), r.PathValue("id"))
+	switch {
+	case err != nil:
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+	case !ok:
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such drift run"})
+	default:
+		writeJSON(w, http.StatusOK, dr)
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,158 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/atollhq/atoll/vcs/github"
+)
+
+// DefaultMaxWebhookBody is GitHub's payload cap (25 MiB): larger payloads
+// are never delivered, so a larger body is not GitHub's.
+const DefaultMaxWebhookBody = 25 << 20
+
+// Inbox durably stores webhook deliveries. AddDelivery returns
+// duplicate=true, storing nothing, when id is already stored. It is
+// implemented by the locks database.
+type Inbox interface {
+	AddDelivery(ctx context.Context, id, event string, body []byte) (duplicate bool, err error)
+}
+
+// WebhookHandler serves POST /events: GitHub's webhooks.
+//
+// Every request's X-Hub-Signature-256 is checked against Secret before
+// anything else is done with the body. Answers:
+//   - 401: signature missing, garbled or wrong (nothing processed);
+//   - 413: body over MaxBody;
+//   - 400: X-GitHub-Event or X-GitHub-Delivery missing, or a handled event
+//     whose JSON does not parse;
+//   - 202: an event atoll does not handle (logged, not stored), a handled
+//     event whose action atoll ignores (not stored), or a handled event
+//     written to Inbox before the answer (a redelivery with the same
+//     X-GitHub-Delivery is stored once and answered 202 again);
+//   - 500: Inbox failed; GitHub shows the delivery as failed and it can be
+//     redelivered.
+//
+// After a new delivery is stored, Notify (if set) is called so the runner
+// picks it up.
+type WebhookHandler struct {
+	Secret  []byte
+	Inbox   Inbox
+	Notify  func()
+	Logger  *slog.Logger
+	MaxBody int64 // default DefaultMaxWebhookBody
+}
+
+// NewWebhookHandler checks cfg and returns a handler with defaults filled
+// in. An empty Secret or a nil Inbox is an error: atoll never runs without
+// signature checks.
+func NewWebhookHandler(cfg WebhookHandler) (*WebhookHandler, error) {
+	if len(cfg.Secret) == 0 {
+		return nil, errors.New("webhook handler: a webhook secret is required")
+	}
+	if cfg.Inbox == nil {
+		return nil, errors.New("webhook handler: an inbox is required")
+	}
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = DefaultMaxWebhookBody
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &cfg, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	log := h.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		reply(w, http.StatusMethodNotAllowed, "POST only")
+		return
+	}
+	event := r.Header.Get("X-GitHub-Event")
+	delivery := r.Header.Get("X-GitHub-Delivery")
+	log = log.With("event", event, "delivery", delivery)
+	sig := r.Header.Get("X-Hub-Signature-256")
+	if sig == "" {
+		log.Warn("webhook without signature refused", "remote", r.RemoteAddr)
+		reply(w, http.StatusUnauthorized, "missing X-Hub-Signature-256")
+		return
+	}
+	maxBody := h.MaxBody
+	if maxBody <= 0 {
+		maxBody = DefaultMaxWebhookBody
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			log.Warn("webhook body too large", "limit", maxBody)
+			reply(w, http.StatusRequestEntityTooLarge, "body too large")
+			return
+		}
+		log.Warn("read webhook body", "err", err)
+		reply(w, http.StatusBadRequest, "cannot read body")
+		return
+	}
+	if err := github.ValidateSignature(h.Secret, body, sig); err != nil {
+		log.Warn("webhook with bad signature refused", "remote", r.RemoteAddr, "err", err)
+		reply(w, http.StatusUnauthorized, "bad signature")
+		return
+	}
+	if event == "" || delivery == "" {
+		reply(w, http.StatusBadRequest, "missing X-GitHub-Event or X-GitHub-Delivery")
+		return
+	}
+	if !github.IsKnownEvent(event) {
+		log.Info("webhook event not handled; ignored")
+		reply(w, http.StatusAccepted, "event not handled")
+		return
+	}
+	ev, err := github.ParseWebhook(event, delivery, body)
+	if err != nil {
+		log.Warn("malformed webhook", "err", err)
+		reply(w, http.StatusBadRequest, "malformed payload")
+		return
+	}
+	if ev == nil {
+		log.Debug("webhook action ignored")
+		reply(w, http.StatusAccepted, "action ignored")
+		return
+	}
+	if h.Inbox == nil {
+		log.Error("webhook handler has no inbox")
+		reply(w, http.StatusInternalServerError, "no inbox")
+		return
+	}
+	// The write must finish even if GitHub hangs up: it is the only copy.
+	dup, err := h.Inbox.AddDelivery(context.WithoutCancel(r.Context()), delivery, event, body)
+	if err != nil {
+		log.Error("store webhook delivery", "err", err)
+		reply(w, http.StatusInternalServerError, "cannot store delivery")
+		return
+	}
+	if dup {
+		log.Info("duplicate webhook delivery; already stored")
+		reply(w, http.StatusAccepted, "duplicate delivery")
+		return
+	}
+	log.Info("webhook stored")
+	reply(w, http.StatusAccepted, "accepted")
+	if h.Notify != nil {
+		h.Notify()
+	}
+}
+
+func reply(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	fmt.Fprintln(w, msg)
+}

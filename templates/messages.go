@@ -1,0 +1,170 @@
+package templates
+
+import "time"
+
+// Help is the reply to `atoll help`. Template: help.tmpl (the command list
+// itself is help_text.tmpl, shared with CommandError).
+type Help struct {
+	// DocsURL links to the documentation. Optional.
+	DocsURL string
+}
+
+// CommandError is the reply to a malformed atoll command: the parser's
+// error, then the help text. Template: command_error.tmpl.
+type CommandError struct {
+	// Error is what is wrong with the command, e.g. `unknown flag "-x"`.
+	Error string
+	// Help fills the help text shown below the error.
+	Help Help
+}
+
+// PermissionDenied is the reply when the commenter may not run a command.
+// Template: permission_denied.tmpl.
+type PermissionDenied struct {
+	// User is the commenter's login.
+	User string
+	// Command is the command refused, e.g. "apply".
+	Command string
+	// Need says what is missing, e.g. "write permission on this
+	// repository" or "membership of @acme/infra".
+	Need string
+}
+
+// ConfigError is the reply when the repository's atoll.yaml is broken: no
+// plan ran. Template: config_error.tmpl.
+type ConfigError struct {
+	// File is the file's path in the repository, e.g. "atoll.yaml".
+	File string
+	// Commit is the commit whose file is broken. Optional.
+	Commit string
+	// Errors are the problems found, in file order.
+	Errors []FieldError
+}
+
+// FieldError is one problem in a configuration file. Line and Column are
+// 1-based; 0 when unknown. Key is the dotted path of the offending key
+// (e.g. "projects[1].dir"), empty when unknown.
+type FieldError struct {
+	Line, Column int
+	Key          string
+	Message      string
+}
+
+// ApplyRefused is the reply when an apply cannot run: every project with
+// every requirement it does not meet. Template: apply_refused.tmpl.
+type ApplyRefused struct {
+	// Projects are the refused projects with their unmet requirements,
+	// each as "`name`: why", e.g. "`approved`: 0 of 1 approving reviews".
+	Projects []RefusedProject
+	// Reason is a refusal that is not about one project (e.g. "the plans
+	// are older than the PR head: comment `atoll plan`"). Optional.
+	Reason string
+}
+
+// RefusedProject is a project whose apply requirements are not met.
+type RefusedProject struct {
+	Name  string
+	Unmet []string
+}
+
+// Notice is a short reply, e.g. "An apply is already running for this
+// pull request." Template: notice.tmpl.
+type Notice struct {
+	Text string
+}
+
+// Version is the reply to `atoll version`. Template: version.tmpl.
+type Version struct {
+	Version, Commit, GoVersion string
+}
+
+// DriftIssue is the issue atoll keeps open per drifted project of the
+// default branch, edited in place while the drift stays. Templates:
+// drift_issue_title.tmpl (one line) and drift_issue.tmpl (the body), which
+// get it as a DriftIssueView.
+type DriftIssue struct {
+	// ID identifies the issue; the body starts with Marker(ID).
+	ID string
+	// Repo is "owner/name".
+	Repo string
+	// Branch is the branch planned (the default branch).
+	Branch string
+	// Commit is the commit planned.
+	Commit string
+	// FirstSeen is when this drift was first detected; LastSeen the
+	// latest check that still found it.
+	FirstSeen, LastSeen time.Time
+	// Changed is set when the drift differs from what the issue showed
+	// before (the body says so on its own line).
+	Changed bool
+	// Project carries the name, dir, workspace, counts, resources by
+	// action, PlanText (shown folded), LockedBy (a PR holding the lock) and
+	// JobURL of the drift plan.
+	Project ProjectResult
+}
+
+// IssueText is a rendered issue.
+type IssueText struct {
+	Title, Body string
+}
+
+// DriftKind says what a DriftComment reports.
+type DriftKind string
+
+// Drift comment kinds.
+const (
+	DriftResolved   DriftKind = "resolved"   // the drift is gone; the issue is closed
+	DriftChanged    DriftKind = "changed"    // the drift differs from before; the body was updated
+	DriftError      DriftKind = "error"      // the drift check failed
+	DriftRemediated DriftKind = "remediated" // `atoll apply` on the issue applied a fix
+)
+
+// DriftComment is a comment on a drift issue. Template: drift_comment.tmpl.
+type DriftComment struct {
+	// Kind says what happened.
+	Kind DriftKind
+	// Commit is the commit the check or apply ran on.
+	Commit string
+	// At is when it happened.
+	At time.Time
+	// By is the login who remediated (remediated only).
+	By string
+	// Project carries the counts (changed), FailedStep, Error and LogTail
+	// (error), ApplyOutput (remediated) and JobURL.
+	Project ProjectResult
+}
+
+// CheckStage is the stage a check run reports.
+type CheckStage string
+
+// Check stages, one check run per project and stage.
+const (
+	CheckPlan   CheckStage = "plan"
+	CheckPolicy CheckStage = "policy"
+	CheckApply  CheckStage = "apply"
+	CheckDrift  CheckStage = "drift"
+)
+
+// CheckName is the check run name for a stage and project, e.g.
+// "atoll/plan: app". Branch protection rules name checks by it.
+func CheckName(stage CheckStage, project string) string {
+	return "atoll/" + string(stage) + ": " + project
+}
+
+// CheckSummary is the output of one check run. Templates: check_title.tmpl
+// (one line) and check_summary.tmpl (markdown), which get it as a
+// CheckView.
+type CheckSummary struct {
+	// Stage is the check's stage.
+	Stage CheckStage
+	// Project is the project's result; the stage picks what is shown.
+	Project ProjectResult
+	// CommentURL links to the PR comment with the full details. Optional.
+	CommentURL string
+}
+
+// CheckOutput is a rendered check run output: Name as CheckName gives it,
+// a one-line Title and a Summary under CheckSummaryLimit characters.
+type CheckOutput struct {
+	Name, Title, Summary string
+}

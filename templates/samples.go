@@ -1,0 +1,141 @@
+package templates
+
+import "time"
+
+// sample is data New renders each template with, to catch a broken
+// override at start. Together the samples take most template branches.
+type sample struct {
+	name, label string
+	data        any
+}
+
+const samplePlan = `
+Terraform used the selected providers to generate the following execution
+plan. Resource actions are indicated with the following symbols:
+  + create
+  ~ update in-place
+  - destroy
+-/+ destroy and then create replacement
+
+Terraform will perform the following actions:
+
+  # local_file.config must be replaced
+-/+ resource "local_file" "config" {
+      ~ content              = <<-EOT # forces replacement
+            items:
+              - one
+          - v: a
+          + v: b
+        EOT
+      ~ id                   = "60609e48" -> (known after apply)
+        # (3 unchanged attributes hidden)
+    }
+
+  # terraform_data.old will be destroyed
+  - resource "terraform_data" "old" {
+      - id = "f312794b" -> null
+    }
+
+  # terraform_data.web will be created
+  + resource "terraform_data" "web" {
+      + id = (known after apply)
+    }
+
+Plan: 2 to add, 0 to change, 2 to destroy.
+`
+
+const sampleApply = `terraform_data.web: Creating...
+terraform_data.web: Creation complete after 0s [id=2f9c]
+
+Apply complete! Resources: 1 added, 0 changed, 0 destroyed.
+`
+
+func sampleProjects() []ProjectResult {
+	policies := []PolicyResult{
+		{Set: "tags", Enforcement: "advisory", Status: PolicyWarned,
+			Warn: []PolicyMessage{{Msg: "missing tag owner", Resource: "terraform_data.web"}}},
+		{Set: "security", Enforcement: "mandatory", Status: PolicyFailed, Owners: []string{"alice", "@acme/sec"},
+			Needed: 2, ApprovedBy: []string{"alice"},
+			Deny: []PolicyMessage{{Msg: "no destroys of data stores", Resource: "terraform_data.old"}}},
+		{Set: "cost", Enforcement: "mandatory", Status: PolicyApproved, ApprovedBy: []string{"bob"}, Owners: []string{"bob"}, Needed: 1,
+			Deny: []PolicyMessage{{Msg: "too expensive"}}},
+		{Set: "naming", Status: PolicyError, Error: "evaluation timed out"},
+		{Set: "base", Status: PolicyPassed},
+	}
+	return []ProjectResult{
+		{Name: "app", Dir: "infra/app", Workspace: "default", Status: StatusPlanned,
+			Add: 2, Destroy: 2, Replace: 1, Import: 1,
+			Creates: []string{"terraform_data.web"}, Deletes: []string{"terraform_data.old"},
+			Replaces: []string{"local_file.config"}, Imports: []string{"terraform_data.imp"},
+			Moves:    []Move{{From: "terraform_data.a", To: "terraform_data.b"}},
+			PlanText: samplePlan, Policies: policies,
+			Unmet:  []string{"`approved`: 0 of 1 approving reviews"},
+			JobURL: "https://atoll.example/jobs/1"},
+		{Name: "net", Dir: "infra/net", Status: StatusNoChanges},
+		{Dir: "infra/dns", Workspace: "staging", Status: StatusPlanError, FailedStep: "init",
+			Error: "exit status 1", LogTail: "Error: Failed to query available provider packages"},
+		{Name: "db", Dir: "infra/db", Status: StatusLocked,
+			LockedBy: &LockHolder{Number: 12, URL: "https://github.com/acme/infra/pull/12", Author: "carol"}},
+		{Name: "q", Dir: "q", Status: StatusQueued},
+		{Name: "i", Dir: "i", Status: StatusInterrupted, Error: "server restarted"},
+		{Name: "s", Dir: "s", Status: StatusSkipped, Error: "no plan"},
+		{Name: "ok", Dir: "ok", Status: StatusApplied, Add: 1, ApplyOutput: sampleApply},
+		{Name: "bad", Dir: "bad", Status: StatusApplyFailed, FailedStep: "apply", Error: "exit status 1",
+			LogTail: "Error: permission denied", ApplyOutput: "terraform_data.web: Creating...\n"},
+		{Name: "no", Dir: "no", Status: StatusRefused, Add: 1, Creates: []string{"terraform_data.web"},
+			Unmet: []string{"`policies_passed`: security failed"}},
+		{Name: "sum", Dir: "sum", Status: StatusPlanned, Change: 1, Updates: []string{"terraform_data.x"},
+			SummaryOnly: true, JobURL: "https://atoll.example/jobs/2"},
+		{Name: "locked2", Dir: "l", Status: StatusLocked},
+	}
+}
+
+func samples() []sample {
+	at := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	projects := sampleProjects()
+	app := projects[0]
+	out := []sample{
+		{"command_comment.tmpl", "a plan of every kind of project", CommandComment{
+			ID: "plan-1", Command: "plan", User: "alice", HeadSHA: "0123456789abcdef", Status: RunDone,
+			Message: "This run was interrupted by a server restart.", Projects: projects}},
+		{"command_comment.tmpl", "a running apply", CommandComment{
+			ID: "apply-1", Command: "apply", Trigger: "merge of #3", Status: RunRunning, Projects: projects}},
+		{"command_comment.tmpl", "a failed apply", CommandComment{
+			ID: "apply-2", Command: "apply", User: "bob", Status: RunDone, Projects: projects[8:9]}},
+		{"command_comment.tmpl", "one project", CommandComment{
+			ID: "plan-2", Command: "plan", Status: RunDone, Projects: projects[:1], MaxPlanChars: 100}},
+		{"help.tmpl", "help", Help{DocsURL: "https://atoll.example/docs"}},
+		{"command_error.tmpl", "a command error", CommandError{Error: `unknown flag "-x"`}},
+		{"permission_denied.tmpl", "a permission error", PermissionDenied{User: "eve", Command: "apply", Need: "write permission"}},
+		{"config_error.tmpl", "a config error", ConfigError{File: "atoll.yaml", Commit: "0123456789",
+			Errors: []FieldError{{Line: 3, Column: 5, Key: "projects[0].dir", Message: "required"}, {Message: "bad"}}}},
+		{"apply_refused.tmpl", "a refusal", ApplyRefused{Reason: "Not yet.",
+			Projects: []RefusedProject{{Name: "app", Unmet: []string{"`approved`: 0 of 1 approving reviews"}}}}},
+		{"notice.tmpl", "a notice", Notice{Text: "An apply is already running."}},
+		{"version.tmpl", "a version", Version{Version: "1.0.0", Commit: "0123456789", GoVersion: "go1.26"}},
+		{"drift_issue_title.tmpl", "a drift title", DriftIssue{Project: app}},
+		{"drift_issue.tmpl", "a drift issue", DriftIssue{ID: "drift-1", Repo: "acme/infra", Branch: "main",
+			Commit: "0123456789", FirstSeen: at, LastSeen: at, Changed: true,
+			Project: withLock(app, &LockHolder{Number: 12, URL: "https://github.com/acme/infra/pull/12", Author: "carol"})}},
+	}
+	for _, k := range []DriftKind{DriftResolved, DriftChanged, DriftError, DriftRemediated, "other"} {
+		out = append(out, sample{"drift_comment.tmpl", "a drift comment " + string(k),
+			DriftComment{Kind: k, Commit: "0123456789", At: at, By: "alice", Project: projects[0]}})
+	}
+	out = append(out, sample{"drift_comment.tmpl", "a drift error", DriftComment{Kind: DriftError, Project: projects[2]}})
+	out = append(out, sample{"drift_comment.tmpl", "a remediation", DriftComment{Kind: DriftRemediated, Project: projects[7]}})
+	for _, st := range []CheckStage{CheckPlan, CheckPolicy, CheckApply, CheckDrift} {
+		for _, p := range projects {
+			c := CheckSummary{Stage: st, Project: p, CommentURL: "https://github.com/acme/infra/pull/3#issuecomment-1"}
+			out = append(out,
+				sample{"check_title.tmpl", "a check title", c},
+				sample{"check_summary.tmpl", "a check summary", c})
+		}
+	}
+	return out
+}
+
+func withLock(p ProjectResult, l *LockHolder) ProjectResult {
+	p.LockedBy = l
+	return p
+}

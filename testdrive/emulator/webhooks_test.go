@@ -1,0 +1,171 @@
+package emulator
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"testing"
+
+	"github.com/google/go-github/v60/github"
+)
+
+func eventsOf(rs []received) []string {
+	var out []string
+	for _, r := range rs {
+		var head struct {
+			Action string `json:"action"`
+		}
+		_ = json.Unmarshal(r.Body, &head)
+		ev := r.Event
+		if head.Action != "" {
+			ev += "." + head.Action
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+// TestWebhookScenario drives every control action and checks the
+// webhooks: signed, with GitHub's headers, valid against the schema
+// (checked by the receiver), in order per repository.
+func TestWebhookScenario(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	setupRepo(t, e, false)
+	steps := []func() error{
+		func() error { return e.ctl.SetPermission(ctx, "acme/infra", "bob", "write") },
+		func() error { return e.ctl.AddTeamMember(ctx, "acme", "security", "sam") },
+		func() error {
+			_, err := e.ctl.Comment(ctx, Comment{Repo: "acme/infra", Number: 1, Author: "bob", Body: "atoll plan"})
+			return err
+		},
+		func() error {
+			_, err := e.ctl.Review(ctx, Review{Repo: "acme/infra", Number: 1, Author: "bob", State: "CHANGES_REQUESTED"})
+			return err
+		},
+		func() error {
+			_, err := e.ctl.Commit(ctx, Commit{Repo: "acme/infra", Branch: "feature", Author: "alice", Files: map[string]*string{"new.tf": nil}})
+			return err
+		},
+		func() error {
+			_, err := e.ctl.OpenIssue(ctx, OpenIssue{Repo: "acme/infra", Title: "drift", Author: "carol", Labels: []string{"atoll:drift"}})
+			return err
+		},
+		func() error {
+			_, err := e.ctl.Merge(ctx, Merge{Repo: "acme/infra", Number: 1, Author: "bob"})
+			return err
+		},
+		func() error {
+			if _, err := e.ctl.Commit(ctx, Commit{Repo: "acme/infra", Branch: "second", Author: "alice", Files: map[string]*string{"c.tf": strp("#\n")}}); err != nil {
+				return err
+			}
+			n, err := e.ctl.OpenPR(ctx, OpenPR{Repo: "acme/infra", Head: "second", Author: "alice", Draft: true})
+			if err != nil {
+				return err
+			}
+			return e.ctl.ClosePR(ctx, ClosePR{Repo: "acme/infra", Number: n, Author: "alice"})
+		},
+	}
+	for i, step := range steps {
+		if err := step(); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+	}
+	// The App's own writes send webhooks too.
+	gh := e.instClient(false, e.installationID("acme", "infra"))
+	c, _, err := gh.Issues.CreateComment(ctx, "acme", "infra", 2, &github.IssueComment{Body: strp("plan result")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := gh.Issues.EditComment(ctx, "acme", "infra", c.GetID(), &github.IssueComment{Body: strp("plan result, edited")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, req := range []*github.IssueRequest{{Title: strp("drift: prod")}, {State: strp("closed")}, {State: strp("open")}} {
+		if _, _, err := gh.Issues.Edit(ctx, "acme", "infra", 2, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := gh.Issues.Create(ctx, "acme", "infra", &github.IssueRequest{Title: strp("by the App"), Labels: &[]string{"x"}}); err != nil {
+		t.Fatal(err)
+	}
+	e.flush()
+	got := eventsOf(e.hooks.all())
+	want := []string{
+		"installation.created", "push", "push", "pull_request.opened", "member.added", "membership.added",
+		"issue_comment.created", "pull_request_review.submitted", "push", "pull_request.synchronize",
+		"issues.opened", "pull_request.closed", "push", "push", "pull_request.opened", "pull_request.closed",
+		"issue_comment.created", "issue_comment.edited", "issues.edited", "issues.closed", "issues.reopened", "issues.opened",
+	}
+	// membership is ordered per organization, the rest per repository.
+	filtered := slices.DeleteFunc(slices.Clone(got), func(s string) bool { return s == "membership.added" })
+	wantFiltered := slices.DeleteFunc(slices.Clone(want), func(s string) bool { return s == "membership.added" })
+	if !slices.Equal(filtered, wantFiltered) || len(got) != len(want) {
+		t.Errorf("events\n got %v\nwant %v", got, want)
+	}
+	for _, r := range e.hooks.all() {
+		var p struct {
+			Installation struct{ ID int64 } `json:"installation"`
+			Sender       struct{ Login string }
+			PullRequest  struct{ Merged bool } `json:"pull_request"`
+			Comment      struct {
+				PerformedVia *struct{ Slug string } `json:"performed_via_github_app"`
+				User         struct{ Login, Type string }
+			} `json:"comment"`
+		}
+		if err := json.Unmarshal(r.Body, &p); err != nil {
+			t.Fatal(err)
+		}
+		if p.Installation.ID == 0 {
+			t.Errorf("%s without installation", r.Event)
+		}
+		if r.Event == "issue_comment" && p.Sender.Login == "atoll-test[bot]" {
+			if p.Comment.PerformedVia == nil || p.Comment.PerformedVia.Slug != "atoll-test" || p.Comment.User.Type != "Bot" {
+				t.Errorf("the App's comment is not attributed to the App: %s", r.Body)
+			}
+		}
+	}
+}
+
+func TestWebhookFailureAndRedelivery(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.hooks.fail.Store(true)
+	if _, err := e.ctl.CreateRepo(ctx, CreateRepo{Owner: "acme", Name: "infra"}); err != nil {
+		t.Fatal(err)
+	}
+	e.flush()
+	ds, err := e.ctl.Deliveries(ctx)
+	if err != nil || len(ds) != 2 {
+		t.Fatalf("deliveries %v %v", ds, err)
+	}
+	for _, d := range ds {
+		if d.StatusCode != 500 || d.Attempts != 1 {
+			t.Errorf("failed delivery recorded as %+v; GitHub does not retry by itself", d)
+		}
+	}
+	if n := len(e.hooks.all()); n != 2 {
+		t.Errorf("receiver got %d requests, want 2 (no automatic retry)", n)
+	}
+	e.hooks.fail.Store(false)
+	d, err := e.ctl.Redeliver(ctx, ds[1].ID)
+	if err != nil || d.StatusCode != 202 || d.Attempts != 2 || d.ID != ds[1].ID {
+		t.Fatalf("redeliver: %+v %v", d, err)
+	}
+	all := e.hooks.all()
+	if last := all[len(all)-1]; last.Delivery != ds[1].ID || last.Event != ds[1].Event {
+		t.Errorf("redelivery sent %s %s, want the same X-GitHub-Delivery %s", last.Event, last.Delivery, ds[1].ID)
+	}
+	if _, err := e.ctl.Redeliver(ctx, "nope"); err == nil {
+		t.Error("redelivering an unknown delivery worked")
+	}
+	// Without a URL, deliveries are recorded as failed and can be sent later.
+	e.srv.SetWebhookURL("")
+	if err := e.ctl.SetPermission(ctx, "acme/infra", "bob", "admin"); err != nil {
+		t.Fatal(err)
+	}
+	e.flush()
+	ds, _ = e.ctl.Deliveries(ctx)
+	if last := ds[len(ds)-1]; last.Event != "member" || last.StatusCode != 0 || last.Error == "" {
+		t.Errorf("delivery without a URL: %+v", last)
+	}
+}

@@ -1,0 +1,383 @@
+package git
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/cgi"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/atollhq/atoll/vcs"
+)
+
+const testToken = "ghs_SuperSecretInstallationToken0123456789"
+
+var testRepo = vcs.Repo{Owner: "Octo", Name: "infra"}
+
+// origin is a bare repository served over smart HTTP by git http-backend,
+// requiring basic auth user x-access-token with the installation token,
+// plus a work clone to make commits in.
+type origin struct {
+	t     *testing.T
+	root  string // GIT_PROJECT_ROOT
+	bare  string // root/Octo/infra.git
+	work  string
+	srv   *httptest.Server
+	token atomic.Value // string accepted
+	authz atomic.Int64 // requests that carried the right credentials
+}
+
+func newOrigin(t *testing.T) *origin {
+	t.Helper()
+	gitPath, err := exec.LookPath("git")
+	if err != nil {
+		t.Fatal("git is required: ", err)
+	}
+	o := &origin{t: t, root: t.TempDir(), work: t.TempDir()}
+	o.token.Store(testToken)
+	o.bare = filepath.Join(o.root, "Octo", "infra.git")
+	o.git("", "init", "--bare", "--quiet", "--initial-branch=main", o.bare)
+	o.git(o.work, "init", "--quiet", "--initial-branch=main")
+	backend := &cgi.Handler{
+		Path: gitPath,
+		Args: []string{"http-backend"},
+		Env:  []string{"GIT_PROJECT_ROOT=" + o.root, "GIT_HTTP_EXPORT_ALL=1"},
+	}
+	o.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		user, pass, ok := r.BasicAuth()
+		if !ok || user != "x-access-token" || pass != o.token.Load().(string) {
+			w.Header().Set("WWW-Authenticate", `Basic realm="GitHub"`)
+			http.Error(w, "Invalid username or token.", http.StatusUnauthorized)
+			return
+		}
+		o.authz.Add(1)
+		backend.ServeHTTP(w, r)
+	}))
+	t.Cleanup(o.srv.Close)
+	return o
+}
+
+// git runs git for the test's own setup, with a throwaway identity.
+func (o *origin) git(dir string, args ...string) string {
+	o.t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null",
+		"GIT_AUTHOR_NAME=Alice", "GIT_AUTHOR_EMAIL=alice@example.com",
+		"GIT_COMMITTER_NAME=Alice", "GIT_COMMITTER_EMAIL=alice@example.com")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		o.t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// commit writes files on branch (created from the current HEAD if new),
+// commits, pushes to the bare origin and returns the sha.
+func (o *origin) commit(branch string, files map[string]string) string {
+	o.t.Helper()
+	switch {
+	case o.git(o.work, "symbolic-ref", "--short", "HEAD") == branch:
+	case o.git(o.work, "branch", "--list", branch) != "":
+		o.git(o.work, "checkout", "--quiet", branch)
+	default:
+		o.git(o.work, "checkout", "--quiet", "-b", branch)
+	}
+	for name, content := range files {
+		p := filepath.Join(o.work, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			o.t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			o.t.Fatal(err)
+		}
+	}
+	o.git(o.work, "add", "-A")
+	o.git(o.work, "commit", "--quiet", "-m", "change "+branch)
+	sha := o.git(o.work, "rev-parse", "HEAD")
+	o.git(o.work, "push", "--quiet", "--force", o.bare, branch+":refs/heads/"+branch)
+	return sha
+}
+
+// pullRef points refs/pull/N/head at sha in the origin, as GitHub does.
+func (o *origin) pullRef(n int, sha string) {
+	o.git(o.bare, "update-ref", fmt.Sprintf("refs/pull/%d/head", n), sha)
+}
+
+func (o *origin) mirrors(t *testing.T, logs *bytes.Buffer) *Mirrors {
+	return &Mirrors{
+		Dir:      t.TempDir(),
+		Token:    func(ctx context.Context, repo vcs.Repo) (string, error) { return testToken, nil },
+		CloneURL: func(repo vcs.Repo) string { return o.srv.URL + "/" + repo.Owner + "/" + repo.Name + ".git" },
+		Logger:   slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestFetchWorktreeMerge(t *testing.T) {
+	o := newOrigin(t)
+	ctx := context.Background()
+	a := o.commit("main", map[string]string{"net/main.tf": "a\n"})
+	b := o.commit("feature", map[string]string{"app/main.tf": "b\n"})
+	o.pullRef(1, b)
+	var logs bytes.Buffer
+	m := o.mirrors(t, &logs)
+
+	if err := m.Fetch(ctx, testRepo, "+refs/pull/1/head:refs/pull/1/head"); err != nil {
+		t.Fatal(err)
+	}
+	mirror, _ := m.MirrorPath(testRepo)
+	if mirror != filepath.Join(m.Dir, "octo", "infra.git") {
+		t.Errorf("mirror at %s", mirror)
+	}
+	if o.authz.Load() == 0 {
+		t.Fatal("origin saw no authenticated request: the extraheader was not sent")
+	}
+
+	// Worktree at an exact sha.
+	wtA := filepath.Join(t.TempDir(), "a")
+	if err := m.Worktree(ctx, testRepo, a, wtA); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(o.git(wtA, "rev-parse", "HEAD")); got != a {
+		t.Errorf("worktree HEAD = %s, want %s", got, a)
+	}
+	if _, err := os.Stat(filepath.Join(wtA, "app/main.tf")); !os.IsNotExist(err) {
+		t.Errorf("app/main.tf should not be in main's first commit")
+	}
+
+	// Incremental fetch: the mirror stays, the new commit arrives.
+	marker := filepath.Join(mirror, "atoll-marker")
+	if err := os.WriteFile(marker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := o.commit("main", map[string]string{"net/vars.tf": "c\n"})
+	if err := m.Fetch(ctx, testRepo); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(marker); err != nil {
+		t.Fatal("the mirror was recreated instead of fetched into")
+	}
+	if got := o.git(mirror, "rev-parse", "refs/heads/main"); got != c {
+		t.Errorf("mirror main = %s, want %s", got, c)
+	}
+	if got := o.git(mirror, "rev-parse", "refs/pull/1/head"); got != b {
+		t.Errorf("mirror refs/pull/1/head = %s, want %s", got, b)
+	}
+
+	// Merge worktree: base c, head b.
+	wtM := filepath.Join(t.TempDir(), "merge")
+	mergeSHA, err := m.MergeWorktree(ctx, testRepo, c, b, wtM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if parents := o.git(wtM, "rev-list", "--parents", "-n", "1", "HEAD"); parents != mergeSHA+" "+c+" "+b {
+		t.Errorf("merge commit parents = %q, want %s %s %s", parents, mergeSHA, c, b)
+	}
+	if who := o.git(wtM, "log", "-1", "--format=%cn <%ce>"); who != CommitterName+" <"+CommitterEmail+">" {
+		t.Errorf("committer = %q", who)
+	}
+	if readFile(t, filepath.Join(wtM, "app/main.tf")) != "b\n" || readFile(t, filepath.Join(wtM, "net/vars.tf")) != "c\n" {
+		t.Error("merge worktree lacks a side's files")
+	}
+
+	// Changed files: merge-base diff, so main's later commit is not in it.
+	files, err := m.ChangedFiles(ctx, testRepo, c, b)
+	if err != nil || !slices.Equal(files, []string{"app/main.tf"}) {
+		t.Errorf("ChangedFiles() = %v, %v", files, err)
+	}
+	for _, tt := range []struct {
+		anc, desc string
+		want      bool
+	}{{a, c, true}, {a, b, true}, {b, c, false}, {c, c, true}, {"main", "refs/pull/1/head", false}} {
+		got, err := m.IsAncestor(ctx, testRepo, tt.anc, tt.desc)
+		if err != nil || got != tt.want {
+			t.Errorf("IsAncestor(%.7s, %.7s) = %v, %v; want %v", tt.anc, tt.desc, got, err, tt.want)
+		}
+	}
+
+	for _, wt := range []string{wtA, wtM} {
+		if err := m.RemoveWorktree(ctx, testRepo, wt); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(wt); !os.IsNotExist(err) {
+			t.Errorf("%s still exists", wt)
+		}
+	}
+	if list := o.git(mirror, "worktree", "list", "--porcelain"); strings.Count(list, "worktree ") != 1 {
+		t.Errorf("worktrees left:\n%s", list)
+	}
+	if err := m.RemoveWorktree(ctx, testRepo, wtA); err != nil {
+		t.Errorf("removing a removed worktree: %v", err)
+	}
+	if strings.Contains(logs.String(), testToken) || strings.Contains(logs.String(), base64.StdEncoding.EncodeToString([]byte("x-access-token:"+testToken))) {
+		t.Errorf("token in logs:\n%s", logs.String())
+	}
+}
+
+// TestTokenNeverLeaks: with a token origin refuses, and with a URL that
+// does not exist, the errors and logs carry no form of the token.
+func TestTokenNeverLeaks(t *testing.T) {
+	o := newOrigin(t)
+	o.commit("main", map[string]string{"a.tf": "a\n"})
+	o.token.Store("another-token")
+	var logs bytes.Buffer
+	m := o.mirrors(t, &logs)
+	ctx := context.Background()
+	encoded := base64.StdEncoding.EncodeToString([]byte("x-access-token:" + testToken))
+	err := m.Fetch(ctx, testRepo)
+	if err == nil {
+		t.Fatal("fetch with a refused token succeeded")
+	}
+	m.CloneURL = func(repo vcs.Repo) string { return o.srv.URL + "/nothing/here.git" }
+	err2 := m.Fetch(ctx, testRepo, "+refs/pull/9/head:refs/pull/9/head")
+	if err2 == nil {
+		t.Fatal("fetch of a missing repository succeeded")
+	}
+	for _, s := range []string{err.Error(), err2.Error(), logs.String()} {
+		if strings.Contains(s, testToken) || strings.Contains(s, encoded) || strings.Contains(s, "Authorization") {
+			t.Errorf("token leaked: %s", s)
+		}
+	}
+	t.Logf("errors: %v / %v", err, err2)
+}
+
+func TestCommandKeepsTokenOutOfArgv(t *testing.T) {
+	t.Setenv("GIT_CONFIG_COUNT", "1")
+	t.Setenv("GIT_CONFIG_KEY_0", "http.proxy")
+	c := command{args: []string{"fetch", "https://example.com/o/r.git"}, token: testToken}
+	for _, a := range c.args {
+		if strings.Contains(a, testToken) {
+			t.Fatalf("token in argv: %v", c.args)
+		}
+	}
+	env := c.env()
+	want := "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte("x-access-token:"+testToken))
+	var keys, values []string
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		switch {
+		case strings.HasPrefix(k, "GIT_CONFIG_KEY_"):
+			keys = append(keys, v)
+		case strings.HasPrefix(k, "GIT_CONFIG_VALUE_"):
+			values = append(values, v)
+		case k == "GIT_CONFIG_COUNT" && v == "1":
+			t.Error("inherited GIT_CONFIG_COUNT kept")
+		}
+	}
+	i := slices.Index(keys, "http.extraHeader")
+	if i < 0 || values[i] != want {
+		t.Errorf("extraHeader not in env: keys %v", keys)
+	}
+	if slices.Contains(keys, "http.proxy") {
+		t.Error("inherited GIT_CONFIG_KEY_0 kept")
+	}
+	if !slices.Contains(env, "GIT_TERMINAL_PROMPT=0") {
+		t.Error("GIT_TERMINAL_PROMPT=0 missing")
+	}
+}
+
+func TestScrub(t *testing.T) {
+	encoded := base64.StdEncoding.EncodeToString([]byte("x-access-token:" + testToken))
+	in := "fatal: " + testToken + " header Authorization: Basic " + encoded
+	got := scrub(in, testToken)
+	if strings.Contains(got, testToken) || strings.Contains(got, encoded) {
+		t.Errorf("scrub() = %q", got)
+	}
+	if scrub("nothing", "") != "nothing" {
+		t.Error("scrub with no token changed the text")
+	}
+}
+
+func TestMergeConflict(t *testing.T) {
+	o := newOrigin(t)
+	ctx := context.Background()
+	o.commit("main", map[string]string{"main.tf": "base\n"})
+	head := o.commit("feature", map[string]string{"main.tf": "feature\n"})
+	base := o.commit("main", map[string]string{"main.tf": "main\n"})
+	m := o.mirrors(t, &bytes.Buffer{})
+	if err := m.Fetch(ctx, testRepo); err != nil {
+		t.Fatal(err)
+	}
+	dest := filepath.Join(t.TempDir(), "wt")
+	_, err := m.MergeWorktree(ctx, testRepo, base, head, dest)
+	if !errors.Is(err, ErrMergeConflict) || !strings.Contains(err.Error(), "main.tf") {
+		t.Fatalf("MergeWorktree() error = %v, want ErrMergeConflict naming main.tf", err)
+	}
+	if err := m.RemoveWorktree(ctx, testRepo, dest); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestParallelWorktrees: jobs of one repository add worktrees at once.
+func TestParallelWorktrees(t *testing.T) {
+	o := newOrigin(t)
+	ctx := context.Background()
+	var shas []string
+	for i := range 4 {
+		shas = append(shas, o.commit("main", map[string]string{"f.tf": fmt.Sprint(i)}))
+	}
+	m := o.mirrors(t, &bytes.Buffer{})
+	if err := m.Fetch(ctx, testRepo); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var wg sync.WaitGroup
+	errs := make([]error, len(shas))
+	for i, sha := range shas {
+		wg.Go(func() {
+			dest := filepath.Join(dir, fmt.Sprint(i))
+			if errs[i] = m.Worktree(ctx, testRepo, sha, dest); errs[i] == nil {
+				errs[i] = m.RemoveWorktree(ctx, testRepo, dest)
+			}
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("job %d: %v", i, err)
+		}
+	}
+}
+
+func TestInputsChecked(t *testing.T) {
+	m := &Mirrors{Dir: t.TempDir()}
+	ctx := context.Background()
+	for _, repo := range []vcs.Repo{{Owner: "..", Name: "x"}, {Owner: "a/b", Name: "c"}, {Owner: "o", Name: ""}} {
+		if _, err := m.MirrorPath(repo); err == nil {
+			t.Errorf("MirrorPath(%+v) accepted", repo)
+		}
+	}
+	if err := m.Fetch(ctx, testRepo, "--upload-pack=touch /tmp/x"); err == nil {
+		t.Error("an option as refspec was accepted")
+	}
+	if err := m.Worktree(ctx, testRepo, "--orphan", t.TempDir()); err == nil {
+		t.Error("an option as sha was accepted")
+	}
+	if _, err := m.IsAncestor(ctx, testRepo, "-h", "main"); err == nil {
+		t.Error("an option as revision was accepted")
+	}
+	if err := m.Worktree(ctx, testRepo, "0123456789abcdef0123456789abcdef01234567", filepath.Join(t.TempDir(), "x")); err == nil {
+		t.Error("a worktree of a commit never fetched was made")
+	}
+}

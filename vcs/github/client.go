@@ -1,0 +1,281 @@
+// Package github is atoll's GitHub App client: App authentication (a JWT for
+// /app calls, one installation token per installation, cached and refreshed
+// before it expires), the REST and GraphQL calls atoll makes, rate-limit
+// backoff, and webhook signature checks and parsing into the neutral events
+// of package vcs.
+//
+// A Client serves any number of installations. Every repository call
+// resolves the repository's installation: vcs.Repo.InstallationID when set,
+// else a cached answer, else GET /repos/{owner}/{repo}/installation made with
+// the App JWT. Errors for a missing resource wrap ErrNotFound, which wraps
+// vcs.ErrNotFound. Tokens never appear in a log line or an error.
+package github
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bradleyfalzon/ghinstallation/v2"
+	gh "github.com/google/go-github/v88/github"
+
+	"github.com/atollhq/atoll/vcs"
+)
+
+// DefaultAPIURL is github.com's REST API.
+const DefaultAPIURL = "https://api.github.com/"
+
+// DefaultMaxRateLimitWait caps one wait for a rate limit.
+const DefaultMaxRateLimitWait = 15 * time.Minute
+
+// perPage is the page size of every list call (GitHub's maximum).
+const perPage = 100
+
+// maxPages stops a list that never ends (a server bug) from looping forever.
+const maxPages = 1000
+
+// Sentinel errors. Errors returned by a Client wrap them; test with errors.Is.
+var (
+	// ErrNotFound: the resource does not exist or the installation cannot
+	// see it (HTTP 404). It wraps vcs.ErrNotFound.
+	ErrNotFound = fmt.Errorf("github: %w", vcs.ErrNotFound)
+	// ErrNotMergeable: GitHub refused a merge (HTTP 405).
+	ErrNotMergeable = errors.New("github: pull request is not mergeable")
+	// ErrHeadChanged: a merge's sha guard did not match the PR head (HTTP 409).
+	ErrHeadChanged = errors.New("github: pull request head changed")
+	// ErrBadSignature: a webhook's X-Hub-Signature-256 is missing, garbled
+	// or wrong.
+	ErrBadSignature = errors.New("github: bad webhook signature")
+	// ErrUnknownEvent: a webhook event atoll does not handle.
+	ErrUnknownEvent = errors.New("github: unknown webhook event")
+)
+
+// Config configures a Client.
+type Config struct {
+	// AppID and PrivateKeyPEM are the GitHub App's id and its RSA private
+	// key (PEM). Both are required.
+	AppID         int64
+	PrivateKeyPEM []byte
+	// APIURL is the REST API root: "https://api.github.com/" (default) or,
+	// for GitHub Enterprise Server, "https://ghe.example/api/v3/".
+	APIURL string
+	// GraphQLURL defaults to APIURL + "graphql" for a root API URL and to
+	// host + "/api/graphql" for an ".../api/v3/" URL.
+	GraphQLURL string
+	// HTTPClient's Transport carries every request (default
+	// http.DefaultTransport). Its Timeout is not used: a call may wait out a
+	// rate limit, so bound calls with their context instead.
+	HTTPClient *http.Client
+	Logger     *slog.Logger
+	// Now is the clock for JWTs, token lifetimes and rate-limit resets
+	// (default time.Now).
+	Now func() time.Time
+	// MaxRateLimitWait caps one wait for a rate limit (default 15m).
+	MaxRateLimitWait time.Duration
+}
+
+// Client talks to GitHub as a GitHub App. It is safe for concurrent use.
+type Client struct {
+	appID      int64
+	apiURL     string // with a trailing slash
+	graphqlURL string
+	base       http.RoundTripper
+	log        *slog.Logger
+	now        func() time.Time
+	maxWait    time.Duration
+	signer     *jwtSigner
+	app        *gh.Client // authenticated with the App JWT
+
+	mu       sync.Mutex
+	insts    map[int64]*installation
+	repoInst map[string]int64 // lower-case "owner/name" -> installation id
+	slug     string
+}
+
+// New checks cfg and returns a Client. It makes no request.
+func New(cfg Config) (*Client, error) {
+	if cfg.AppID == 0 {
+		return nil, errors.New("github: AppID is required")
+	}
+	if len(cfg.PrivateKeyPEM) == 0 {
+		return nil, errors.New("github: PrivateKeyPEM is required")
+	}
+	c := &Client{
+		appID:    cfg.AppID,
+		log:      cfg.Logger,
+		now:      cfg.Now,
+		maxWait:  cfg.MaxRateLimitWait,
+		insts:    make(map[int64]*installation),
+		repoInst: make(map[string]int64),
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.maxWait <= 0 {
+		c.maxWait = DefaultMaxRateLimitWait
+	}
+	c.base = http.DefaultTransport
+	if cfg.HTTPClient != nil && cfg.HTTPClient.Transport != nil {
+		c.base = cfg.HTTPClient.Transport
+	}
+	var err error
+	if c.apiURL, c.graphqlURL, err = resolveURLs(cfg.APIURL, cfg.GraphQLURL); err != nil {
+		return nil, err
+	}
+	if c.signer, err = newJWTSigner(cfg.PrivateKeyPEM, c.appID, c.now); err != nil {
+		return nil, err
+	}
+	atr, err := c.newAppsTransport(c.newRateLimiter("app"))
+	if err != nil {
+		return nil, err
+	}
+	if c.app, err = c.newGitHub(atr); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// resolveURLs normalises the API URL and derives the GraphQL URL.
+func resolveURLs(apiURL, graphqlURL string) (api, graphql string, err error) {
+	if apiURL == "" {
+		apiURL = DefaultAPIURL
+	}
+	if !strings.HasSuffix(apiURL, "/") {
+		apiURL += "/"
+	}
+	u, err := url.Parse(apiURL)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return "", "", fmt.Errorf("github: APIURL %q is not an absolute URL", apiURL)
+	}
+	if graphqlURL == "" {
+		g := *u
+		if strings.HasSuffix(u.Path, "/api/v3/") {
+			g.Path = strings.TrimSuffix(u.Path, "v3/") + "graphql"
+		} else {
+			g.Path = u.Path + "graphql"
+		}
+		graphqlURL = g.String()
+	}
+	return apiURL, graphqlURL, nil
+}
+
+// isEnterprise reports whether the API URL is a GitHub Enterprise Server one.
+func (c *Client) isEnterprise() bool {
+	return strings.HasSuffix(c.apiURL, "/api/v3/")
+}
+
+// newGitHub builds a go-github client on the given transport, pointed at
+// the configured API URL. go-github's own rate-limit bookkeeping is off:
+// the rate limiter under it waits instead of refusing.
+func (c *Client) newGitHub(tr http.RoundTripper) (*gh.Client, error) {
+	opts := []gh.ClientOptionsFunc{
+		gh.WithHTTPClient(&http.Client{Transport: tr}),
+		gh.WithUserAgent("atoll"),
+		gh.WithDisableRateLimitCheck(),
+	}
+	if c.isEnterprise() {
+		upload := strings.TrimSuffix(c.apiURL, "v3/") + "uploads/"
+		opts = append(opts, gh.WithEnterpriseURLs(c.apiURL, upload))
+	} else {
+		api := c.apiURL
+		opts = append(opts, gh.WithURLs(&api, &api))
+	}
+	g, err := gh.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("github: client for %s: %w", c.apiURL, err)
+	}
+	return g, nil
+}
+
+// newAppsTransport returns a ghinstallation App transport (JWT) over next,
+// pointed at the configured API URL.
+func (c *Client) newAppsTransport(next http.RoundTripper) (*ghinstallation.AppsTransport, error) {
+	atr, err := ghinstallation.NewAppsTransportWithOptions(next, c.appID, ghinstallation.WithSigner(c.signer))
+	if err != nil {
+		return nil, fmt.Errorf("github: app transport: %w", err)
+	}
+	atr.BaseURL = strings.TrimSuffix(c.apiURL, "/")
+	return atr, nil
+}
+
+func (c *Client) newRateLimiter(who string) *rateLimitTransport {
+	return &rateLimitTransport{
+		next:    c.base,
+		now:     c.now,
+		maxWait: c.maxWait,
+		log:     c.log.With("credential", who),
+	}
+}
+
+// wrapErr names the operation and maps HTTP statuses to sentinel errors.
+func wrapErr(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	switch statusOf(err) {
+	case http.StatusNotFound:
+		return fmt.Errorf("%s: %w: %w", op, ErrNotFound, err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// statusOf returns the HTTP status of a go-github error, or 0.
+func statusOf(err error) int {
+	var er *gh.ErrorResponse
+	if errors.As(err, &er) && er.Response != nil {
+		return er.Response.StatusCode
+	}
+	var rl *gh.RateLimitError
+	if errors.As(err, &rl) && rl.Response != nil {
+		return rl.Response.StatusCode
+	}
+	var ab *gh.AbuseRateLimitError
+	if errors.As(err, &ab) && ab.Response != nil {
+		return ab.Response.StatusCode
+	}
+	return 0
+}
+
+// paginate calls list for page 1, 2, ... (100 per page) until GitHub says
+// there is no next page, and returns every item.
+func paginate[T any](ctx context.Context, list func(opts gh.ListOptions) ([]T, *gh.Response, error)) ([]T, error) {
+	var all []T
+	opts := gh.ListOptions{PerPage: perPage, Page: 1}
+	for range maxPages {
+		items, resp, err := list(opts)
+		if err != nil {
+			return all, err
+		}
+		all = append(all, items...)
+		if resp == nil || resp.NextPage == 0 {
+			return all, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return all, err
+		}
+		opts.Page = resp.NextPage
+	}
+	return all, fmt.Errorf("more than %d pages", maxPages)
+}
+
+func repoKey(owner, name string) string {
+	return strings.ToLower(owner + "/" + name)
+}
+
+// deref returns *p or the zero value.
+func deref[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
+}
