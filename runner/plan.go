@@ -189,6 +189,9 @@ func (r *Runner) terraformFor(ctx context.Context, job Job, root string, out io.
 	if err != nil {
 		return nil, step("find "+string(dist), err)
 	}
+	if err := r.ensureStateBackend(job, dir); err != nil {
+		return nil, step("init", err)
+	}
 	cache := tf.PluginCacheDir
 	if cache == "" {
 		cache = filepath.Join(r.cfg.DataDir, "plugin-cache")
@@ -242,10 +245,14 @@ func (t *tailBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// String is the last n lines, the unfinished one included, ANSI stripped.
 func (t *tailBuffer) String() string {
-	s := strings.Join(t.lines, "\n")
+	lines := t.lines
 	if t.part != "" {
-		s += "\n" + t.part
+		lines = append(append([]string{}, lines...), t.part)
 	}
-	return terraform.StripANSI(strings.TrimSpace(s))
+	if len(lines) > t.n {
+		lines = lines[len(lines)-t.n:]
+	}
+	return terraform.StripANSI(strings.TrimSpace(strings.Join(lines, "\n")))
 }

@@ -399,3 +399,8 @@ func (e *Env) StatePath(name string) string { return filepath.Join(e.Dir, "state
 func (e *Env) Backend(name string) string {
 	return fmt.Sprintf("terraform {\n  backend \"local\" {\n    path = %q\n  }\n}\n", e.StatePath(name))
 }
+
+// reviewOf is an approving review of repo#n by author.
+func reviewOf(repo string, n int, author string) emulator.Review {
+	return emulator.Review{Repo: repo, Number: n, Author: author, State: "APPROVED"}
+}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	jwt "github.com/golang-jwt/jwt/v4"
-	gh "github.com/google/go-github/v88/github"
+	gh "github.com/google/go-github/v60/github"
 
 	"github.com/atollhq/atoll/vcs"
 )
@@ -51,7 +51,7 @@ func (s *jwtSigner) Sign(jwt.Claims) (string, error) {
 }
 
 // installation holds one installation's token transport and go-github
-// client. It is itself the http.RoundTripper under that client: it sends
+// clients. It is itself the http.RoundTripper under those clients: it sends
 // through the current ghinstallation transport and, when GitHub answers 401
 // (the token expired or was revoked early), replaces the transport, which
 // fetches a new token, and replays the request once.
@@ -59,7 +59,7 @@ type installation struct {
 	id   int64
 	c    *Client
 	rl   *rateLimitTransport
-	gh   *gh.Client
+	rest *restClients
 	http *http.Client // for GraphQL, same transport chain
 
 	mu sync.Mutex
@@ -77,12 +77,31 @@ func (c *Client) installation(id int64) (*installation, error) {
 		return nil, err
 	}
 	var err error
-	if in.gh, err = c.newGitHub(in); err != nil {
+	if in.rest, err = c.newRESTClients(in); err != nil {
 		return nil, err
 	}
 	in.http = &http.Client{Transport: in}
 	c.insts[id] = in
 	return in, nil
+}
+
+// api returns a go-github client with the installation's token, for one
+// request (see restClients).
+func (in *installation) api() *gh.Client {
+	return in.rest.client()
+}
+
+// do sends one request that no go-github method models (path relative to
+// the API URL, body encoded as JSON) and decodes the answer into out
+// (nil: the answer is dropped). Errors are go-github's.
+func (in *installation) do(ctx context.Context, method, path string, body, out any) error {
+	g := in.api()
+	req, err := g.NewRequest(method, path, body)
+	if err != nil {
+		return err
+	}
+	_, err = g.Do(ctx, req, out)
+	return err
 }
 
 // current returns the transport in use.
@@ -107,8 +126,16 @@ func (in *installation) renew(old *ghinstallation.Transport) (*ghinstallation.Tr
 	in.tr = ghinstallation.NewFromAppsTransport(atr, in.id)
 	// Without options ghinstallation posts the body "null", which GitHub's
 	// description does not allow; "{}" asks for the same token.
-	in.tr.InstallationTokenOptions = &gh.InstallationTokenOptions{}
+	setEmpty(&in.tr.InstallationTokenOptions)
 	return in.tr, nil
+}
+
+// setEmpty points *p at a new zero T. It exists for ghinstallation's
+// InstallationTokenOptions, whose type is go-github v88's (ghinstallation's
+// own dependency), not the v60 this package uses: T is inferred from the
+// field, so this package names no v88 type and does not import v88.
+func setEmpty[T any](p **T) {
+	*p = new(T)
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -195,7 +222,7 @@ func (c *Client) forRepo(ctx context.Context, repo vcs.Repo) (*installation, err
 		c.mu.Unlock()
 	}
 	if id == 0 {
-		inst, _, err := c.app.Apps.GetRepositoryInstallation(ctx, repo.Owner, repo.Name)
+		inst, _, err := c.appAPI().Apps.FindRepositoryInstallation(ctx, repo.Owner, repo.Name)
 		if err != nil {
 			return nil, wrapErr("find installation of "+repo.FullName(), err)
 		}
@@ -231,7 +258,7 @@ func (c *Client) AppSlug(ctx context.Context) (string, error) {
 	if slug != "" {
 		return slug, nil
 	}
-	app, _, err := c.app.Apps.Get(ctx, "")
+	app, _, err := c.appAPI().Apps.Get(ctx, "")
 	if err != nil {
 		return "", wrapErr("get app", err)
 	}
@@ -247,7 +274,7 @@ func (c *Client) AppSlug(ctx context.Context) (string, error) {
 // ListInstallations returns the id of every installation of the App.
 func (c *Client) ListInstallations(ctx context.Context) ([]int64, error) {
 	insts, err := paginate(ctx, func(o gh.ListOptions) ([]*gh.Installation, *gh.Response, error) {
-		return c.app.Apps.ListInstallations(ctx, &o)
+		return c.appAPI().Apps.ListInstallations(ctx, &o)
 	})
 	if err != nil {
 		return nil, wrapErr("list installations", err)
@@ -268,7 +295,7 @@ func (c *Client) ListInstallationRepos(ctx context.Context, installationID int64
 		return nil, err
 	}
 	ghRepos, err := paginate(ctx, func(o gh.ListOptions) ([]*gh.Repository, *gh.Response, error) {
-		l, resp, err := in.gh.Apps.ListRepos(ctx, &o)
+		l, resp, err := in.api().Apps.ListRepos(ctx, &o)
 		if l == nil {
 			return nil, resp, err
 		}

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	gh "github.com/google/go-github/v88/github"
+	gh "github.com/google/go-github/v60/github"
 
 	"github.com/atollhq/atoll/vcs"
 )
@@ -46,9 +46,9 @@ func (c *Client) checkRunBody(cr vcs.CheckRun) checkRunBody {
 		if summary == "" {
 			summary = title // GitHub requires both
 		}
-		b.Output = &gh.CheckRunOutput{Title: &title, Summary: gh.Ptr(truncate(summary, maxCheckText))}
+		b.Output = &gh.CheckRunOutput{Title: &title, Summary: gh.String(truncate(summary, maxCheckText))}
 		if cr.Text != "" {
-			b.Output.Text = gh.Ptr(truncate(cr.Text, maxCheckText))
+			b.Output.Text = gh.String(truncate(cr.Text, maxCheckText))
 		}
 	}
 	return b
@@ -66,12 +66,8 @@ func (c *Client) CreateCheckRun(ctx context.Context, repo vcs.Repo, cr vcs.Check
 	if err != nil {
 		return vcs.CheckRun{}, err
 	}
-	req, err := in.gh.NewRequest(ctx, "POST", fmt.Sprintf("repos/%s/%s/check-runs", repo.Owner, repo.Name), c.checkRunBody(cr))
-	if err != nil {
-		return vcs.CheckRun{}, fmt.Errorf("%s: %w", op, err)
-	}
 	var out gh.CheckRun
-	if _, err := in.gh.Do(req, &out); err != nil {
+	if err := in.do(ctx, "POST", fmt.Sprintf("repos/%s/%s/check-runs", repo.Owner, repo.Name), c.checkRunBody(cr), &out); err != nil {
 		return vcs.CheckRun{}, wrapErr(op, err)
 	}
 	return toCheckRun(&out), nil
@@ -90,12 +86,7 @@ func (c *Client) UpdateCheckRun(ctx context.Context, repo vcs.Repo, cr vcs.Check
 	}
 	body := c.checkRunBody(cr)
 	body.HeadSHA = "" // not updatable
-	req, err := in.gh.NewRequest(ctx, "PATCH", fmt.Sprintf("repos/%s/%s/check-runs/%d", repo.Owner, repo.Name, cr.ID), body)
-	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	_, err = in.gh.Do(req, nil)
-	return wrapErr(op, err)
+	return wrapErr(op, in.do(ctx, "PATCH", fmt.Sprintf("repos/%s/%s/check-runs/%d", repo.Owner, repo.Name, cr.ID), body, nil))
 }
 
 // ListCheckRuns returns the check runs of a commit (ref is a SHA, branch
@@ -105,8 +96,11 @@ func (c *Client) ListCheckRuns(ctx context.Context, repo vcs.Repo, ref string) (
 	if err != nil {
 		return nil, err
 	}
+	if err := checkTraversal(ref); err != nil {
+		return nil, wrapErr(fmt.Sprintf("list check runs of %s@%s", repo.FullName(), ref), err)
+	}
 	crs, err := paginate(ctx, func(o gh.ListOptions) ([]*gh.CheckRun, *gh.Response, error) {
-		res, resp, err := in.gh.Checks.ListCheckRunsForRef(ctx, repo.Owner, repo.Name, ref, &gh.ListCheckRunsOptions{ListOptions: o})
+		res, resp, err := in.api().Checks.ListCheckRunsForRef(ctx, repo.Owner, repo.Name, ref, &gh.ListCheckRunsOptions{ListOptions: o})
 		if res == nil {
 			return nil, resp, err
 		}

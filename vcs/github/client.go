@@ -18,12 +18,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
-	gh "github.com/google/go-github/v88/github"
+	gh "github.com/google/go-github/v60/github"
 
 	"github.com/atollhq/atoll/vcs"
 )
@@ -90,7 +91,7 @@ type Client struct {
 	now        func() time.Time
 	maxWait    time.Duration
 	signer     *jwtSigner
-	app        *gh.Client // authenticated with the App JWT
+	app        *restClients // authenticated with the App JWT
 
 	mu       sync.Mutex
 	insts    map[int64]*installation
@@ -138,10 +139,16 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.app, err = c.newGitHub(atr); err != nil {
+	if c.app, err = c.newRESTClients(atr); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// appAPI returns a go-github client authenticated with the App JWT, for
+// one request (see restClients).
+func (c *Client) appAPI() *gh.Client {
+	return c.app.client()
 }
 
 // resolveURLs normalises the API URL and derives the GraphQL URL.
@@ -173,27 +180,94 @@ func (c *Client) isEnterprise() bool {
 	return strings.HasSuffix(c.apiURL, "/api/v3/")
 }
 
-// newGitHub builds a go-github client on the given transport, pointed at
-// the configured API URL. go-github's own rate-limit bookkeeping is off:
-// the rate limiter under it waits instead of refusing.
-func (c *Client) newGitHub(tr http.RoundTripper) (*gh.Client, error) {
-	opts := []gh.ClientOptionsFunc{
-		gh.WithHTTPClient(&http.Client{Transport: tr}),
-		gh.WithUserAgent("atoll"),
-		gh.WithDisableRateLimitCheck(),
-	}
+// restClients makes the go-github clients of one credential: all share
+// its transport and the configured API URLs.
+//
+// Every request gets a fresh *gh.Client, on purpose: it is how go-github
+// v60 is kept from refusing requests on its own. v60 keeps rate-limit
+// bookkeeping per Client (the last answer's X-RateLimit-* per category, and
+// the end of a secondary limit it handed up as an error) and, in
+// BareDo's checkRateLimitBeforeDo and checkSecondaryRateLimitBeforeDo,
+// fails a request without sending it while that bookkeeping says the
+// budget is spent. It has no option to turn this off (later versions have
+// WithDisableRateLimitCheck) and its bypass context key is unexported. The
+// refusal would defeat rateLimitTransport, which waits for the reset
+// instead, on the Client's clock. A Client that has made no request has no
+// bookkeeping, so it never refuses. Hiding X-RateLimit-Remaining from
+// go-github in the transport would avoid the refusal too, but would also
+// turn a rate-limit answer handed up after the last retry into a plain
+// ErrorResponse instead of a *gh.RateLimitError. A gh.Client is a small
+// struct of pointers: making one costs nothing next to the request.
+type restClients struct {
+	http *http.Client
+	// apiHost refuses requests to any host but the API's (see apiHostOnly).
+	apiHost *http.Client
+	base    url.URL
+	upload  url.URL
+}
+
+// newRESTClients returns the go-github clients over tr, pointed at the
+// configured API URL.
+func (c *Client) newRESTClients(tr http.RoundTripper) (*restClients, error) {
+	g := gh.NewClient(nil)
 	if c.isEnterprise() {
 		upload := strings.TrimSuffix(c.apiURL, "v3/") + "uploads/"
-		opts = append(opts, gh.WithEnterpriseURLs(c.apiURL, upload))
+		var err error
+		if g, err = g.WithEnterpriseURLs(c.apiURL, upload); err != nil {
+			return nil, fmt.Errorf("github: client for %s: %w", c.apiURL, err)
+		}
 	} else {
-		api := c.apiURL
-		opts = append(opts, gh.WithURLs(&api, &api))
+		u, err := url.Parse(c.apiURL) // checked by resolveURLs, ends in "/"
+		if err != nil {
+			return nil, fmt.Errorf("github: client for %s: %w", c.apiURL, err)
+		}
+		g.BaseURL, g.UploadURL = u, u
 	}
-	g, err := gh.NewClient(opts...)
-	if err != nil {
-		return nil, fmt.Errorf("github: client for %s: %w", c.apiURL, err)
+	return &restClients{
+		http:    &http.Client{Transport: tr},
+		apiHost: &http.Client{Transport: apiHostOnly{host: g.BaseURL.Host, next: tr}},
+		base:    *g.BaseURL,
+		upload:  *g.UploadURL,
+	}, nil
+}
+
+// client returns a new go-github client, for one request: it has seen no
+// rate-limit header, so go-github sends the request whatever earlier
+// answers said.
+func (r *restClients) client() *gh.Client {
+	return r.newClient(r.http)
+}
+
+// apiHostClient is client for a call that may follow a redirect outside
+// http.Client (GetBranch): it refuses to send to any host but the API's.
+func (r *restClients) apiHostClient() *gh.Client {
+	return r.newClient(r.apiHost)
+}
+
+func (r *restClients) newClient(hc *http.Client) *gh.Client {
+	g := gh.NewClient(hc)
+	base, upload := r.base, r.upload
+	g.BaseURL, g.UploadURL = &base, &upload
+	g.UserAgent = "atoll"
+	return g
+}
+
+// apiHostOnly refuses a request to a host other than the API's. go-github
+// v60's GetBranch follows a 301 to wherever its Location points, through
+// the transport, which attaches the credential; later versions refuse a
+// cross-host Location (checkRedirectHost), and so does this.
+type apiHostOnly struct {
+	host string
+	next http.RoundTripper
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t apiHostOnly) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Host != t.host {
+		closeBody(req)
+		return nil, fmt.Errorf("refusing to follow cross-host redirect from %q to %q", t.host, req.URL.Host)
 	}
-	return g, nil
+	return t.next.RoundTrip(req)
 }
 
 // newAppsTransport returns a ghinstallation App transport (JWT) over next,
@@ -243,6 +317,22 @@ func statusOf(err error) int {
 		return ab.Response.StatusCode
 	}
 	return 0
+}
+
+// checkTraversal refuses, with gh.ErrPathForbidden, a value that would put
+// a ".." segment into a request path. go-github v60 resolves such a
+// segment away (NewRequest parses the path against the API URL), so a
+// label or slug "../x" would reach another endpoint with the installation's
+// token;
+// later go-github versions refuse such paths, and so does this package.
+// Call it with each value put into a path unescaped (or as escaped).
+func checkTraversal(values ...string) error {
+	for _, v := range values {
+		if slices.Contains(strings.Split(v, "/"), "..") {
+			return gh.ErrPathForbidden
+		}
+	}
+	return nil
 }
 
 // paginate calls list for page 1, 2, ... (100 per page) until GitHub says

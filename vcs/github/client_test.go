@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -145,6 +146,10 @@ func (f *fakeGitHub) checkJWT(r *http.Request) error {
 }
 
 func (f *fakeGitHub) accessToken(w http.ResponseWriter, r *http.Request) {
+	// GitHub's description allows an object or no body, not "null".
+	if b, _ := io.ReadAll(r.Body); strings.TrimSpace(string(b)) != "{}" {
+		f.t.Errorf("access token request body = %q, want {}", b)
+	}
 	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	f.mu.Lock()
 	f.issued++

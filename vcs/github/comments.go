@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"strings"
 
-	gh "github.com/google/go-github/v88/github"
+	gh "github.com/google/go-github/v60/github"
 
 	"github.com/atollhq/atoll/vcs"
 )
@@ -21,7 +21,7 @@ func (c *Client) CreateComment(ctx context.Context, repo vcs.Repo, number int, b
 	if err != nil {
 		return vcs.Comment{}, err
 	}
-	cm, _, err := in.gh.Issues.CreateComment(ctx, repo.Owner, repo.Name, number, &gh.IssueComment{Body: &body})
+	cm, _, err := in.api().Issues.CreateComment(ctx, repo.Owner, repo.Name, number, &gh.IssueComment{Body: &body})
 	if err != nil {
 		return vcs.Comment{}, wrapErr(fmt.Sprintf("comment on %s#%d", repo.FullName(), number), err)
 	}
@@ -34,7 +34,7 @@ func (c *Client) UpdateComment(ctx context.Context, repo vcs.Repo, id int64, bod
 	if err != nil {
 		return err
 	}
-	_, _, err = in.gh.Issues.EditComment(ctx, repo.Owner, repo.Name, id, &gh.IssueComment{Body: &body})
+	_, _, err = in.api().Issues.EditComment(ctx, repo.Owner, repo.Name, id, &gh.IssueComment{Body: &body})
 	return wrapErr(fmt.Sprintf("update comment %d in %s", id, repo.FullName()), err)
 }
 
@@ -46,7 +46,7 @@ func (c *Client) ListComments(ctx context.Context, repo vcs.Repo, number int) ([
 		return nil, err
 	}
 	cs, err := paginate(ctx, func(o gh.ListOptions) ([]*gh.IssueComment, *gh.Response, error) {
-		return in.gh.Issues.ListComments(ctx, repo.Owner, repo.Name, number, &gh.IssueListCommentsOptions{ListOptions: o})
+		return in.api().Issues.ListComments(ctx, repo.Owner, repo.Name, number, &gh.IssueListCommentsOptions{ListOptions: o})
 	})
 	if err != nil {
 		return nil, wrapErr(fmt.Sprintf("list comments of %s#%d", repo.FullName(), number), err)
@@ -71,7 +71,7 @@ func (c *Client) AddReaction(ctx context.Context, repo vcs.Repo, commentID int64
 	if err != nil {
 		return err
 	}
-	_, _, err = in.gh.Reactions.CreateIssueCommentReaction(ctx, repo.Owner, repo.Name, commentID, content)
+	_, _, err = in.api().Reactions.CreateIssueCommentReaction(ctx, repo.Owner, repo.Name, commentID, content)
 	return wrapErr(fmt.Sprintf("add reaction to comment %d in %s", commentID, repo.FullName()), err)
 }
 

@@ -3,7 +3,7 @@ package github
 import (
 	"strings"
 
-	gh "github.com/google/go-github/v88/github"
+	gh "github.com/google/go-github/v60/github"
 
 	"github.com/atollhq/atoll/vcs"
 )

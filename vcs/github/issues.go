@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	gh "github.com/google/go-github/v88/github"
+	gh "github.com/google/go-github/v60/github"
 
 	"github.com/atollhq/atoll/vcs"
 )
@@ -25,7 +25,7 @@ func (c *Client) CreateIssue(ctx context.Context, repo vcs.Repo, issue vcs.Issue
 	if issue.Labels != nil {
 		req.Labels = &issue.Labels
 	}
-	out, _, err := in.gh.Issues.Create(ctx, repo.Owner, repo.Name, req)
+	out, _, err := in.api().Issues.Create(ctx, repo.Owner, repo.Name, req)
 	if err != nil {
 		return vcs.Issue{}, wrapErr(op, err)
 	}
@@ -44,7 +44,7 @@ func (c *Client) UpdateIssue(ctx context.Context, repo vcs.Repo, number int, u v
 		labels := u.Labels
 		req.Labels = &labels
 	}
-	_, _, err = in.gh.Issues.Edit(ctx, repo.Owner, repo.Name, number, req)
+	_, _, err = in.api().Issues.Edit(ctx, repo.Owner, repo.Name, number, req)
 	return wrapErr(fmt.Sprintf("update issue %s#%d", repo.FullName(), number), err)
 }
 
@@ -62,7 +62,7 @@ func (c *Client) ListIssues(ctx context.Context, repo vcs.Repo, label, state str
 	}
 	is, err := paginate(ctx, func(o gh.ListOptions) ([]*gh.Issue, *gh.Response, error) {
 		opts.ListOptions = o
-		return in.gh.Issues.ListByRepo(ctx, repo.Owner, repo.Name, &opts)
+		return in.api().Issues.ListByRepo(ctx, repo.Owner, repo.Name, &opts)
 	})
 	if err != nil {
 		return nil, wrapErr(fmt.Sprintf("list issues of %s", repo.FullName()), err)
@@ -89,16 +89,15 @@ func (c *Client) SetLabels(ctx context.Context, repo vcs.Repo, number int, add [
 		// The object form: GitHub's description documents only it
 		// (go-github's AddLabelsToIssue sends a bare array).
 		u := fmt.Sprintf("repos/%s/%s/issues/%d/labels", repo.Owner, repo.Name, number)
-		req, err := in.gh.NewRequest(ctx, "POST", u, map[string][]string{"labels": add})
-		if err != nil {
-			return fmt.Errorf("%s: %w", op, err)
-		}
-		if _, err := in.gh.Do(req, nil); err != nil {
+		if err := in.do(ctx, "POST", u, map[string][]string{"labels": add}, nil); err != nil {
 			return wrapErr(op, err)
 		}
 	}
 	for _, l := range remove {
-		_, err := in.gh.Issues.RemoveLabelForIssue(ctx, repo.Owner, repo.Name, number, l)
+		if err := checkTraversal(l); err != nil {
+			return wrapErr(op, err)
+		}
+		_, err := in.api().Issues.RemoveLabelForIssue(ctx, repo.Owner, repo.Name, number, l)
 		if err != nil && !errors.Is(wrapErr(op, err), ErrNotFound) {
 			return wrapErr(op, err)
 		}

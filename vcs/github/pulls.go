@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
-	gh "github.com/google/go-github/v88/github"
+	gh "github.com/google/go-github/v60/github"
 
 	"github.com/atollhq/atoll/vcs"
 )
@@ -20,7 +20,7 @@ func (c *Client) GetPullRequest(ctx context.Context, repo vcs.Repo, number int) 
 	if err != nil {
 		return vcs.PullRequest{}, err
 	}
-	p, _, err := in.gh.PullRequests.Get(ctx, repo.Owner, repo.Name, number)
+	p, _, err := in.api().PullRequests.Get(ctx, repo.Owner, repo.Name, number)
 	if err != nil {
 		return vcs.PullRequest{}, wrapErr(fmt.Sprintf("get pull request %s#%d", repo.FullName(), number), err)
 	}
@@ -34,7 +34,7 @@ func (c *Client) ListOpenPullRequests(ctx context.Context, repo vcs.Repo) ([]vcs
 		return nil, err
 	}
 	ps, err := paginate(ctx, func(o gh.ListOptions) ([]*gh.PullRequest, *gh.Response, error) {
-		return in.gh.PullRequests.List(ctx, repo.Owner, repo.Name, &gh.PullRequestListOptions{State: "open", ListOptions: o})
+		return in.api().PullRequests.List(ctx, repo.Owner, repo.Name, &gh.PullRequestListOptions{State: "open", ListOptions: o})
 	})
 	if err != nil {
 		return nil, wrapErr("list open pull requests of "+repo.FullName(), err)
@@ -58,7 +58,7 @@ func (c *Client) ListPullRequestFiles(ctx context.Context, repo vcs.Repo, number
 	}
 	op := fmt.Sprintf("list files of %s#%d", repo.FullName(), number)
 	fs, err := paginate(ctx, func(o gh.ListOptions) ([]*gh.CommitFile, *gh.Response, error) {
-		return in.gh.PullRequests.ListFiles(ctx, repo.Owner, repo.Name, number, &o)
+		return in.api().PullRequests.ListFiles(ctx, repo.Owner, repo.Name, number, &o)
 	})
 	if err != nil {
 		return nil, false, wrapErr(op, err)
@@ -76,7 +76,7 @@ func (c *Client) ListPullRequestFiles(ctx context.Context, repo vcs.Repo, number
 		return files, true, nil
 	}
 	// At the cap: complete only if the PR really has that many files.
-	p, _, err := in.gh.PullRequests.Get(ctx, repo.Owner, repo.Name, number)
+	p, _, err := in.api().PullRequests.Get(ctx, repo.Owner, repo.Name, number)
 	if err != nil {
 		return nil, false, wrapErr(op, err)
 	}
@@ -93,7 +93,7 @@ func (c *Client) MergePullRequest(ctx context.Context, repo vcs.Repo, number int
 		return "", err
 	}
 	op := fmt.Sprintf("merge %s#%d", repo.FullName(), number)
-	res, _, err := in.gh.PullRequests.Merge(ctx, repo.Owner, repo.Name, number, "", &gh.PullRequestOptions{MergeMethod: method, SHA: sha})
+	res, _, err := in.api().PullRequests.Merge(ctx, repo.Owner, repo.Name, number, "", &gh.PullRequestOptions{MergeMethod: method, SHA: sha})
 	switch statusOf(err) {
 	case http.StatusMethodNotAllowed:
 		return "", fmt.Errorf("%s: %w: %w", op, ErrNotMergeable, err)
@@ -118,7 +118,7 @@ func (c *Client) ListReviews(ctx context.Context, repo vcs.Repo, number int) ([]
 		return nil, err
 	}
 	rs, err := paginate(ctx, func(o gh.ListOptions) ([]*gh.PullRequestReview, *gh.Response, error) {
-		return in.gh.PullRequests.ListReviews(ctx, repo.Owner, repo.Name, number, &o)
+		return in.api().PullRequests.ListReviews(ctx, repo.Owner, repo.Name, number, &o)
 	})
 	if err != nil {
 		return nil, wrapErr(fmt.Sprintf("list reviews of %s#%d", repo.FullName(), number), err)

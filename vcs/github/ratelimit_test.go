@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	gh "github.com/google/go-github/v88/github"
+	gh "github.com/google/go-github/v60/github"
 )
 
 // limited is one scripted answer of the rate-limit test server.
@@ -229,5 +229,73 @@ func TestClientRateLimitGivesUp(t *testing.T) {
 	var rl *gh.RateLimitError
 	if !errors.As(err, &rl) {
 		t.Fatalf("error = %v, want a *github.RateLimitError", err)
+	}
+}
+
+// TestGoGitHubDoesNotRefuse: after answers that go-github v60 would book as
+// a spent budget (remaining 0 on a success, or a secondary limit handed up
+// with Retry-After), the next call still reaches GitHub: go-github's own
+// refusal is never in the way of rateLimitTransport's waiting.
+func TestGoGitHubDoesNotRefuse(t *testing.T) {
+	secondaryBody := map[string]string{
+		"message":           "You have exceeded a secondary rate limit.",
+		"documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
+	}
+	tests := []struct {
+		name string
+		// first answers the first request; later ones get a plain 200.
+		first   func(w http.ResponseWriter)
+		wantErr bool // from the first call
+	}{
+		{
+			name: "success with remaining 0",
+			first: func(w http.ResponseWriter) {
+				w.Header().Set("X-RateLimit-Remaining", "0")
+				w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10))
+				writeJSON(w, 200, map[string]any{"number": 1})
+			},
+		},
+		{
+			name: "secondary limit handed up",
+			first: func(w http.ResponseWriter) {
+				w.Header().Set("Retry-After", "3600")
+				writeJSON(w, 403, secondaryBody)
+			},
+			wantErr: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, f := setup(t)
+			var mu sync.Mutex
+			calls := 0
+			limited := true
+			f.handle("GET /repos/octo/infra/pulls/1", func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				calls++
+				lim := limited
+				mu.Unlock()
+				if lim {
+					tt.first(w)
+					return
+				}
+				writeJSON(w, 200, map[string]any{"number": 1})
+			})
+			ctx := context.Background()
+			_, err := c.GetPullRequest(ctx, testRepo, 1)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("first GetPullRequest() error = %v, want error: %v", err, tt.wantErr)
+			}
+			mu.Lock()
+			limited = false
+			before := calls
+			mu.Unlock()
+			if _, err := c.GetPullRequest(ctx, testRepo, 1); err != nil {
+				t.Fatalf("next GetPullRequest() = %v: refused", err)
+			}
+			if calls != before+1 {
+				t.Errorf("next call made %d requests, want 1", calls-before)
+			}
+		})
 	}
 }

@@ -2,10 +2,13 @@ package github
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 
-	gh "github.com/google/go-github/v88/github"
+	gh "github.com/google/go-github/v60/github"
 
 	"github.com/atollhq/atoll/vcs"
 )
@@ -17,7 +20,7 @@ func (c *Client) GetRepo(ctx context.Context, repo vcs.Repo) (vcs.Repo, error) {
 	if err != nil {
 		return vcs.Repo{}, err
 	}
-	r, _, err := in.gh.Repositories.Get(ctx, repo.Owner, repo.Name)
+	r, _, err := in.api().Repositories.Get(ctx, repo.Owner, repo.Name)
 	if err != nil {
 		return vcs.Repo{}, wrapErr("get repository "+repo.FullName(), err)
 	}
@@ -32,7 +35,11 @@ func (c *Client) BranchSHA(ctx context.Context, repo vcs.Repo, branch string) (s
 	if err != nil {
 		return "", err
 	}
-	b, _, err := in.gh.Repositories.GetBranch(ctx, repo.Owner, repo.Name, branch, 1)
+	if err := checkTraversal(url.PathEscape(branch)); err != nil { // as go-github escapes it
+		return "", wrapErr(fmt.Sprintf("get branch %s of %s", branch, repo.FullName()), err)
+	}
+	// GetBranch follows one 301 (a renamed branch) itself: same host only.
+	b, _, err := in.rest.apiHostClient().Repositories.GetBranch(ctx, repo.Owner, repo.Name, branch, 1)
 	if err != nil {
 		return "", wrapErr(fmt.Sprintf("get branch %s of %s", branch, repo.FullName()), err)
 	}
@@ -52,7 +59,7 @@ func (c *Client) ReadFile(ctx context.Context, repo vcs.Repo, ref, path string) 
 		return nil, err
 	}
 	op := fmt.Sprintf("read %s@%s:%s", repo.FullName(), ref, path)
-	file, dir, _, err := in.gh.Repositories.GetContents(ctx, repo.Owner, repo.Name, path, &gh.RepositoryContentGetOptions{Ref: ref})
+	file, dir, err := in.getContents(ctx, repo, path, ref)
 	if err != nil {
 		return nil, wrapErr(op, err)
 	}
@@ -67,7 +74,7 @@ func (c *Client) ReadFile(ctx context.Context, repo vcs.Repo, ref, path string) 
 	}
 	if file.GetEncoding() == "none" || (file.Content == nil && file.GetSize() > 0) {
 		// Over 1 MB the contents API sends no content: read the blob.
-		b, _, err := in.gh.Git.GetBlobRaw(ctx, repo.Owner, repo.Name, file.GetSHA())
+		b, _, err := in.api().Git.GetBlobRaw(ctx, repo.Owner, repo.Name, file.GetSHA())
 		if err != nil {
 			return nil, wrapErr(op, err)
 		}
@@ -80,6 +87,46 @@ func (c *Client) ReadFile(ctx context.Context, repo vcs.Repo, ref, path string) 
 	return []byte(s), nil
 }
 
+// getContents is GET /repos/{o}/{r}/contents/{path}?ref=, as go-github's
+// RepositoriesService.GetContents makes it, but without v60's refusal of
+// any path containing "..", which would make a file such as "v1..2.tf"
+// unreadable; only a ".." segment is refused (gh.ErrPathForbidden), as
+// later go-github versions do. It returns the file, or the directory's
+// entries.
+func (in *installation) getContents(ctx context.Context, repo vcs.Repo, path, ref string) (*gh.RepositoryContent, []*gh.RepositoryContent, error) {
+	escaped := (&url.URL{Path: strings.TrimSuffix(path, "/")}).String()
+	if err := checkTraversal(escaped); err != nil {
+		return nil, nil, err
+	}
+	u := fmt.Sprintf("repos/%s/%s/contents/%s", repo.Owner, repo.Name, escaped)
+	if ref != "" {
+		u += "?" + url.Values{"ref": {ref}}.Encode()
+	}
+	var raw json.RawMessage
+	if err := in.do(ctx, http.MethodGet, u, nil, &raw); err != nil {
+		return nil, nil, err
+	}
+	var file *gh.RepositoryContent
+	fileErr := json.Unmarshal(raw, &file)
+	if fileErr == nil {
+		return file, nil, nil
+	}
+	var dir []*gh.RepositoryContent
+	dirErr := json.Unmarshal(raw, &dir)
+	if dirErr == nil {
+		return nil, dir, nil
+	}
+	return nil, nil, fmt.Errorf("unmarshaling failed for both file and directory content: %v and %v", fileErr, dirErr)
+}
+
+// permissionLevel is the answer of GET
+// /repos/{o}/{r}/collaborators/{user}/permission. go-github v60's
+// RepositoryPermissionLevel has no role_name.
+type permissionLevel struct {
+	Permission string `json:"permission"`
+	RoleName   string `json:"role_name"`
+}
+
 // UserPermission returns user's permission on repo. GitHub's "permission"
 // folds maintain into write and triage into read; the real role, when it
 // is one of the built-in ones, comes from "role_name".
@@ -88,14 +135,18 @@ func (c *Client) UserPermission(ctx context.Context, repo vcs.Repo, user string)
 	if err != nil {
 		return vcs.PermissionNone, err
 	}
-	p, _, err := in.gh.Repositories.GetPermissionLevel(ctx, repo.Owner, repo.Name, user)
-	if err != nil {
-		return vcs.PermissionNone, wrapErr(fmt.Sprintf("permission of %s on %s", user, repo.FullName()), err)
+	op := fmt.Sprintf("permission of %s on %s", user, repo.FullName())
+	if err := checkTraversal(user); err != nil {
+		return vcs.PermissionNone, wrapErr(op, err)
 	}
-	if role := vcs.Permission(p.GetRoleName()); vcs.ValidPermission(role) {
+	var p permissionLevel
+	if err := in.do(ctx, http.MethodGet, fmt.Sprintf("repos/%s/%s/collaborators/%s/permission", repo.Owner, repo.Name, user), nil, &p); err != nil {
+		return vcs.PermissionNone, wrapErr(op, err)
+	}
+	if role := vcs.Permission(p.RoleName); vcs.ValidPermission(role) {
 		return role, nil
 	}
-	if perm := vcs.Permission(p.GetPermission()); vcs.ValidPermission(perm) {
+	if perm := vcs.Permission(p.Permission); vcs.ValidPermission(perm) {
 		return perm, nil
 	}
 	return vcs.PermissionNone, nil
@@ -109,12 +160,16 @@ func (c *Client) IsTeamMember(ctx context.Context, repo vcs.Repo, org, teamSlug,
 	if err != nil {
 		return false, err
 	}
-	m, _, err := in.gh.Teams.GetTeamMembershipBySlug(ctx, org, teamSlug, user)
+	op := fmt.Sprintf("membership of %s in %s/%s", user, org, teamSlug)
+	if err := checkTraversal(org, teamSlug, user); err != nil {
+		return false, wrapErr(op, err)
+	}
+	m, _, err := in.api().Teams.GetTeamMembershipBySlug(ctx, org, teamSlug, user)
 	if statusOf(err) == http.StatusNotFound {
 		return false, nil
 	}
 	if err != nil {
-		return false, wrapErr(fmt.Sprintf("membership of %s in %s/%s", user, org, teamSlug), err)
+		return false, wrapErr(op, err)
 	}
 	return m.GetState() == "active", nil
 }

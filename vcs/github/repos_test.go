@@ -7,8 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+
+	gh "github.com/google/go-github/v60/github"
 
 	"github.com/atollhq/atoll/vcs"
 )
@@ -21,6 +24,35 @@ func TestBranchSHA(t *testing.T) {
 	sha, err := c.BranchSHA(context.Background(), testRepo, "main")
 	if err != nil || sha != "abc123" {
 		t.Fatalf("BranchSHA() = %q, %v", sha, err)
+	}
+}
+
+// TestBranchSHARedirect: a renamed branch's 301 is followed on the API
+// host, never to another host (the credential would go with it).
+func TestBranchSHARedirect(t *testing.T) {
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("request sent to another host: %s %s (Authorization set: %v)", r.Method, r.URL.Path, r.Header.Get("Authorization") != "")
+		writeJSON(w, 200, map[string]any{"name": "x", "commit": map[string]any{"sha": "stolen"}})
+	}))
+	t.Cleanup(other.Close)
+	c, f := setup(t)
+	f.handle("GET /repos/octo/infra/branches/old", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Location", f.srv.URL+"/repos/octo/infra/branches/new")
+		w.WriteHeader(http.StatusMovedPermanently)
+	})
+	f.handle("GET /repos/octo/infra/branches/new", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, map[string]any{"name": "new", "commit": map[string]any{"sha": "def456"}})
+	})
+	f.handle("GET /repos/octo/infra/branches/away", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Location", other.URL+"/repos/octo/infra/branches/new")
+		w.WriteHeader(http.StatusMovedPermanently)
+	})
+	ctx := context.Background()
+	if sha, err := c.BranchSHA(ctx, testRepo, "old"); err != nil || sha != "def456" {
+		t.Errorf("BranchSHA(old) = %q, %v; want def456", sha, err)
+	}
+	if sha, err := c.BranchSHA(ctx, testRepo, "away"); err == nil || !strings.Contains(err.Error(), "cross-host") {
+		t.Errorf("BranchSHA(away) = %q, %v; want a cross-host refusal", sha, err)
 	}
 }
 
@@ -58,6 +90,14 @@ func TestReadFile(t *testing.T) {
 	}
 	if _, err := c.ReadFile(ctx, testRepo, "", "modules"); err == nil || !strings.Contains(err.Error(), "directory") {
 		t.Errorf("ReadFile(dir) error = %v", err)
+	}
+	// ".." inside a name is not a traversal (go-github v60 refuses it).
+	f.handle("GET /repos/octo/infra/contents/env/v1..2.tfvars", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, map[string]any{"type": "file", "encoding": "base64", "size": 2, "sha": "s2",
+			"content": base64.StdEncoding.EncodeToString([]byte("x\n"))})
+	})
+	if b, err := c.ReadFile(ctx, testRepo, "", "env/v1..2.tfvars"); err != nil || string(b) != "x\n" {
+		t.Errorf("ReadFile(v1..2) = %q, %v", b, err)
 	}
 	if _, err := c.ReadFile(ctx, testRepo, "", "missing.yaml"); !errors.Is(err, vcs.ErrNotFound) {
 		t.Errorf("ReadFile(missing) error = %v, want vcs.ErrNotFound", err)
@@ -220,5 +260,34 @@ func TestSetLabels(t *testing.T) {
 	}
 	if fmt.Sprint(added) != "[atoll:planned]" || fmt.Sprint(removed) != "[atoll:plan-failed absent]" {
 		t.Errorf("added %v, removed %v", added, removed)
+	}
+}
+
+// TestPathTraversalRefused: a value that would put a ".." segment into a
+// request path is refused before any request, with gh.ErrPathForbidden.
+func TestPathTraversalRefused(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		call func(c *Client) error
+	}{
+		{"ReadFile", func(c *Client) error { _, err := c.ReadFile(ctx, testRepo, "", "../../../user"); return err }},
+		{"BranchSHA", func(c *Client) error { _, err := c.BranchSHA(ctx, testRepo, ".."); return err }},
+		{"ListCheckRuns", func(c *Client) error { _, err := c.ListCheckRuns(ctx, testRepo, "main/../../x"); return err }},
+		{"SetLabels", func(c *Client) error { return c.SetLabels(ctx, testRepo, 1, nil, []string{"../../../../x"}) }},
+		{"UserPermission", func(c *Client) error { _, err := c.UserPermission(ctx, testRepo, ".."); return err }},
+		{"IsTeamMember", func(c *Client) error { _, err := c.IsTeamMember(ctx, testRepo, "octo", "../../x", "alice"); return err }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, f := setup(t)
+			f.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+				t.Errorf("request sent: %s %s", r.Method, r.URL.Path)
+				writeJSON(w, 200, map[string]any{})
+			})
+			if err := tt.call(c); !errors.Is(err, gh.ErrPathForbidden) {
+				t.Errorf("error = %v, want gh.ErrPathForbidden", err)
+			}
+		})
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	gh "github.com/google/go-github/v88/github"
+	gh "github.com/google/go-github/v60/github"
 
 	"github.com/atollhq/atoll/vcs"
 )

@@ -1,0 +1,145 @@
+package runner
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/atollhq/atoll/runner/config"
+	"github.com/atollhq/atoll/vcs"
+)
+
+func TestLatestReviews(t *testing.T) {
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	reviews := []vcs.Review{
+		{User: "bob", State: vcs.ReviewApproved, SubmittedAt: at},
+		{User: "carol", State: vcs.ReviewChangesRequested, SubmittedAt: at.Add(time.Minute)},
+		{User: "bob", State: vcs.ReviewCommented, SubmittedAt: at.Add(2 * time.Minute)},
+		{User: "carol", State: vcs.ReviewApproved, SubmittedAt: at.Add(3 * time.Minute)},
+		{User: "dave", State: vcs.ReviewApproved, SubmittedAt: at.Add(4 * time.Minute)},
+		{User: "dave", State: vcs.ReviewDismissed, SubmittedAt: at.Add(5 * time.Minute)},
+	}
+	got := map[string]string{}
+	for _, r := range latestReviews(reviews) {
+		got[r.User] = r.State
+	}
+	want := map[string]string{"bob": vcs.ReviewApproved, "carol": vcs.ReviewApproved, "dave": vcs.ReviewDismissed}
+	for u, s := range want {
+		if got[u] != s {
+			t.Errorf("%s: got %q, want %q (a comment must not replace an approval; a dismissal must)", u, got[u], s)
+		}
+	}
+}
+
+func TestGlobMatch(t *testing.T) {
+	tests := []struct {
+		glob, name string
+		want       bool
+	}{
+		{"app/*.tf", "app/main.tf", true},
+		{"app/*.tf", "app/sub/main.tf", false},
+		{"app/**", "app/sub/main.tf", true},
+		{"**/*.tf", "a/b/c.tf", true},
+		{"modules/**/*.tf", "modules/x/y/z.tf", true},
+		{"modules/**/*.tf", "app/main.tf", false},
+		{"*.md", "README.md", true},
+	}
+	for _, tc := range tests {
+		if got := globMatch(tc.glob, tc.name); got != tc.want {
+			t.Errorf("globMatch(%q, %q) = %v, want %v", tc.glob, tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestFilterProjects(t *testing.T) {
+	ps := []Project{{Name: "app", Dir: "app", Workspace: "default"}, {Name: "app:prod", Dir: "app", Workspace: "prod"}, {Name: "db", Dir: "db", Workspace: "default"}}
+	tests := []struct {
+		name, p, d, w string
+		want          []string
+	}{
+		{"all", "", "", "", []string{"app", "app:prod", "db"}},
+		{"by name", "db", "", "", []string{"db"}},
+		{"by dir", "", "app", "", []string{"app", "app:prod"}},
+		{"by dir with slash", "", "./app/", "", []string{"app", "app:prod"}},
+		{"by dir and workspace", "", "app", "prod", []string{"app:prod"}},
+		{"no match", "nope", "", "", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			for _, p := range filterProjects(ps, tc.p, tc.d, tc.w) {
+				got = append(got, p.Name)
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+			for i := range got {
+				if got[i] != tc.want[i] {
+					t.Fatalf("got %v, want %v", got, tc.want)
+				}
+			}
+		})
+	}
+}
+
+func TestTailBufferKeepsLastLines(t *testing.T) {
+	tb := newTailBuffer(3)
+	for _, chunk := range []string{"one\ntw", "o\nthree\n", "\x1b[31mfour\x1b[0m\nfi", "ve"} {
+		if _, err := tb.Write([]byte(chunk)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := tb.String(), "three\nfour\nfive"; got != want {
+		t.Errorf("tail = %q, want %q (last lines, ANSI stripped)", got, want)
+	}
+}
+
+func TestMaskHidesSecrets(t *testing.T) {
+	r := &Runner{set: Settings{Terraform: TerraformSettings{Secrets: []string{"s3cr3t-value", "ab"}}}}
+	if got := r.mask("token=s3cr3t-value ab"); got != "token=*** ab" {
+		t.Errorf("mask = %q: long secrets are masked; values under 4 characters are not (they would mask ordinary text)", got)
+	}
+}
+
+func TestSettingsFromConfig(t *testing.T) {
+	t.Setenv("ATOLL_TEST_SECRET", "very-secret")
+	srv := config.DefaultServer()
+	srv.Terraform.SecretsEnv = []string{"ATOLL_TEST_SECRET", "ATOLL_TEST_UNSET"}
+	srv.Repos = []string{"acme/*", "!acme/sandbox"}
+	s := SettingsFrom(srv)
+	if s.Terraform.Env["ATOLL_TEST_SECRET"] != "very-secret" || len(s.Terraform.Secrets) != 1 || s.Terraform.Secrets[0] != "very-secret" {
+		t.Errorf("secrets_env not passed and masked: env %v secrets %v", s.Terraform.Env, s.Terraform.Secrets)
+	}
+	if !s.RepoAllowed("acme/infra") || s.RepoAllowed("acme/sandbox") || s.RepoAllowed("other/x") {
+		t.Error("repo allowlist not applied")
+	}
+	if got := s.permissionFor("apply"); got.Level != vcs.PermissionWrite {
+		t.Errorf("apply needs %q, want write by default", got.Level)
+	}
+	if len(s.ApplyRequirements) != 2 {
+		t.Errorf("default requirements %v, want approved and mergeable", s.ApplyRequirements)
+	}
+}
+
+func TestHasBackend(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) {
+		t.Helper()
+		if err := writeFile(dir, name, body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("main.tf", "resource \"terraform_data\" \"x\" {}\n")
+	if ok, err := hasBackend(dir); err != nil || ok {
+		t.Fatalf("hasBackend = %v, %v; want false", ok, err)
+	}
+	write("backend.tf", "terraform {\n  backend \"s3\" {\n    bucket = \"b\"\n  }\n}\n")
+	if ok, err := hasBackend(dir); err != nil || !ok {
+		t.Fatalf("hasBackend = %v, %v; want true", ok, err)
+	}
+}
+
+func writeFile(dir, name, body string) error {
+	return os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644)
+}
