@@ -2,33 +2,18 @@ package terraform
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os/exec"
 	"strings"
+
+	"github.com/hashicorp/terraform-exec/tfexec"
 )
 
-// applyArgs is the argv (after the binary) of Apply. A saved plan is
-// applied without a prompt, so no -auto-approve is needed.
-func applyArgs(planFile string) ([]string, error) {
-	if strings.TrimSpace(planFile) == "" {
-		return nil, errors.New("no plan file: atoll applies saved plans only")
-	}
-	return []string{"apply", "-input=false", "-no-color", planFile}, nil
-}
-
-// applyCmd builds the apply command for planFile (relative to the project
-// directory unless absolute).
-func (w *Workdir) applyCmd(ctx context.Context, planFile string) (*exec.Cmd, error) {
-	if strings.TrimSpace(planFile) == "" {
-		_, err := applyArgs(planFile)
-		return nil, fmt.Errorf("%s apply: %w", w.binName(), err)
-	}
-	args, err := applyArgs(w.abs(planFile))
-	if err != nil {
-		return nil, fmt.Errorf("%s apply: %w", w.binName(), err)
-	}
-	return w.command(ctx, args...), nil
+// applyOptions are terraform-exec's apply options for the saved plan at
+// path: the plan alone, so that terraform-exec adds nothing but its
+// defaults (-auto-approve, which a saved plan does not need, -input=false,
+// -lock=true, -parallelism=10, -refresh=true).
+func applyOptions(path string) []tfexec.ApplyOption {
+	return []tfexec.ApplyOption{tfexec.DirOrPlan(path)}
 }
 
 // Apply applies a saved plan file, and nothing else: terraform refuses a
@@ -36,9 +21,16 @@ func (w *Workdir) applyCmd(ctx context.Context, planFile string) (*exec.Cmd, err
 // interrupts terraform, which stops starting new operations, waits for
 // the ones in flight, persists state and releases its lock.
 func (w *Workdir) Apply(ctx context.Context, planFile string) error {
-	cmd, err := w.applyCmd(ctx, planFile)
+	if strings.TrimSpace(planFile) == "" {
+		return fmt.Errorf("%s apply: no plan file: atoll applies saved plans only", w.binName())
+	}
+	path := w.abs(planFile)
+	release, err := w.acquire(ctx, "apply")
 	if err != nil {
 		return err
 	}
-	return w.run(ctx, cmd, "apply", nil)
+	defer release()
+	return w.run(ctx, "apply", nil, func(ctx context.Context, tf *tfexec.Terraform) error {
+		return tf.Apply(ctx, applyOptions(path)...)
+	})
 }

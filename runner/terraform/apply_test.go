@@ -2,28 +2,35 @@ package terraform
 
 import (
 	"context"
+	"reflect"
+	"strings"
 	"testing"
+
+	"github.com/hashicorp/terraform-exec/tfexec"
 )
 
-func TestApplyArgs(t *testing.T) {
-	got, err := applyArgs("/w/p.tfplan")
-	if err != nil {
-		t.Fatal(err)
-	}
-	assertArgs(t, got, []string{"apply", "-input=false", "-no-color", "/w/p.tfplan"})
-	if _, err := applyArgs(""); err == nil {
-		t.Error("apply without a plan file accepted")
+func TestApplyOptions(t *testing.T) {
+	got := applyOptions("/w/p.tfplan")
+	if want := []tfexec.ApplyOption{tfexec.DirOrPlan("/w/p.tfplan")}; !reflect.DeepEqual(got, want) {
+		t.Errorf("options %#v, want %#v", got, want)
 	}
 }
 
-func TestApplyCmd(t *testing.T) {
-	w := fakeWorkdir(t, "exit 0\n", Config{})
-	cmd, err := w.applyCmd(context.Background(), "plans/p.tfplan")
-	if err != nil {
+func TestApplyArgv(t *testing.T) {
+	w, rec := newRecorder(t, "exit 0\n", Config{})
+	if err := w.Apply(context.Background(), "plans/p.tfplan"); err != nil {
 		t.Fatal(err)
 	}
-	assertArgs(t, cmd.Args[1:], []string{"apply", "-input=false", "-no-color", w.Dir() + "/plans/p.tfplan"})
-	if _, err := w.applyCmd(context.Background(), " "); err == nil {
-		t.Error("blank plan file accepted")
+	calls := rec.calls(t)
+	if len(calls) != 1 {
+		t.Fatalf("calls %q", calls)
+	}
+	assertArgs(t, calls[0], []string{"apply", "-no-color", "-auto-approve", "-input=false",
+		"-lock=true", "-parallelism=10", "-refresh=true", w.Dir() + "/plans/p.tfplan"})
+	if err := w.Apply(context.Background(), " "); err == nil || !strings.Contains(err.Error(), "saved plans only") {
+		t.Errorf("blank plan file: %v", err)
+	}
+	if n := len(rec.calls(t)); n != 1 {
+		t.Errorf("%d commands ran", n)
 	}
 }

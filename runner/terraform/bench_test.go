@@ -32,11 +32,16 @@ func planRunner(b *testing.B, w *Workdir) {
 	}
 }
 
-// planBare plans with os/exec and the same argv and environment.
+// planBare plans with os/exec alone, with the argv and environment that
+// terraform-exec gives the runner's plan.
 func planBare(b *testing.B, w *Workdir) {
-	cmd := exec.Command(w.cfg.Binary.Path, "plan", "-input=false", "-no-color", "-detailed-exitcode", "-out=bench.tfplan")
+	cmd := exec.Command(w.cfg.Binary.Path, "plan", "-no-color", "-input=false", "-detailed-exitcode", "-lock-timeout=0s",
+		"-out="+w.abs("bench.tfplan"), "-lock=true", "-parallelism=10", "-refresh=true")
 	cmd.Dir = w.cfg.Dir
-	cmd.Env = w.env
+	cmd.Env = []string{"TF_IN_AUTOMATION=1"}
+	for k, v := range w.env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	err := cmd.Run()
 	var exitErr *exec.ExitError

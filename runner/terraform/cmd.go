@@ -1,17 +1,18 @@
 package terraform
 
 import (
-	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"maps"
 	"os/exec"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
+
+	"github.com/hashicorp/terraform-exec/tfexec"
 )
 
 // Error is returned by a Workdir method when terraform failed to start,
@@ -29,19 +30,27 @@ type Error struct {
 	// Stderr is the tail of what terraform wrote to stderr, masked.
 	Stderr string
 
-	err error  // the cause: *exec.ExitError, a context error or a start error
+	err error  // the cause: *exec.ExitError, a context error or another failure
 	msg string // the masked message
 }
 
 // Error implements error.
 func (e *Error) Error() string { return e.msg }
 
-// Unwrap returns the cause: an *exec.ExitError, the context's error, or the
-// error that kept terraform from starting.
+// Unwrap returns the cause: an *exec.ExitError, the context's error, or
+// the error that kept terraform from running (a terraform-exec error, or
+// its text masked when it held a secret). It is never terraform-exec's
+// error for a failed command, whose text holds terraform's unmasked
+// stderr.
 func (e *Error) Unwrap() error { return e.err }
 
 // newError builds an Error whose message is masked with m.
 func newError(m masker, bin, command string, exitCode int, stderr string, cause error, ctxErr error) *Error {
+	if cause != nil {
+		if s := cause.Error(); m.mask(s) != s {
+			cause = errors.New(m.mask(s))
+		}
+	}
 	e := &Error{Command: command, ExitCode: exitCode, Stderr: m.mask(stderr), err: cause}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s: ", bin, command)
@@ -63,90 +72,130 @@ func newError(m masker, bin, command string, exitCode int, stderr string, cause 
 	return e
 }
 
-// command builds the *exec.Cmd for one terraform invocation in the
-// Workdir: argv, environment, directory, its own process group, and
-// cancellation as in terraform-exec (cmd.Cancel interrupts, cmd.WaitDelay
-// bounds the wait). It starts nothing; run does.
-func (w *Workdir) command(ctx context.Context, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, w.cfg.Binary.Path, args...)
-	cmd.Dir = w.cfg.Dir
-	cmd.Env = append([]string(nil), w.env...)
-	cmd.SysProcAttr = sysProcAttr()
-	cmd.Cancel = func() error {
-		// Like a Ctrl-C: terraform stops what it is doing, persists
-		// state and releases its lock.
-		return cmd.Process.Signal(os.Interrupt)
+// causeOf turns the error of a tfexec call into the cause an Error keeps
+// and terraform's exit code. terraform-exec's error for a failed command
+// embeds terraform's whole stderr, unmasked: only the *exec.ExitError it
+// wraps is kept. Context errors are left to the caller, which knows
+// whether its context ended; nil is returned for them.
+func causeOf(err error) (cause error, exitCode int) {
+	var exitErr *exec.ExitError
+	switch {
+	case errors.As(err, &exitErr):
+		return exitErr, exitErr.ExitCode()
+	case err == nil, errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		// Never call Error on these: terraform-exec's error for a
+		// cancelled command that exited 0 has no text of its own.
+		return nil, -1
 	}
-	// Go kills the process WaitDelay after the interrupt; run kills the
-	// whole process group (providers, provisioner children) a little
-	// earlier, at KillGrace.
-	cmd.WaitDelay = w.cfg.KillGrace + waitDelaySlack
-	return cmd
+	return err, -1
 }
 
-// waitDelaySlack is how long after run's process-group kill Go's own
-// WaitDelay kill of the process comes, as a backstop.
+// runIDEnv is set, to a value unique to the command, in the environment
+// of every command: terraform's providers and provisioners inherit it, so
+// that what a cancelled command leaves behind can be found and killed
+// (see killRun).
+const runIDEnv = "ATOLL_TERRAFORM_RUN"
+
+// waitDelaySlack is how long after the kill at KillGrace terraform-exec's
+// own kill of terraform (cmd.WaitDelay) comes, as a backstop.
 const waitDelaySlack = 2 * time.Second
 
-// run starts cmd and waits for it. Every line of stdout and stderr is
-// masked and streamed to Config.Output, except that stdout goes to capture
-// instead (unmasked, as terraform wrote it) when capture is not nil.
+// acquire takes the Workdir's command lock, waiting as long as ctx
+// allows, and makes sure terraform-exec knows the binary's version (see
+// ensureVersion). The returned function releases the lock.
+func (w *Workdir) acquire(ctx context.Context, name string) (release func(), err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, newError(w.mask, w.binName(), name, -1, "", nil, err)
+	}
+	select {
+	case w.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, newError(w.mask, w.binName(), name, -1, "", errors.New("waiting for another command in the directory"), ctx.Err())
+	}
+	release = func() { <-w.sem }
+	if err := w.ensureVersion(ctx); err != nil {
+		release()
+		return nil, err
+	}
+	return release, nil
+}
+
+// ensureVersion has terraform-exec run and cache "version -json" once per
+// Workdir, with stdout discarded. terraform-exec asks for the version
+// before most commands (to check which flags the binary supports) and
+// would otherwise stream its JSON to Config.Output as part of the first
+// command that needs it. The caller holds the command lock.
+func (w *Workdir) ensureVersion(ctx context.Context) error {
+	if w.versionKnown {
+		return nil
+	}
+	err := w.run(ctx, "version", io.Discard, func(ctx context.Context, tf *tfexec.Terraform) error {
+		_, _, err := tf.Version(ctx, false)
+		return err
+	})
+	if err == nil {
+		w.versionKnown = true
+	}
+	return err
+}
+
+// run runs fn, one call of the Workdir's tfexec.Terraform, for the
+// command name. The caller holds the command lock.
 //
-// On context cancellation terraform is interrupted (cmd.Cancel); if it has
-// not exited KillGrace later, its process group is killed; if it has, what
-// is left of its process group (a provisioner's command) is killed. run
-// owns the pipes (os.Pipe, not exec's copying goroutines) so that it sees
-// terraform exit even when a child still holds them, and stops reading
-// drainTimeout after terraform exited.
-func (w *Workdir) run(ctx context.Context, cmd *exec.Cmd, name string, capture *bytes.Buffer) error {
+// Every line terraform writes to stderr is masked and streamed to
+// Config.Output, and its last lines make the error's text. stdout is
+// streamed in the same way when stdout is nil; otherwise it goes to
+// stdout alone, as terraform wrote it.
+//
+// terraform-exec interrupts terraform when ctx ends and kills it
+// cmd.WaitDelay later. run sets that delay to KillGrace plus a margin and
+// kills, itself, at KillGrace, every process of the command (see
+// killRun): terraform, its providers and the commands its provisioners
+// started, which terraform-exec's kill would leave running. When
+// terraform stops in time, run kills only what it left behind.
+func (w *Workdir) run(ctx context.Context, name string, stdout io.Writer, fn func(context.Context, *tfexec.Terraform) error) error {
 	sink := &lineSink{mu: &w.outMu, out: w.cfg.Output}
 	stderr := &lineWriter{sink: sink, mask: w.mask, keep: true}
-	var stdout io.Writer = capture
 	var stdoutLines *lineWriter
-	if capture == nil {
+	if stdout == nil {
 		stdoutLines = &lineWriter{sink: sink, mask: w.mask}
 		stdout = stdoutLines
 	}
-
-	outR, outW, err := os.Pipe()
+	id, err := newRunID()
 	if err != nil {
 		return newError(w.mask, w.binName(), name, -1, "", err, nil)
 	}
-	errR, errW, err := os.Pipe()
-	if err != nil {
-		outR.Close()
-		outW.Close()
+	env := maps.Clone(w.env)
+	env[runIDEnv] = id
+	if err := w.tf.SetEnv(env); err != nil {
 		return newError(w.mask, w.binName(), name, -1, "", err, nil)
 	}
-	cmd.Stdout, cmd.Stderr = outW, errW
-	err = cmd.Start()
-	outW.Close() // the child has its copies
-	errW.Close()
-	if err != nil {
-		outR.Close()
-		errR.Close()
-		return newError(w.mask, w.binName(), name, -1, "", err, ctx.Err())
+	w.tf.SetStdout(stdout)
+	w.tf.SetStderr(stderr)
+	defer func() {
+		w.tf.SetStdout(nil)
+		w.tf.SetStderr(nil)
+	}()
+	waitDelay := w.cfg.KillGrace
+	if canKillRun {
+		waitDelay += waitDelaySlack
 	}
-
-	var copying sync.WaitGroup
-	copying.Add(2)
-	go func() { defer copying.Done(); _, _ = io.Copy(stdout, outR) }()
-	go func() { defer copying.Done(); _, _ = io.Copy(stderr, errR) }()
+	if err := w.tf.SetWaitDelay(waitDelay); err != nil {
+		return newError(w.mask, w.binName(), name, -1, "", err, nil)
+	}
 
 	done := make(chan struct{})
 	killedc := make(chan bool, 1)
-	go func() { killedc <- killGroupAfterGrace(ctx, cmd.Process.Pid, w.cfg.KillGrace, done) }()
-
-	err = cmd.Wait()
+	go func() { killedc <- killRunAfterGrace(ctx, id, w.cfg.KillGrace, done) }()
+	err = fn(ctx, w.tf)
 	close(done)
 	killed := <-killedc
 	ctxErr := ctx.Err()
 	if ctxErr != nil && !killed {
 		// terraform stopped after its interrupt, but a provisioner's
-		// command it started may live on in its process group.
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		// command it started may live on.
+		killRun(id)
 	}
-	drain(&copying, drainTimeout, outR, errR)
 	if stdoutLines != nil {
 		stdoutLines.flush()
 	}
@@ -155,45 +204,23 @@ func (w *Workdir) run(ctx context.Context, cmd *exec.Cmd, name string, capture *
 	if err == nil && ctxErr == nil {
 		return nil
 	}
-	code := -1
-	var exitErr *exec.ExitError
-	if errors.As(err, &exitErr) {
-		code = exitErr.ExitCode()
-	}
+	cause, code := causeOf(err)
 	sink.mu.Lock()
 	text := sink.tail.String()
 	sink.mu.Unlock()
 	if killed {
-		err = fmt.Errorf("killed after it ignored the interrupt for %s: %w", w.cfg.KillGrace, err)
+		if cause == nil {
+			cause = errors.New("killed")
+		}
+		cause = fmt.Errorf("killed after it ignored the interrupt for %s: %w", w.cfg.KillGrace, cause)
 	}
-	return newError(w.mask, w.binName(), name, code, text, err, ctxErr)
+	return newError(w.mask, w.binName(), name, code, text, cause, ctxErr)
 }
 
-// drainTimeout is how long run keeps reading terraform's output after it
-// exited, for a child that inherited the pipes and lives on.
-const drainTimeout = 2 * time.Second
-
-// drain waits for the copying goroutines, at most timeout, then closes
-// the read ends (which ends the copies) and waits for them.
-func drain(copying *sync.WaitGroup, timeout time.Duration, readers ...*os.File) {
-	finished := make(chan struct{})
-	go func() { copying.Wait(); close(finished) }()
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	select {
-	case <-finished:
-	case <-t.C:
-	}
-	for _, r := range readers {
-		_ = r.Close()
-	}
-	<-finished
-}
-
-// killGroupAfterGrace kills the process group pgid when ctx is done and
-// the process has not exited (done is closed) within grace. It reports
-// whether it sent the kill.
-func killGroupAfterGrace(ctx context.Context, pgid int, grace time.Duration, done <-chan struct{}) bool {
+// killRunAfterGrace kills the processes of the command id (killRun) when
+// ctx is done and the command has not returned (done is closed) within
+// grace. It reports whether it killed anything.
+func killRunAfterGrace(ctx context.Context, id string, grace time.Duration, done <-chan struct{}) bool {
 	select {
 	case <-done:
 		return false
@@ -205,8 +232,17 @@ func killGroupAfterGrace(ctx context.Context, pgid int, grace time.Duration, don
 	case <-done:
 		return false
 	case <-t.C:
-		return syscall.Kill(-pgid, syscall.SIGKILL) == nil
+		return killRun(id) > 0
 	}
+}
+
+// newRunID returns a random identifier for one command.
+func newRunID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("run id: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
 }
 
 // binName is the binary's name for messages: "terraform" or "tofu".

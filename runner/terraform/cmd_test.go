@@ -18,7 +18,7 @@ func TestRunStreamsEveryLineMasked(t *testing.T) {
 echo "err 1 hunter22" >&2
 printf 'no newline'
 `, Config{Output: out, Secrets: []string{"hunter22"}})
-	if err := w.run(context.Background(), w.command(context.Background(), "plan"), "plan", nil); err != nil {
+	if err := w.Apply(context.Background(), "p.tfplan"); err != nil {
 		t.Fatal(err)
 	}
 	got := out.String()
@@ -38,7 +38,7 @@ func TestRunStreamsWhileRunning(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	errc := make(chan error, 1)
-	go func() { errc <- w.run(ctx, w.command(ctx, "plan"), "plan", nil) }()
+	go func() { errc <- w.Apply(ctx, "p.tfplan") }()
 	select {
 	case <-seen:
 	case <-time.After(10 * time.Second):
@@ -50,7 +50,7 @@ func TestRunStreamsWhileRunning(t *testing.T) {
 
 func TestRunErrorIsMasked(t *testing.T) {
 	w := fakeWorkdir(t, `echo 'Error: var.token is "hunter22"' >&2; exit 3`, Config{Secrets: []string{"hunter22"}})
-	err := w.run(context.Background(), w.command(context.Background(), "plan"), "plan", nil)
+	_, err := w.Plan(context.Background(), PlanOptions{})
 	var te *Error
 	if !errors.As(err, &te) {
 		t.Fatalf("err = %#v", err)
@@ -69,23 +69,27 @@ func TestRunErrorIsMasked(t *testing.T) {
 }
 
 func TestRunMissingBinary(t *testing.T) {
-	w := fakeWorkdir(t, "", Config{})
-	w.cfg.Binary.Path = filepath.Join(t.TempDir(), "nope")
-	err := w.run(context.Background(), w.command(context.Background(), "version"), "version", nil)
+	w, err := New(Config{Binary: Binary{Path: filepath.Join(t.TempDir(), "nope")}, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = w.Init(context.Background(), InitOptions{})
 	var te *Error
-	if !errors.As(err, &te) || te.ExitCode != -1 {
+	if !errors.As(err, &te) || te.ExitCode != -1 || !strings.Contains(err.Error(), "no such file") {
 		t.Fatalf("err = %v", err)
 	}
 }
 
 // TestCancelInterruptsThenWaits: a terraform that handles the interrupt
 // finishes its cleanup and is not killed; a child it leaves behind (a
-// provisioner's command) is.
+// provisioner's command) is. The child's output goes elsewhere, as with
+// real terraform, which gives its providers and provisioners pipes of its
+// own: terraform-exec reads terraform's output until every writer closed.
 func TestCancelInterruptsThenWaits(t *testing.T) {
 	pidFile := filepath.Join(t.TempDir(), "child.pid")
 	out, ready := watchFor("ready")
 	w := fakeWorkdir(t, `trap 'echo "interrupted, releasing lock"; exit 1' INT
-sleep 60 &
+sleep 60 >/dev/null 2>&1 &
 echo $! > `+pidFile+`
 echo ready
 while :; do sleep 0.05; done
@@ -172,6 +176,30 @@ func alive(pid int) bool {
 	return len(fields) > 0 && fields[0] != "Z"
 }
 
+// TestCancelKillsProcessesOutsideTheGroup: a child that left terraform's
+// process group (setsid) is found by the mark in its environment.
+func TestCancelKillsProcessesOutsideTheGroup(t *testing.T) {
+	if !canKillRun {
+		t.Skip("killRun needs /proc")
+	}
+	pidFile := filepath.Join(t.TempDir(), "child.pid")
+	out, ready := watchFor("ready")
+	w := fakeWorkdir(t, `setsid sleep 60 >/dev/null 2>&1 < /dev/null &
+echo $! > `+pidFile+`
+echo ready
+exec sleep 60
+`, Config{Output: out, KillGrace: 200 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- w.Apply(ctx, "p.tfplan") }()
+	<-ready
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
+	}
+	waitDead(t, pidFile)
+}
+
 func TestRunAlreadyCancelled(t *testing.T) {
 	marker := filepath.Join(t.TempDir(), "ran")
 	w := fakeWorkdir(t, "touch "+marker+"\n", Config{})
@@ -182,30 +210,5 @@ func TestRunAlreadyCancelled(t *testing.T) {
 	}
 	if _, err := os.Stat(marker); err == nil {
 		t.Error("ran with a cancelled context")
-	}
-}
-
-// TestRunReturnsWhenAChildKeepsThePipes: terraform exited; a daemon it
-// started still holds stdout. run returns after drainTimeout, not never.
-func TestRunReturnsWhenAChildKeepsThePipes(t *testing.T) {
-	pidFile := filepath.Join(t.TempDir(), "child.pid")
-	t.Cleanup(func() {
-		if b, err := os.ReadFile(pidFile); err == nil {
-			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
-				_ = syscall.Kill(pid, syscall.SIGKILL)
-			}
-		}
-	})
-	out := &syncBuffer{}
-	w := fakeWorkdir(t, "sleep 60 &\necho $! > "+pidFile+"\necho done\n", Config{Output: out})
-	start := time.Now()
-	if err := w.run(context.Background(), w.command(context.Background(), "plan"), "plan", nil); err != nil {
-		t.Fatal(err)
-	}
-	if took := time.Since(start); took > drainTimeout+3*time.Second {
-		t.Errorf("took %v", took)
-	}
-	if out.String() != "done\n" {
-		t.Errorf("output %q", out)
 	}
 }

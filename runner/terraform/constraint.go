@@ -68,7 +68,10 @@ func isOverrideFile(path string) bool {
 // requiredVersion reads the required_version constraints of the
 // terraform blocks in the root module in dir, with hashicorp/hcl. Several
 // blocks all apply; a required_version in an override file replaces the
-// others, as in terraform. It returns nil when no block sets one.
+// others, as in terraform. It returns nil when no block sets one. A file
+// that does not parse is skipped: terraform itself rejects it at init,
+// with its own diagnostics, which say more to the user than a failure to
+// pick a binary would.
 func requiredVersion(dir string, dist Distribution) (version.Constraints, error) {
 	files, err := configFiles(dir, dist)
 	if err != nil {
@@ -85,7 +88,7 @@ func requiredVersion(dir string, dist Distribution) (version.Constraints, error)
 			f, diags = parser.ParseHCLFile(path)
 		}
 		if diags.HasErrors() {
-			return nil, fmt.Errorf("reading required_version: %w", diags)
+			continue // a syntax error: terraform init reports it
 		}
 		cs, err := fileRequiredVersion(f)
 		if err != nil {

@@ -50,7 +50,10 @@ func TestRequiredVersion(t *testing.T) {
 		{name: "editor backups ignored", files: map[string]string{".#main.tf": `terraform { required_version = "0.1" }`}},
 		{name: "bad constraint", files: map[string]string{"main.tf": `terraform { required_version = "soon" }`}, wantErr: "main.tf"},
 		{name: "not a string", files: map[string]string{"main.tf": `terraform { required_version = 15 }`}, wantErr: "string"},
-		{name: "syntax error", files: map[string]string{"main.tf": `terraform {`}, wantErr: "main.tf"},
+		{name: "syntax error left to terraform", files: map[string]string{
+			"main.tf":     `terraform {`,
+			"versions.tf": `terraform { required_version = ">= 1.5" }`,
+		}, want: ">= 1.5"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -145,29 +145,39 @@ func TestE2EPlanError(t *testing.T) {
 	}
 }
 
-// TestE2EExtraArgs: allowed extra arguments reach terraform.
+// TestE2EExtraArgs: allowed extra arguments reach terraform, through
+// terraform-exec's options.
 func TestE2EExtraArgs(t *testing.T) {
-	ctx := context.Background()
-	dir := fixture(t, "data")
-	if err := os.WriteFile(filepath.Join(dir, "labels.tfvars"), []byte("label = \"from-file\"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	w, _ := realWorkdir(t, Terraform, dir, Config{})
-	if err := w.Init(ctx, InitOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	outcome, err := w.Plan(ctx, PlanOptions{Out: "p.tfplan", ExtraArgs: []string{
-		"-target", "terraform_data.keep", "-var-file=labels.tfvars", "-compact-warnings", "-parallelism=2", "-lock-timeout=5s",
-	}})
-	if err != nil || outcome != Changes {
-		t.Fatalf("Plan = %v, %v", outcome, err)
-	}
-	sum, raw, err := w.Show(ctx, "p.tfplan")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(sum.Creates, []string{"terraform_data.keep"}) || !strings.Contains(string(raw), "from-file") {
-		t.Errorf("-target or -var-file not applied: %+v", sum)
+	for _, dist := range distributions {
+		t.Run(string(dist), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			dir := fixture(t, "data")
+			if err := os.WriteFile(filepath.Join(dir, "labels.tfvars"), []byte("label = \"from-file\"\ntoken = \"file-token\"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			w, _ := realWorkdir(t, dist, dir, Config{})
+			if err := w.Init(ctx, InitOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			outcome, err := w.Plan(ctx, PlanOptions{Out: "p.tfplan", ExtraArgs: []string{
+				"-target", "terraform_data.keep", "-var-file=labels.tfvars", "-var", "token=from-var",
+				"-parallelism=2", "-lock-timeout=5s", "-refresh=false", "-no-color",
+			}})
+			if err != nil || outcome != Changes {
+				t.Fatalf("Plan = %v, %v", outcome, err)
+			}
+			sum, raw, err := w.Show(ctx, "p.tfplan")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(sum.Creates, []string{"terraform_data.keep"}) || !strings.Contains(string(raw), "from-file") {
+				t.Errorf("-target or -var-file not applied: %+v", sum)
+			}
+			if !strings.Contains(string(raw), "from-var") || strings.Contains(string(raw), "file-token") {
+				t.Errorf("-var does not win over -var-file")
+			}
+		})
 	}
 }
 

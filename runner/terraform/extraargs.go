@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hashicorp/terraform-exec/tfexec"
 )
 
 // ErrArgNotAllowed is wrapped by the error of ValidateExtraArgs (and Plan)
@@ -29,19 +31,18 @@ type allowedArg struct {
 }
 
 // allowedArgs is the allowlist of plan flags a user may add (in a comment
-// such as "atoll plan -- -target=x").
+// such as "atoll plan -- -target=x"). Each maps onto a terraform-exec plan
+// option (extraPlanOption).
 var allowedArgs = map[string]allowedArg{
-	"target":           {kind: argValue},
-	"exclude":          {kind: argValue}, // OpenTofu 1.9+
-	"replace":          {kind: argValue},
-	"var":              {kind: argValue, check: checkVarArg},
-	"var-file":         {kind: argValue, check: checkVarFileArg},
-	"refresh":          {kind: argBool},
-	"parallelism":      {kind: argValue, check: checkPositiveInt},
-	"lock-timeout":     {kind: argValue, check: checkDuration},
-	"compact-warnings": {kind: argBool},
-	"destroy":          {kind: argBool},
-	"no-color":         {kind: argBool},
+	"target":       {kind: argValue},
+	"replace":      {kind: argValue},
+	"var":          {kind: argValue, check: checkVarArg},
+	"var-file":     {kind: argValue, check: checkVarFileArg},
+	"refresh":      {kind: argBool},
+	"parallelism":  {kind: argValue, check: checkPositiveInt},
+	"lock-timeout": {kind: argValue, check: checkDuration},
+	"destroy":      {kind: argBool},
+	"no-color":     {kind: argBool},
 }
 
 // refusedArgs explains why well-known flags are refused.
@@ -59,15 +60,19 @@ var refusedArgs = map[string]string{
 	"refresh-only":        "atoll runs refresh-only plans itself (drift)",
 	"generate-config-out": "plans must not write files",
 	"json":                "atoll chooses the output format",
+	"compact-warnings":    "terraform-exec has no option for it; atoll shows warnings in full",
+	"exclude":             "terraform-exec has no option for it (OpenTofu's -exclude); use -target",
 }
 
 // ValidateExtraArgs checks arguments a user asked to add to a plan against
-// the allowlist: -target, -exclude, -replace, -var, -var-file (a relative
-// path), -refresh[=bool], -parallelism=N, -lock-timeout=DURATION,
-// -compact-warnings, -destroy, -no-color; each value flag as "-flag=value"
-// or "-flag value". Anything else (-chdir, -plugin-dir, -state*,
-// -backend-config, -lock, unknown flags, bare words) is refused with an
-// error that names the flag (never its value) and wraps ErrArgNotAllowed.
+// the allowlist: -target, -replace, -var, -var-file (a relative path),
+// -refresh[=bool], -parallelism=N, -lock-timeout=DURATION,
+// -destroy[=bool], -no-color; each value flag as "-flag=value" or "-flag
+// value". These are the plan flags terraform-exec has an option for
+// (-no-color it always passes). Anything else (-chdir, -plugin-dir,
+// -state*, -backend-config, -lock, -compact-warnings and OpenTofu's
+// -exclude, unknown flags, bare words) is refused with an error that
+// names the flag (never its value) and wraps ErrArgNotAllowed.
 func ValidateExtraArgs(args []string) error {
 	_, err := normalizeExtraArgs(args)
 	return err
@@ -122,6 +127,39 @@ func normalizeExtraArgs(args []string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// extraPlanOption maps one token of normalizeExtraArgs onto the
+// terraform-exec plan option that passes it; nil for -no-color, which
+// terraform-exec always passes.
+func extraPlanOption(tok string) (tfexec.PlanOption, error) {
+	name, value, hasValue := strings.Cut(strings.TrimPrefix(tok, "-"), "=")
+	b := !hasValue || value == "true"
+	switch name {
+	case "target":
+		return tfexec.Target(value), nil
+	case "replace":
+		return tfexec.Replace(value), nil
+	case "var":
+		return tfexec.Var(value), nil
+	case "var-file":
+		return tfexec.VarFile(value), nil
+	case "refresh":
+		return tfexec.Refresh(b), nil
+	case "destroy":
+		return tfexec.Destroy(b), nil
+	case "parallelism":
+		n, err := strconv.Atoi(value)
+		if err != nil {
+			return nil, fmt.Errorf("extra argument -%s: want a positive integer", name)
+		}
+		return tfexec.Parallelism(n), nil
+	case "lock-timeout":
+		return tfexec.LockTimeout(value), nil
+	case "no-color":
+		return nil, nil
+	}
+	return nil, fmt.Errorf("extra argument -%s: %w", name, ErrArgNotAllowed)
 }
 
 // allowedList is the sorted allowlist for messages.

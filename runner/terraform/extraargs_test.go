@@ -22,10 +22,11 @@ func TestValidateExtraArgs(t *testing.T) {
 		{name: "var file", args: []string{"-var-file=envs/prod.tfvars"}, want: []string{"-var-file=envs/prod.tfvars"}},
 		{name: "var file in parent", args: []string{"-var-file=../common.tfvars"}, want: []string{"-var-file=../common.tfvars"}},
 		{name: "refresh false", args: []string{"-refresh=false"}, want: []string{"-refresh=false"}},
-		{name: "bools", args: []string{"-compact-warnings", "-destroy", "-no-color"}, want: []string{"-compact-warnings", "-destroy", "-no-color"}},
+		{name: "bools", args: []string{"-destroy", "-no-color", "-destroy=false"}, want: []string{"-destroy", "-no-color", "-destroy=false"}},
 		{name: "parallelism", args: []string{"-parallelism=4"}, want: []string{"-parallelism=4"}},
 		{name: "lock timeout", args: []string{"-lock-timeout=5m"}, want: []string{"-lock-timeout=5m"}},
-		{name: "exclude", args: []string{"-exclude=a.b"}, want: []string{"-exclude=a.b"}},
+		{name: "exclude", args: []string{"-exclude=a.b"}, wantErr: "terraform-exec has no option"},
+		{name: "compact warnings", args: []string{"-compact-warnings"}, wantErr: "terraform-exec has no option"},
 
 		{name: "chdir", args: []string{"-chdir=/etc"}, wantErr: "-chdir"},
 		{name: "plugin dir", args: []string{"-plugin-dir=/tmp/evil"}, wantErr: "-plugin-dir"},
@@ -93,5 +94,32 @@ func TestValidateExtraArgsNeverQuotesValues(t *testing.T) {
 func TestValidateExtraArgsWrapsSentinel(t *testing.T) {
 	if err := ValidateExtraArgs([]string{"-chdir=x"}); !errors.Is(err, ErrArgNotAllowed) {
 		t.Errorf("error %v does not wrap ErrArgNotAllowed", err)
+	}
+}
+
+// TestEveryAllowedArgMaps: each flag of the allowlist maps onto a
+// terraform-exec plan option (or, for -no-color, needs none).
+func TestEveryAllowedArgMaps(t *testing.T) {
+	samples := map[string]string{"var": "n=1", "parallelism": "2", "lock-timeout": "1s"}
+	for name, spec := range allowedArgs {
+		tok := "-" + name
+		if spec.kind == argValue {
+			v, ok := samples[name]
+			if !ok {
+				v = "x.y"
+			}
+			tok += "=" + v
+		}
+		norm, err := normalizeExtraArgs([]string{tok})
+		if err != nil {
+			t.Fatalf("%s: %v", tok, err)
+		}
+		opt, err := extraPlanOption(norm[0])
+		if err != nil || (opt == nil) != (name == "no-color") {
+			t.Errorf("%s: option %#v, %v", tok, opt, err)
+		}
+	}
+	if _, err := extraPlanOption("-chdir=x"); !errors.Is(err, ErrArgNotAllowed) {
+		t.Errorf("-chdir: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -42,14 +43,63 @@ func watchFor(want string) (*syncBuffer, <-chan struct{}) {
 	return &syncBuffer{want: want, watch: ch}, ch
 }
 
-// fakeBinary writes an executable shell script and returns its path.
+// fakeVersion is what a fake binary answers to "version -json", which
+// terraform-exec runs before most commands.
+const fakeVersion = `{"terraform_version":"1.5.7","platform":"linux_amd64","provider_selections":{},"terraform_outdated":false}`
+
+// fakeBinary writes an executable shell script that answers "version"
+// with fakeVersion and runs script for every other command, and returns
+// its path.
 func fakeBinary(t *testing.T, script string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "terraform")
-	if err := os.WriteFile(path, []byte("#!/bin/sh\n"+script), 0o755); err != nil {
+	head := "#!/bin/sh\nif [ \"$1\" = version ]; then echo '" + fakeVersion + "'; exit 0; fi\n"
+	if err := os.WriteFile(path, []byte(head+script), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// recorder is a fake terraform that records the argv and environment of
+// every command but "version", then runs script.
+type recorder struct {
+	dir string
+}
+
+// newRecorder returns a Workdir whose terraform is a recorder running
+// script after recording.
+func newRecorder(t *testing.T, script string, cfg Config) (*Workdir, *recorder) {
+	t.Helper()
+	r := &recorder{dir: t.TempDir()}
+	rec := `n=$(( $(ls ` + r.dir + ` | grep -c 'args$') ))
+for a in "$@"; do printf '%s\036' "$a"; done > ` + r.dir + `/$n.args
+env > ` + r.dir + `/$n.env
+`
+	return fakeWorkdir(t, rec+script, cfg), r
+}
+
+// calls returns the argv (after the binary) of every recorded command,
+// in order.
+func (r *recorder) calls(t *testing.T) [][]string {
+	t.Helper()
+	var out [][]string
+	for i := 0; ; i++ {
+		b, err := os.ReadFile(filepath.Join(r.dir, strconv.Itoa(i)+".args"))
+		if err != nil {
+			return out
+		}
+		out = append(out, strings.Split(strings.TrimSuffix(string(b), "\036"), "\036"))
+	}
+}
+
+// env returns the environment of the i-th recorded command.
+func (r *recorder) env(t *testing.T, i int) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(r.dir, strconv.Itoa(i)+".env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSpace(string(b)), "\n")
 }
 
 // fakeWorkdir returns a Workdir running script as its terraform.

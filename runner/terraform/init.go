@@ -3,8 +3,9 @@ package terraform
 import (
 	"context"
 	"fmt"
-	"os/exec"
 	"strings"
+
+	"github.com/hashicorp/terraform-exec/tfexec"
 )
 
 // InitOptions configures Init.
@@ -16,29 +17,20 @@ type InitOptions struct {
 	BackendConfig []string
 }
 
-// initArgs is the argv (after the binary) of Init.
-func initArgs(o InitOptions) ([]string, error) {
-	args := []string{"init", "-input=false", "-no-color"}
+// initOptions maps o onto terraform-exec's init options.
+func initOptions(o InitOptions) ([]tfexec.InitOption, error) {
+	var opts []tfexec.InitOption
 	for _, bc := range o.BackendConfig {
 		if strings.TrimSpace(bc) == "" {
 			return nil, fmt.Errorf("empty -backend-config value")
 		}
-		args = append(args, "-backend-config="+bc)
+		opts = append(opts, tfexec.BackendConfig(bc))
 	}
-	return args, nil
+	return opts, nil
 }
 
-// initCmd builds the init command.
-func (w *Workdir) initCmd(ctx context.Context, o InitOptions) (*exec.Cmd, error) {
-	args, err := initArgs(o)
-	if err != nil {
-		return nil, fmt.Errorf("%s init: %w", w.binName(), err)
-	}
-	return w.command(ctx, args...), nil
-}
-
-// Init runs "init" (modules, backend, providers). With a
-// Config.PluginCacheDir it first takes that cache's init lock (an
+// Init runs "init" (modules, backend, providers) through terraform-exec.
+// With a Config.PluginCacheDir it first takes that cache's init lock (an
 // in-process lock plus flock on a file in the cache), so that no two inits
 // into one cache ever run at once, in this process or another: terraform's
 // cache is not safe for concurrent writers (hashicorp/terraform#25849,
@@ -49,11 +41,20 @@ func (w *Workdir) initCmd(ctx context.Context, o InitOptions) (*exec.Cmd, error)
 // match a committed lock file's checksums is an error ("doesn't match any
 // of the checksums recorded in the dependency lock file") rather than a
 // silent re-download.
+//
+// terraform-exec has no -var option for init, so OpenTofu's early
+// evaluation of variables (in a backend block or a module source) does
+// not see the TF_VAR_ entries of Config.Env.
 func (w *Workdir) Init(ctx context.Context, o InitOptions) error {
-	cmd, err := w.initCmd(ctx, o)
+	opts, err := initOptions(o)
+	if err != nil {
+		return fmt.Errorf("%s init: %w", w.binName(), err)
+	}
+	release, err := w.acquire(ctx, "init")
 	if err != nil {
 		return err
 	}
+	defer release()
 	if w.cfg.PluginCacheDir != "" {
 		unlock, err := lockCache(ctx, w.cfg.PluginCacheDir)
 		if err != nil {
@@ -61,5 +62,7 @@ func (w *Workdir) Init(ctx context.Context, o InitOptions) error {
 		}
 		defer unlock()
 	}
-	return w.run(ctx, cmd, "init", nil)
+	return w.run(ctx, "init", nil, func(ctx context.Context, tf *tfexec.Terraform) error {
+		return tf.Init(ctx, opts...)
+	})
 }

@@ -3,58 +3,77 @@ package terraform
 import (
 	"context"
 	"path/filepath"
+	"reflect"
 	"testing"
+
+	"github.com/hashicorp/terraform-exec/tfexec"
 )
 
-func TestInitArgs(t *testing.T) {
+func TestInitOptions(t *testing.T) {
 	tests := []struct {
 		name    string
 		opts    InitOptions
-		want    []string
+		want    []tfexec.InitOption
 		wantErr bool
 	}{
-		{name: "defaults", want: []string{"init", "-input=false", "-no-color"}},
+		{name: "defaults", want: nil},
 		{name: "backend config", opts: InitOptions{BackendConfig: []string{"path=/s/terraform.tfstate", "backend.hcl"}},
-			want: []string{"init", "-input=false", "-no-color", "-backend-config=path=/s/terraform.tfstate", "-backend-config=backend.hcl"}},
+			want: []tfexec.InitOption{tfexec.BackendConfig("path=/s/terraform.tfstate"), tfexec.BackendConfig("backend.hcl")}},
 		{name: "empty backend config", opts: InitOptions{BackendConfig: []string{" "}}, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := initArgs(tt.opts)
+			got, err := initOptions(tt.opts)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v", err)
 			}
-			if err == nil {
-				assertArgs(t, got, tt.want)
+			if err == nil && !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("options %#v, want %#v", got, tt.want)
 			}
 		})
 	}
 }
 
-func TestInitCmd(t *testing.T) {
+// TestInitArgvAndEnv checks what reaches terraform: the argv
+// terraform-exec builds and an environment with atoll's variables and
+// nothing else of atoll's own.
+func TestInitArgvAndEnv(t *testing.T) {
+	t.Setenv("ATOLL_WEBHOOK_SECRET", "do-not-leak")
+	t.Setenv("TF_LOG", "TRACE")
 	cache := filepath.Join(t.TempDir(), "cache")
 	rc := filepath.Join(t.TempDir(), "terraformrc")
-	w := fakeWorkdir(t, "exit 0\n", Config{PluginCacheDir: cache, CLIConfigFile: rc})
-	cmd, err := w.initCmd(context.Background(), InitOptions{})
-	if err != nil {
+	w, rec := newRecorder(t, "exit 0\n", Config{PluginCacheDir: cache, CLIConfigFile: rc,
+		Env: map[string]string{"AWS_REGION": "eu-west-1", "TF_VAR_token": "hunter22", "TF_INPUT": "1"}})
+	if err := w.Init(context.Background(), InitOptions{BackendConfig: []string{"path=/s/x.tfstate"}}); err != nil {
 		t.Fatal(err)
 	}
-	if cmd.Dir != w.Dir() {
-		t.Errorf("Dir = %q", cmd.Dir)
+	calls := rec.calls(t)
+	if len(calls) != 1 {
+		t.Fatalf("calls %q", calls)
 	}
+	assertArgs(t, calls[0], []string{"init", "-no-color", "-input=false", "-backend=true", "-get=true", "-upgrade=false",
+		"-backend-config=path=/s/x.tfstate"})
+	env := rec.env(t, 0)
 	for k, want := range map[string]string{
 		"TF_PLUGIN_CACHE_DIR":                            cache,
 		"TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE": "1",
 		"TF_CLI_CONFIG_FILE":                             rc,
 		"TF_IN_AUTOMATION":                               "1",
-		"TF_INPUT":                                       "0",
+		"CHECKPOINT_DISABLE":                             "1",
+		"AWS_REGION":                                     "eu-west-1",
+		"TF_LOG":                                         "",
 	} {
-		if got, _ := envValue(cmd.Env, k); got != want {
+		if got, _ := envValue(env, k); got != want {
 			t.Errorf("%s = %q, want %q", k, got, want)
 		}
 	}
-	if cmd.WaitDelay <= w.cfg.KillGrace || cmd.Cancel == nil || cmd.SysProcAttr == nil || !cmd.SysProcAttr.Setpgid {
-		t.Errorf("cancellation not set up: WaitDelay %v, Cancel %v, SysProcAttr %+v", cmd.WaitDelay, cmd.Cancel != nil, cmd.SysProcAttr)
+	for _, k := range []string{"ATOLL_WEBHOOK_SECRET", "TF_VAR_token", "TF_INPUT"} {
+		if v, ok := envValue(env, k); ok {
+			t.Errorf("%s=%s reached terraform", k, v)
+		}
+	}
+	if id, ok := envValue(env, runIDEnv); !ok || len(id) != 32 {
+		t.Errorf("%s = %q", runIDEnv, id)
 	}
 }
 

@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/hashicorp/terraform-exec/tfexec"
 )
 
 // PlanOutcome is the result of a plan that ran. Its zero value,
@@ -55,9 +56,16 @@ type PlanOptions struct {
 	ExtraArgs []string
 }
 
-// planArgs is the argv (after the binary) of Plan, before -var-file paths
-// are checked against the file system.
-func planArgs(o PlanOptions) ([]string, error) {
+// planOptions maps o onto terraform-exec's plan options, in this order:
+// Out, RefreshOnly, Destroy, the -var-file of envVars (when not empty),
+// VarFiles, then ExtraArgs in their order. It checks nothing on disk.
+//
+// terraform-exec always passes -no-color, -input=false,
+// -detailed-exitcode, -lock=true, -lock-timeout=0s, -parallelism=10 and
+// -refresh=true unless an option says otherwise, and puts every -var-file
+// before every -var: a -var in ExtraArgs wins over any var file, whatever
+// their order.
+func planOptions(o PlanOptions, envVars string) ([]tfexec.PlanOption, error) {
 	if o.RefreshOnly && o.Destroy {
 		return nil, errors.New("a plan cannot be both refresh-only and destroy")
 	}
@@ -72,47 +80,48 @@ func planArgs(o PlanOptions) ([]string, error) {
 			}
 		}
 	}
-	args := []string{"plan", "-input=false", "-no-color", "-detailed-exitcode"}
+	var opts []tfexec.PlanOption
 	if o.Out != "" {
-		args = append(args, "-out="+o.Out)
+		opts = append(opts, tfexec.Out(o.Out))
 	}
 	if o.RefreshOnly {
-		args = append(args, "-refresh-only")
+		opts = append(opts, tfexec.RefreshOnly(true))
 	}
 	if o.Destroy {
-		args = append(args, "-destroy")
+		opts = append(opts, tfexec.Destroy(true))
+	}
+	if envVars != "" {
+		opts = append(opts, tfexec.VarFile(envVars))
 	}
 	for _, f := range o.VarFiles {
 		if strings.TrimSpace(f) == "" {
 			return nil, errors.New("empty var file path")
 		}
-		args = append(args, "-var-file="+f)
+		opts = append(opts, tfexec.VarFile(f))
 	}
-	return append(args, extra...), nil
+	for _, a := range extra {
+		opt, err := extraPlanOption(a)
+		if err != nil {
+			return nil, err
+		}
+		if opt != nil {
+			opts = append(opts, opt)
+		}
+	}
+	return opts, nil
 }
 
-// planCmd builds the plan command after checking that every -var-file
-// stays inside the repository (a var file that is not HCL is quoted in
-// terraform's error, so a path out of the checkout could leak a server
-// file into a PR comment).
-func (w *Workdir) planCmd(ctx context.Context, o PlanOptions) (*exec.Cmd, error) {
-	args, err := planArgs(o)
-	if err != nil {
-		return nil, fmt.Errorf("%s plan: %w", w.binName(), err)
-	}
-	for _, a := range args {
+// planVarFiles returns the -var-file paths of o: VarFiles, then those of
+// ExtraArgs.
+func planVarFiles(o PlanOptions) []string {
+	files := append([]string(nil), o.VarFiles...)
+	extra, _ := normalizeExtraArgs(o.ExtraArgs)
+	for _, a := range extra {
 		if f, ok := strings.CutPrefix(a, "-var-file="); ok {
-			if err := w.checkInRepo(f); err != nil {
-				return nil, fmt.Errorf("%s plan: -var-file: %w", w.binName(), err)
-			}
+			files = append(files, f)
 		}
 	}
-	if o.Out != "" {
-		if err := os.MkdirAll(filepath.Dir(w.abs(o.Out)), 0o755); err != nil {
-			return nil, fmt.Errorf("%s plan: plan file directory: %w", w.binName(), err)
-		}
-	}
-	return w.command(ctx, args...), nil
+	return files
 }
 
 // checkInRepo fails unless path (relative to Dir) resolves, symlinks
@@ -140,27 +149,74 @@ func (w *Workdir) checkInRepo(path string) error {
 	return nil
 }
 
-// Plan runs "plan -detailed-exitcode" and keeps its three outcomes apart:
-// (NoChanges, nil), (Changes, nil), or (PlanFailed, err) when terraform
-// failed, was cancelled, or the options were refused (an ExtraArgs entry
-// outside the allowlist, a -var-file outside the repository).
+// checkPlan refuses what Plan must not run: options planOptions refuses,
+// and a -var-file outside the repository (a var file that is not HCL is
+// quoted in terraform's error, so a path out of the checkout could leak a
+// server file into a PR comment). It creates the plan file's directory.
+func (w *Workdir) checkPlan(o PlanOptions) error {
+	if _, err := planOptions(o, ""); err != nil {
+		return fmt.Errorf("%s plan: %w", w.binName(), err)
+	}
+	for _, f := range planVarFiles(o) {
+		if err := w.checkInRepo(f); err != nil {
+			return fmt.Errorf("%s plan: -var-file: %w", w.binName(), err)
+		}
+	}
+	if o.Out != "" {
+		if err := os.MkdirAll(filepath.Dir(w.abs(o.Out)), 0o755); err != nil {
+			return fmt.Errorf("%s plan: plan file directory: %w", w.binName(), err)
+		}
+	}
+	return nil
+}
+
+// Plan runs "plan -detailed-exitcode" with terraform-exec and keeps its
+// three outcomes apart: (NoChanges, nil), (Changes, nil), or (PlanFailed,
+// err) when terraform failed, was cancelled, or the options were refused
+// (an ExtraArgs entry outside the allowlist, a -var-file outside the
+// repository, a TF_VAR_ value that is not valid for its variable).
+//
+// The TF_VAR_NAME entries of Config.Env reach terraform in a var file
+// written for the plan (mode 0600, in a private temporary directory
+// outside the checkout, removed when the plan ends), never on its command
+// line nor in its environment, with the meaning they have in the
+// environment: only variables the root module declares and that no
+// terraform.tfvars or *.auto.tfvars file sets are written, values of
+// primitive-typed (or untyped) variables as strings and the others parsed
+// as HCL. That file comes before every other -var-file, so VarFiles and
+// ExtraArgs override it.
 func (w *Workdir) Plan(ctx context.Context, o PlanOptions) (PlanOutcome, error) {
-	cmd, err := w.planCmd(ctx, o)
+	if err := w.checkPlan(o); err != nil {
+		return PlanFailed, err
+	}
+	if o.Out != "" {
+		o.Out = w.abs(o.Out)
+	}
+	release, err := w.acquire(ctx, "plan")
 	if err != nil {
 		return PlanFailed, err
 	}
-	err = w.run(ctx, cmd, "plan", nil)
-	return planOutcome(err)
-}
-
-// planOutcome maps run's result under -detailed-exitcode to an outcome.
-func planOutcome(err error) (PlanOutcome, error) {
-	if err == nil {
-		return NoChanges, nil
+	defer release()
+	envVars, cleanup, err := w.envVarFile()
+	if err != nil {
+		return PlanFailed, fmt.Errorf("%s plan: %w", w.binName(), err)
 	}
-	var te *Error
-	if errors.As(err, &te) && te.ExitCode == 2 && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+	defer cleanup()
+	opts, err := planOptions(o, envVars)
+	if err != nil {
+		return PlanFailed, fmt.Errorf("%s plan: %w", w.binName(), err)
+	}
+	changes := false
+	err = w.run(ctx, "plan", nil, func(ctx context.Context, tf *tfexec.Terraform) error {
+		var err error
+		changes, err = tf.Plan(ctx, opts...)
+		return err
+	})
+	switch {
+	case err != nil:
+		return PlanFailed, err
+	case changes:
 		return Changes, nil
 	}
-	return PlanFailed, err
+	return NoChanges, nil
 }

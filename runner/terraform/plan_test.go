@@ -5,34 +5,47 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/hashicorp/terraform-exec/tfexec"
 )
 
-func TestPlanArgs(t *testing.T) {
-	base := []string{"plan", "-input=false", "-no-color", "-detailed-exitcode"}
+func TestPlanOptions(t *testing.T) {
 	tests := []struct {
 		name    string
 		opts    PlanOptions
-		want    []string
+		envVars string
+		want    []tfexec.PlanOption
 		wantErr string
 	}{
-		{name: "defaults", opts: PlanOptions{}, want: base},
-		{name: "out", opts: PlanOptions{Out: "plan.tfplan"}, want: append(base[:4:4], "-out=plan.tfplan")},
-		{name: "refresh only", opts: PlanOptions{Out: "p", RefreshOnly: true}, want: append(base[:4:4], "-out=p", "-refresh-only")},
-		{name: "destroy", opts: PlanOptions{Destroy: true}, want: append(base[:4:4], "-destroy")},
+		{name: "defaults", opts: PlanOptions{}, want: nil},
+		{name: "out", opts: PlanOptions{Out: "/p/plan.tfplan"}, want: []tfexec.PlanOption{tfexec.Out("/p/plan.tfplan")}},
+		{name: "refresh only", opts: PlanOptions{Out: "p", RefreshOnly: true}, want: []tfexec.PlanOption{tfexec.Out("p"), tfexec.RefreshOnly(true)}},
+		{name: "destroy", opts: PlanOptions{Destroy: true}, want: []tfexec.PlanOption{tfexec.Destroy(true)}},
+		{name: "env var file first", envVars: "/tmp/x/atoll-env.tfvars.json", opts: PlanOptions{VarFiles: []string{"a.tfvars"}},
+			want: []tfexec.PlanOption{tfexec.VarFile("/tmp/x/atoll-env.tfvars.json"), tfexec.VarFile("a.tfvars")}},
 		{name: "var files then extra args", opts: PlanOptions{
-			VarFiles:  []string{"a.tfvars", "../b.tfvars"},
-			ExtraArgs: []string{"-target", "x.y", "-refresh=false"},
-		}, want: append(base[:4:4], "-var-file=a.tfvars", "-var-file=../b.tfvars", "-target=x.y", "-refresh=false")},
+			VarFiles: []string{"a.tfvars", "../b.tfvars"},
+			ExtraArgs: []string{"-target", "x.y", "-refresh=false", "-replace=a.b", "-var", "n=1", "-var-file=c.tfvars",
+				"-parallelism=3", "-lock-timeout=5s", "-destroy", "-no-color"},
+		}, want: []tfexec.PlanOption{
+			tfexec.VarFile("a.tfvars"), tfexec.VarFile("../b.tfvars"),
+			tfexec.Target("x.y"), tfexec.Refresh(false), tfexec.Replace("a.b"), tfexec.Var("n=1"), tfexec.VarFile("c.tfvars"),
+			tfexec.Parallelism(3), tfexec.LockTimeout("5s"), tfexec.Destroy(true),
+		}},
+		{name: "bools with values", opts: PlanOptions{ExtraArgs: []string{"-refresh", "-destroy=false"}},
+			want: []tfexec.PlanOption{tfexec.Refresh(true), tfexec.Destroy(false)}},
 		{name: "refused extra arg", opts: PlanOptions{ExtraArgs: []string{"-chdir=/"}}, wantErr: "-chdir"},
+		{name: "no option in terraform-exec", opts: PlanOptions{ExtraArgs: []string{"-compact-warnings"}}, wantErr: "terraform-exec"},
 		{name: "refresh only and destroy", opts: PlanOptions{RefreshOnly: true, Destroy: true}, wantErr: "both"},
 		{name: "refresh only and -destroy", opts: PlanOptions{RefreshOnly: true, ExtraArgs: []string{"-destroy"}}, wantErr: "both"},
 		{name: "empty var file", opts: PlanOptions{VarFiles: []string{""}}, wantErr: "empty"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := planArgs(tt.opts)
+			got, err := planOptions(tt.opts, tt.envVars)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error = %v, want one containing %q", err, tt.wantErr)
@@ -42,9 +55,33 @@ func TestPlanArgs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			assertArgs(t, got, tt.want)
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("options:\n got  %#v\n want %#v", got, tt.want)
+			}
 		})
 	}
+}
+
+// TestPlanArgv checks the argv terraform-exec builds from Plan's options,
+// as terraform-exec's own tests do with assertCmd, at the process
+// boundary: a recording fake terraform.
+func TestPlanArgv(t *testing.T) {
+	w, rec := newRecorder(t, "exit 2\n", Config{})
+	if err := os.WriteFile(filepath.Join(w.Dir(), "a.tfvars"), []byte("x = 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	outcome, err := w.Plan(context.Background(), PlanOptions{Out: "plans/p.tfplan", RefreshOnly: true, VarFiles: []string{"a.tfvars"},
+		ExtraArgs: []string{"-target", "x.y", "-var=n=1", "-lock-timeout=5s"}})
+	if err != nil || outcome != Changes {
+		t.Fatalf("Plan = %v, %v", outcome, err)
+	}
+	calls := rec.calls(t)
+	if len(calls) != 1 {
+		t.Fatalf("calls %q", calls)
+	}
+	assertArgs(t, calls[0], []string{"plan", "-no-color", "-input=false", "-detailed-exitcode",
+		"-lock-timeout=5s", "-out=" + w.Dir() + "/plans/p.tfplan", "-var-file=a.tfvars",
+		"-lock=true", "-parallelism=10", "-refresh=true", "-refresh-only", "-target=x.y", "-var", "n=1"})
 }
 
 func TestPlanCmdVarFileMustStayInRepo(t *testing.T) {
@@ -76,13 +113,10 @@ func TestPlanCmdVarFileMustStayInRepo(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			for _, o := range []PlanOptions{{VarFiles: []string{tt.file}}, {ExtraArgs: []string{"-var-file=" + tt.file}}} {
-				cmd, err := w.planCmd(context.Background(), o)
+				err := w.checkPlan(o)
 				if tt.wantErr == "" {
 					if err != nil {
 						t.Fatal(err)
-					}
-					if got := cmd.Args[len(cmd.Args)-1]; got != "-var-file="+tt.file {
-						t.Errorf("last arg %q", got)
 					}
 					continue
 				}

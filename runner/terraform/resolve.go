@@ -1,16 +1,12 @@
 package terraform
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"sync"
 	"time"
@@ -18,6 +14,7 @@ import (
 	"github.com/hashicorp/go-version"
 	"github.com/hashicorp/hc-install/fs"
 	"github.com/hashicorp/hc-install/product"
+	"github.com/hashicorp/terraform-exec/tfexec"
 )
 
 // ErrNoBinary is wrapped by Resolve's error when no binary could be found
@@ -235,11 +232,11 @@ func (vr *versionReader) product(dist Distribution) product.Product {
 	}
 }
 
-// versionTextRE finds the version in "terraform version" text output, for
-// binaries older than 0.13 that have no -json.
-var versionTextRE = regexp.MustCompile(`(?:Terraform|OpenTofu) v(\d+\.\d+\.\d+\S*)`)
-
-// read returns the version of the binary at path.
+// read returns the version of the binary at path, from terraform-exec's
+// Version ("version -json", or the text of "version" for binaries older
+// than 0.13). It runs in os.TempDir, not in a working directory with its
+// own .terraform, with the inherited part of atoll's environment alone
+// (see Config.Env).
 func (vr *versionReader) read(ctx context.Context, path string) (*version.Version, error) {
 	vr.mu.Lock()
 	if v, ok := vr.seen[path]; ok {
@@ -250,36 +247,27 @@ func (vr *versionReader) read(ctx context.Context, path string) (*version.Versio
 
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, path, "version", "-json")
-	cmd.Dir = os.TempDir() // not a working directory with its own .terraform
-	cmd.Env = append(os.Environ(), "CHECKPOINT_DISABLE=1")
-	out, err := cmd.Output()
-	var raw string
-	if err == nil {
-		var vj struct {
-			Version string `json:"terraform_version"`
-		}
-		if jerr := json.Unmarshal(out, &vj); jerr == nil {
-			raw = vj.Version
-		}
-	}
-	if raw == "" {
-		cmd = exec.CommandContext(ctx, path, "version")
-		cmd.Dir = os.TempDir()
-		cmd.Env = append(os.Environ(), "CHECKPOINT_DISABLE=1")
-		text, terr := cmd.Output()
-		if terr != nil {
-			return nil, fmt.Errorf("running %s version: %w", filepath.Base(path), terr)
-		}
-		m := versionTextRE.FindSubmatch(bytes.TrimSpace(text))
-		if m == nil {
-			return nil, fmt.Errorf("%s version: no version in its output", filepath.Base(path))
-		}
-		raw = string(m[1])
-	}
-	v, err := version.NewVersion(raw)
+	tf, err := tfexec.NewTerraform(os.TempDir(), path)
 	if err != nil {
 		return nil, fmt.Errorf("%s version: %w", filepath.Base(path), err)
+	}
+	env := map[string]string{"CHECKPOINT_DISABLE": "1"}
+	for _, k := range inheritedEnv {
+		if v, ok := os.LookupEnv(k); ok {
+			env[k] = v
+		}
+	}
+	if err := tf.SetEnv(env); err != nil {
+		return nil, fmt.Errorf("%s version: %w", filepath.Base(path), err)
+	}
+	v, _, err := tf.Version(ctx, true)
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			// Not err itself: terraform-exec's error for a cancelled
+			// command may have no text.
+			return nil, fmt.Errorf("running %s version: %w", filepath.Base(path), ctxErr)
+		}
+		return nil, fmt.Errorf("running %s version: %w", filepath.Base(path), err)
 	}
 	vr.mu.Lock()
 	if vr.seen == nil {

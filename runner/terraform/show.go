@@ -3,70 +3,79 @@ package terraform
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"os/exec"
+	"io"
 	"strings"
+
+	"github.com/hashicorp/terraform-exec/tfexec"
+	tfjson "github.com/hashicorp/terraform-json"
 )
 
-// showArgs is the argv (after the binary) of Show (asJSON) and ShowText.
-func showArgs(planFile string, asJSON bool) ([]string, error) {
+// planPath returns planFile (relative to the project directory unless
+// absolute) as an absolute path, so that a name such as "-plan" never
+// reaches terraform as a flag.
+func (w *Workdir) planPath(command, planFile string) (string, error) {
 	if strings.TrimSpace(planFile) == "" {
-		return nil, errors.New("no plan file")
+		return "", fmt.Errorf("%s %s: no plan file", w.binName(), command)
 	}
-	args := []string{"show", "-no-color"}
-	if asJSON {
-		args = append(args, "-json")
-	}
-	return append(args, planFile), nil
+	return w.abs(planFile), nil
 }
 
-// showCmd builds a show command for planFile (relative to the project
-// directory unless absolute).
-func (w *Workdir) showCmd(ctx context.Context, planFile string, asJSON bool) (*exec.Cmd, error) {
-	if strings.TrimSpace(planFile) == "" {
-		return nil, fmt.Errorf("%s show: no plan file", w.binName())
-	}
-	args, err := showArgs(w.abs(planFile), asJSON)
-	if err != nil {
-		return nil, fmt.Errorf("%s show: %w", w.binName(), err)
-	}
-	return w.command(ctx, args...), nil
-}
-
-// Show runs "show -json" on a saved plan file and returns its summary and
-// the JSON exactly as terraform printed it (for policies and
-// ResourceChangesHash). The JSON is not streamed to Config.Output and not
-// masked: it holds every value in clear, sensitive ones included, so
-// treat it like the plan file itself. stderr is streamed as usual.
+// Show runs "show -json" on a saved plan file, through terraform-exec's
+// ShowPlanFile, and returns the plan's summary and the JSON exactly as
+// terraform printed it (for policies and ResourceChangesHash). The JSON
+// is not streamed to Config.Output and not masked: it holds every value
+// in clear, sensitive ones included, so treat it like the plan file
+// itself. stderr is streamed as usual. It fails on JSON that is not a
+// plan in a format version terraform-json supports.
 func (w *Workdir) Show(ctx context.Context, planFile string) (*Summary, []byte, error) {
-	cmd, err := w.showCmd(ctx, planFile, true)
+	path, err := w.planPath("show", planFile)
 	if err != nil {
 		return nil, nil, err
 	}
-	var out bytes.Buffer
-	if err := w.run(ctx, cmd, "show", &out); err != nil {
+	release, err := w.acquire(ctx, "show")
+	if err != nil {
 		return nil, nil, err
 	}
-	sum, err := Summarize(out.Bytes())
+	defer release()
+	// terraform-exec writes stdout to the Terraform's stdout writer as
+	// well as to the decoder: that copy is the raw JSON.
+	var raw bytes.Buffer
+	var plan *tfjson.Plan
+	err = w.run(ctx, "show", &raw, func(ctx context.Context, tf *tfexec.Terraform) error {
+		var err error
+		plan, err = tf.ShowPlanFile(ctx, path)
+		return err
+	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s show: %w", w.binName(), err)
+		return nil, nil, err
 	}
-	return sum, out.Bytes(), nil
+	return summarizePlan(plan), raw.Bytes(), nil
 }
 
 // ShowText returns the human-readable plan of a saved plan file ("show
-// -no-color"), without ANSI sequences and with Config.Secrets masked, for
-// comments and pages. Terraform already hides values marked sensitive.
-// The text is returned, not streamed to Config.Output.
+// -no-color", terraform-exec's ShowPlanFileRaw), without ANSI sequences
+// and with Config.Secrets masked, for comments and pages. Terraform
+// already hides values marked sensitive. The text is returned, not
+// streamed to Config.Output.
 func (w *Workdir) ShowText(ctx context.Context, planFile string) (string, error) {
-	cmd, err := w.showCmd(ctx, planFile, false)
+	path, err := w.planPath("show", planFile)
 	if err != nil {
 		return "", err
 	}
-	var out bytes.Buffer
-	if err := w.run(ctx, cmd, "show", &out); err != nil {
+	release, err := w.acquire(ctx, "show")
+	if err != nil {
 		return "", err
 	}
-	return w.mask.mask(StripANSI(out.String())), nil
+	defer release()
+	var text string
+	err = w.run(ctx, "show", io.Discard, func(ctx context.Context, tf *tfexec.Terraform) error {
+		var err error
+		text, err = tf.ShowPlanFileRaw(ctx, path)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return w.mask.mask(StripANSI(text)), nil
 }

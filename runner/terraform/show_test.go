@@ -6,31 +6,29 @@ import (
 	"testing"
 )
 
-func TestShowArgs(t *testing.T) {
-	got, err := showArgs("/w/p.tfplan", true)
-	if err != nil {
+// TestShowArgv: the plan file reaches terraform as an absolute path, so
+// that a relative name that looks like a flag never becomes one.
+func TestShowArgv(t *testing.T) {
+	w, rec := newRecorder(t, "echo '"+`{"format_version":"1.2"}`+"'\n", Config{})
+	if _, _, err := w.Show(context.Background(), "-plan"); err != nil {
 		t.Fatal(err)
 	}
-	assertArgs(t, got, []string{"show", "-no-color", "-json", "/w/p.tfplan"})
-	got, err = showArgs("/w/p.tfplan", false)
-	if err != nil {
+	if _, err := w.ShowText(context.Background(), "-plan"); err != nil {
 		t.Fatal(err)
 	}
-	assertArgs(t, got, []string{"show", "-no-color", "/w/p.tfplan"})
-	if _, err := showArgs("", false); err == nil {
-		t.Error("no error without a plan file")
+	calls := rec.calls(t)
+	if len(calls) != 2 {
+		t.Fatalf("calls %q", calls)
 	}
-}
-
-func TestShowCmdMakesPlanFileAbsolute(t *testing.T) {
-	w := fakeWorkdir(t, "exit 0\n", Config{})
-	// A relative name that looks like a flag must not become one.
-	cmd, err := w.showCmd(context.Background(), "-plan", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if last := cmd.Args[len(cmd.Args)-1]; !strings.HasPrefix(last, w.Dir()+"/") {
-		t.Errorf("plan file argument %q is not absolute under %s", last, w.Dir())
+	assertArgs(t, calls[0], []string{"show", "-json", "-no-color", w.Dir() + "/-plan"})
+	assertArgs(t, calls[1], []string{"show", "-no-color", w.Dir() + "/-plan"})
+	for _, f := range []func() error{
+		func() error { _, _, err := w.Show(context.Background(), " "); return err },
+		func() error { _, err := w.ShowText(context.Background(), ""); return err },
+	} {
+		if err := f(); err == nil || !strings.Contains(err.Error(), "no plan file") {
+			t.Errorf("err = %v", err)
+		}
 	}
 }
 
@@ -61,5 +59,12 @@ func TestShowReturnsRawJSONWithoutStreaming(t *testing.T) {
 	}
 	if got := out.String(); got != "warning\n" {
 		t.Errorf("Output = %q, want only stderr", got)
+	}
+}
+
+func TestShowRefusesWhatIsNotAPlan(t *testing.T) {
+	w := fakeWorkdir(t, `echo '{"format_version":"9.0"}'`+"\n", Config{})
+	if _, _, err := w.Show(context.Background(), "p.tfplan"); err == nil || !strings.Contains(err.Error(), "format version") {
+		t.Errorf("err = %v", err)
 	}
 }

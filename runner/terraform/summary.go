@@ -68,6 +68,11 @@ func Summarize(planJSON []byte) (*Summary, error) {
 	if err := json.Unmarshal(planJSON, &p); err != nil {
 		return nil, fmt.Errorf("parsing plan JSON: %w", err)
 	}
+	return summarizePlan(&p), nil
+}
+
+// summarizePlan summarizes a plan parsed by terraform-json.
+func summarizePlan(p *tfjson.Plan) *Summary {
 	s := &Summary{}
 	for _, rc := range p.ResourceChanges {
 		if rc == nil || rc.Change == nil || rc.Mode == tfjson.DataResourceMode {
@@ -90,7 +95,7 @@ func Summarize(planJSON []byte) (*Summary, error) {
 		}
 	}
 	s.HasChanges = s.Create+s.Update+s.Delete+s.Replace+s.Import+s.Move+s.Forget > 0 || len(s.Outputs) > 0
-	return s, nil
+	return s
 }
 
 // addResource counts one managed resource change.

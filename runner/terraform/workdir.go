@@ -6,10 +6,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/hashicorp/terraform-exec/tfexec"
 )
 
 // DefaultKillGrace is how long a cancelled command may take to stop after
@@ -20,7 +21,9 @@ const DefaultKillGrace = 10 * time.Second
 // terraform inherits. Nothing else is passed through: atoll's environment
 // holds its own secrets (webhook secret, App key) and a plan runs code from
 // an unreviewed pull request. Credentials for providers and backends go in
-// Config.Env.
+// Config.Env. The environment is given to terraform-exec with SetEnv, so
+// that it does not pass os.Environ(); of atoll's environment it still
+// reads TF_APPEND_USER_AGENT (which it extends) and nothing else.
 var inheritedEnv = []string{
 	"PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR",
 	"SSL_CERT_FILE", "SSL_CERT_DIR",
@@ -40,11 +43,21 @@ type Config struct {
 	// Env is extra environment (TF_VAR_x, provider credentials...). Of
 	// atoll's own environment terraform sees only PATH, HOME, USER,
 	// LOGNAME, LANG, LC_ALL, LC_CTYPE, TZ, TMPDIR, SSL_CERT_FILE,
-	// SSL_CERT_DIR and the proxy variables. TF_IN_AUTOMATION=1, TF_INPUT=0
-	// and CHECKPOINT_DISABLE=1 are always set. New refuses TF_CLI_ARGS*
-	// (they would bypass ValidateExtraArgs), TF_WORKSPACE (use
-	// SelectWorkspace), TF_PLUGIN_CACHE_DIR and TF_CLI_CONFIG_FILE (use
-	// the fields below).
+	// SSL_CERT_DIR and the proxy variables. CHECKPOINT_DISABLE=1 and
+	// (by terraform-exec) TF_IN_AUTOMATION=1 are always set; every
+	// command that could prompt gets -input=false, so TF_INPUT and
+	// TF_IN_AUTOMATION here are ignored.
+	//
+	// TF_VAR_NAME entries do not reach terraform's environment
+	// (terraform-exec refuses them there): Plan writes them to a
+	// temporary var file instead, with the same meaning (see Plan).
+	//
+	// New refuses TF_CLI_ARGS* (they would bypass ValidateExtraArgs),
+	// TF_WORKSPACE (use SelectWorkspace), TF_PLUGIN_CACHE_DIR and
+	// TF_CLI_CONFIG_FILE (use the fields below), and the variables
+	// terraform-exec manages (TF_LOG*, TF_REATTACH_PROVIDERS,
+	// TF_APPEND_USER_AGENT, TF_DISABLE_PLUGIN_TLS,
+	// TF_SKIP_PROVIDER_VERIFY).
 	Env map[string]string
 	// Secrets are values masked as "***" in every line written to Output,
 	// in ShowText's text and in every error. Empty strings are ignored.
@@ -71,18 +84,27 @@ type Config struct {
 	KillGrace time.Duration
 }
 
-// Workdir runs terraform in one project directory. Its methods may be
-// called from several goroutines, though terraform itself does not allow
-// two commands that take the state lock at once in one directory.
+// Workdir runs terraform in one project directory, through one
+// terraform-exec Terraform value (tfexec.Terraform) that it owns. Its
+// methods may be called from several goroutines, but they run one command
+// at a time: the tfexec.Terraform's environment and writers are set per
+// command, and terraform itself does not allow two commands that take the
+// state lock at once in one directory.
 type Workdir struct {
 	cfg   Config
-	env   []string
+	env   map[string]string // the environment given to tfexec's SetEnv (TF_VAR_* excepted)
+	vars  map[string]string // cfg.Env's TF_VAR_NAME values, by NAME (see envVarFile)
 	mask  masker
 	outMu sync.Mutex // serializes lines written to cfg.Output
+
+	tf           *tfexec.Terraform
+	sem          chan struct{} // capacity 1: held while a command runs
+	versionKnown bool          // guarded by sem: tf has cached the version
 }
 
 // New checks cfg and returns a Workdir. It fails when the binary or the
-// directory is missing or when Env holds a variable atoll manages.
+// directory is missing or when Env holds a variable atoll or
+// terraform-exec manages. It runs nothing.
 func New(cfg Config) (*Workdir, error) {
 	if cfg.Binary.Path == "" {
 		return nil, errors.New("terraform: Config.Binary.Path is empty (see Resolve)")
@@ -125,20 +147,33 @@ func New(cfg Config) (*Workdir, error) {
 	if cfg.KillGrace <= 0 {
 		cfg.KillGrace = DefaultKillGrace
 	}
-	env, err := buildEnv(cfg, os.LookupEnv)
+	env, vars, err := buildEnv(cfg, os.LookupEnv)
 	if err != nil {
 		return nil, fmt.Errorf("terraform: %w", err)
 	}
-	return &Workdir{cfg: cfg, env: env, mask: newMasker(cfg.Secrets)}, nil
+	tf, err := tfexec.NewTerraform(cfg.Dir, cfg.Binary.Path)
+	if err != nil {
+		return nil, fmt.Errorf("terraform: %w", err)
+	}
+	// Checked once here so that a command never fails on it.
+	if err := tf.SetEnv(env); err != nil {
+		return nil, fmt.Errorf("terraform: %w", err)
+	}
+	return &Workdir{cfg: cfg, env: env, vars: vars, mask: newMasker(cfg.Secrets), tf: tf, sem: make(chan struct{}, 1)}, nil
 }
 
 // Dir is the absolute project directory.
 func (w *Workdir) Dir() string { return w.cfg.Dir }
 
-// buildEnv returns the environment of every command: the inherited
-// variables, then cfg.Env, then the variables atoll always sets; sorted.
-func buildEnv(cfg Config, lookup func(string) (string, bool)) ([]string, error) {
-	env := map[string]string{}
+// buildEnv returns the environment of every command, for tfexec's SetEnv:
+// the inherited variables, then cfg.Env, then the variables atoll always
+// sets. cfg.Env's TF_VAR_NAME entries are returned apart, in vars (by
+// NAME), since terraform-exec refuses them in its environment;
+// TF_IN_AUTOMATION and TF_INPUT are dropped, since terraform-exec sets the
+// first itself and passes -input=false to every command that could prompt.
+func buildEnv(cfg Config, lookup func(string) (string, bool)) (env, vars map[string]string, err error) {
+	env = map[string]string{}
+	vars = map[string]string{}
 	for _, k := range inheritedEnv {
 		if v, ok := lookup(k); ok {
 			env[k] = v
@@ -146,12 +181,16 @@ func buildEnv(cfg Config, lookup func(string) (string, bool)) ([]string, error) 
 	}
 	for k, v := range cfg.Env {
 		if err := checkEnvKey(k); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		env[k] = v
+		switch {
+		case strings.HasPrefix(k, "TF_VAR_"):
+			vars[strings.TrimPrefix(k, "TF_VAR_")] = v
+		case k == "TF_IN_AUTOMATION" || k == "TF_INPUT":
+		default:
+			env[k] = v
+		}
 	}
-	env["TF_IN_AUTOMATION"] = "1"
-	env["TF_INPUT"] = "0"
 	env["CHECKPOINT_DISABLE"] = "1"
 	if cfg.PluginCacheDir != "" {
 		env["TF_PLUGIN_CACHE_DIR"] = cfg.PluginCacheDir
@@ -166,15 +205,11 @@ func buildEnv(cfg Config, lookup func(string) (string, bool)) ([]string, error) 
 	if cfg.CLIConfigFile != "" {
 		env["TF_CLI_CONFIG_FILE"] = cfg.CLIConfigFile
 	}
-	out := make([]string, 0, len(env))
-	for k, v := range env {
-		out = append(out, k+"="+v)
-	}
-	sort.Strings(out)
-	return out, nil
+	return env, vars, nil
 }
 
-// checkEnvKey refuses names that are malformed or that atoll manages.
+// checkEnvKey refuses names that are malformed or that atoll or
+// terraform-exec manage.
 func checkEnvKey(k string) error {
 	switch {
 	case k == "" || strings.ContainsAny(k, "=\x00"):
@@ -187,6 +222,14 @@ func checkEnvKey(k string) error {
 		return fmt.Errorf("environment variable %s is not allowed: use Config.PluginCacheDir", k)
 	case k == "TF_CLI_CONFIG_FILE":
 		return fmt.Errorf("environment variable %s is not allowed: use Config.CLIConfigFile", k)
+	case k == "TF_VAR_":
+		return fmt.Errorf("environment variable %s is not allowed: it names no variable", k)
+	case k == runIDEnv:
+		return fmt.Errorf("environment variable %s is not allowed: atoll sets it", k)
+	case strings.HasPrefix(k, "TF_VAR_") || k == "TF_IN_AUTOMATION" || k == "TF_INPUT":
+		return nil // handled by buildEnv
+	case len(tfexec.ProhibitedEnv(map[string]string{k: ""})) > 0:
+		return fmt.Errorf("environment variable %s is not allowed: terraform-exec manages it", k)
 	}
 	return nil
 }

@@ -2,8 +2,11 @@ package terraform
 
 import (
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/hashicorp/terraform-exec/tfexec"
 )
 
 func TestNewValidates(t *testing.T) {
@@ -23,6 +26,11 @@ func TestNewValidates(t *testing.T) {
 		{name: "TF_WORKSPACE", cfg: Config{Binary: bin, Dir: dir, Env: map[string]string{"TF_WORKSPACE": "x"}}, wantErr: "SelectWorkspace"},
 		{name: "TF_PLUGIN_CACHE_DIR", cfg: Config{Binary: bin, Dir: dir, Env: map[string]string{"TF_PLUGIN_CACHE_DIR": "/x"}}, wantErr: "PluginCacheDir"},
 		{name: "bad name", cfg: Config{Binary: bin, Dir: dir, Env: map[string]string{"A=B": "x"}}, wantErr: "invalid"},
+		{name: "TF_LOG", cfg: Config{Binary: bin, Dir: dir, Env: map[string]string{"TF_LOG": "TRACE"}}, wantErr: "terraform-exec manages it"},
+		{name: "TF_REATTACH_PROVIDERS", cfg: Config{Binary: bin, Dir: dir, Env: map[string]string{"TF_REATTACH_PROVIDERS": "{}"}}, wantErr: "terraform-exec manages it"},
+		{name: "run id", cfg: Config{Binary: bin, Dir: dir, Env: map[string]string{runIDEnv: "x"}}, wantErr: "atoll sets it"},
+		{name: "TF_VAR_ alone", cfg: Config{Binary: bin, Dir: dir, Env: map[string]string{"TF_VAR_": "x"}}, wantErr: "names no variable"},
+		{name: "TF_VAR and TF_INPUT", cfg: Config{Binary: bin, Dir: dir, Env: map[string]string{"TF_VAR_x": "1", "TF_INPUT": "1", "TF_IN_AUTOMATION": "0"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,7 +60,7 @@ func TestBuildEnv(t *testing.T) {
 		"TF_INPUT":              "1",
 	}
 	lookup := func(k string) (string, bool) { v, ok := host[k]; return v, ok }
-	env, err := buildEnv(Config{
+	env, vars, err := buildEnv(Config{
 		Env:            map[string]string{"TF_VAR_region": "eu", "TF_IN_AUTOMATION": "0", "HOME": "/job"},
 		PluginCacheDir: "/cache",
 		CLIConfigFile:  "/rc",
@@ -60,16 +68,21 @@ func TestBuildEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{
-		"CHECKPOINT_DISABLE=1",
-		"HOME=/job",
-		"PATH=/usr/bin",
-		"TF_CLI_CONFIG_FILE=/rc",
-		"TF_INPUT=0",
-		"TF_IN_AUTOMATION=1",
-		"TF_PLUGIN_CACHE_DIR=/cache",
-		"TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE=1",
-		"TF_VAR_region=eu",
+	want := map[string]string{
+		"CHECKPOINT_DISABLE":  "1",
+		"HOME":                "/job",
+		"PATH":                "/usr/bin",
+		"TF_CLI_CONFIG_FILE":  "/rc",
+		"TF_PLUGIN_CACHE_DIR": "/cache",
+		"TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE": "1",
 	}
-	assertArgs(t, env, want)
+	if !reflect.DeepEqual(env, want) {
+		t.Errorf("env:\n got  %v\n want %v", env, want)
+	}
+	if !reflect.DeepEqual(vars, map[string]string{"region": "eu"}) {
+		t.Errorf("vars %v", vars)
+	}
+	if p := tfexec.ProhibitedEnv(env); len(p) > 0 {
+		t.Errorf("terraform-exec refuses %v", p)
+	}
 }

@@ -4,18 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os/exec"
+	"io"
+	"slices"
 	"strings"
-)
 
-// workspaceArgs is the argv (after the binary) of "workspace select" or
-// "workspace new".
-func workspaceArgs(sub, name string) ([]string, error) {
-	if err := checkWorkspaceName(name); err != nil {
-		return nil, err
-	}
-	return []string{"workspace", sub, "-no-color", name}, nil
-}
+	"github.com/hashicorp/terraform-exec/tfexec"
+)
 
 // checkWorkspaceName refuses names terraform would take for a flag or a
 // path.
@@ -31,35 +25,41 @@ func checkWorkspaceName(name string) error {
 	return nil
 }
 
-// workspaceCmd builds "workspace select NAME" or "workspace new NAME".
-func (w *Workdir) workspaceCmd(ctx context.Context, sub, name string) (*exec.Cmd, error) {
-	args, err := workspaceArgs(sub, name)
-	if err != nil {
-		return nil, fmt.Errorf("%s workspace %s: %w", w.binName(), sub, err)
-	}
-	return w.command(ctx, args...), nil
-}
-
 // SelectWorkspace selects the workspace name, creating it when it does not
-// exist (after Init, since workspaces live in the backend). It runs
-// "workspace select" and, if that fails, "workspace new"; it works with
-// every Terraform and OpenTofu version, unlike "select -or-create"
-// (Terraform 1.4+).
+// exist (after Init, since workspaces live in the backend), with
+// terraform-exec: "workspace list", then nothing when name is already
+// selected, "workspace select" when it exists, "workspace new" (which
+// selects too) when not. Unlike "select -or-create" (Terraform 1.4+) this
+// works with every Terraform and OpenTofu version, and a select that
+// fails for another reason (an unreachable backend) never leads to a new
+// workspace.
 func (w *Workdir) SelectWorkspace(ctx context.Context, name string) error {
-	sel, err := w.workspaceCmd(ctx, "select", name)
+	if err := checkWorkspaceName(name); err != nil {
+		return fmt.Errorf("%s workspace select: %w", w.binName(), err)
+	}
+	release, err := w.acquire(ctx, "workspace list")
 	if err != nil {
 		return err
 	}
-	selErr := w.run(ctx, sel, "workspace select", nil)
-	if selErr == nil || ctx.Err() != nil {
-		return selErr
-	}
-	create, err := w.workspaceCmd(ctx, "new", name)
-	if err != nil {
+	defer release()
+	var names []string
+	var current string
+	err = w.run(ctx, "workspace list", io.Discard, func(ctx context.Context, tf *tfexec.Terraform) error {
+		var err error
+		names, current, err = tf.WorkspaceList(ctx)
 		return err
+	})
+	switch {
+	case err != nil:
+		return fmt.Errorf("workspace %q could not be selected: %w", name, err)
+	case current == name:
+		return nil
+	case slices.Contains(names, name):
+		return w.run(ctx, "workspace select", nil, func(ctx context.Context, tf *tfexec.Terraform) error {
+			return tf.WorkspaceSelect(ctx, name)
+		})
 	}
-	if err := w.run(ctx, create, "workspace new", nil); err != nil {
-		return fmt.Errorf("workspace %q could neither be selected nor created: %w (select: %v)", name, err, selErr)
-	}
-	return nil
+	return w.run(ctx, "workspace new", nil, func(ctx context.Context, tf *tfexec.Terraform) error {
+		return tf.WorkspaceNew(ctx, name)
+	})
 }

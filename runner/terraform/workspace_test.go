@@ -2,65 +2,62 @@ package terraform
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
 
-func TestWorkspaceArgs(t *testing.T) {
-	tests := []struct {
-		sub, name string
-		want      []string
-		wantErr   bool
-	}{
-		{sub: "select", name: "staging", want: []string{"workspace", "select", "-no-color", "staging"}},
-		{sub: "new", name: "prod-eu", want: []string{"workspace", "new", "-no-color", "prod-eu"}},
-		{sub: "select", name: "", wantErr: true},
-		{sub: "select", name: "-chdir=/", wantErr: true},
-		{sub: "select", name: "a/b", wantErr: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.sub+" "+tt.name, func(t *testing.T) {
-			got, err := workspaceArgs(tt.sub, tt.name)
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("err = %v", err)
-			}
-			if err == nil {
-				assertArgs(t, got, tt.want)
-			}
-		})
+func TestCheckWorkspaceName(t *testing.T) {
+	for name, ok := range map[string]bool{"staging": true, "prod-eu": true, "": false, " ": false, "-chdir=/": false, "a/b": false, "a\nb": false} {
+		if err := checkWorkspaceName(name); (err == nil) != ok {
+			t.Errorf("%q: err = %v", name, err)
+		}
 	}
 }
 
-// TestSelectWorkspaceCreates runs select, then new when select fails.
-func TestSelectWorkspaceCreates(t *testing.T) {
-	log := filepath.Join(t.TempDir(), "log")
-	w := fakeWorkdir(t, `echo "$@" >> `+log+`
-case "$2" in
-select) [ -e "$(dirname `+log+`)/ws-$4" ] || { echo "Workspace \"$4\" doesn't exist." >&2; exit 1; } ;;
-new) touch "$(dirname `+log+`)/ws-$4" ;;
+// fakeWorkspaces is a fake terraform that keeps its workspaces in files
+// in the project directory.
+const fakeWorkspaces = `case "$1 $2" in
+"workspace list")
+	cur=$(cat .ws-current 2>/dev/null || echo default)
+	for ws in default $(cat .ws-all 2>/dev/null); do
+		if [ "$ws" = "$cur" ]; then echo "* $ws"; else echo "  $ws"; fi
+	done ;;
+"workspace select") echo "$4" > .ws-current ;;
+"workspace new") echo "$4" >> .ws-all; echo "$4" > .ws-current ;;
 esac
-`, Config{})
-	for i := 0; i < 2; i++ {
-		if err := w.SelectWorkspace(context.Background(), "staging"); err != nil {
+`
+
+// TestSelectWorkspace lists, then creates, selects or does nothing.
+func TestSelectWorkspace(t *testing.T) {
+	w, rec := newRecorder(t, fakeWorkspaces, Config{})
+	for _, name := range []string{"staging", "staging", "default", "staging"} {
+		if err := w.SelectWorkspace(context.Background(), name); err != nil {
 			t.Fatal(err)
 		}
 	}
-	b, err := os.ReadFile(log)
-	if err != nil {
-		t.Fatal(err)
+	var got []string
+	for _, c := range rec.calls(t) {
+		got = append(got, strings.Join(c, " "))
 	}
-	want := "workspace select -no-color staging\nworkspace new -no-color staging\nworkspace select -no-color staging\n"
-	if string(b) != want {
-		t.Errorf("commands run:\n%s\nwant:\n%s", b, want)
+	want := []string{
+		"workspace list -no-color", "workspace new -no-color staging",
+		"workspace list -no-color",
+		"workspace list -no-color", "workspace select -no-color default",
+		"workspace list -no-color", "workspace select -no-color staging",
+	}
+	assertArgs(t, got, want)
+	if err := w.SelectWorkspace(context.Background(), "-x"); err == nil {
+		t.Error("a name like a flag was accepted")
 	}
 }
 
-func TestSelectWorkspaceBothFail(t *testing.T) {
-	w := fakeWorkdir(t, "echo \"backend unreachable\" >&2\nexit 1\n", Config{})
+func TestSelectWorkspaceListFails(t *testing.T) {
+	w, rec := newRecorder(t, "echo \"backend unreachable hunter22\" >&2\nexit 1\n", Config{Secrets: []string{"hunter22"}})
 	err := w.SelectWorkspace(context.Background(), "x")
-	if err == nil || !strings.Contains(err.Error(), "neither be selected nor created") || !strings.Contains(err.Error(), "backend unreachable") {
+	if err == nil || !strings.Contains(err.Error(), `workspace "x" could not be selected`) || !strings.Contains(err.Error(), "backend unreachable ***") {
 		t.Errorf("err = %v", err)
+	}
+	if n := len(rec.calls(t)); n != 1 {
+		t.Errorf("%d commands ran after the list failed", n)
 	}
 }
