@@ -28,6 +28,12 @@ func (r *Runner) runApply(ctx context.Context, job *Job, log io.Writer) Outcome 
 		r.setPlanState(ctx, key, PlanPlanned, "")
 		return Outcome{Status: string(templates.StatusRefused), Unmet: []string{"`plan`: the plan file does not match the one recorded; comment `atoll plan`"}}
 	}
+	// Policy approvals are checked once more: one withdrawn, or an owner
+	// who left the team, since `atoll apply` checked them no longer counts.
+	if unmet := r.unmetPolicies(ctx, *job, plan.Policies); len(unmet) > 0 {
+		r.setPlanState(ctx, key, PlanPlanned, "")
+		return Outcome{Status: string(templates.StatusRefused), Unmet: unmet}
+	}
 	tail := newTailBuffer(60)
 	applyOut := &strings.Builder{}
 	w := io.MultiWriter(log, tail, applyOut)

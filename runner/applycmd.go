@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"path"
 
 	"github.com/atollhq/atoll/runner/command"
 	"github.com/atollhq/atoll/templates"
@@ -54,24 +55,39 @@ func (r *Runner) commandApply(ctx context.Context, pr vcs.PullRequest, user stri
 		return r.notice(ctx, pr.Repo, pr.Number, "There is no plan to apply"+selector(cmd)+". Comment `atoll plan` first.")
 	}
 	var pending []Plan
-	var busy []string
+	var busy, failed []string
 	for _, p := range selected {
 		switch p.State {
-		case PlanApplying:
+		case PlanApplying, PlanMerged:
 			busy = append(busy, p.Project.Name+" (applying)")
 		case PlanApplied:
 			if p.HasChanges {
 				busy = append(busy, p.Project.Name+" (applied)")
 			}
+		case PlanApplyFailed:
+			failed = append(failed, p.Project.Name)
 		default:
+			// The requirements come from the base branch's atoll.yaml, so
+			// a pull request cannot relax its own.
+			p.Project.ApplyRequirements = rc.applyRequirements(p.Project.Name)
 			pending = append(pending, p)
 		}
 	}
+	if len(failed) > 0 {
+		// A plan whose apply failed or was cut off may be partly applied:
+		// it is never applied again.
+		_ = r.notice(ctx, pr.Repo, pr.Number, "The last apply of "+joinProjects(failed)+" failed or was interrupted, "+
+			"so its plan is not applied again: the infrastructure may be partly changed. "+
+			"Comment `atoll plan` to see what remains, then `atoll apply`.")
+	}
 	if len(pending) == 0 {
-		if len(busy) == 0 {
+		if len(busy) > 0 {
+			return r.notice(ctx, pr.Repo, pr.Number, "Nothing to apply: the apply of "+joinProjects(busy)+" is already running or done.")
+		}
+		if len(failed) == 0 {
 			return r.notice(ctx, pr.Repo, pr.Number, "Nothing to apply: every plan"+selector(cmd)+" has no changes.")
 		}
-		return r.notice(ctx, pr.Repo, pr.Number, "Nothing to apply: the apply of "+joinProjects(busy)+" is already running or done.")
+		return nil
 	}
 	refused, err := r.checkRequirements(ctx, pr, rc, pending)
 	if err != nil {
@@ -81,6 +97,17 @@ func (r *Runner) commandApply(ctx context.Context, pr vcs.PullRequest, user stri
 		return r.reply(ctx, pr.Repo, pr.Number, "apply_refused.tmpl", templates.ApplyRefused{Projects: refused})
 	}
 	return r.claimAndApply(ctx, pr, user, pending)
+}
+
+// applyRequirements are a project's apply requirements as this atoll.yaml
+// sets them; nil: the server's.
+func (rc RepoConfig) applyRequirements(project string) []string {
+	for _, p := range rc.Projects {
+		if p.Name == project {
+			return p.ApplyRequirements
+		}
+	}
+	return rc.Defaults
 }
 
 // claimAndApply moves each plan to applying in one store transaction per
@@ -146,7 +173,17 @@ func (r *Runner) onMerged(ctx context.Context, pr vcs.PullRequest) error {
 	}
 	mode := r.applyMode(rc)
 	if mode == "comment" {
-		released, err := r.releasePR(ctx, pr.Repo.FullName(), pr.Number)
+		plans, err := list[Plan](ctx, r.rec, bucketPlans, prKey(pr.Repo.FullName(), pr.Number)+"#")
+		if err != nil {
+			return err
+		}
+		var applying []Project
+		for _, p := range plans {
+			if p.State == PlanApplying {
+				applying = append(applying, p.Project)
+			}
+		}
+		released, err := r.releaseMergedExcept(ctx, pr, applying)
 		if err == nil && len(released) > 0 {
 			_ = r.notice(ctx, pr.Repo, pr.Number, "Merged: released the locks of "+joinProjects(released)+".")
 		}
@@ -168,51 +205,113 @@ func (r *Runner) onMerged(ctx context.Context, pr vcs.PullRequest) error {
 	if !first {
 		return nil
 	}
-	projects, err := r.mergedProjects(ctx, pr, rc)
+	projects, applying, err := r.mergedProjects(ctx, pr, rc)
 	if err != nil {
 		return err
 	}
-	if len(projects) == 0 {
-		_, err := r.releasePR(ctx, pr.Repo.FullName(), pr.Number)
+	// Projects applied before the merge are done: release them now. Those
+	// being applied are released by their apply when it ends.
+	if _, err := r.releaseMergedExcept(ctx, pr, append(append([]Project{}, projects...), applying...)); err != nil {
 		return err
+	}
+	if len(projects) == 0 {
+		return nil
 	}
 	return r.planApplyRun(ctx, pr, "apply-after-merge", "", pr.MergeCommitSHA, projects)
 }
 
-// mergedProjects are the projects a merged PR planned, with changes that
-// are not applied yet; without stored plans, what its change touches.
-func (r *Runner) mergedProjects(ctx context.Context, pr vcs.PullRequest, rc RepoConfig) ([]Project, error) {
-	st, err := r.prState(ctx, pr)
+// releaseMergedExcept releases the locks a merged PR holds, but those of
+// keep (projects still to apply, or being applied), and discards the plans
+// of the released projects. It returns the released projects' names.
+func (r *Runner) releaseMergedExcept(ctx context.Context, pr vcs.PullRequest, keep []Project) ([]string, error) {
+	repo := pr.Repo.FullName()
+	if len(keep) == 0 {
+		return r.releasePR(ctx, repo, pr.Number)
+	}
+	held, err := r.cfg.Store.ListByOwner(ctx, repo, pr.Number)
 	if err != nil {
 		return nil, err
+	}
+	kept := func(dir, ws string) bool {
+		for _, p := range keep {
+			if p.Dir == dir && p.Workspace == ws {
+				return true
+			}
+		}
+		return false
+	}
+	var names []string
+	for _, l := range held {
+		if kept(l.Key.Dir, l.Key.Workspace) {
+			continue
+		}
+		if err := r.cfg.Store.Unlock(ctx, l.Key); err != nil {
+			return names, fmt.Errorf("release lock of %s: %w", l.Key.Dir, err)
+		}
+		names = append(names, path.Join(l.Key.Dir)+" ("+l.Key.Workspace+")")
+	}
+	plans, err := list[Plan](ctx, r.rec, bucketPlans, prKey(repo, pr.Number)+"#")
+	if err != nil {
+		return names, err
+	}
+	for _, p := range plans {
+		if p.State != PlanApplying && !kept(p.Project.Dir, p.Project.Workspace) {
+			r.discardPlan(ctx, p)
+		}
+	}
+	return names, nil
+}
+
+// mergedProjects are the projects a merged PR planned, with changes that
+// are not applied yet; without stored plans, what its change touches.
+// Each plan not applied is moved to merged in one store update, so an
+// `atoll apply` racing the merge can no longer claim it; a plan an apply
+// comment already claimed is left to that apply.
+func (r *Runner) mergedProjects(ctx context.Context, pr vcs.PullRequest, rc RepoConfig) (toApply, applying []Project, err error) {
+	st, err := r.prState(ctx, pr)
+	if err != nil {
+		return nil, nil, err
 	}
 	plans, err := list[Plan](ctx, r.rec, bucketPlans, prKey(pr.Repo.FullName(), pr.Number)+"#")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	applied := map[string]bool{}
 	for _, p := range plans {
-		if p.State == PlanApplied && p.HasChanges {
-			applied[p.Project.Name] = true
+		err := update(ctx, r.rec, bucketPlans, planKey(p.Repo, p.Number, p.Project.Name), func(cur *Plan, exists bool) error {
+			switch {
+			case !exists:
+			case cur.State == PlanApplying:
+				applied[cur.Project.Name] = true
+				applying = append(applying, cur.Project)
+			case cur.State == PlanApplied && cur.HasChanges:
+				applied[cur.Project.Name] = true
+			case cur.State == PlanPlanned || cur.State == PlanApplyFailed:
+				cur.State = PlanMerged
+				return nil
+			}
+			return errAbort
+		})
+		if err != nil {
+			return nil, nil, err
 		}
 	}
 	projects := st.Projects
 	if len(projects) == 0 {
 		found, _, err := r.affectedProjects(ctx, pr)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, a := range found {
 			projects = append(projects, a.Project)
 		}
 	}
-	var out []Project
 	for _, p := range projects {
 		if !applied[p.Name] {
-			out = append(out, p)
+			toApply = append(toApply, p)
 		}
 	}
-	return out, nil
+	return toApply, applying, nil
 }
 
 // planApplyRun plans commit for each project and applies it.
@@ -227,8 +326,24 @@ func (r *Runner) planApplyRun(ctx context.Context, pr vcs.PullRequest, command, 
 }
 
 // retryAfterMerge plans the default branch head for the merged PR's
-// projects whose apply failed (or never ran) and applies it.
+// projects whose apply failed (or never ran) and applies it. It holds the
+// PR's lock, as onMerged does, and skips projects with an apply queued or
+// running, so a retry never runs beside the merge's apply or another retry.
 func (r *Runner) retryAfterMerge(ctx context.Context, pr vcs.PullRequest, user string, cmd *command.Command) error {
+	defer r.prMu.lock(prKey(pr.Repo.FullName(), pr.Number))()
+	// A merge whose webhook was not handled yet is handled by this retry:
+	// it applies the merge commit, as the merge would have.
+	mergeUnhandled := false
+	err := r.cfg.Store.UpdateRecord(ctx, bucketPRs, prKey(pr.Repo.FullName(), pr.Number)+"#merged", func(_ []byte, exists bool) ([]byte, error) {
+		if exists {
+			return nil, errAbort
+		}
+		mergeUnhandled = true
+		return []byte(pr.MergeCommitSHA), nil
+	})
+	if err != nil && err != errAbort {
+		return err
+	}
 	held, err := r.cfg.Store.ListByOwner(ctx, pr.Repo.FullName(), pr.Number)
 	if err != nil {
 		return err
@@ -237,7 +352,12 @@ func (r *Runner) retryAfterMerge(ctx context.Context, pr vcs.PullRequest, user s
 	if err != nil {
 		return err
 	}
+	running, err := r.applyingProjects(ctx, pr.Repo.FullName(), pr.Number)
+	if err != nil {
+		return err
+	}
 	var projects []Project
+	var busy []string
 	for _, p := range st.Projects {
 		for _, l := range held {
 			if l.Key.Dir == p.Dir && l.Key.Workspace == p.Workspace {
@@ -249,9 +369,53 @@ func (r *Runner) retryAfterMerge(ctx context.Context, pr vcs.PullRequest, user s
 	if len(projects) == 0 {
 		return r.notice(ctx, pr.Repo, pr.Number, "This pull request is merged and every project is applied: nothing to retry.")
 	}
-	head, err := r.host.BranchSHA(ctx, pr.Repo, pr.BaseRef)
+	plans, err := list[Plan](ctx, r.rec, bucketPlans, prKey(pr.Repo.FullName(), pr.Number)+"#")
 	if err != nil {
-		return fmt.Errorf("head of %s: %w", pr.BaseRef, err)
+		return err
+	}
+	applied := map[string]bool{}
+	for _, p := range plans {
+		applied[p.Project.Name] = p.State == PlanApplied && p.HasChanges
+	}
+	var retry []Project
+	for _, p := range projects {
+		switch {
+		case running[p.Name]:
+			busy = append(busy, p.Name)
+		case !applied[p.Name]: // applied by comment before the merge: nothing to retry
+			retry = append(retry, p)
+		}
+	}
+	if len(busy) > 0 {
+		_ = r.notice(ctx, pr.Repo, pr.Number, "The apply of "+joinProjects(busy)+" is already running.")
+	}
+	if projects = retry; len(projects) == 0 {
+		if len(busy) == 0 {
+			return r.notice(ctx, pr.Repo, pr.Number, "This pull request is merged and every project is applied: nothing to retry.")
+		}
+		return nil
+	}
+	head := pr.MergeCommitSHA
+	if !mergeUnhandled || head == "" {
+		if head, err = r.host.BranchSHA(ctx, pr.Repo, pr.BaseRef); err != nil {
+			return fmt.Errorf("head of %s: %w", pr.BaseRef, err)
+		}
 	}
 	return r.planApplyRun(ctx, pr, "retry-after-merge", user, head, projects)
+}
+
+// applyingProjects are the projects of a PR with an apply (or plan and
+// apply) queued or running.
+func (r *Runner) applyingProjects(ctx context.Context, repo string, number int) (map[string]bool, error) {
+	jobs, err := list[Job](ctx, r.rec, bucketJobs, "")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, j := range jobs {
+		if j.Number == number && j.Repo.FullName() == repo && (j.Kind == JobApply || j.Kind == JobPlanApply) && !j.State.Final() {
+			out[j.Project.Name] = true
+		}
+	}
+	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/atollhq/atoll/runner/command"
+	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 )
@@ -27,6 +28,12 @@ func (r *Runner) onComment(ctx context.Context, e *vcs.CommentEvent) error {
 	cmd, err := command.Parse(e.Comment.Body)
 	if cmd == nil && err == nil {
 		return nil
+	}
+	if err == nil && len(cmd.ExtraArgs) > 0 {
+		// Refused before anything runs: no lock taken, no plan discarded.
+		if verr := terraform.ValidateExtraArgs(cmd.ExtraArgs); verr != nil {
+			err = &command.Error{Command: cmd.Name, Message: verr.Error()}
+		}
 	}
 	if err != nil {
 		return r.reply(ctx, repo, e.IssueNumber, "command_error.tmpl", templates.CommandError{Error: err.Error()})

@@ -5,11 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
-	"sync"
+	"sort"
 	"time"
-
-	"github.com/robfig/cron/v3"
 
 	"github.com/atollhq/atoll/locks"
 	"github.com/atollhq/atoll/runner/terraform"
@@ -30,7 +27,7 @@ type DriftRun struct {
 	ID       string         `json:"run_id"`
 	Repo     string         `json:"repo"`
 	Project  string         `json:"project,omitempty"`
-	State    string         `json:"state"` // queued, running, done
+	State    string         `json:"state"` // queued, running, done (reporting inside the store)
 	Commit   string         `json:"commit,omitempty"`
 	Error    string         `json:"error,omitempty"`
 	Projects []DriftProject `json:"projects"`
@@ -79,106 +76,118 @@ func driftLabel(project string) string { return "atoll:drift:" + project }
 
 func driftKey(repo, project string) string { return repo + "#" + project }
 
-// driftScheduler starts drift checks on the cron schedule, with jitter,
-// never two at once for one repository.
-type driftScheduler struct {
-	r       *Runner
-	mu      sync.Mutex
-	running map[string]string // repo -> run id in progress
-	slots   chan struct{}     // bounds concurrent drift plans
-}
-
-func newDriftScheduler(r *Runner) *driftScheduler {
-	return &driftScheduler{r: r, running: map[string]string{}, slots: make(chan struct{}, max(r.set.Drift.Concurrency, 1))}
-}
-
-// loop fires the schedule until ctx ends.
-func (d *driftScheduler) loop(ctx context.Context) {
-	sched, err := cron.ParseStandard(d.r.set.Drift.Schedule)
-	if err != nil {
-		d.r.log.Error("drift schedule", "schedule", d.r.set.Drift.Schedule, "err", err)
-		return
-	}
-	for {
-		next := sched.Next(d.r.now())
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(time.Until(next)):
-		}
-		repos, err := d.r.servedRepos(ctx)
-		if err != nil {
-			d.r.log.Error("drift: list repos", "err", err)
-			continue
-		}
-		for _, repo := range repos {
-			repo := repo
-			delay := time.Duration(0)
-			if j := d.r.set.Drift.Jitter; j > 0 {
-				delay = rand.N(j)
-			}
-			time.AfterFunc(delay, func() {
-				if _, err := d.r.TriggerDrift(ctx, repo.FullName(), ""); err != nil {
-					d.r.log.Error("drift: scheduled run", "repo", repo.FullName(), "err", err)
-				}
-			})
-		}
-	}
-}
-
 // ErrUnknownRepo is returned by TriggerDrift for a repository atoll does
 // not serve.
 var ErrUnknownRepo = errors.New("repository not served by this atoll")
 
 // TriggerDrift starts a drift check of a repository's default branch (of
-// one project when project is non-empty) and returns its run id. While a
-// check of the repository is queued or running, it returns that run's id
-// instead of starting another.
+// one project when project is non-empty) and returns its run id; it
+// returns ErrUnknownRepo (wrapped) for a repository atoll does not serve.
+// Checks of one repository never overlap: while a check that covers the
+// request is queued or planning, the trigger joins it and gets its id;
+// when the check under way is already reporting (its plans may predate
+// the trigger) or covers another project, one follow-up check is queued
+// to start when it ends, and later triggers join that one.
 func (r *Runner) TriggerDrift(ctx context.Context, fullName, project string) (string, error) {
+	if !r.set.RepoAllowed(fullName) {
+		return "", fmt.Errorf("%s: %w", fullName, ErrUnknownRepo)
+	}
+	if !r.drift.serves(fullName) {
+		if _, err := r.findRepo(ctx, fullName); err != nil {
+			return "", err
+		}
+	}
 	d := r.drift
-	d.mu.Lock()
-	if id, ok := d.running[fullName]; ok {
-		d.mu.Unlock()
-		return id, nil
+	d.tmu.Lock()
+	defer d.tmu.Unlock()
+	cur, busy := d.running[fullName]
+	if busy {
+		var dr DriftRun
+		found, err := r.rec.get(ctx, bucketDriftRuns, cur, &dr)
+		if err != nil {
+			return "", err
+		}
+		if found && (dr.State == "queued" || dr.State == "running") && (dr.Project == "" || dr.Project == project) {
+			return cur, nil
+		}
+		if next, ok := d.pending[fullName]; ok {
+			err := update(ctx, r.rec, bucketDriftRuns, next, func(p *DriftRun, exists bool) error {
+				if !exists || p.Project == "" || p.Project == project {
+					return errAbort
+				}
+				p.Project = "" // two projects asked for: check them all
+				return nil
+			})
+			return next, err
+		}
 	}
 	id, err := r.rec.newID(ctx, bucketDriftRuns, r.now())
 	if err != nil {
-		d.mu.Unlock()
 		return "", err
 	}
-	id = "d" + id
-	d.running[fullName] = id
-	d.mu.Unlock()
-	dr := DriftRun{ID: id, Repo: fullName, Project: project, State: "queued", Projects: []DriftProject{}, Created: r.now()}
-	if err := r.rec.put(ctx, bucketDriftRuns, id, dr); err != nil {
-		d.done(fullName)
+	dr := DriftRun{ID: "d" + id, Repo: fullName, Project: project, State: "queued", Projects: []DriftProject{}, Created: r.now()}
+	if err := r.rec.put(ctx, bucketDriftRuns, dr.ID, dr); err != nil {
 		return "", err
 	}
+	if busy {
+		d.pending[fullName] = dr.ID
+		return dr.ID, nil
+	}
+	d.running[fullName] = dr.ID
+	d.launch(dr)
+	return dr.ID, nil
+}
+
+// launchDrift starts a stored drift run in the background.
+func (r *Runner) launchDrift(dr DriftRun) {
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		if err := r.startDrift(context.WithoutCancel(ctx), dr); err != nil {
-			r.log.Error("drift run", "repo", fullName, "err", err)
-			_ = update(context.WithoutCancel(ctx), r.rec, bucketDriftRuns, id, func(cur *DriftRun, _ bool) error {
+		ctx := context.Background()
+		if err := r.startDrift(ctx, dr); err != nil {
+			r.log.Error("drift run", "repo", dr.Repo, "run", dr.ID, "err", err)
+			_ = update(ctx, r.rec, bucketDriftRuns, dr.ID, func(cur *DriftRun, _ bool) error {
 				cur.State, cur.Error = "done", err.Error()
 				return nil
 			})
-			d.done(fullName)
+			r.driftDone(dr.Repo, dr.ID)
 		}
 	}()
-	return id, nil
 }
 
-func (d *driftScheduler) done(repo string) {
-	d.mu.Lock()
+// driftDone ends a repository's check id: its follow-up check, if one was
+// asked for, starts now. The end of another id (an older check) changes
+// nothing.
+func (r *Runner) driftDone(repo, id string) {
+	d := r.drift
+	d.tmu.Lock()
+	defer d.tmu.Unlock()
+	if d.running[repo] != id {
+		return
+	}
 	delete(d.running, repo)
-	d.mu.Unlock()
+	next, ok := d.pending[repo]
+	if !ok {
+		return
+	}
+	delete(d.pending, repo)
+	var dr DriftRun
+	if found, err := r.rec.get(context.Background(), bucketDriftRuns, next, &dr); err != nil || !found {
+		r.log.Error("drift: follow-up check lost", "repo", repo, "run", next, "err", err)
+		return
+	}
+	d.running[repo] = next
+	d.launch(dr)
 }
 
-// GetDriftRun returns a drift run by id.
+// GetDriftRun returns a drift run by id. Its State is queued, running or
+// done.
 func (r *Runner) GetDriftRun(ctx context.Context, id string) (DriftRun, bool, error) {
 	var dr DriftRun
 	ok, err := r.rec.get(ctx, bucketDriftRuns, id, &dr)
+	if dr.State == driftReporting {
+		dr.State = "running"
+	}
 	return dr, ok, err
 }
 
@@ -220,12 +229,12 @@ func (r *Runner) startDrift(ctx context.Context, dr DriftRun) error {
 			cur.State, cur.Commit = "done", head
 			return nil
 		})
-		r.drift.done(dr.Repo)
+		r.driftDone(dr.Repo, dr.ID)
 		return err
 	}
 	spec.DriftRun = dr.ID
 	err = update(ctx, r.rec, bucketDriftRuns, dr.ID, func(cur *DriftRun, _ bool) error {
-		cur.State, cur.Commit = "running", head
+		cur.State, cur.Commit, cur.Projects = "running", head, nil
 		for _, p := range projects {
 			cur.Projects = append(cur.Projects, DriftProject{Repo: dr.Repo, Project: p.Name})
 		}
@@ -260,12 +269,6 @@ func (r *Runner) findRepo(ctx context.Context, fullName string) (vcs.Repo, error
 // runDrift plans a project of the default branch; the plan changes
 // nothing. A project locked by an open PR is still checked.
 func (r *Runner) runDrift(ctx context.Context, job *Job, log io.Writer) Outcome {
-	select {
-	case r.drift.slots <- struct{}{}:
-		defer func() { <-r.drift.slots }()
-	case <-ctx.Done():
-		return Outcome{Status: string(templates.StatusInterrupted)}
-	}
 	tail := newTailBuffer(60)
 	w := io.MultiWriter(log, tail)
 	dir := r.workDir(job.ID)
@@ -293,4 +296,82 @@ func (r *Runner) runDrift(ctx context.Context, job *Job, log io.Writer) Outcome 
 		}
 	}
 	return out
+}
+
+// recoverDrift runs at start-up, after the jobs are recovered. A drift run
+// whose jobs are all final (some interrupted by the restart: reported as
+// errors) is reported now; one with jobs still queued keeps its repository
+// busy until they finish, so no other check overlaps it. A run cut off
+// before its jobs were stored starts again (after the repository's check
+// under way, if any).
+func (r *Runner) recoverDrift(ctx context.Context) error {
+	drs, err := list[DriftRun](ctx, r.rec, bucketDriftRuns, "")
+	if err != nil {
+		return err
+	}
+	open := map[string]DriftRun{}
+	for _, dr := range drs {
+		if dr.State != "done" {
+			open[dr.ID] = dr
+		}
+	}
+	if len(open) == 0 {
+		return nil
+	}
+	runs, err := list[Run](ctx, r.rec, bucketRuns, "")
+	if err != nil {
+		return err
+	}
+	d := r.drift
+	var report []string
+	for _, run := range runs {
+		dr, ok := open[run.DriftRun]
+		if !ok {
+			continue
+		}
+		delete(open, dr.ID)
+		d.tmu.Lock()
+		d.running[dr.Repo] = dr.ID
+		d.tmu.Unlock()
+		if dr.State == driftReporting { // cut off while reporting: report again
+			err := update(ctx, r.rec, bucketDriftRuns, dr.ID, func(cur *DriftRun, _ bool) error {
+				cur.State = "running"
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		report = append(report, run.ID)
+	}
+	restart := make([]DriftRun, 0, len(open))
+	for _, dr := range open {
+		restart = append(restart, dr)
+	}
+	sort.Slice(restart, func(i, j int) bool { return restart[i].ID < restart[j].ID })
+	for _, dr := range restart {
+		d.tmu.Lock()
+		_, busy := d.running[dr.Repo]
+		_, queued := d.pending[dr.Repo]
+		switch {
+		case !busy:
+			d.running[dr.Repo] = dr.ID
+			d.launch(dr)
+		case !queued:
+			d.pending[dr.Repo] = dr.ID
+		default:
+			err = update(ctx, r.rec, bucketDriftRuns, dr.ID, func(cur *DriftRun, _ bool) error {
+				cur.State, cur.Error = "done", "atoll restarted before this check started, and another check of the repository is queued"
+				return nil
+			})
+		}
+		d.tmu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
+	for _, id := range report {
+		r.afterRunDone(ctx, id)
+	}
+	return nil
 }

@@ -11,9 +11,13 @@ import (
 )
 
 // reportDrift turns a finished drift run into issue lifecycles, check runs
-// and the API's view of the run.
+// and the API's view of the run. Jobs finishing together may each see the
+// run complete: the report is claimed in the store, so it is written once.
 func (r *Runner) reportDrift(ctx context.Context, run Run, jobs []Job) {
-	defer r.drift.done(run.Repo.FullName())
+	if !r.claimDriftReport(ctx, run.DriftRun) {
+		return
+	}
+	defer r.driftDone(run.Repo.FullName(), run.DriftRun)
 	results := map[string]DriftProject{}
 	for _, j := range jobs {
 		dp := DriftProject{Repo: j.Repo.FullName(), Project: j.Project.Name, Status: driftStatus(j)}
@@ -48,6 +52,27 @@ func (r *Runner) reportDrift(ctx context.Context, run Run, jobs []Job) {
 	if err != nil {
 		r.log.Error("store drift run", "run", run.DriftRun, "err", err)
 	}
+}
+
+// driftReporting is a drift run's stored state while its report is
+// written; the API shows it as running.
+const driftReporting = "reporting"
+
+// claimDriftReport moves a drift run to reporting in one store update and
+// reports whether this call did.
+func (r *Runner) claimDriftReport(ctx context.Context, id string) bool {
+	claimed := false
+	err := update(ctx, r.rec, bucketDriftRuns, id, func(dr *DriftRun, exists bool) error {
+		if !exists || dr.State == "done" || dr.State == driftReporting {
+			return errAbort
+		}
+		dr.State, claimed = driftReporting, true
+		return nil
+	})
+	if err != nil {
+		r.log.Error("claim drift report", "run", id, "err", err)
+	}
+	return claimed
 }
 
 func driftStatus(j Job) string {

@@ -33,6 +33,20 @@ func (r *Runner) handlePending(ctx context.Context) {
 		r.log.Error("list pending deliveries", "err", err)
 		return
 	}
+	// inFlight holds the deliveries being handled (true) and those handled
+	// since an earlier listing (false): this listing may predate their
+	// FinishDelivery, and must not hand them out a second time. Once a
+	// listing no longer holds a handled delivery, no later one will.
+	listed := make(map[string]bool, len(pending))
+	for _, d := range pending {
+		listed[d.ID] = true
+	}
+	r.inFlight.Range(func(id, running any) bool {
+		if !running.(bool) && !listed[id.(string)] {
+			r.inFlight.Delete(id)
+		}
+		return true
+	})
 	for _, d := range pending {
 		if _, busy := r.inFlight.LoadOrStore(d.ID, true); busy {
 			continue
@@ -46,7 +60,15 @@ func (r *Runner) handlePending(ctx context.Context) {
 		r.wg.Add(1)
 		go func(id, event string, body []byte) {
 			defer r.wg.Done()
-			defer func() { <-r.events; r.inFlight.Delete(id) }()
+			handled := false
+			defer func() {
+				<-r.events
+				if handled {
+					r.inFlight.Store(id, false)
+				} else {
+					r.inFlight.Delete(id)
+				}
+			}()
 			errMsg := ""
 			if err := r.handleDelivery(ctx, id, event, body); err != nil {
 				if ctx.Err() != nil {
@@ -57,7 +79,9 @@ func (r *Runner) handlePending(ctx context.Context) {
 			}
 			if err := r.cfg.Store.FinishDelivery(context.WithoutCancel(ctx), id, errMsg); err != nil {
 				r.log.Error("finish delivery", "delivery", id, "err", err)
+				return
 			}
+			handled = true
 		}(d.ID, d.Event, d.Body)
 	}
 }
@@ -87,7 +111,13 @@ func (r *Runner) HandleEvent(ctx context.Context, ev vcs.Event) error {
 		return r.onPullRequest(ctx, &e)
 	case vcs.CommentEvent:
 		return r.onComment(ctx, &e)
-	case vcs.ReviewEvent, vcs.PushEvent, vcs.PingEvent, vcs.InstallationEvent:
+	case vcs.PushEvent:
+		r.drift.onPush(e.Repo, e.Ref)
+		return nil
+	case vcs.InstallationEvent:
+		r.drift.onInstallation()
+		return nil
+	case vcs.ReviewEvent, vcs.PingEvent:
 		return nil
 	case *vcs.PullRequestEvent:
 		return r.onPullRequest(ctx, e)
@@ -95,10 +125,14 @@ func (r *Runner) HandleEvent(ctx context.Context, ev vcs.Event) error {
 		return r.onComment(ctx, e)
 	case *vcs.ReviewEvent:
 		return nil // reviews are read when an apply checks its requirements
-	case *vcs.PushEvent, *vcs.PingEvent:
+	case *vcs.PushEvent:
+		r.drift.onPush(e.Repo, e.Ref)
+		return nil
+	case *vcs.PingEvent:
 		return nil
 	case *vcs.InstallationEvent:
 		r.log.Info("installation changed", "action", e.Action, "installation", e.InstallationID)
+		r.drift.onInstallation()
 		return nil
 	default:
 		return errors.New("unknown event type")

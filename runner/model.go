@@ -135,6 +135,10 @@ const (
 	PlanApplying    PlanState = "applying"
 	PlanApplied     PlanState = "applied"
 	PlanApplyFailed PlanState = "apply_failed"
+	// PlanMerged: the PR merged before this plan was applied; the merge's
+	// own plan-and-apply of the merge commit replaces it, so no comment
+	// can claim it any more.
+	PlanMerged PlanState = "merged"
 )
 
 // Plan is a stored plan of one project for one PR head.

@@ -109,6 +109,9 @@ func ownersText(owners []string) []string {
 
 // validApprovers are the owners whose approval of res counts now: recorded
 // approvals and, when the set allows it, approving reviews at the head.
+// Each must still be an owner and still be allowed to run
+// `atoll approve_policies` (so a reviewer with read permission does not
+// count either).
 func (r *Runner) validApprovers(ctx context.Context, job Job, res policy.Result) []string {
 	set := r.policySet(res.Set)
 	var a PolicyApproval
@@ -134,9 +137,13 @@ func (r *Runner) validApprovers(ctx context.Context, job Job, res policy.Result)
 		if strings.EqualFold(u, job.PRAuthor) && !set.AllowAuthorApproval {
 			continue
 		}
-		if r.isOwner(ctx, job.Repo, u, res.Owners) {
-			out = append(out, u)
+		if !r.isOwner(ctx, job.Repo, u, res.Owners) {
+			continue
 		}
+		if need, err := r.authorize(ctx, job.Repo, u, "approve_policies"); err != nil || need != "" {
+			continue
+		}
+		out = append(out, u)
 	}
 	return out
 }
@@ -223,6 +230,9 @@ func (r *Runner) commandApprovePolicies(ctx context.Context, pr vcs.PullRequest,
 			var j Job
 			if ok, _ := r.rec.get(ctx, bucketJobs, jobID, &j); ok {
 				r.afterUpdate(ctx, j)
+				// A new check run of the same name replaces the old one, so
+				// branch protection that requires it sees the approval.
+				r.policyCheck(ctx, j, r.projectResult(ctx, j))
 			}
 		}
 		return r.notice(ctx, pr.Repo, pr.Number, fmt.Sprintf("%s the failing policy sets %s for %s, by @%s.", verb, joinProjects(approved), short(pr.HeadSHA), user))

@@ -89,6 +89,7 @@ func (r *Runner) recordHead(ctx context.Context, pr vcs.PullRequest, projects []
 		st.Repo, st.Number, st.Author = pr.Repo.FullName(), pr.Number, pr.Author
 		st.HeadSHA = pr.HeadSHA
 		st.Projects = projects
+		st.Closed = false
 		return nil
 	})
 	if err != nil {
@@ -134,9 +135,11 @@ func (r *Runner) discardPlan(ctx context.Context, p Plan) {
 	}
 }
 
-// onClosed releases a closed PR's locks and discards its plans.
+// onClosed releases a closed PR's locks and discards its plans. It
+// forgets the PR's planned projects, so that reopening it plans again.
 func (r *Runner) onClosed(ctx context.Context, pr vcs.PullRequest) error {
 	defer r.prMu.lock(prKey(pr.Repo.FullName(), pr.Number))()
+	r.markClosed(ctx, pr.Repo.FullName(), pr.Number)
 	released, err := r.releasePR(ctx, pr.Repo.FullName(), pr.Number)
 	if err != nil {
 		return err
@@ -146,6 +149,21 @@ func (r *Runner) onClosed(ctx context.Context, pr vcs.PullRequest) error {
 	}
 	return r.notice(ctx, pr.Repo, pr.Number, fmt.Sprintf(
 		"Pull request closed: released the locks of %s and discarded their plans.", joinProjects(released)))
+}
+
+// markClosed records that a PR was seen closed and forgets its planned
+// projects: if it is reopened, autoplan and reconciliation plan it again.
+func (r *Runner) markClosed(ctx context.Context, repo string, number int) {
+	err := update(ctx, r.rec, bucketPRs, prKey(repo, number), func(st *PRState, exists bool) error {
+		if !exists {
+			return errAbort
+		}
+		st.Closed, st.Projects = true, nil
+		return nil
+	})
+	if err != nil {
+		r.log.Error("record PR closed", "pr", number, "err", err)
+	}
 }
 
 // releasePR unlocks every lock a PR holds and discards its plans; it returns

@@ -17,15 +17,22 @@ const RepoConfigFile = "atoll.yaml"
 // RepoConfig is atoll.yaml as the runner uses it. Present is false when
 // the repository has none.
 type RepoConfig struct {
-	Present       bool
-	Projects      []ConfiguredProject
-	ApplyMode     string
-	Automerge     *bool
-	Ignore        []string
+	Present   bool
+	Projects  []ConfiguredProject
+	ApplyMode string
+	Automerge *bool
+	Ignore    []string
+	// DriftSchedule and DriftEnabled are the repository's drift schedule,
+	// the server's unless drift.repo_override lets atoll.yaml set its own.
 	DriftSchedule string
+	DriftEnabled  bool
 	// Defaults are the apply requirements of discovered projects when
 	// atoll.yaml changes the server's without listing projects.
 	Defaults []string
+	// RequiredReviewers are atoll.yaml's top-level reviewer rules (paths
+	// relative to the repository root), added to the server's for every
+	// project it does not list.
+	RequiredReviewers []ReviewerRule
 }
 
 // ConfiguredProject is a project atoll.yaml names.
@@ -33,6 +40,32 @@ type ConfiguredProject struct {
 	Project
 	Autoplan     bool
 	WhenModified []string
+	// RequiredReviewers are the top-level rules followed by the project's
+	// own, all with paths relative to the repository root.
+	RequiredReviewers []ReviewerRule
+}
+
+// reviewerRules are the reviewer rules atoll.yaml adds for a project.
+func (rc RepoConfig) reviewerRules(project string) []ReviewerRule {
+	for _, p := range rc.Projects {
+		if p.Name == project {
+			return p.RequiredReviewers
+		}
+	}
+	return rc.RequiredReviewers
+}
+
+// hasReviewerRules reports whether atoll.yaml adds any reviewer rule.
+func (rc RepoConfig) hasReviewerRules() bool {
+	if len(rc.RequiredReviewers) > 0 {
+		return true
+	}
+	for _, p := range rc.Projects {
+		if len(p.RequiredReviewers) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // configError is a broken atoll.yaml: where and what.

@@ -45,3 +45,18 @@ func (r *Runner) Overview(ctx context.Context) (Overview, error) {
 	}
 	return ov, nil
 }
+
+// Repos lists the repositories atoll serves ("owner/name"): every
+// allowlisted repository of every installation.
+func (r *Runner) Repos(ctx context.Context) ([]string, error) {
+	repos, err := r.servedRepos(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(repos))
+	for _, repo := range repos {
+		out = append(out, repo.FullName())
+	}
+	sort.Strings(out)
+	return out, nil
+}

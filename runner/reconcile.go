@@ -40,8 +40,8 @@ func (r *Runner) Reconcile(ctx context.Context) {
 		for _, pr := range prs {
 			pr.Repo.InstallationID = repo.InstallationID
 			st, err := r.prState(ctx, pr)
-			if err != nil || st.HeadSHA == pr.HeadSHA {
-				continue
+			if err != nil || (st.HeadSHA == pr.HeadSHA && !st.Closed) {
+				continue // seen (a PR seen closed and open again was reopened)
 			}
 			r.log.Info("reconcile: planning a PR whose head was never seen", "repo", repo.FullName(), "pr", pr.Number)
 			if err := r.autoplan(ctx, pr, ""); err != nil {
@@ -74,6 +74,7 @@ func (r *Runner) reconcileLocks(ctx context.Context) {
 		if pr.Merged {
 			continue // apply after merge, or its retry, releases them
 		}
+		r.markClosed(ctx, l.Owner.Repo, l.Owner.Number)
 		if _, err := r.releasePR(ctx, l.Owner.Repo, l.Owner.Number); err == nil {
 			r.log.Info("reconcile: released the locks of a closed PR", "repo", l.Owner.Repo, "pr", l.Owner.Number)
 		}

@@ -25,13 +25,17 @@ func (r *Runner) recover(ctx context.Context) error {
 			out.Status = string(templates.StatusInterrupted)
 			switch j.Kind {
 			case JobApply, JobPlanApply:
-				out.Error = "atoll stopped during this apply: the infrastructure may be partly changed. " +
-					"The lock stays held; comment `atoll plan` to see what remains to apply."
+				out.Error = "atoll stopped during this apply, so the infrastructure may be partly changed. " +
+					"The lock stays held and this plan is not applied again: comment `atoll plan` to see what remains to apply."
+				if j.Kind == JobPlanApply {
+					out.Error = "atoll stopped during this apply, so the infrastructure may be partly changed. " +
+						"The lock stays held: comment `atoll apply` to plan again and apply what remains."
+				}
 				if j.Kind == JobApply {
 					r.setPlanState(ctx, planKey(j.Repo.FullName(), j.Number, j.Project.Name), PlanApplyFailed, j.ID)
 				}
 			default:
-				out.Error = "atoll stopped during this plan; comment `atoll plan` to run it again."
+				out.Error = "atoll stopped during this plan" // the comment adds how to run it again
 			}
 			err := update(ctx, r.rec, bucketJobs, j.ID, func(cur *Job, _ bool) error {
 				cur.State, cur.Outcome, cur.Finished = JobInterrupted, out, r.now()
@@ -52,6 +56,10 @@ func (r *Runner) recover(ctx context.Context) error {
 				return errAbort
 			}
 			run.Message = "This run was interrupted by a restart of atoll. Comment `atoll plan` to plan again."
+			if commandName(run.Command) == "apply" {
+				// Each project says what to do: an apply is never simply rerun.
+				run.Message = "This run was interrupted by a restart of atoll."
+			}
 			return nil
 		})
 		if err := r.renderRun(ctx, runID); err != nil {
@@ -68,5 +76,5 @@ func (r *Runner) recover(ctx context.Context) error {
 			r.setPlanState(ctx, planKey(p.Repo, p.Number, p.Project.Name), PlanPlanned, "-")
 		}
 	}
-	return nil
+	return r.recoverDrift(ctx)
 }

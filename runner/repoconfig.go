@@ -23,16 +23,18 @@ func (r *Runner) parseRepoConfig(filename string, data []byte) (RepoConfig, erro
 		}
 		return RepoConfig{}, err
 	}
-	rc := RepoConfig{ApplyMode: string(repo.ApplyMode), Automerge: repo.Automerge, Ignore: repo.Ignore,
-		DriftSchedule: repo.Drift.Schedule}
+	rc := RepoConfig{ApplyMode: string(repo.ApplyMode), Automerge: repo.Automerge, Ignore: repo.Ignore}
+	rc.DriftSchedule, rc.DriftEnabled = repo.DriftSchedule(r.driftServer())
 	for _, p := range repo.Projects {
 		rc.Projects = append(rc.Projects, ConfiguredProject{
 			Project: Project{Name: p.Name, Dir: p.Dir, Workspace: p.Workspace, TerraformVersion: p.TerraformVersion,
 				Distribution: p.Distribution, VarFiles: p.VarFiles, AutoRemediate: p.AutoRemediate,
 				ApplyRequirements: r.effectiveRequirements(p)},
 			Autoplan: p.Autoplan.Enabled, WhenModified: p.Autoplan.WhenModified,
+			RequiredReviewers: reviewerRules(p.RequiredReviewers),
 		})
 	}
+	rc.RequiredReviewers = reviewerRules(repo.RequiredReviewers)
 	if len(repo.Projects) == 0 && len(repo.ApplyRequirements) > 0 {
 		rc.Defaults = r.effectiveRequirements(repo.DefaultProject("."))
 	}
@@ -46,4 +48,12 @@ func (r *Runner) effectiveRequirements(p config.Project) []string {
 		return nil
 	}
 	return r.cfg.Requirements(p)
+}
+
+func reviewerRules(rules []config.ReviewerRule) []ReviewerRule {
+	var out []ReviewerRule
+	for _, rule := range rules {
+		out = append(out, ReviewerRule{Paths: rule.Paths, Teams: rule.Teams, Count: rule.Count})
+	}
+	return out
 }

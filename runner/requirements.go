@@ -27,12 +27,19 @@ type prFacts struct {
 	approvers []string // writers other than the author whose latest review approves
 	reviews   []vcs.Review
 	changed   []string
+	// rc is atoll.yaml of the base branch: its reviewer rules add to the
+	// server's (a pull request cannot drop them by editing its own copy).
+	rc RepoConfig
+	// codeOwners is the base branch's CODEOWNERS (nil: none), with
+	// code_owners on.
+	codeOwners    *codeOwners
+	codeOwnersErr error
 }
 
 // checkRequirements returns every project whose requirements are unmet,
 // each with every unmet requirement.
 func (r *Runner) checkRequirements(ctx context.Context, pr vcs.PullRequest, rc RepoConfig, plans []Plan) ([]templates.RefusedProject, error) {
-	facts, err := r.gatherFacts(ctx, pr)
+	facts, err := r.gatherFacts(ctx, pr, rc)
 	if err != nil {
 		return nil, err
 	}
@@ -46,8 +53,8 @@ func (r *Runner) checkRequirements(ctx context.Context, pr vcs.PullRequest, rc R
 	return refused, nil
 }
 
-func (r *Runner) gatherFacts(ctx context.Context, pr vcs.PullRequest) (*prFacts, error) {
-	f := &prFacts{pr: pr}
+func (r *Runner) gatherFacts(ctx context.Context, pr vcs.PullRequest, rc RepoConfig) (*prFacts, error) {
+	f := &prFacts{pr: pr, rc: rc}
 	if pr.Mergeable == nil { // GitHub is still computing it: ask once more
 		time.Sleep(time.Second)
 		if again, err := r.host.GetPullRequest(ctx, pr.Repo, pr.Number); err == nil {
@@ -80,12 +87,20 @@ func (r *Runner) gatherFacts(ctx context.Context, pr vcs.PullRequest) (*prFacts,
 			f.approvers = append(f.approvers, rv.User)
 		}
 	}
-	if len(r.set.RequiredReviewers) > 0 {
-		files, _, err := r.host.ListPullRequestFiles(ctx, pr.Repo, pr.Number)
+	if len(r.set.RequiredReviewers) > 0 || rc.hasReviewerRules() || r.set.CodeOwners {
+		files, complete, err := r.host.ListPullRequestFiles(ctx, pr.Repo, pr.Number)
 		if err != nil {
 			return nil, fmt.Errorf("changed files of #%d: %w", pr.Number, err)
 		}
+		if !complete {
+			if files, err = r.git.ChangedFiles(ctx, pr.Repo, pr.BaseSHA, pr.HeadSHA); err != nil {
+				return nil, fmt.Errorf("changed files of #%d from git: %w", pr.Number, err)
+			}
+		}
 		f.changed = files
+	}
+	if r.set.CodeOwners {
+		f.codeOwners, f.codeOwnersErr = r.readCodeOwners(ctx, pr.Repo, head)
 	}
 	return f, nil
 }
@@ -153,7 +168,8 @@ func (r *Runner) unmetFor(ctx context.Context, f *prFacts, p Plan) []string {
 	// Policies cannot be turned off by any repo configuration.
 	job := Job{Repo: pr.Repo, Number: pr.Number, Project: p.Project, HeadSHA: pr.HeadSHA, PRAuthor: pr.Author}
 	unmet = append(unmet, r.unmetPolicies(ctx, job, p.Policies)...)
-	unmet = append(unmet, r.unmetReviewers(ctx, f)...)
+	unmet = append(unmet, r.unmetReviewers(ctx, f, p.Project.Name)...)
+	unmet = append(unmet, r.unmetCodeOwners(ctx, f)...)
 	return unmet
 }
 
@@ -190,11 +206,14 @@ func (r *Runner) notMergeable(ctx context.Context, pr vcs.PullRequest) string {
 	return ""
 }
 
-// unmetReviewers checks the server's required reviewer rules.
-func (r *Runner) unmetReviewers(ctx context.Context, f *prFacts) []string {
+// unmetReviewers checks the required reviewer rules of a project: the
+// server's, then those the base branch's atoll.yaml adds. A rule without
+// paths applies to every change.
+func (r *Runner) unmetReviewers(ctx context.Context, f *prFacts, project string) []string {
 	var unmet []string
-	for _, rule := range r.set.RequiredReviewers {
-		if !anyMatch(rule.Paths, f.changed) {
+	rules := append(append([]ReviewerRule{}, r.set.RequiredReviewers...), f.rc.reviewerRules(project)...)
+	for _, rule := range rules {
+		if len(rule.Paths) > 0 && !anyMatch(rule.Paths, f.changed) {
 			continue
 		}
 		count := rule.Count
@@ -208,8 +227,12 @@ func (r *Runner) unmetReviewers(ctx context.Context, f *prFacts) []string {
 			}
 		}
 		if got < count {
-			unmet = append(unmet, fmt.Sprintf("`required_reviewers`: %d of %d approvals from %s for changes to %s",
-				got, count, strings.Join(prefixAt(rule.Teams), ", "), strings.Join(rule.Paths, ", ")))
+			what := "every change"
+			if len(rule.Paths) > 0 {
+				what = "changes to " + strings.Join(rule.Paths, ", ")
+			}
+			unmet = append(unmet, fmt.Sprintf("`required_reviewers`: %d of %d approvals from %s for %s",
+				got, count, strings.Join(prefixAt(rule.Teams), ", "), what))
 		}
 	}
 	return unmet

@@ -74,7 +74,7 @@ type Runner struct {
 	runMu    keyedMutex    // per run: comment edits
 	projMu   keyedMutex    // per repo+dir+workspace: one terraform at a time
 	prMu     keyedMutex    // per PR: event handling that reads then writes PR state
-	inFlight sync.Map      // delivery ids being handled
+	inFlight sync.Map      // delivery ids being handled (true) or handled (false); see handlePending
 	wg       sync.WaitGroup
 	drift    *driftScheduler
 }
@@ -141,7 +141,7 @@ func (r *Runner) Start(ctx context.Context) error {
 	}
 	r.goSafe(ctx, "inbox", func(ctx context.Context) { r.drainInbox(ctx) })
 	r.goSafe(ctx, "reconciler", func(ctx context.Context) { r.reconcileLoop(ctx) })
-	if r.set.Drift.Enabled {
+	if r.drift.enabled() {
 		r.goSafe(ctx, "drift", func(ctx context.Context) { r.drift.loop(ctx) })
 	}
 	r.Notify()

@@ -89,7 +89,7 @@ func commandName(c string) string {
 	switch c {
 	case "autoplan", "plan":
 		return "plan"
-	case "apply", "apply-after-merge", "remediate":
+	case "apply", "apply-after-merge", "retry-after-merge", "remediate":
 		return "apply"
 	}
 	return c

@@ -44,6 +44,11 @@ func (r *Runner) sweepQueued(ctx context.Context) {
 // runJob claims a queued job and runs it. A panic fails the job, never the
 // server.
 func (r *Runner) runJob(ctx context.Context, id string) {
+	release, ok := r.drift.admit(ctx, id)
+	if !ok {
+		return // a drift job waits for a drift slot; it stays queued
+	}
+	defer release()
 	var job Job
 	claimed := false
 	err := update(ctx, r.rec, bucketJobs, id, func(j *Job, exists bool) error {

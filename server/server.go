@@ -24,6 +24,7 @@ type Engine interface {
 	GetDriftRun(ctx context.Context, id string) (runner.DriftRun, bool, error)
 	GetJob(ctx context.Context, id string) (runner.Job, bool, error)
 	Overview(ctx context.Context) (runner.Overview, error)
+	Repos(ctx context.Context) ([]string, error)
 }
 
 // Config wires a Server. Webhook and Engine are required.
@@ -66,6 +67,7 @@ func New(cfg Config) (*Server, error) {
 	})
 	s.mux.HandleFunc("POST /api/drift/run", s.authed(s.driftRun))
 	s.mux.HandleFunc("GET /api/drift/runs/{id}", s.authed(s.driftRunStatus))
+	s.mux.HandleFunc("GET /api/repos", s.authed(s.repos))
 	s.mux.HandleFunc("GET /jobs/{id}", s.jobPage)
 	s.mux.HandleFunc("GET /jobs/{id}/log", s.jobLog)
 	s.mux.HandleFunc("GET /{$}", s.index)
@@ -149,6 +151,16 @@ func (s *Server) driftRunStatus(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(w, http.StatusOK, dr)
 	}
+}
+
+// repos lists the served repositories: {"repos": ["owner/name", ...]}.
+func (s *Server) repos(w http.ResponseWriter, r *http.Request) {
+	repos, err := s.cfg.Engine.Repos(r.Context())
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string][]string{"repos": repos})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

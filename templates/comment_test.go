@@ -285,8 +285,11 @@ func TestCommentInterruptedAndSkipped(t *testing.T) {
 		{Name: "a", Status: StatusInterrupted, Error: "the server restarted"},
 		{Name: "b", Status: StatusSkipped, Error: "no changes to apply"},
 	}})
-	assertContains(t, body, "⚠️ **Interrupted**: the server restarted. Comment `atoll apply -p a` to run it again.",
-		"⏭️ **Skipped**: no changes to apply")
+	assertContains(t, body, "⚠️ **Interrupted**: the server restarted\n", "⏭️ **Skipped**: no changes to apply")
+	body = renderComment(t, CommandComment{Command: "apply", Projects: []ProjectResult{{Name: "a", Status: StatusInterrupted}}})
+	assertContains(t, body, "⚠️ **Interrupted**: the infrastructure may be partly changed. Comment `atoll plan -p a` to see what remains to apply.")
+	body = renderComment(t, CommandComment{Command: "plan", Projects: []ProjectResult{{Name: "a", Status: StatusInterrupted, Error: "stopped"}}})
+	assertContains(t, body, "⚠️ **Interrupted**: stopped. Comment `atoll plan -p a` to run it again.")
 }
 
 func TestProjectTarget(t *testing.T) {

@@ -181,23 +181,19 @@ func (p ProjectResult) ResourceCount() int {
 	return len(p.Creates) + len(p.Updates) + len(p.Deletes) + len(p.Replaces) + len(p.Imports) + len(p.Moves)
 }
 
-// PolicyBlocked reports whether a policy set failed or errored and is not
-// approved: the apply will be refused until owners approve.
+// PolicyBlocked reports whether a mandatory policy set failed or errored
+// and is not approved: the apply will be refused until owners approve.
+// Advisory sets never block.
 func (p ProjectResult) PolicyBlocked() bool {
-	for _, r := range p.Policies {
-		if r.Status == PolicyFailed || r.Status == PolicyError {
-			return true
-		}
-	}
-	return false
+	return len(p.BlockingPolicySets()) > 0
 }
 
-// BlockingPolicySets names the policy sets that failed or errored and are
-// not approved.
+// BlockingPolicySets names the mandatory policy sets that failed or
+// errored and are not approved.
 func (p ProjectResult) BlockingPolicySets() []string {
 	var out []string
 	for _, r := range p.Policies {
-		if r.Status == PolicyFailed || r.Status == PolicyError {
+		if (r.Status == PolicyFailed || r.Status == PolicyError) && r.Enforcement != "advisory" {
 			out = append(out, r.Set)
 		}
 	}

@@ -92,54 +92,61 @@ func runDrift(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	serverURL := fs.String("server", os.Getenv("ATOLL_SERVER"), "atoll's URL")
 	token := fs.String("token", os.Getenv("ATOLL_API_TOKEN"), "the server's API token")
-	repo := fs.String("repo", "", "repository owner/name")
-	project := fs.String("project", "", "one project (default: all)")
-	wait := fs.Bool("wait", false, "wait for the run to finish and print its result; exit 1 if a project drifted or failed")
+	repo := fs.String("repo", "", "repository owner/name (default: every repository atoll serves)")
+	project := fs.String("project", "", "one project of --repo (default: all)")
+	wait := fs.Bool("wait", false, "wait for the runs to finish and print their results; exit 1 if a project drifted or failed")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	if *serverURL == "" || *token == "" || *repo == "" {
-		return fmt.Errorf("%w: --server, --token and --repo are required", errUsage)
+	if *serverURL == "" || *token == "" {
+		return fmt.Errorf("%w: --server and --token are required", errUsage)
+	}
+	if *project != "" && *repo == "" {
+		return fmt.Errorf("%w: --project needs --repo", errUsage)
 	}
 	api := &driftAPI{base: strings.TrimSuffix(*serverURL, "/"), token: *token}
-	id, err := api.start(ctx, *repo, *project)
-	if err != nil {
-		return err
+	repos := []string{*repo}
+	if *repo == "" {
+		var err error
+		if repos, err = api.repos(ctx); err != nil {
+			return err
+		}
 	}
-	fmt.Fprintf(stdout, "drift run %s started for %s\n", id, *repo)
-	if !*wait {
-		return nil
-	}
-	for {
-		run, err := api.get(ctx, id)
+	ids := map[string]string{}
+	for _, r := range repos {
+		id, err := api.start(ctx, r, *project)
 		if err != nil {
 			return err
 		}
-		if run.State == "done" {
-			bad := false
-			for _, p := range run.Projects {
-				issue := "-"
-				if p.Issue != nil {
-					issue = fmt.Sprintf("#%d", *p.Issue)
-				}
-				fmt.Fprintf(stdout, "%-30s %-10s issue %s\n", p.Project, p.Status, issue)
-				bad = bad || p.Status != "in_sync"
-			}
-			if run.Error != "" {
-				fmt.Fprintln(stdout, "error:", run.Error)
-				bad = true
-			}
-			if bad {
-				return exitError{1}
-			}
-			return nil
+		ids[r] = id
+		fmt.Fprintf(stdout, "drift run %s started for %s\n", id, r)
+	}
+	if !*wait {
+		return nil
+	}
+	bad := false
+	for _, r := range repos {
+		run, err := api.wait(ctx, ids[r])
+		if err != nil {
+			return err
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Second):
+		for _, p := range run.Projects {
+			issue := "-"
+			if p.Issue != nil {
+				issue = fmt.Sprintf("#%d", *p.Issue)
+			}
+			fmt.Fprintf(stdout, "%-30s %-24s %-10s issue %s\n", r, p.Project, p.Status, issue)
+			bad = bad || p.Status != "in_sync"
+		}
+		if run.Error != "" {
+			fmt.Fprintf(stdout, "%s: error: %s\n", r, run.Error)
+			bad = true
 		}
 	}
+	if bad {
+		return exitError{1}
+	}
+	return nil
 }
 
 type driftAPI struct{ base, token string }
@@ -163,6 +170,30 @@ func (a *driftAPI) start(ctx context.Context, repo, project string) (string, err
 		return "", err
 	}
 	return out.RunID, nil
+}
+
+// repos lists the repositories the server serves.
+func (a *driftAPI) repos(ctx context.Context) ([]string, error) {
+	var out struct {
+		Repos []string `json:"repos"`
+	}
+	err := a.do(ctx, http.MethodGet, "/api/repos", nil, http.StatusOK, &out)
+	return out.Repos, err
+}
+
+// wait polls a drift run until it is done.
+func (a *driftAPI) wait(ctx context.Context, id string) (driftRunView, error) {
+	for {
+		run, err := a.get(ctx, id)
+		if err != nil || run.State == "done" {
+			return run, err
+		}
+		select {
+		case <-ctx.Done():
+			return run, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 func (a *driftAPI) get(ctx context.Context, id string) (driftRunView, error) {

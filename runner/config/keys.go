@@ -70,17 +70,17 @@ var serverDocs = map[string]string{
 	"policy_sets[].allow_author_approval": "Let an owner who wrote the pull request approve it.",
 	"policy_sets[].review_approves":       "Count an approving review by an owner as an approval of the set.",
 
-	"drift.enabled":       "Plan every project of every default branch on a schedule and open an issue per drifted project.",
+	"drift.enabled":       "Plan every project of every default branch on a schedule and open an issue per drifted project. The drift API works without it.",
 	"drift.schedule":      "Cron expression: 5 fields (`0 3 * * 1-5`), or `@hourly`, `@daily`, `@weekly`, `@monthly`, `@every 6h`; UTC unless prefixed by `CRON_TZ=Europe/Paris`.",
 	"drift.mode":          "`plan` or `refresh-only`.",
 	"drift.jitter":        "Delay each repository's run by a random duration up to this, to spread the load.",
 	"drift.concurrency":   "Drift plans run at once (they share the `workers`).",
-	"drift.repo_override": "Let an atoll.yaml set its own `drift.schedule` or turn drift detection off.",
+	"drift.repo_override": "Let an atoll.yaml set its own `drift.schedule`, or turn drift detection on or off for its repository.",
 }
 
 // repoDocs documents every key of atoll.yaml, for README.md.
 var repoDocs = map[string]string{
-	"version":                               "Must be `1`. Required.",
+	"version":                               "`1`, the only version so far; the default when absent.",
 	"projects":                              "The repository's projects. When set, they are the only ones; otherwise every directory with Terraform files that no other directory calls as a local module is a project, named after its directory.",
 	"projects[].name":                       "Name used by `-p` and in checks. Default: the dir, followed by `:WORKSPACE` when the workspace is not `default`. Unique.",
 	"projects[].dir":                        "Directory of the root module, relative to the repository root (`.` is the root). Required; must stay inside the repository.",

@@ -19,7 +19,7 @@ const RepoFile = "atoll.yaml"
 // Repo is a repository's atoll.yaml. The zero Repo stands for a repository
 // without one: every helper then gives the server's settings.
 type Repo struct {
-	// Version must be 1.
+	// Version is 1 (the default when absent; any other is an error).
 	Version int `yaml:"version"`
 	// Projects, when set, are the repository's only projects; otherwise
 	// every Terraform directory is one (see package discovery).
@@ -132,10 +132,9 @@ func ParseRepo(filename string, data []byte, srv Server) (Repo, error) {
 var projectNameRE = regexp.MustCompile(`^[A-Za-z0-9_.][A-Za-z0-9_./:@+-]*$`)
 
 func (r *Repo) check(c checker, srv Server) {
-	switch {
-	case !c.src.set("version"):
-		c.errorf("version", "required: start the file with `version: 1`")
-	case r.Version != 1:
+	// A file without a version is read as version 1, the only one there is;
+	// a later version 2 will have to be named.
+	if c.src.set("version") && r.Version != 1 {
 		c.errorf("version", "unsupported version %d: this atoll reads version 1", r.Version)
 	}
 	if r.ApplyMode != "" {

@@ -124,8 +124,6 @@ func TestParseRepoErrors(t *testing.T) {
 		srv  Server
 		want []string
 	}{
-		{"empty file", "", DefaultServer(), []string{"atoll.yaml: version: required"}},
-		{"only comments", "# nothing\n", DefaultServer(), []string{"version: required"}},
 		{"not a mapping", "- a\n", DefaultServer(), []string{"atoll.yaml:1:1: expected a mapping, got a list"}},
 		{"bad version", "version: 2\n", DefaultServer(), []string{"atoll.yaml:1:10: version: unsupported version 2"}},
 		{"version as string", "version: one\n", DefaultServer(), []string{`atoll.yaml:1:10: version: expected an integer, got "one"`}},
@@ -389,4 +387,18 @@ func FuzzParseRepo(f *testing.F) {
 			p.EffectiveApplyRequirements(srv)
 		}
 	})
+}
+
+// A file without a version (even an empty one) is read as version 1.
+func TestParseRepoVersionDefaultsToOne(t *testing.T) {
+	for _, doc := range []string{"", "# nothing\n", "apply_mode: after_merge\n"} {
+		r, err := ParseRepo("atoll.yaml", []byte(doc), DefaultServer())
+		if err != nil {
+			t.Errorf("ParseRepo(%q) = %v, want no error", doc, err)
+			continue
+		}
+		if doc == "apply_mode: after_merge\n" && r.ApplyMode != ApplyAfterMerge {
+			t.Errorf("apply_mode = %q, want after_merge", r.ApplyMode)
+		}
+	}
 }

@@ -100,7 +100,10 @@ func Start(t *testing.T, o Options) *Env {
 	}
 	e.Emu, err = emulator.New(emulator.Config{AppID: 42, AppSlug: "atoll", AppPublicKey: &key.PublicKey,
 		WebhookSecret: e.Secret, DataDir: filepath.Join(e.Dir, "github"), TokenTTL: o.TokenTTL,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		// e.C reads GitHub without a token, as a signed-in user would, with
+		// a user's hourly limit rather than the anonymous 60.
+		AnonymousRateLimit: 5000,
+		Logger:             slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

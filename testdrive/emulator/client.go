@@ -49,7 +49,9 @@ type Commit struct {
 }
 
 // OpenPR asks for a pull request from Head into Base (default: the
-// default branch), opened by Author.
+// default branch), opened by Author. With Fork (a login), the head branch
+// is shown as living in Fork's fork of the repository (FORK/NAME), as for
+// a pull request from a fork; its commits stay in the repository.
 type OpenPR struct {
 	Repo   string `json:"-"`
 	Head   string `json:"head"`
@@ -58,6 +60,7 @@ type OpenPR struct {
 	Author string `json:"author"`
 	Body   string `json:"body,omitempty"`
 	Draft  bool   `json:"draft,omitempty"`
+	Fork   string `json:"fork,omitempty"`
 }
 
 // OpenIssue asks for a plain issue.
@@ -100,6 +103,15 @@ type Review struct {
 	Body   string `json:"body,omitempty"`
 }
 
+// DismissReview dismisses review ID of a pull request, as Author (a
+// maintainer) would on GitHub's page.
+type DismissReview struct {
+	Repo   string `json:"-"`
+	Number int    `json:"-"`
+	ID     int64  `json:"-"`
+	Author string `json:"author"`
+}
+
 // Merge merges a pull request as Author would on GitHub's page. Method
 // is merge (default), squash or rebase; SHA, when set, must be the head.
 type Merge struct {
@@ -115,6 +127,23 @@ type ClosePR struct {
 	Repo   string `json:"-"`
 	Number int    `json:"-"`
 	Author string `json:"author"`
+}
+
+// PRAction is a person acting on a pull request: reopening it, or
+// marking a draft ready for review.
+type PRAction struct {
+	Repo   string `json:"-"`
+	Number int    `json:"-"`
+	Author string `json:"author"`
+}
+
+// EditComment edits a comment's body as Author (its author, or a
+// maintainer) would on GitHub's page.
+type EditComment struct {
+	Repo   string `json:"-"`
+	ID     int64  `json:"-"`
+	Author string `json:"author"`
+	Body   string `json:"body"`
 }
 
 // RateLimit makes the next Count API requests fail as GitHub's limits
@@ -285,6 +314,16 @@ func (c *Control) Review(ctx context.Context, in Review) (int64, error) {
 	return out.ID, err
 }
 
+// DismissReview dismisses a review; it sends pull_request_review
+// dismissed.
+func (c *Control) DismissReview(ctx context.Context, in DismissReview) error {
+	p, err := splitRepo(in.Repo)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, http.MethodPost, fmt.Sprintf("/repos/%s/pulls/%d/reviews/%d/dismiss", p, in.Number, in.ID), in, nil)
+}
+
 // Merge merges a pull request and returns the merge commit's sha; it
 // sends pull_request closed (merged) and push to the base.
 func (c *Control) Merge(ctx context.Context, in Merge) (string, error) {
@@ -308,6 +347,35 @@ func (c *Control) ClosePR(ctx context.Context, in ClosePR) error {
 	return c.do(ctx, http.MethodPost, fmt.Sprintf("/repos/%s/pulls/%d/close", p, in.Number), in, nil)
 }
 
+// ReopenPR reopens a pull request closed without merge; it sends
+// pull_request reopened.
+func (c *Control) ReopenPR(ctx context.Context, in PRAction) error {
+	p, err := splitRepo(in.Repo)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, http.MethodPost, fmt.Sprintf("/repos/%s/pulls/%d/reopen", p, in.Number), in, nil)
+}
+
+// ReadyForReview marks a draft pull request ready for review; it sends
+// pull_request ready_for_review.
+func (c *Control) ReadyForReview(ctx context.Context, in PRAction) error {
+	p, err := splitRepo(in.Repo)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, http.MethodPost, fmt.Sprintf("/repos/%s/pulls/%d/ready", p, in.Number), in, nil)
+}
+
+// EditComment changes a comment's body; it sends issue_comment edited.
+func (c *Control) EditComment(ctx context.Context, in EditComment) error {
+	p, err := splitRepo(in.Repo)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, http.MethodPatch, fmt.Sprintf("/repos/%s/comments/%d", p, in.ID), in, nil)
+}
+
 // SetPermission gives user a role (read, triage, write, maintain, admin)
 // on repo; it sends member added.
 func (c *Control) SetPermission(ctx context.Context, repo, user, permission string) error {
@@ -322,6 +390,12 @@ func (c *Control) SetPermission(ctx context.Context, repo, user, permission stri
 // membership added.
 func (c *Control) AddTeamMember(ctx context.Context, org, team, user string) error {
 	return c.do(ctx, http.MethodPut, "/orgs/"+url.PathEscape(org)+"/teams/"+url.PathEscape(team)+"/members/"+url.PathEscape(user), nil, nil)
+}
+
+// RemoveTeamMember removes user from org's team; it sends membership
+// removed.
+func (c *Control) RemoveTeamMember(ctx context.Context, org, team, user string) error {
+	return c.do(ctx, http.MethodDelete, "/orgs/"+url.PathEscape(org)+"/teams/"+url.PathEscape(team)+"/members/"+url.PathEscape(user), nil, nil)
 }
 
 // Deliveries lists every webhook delivery so far, oldest first.

@@ -22,10 +22,15 @@ func (s *Server) controlRoutes() *http.ServeMux {
 	m.HandleFunc("POST "+p+"/repos/{owner}/{repo}/issues/{number}/comments", s.ctlComment)
 	m.HandleFunc("GET "+p+"/repos/{owner}/{repo}/comments/{id}", s.ctlGetComment)
 	m.HandleFunc("POST "+p+"/repos/{owner}/{repo}/pulls/{number}/reviews", s.ctlReview)
+	m.HandleFunc("POST "+p+"/repos/{owner}/{repo}/pulls/{number}/reviews/{id}/dismiss", s.ctlDismissReview)
 	m.HandleFunc("POST "+p+"/repos/{owner}/{repo}/pulls/{number}/merge", s.ctlMerge)
 	m.HandleFunc("POST "+p+"/repos/{owner}/{repo}/pulls/{number}/close", s.ctlClose)
+	m.HandleFunc("POST "+p+"/repos/{owner}/{repo}/pulls/{number}/reopen", s.ctlPullAction(s.reopenPull))
+	m.HandleFunc("POST "+p+"/repos/{owner}/{repo}/pulls/{number}/ready", s.ctlPullAction(s.readyPull))
+	m.HandleFunc("PATCH "+p+"/repos/{owner}/{repo}/comments/{id}", s.ctlEditComment)
 	m.HandleFunc("PUT "+p+"/repos/{owner}/{repo}/collaborators/{user}", s.ctlSetPermission)
 	m.HandleFunc("PUT "+p+"/orgs/{org}/teams/{team}/members/{user}", s.ctlAddTeamMember)
+	m.HandleFunc("DELETE "+p+"/orgs/{org}/teams/{team}/members/{user}", s.ctlRemoveTeamMember)
 	m.HandleFunc("GET "+p+"/deliveries", s.ctlDeliveries)
 	m.HandleFunc("POST "+p+"/deliveries/flush", s.ctlFlush)
 	m.HandleFunc("POST "+p+"/deliveries/{id}/redeliver", s.ctlRedeliver)
@@ -232,6 +237,53 @@ func (s *Server) ctlReview(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, obj{"id": rv.id})
 }
 
+// ctlDismissReview dismisses a review, as a maintainer does on GitHub's
+// page: {"author"} in; it sends pull_request_review dismissed.
+func (s *Server) ctlDismissReview(w http.ResponseWriter, r *http.Request) {
+	var in DismissReview
+	if !decodeBody(w, r, &in) {
+		return
+	}
+	rp := s.ctlRepo(w, r)
+	n, ok := ctlNumber(w, r)
+	if rp == nil || !ok {
+		return
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || in.Author == "" {
+		ctlError(w, http.StatusUnprocessableEntity, "a review id and author are required")
+		return
+	}
+	s.mu.Lock()
+	is := rp.issues[n]
+	var rv *review
+	if is != nil && is.pr != nil {
+		for _, x := range is.pr.reviews {
+			if x.id == id {
+				rv = x
+			}
+		}
+	}
+	if rv == nil {
+		s.mu.Unlock()
+		ctlError(w, http.StatusNotFound, "no review "+strconv.FormatInt(id, 10)+" on #"+strconv.Itoa(n))
+		return
+	}
+	if rv.state != "APPROVED" && rv.state != "CHANGES_REQUESTED" {
+		s.mu.Unlock()
+		ctlError(w, http.StatusUnprocessableEntity, "Can not dismiss a "+strings.ToLower(rv.state)+" pull request review")
+		return
+	}
+	snap := s.snapshot(rp, is)
+	s.mu.Unlock()
+	st := s.stats(r.Context(), snap, false)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rv.state = "DISMISSED"
+	s.sendReviewAction(ctlURLs(r), rp, is, rv, s.userLocked(in.Author), st, "dismissed")
+	writeJSON(w, http.StatusOK, obj{"id": rv.id, "state": rv.state})
+}
+
 func (s *Server) ctlMerge(w http.ResponseWriter, r *http.Request) {
 	var in Merge
 	if !decodeBody(w, r, &in) {
@@ -281,6 +333,64 @@ func (s *Server) ctlClose(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, obj{"number": n, "state": "closed"})
 }
 
+// ctlPullAction serves a person's action on a pull request (reopen,
+// ready for review): {"author"} in, {"number","state"} out.
+func (s *Server) ctlPullAction(op func(ctx context.Context, u urls, rp *repo, number int, author string) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var in PRAction
+		if !decodeBody(w, r, &in) {
+			return
+		}
+		rp := s.ctlRepo(w, r)
+		n, ok := ctlNumber(w, r)
+		if rp == nil || !ok {
+			return
+		}
+		if in.Author == "" {
+			ctlError(w, http.StatusUnprocessableEntity, "author is required")
+			return
+		}
+		if err := op(r.Context(), ctlURLs(r), rp, n, in.Author); err != nil {
+			ctlOpError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, obj{"number": n, "state": "open"})
+	}
+}
+
+func (s *Server) ctlEditComment(w http.ResponseWriter, r *http.Request) {
+	var in EditComment
+	if !decodeBody(w, r, &in) {
+		return
+	}
+	rp := s.ctlRepo(w, r)
+	if rp == nil {
+		return
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if in.Author == "" || in.Body == "" {
+		ctlError(w, http.StatusUnprocessableEntity, "author and body are required")
+		return
+	}
+	if fe, bad := bodyTooLong("IssueComment", in.Body); bad {
+		writeValidation(w, fe)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.comments[id]
+	if err != nil || c == nil || c.repo != rp {
+		ctlError(w, http.StatusNotFound, "no such comment")
+		return
+	}
+	if in.Body != c.body {
+		old := c.body
+		c.body, c.updated = in.Body, s.now()
+		s.sendIssueComment(ctlURLs(r), rp, c, "edited", s.userLocked(in.Author), obj{"body": obj{"from": old}})
+	}
+	writeJSON(w, http.StatusOK, obj{"id": c.id})
+}
+
 var roles = []string{"read", "triage", "write", "maintain", "admin"}
 
 func (s *Server) ctlSetPermission(w http.ResponseWriter, r *http.Request) {
@@ -322,7 +432,25 @@ func (s *Server) ctlAddTeamMember(w http.ResponseWriter, r *http.Request) {
 	}
 	who := s.userLocked(r.PathValue("user"))
 	t.members[strings.ToLower(who.login)] = true
-	s.sendMembership(ctlURLs(r), o, t, who)
+	s.sendMembership(ctlURLs(r), o, t, who, "added")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) ctlRemoveTeamMember(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := s.orgs[strings.ToLower(r.PathValue("org"))]
+	var t *team
+	if o != nil {
+		t = o.teams[strings.ToLower(r.PathValue("team"))]
+	}
+	login := strings.ToLower(r.PathValue("user"))
+	if t == nil || !t.members[login] {
+		ctlError(w, http.StatusNotFound, "no such team member")
+		return
+	}
+	delete(t.members, login)
+	s.sendMembership(ctlURLs(r), o, t, s.userLocked(r.PathValue("user")), "removed")
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -28,7 +28,13 @@ func (s *Server) sendPullRequest(u urls, rp *repo, is *issue, action string, sen
 }
 
 func (s *Server) sendReview(u urls, rp *repo, is *issue, rv *review, sender *user, st prStats) {
-	m := obj{"action": "submitted", "review": s.reviewJSON(u, rp, is, rv, true), "pull_request": s.pullJSON(u, rp, is, false, st)}
+	s.sendReviewAction(u, rp, is, rv, sender, st, "submitted")
+}
+
+// sendReviewAction sends pull_request_review with action (submitted,
+// dismissed).
+func (s *Server) sendReviewAction(u urls, rp *repo, is *issue, rv *review, sender *user, st prStats, action string) {
+	m := obj{"action": action, "review": s.reviewJSON(u, rp, is, rv, true), "pull_request": s.pullJSON(u, rp, is, false, st)}
 	s.hooks.send(rp.fullName(), "pull_request_review", s.envelope(u, rp, sender, m))
 }
 
@@ -118,10 +124,11 @@ func (s *Server) sendMember(u urls, rp *repo, member *user, role string) {
 	s.hooks.send(rp.fullName(), "member", s.envelope(u, rp, rp.owner.account, m))
 }
 
-func (s *Server) sendMembership(u urls, o *org, t *team, member *user) {
+// sendMembership sends membership with action "added" or "removed".
+func (s *Server) sendMembership(u urls, o *org, t *team, member *user, action string) {
 	api := u.api + "orgs/" + o.account.login + "/teams/" + t.slug
 	s.hooks.send("org:"+o.account.login, "membership", obj{
-		"action": "added", "scope": "team", "member": s.userJSON(u, member),
+		"action": action, "scope": "team", "member": s.userJSON(u, member),
 		"sender": s.userJSON(u, o.account), "organization": s.orgJSON(u, o),
 		"installation": installationLite(o.inst),
 		"team": obj{

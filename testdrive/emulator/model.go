@@ -98,6 +98,11 @@ type pull struct {
 	reviews     []*review
 	mergeCache  mergeCheck
 	openBaseSHA string
+	// fork, when set, is the owner of the fork the head branch lives in
+	// (the branch's commits are in this repository, as GitHub keeps them
+	// under refs/pull/N/head); forkID is the fork's repository id.
+	fork   *user
+	forkID int64
 }
 
 // mergeCheck caches whether head merges cleanly into base.

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // Operations that change git and the model, shared by the REST API and
@@ -219,6 +220,9 @@ func (s *Server) openPull(ctx context.Context, u urls, rp *repo, in OpenPR) (int
 		created: now, updated: now,
 		pr: &pull{id: s.newID(), headRef: in.Head, baseRef: in.Base, headSHA: headSHA, draft: in.Draft},
 	}
+	if in.Fork != "" && !strings.EqualFold(in.Fork, rp.owner.account.login) {
+		is.pr.fork, is.pr.forkID = s.userLocked(in.Fork), s.newID()
+	}
 	rp.issues[n] = is
 	snap := s.snapshot(rp, is)
 	s.mu.Unlock()
@@ -293,6 +297,8 @@ func (s *Server) mergePull(ctx context.Context, u urls, rp *repo, number int, in
 	is.state, is.closed, is.closedBy, is.updated = "closed", now, in.actor, now
 	is.pr.merged, is.pr.mergedAt, is.pr.mergedBy, is.pr.mergeSHA = true, now, in.actor, sha
 	is.pr.openBaseSHA = snap.base
+	// As on GitHub, a reader who sees the PR merged sees its base moved.
+	rp.branches[baseRef] = sha
 	s.sendPullRequest(u, rp, is, "closed", in.actor, st, nil)
 	s.mu.Unlock()
 	return sha, s.branchMoved(ctx, u, rp, baseRef, snap.base, sha, snap.base, in.actor)
@@ -320,6 +326,54 @@ func (s *Server) closePull(ctx context.Context, u urls, rp *repo, number int, au
 	is.state, is.closed, is.closedBy, is.updated = "closed", now, who, now
 	is.pr.openBaseSHA = snap.base
 	s.sendPullRequest(u, rp, is, "closed", who, st, nil)
+	return nil
+}
+
+// reopenPull reopens a pull request closed without merge and sends
+// pull_request reopened.
+func (s *Server) reopenPull(ctx context.Context, u urls, rp *repo, number int, author string) error {
+	s.mu.Lock()
+	is := rp.issues[number]
+	switch {
+	case is == nil || is.pr == nil:
+		s.mu.Unlock()
+		return fail(http.StatusNotFound, "pull request #%d not found", number)
+	case is.state == "open" || is.pr.merged:
+		s.mu.Unlock()
+		return fail(http.StatusUnprocessableEntity, "pull request #%d is open or merged: it cannot be reopened", number)
+	}
+	is.state, is.closed, is.closedBy, is.pr.openBaseSHA = "open", time.Time{}, nil, ""
+	is.updated = s.now()
+	snap := s.snapshot(rp, is)
+	s.mu.Unlock()
+	st := s.stats(ctx, snap, false)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sendPullRequest(u, rp, is, "reopened", s.userLocked(author), st, nil)
+	return nil
+}
+
+// readyPull marks a draft pull request ready for review and sends
+// pull_request ready_for_review.
+func (s *Server) readyPull(ctx context.Context, u urls, rp *repo, number int, author string) error {
+	s.mu.Lock()
+	is := rp.issues[number]
+	switch {
+	case is == nil || is.pr == nil:
+		s.mu.Unlock()
+		return fail(http.StatusNotFound, "pull request #%d not found", number)
+	case is.state != "open" || !is.pr.draft:
+		s.mu.Unlock()
+		return fail(http.StatusUnprocessableEntity, "pull request #%d is not an open draft", number)
+	}
+	is.pr.draft = false
+	is.updated = s.now()
+	snap := s.snapshot(rp, is)
+	s.mu.Unlock()
+	st := s.stats(ctx, snap, false)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sendPullRequest(u, rp, is, "ready_for_review", s.userLocked(author), st, nil)
 	return nil
 }
 

@@ -83,6 +83,20 @@ func (s *Server) branchEnd(u urls, rp *repo, ref, sha string) obj {
 	}
 }
 
+// headEnd is a pull request's head: a branch of rp, or of the fork
+// FORKOWNER/NAME for a pull request from a fork.
+func (s *Server) headEnd(u urls, rp *repo, pr *pull) obj {
+	if pr.fork == nil {
+		return s.branchEnd(u, rp, pr.headRef, pr.headSHA)
+	}
+	fork := &repo{id: pr.forkID, owner: &org{account: pr.fork}, name: rp.name, private: rp.private,
+		defaultBranch: rp.defaultBranch, created: rp.created, pushed: rp.pushed}
+	r := s.repoJSON(u, fork)
+	r["fork"] = true
+	return obj{"label": pr.fork.login + ":" + pr.headRef, "ref": pr.headRef, "sha": pr.headSHA,
+		"user": s.userJSON(u, pr.fork), "repo": r}
+}
+
 // pullJSON is a pull request: full is the "pull-request" object, else the
 // simple one of lists and review webhooks.
 func (s *Server) pullJSON(u urls, rp *repo, is *issue, full bool, st prStats) obj {
@@ -108,7 +122,7 @@ func (s *Server) pullJSON(u urls, rp *repo, is *issue, full bool, st prStats) ob
 		"milestone": nil, "draft": pr.draft, "commits_url": api + "/commits",
 		"review_comments_url": api + "/comments", "review_comment_url": repoURL(u, rp) + "/pulls/comments{/number}",
 		"comments_url": issueURL(u, rp, is) + "/comments", "statuses_url": repoURL(u, rp) + "/statuses/" + pr.headSHA,
-		"head": s.branchEnd(u, rp, pr.headRef, pr.headSHA), "base": s.branchEnd(u, rp, pr.baseRef, s.baseSHA(rp, is)),
+		"head": s.headEnd(u, rp, pr), "base": s.branchEnd(u, rp, pr.baseRef, s.baseSHA(rp, is)),
 		"_links": obj{
 			"self": link(api), "html": link(html), "issue": link(issueURL(u, rp, is)),
 			"comments": link(issueURL(u, rp, is) + "/comments"), "review_comments": link(api + "/comments"),

@@ -80,6 +80,16 @@ func TestPullRequestFlow(t *testing.T) {
 			if err != nil || len(reviews) != 1 || reviews[0].GetState() != "APPROVED" || reviews[0].GetCommitID() != head {
 				t.Fatalf("reviews %v %v", reviews, err)
 			}
+			if err := e.ctl.DismissReview(ctx, DismissReview{Repo: "acme/infra", Number: 1, ID: reviews[0].GetID(), Author: "alice"}); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.ctl.DismissReview(ctx, DismissReview{Repo: "acme/infra", Number: 1, ID: reviews[0].GetID(), Author: "alice"}); err == nil {
+				t.Error("a dismissed review was dismissed again")
+			}
+			reviews, _, err = gh.PullRequests.ListReviews(ctx, "acme", "infra", 1, nil)
+			if err != nil || len(reviews) != 1 || reviews[0].GetState() != "DISMISSED" {
+				t.Fatalf("reviews after dismissal %v %v", reviews, err)
+			}
 
 			// sha guard: 409 when the head moved.
 			_, resp, err := gh.PullRequests.Merge(ctx, "acme", "infra", 1, "", &github.PullRequestOptions{SHA: info.HeadSHA, MergeMethod: "merge"})

@@ -69,6 +69,9 @@ func (s *Server) applyRateLimit(w http.ResponseWriter, c caller, resource string
 		s.limits.windows = map[string]*rateWindow{}
 	}
 	key, limit := rateKey(c, resource)
+	if c.kind != installationToken && c.kind != appJWT {
+		limit = s.cfg.AnonymousRateLimit
+	}
 	win := s.limits.windows[key]
 	if win == nil || !now.Before(win.reset) {
 		win = &rateWindow{reset: now.Add(time.Hour).Truncate(time.Second)}

@@ -30,6 +30,10 @@ type Config struct {
 	WebhookSecret string
 	// TokenTTL is the lifetime of installation tokens (default 1h).
 	TokenTTL time.Duration
+	// AnonymousRateLimit is the hourly limit of unauthenticated requests
+	// (default 60, GitHub's). A test client that stands for a signed-in
+	// user, who would have 5000, may raise it.
+	AnonymousRateLimit int
 	// DataDir holds the bare git repositories (required).
 	DataDir string
 	// Now is the clock (default time.Now).
@@ -85,6 +89,9 @@ func New(cfg Config) (*Server, error) {
 	gitPath, err := findGit()
 	if err != nil {
 		return nil, err
+	}
+	if cfg.AnonymousRateLimit <= 0 {
+		cfg.AnonymousRateLimit = anonymousLimit
 	}
 	if cfg.TokenTTL <= 0 {
 		cfg.TokenTTL = time.Hour

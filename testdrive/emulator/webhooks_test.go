@@ -40,8 +40,11 @@ func TestWebhookScenario(t *testing.T) {
 			return err
 		},
 		func() error {
-			_, err := e.ctl.Review(ctx, Review{Repo: "acme/infra", Number: 1, Author: "bob", State: "CHANGES_REQUESTED"})
-			return err
+			id, err := e.ctl.Review(ctx, Review{Repo: "acme/infra", Number: 1, Author: "bob", State: "CHANGES_REQUESTED"})
+			if err != nil {
+				return err
+			}
+			return e.ctl.DismissReview(ctx, DismissReview{Repo: "acme/infra", Number: 1, ID: id, Author: "alice"})
 		},
 		func() error {
 			_, err := e.ctl.Commit(ctx, Commit{Repo: "acme/infra", Branch: "feature", Author: "alice", Files: map[string]*string{"new.tf": nil}})
@@ -92,7 +95,7 @@ func TestWebhookScenario(t *testing.T) {
 	got := eventsOf(e.hooks.all())
 	want := []string{
 		"installation.created", "push", "push", "pull_request.opened", "member.added", "membership.added",
-		"issue_comment.created", "pull_request_review.submitted", "push", "pull_request.synchronize",
+		"issue_comment.created", "pull_request_review.submitted", "pull_request_review.dismissed", "push", "pull_request.synchronize",
 		"issues.opened", "pull_request.closed", "push", "push", "pull_request.opened", "pull_request.closed",
 		"issue_comment.created", "issue_comment.edited", "issues.edited", "issues.closed", "issues.reopened", "issues.opened",
 	}

@@ -1,0 +1,122 @@
+package runner
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestParseCodeOwners(t *testing.T) {
+	data := "# comment line\n" +
+		"\n" +
+		"*       @acme/everyone\n" +
+		"   /infra/   @acme/platform   @Alice  # inline comment\n" +
+		"docs/*  docs@example.com\n" +
+		"!neg    @bob\n" +
+		"[ab].tf @bob\n" +
+		"/infra/unowned.tf\n"
+	co := parseCodeOwners(".github/CODEOWNERS", []byte(data))
+	type rule struct {
+		Pattern string
+		Owners  []string
+		Line    int
+	}
+	var got []rule
+	for _, r := range co.Rules {
+		got = append(got, rule{r.Pattern, r.Owners, r.Line})
+	}
+	want := []rule{
+		{"*", []string{"acme/everyone"}, 3},
+		{"/infra/", []string{"acme/platform", "Alice"}, 4},
+		{"docs/*", []string{"docs@example.com"}, 5},
+		{"/infra/unowned.tf", nil, 8},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("rules:\n got %+v\nwant %+v", got, want)
+	}
+	if co.File != ".github/CODEOWNERS" {
+		t.Errorf("file = %q", co.File)
+	}
+}
+
+func TestCodeOwnersPattern(t *testing.T) {
+	tests := []struct {
+		pattern string
+		yes     []string
+		no      []string
+	}{
+		{"*", []string{"a", "a/b/c.tf"}, nil},
+		{"*.tf", []string{"main.tf", "infra/app/main.tf"}, []string{"main.tfvars", "README.md"}},
+		{"/main.tf", []string{"main.tf"}, []string{"infra/main.tf"}},
+		{"main.tf", []string{"main.tf", "infra/main.tf"}, []string{"xmain.tf"}},
+		// A directory pattern owns everything under it.
+		{"/infra/", []string{"infra/a.tf", "infra/app/b.tf"}, []string{"infra", "x/infra/a.tf", "infrastructure/a.tf"}},
+		{"/infra", []string{"infra", "infra/a.tf", "infra/app/b.tf"}, []string{"x/infra/a.tf"}},
+		// Without a leading or middle slash: at any depth.
+		{"apps/", []string{"apps/a", "x/apps/a", "x/y/apps/b/c"}, []string{"apps", "xapps/a"}},
+		// "dir/*" owns the directory's direct files only (GitHub's rule).
+		{"docs/*", []string{"docs/a.md"}, []string{"docs/sub/b.md", "x/docs/a.md"}},
+		{"/*", []string{"README.md"}, []string{"infra/main.tf"}},
+		{"**/logs", []string{"logs", "logs/a", "a/logs/b", "a/b/logs"}, []string{"xlogs/a"}},
+		{"/build/**", []string{"build/a", "build/a/b"}, []string{"build", "x/build/a"}},
+		{"a/**/b.tf", []string{"a/b.tf", "a/x/b.tf", "a/x/y/b.tf"}, []string{"a/x/c.tf", "z/a/b.tf"}},
+		{"infra/*/iam.tf", []string{"infra/app/iam.tf"}, []string{"infra/iam.tf", "infra/a/b/iam.tf"}},
+		{"?.tf", []string{"a.tf", "x/b.tf"}, []string{"ab.tf"}},
+		{"a.b", []string{"a.b"}, []string{"axb"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.pattern, func(t *testing.T) {
+			re, err := codeOwnersPattern(tt.pattern)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range tt.yes {
+				if !re.MatchString(f) {
+					t.Errorf("%q does not match %q (%s)", tt.pattern, f, re)
+				}
+			}
+			for _, f := range tt.no {
+				if re.MatchString(f) {
+					t.Errorf("%q matches %q (%s)", tt.pattern, f, re)
+				}
+			}
+		})
+	}
+	for _, bad := range []string{"!x", "[ab]", "/"} {
+		if _, err := codeOwnersPattern(bad); err == nil {
+			t.Errorf("pattern %q: no error", bad)
+		}
+	}
+}
+
+func TestCodeOwnersLastMatchWins(t *testing.T) {
+	co := parseCodeOwners("CODEOWNERS", []byte(
+		"*            @acme/everyone\n"+
+			"/infra/      @acme/platform\n"+
+			"*.md         @docs\n"+
+			"/infra/iam/  @acme/security @carol\n"+
+			"/infra/iam/README.md\n"))
+	tests := []struct {
+		file   string
+		owners []string
+		line   int
+	}{
+		{"main.go", []string{"acme/everyone"}, 1},
+		{"infra/app/main.tf", []string{"acme/platform"}, 2},
+		{"infra/app/NOTES.md", []string{"docs"}, 3},
+		{"infra/iam/roles.tf", []string{"acme/security", "carol"}, 4},
+		{"infra/iam/README.md", nil, 5},
+	}
+	for _, tt := range tests {
+		rule, ok := co.match(tt.file)
+		if !ok {
+			t.Errorf("%s: no rule", tt.file)
+			continue
+		}
+		if !reflect.DeepEqual(rule.Owners, tt.owners) || rule.Line != tt.line {
+			t.Errorf("%s: owners %v (line %d), want %v (line %d)", tt.file, rule.Owners, rule.Line, tt.owners, tt.line)
+		}
+	}
+	if _, ok := parseCodeOwners("CODEOWNERS", []byte("/infra/ @a\n")).match("app/main.tf"); ok {
+		t.Error("a file no pattern matches has a rule")
+	}
+}

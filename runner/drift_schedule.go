@@ -1,0 +1,449 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/atollhq/atoll/runner/config"
+	"github.com/atollhq/atoll/vcs"
+)
+
+// bucketDriftSched remembers, per repository, the scheduled time of the
+// last check the schedule started, so a check missed while atoll was down
+// runs once when it is back.
+const bucketDriftSched = "driftsched" // repo -> driftMemory
+
+// How often the scheduler looks again at what it caches. Webhooks make it
+// look sooner: an installation change lists the repositories again, a push
+// to a default branch reads that repository's atoll.yaml again.
+const (
+	driftReposTTL  = 10 * time.Minute
+	driftConfigTTL = time.Hour
+)
+
+// driftMemory is one repository's durable scheduler memory.
+type driftMemory struct {
+	Last time.Time `json:"last"`
+}
+
+// driftScheduler starts drift checks on each repository's cron schedule
+// (the server's, or atoll.yaml's where drift.repo_override allows it),
+// with jitter; it never runs two checks of one repository at once, and
+// never more than drift.concurrency drift plans at once.
+type driftScheduler struct {
+	r *Runner
+
+	// Checks under way, per repository (see Runner.TriggerDrift).
+	tmu     sync.Mutex
+	running map[string]string // repo -> the check queued, planning or reporting
+	pending map[string]string // repo -> the follow-up check to start after it
+	// launch starts a stored check (Runner.launchDrift).
+	launch func(dr DriftRun)
+
+	mu     sync.Mutex
+	busy   int      // drift jobs running
+	limit  int      // drift.concurrency
+	parked []string // drift jobs waiting for a slot, oldest first
+	isPark map[string]bool
+
+	// What the loop caches of the served repositories; guarded by mu, since
+	// webhooks mark entries stale from other goroutines.
+	repos      map[string]*driftRepo
+	listed     time.Time
+	listStale  bool
+	poke       chan struct{}
+	randJitter func(n time.Duration) time.Duration
+	// trigger starts a check of a repository (Runner.TriggerDrift).
+	trigger func(ctx context.Context, repo, project string) (string, error)
+}
+
+// driftRepo is a served repository and its drift schedule as last read.
+type driftRepo struct {
+	repo  vcs.Repo
+	spec  string // "" when drift detection is off for it
+	read  time.Time
+	stale bool
+}
+
+func newDriftScheduler(r *Runner) *driftScheduler {
+	return &driftScheduler{
+		r:          r,
+		running:    map[string]string{},
+		pending:    map[string]string{},
+		launch:     r.launchDrift,
+		limit:      max(r.set.Drift.Concurrency, 1),
+		isPark:     map[string]bool{},
+		repos:      map[string]*driftRepo{},
+		poke:       make(chan struct{}, 1),
+		randJitter: func(n time.Duration) time.Duration { return rand.N(n) },
+		trigger:    r.TriggerDrift,
+	}
+}
+
+// enabled reports whether any repository may have a drift schedule: the
+// server's is on, or repositories may turn theirs on.
+func (d *driftScheduler) enabled() bool {
+	return d.r.set.Drift.Enabled || d.r.set.Drift.RepoOverride
+}
+
+// loop starts the checks that fall due until ctx ends. It wakes at the
+// earliest due time, at least once a minute, and when a webhook changed
+// what it knows.
+func (d *driftScheduler) loop(ctx context.Context) {
+	tt := newDriftTimetable(d.r.set.Drift.Jitter, d.randJitter)
+	memory := d.loadMemory(ctx)
+	for {
+		now := d.r.now().UTC()
+		d.tick(ctx, now, tt, memory)
+		wait := time.Minute
+		if next := tt.next(); !next.IsZero() && next.Sub(now) < wait {
+			wait = max(next.Sub(now), 0)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-d.poke:
+			t.Stop()
+		case <-t.C:
+		}
+	}
+}
+
+// tick is one turn of the loop at now: refresh what is stale, start the
+// checks that fell due. memory is the scheduled time of each repository's
+// last check, updated as checks start.
+func (d *driftScheduler) tick(ctx context.Context, now time.Time, tt *driftTimetable, memory map[string]time.Time) []driftFire {
+	specs := d.refresh(ctx, now)
+	for repo, err := range tt.sync(now, specs, memory) {
+		d.r.log.Error("drift schedule", "repo", repo, "err", err)
+	}
+	fires := tt.take(now)
+	for _, f := range fires {
+		d.fire(ctx, f)
+		memory[f.Repo] = f.Due
+	}
+	return fires
+}
+
+// fire starts a scheduled check through Runner.TriggerDrift, so it never
+// overlaps a check of the repository started by the API or a remediation.
+func (d *driftScheduler) fire(ctx context.Context, f driftFire) {
+	id, err := d.trigger(ctx, f.Repo, "")
+	if err != nil {
+		d.r.log.Error("drift: scheduled check", "repo", f.Repo, "err", err)
+		return
+	}
+	d.r.log.Info("drift: scheduled check", "repo", f.Repo, "run", id, "due", f.Due)
+	if err := d.r.rec.put(ctx, bucketDriftSched, f.Repo, driftMemory{Last: f.Due}); err != nil {
+		d.r.log.Warn("drift: remember scheduled check", "repo", f.Repo, "err", err)
+	}
+}
+
+// loadMemory reads the scheduled time of each repository's last check.
+func (d *driftScheduler) loadMemory(ctx context.Context) map[string]time.Time {
+	out := map[string]time.Time{}
+	recs, err := d.r.cfg.Store.ListRecords(ctx, bucketDriftSched, "")
+	if err != nil {
+		d.r.log.Warn("drift: read scheduler memory", "err", err)
+		return out
+	}
+	for _, rec := range recs {
+		var m driftMemory
+		if err := json.Unmarshal(rec.Value, &m); err == nil {
+			out[rec.Key] = m.Last
+		}
+	}
+	return out
+}
+
+// refresh lists the served repositories and reads their schedules when
+// what it cached is stale, and returns repo -> schedule ("" when off).
+func (d *driftScheduler) refresh(ctx context.Context, now time.Time) map[string]string {
+	d.mu.Lock()
+	list := d.listStale || d.listed.IsZero() || now.Sub(d.listed) >= driftReposTTL
+	d.listStale = false
+	d.mu.Unlock()
+	if list {
+		repos, err := d.r.servedRepos(ctx)
+		if err != nil {
+			d.r.log.Error("drift: list repositories", "err", err)
+		} else {
+			d.mu.Lock()
+			seen := map[string]*driftRepo{}
+			for _, repo := range repos {
+				dr := d.repos[repo.FullName()]
+				if dr == nil {
+					dr = &driftRepo{}
+				}
+				dr.repo = repo
+				seen[repo.FullName()] = dr
+			}
+			d.repos, d.listed = seen, now
+			d.mu.Unlock()
+		}
+	}
+	d.mu.Lock()
+	var toRead []*driftRepo
+	for _, dr := range d.repos {
+		if dr.stale || dr.read.IsZero() || now.Sub(dr.read) >= driftConfigTTL {
+			dr.stale = false
+			toRead = append(toRead, dr)
+		}
+	}
+	d.mu.Unlock()
+	for _, dr := range toRead {
+		spec := d.scheduleOf(ctx, dr.repo)
+		d.mu.Lock()
+		dr.spec, dr.read = spec, now
+		d.mu.Unlock()
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	specs := make(map[string]string, len(d.repos))
+	for name, dr := range d.repos {
+		specs[name] = dr.spec
+	}
+	return specs
+}
+
+// scheduleOf is a repository's drift schedule, "" when drift detection is
+// off for it: the server's, or its atoll.yaml's when the server allows
+// repo_override. A broken or unreadable atoll.yaml keeps the server's.
+func (d *driftScheduler) scheduleOf(ctx context.Context, repo vcs.Repo) string {
+	s := d.r.set.Drift
+	server := ""
+	if s.Enabled {
+		server = s.Schedule
+	}
+	if !s.RepoOverride {
+		return server
+	}
+	rc, err := d.r.repoConfig(ctx, repo, repo.DefaultBranch)
+	if err != nil {
+		d.r.log.Warn("drift: read atoll.yaml; using the server's schedule", "repo", repo.FullName(), "err", err)
+		return server
+	}
+	if !rc.Present {
+		return server
+	}
+	if !rc.DriftEnabled {
+		return ""
+	}
+	return rc.DriftSchedule
+}
+
+// driftServer is the part of the server configuration that decides a
+// repository's drift schedule (config.Repo.DriftSchedule).
+func (r *Runner) driftServer() config.Server {
+	s := r.set.Drift
+	return config.Server{Drift: config.Drift{Enabled: s.Enabled, Schedule: s.Schedule, RepoOverride: s.RepoOverride}}
+}
+
+// onPush notes a push: a push to a default branch may change its atoll.yaml.
+func (d *driftScheduler) onPush(repo vcs.Repo, ref string) {
+	if !d.enabled() || !d.r.set.Drift.RepoOverride {
+		return
+	}
+	d.mu.Lock()
+	dr, ok := d.repos[repo.FullName()]
+	if ok && (dr.repo.DefaultBranch == "" || ref == "refs/heads/"+dr.repo.DefaultBranch) {
+		dr.stale = true
+	}
+	d.mu.Unlock()
+	if ok {
+		d.wake()
+	}
+}
+
+// onInstallation notes that the served repositories may have changed.
+func (d *driftScheduler) onInstallation() {
+	if !d.enabled() {
+		return
+	}
+	d.mu.Lock()
+	d.listStale = true
+	d.mu.Unlock()
+	d.wake()
+}
+
+func (d *driftScheduler) wake() {
+	select {
+	case d.poke <- struct{}{}:
+	default:
+	}
+}
+
+// serves reports whether the repository is among the served repositories
+// the scheduler last listed.
+func (d *driftScheduler) serves(repo string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, ok := d.repos[repo]
+	return ok
+}
+
+// admit says whether a worker may run job id now. Any job but a drift job
+// may. A drift job takes one of drift.concurrency slots, or is parked
+// (it stays queued) until a drift job gives its slot back; release gives
+// the slot back and hands it to the oldest parked job.
+func (d *driftScheduler) admit(ctx context.Context, id string) (release func(), ok bool) {
+	var j Job
+	if found, err := d.r.rec.get(ctx, bucketJobs, id, &j); err != nil || !found || j.Kind != JobDrift || j.State != JobQueued {
+		return func() {}, true
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.busy >= d.limit {
+		if !d.isPark[id] {
+			d.isPark[id] = true
+			d.parked = append(d.parked, id)
+		}
+		return nil, false
+	}
+	d.busy++
+	delete(d.isPark, id)
+	var once sync.Once
+	return func() { once.Do(d.release) }, true
+}
+
+func (d *driftScheduler) release() {
+	d.mu.Lock()
+	d.busy--
+	var next string
+	if len(d.parked) > 0 {
+		next, d.parked = d.parked[0], d.parked[1:]
+		delete(d.isPark, next)
+	}
+	d.mu.Unlock()
+	if next != "" {
+		d.r.enqueue(next)
+	}
+}
+
+// driftTimetable is the scheduler's clock-free memory: per repository, its
+// schedule, the scheduled time of its last check, and when the next one
+// fires (its due time plus a random jitter). Time is passed in, so tests
+// drive it with any clock. It is not safe for concurrent use.
+type driftTimetable struct {
+	jitter time.Duration
+	rand   func(n time.Duration) time.Duration // in [0, n)
+	repos  map[string]*driftEntry
+}
+
+type driftEntry struct {
+	spec   string
+	sched  cron.Schedule
+	last   time.Time // scheduled time of the last check started, or when first seen
+	due    time.Time // the schedule's next time after last; zero: never
+	fireAt time.Time // due plus jitter
+}
+
+// driftFire is a check that fell due.
+type driftFire struct {
+	Repo string
+	Due  time.Time
+}
+
+func newDriftTimetable(jitter time.Duration, rand func(time.Duration) time.Duration) *driftTimetable {
+	return &driftTimetable{jitter: jitter, rand: rand, repos: map[string]*driftEntry{}}
+}
+
+// sync sets the repositories and their schedules (repo -> cron spec; an
+// empty spec or an absent repo is not checked) at now. A repository seen
+// for the first time counts from its remembered last check (so a check
+// missed while atoll was down runs at once) or from now; a changed
+// schedule counts from the same last check. It returns the schedules that
+// do not parse, by repository; those repositories are not checked.
+func (t *driftTimetable) sync(now time.Time, specs map[string]string, memory map[string]time.Time) map[string]error {
+	var errs map[string]error
+	for repo := range t.repos {
+		if specs[repo] == "" {
+			delete(t.repos, repo)
+		}
+	}
+	for repo, spec := range specs {
+		if spec == "" {
+			continue
+		}
+		e := t.repos[repo]
+		if e != nil && e.spec == spec {
+			continue
+		}
+		sched, err := config.ParseSchedule(spec)
+		if err != nil {
+			if errs == nil {
+				errs = map[string]error{}
+			}
+			errs[repo] = err
+			delete(t.repos, repo)
+			continue
+		}
+		last := now
+		if e != nil {
+			last = e.last
+		} else if m, ok := memory[repo]; ok && !m.IsZero() && m.Before(now) {
+			last = m
+		}
+		e = &driftEntry{spec: spec, sched: sched, last: last}
+		t.plan(e)
+		t.repos[repo] = e
+	}
+	return errs
+}
+
+// plan computes an entry's next due time from its last check, and when it
+// fires.
+func (t *driftTimetable) plan(e *driftEntry) {
+	e.due = e.sched.Next(e.last.UTC())
+	e.fireAt = e.due
+	if e.due.IsZero() {
+		return
+	}
+	if t.jitter > 0 {
+		e.fireAt = e.due.Add(t.rand(t.jitter))
+	}
+}
+
+// take returns the checks that fire at now, sorted by repository, and
+// moves each repository to its next due time. Due times missed in between
+// (atoll was down, or the jitter is longer than the period) are skipped:
+// a repository fires once however late it is.
+func (t *driftTimetable) take(now time.Time) []driftFire {
+	var out []driftFire
+	for repo, e := range t.repos {
+		if e.due.IsZero() || e.fireAt.After(now) {
+			continue
+		}
+		out = append(out, driftFire{Repo: repo, Due: e.due})
+		e.last = e.due
+		if next := e.sched.Next(e.last.UTC()); !next.IsZero() && !next.After(now) {
+			e.last = now
+		}
+		t.plan(e)
+	}
+	sort.Slice(out, func(i, j int) bool { return strings.Compare(out[i].Repo, out[j].Repo) < 0 })
+	return out
+}
+
+// next is the earliest time a repository fires; zero when none will.
+func (t *driftTimetable) next() time.Time {
+	var at time.Time
+	for _, e := range t.repos {
+		if e.due.IsZero() {
+			continue
+		}
+		if at.IsZero() || e.fireAt.Before(at) {
+			at = e.fireAt
+		}
+	}
+	return at
+}

@@ -1,0 +1,509 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/atollhq/atoll/locks"
+	"github.com/atollhq/atoll/runner/config"
+	"github.com/atollhq/atoll/vcs"
+)
+
+func utc(s string) time.Time {
+	t, err := time.Parse("2006-01-02 15:04", s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func noJitter(time.Duration) time.Duration { return 0 }
+
+// The next time of a schedule is computed in UTC (or the CRON_TZ zone)
+// from the last check, and a repository fires once when it falls due.
+func TestDriftTimetableNextTime(t *testing.T) {
+	tests := []struct {
+		spec string
+		now  string
+		want string
+	}{
+		{"@hourly", "2026-03-02 10:20", "2026-03-02 11:00"},
+		{"@daily", "2026-03-02 10:20", "2026-03-03 00:00"},
+		{"0 6 * * 1-5", "2026-03-06 07:00", "2026-03-09 06:00"}, // Friday after 6: Monday
+		{"*/15 * * * *", "2026-03-02 10:20", "2026-03-02 10:30"},
+		{"@every 90m", "2026-03-02 10:00", "2026-03-02 11:30"},
+		{"CRON_TZ=Europe/Paris 0 6 * * *", "2026-01-10 12:00", "2026-01-11 05:00"}, // 06:00 in Paris in winter
+	}
+	for _, tc := range tests {
+		t.Run(tc.spec, func(t *testing.T) {
+			tt := newDriftTimetable(0, noJitter)
+			now := utc(tc.now)
+			if errs := tt.sync(now, map[string]string{"acme/a": tc.spec}, nil); errs != nil {
+				t.Fatal(errs)
+			}
+			want := utc(tc.want)
+			if got := tt.next(); !got.Equal(want) {
+				t.Fatalf("next = %s, want %s", got, want)
+			}
+			if f := tt.take(want.Add(-time.Second)); len(f) != 0 {
+				t.Fatalf("fired before its time: %v", f)
+			}
+			f := tt.take(want)
+			if len(f) != 1 || f[0].Repo != "acme/a" || !f[0].Due.Equal(want) {
+				t.Fatalf("take at due time = %v", f)
+			}
+			if f := tt.take(want); len(f) != 0 {
+				t.Fatalf("fired twice for one due time: %v", f)
+			}
+			if !tt.next().After(want) {
+				t.Fatalf("next after firing = %s, not after %s", tt.next(), want)
+			}
+		})
+	}
+}
+
+// Stepping a clock through a day fires a 15-minute schedule 96 times and
+// an hourly one 24 times, each at its own times.
+func TestDriftTimetableOverADay(t *testing.T) {
+	tt := newDriftTimetable(0, noJitter)
+	start := utc("2026-03-02 00:00").Add(-30 * time.Second)
+	specs := map[string]string{"acme/fast": "*/15 * * * *", "acme/slow": "@hourly", "acme/off": ""}
+	tt.sync(start, specs, nil)
+	count := map[string]int{}
+	for now := start; now.Before(start.Add(24 * time.Hour)); now = now.Add(10 * time.Second) {
+		for _, f := range tt.take(now) {
+			count[f.Repo]++
+			if f.Due.Minute()%15 != 0 || f.Due.Second() != 0 {
+				t.Errorf("%s fired for %s", f.Repo, f.Due)
+			}
+		}
+	}
+	if count["acme/fast"] != 96 || count["acme/slow"] != 24 || count["acme/off"] != 0 {
+		t.Errorf("fires = %v, want fast 96, slow 24, off 0", count)
+	}
+}
+
+// A check missed while atoll was down runs once when it is back; a
+// repository seen for the first time waits for its next scheduled time.
+func TestDriftTimetableMissedCheckRunsOnce(t *testing.T) {
+	tt := newDriftTimetable(0, noJitter)
+	now := utc("2026-03-05 14:00")
+	memory := map[string]time.Time{"acme/known": utc("2026-03-02 06:00")} // three daily checks missed
+	tt.sync(now, map[string]string{"acme/known": "0 6 * * *", "acme/new": "0 6 * * *"}, memory)
+	f := tt.take(now)
+	if len(f) != 1 || f[0].Repo != "acme/known" {
+		t.Fatalf("take = %v, want one catch-up check of acme/known", f)
+	}
+	if f := tt.take(now.Add(time.Hour)); len(f) != 0 {
+		t.Fatalf("missed checks fired more than once: %v", f)
+	}
+	if got, want := tt.next(), utc("2026-03-06 06:00"); !got.Equal(want) {
+		t.Fatalf("next = %s, want %s", got, want)
+	}
+	if f := tt.take(utc("2026-03-06 06:00")); len(f) != 2 {
+		t.Fatalf("next morning = %v, want both repositories", f)
+	}
+}
+
+// A repository's own schedule replaces the server's; one turned off or
+// gone is forgotten; a schedule that does not parse is reported.
+func TestDriftTimetableChangesAndErrors(t *testing.T) {
+	tt := newDriftTimetable(0, noJitter)
+	now := utc("2026-03-02 10:20")
+	tt.sync(now, map[string]string{"acme/a": "@daily", "acme/b": "@hourly"}, nil)
+	errs := tt.sync(now, map[string]string{"acme/a": "*/5 * * * *", "acme/b": "", "acme/c": "every day"}, nil)
+	if errs["acme/c"] == nil || len(errs) != 1 {
+		t.Fatalf("errors = %v, want one for acme/c", errs)
+	}
+	if got, want := tt.next(), utc("2026-03-02 10:25"); !got.Equal(want) {
+		t.Fatalf("next = %s, want %s (acme/a's new schedule)", got, want)
+	}
+	for now := now; now.Before(utc("2026-03-02 12:00")); now = now.Add(time.Minute) {
+		for _, f := range tt.take(now) {
+			if f.Repo != "acme/a" {
+				t.Fatalf("%s fired while off or invalid", f.Repo)
+			}
+		}
+	}
+	tt.sync(now, map[string]string{}, nil)
+	if !tt.next().IsZero() {
+		t.Fatal("a repository no longer served is still scheduled")
+	}
+}
+
+// Jitter delays each repository by a random duration in [0, jitter): never
+// before its due time, never after due + jitter.
+func TestDriftTimetableJitterBounds(t *testing.T) {
+	const jitter = 10 * time.Minute
+	var asked []time.Duration
+	rnd := newDriftScheduler(&Runner{}).randJitter
+	tt := newDriftTimetable(jitter, func(n time.Duration) time.Duration {
+		asked = append(asked, n)
+		return rnd(n)
+	})
+	now := utc("2026-03-02 10:20")
+	specs := map[string]string{}
+	for i := range 200 {
+		specs[fmt.Sprintf("acme/r%03d", i)] = "@hourly"
+	}
+	tt.sync(now, specs, nil)
+	due := utc("2026-03-02 11:00")
+	spread := map[time.Duration]bool{}
+	for _, e := range tt.repos {
+		d := e.fireAt.Sub(e.due)
+		if !e.due.Equal(due) || d < 0 || d >= jitter {
+			t.Fatalf("due %s fires at %s: outside [due, due+%s)", e.due, e.fireAt, jitter)
+		}
+		spread[d.Truncate(time.Minute)] = true
+	}
+	if len(spread) < 5 {
+		t.Errorf("200 repositories start within %d distinct minutes of a 10m jitter: not spread", len(spread))
+	}
+	for _, n := range asked {
+		if n != jitter {
+			t.Fatalf("jitter asked for %s", n)
+		}
+	}
+	fired := 0
+	for now := due.Add(-time.Minute); now.Before(due.Add(jitter + time.Minute)); now = now.Add(time.Second) {
+		for _, f := range tt.take(now) {
+			fired++
+			if now.Before(due) || !now.Before(due.Add(jitter+time.Second)) {
+				t.Fatalf("%s fired at %s", f.Repo, now)
+			}
+		}
+	}
+	if fired != 200 {
+		t.Fatalf("fired %d of 200 repositories in the jitter window", fired)
+	}
+}
+
+// fakeHost serves the repositories of one installation and their
+// atoll.yaml; any other call panics (the embedded nil Host).
+type fakeHost struct {
+	Host
+	mu    sync.Mutex
+	repos []vcs.Repo
+	files map[string]string // repo -> atoll.yaml
+	reads int
+}
+
+func (h *fakeHost) ListInstallations(context.Context) ([]int64, error) { return []int64{1}, nil }
+
+func (h *fakeHost) ListInstallationRepos(context.Context, int64) ([]vcs.Repo, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]vcs.Repo{}, h.repos...), nil
+}
+
+func (h *fakeHost) GetRepo(_ context.Context, repo vcs.Repo) (vcs.Repo, error) { return repo, nil }
+
+func (h *fakeHost) ReadFile(_ context.Context, repo vcs.Repo, ref, path string) ([]byte, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.reads++
+	if ref != repo.DefaultBranch || path != RepoConfigFile {
+		return nil, fmt.Errorf("read %s at %s", path, ref)
+	}
+	s, ok := h.files[repo.FullName()]
+	if !ok {
+		return nil, vcs.ErrNotFound
+	}
+	return []byte(s), nil
+}
+
+// schedTestRunner is a Runner with a real store, a fake host and the
+// server's drift settings, whose scheduler records the checks it starts.
+func schedTestRunner(t *testing.T, srv config.Server, h *fakeHost) (*Runner, *[]string) {
+	t.Helper()
+	db, err := locks.Open(filepath.Join(t.TempDir(), "atoll.db"), locks.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	parse, reqs := RepoConfigFuncs(srv)
+	set := SettingsFrom(srv)
+	set.defaults()
+	r := &Runner{set: set, host: h, rec: records{db}, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		now: time.Now, queue: make(chan string, 16),
+		cfg: Config{Store: db, ParseRepo: parse, Requirements: reqs}}
+	r.drift = newDriftScheduler(r)
+	var started []string
+	r.drift.trigger = func(_ context.Context, repo, _ string) (string, error) {
+		started = append(started, repo)
+		return "d-" + repo, nil
+	}
+	return r, &started
+}
+
+func repoOf(name string) vcs.Repo { return vcs.Repo{Owner: "acme", Name: name, DefaultBranch: "main"} }
+
+// The schedule of each repository: the server's, or its atoll.yaml's where
+// the server allows repo_override; drift off in atoll.yaml means no check;
+// a broken atoll.yaml keeps the server's. Without repo_override no
+// atoll.yaml is read.
+func TestDriftScheduleOverride(t *testing.T) {
+	h := &fakeHost{
+		repos: []vcs.Repo{repoOf("plain"), repoOf("hourly"), repoOf("off"), repoOf("broken"), repoOf("other")},
+		files: map[string]string{
+			"acme/hourly": "version: 1\ndrift:\n  schedule: \"@hourly\"\n",
+			"acme/off":    "version: 1\ndrift:\n  enabled: false\n",
+			"acme/broken": "version: 1\ndrift:\n  schedule: \"every day\"\n",
+			"acme/other":  "version: 1\napply_mode: comment\n",
+		},
+	}
+	srv := config.DefaultServer()
+	srv.Drift.Enabled, srv.Drift.Schedule = true, "0 6 * * *"
+	t.Run("server decides", func(t *testing.T) {
+		r, _ := schedTestRunner(t, srv, h)
+		h.reads = 0
+		specs := r.drift.refresh(context.Background(), utc("2026-03-02 10:00"))
+		for _, name := range []string{"acme/plain", "acme/hourly", "acme/off", "acme/broken", "acme/other"} {
+			if specs[name] != "0 6 * * *" {
+				t.Errorf("%s: schedule %q, want the server's", name, specs[name])
+			}
+		}
+		if h.reads != 0 {
+			t.Errorf("read atoll.yaml %d times without repo_override", h.reads)
+		}
+	})
+	srv.Drift.RepoOverride = true
+	t.Run("repo override", func(t *testing.T) {
+		r, started := schedTestRunner(t, srv, h)
+		now := utc("2026-03-02 10:30")
+		specs := r.drift.refresh(context.Background(), now)
+		want := map[string]string{"acme/plain": "0 6 * * *", "acme/hourly": "@hourly", "acme/off": "",
+			"acme/broken": "0 6 * * *", "acme/other": "0 6 * * *"}
+		for name, w := range want {
+			if specs[name] != w {
+				t.Errorf("%s: schedule %q, want %q", name, specs[name], w)
+			}
+		}
+		tt := newDriftTimetable(0, noJitter)
+		memory := map[string]time.Time{}
+		for now := now; now.Before(utc("2026-03-03 07:00")); now = now.Add(time.Minute) {
+			r.drift.tick(context.Background(), now, tt, memory)
+		}
+		count := map[string]int{}
+		for _, repo := range *started {
+			count[repo]++
+		}
+		if count["acme/hourly"] != 20 || count["acme/plain"] != 1 || count["acme/off"] != 0 || count["acme/broken"] != 1 {
+			t.Errorf("checks started = %v; want hourly 20 (11:00 to 06:00), plain 1, broken 1, off 0", count)
+		}
+		if !memory["acme/plain"].Equal(utc("2026-03-03 06:00")) {
+			t.Errorf("memory of acme/plain = %s", memory["acme/plain"])
+		}
+		if got := r.drift.loadMemory(context.Background())["acme/plain"]; !got.Equal(utc("2026-03-03 06:00")) {
+			t.Errorf("durable memory of acme/plain = %s, want 06:00 (a restart must not forget it)", got)
+		}
+	})
+	t.Run("server off, a repository turns it on", func(t *testing.T) {
+		off := srv
+		off.Drift.Enabled = false
+		r, _ := schedTestRunner(t, off, &fakeHost{repos: []vcs.Repo{repoOf("plain"), repoOf("on")},
+			files: map[string]string{"acme/on": "version: 1\ndrift:\n  enabled: true\n"}})
+		if !r.drift.enabled() {
+			t.Fatal("scheduler off although repositories may turn drift on")
+		}
+		specs := r.drift.refresh(context.Background(), utc("2026-03-02 10:30"))
+		if specs["acme/plain"] != "" || specs["acme/on"] != "0 6 * * *" {
+			t.Errorf("schedules = %v; want plain off, on with the server's schedule", specs)
+		}
+	})
+}
+
+// The scheduler reads a repository's atoll.yaml again after a push to its
+// default branch, and lists repositories again after an installation
+// change; otherwise it uses what it cached.
+func TestDriftScheduleRefresh(t *testing.T) {
+	h := &fakeHost{repos: []vcs.Repo{repoOf("a")}, files: map[string]string{"acme/a": "version: 1\ndrift:\n  schedule: \"@hourly\"\n"}}
+	srv := config.DefaultServer()
+	srv.Drift.Enabled, srv.Drift.Schedule, srv.Drift.RepoOverride = true, "@daily", true
+	r, _ := schedTestRunner(t, srv, h)
+	ctx := context.Background()
+	now := utc("2026-03-02 10:30")
+	r.drift.refresh(ctx, now)
+	h.mu.Lock()
+	h.files["acme/a"] = "version: 1\ndrift:\n  schedule: \"*/5 * * * *\"\n"
+	h.repos = append(h.repos, repoOf("b"))
+	h.mu.Unlock()
+	if specs := r.drift.refresh(ctx, now.Add(time.Minute)); specs["acme/a"] != "@hourly" || len(specs) != 1 {
+		t.Fatalf("schedules = %v; want the cached ones", specs)
+	}
+	r.drift.onPush(repoOf("a"), "refs/heads/feature")
+	if specs := r.drift.refresh(ctx, now.Add(2*time.Minute)); specs["acme/a"] != "@hourly" {
+		t.Fatalf("a push to another branch re-read atoll.yaml: %v", specs)
+	}
+	r.drift.onPush(repoOf("a"), "refs/heads/main")
+	r.drift.onInstallation()
+	specs := r.drift.refresh(ctx, now.Add(3*time.Minute))
+	if specs["acme/a"] != "*/5 * * * *" || specs["acme/b"] != "@daily" {
+		t.Fatalf("schedules = %v; want a's new schedule and b listed", specs)
+	}
+	select {
+	case <-r.drift.poke:
+	default:
+		t.Fatal("webhooks did not wake the scheduler")
+	}
+}
+
+// Triggers of one repository, from the schedule or the API, never start
+// overlapping checks: while a check that covers them is queued or
+// planning they join it; once it is reporting (or when it covers another
+// project) one follow-up check is queued, which starts when it ends.
+func TestDriftTriggerNoOverlap(t *testing.T) {
+	h := &fakeHost{repos: []vcs.Repo{repoOf("a"), repoOf("b"), repoOf("c")}}
+	srv := config.DefaultServer()
+	srv.Repos = []string{"acme/*", "!acme/secret"}
+	r, _ := schedTestRunner(t, srv, h)
+	var mu sync.Mutex
+	var launched []string
+	r.drift.launch = func(dr DriftRun) {
+		mu.Lock()
+		defer mu.Unlock()
+		launched = append(launched, dr.Repo+" "+dr.Project)
+	}
+	ctx := context.Background()
+	trigger := func(repo, project string) string {
+		t.Helper()
+		id, err := r.TriggerDrift(ctx, repo, project)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	setState := func(id, state string) {
+		t.Helper()
+		if err := update(ctx, r.rec, bucketDriftRuns, id, func(dr *DriftRun, _ bool) error { dr.State = state; return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	var wg sync.WaitGroup
+	ids := make([]string, 30)
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id, err := r.TriggerDrift(ctx, "acme/a", "")
+			if err != nil {
+				t.Error(err)
+			}
+			ids[i] = id
+		}()
+	}
+	wg.Wait()
+	for _, id := range ids {
+		if id != ids[0] {
+			t.Fatalf("overlapping triggers got runs %v, want one", ids)
+		}
+	}
+	if len(launched) != 1 {
+		t.Fatalf("launched %v for 30 overlapping triggers, want one check", launched)
+	}
+	first := ids[0]
+	if id := trigger("acme/a", "app"); id != first {
+		t.Fatalf("a trigger of one project did not join the check of all: %s", id)
+	}
+	if id := trigger("acme/b", ""); id == first || len(launched) != 2 {
+		t.Fatalf("another repository: run %s, launched %v", id, launched)
+	}
+	for _, repo := range []string{"acme/zzz", "acme/secret"} {
+		if _, err := r.TriggerDrift(ctx, repo, ""); !errors.Is(err, ErrUnknownRepo) {
+			t.Errorf("%s: err %v, want ErrUnknownRepo", repo, err)
+		}
+	}
+
+	// The check is reporting: a new trigger queues one follow-up.
+	setState(first, driftReporting)
+	next := trigger("acme/a", "")
+	if next == first || len(launched) != 2 {
+		t.Fatalf("trigger while reporting: run %s (first %s), launched %v; want a follow-up, not started yet", next, first, launched)
+	}
+	if id := trigger("acme/a", "app"); id != next {
+		t.Fatalf("second trigger while reporting got %s, want the follow-up %s", id, next)
+	}
+	r.driftDone("acme/a", first)
+	if len(launched) != 3 || launched[2] != "acme/a " {
+		t.Fatalf("the follow-up did not start when the check ended: %v", launched)
+	}
+	r.driftDone("acme/a", first) // a late end of the old check
+	if id := trigger("acme/a", ""); id != next || len(launched) != 3 {
+		t.Fatalf("after the old check ended twice: run %s, launched %v; want to join %s", id, launched, next)
+	}
+
+	// A check of one project does not answer a trigger of all of them; two
+	// different projects waiting make the follow-up check them all.
+	one := trigger("acme/c", "app")
+	all := trigger("acme/c", "db")
+	if all == one || len(launched) != 4 {
+		t.Fatalf("trigger of db during a check of app: %s, launched %v; want a follow-up", all, launched)
+	}
+	if id := trigger("acme/c", "app"); id != one {
+		t.Fatalf("a trigger of app during the check of app got %s, want to join %s", id, one)
+	}
+	if id := trigger("acme/c", "net"); id != all {
+		t.Fatalf("got %s, want the follow-up %s", id, all)
+	}
+	dr, _, _ := r.GetDriftRun(ctx, all)
+	if dr.Project != "" {
+		t.Fatalf("follow-up for db and net checks %q, want all projects", dr.Project)
+	}
+	if dr, _, _ := r.GetDriftRun(ctx, first); dr.State != "running" {
+		t.Fatalf("the API shows a reporting check as %q, want running", dr.State)
+	}
+}
+
+// With drift.concurrency 2, a third drift job waits (queued, not holding a
+// worker) until one of the first two gives its slot back; other jobs never
+// wait.
+func TestDriftAdmitBoundsConcurrency(t *testing.T) {
+	srv := config.DefaultServer()
+	srv.Drift.Concurrency = 2
+	r, _ := schedTestRunner(t, srv, &fakeHost{})
+	ctx := context.Background()
+	for _, j := range []Job{{ID: "j1", Kind: JobDrift}, {ID: "j2", Kind: JobDrift}, {ID: "j3", Kind: JobDrift}, {ID: "j4", Kind: JobPlan}} {
+		j.State = JobQueued
+		if err := r.rec.put(ctx, bucketJobs, j.ID, j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rel1, ok1 := r.drift.admit(ctx, "j1")
+	_, ok2 := r.drift.admit(ctx, "j2")
+	_, ok3 := r.drift.admit(ctx, "j3")
+	_, ok3again := r.drift.admit(ctx, "j3") // the sweep queued it again
+	rel4, ok4 := r.drift.admit(ctx, "j4")
+	if !ok1 || !ok2 || ok3 || ok3again || !ok4 {
+		t.Fatalf("admitted j1 %v j2 %v j3 %v (again %v) j4 %v; want j3 to wait", ok1, ok2, ok3, ok3again, ok4)
+	}
+	rel4()
+	select {
+	case id := <-r.queue:
+		t.Fatalf("a plan job's end queued %s", id)
+	default:
+	}
+	rel1()
+	rel1() // releasing twice frees one slot
+	select {
+	case id := <-r.queue:
+		if id != "j3" {
+			t.Fatalf("queued %s, want the waiting j3", id)
+		}
+	default:
+		t.Fatal("the waiting drift job was not queued again")
+	}
+	if _, ok := r.drift.admit(ctx, "j3"); !ok {
+		t.Fatal("j3 not admitted once a slot is free")
+	}
+	if _, ok := r.drift.admit(ctx, "j1"); ok {
+		t.Fatal("three drift jobs admitted with concurrency 2")
+	}
+}
