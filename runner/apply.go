@@ -157,20 +157,28 @@ func (r *Runner) afterApplyRun(ctx context.Context, run Run, jobs []Job) {
 		return
 	}
 	if pr.Merged {
-		var failed []string
+		var failed, refused []string
 		for _, j := range jobs {
-			if j.Outcome.Status == string(templates.StatusApplied) {
+			switch j.Outcome.Status {
+			case string(templates.StatusApplied):
 				if err := r.cfg.Store.Unlock(ctx, lockKey(j)); err != nil {
 					r.log.Error("release lock", "project", j.Project.Name, "err", err)
 				}
 				r.discardPlanOf(ctx, j)
-			} else {
+			case string(templates.StatusRefused):
+				refused = append(refused, j.Project.Name)
+			default:
 				failed = append(failed, j.Project.Name)
 			}
 		}
 		if len(failed) > 0 {
 			_ = r.notice(ctx, run.Repo, run.Number, fmt.Sprintf("The apply of %s failed; their locks stay held. "+
 				"Comment `atoll apply` on this pull request to plan the default branch head for them and apply it.", joinProjects(failed)))
+		}
+		if len(refused) > 0 {
+			_ = r.notice(ctx, run.Repo, run.Number, fmt.Sprintf("The apply of %s was refused: their requirements are not met (see above); "+
+				"their locks stay held. Once they are met, comment `atoll apply` on this pull request to plan the default branch head for them and apply it.",
+				joinProjects(refused)))
 		}
 		return
 	}

@@ -167,7 +167,7 @@ func (m *testdriveMain) writeServerConfig(keyFile string) (string, error) {
 		base["policy_sets"] = []any{map[string]any{"name": "security", "path": dir,
 			"owners": []any{testdrive.DemoOrg + "/security"}, "enforcement": "mandatory"}}
 	}
-	if rc := toolsCLIConfig(); rc != "" {
+	if rc := testdrive.ToolsCLIConfig(); rc != "" {
 		base["terraform"].(map[string]any)["cli_config_file"] = rc
 	}
 	if m.ServerConfig != "" {
@@ -179,7 +179,7 @@ func (m *testdriveMain) writeServerConfig(keyFile string) (string, error) {
 		if err := yaml.Unmarshal(data, &over); err != nil {
 			return "", fmt.Errorf("--server-config %s: %w", m.ServerConfig, err)
 		}
-		mergeMaps(base, over)
+		testdrive.MergeConfig(base, over)
 	}
 	out, err := yaml.Marshal(base)
 	if err != nil {
@@ -187,34 +187,6 @@ func (m *testdriveMain) writeServerConfig(keyFile string) (string, error) {
 	}
 	path := filepath.Join(m.DataDir, "server.yaml")
 	return path, os.WriteFile(path, out, 0o600)
-}
-
-// toolsCLIConfig is the CLI config `make tools` writes, which points
-// terraform at the local provider mirror; "" when there is none.
-func toolsCLIConfig() string {
-	dir := os.Getenv("ATOLL_TOOLS_DIR")
-	if dir == "" {
-		home, _ := os.UserHomeDir()
-		dir = filepath.Join(home, ".cache", "atoll", "tools")
-	}
-	rc := filepath.Join(dir, "terraformrc")
-	if _, err := os.Stat(rc); err != nil {
-		return ""
-	}
-	return rc
-}
-
-// mergeMaps merges over into base, recursively for maps.
-func mergeMaps(base, over map[string]any) {
-	for k, v := range over {
-		if bm, ok := base[k].(map[string]any); ok {
-			if om, ok := v.(map[string]any); ok {
-				mergeMaps(bm, om)
-				continue
-			}
-		}
-		base[k] = v
-	}
 }
 
 // Run serves until ctx ends; with the demo, it runs the demo first.

@@ -139,7 +139,7 @@ func (e *Env) writeConfig(keyFile, overlay string) string {
 		"log_level":          "debug",
 		"terraform":          map[string]any{"plugin_cache_dir": filepath.Join(os.TempDir(), "atoll-e2e-plugin-cache")},
 	}
-	if rc := toolsCLIConfig(); rc != "" {
+	if rc := testdrive.ToolsCLIConfig(); rc != "" {
 		base["terraform"].(map[string]any)["cli_config_file"] = rc
 	}
 	if overlay != "" {
@@ -147,7 +147,7 @@ func (e *Env) writeConfig(keyFile, overlay string) string {
 		if err := yaml.Unmarshal([]byte(overlay), &over); err != nil {
 			e.t.Fatalf("server config overlay: %v", err)
 		}
-		merge(base, over)
+		testdrive.MergeConfig(base, over)
 	}
 	data, err := yaml.Marshal(base)
 	if err != nil {
@@ -158,31 +158,6 @@ func (e *Env) writeConfig(keyFile, overlay string) string {
 		e.t.Fatal(err)
 	}
 	return path
-}
-
-func merge(base, over map[string]any) {
-	for k, v := range over {
-		if bm, ok := base[k].(map[string]any); ok {
-			if om, ok := v.(map[string]any); ok {
-				merge(bm, om)
-				continue
-			}
-		}
-		base[k] = v
-	}
-}
-
-func toolsCLIConfig() string {
-	dir := os.Getenv("ATOLL_TOOLS_DIR")
-	if dir == "" {
-		home, _ := os.UserHomeDir()
-		dir = filepath.Join(home, ".cache", "atoll", "tools")
-	}
-	rc := filepath.Join(dir, "terraformrc")
-	if _, err := os.Stat(rc); err != nil {
-		return ""
-	}
-	return rc
 }
 
 // StartAtoll starts the atoll server and waits until it answers.

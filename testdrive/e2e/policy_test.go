@@ -303,6 +303,9 @@ func (p *policyPR) step(i int, st policyStep) {
 				p.t.Fatalf("%s: the answer lacks %q:\n%s", what, s, cm.Body)
 			}
 		}
+		if st.act == "merge" {
+			p.waitFor(what, last, "The apply of `"+p.dir+"` was refused", "locks stay held", "comment `atoll apply`")
+		}
 		applied := p.stateHasResource()
 		if want := st.want[0] == "Apply complete!"; applied != want {
 			p.t.Fatalf("%s: the state holds terraform_data.x: %v, want %v", what, applied, want)
