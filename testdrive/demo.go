@@ -121,7 +121,10 @@ func (d *Demo) planPR(ctx context.Context) error {
 		return fmt.Errorf("expected PR #1, got #%d", n)
 	}
 	cm, err := d.c.WaitComment(ctx, infra, 1, 0, d.Timeout, func(body string) bool {
-		return strings.Count(body, "Plan: 2 to add, 0 to change, 0 to destroy.") >= 2
+		// The comment is edited as each project finishes: wait for the run to
+		// be done, with both projects planned.
+		return strings.Contains(body, "**done**") && !strings.Contains(body, "running") &&
+			strings.Count(body, "| 2 | 0 | 0 | ✅ planned |") == 2
 	})
 	if err == nil {
 		d.show(cm)

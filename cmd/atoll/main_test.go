@@ -1,0 +1,122 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestVersionAndHelp(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"version"}, &out, &errOut); code != 0 {
+		t.Fatalf("atoll version exited %d: %s", code, errOut.String())
+	}
+	for _, want := range []string{"atoll ", "commit ", runtime.Version()} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("atoll version printed %q, want it to contain %q", out.String(), want)
+		}
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"help"}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "atoll testdrive") {
+		t.Errorf("atoll help exited %d and printed %q", code, out.String())
+	}
+	if code := run(context.Background(), []string{"frobnicate"}, &out, &errOut); code != 2 {
+		t.Errorf("an unknown command exited %d, want 2", code)
+	}
+}
+
+func TestConfigValidateExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(good, []byte("version: 1\nprojects:\n  - dir: app\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte("version: 1\nprojects:\n  - dir: app\n    when_modifed: [\"*.tf\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"config", "validate", good}, &out, &errOut); code != 0 {
+		t.Errorf("a valid atoll.yaml exited %d: %s%s", code, out.String(), errOut.String())
+	}
+	out.Reset()
+	code := run(context.Background(), []string{"config", "validate", bad}, &out, &errOut)
+	if code != 1 || !strings.Contains(out.String(), "bad.yaml:4:5") || !strings.Contains(out.String(), "when_modifed") {
+		t.Errorf("a broken atoll.yaml exited %d and printed %q; want 1 and the file, line and key", code, out.String())
+	}
+}
+
+// TestServerRefusesBrokenConfig: a broken server configuration and a Rego
+// syntax error each stop the server before it serves, naming the problem.
+func TestServerRefusesBrokenConfig(t *testing.T) {
+	dir := t.TempDir()
+	policies := filepath.Join(dir, "policies")
+	if err := os.MkdirAll(policies, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(policies, "broken.rego"), []byte("package atoll\n\ndeny contains msg if {\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	key := filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(key, testKeyPEM(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, config, want string
+	}{
+		{"no webhook secret", "github: {app_id: 1, private_key_file: " + key + "}\ndata_dir: " + dir + "/data\n", "webhook secret is required"},
+		{"rego syntax error", "github: {app_id: 1, private_key_file: " + key + ", webhook_secret: s}\ndata_dir: " + dir + "/data\n" +
+			"policy_sets: [{name: security, path: " + policies + ", owners: [acme/security]}]\n", "broken.rego:"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+".yaml")
+			if err := os.WriteFile(cfg, []byte(tc.config), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			var out, errOut bytes.Buffer
+			code := run(ctx, []string{"server", "--config", cfg, "--listen", "127.0.0.1:0"}, &out, &errOut)
+			if code == 0 || !strings.Contains(errOut.String(), tc.want) {
+				t.Errorf("atoll server exited %d with %q; want a failure naming %q", code, errOut.String(), tc.want)
+			}
+		})
+	}
+}
+
+// testKeyPEM is a throwaway RSA key, made for each test run.
+func testKeyPEM(t *testing.T) []byte {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+}
+
+// TestTestdriveDemo runs `atoll testdrive`, the demo of the README's quick
+// start, in process: it must end with every step done.
+func TestTestdriveDemo(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	code := run(ctx, []string{"testdrive", "--data-dir", t.TempDir()}, &out, &errOut)
+	if code != 0 || !strings.Contains(out.String(), "demo complete") {
+		t.Fatalf("atoll testdrive exited %d:\n%s\n--- stderr:\n%s", code, out.String(), errOut.String())
+	}
+	for _, want := range []string{"Plan: 2 to add", "Locked by", "Apply complete!", "policies_passed", "drifted", "is closed"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the demo's output lacks %q", want)
+		}
+	}
+}
