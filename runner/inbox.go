@@ -117,14 +117,16 @@ func (r *Runner) HandleEvent(ctx context.Context, ev vcs.Event) error {
 	case vcs.InstallationEvent:
 		r.drift.onInstallation()
 		return nil
-	case vcs.ReviewEvent, vcs.PingEvent:
+	case vcs.ReviewEvent:
+		return r.onReview(ctx, &e)
+	case vcs.PingEvent:
 		return nil
 	case *vcs.PullRequestEvent:
 		return r.onPullRequest(ctx, e)
 	case *vcs.CommentEvent:
 		return r.onComment(ctx, e)
 	case *vcs.ReviewEvent:
-		return nil // reviews are read when an apply checks its requirements
+		return r.onReview(ctx, e)
 	case *vcs.PushEvent:
 		r.drift.onPush(e.Repo, e.Ref)
 		return nil

@@ -65,7 +65,51 @@ func (r *Runner) approvalsFor(ctx context.Context, j Job) map[string][]string {
 	for _, a := range recs {
 		out[a.Set] = a.Users
 	}
+	// Where an owner's approving review counts, the approvers are only
+	// known by asking: reviews come and go without a command.
+	for _, res := range j.Outcome.Policies {
+		if res.Failed() && res.Err == "" && r.policySet(res.Set).ReviewApproves {
+			out[res.Set] = r.validApprovers(ctx, j, res)
+		}
+	}
 	return out
+}
+
+// onReview shows what a review changes for policy sets an owner's approving
+// review can lift: the PR's plan comments and `atoll/policy` check runs of
+// the current head are brought up to date. Apply requirements read reviews
+// afresh anyway.
+func (r *Runner) onReview(ctx context.Context, e *vcs.ReviewEvent) error {
+	if r.cfg.Policies == nil || !r.set.RepoAllowed(e.PR.Repo.FullName()) {
+		return nil
+	}
+	plans, err := list[Plan](ctx, r.rec, bucketPlans, prKey(e.PR.Repo.FullName(), e.PR.Number)+"#")
+	if err != nil {
+		return err
+	}
+	for _, p := range plans {
+		if p.HeadSHA != e.PR.HeadSHA || !r.reviewCanApprove(p.Policies) {
+			continue
+		}
+		var j Job
+		if ok, err := r.rec.get(ctx, bucketJobs, p.PlanJob, &j); err != nil || !ok {
+			continue
+		}
+		r.afterUpdate(ctx, j)
+		r.policyCheck(ctx, j, r.projectResult(ctx, j))
+	}
+	return nil
+}
+
+// reviewCanApprove reports whether one of results is a failure that an
+// owner's approving review may lift.
+func (r *Runner) reviewCanApprove(results []policy.Result) bool {
+	for _, res := range results {
+		if res.Failed() && res.Err == "" && r.policySet(res.Set).ReviewApproves {
+			return true
+		}
+	}
+	return false
 }
 
 // unmetPolicies lists each mandatory policy set that failed and is not

@@ -17,6 +17,7 @@ import (
 var packages = []string{
 	"./runner/terraform",
 	"./runner/discovery",
+	"./server",
 }
 
 func main() {

@@ -138,9 +138,9 @@ policy_sets:
 		name, dir, author string
 		repo              string // default: acme/matrix
 		steps             []policyStep
-		// approvedBy: the last approval was this owner's command, so the
-		// plan comment shows it and the policy check run of the head ends
-		// in success.
+		// approvedBy: the last approval was this owner's (by command, or
+		// by review where the set allows it), so the plan comment shows it
+		// and the policy check run of the head ends in success.
 		approvedBy string
 	}{
 		{name: "writer's PR", dir: "a", author: "alice", approvedBy: "ada", steps: []policyStep{
@@ -179,7 +179,7 @@ policy_sets:
 			{act: "approve", who: "wanda", want: policyApproved},
 			{act: "apply", want: policyApplied},
 		}},
-		{name: "reviews", dir: "d", author: "alice", steps: []policyStep{
+		{name: "reviews", dir: "d", author: "alice", approvedBy: "wanda", steps: []policyStep{
 			{act: "review", who: "wes"},  // write, not an owner
 			{act: "review", who: "rita"}, // owner, read only
 			{act: "apply", want: policyRefused},
