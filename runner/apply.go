@@ -139,6 +139,8 @@ func (r *Runner) afterRunDone(ctx context.Context, runID string) {
 		}
 	}
 	switch run.Command {
+	case "autoplan", "plan":
+		r.labelPlanRun(ctx, run, jobs)
 	case "apply-after-merge", "apply", "retry-after-merge":
 		r.afterApplyRun(ctx, run, jobs)
 	case "drift":

@@ -28,4 +28,16 @@ func TestPlanCommentAndCheck(t *testing.T) {
 		}
 		return false
 	})
+	e.Eventually("the PR labelled atoll:changes", func() bool {
+		pr, err := e.C.PullRequest(e.Ctx(), repo, n)
+		if err != nil {
+			return false
+		}
+		for _, l := range pr.Labels {
+			if l.GetName() == "atoll:changes" {
+				return true
+			}
+		}
+		return false
+	})
 }
