@@ -56,7 +56,11 @@ func (r *Runner) checkRequirements(ctx context.Context, pr vcs.PullRequest, rc R
 func (r *Runner) gatherFacts(ctx context.Context, pr vcs.PullRequest, rc RepoConfig) (*prFacts, error) {
 	f := &prFacts{pr: pr, rc: rc}
 	if pr.Mergeable == nil { // GitHub is still computing it: ask once more
-		time.Sleep(time.Second)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Second):
+		}
 		if again, err := r.host.GetPullRequest(ctx, pr.Repo, pr.Number); err == nil {
 			again.Repo.InstallationID = pr.Repo.InstallationID
 			f.pr = again
