@@ -21,8 +21,6 @@ func (r *Runner) applyMode(rc RepoConfig) string {
 // commandApply checks every requirement of the selected plans and, when
 // all are met, claims each plan for one apply job.
 func (r *Runner) commandApply(ctx context.Context, pr vcs.PullRequest, user string, cmd *command.Command) error {
-	base := pr.Repo
-	base.DefaultBranch = pr.BaseRef
 	rc, err := r.repoConfig(ctx, pr.Repo, pr.BaseSHA)
 	if err != nil {
 		if ce, ok := err.(*configError); ok {
@@ -148,16 +146,14 @@ func (r *Runner) claimAndApply(ctx context.Context, pr vcs.PullRequest, user str
 			r.setPlanState(ctx, planKey(j.Repo.FullName(), j.Number, j.Project.Name), PlanApplying, j.ID)
 		}
 	}
-	run, err := r.startRun(ctx, runSpec{Repo: pr.Repo, Number: pr.Number, Command: "apply", User: user,
+	_, err := r.startRun(ctx, runSpec{Repo: pr.Repo, Number: pr.Number, Command: "apply", User: user,
 		HeadSHA: pr.HeadSHA, Jobs: jobs, beforeQueue: bind})
 	if err != nil {
 		for _, j := range jobs {
 			r.setPlanState(ctx, planKey(pr.Repo.FullName(), pr.Number, j.Project.Name), PlanPlanned, "-")
 		}
-		return err
 	}
-	_ = run
-	return nil
+	return err
 }
 
 // onMerged applies a merged PR's projects when its mode says so, and

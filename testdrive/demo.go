@@ -81,6 +81,12 @@ func (d *Demo) wait(ctx context.Context, repo string, n int, after int64, subs .
 	return cm, err
 }
 
+// waitRun waits until a run's comment (edited in place as each project
+// finishes) is done and contains every one of subs.
+func (d *Demo) waitRun(ctx context.Context, repo string, n int, after int64, subs ...string) (Comment, error) {
+	return d.wait(ctx, repo, n, after, append([]string{"**done**"}, subs...)...)
+}
+
 func (d *Demo) comment(ctx context.Context, repo string, n int, author, body string) (int64, error) {
 	last := d.c.LastCommentID(ctx, repo, n)
 	fmt.Fprintf(d.Out, "   @%s comments: %s\n", author, body)
@@ -168,7 +174,7 @@ func (d *Demo) applyPR(ctx context.Context) error {
 	if last, err = d.comment(ctx, infra, 1, "alice", "atoll apply"); err != nil {
 		return err
 	}
-	if _, err := d.wait(ctx, infra, 1, last, "Apply complete!"); err != nil {
+	if _, err := d.waitRun(ctx, infra, 1, last, "Apply complete!"); err != nil {
 		return err
 	}
 	if _, err := os.Stat(DemoMotdPath(d.DataDir)); err != nil {
@@ -186,7 +192,7 @@ func (d *Demo) applyPR(ctx context.Context) error {
 	if last, err = d.comment(ctx, infra, 2, "bob", "atoll plan"); err != nil {
 		return err
 	}
-	if _, err := d.wait(ctx, infra, 2, last, "Plan:"); err != nil {
+	if _, err := d.waitRun(ctx, infra, 2, last, "Plan:"); err != nil {
 		return err
 	}
 	return d.c.Control.ClosePR(ctx, emulator.ClosePR{Repo: infra, Number: 2, Author: "bob"})
@@ -233,7 +239,7 @@ func (d *Demo) policy(ctx context.Context) error {
 	if last, err = d.comment(ctx, infra, n, "alice", "atoll apply"); err != nil {
 		return err
 	}
-	if _, err := d.wait(ctx, infra, n, last, "Apply complete!"); err != nil {
+	if _, err := d.waitRun(ctx, infra, n, last, "Apply complete!"); err != nil {
 		return err
 	}
 	_, err = d.c.Control.Merge(ctx, emulator.Merge{Repo: infra, Number: n, Author: "alice"})
@@ -250,14 +256,14 @@ func (d *Demo) afterMerge(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := d.wait(ctx, platform, n, 0, "Plan: 1 to add"); err != nil {
+	if _, err := d.waitRun(ctx, platform, n, 0, "Plan: 1 to add"); err != nil {
 		return err
 	}
 	last := d.c.LastCommentID(ctx, platform, n)
 	if _, err := d.c.Control.Merge(ctx, emulator.Merge{Repo: platform, Number: n, Author: "alice"}); err != nil {
 		return err
 	}
-	_, err = d.wait(ctx, platform, n, last, "Apply complete!")
+	_, err = d.waitRun(ctx, platform, n, last, "Apply complete!")
 	return err
 }
 

@@ -294,9 +294,22 @@ func (e *Env) Comment(repo string, n int, author, body string) int64 {
 }
 
 // Wait waits for an atoll comment after `after` containing every sub.
+//
+// A run's comment is edited in place as each project finishes, so unless
+// the test asks for a running state, a run's comment matches only once the
+// run is done: a two-project apply whose first project shows "Apply
+// complete!" is not finished.
 func (e *Env) Wait(repo string, n int, after int64, subs ...string) testdrive.Comment {
 	e.t.Helper()
-	cm, err := e.C.WaitComment(e.Ctx(), repo, n, after, 3*time.Minute, testdrive.Contains(subs...))
+	contains := testdrive.Contains(subs...)
+	wantsRunning := strings.Contains(strings.Join(subs, "\n"), "running")
+	match := func(body string) bool {
+		if !contains(body) {
+			return false
+		}
+		return wantsRunning || !isRunningRun(body)
+	}
+	cm, err := e.C.WaitComment(e.Ctx(), repo, n, after, 3*time.Minute, match)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -381,4 +394,14 @@ func (e *Env) Backend(name string) string {
 // reviewOf is an approving review of repo#n by author.
 func reviewOf(repo string, n int, author string) emulator.Review {
 	return emulator.Review{Repo: repo, Number: n, Author: author, State: "APPROVED"}
+}
+
+// isRunningRun reports whether body is the (first part of the) comment of
+// a command run that is still running.
+func isRunningRun(body string) bool {
+	first, _, _ := strings.Cut(strings.TrimSpace(body), "\n")
+	if !strings.HasPrefix(first, "<!-- atoll:") || strings.Contains(first, ":part:") {
+		return false
+	}
+	return strings.Contains(body, "🔄 **running**")
 }
