@@ -48,7 +48,7 @@ func (d *Demo) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	fmt.Fprintf(d.Out, "\n✓ demo complete: every step did what it should. Explore the web UI at %s\n", d.AtollURL)
+	fmt.Fprintf(d.Out, "\n✓ demo complete: every step did what it should.\n")
 	return nil
 }
 

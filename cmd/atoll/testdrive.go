@@ -211,11 +211,14 @@ func (m *testdriveMain) Run(ctx context.Context) error {
 			DataDir: m.DataDir, Out: m.Stdout}
 		err := demo.Run(ctx)
 		if err != nil || !m.Keep {
+			if err == nil {
+				fmt.Fprintln(m.Stdout, "Everything stops now; to explore the web UI, the emulator and the demo repos, run `make testdrive ARGS=--keep`.")
+			}
 			cancel()
 			<-m.done
 			return err
 		}
-		fmt.Fprintln(m.Stdout, "\nEverything keeps running (--keep). Press Ctrl-C to stop.")
+		fmt.Fprintf(m.Stdout, "\nEverything keeps running (--keep): the web UI is at %s. Press Ctrl-C to stop.\n", m.Info.AtollURL)
 	}
 	select {
 	case <-ctx.Done():
