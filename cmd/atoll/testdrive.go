@@ -114,7 +114,11 @@ func (m *testdriveMain) Open(ctx context.Context) (err error) {
 	}
 	m.emu, err = emulator.New(emulator.Config{AppID: testdriveAppID, AppSlug: "atoll", AppPublicKey: &key.PublicKey,
 		WebhookSecret: m.Info.WebhookSecret, DataDir: filepath.Join(m.DataDir, "github"),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		// Whoever reads the emulator without a token (the demo, a script
+		// polling for comments) stands for a signed-in user: GitHub's
+		// limit for those is 5,000 an hour, not the anonymous 60.
+		AnonymousRateLimit: 5000,
+		Logger:             slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		emuLn.Close()
 		return fmt.Errorf("emulator: %w", err)
