@@ -22,12 +22,14 @@ build:
 tools:
 	@bash scripts/tools.sh
 
-## test: every test, including end-to-end tests with real terraform and tofu
+## test: every test, including end-to-end tests with real terraform and tofu.
+## -count=1: the end-to-end tests run the atoll binary they build, which Go's
+## test cache does not see, so a cached pass could hide a broken binary.
 test: tools
 	$(GO) vet ./...
 	@unformatted=$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
-	PATH="$(ATOLL_TOOLS_DIR)/bin:$$PATH" $(GO) test -race -timeout 25m ./...
+	PATH="$(ATOLL_TOOLS_DIR)/bin:$$PATH" $(GO) test -race -count=1 -timeout 25m ./...
 
 ## testdrive: the whole product, locally: emulator, server, demo repo, PR, plan, apply, drift
 testdrive: tools build
