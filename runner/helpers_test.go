@@ -48,8 +48,8 @@ func TestGlobMatch(t *testing.T) {
 		{"*.md", "README.md", true},
 	}
 	for _, tc := range tests {
-		if got := globMatch(tc.glob, tc.name); got != tc.want {
-			t.Errorf("globMatch(%q, %q) = %v, want %v", tc.glob, tc.name, got, tc.want)
+		if got := anyMatch([]string{tc.glob}, []string{tc.name}); got != tc.want {
+			t.Errorf("anyMatch(%q, %q) = %v, want %v", tc.glob, tc.name, got, tc.want)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/atollhq/atoll/vcs"
@@ -105,10 +106,6 @@ func (r *Runner) servedRepos(ctx context.Context) ([]vcs.Repo, error) {
 }
 
 func repoFromFullName(full string) vcs.Repo {
-	for i := 0; i < len(full); i++ {
-		if full[i] == '/' {
-			return vcs.Repo{Owner: full[:i], Name: full[i+1:]}
-		}
-	}
-	return vcs.Repo{Name: full}
+	owner, name, _ := strings.Cut(full, "/")
+	return vcs.Repo{Owner: owner, Name: name}
 }

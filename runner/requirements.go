@@ -3,11 +3,11 @@ package runner
 import (
 	"context"
 	"fmt"
-	"path"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/atollhq/atoll/runner/discovery"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 )
@@ -255,38 +255,15 @@ func (r *Runner) memberOfAny(ctx context.Context, repo vcs.Repo, user string, te
 	return false
 }
 
-// anyMatch reports whether a file matches one of the globs ("**" spans
-// directories).
+// anyMatch reports whether a file matches one of the globs, with the glob
+// syntax of discovery (and of atoll.yaml): "**" spans directories.
 func anyMatch(globs, files []string) bool {
 	for _, f := range files {
 		for _, g := range globs {
-			if globMatch(g, f) {
+			if discovery.Match(g, f) {
 				return true
 			}
 		}
 	}
 	return false
-}
-
-func globMatch(glob, name string) bool {
-	if strings.Contains(glob, "**") {
-		prefix, suffix, _ := strings.Cut(glob, "**")
-		if !strings.HasPrefix(name, prefix) {
-			return false
-		}
-		suffix = strings.TrimPrefix(suffix, "/")
-		if suffix == "" {
-			return true
-		}
-		rest := strings.TrimPrefix(name, prefix)
-		parts := strings.Split(rest, "/")
-		for i := range parts {
-			if ok, _ := path.Match(suffix, strings.Join(parts[i:], "/")); ok {
-				return true
-			}
-		}
-		return false
-	}
-	ok, _ := path.Match(glob, name)
-	return ok
 }

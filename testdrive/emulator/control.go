@@ -24,9 +24,9 @@ func (s *Server) controlRoutes() *http.ServeMux {
 	m.HandleFunc("POST "+p+"/repos/{owner}/{repo}/pulls/{number}/reviews", s.ctlReview)
 	m.HandleFunc("POST "+p+"/repos/{owner}/{repo}/pulls/{number}/reviews/{id}/dismiss", s.ctlDismissReview)
 	m.HandleFunc("POST "+p+"/repos/{owner}/{repo}/pulls/{number}/merge", s.ctlMerge)
-	m.HandleFunc("POST "+p+"/repos/{owner}/{repo}/pulls/{number}/close", s.ctlClose)
-	m.HandleFunc("POST "+p+"/repos/{owner}/{repo}/pulls/{number}/reopen", s.ctlPullAction(s.reopenPull))
-	m.HandleFunc("POST "+p+"/repos/{owner}/{repo}/pulls/{number}/ready", s.ctlPullAction(s.readyPull))
+	m.HandleFunc("POST "+p+"/repos/{owner}/{repo}/pulls/{number}/close", s.ctlPullAction(s.closePull, "closed"))
+	m.HandleFunc("POST "+p+"/repos/{owner}/{repo}/pulls/{number}/reopen", s.ctlPullAction(s.reopenPull, "open"))
+	m.HandleFunc("POST "+p+"/repos/{owner}/{repo}/pulls/{number}/ready", s.ctlPullAction(s.readyPull, "open"))
 	m.HandleFunc("PATCH "+p+"/repos/{owner}/{repo}/comments/{id}", s.ctlEditComment)
 	m.HandleFunc("PUT "+p+"/repos/{owner}/{repo}/collaborators/{user}", s.ctlSetPermission)
 	m.HandleFunc("PUT "+p+"/orgs/{org}/teams/{team}/members/{user}", s.ctlAddTeamMember)
@@ -312,30 +312,10 @@ func (s *Server) ctlMerge(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, obj{"sha": sha})
 }
 
-func (s *Server) ctlClose(w http.ResponseWriter, r *http.Request) {
-	var in ClosePR
-	if !decodeBody(w, r, &in) {
-		return
-	}
-	rp := s.ctlRepo(w, r)
-	n, ok := ctlNumber(w, r)
-	if rp == nil || !ok {
-		return
-	}
-	if in.Author == "" {
-		ctlError(w, http.StatusUnprocessableEntity, "author is required")
-		return
-	}
-	if err := s.closePull(r.Context(), ctlURLs(r), rp, n, in.Author); err != nil {
-		ctlOpError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, obj{"number": n, "state": "closed"})
-}
-
-// ctlPullAction serves a person's action on a pull request (reopen,
-// ready for review): {"author"} in, {"number","state"} out.
-func (s *Server) ctlPullAction(op func(ctx context.Context, u urls, rp *repo, number int, author string) error) http.HandlerFunc {
+// ctlPullAction serves a person's action on a pull request (close, reopen,
+// ready for review): {"author"} in, {"number","state"} out, state being
+// the pull request's state after op.
+func (s *Server) ctlPullAction(op func(ctx context.Context, u urls, rp *repo, number int, author string) error, state string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var in PRAction
 		if !decodeBody(w, r, &in) {
@@ -354,7 +334,7 @@ func (s *Server) ctlPullAction(op func(ctx context.Context, u urls, rp *repo, nu
 			ctlOpError(w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, obj{"number": n, "state": "open"})
+		writeJSON(w, http.StatusOK, obj{"number": n, "state": state})
 	}
 }
 
