@@ -57,26 +57,43 @@ func (d *Demo) say(format string, args ...any) {
 	fmt.Fprintf(d.Out, "\n── %d. %s\n", d.step, fmt.Sprintf(format, args...))
 }
 
-// show prints a comment, shortened.
-func (d *Demo) show(cm Comment) {
-	lines := strings.Split(strings.TrimSpace(cm.Body), "\n")
+// show prints a comment, shortened: its first lines, then any later line
+// holding what the step waited for (say, a policy's message), so what the
+// step is about is on screen. atoll's hidden markers are left out.
+func (d *Demo) show(cm Comment, subs ...string) {
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(cm.Body), "\n") {
+		if !strings.HasPrefix(l, "<!-- atoll:") {
+			lines = append(lines, l)
+		}
+	}
 	const max = 25
-	cut := len(lines) > max
-	if cut {
-		lines = lines[:max]
+	for i, l := range lines {
+		if i < max || containsAny(l, subs) {
+			if i >= max && !containsAny(lines[i-1], subs) {
+				fmt.Fprintf(d.Out, "   │ …\n")
+			}
+			fmt.Fprintf(d.Out, "   │ %s\n", l)
+		}
 	}
-	for _, l := range lines {
-		fmt.Fprintf(d.Out, "   │ %s\n", l)
-	}
-	if cut {
+	if len(lines) > max {
 		fmt.Fprintf(d.Out, "   │ … (%s)\n", "the full comment is on the pull request")
 	}
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }
 
 func (d *Demo) wait(ctx context.Context, repo string, n int, after int64, subs ...string) (Comment, error) {
 	cm, err := d.c.WaitComment(ctx, repo, n, after, d.Timeout, Contains(subs...))
 	if err == nil {
-		d.show(cm)
+		d.show(cm, subs...)
 	}
 	return cm, err
 }
