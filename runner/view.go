@@ -45,27 +45,30 @@ func (r *Runner) renderRun(ctx context.Context, runID string) error {
 // writeParts edits the run's existing comments and creates what is
 // missing; a part no longer needed is emptied to a short note.
 func (r *Runner) writeParts(ctx context.Context, run *Run, parts []string) error {
-	changed := false
-	for i, body := range parts {
-		if i < len(run.Comments) {
-			if err := r.host.UpdateComment(ctx, run.Repo, run.Comments[i], body); err != nil {
-				return fmt.Errorf("update comment of run %s: %w", run.ID, err)
-			}
-			continue
-		}
-		cm, err := r.host.CreateComment(ctx, run.Repo, run.Number, body)
+	// The parts that do not exist yet are created first and the first part,
+	// which says whether the run is done, is edited last: a reader who sees
+	// "done" finds every part already there.
+	existing := len(run.Comments)
+	for i := existing; i < len(parts); i++ {
+		cm, err := r.host.CreateComment(ctx, run.Repo, run.Number, parts[i])
 		if err != nil {
 			return fmt.Errorf("comment on #%d: %w", run.Number, err)
 		}
 		run.Comments = append(run.Comments, cm.ID)
 		run.CommentIDs = append(run.CommentIDs, cm.NodeID)
-		changed = true
+	}
+	if len(run.Comments) > existing {
+		if err := r.rec.put(ctx, bucketRuns, run.ID, run); err != nil {
+			return err
+		}
 	}
 	for i := len(parts); i < len(run.Comments); i++ {
 		_ = r.host.UpdateComment(ctx, run.Repo, run.Comments[i], templates.Marker(run.ID)+"\n_(this part is no longer needed)_")
 	}
-	if changed {
-		return r.rec.put(ctx, bucketRuns, run.ID, run)
+	for i := min(existing, len(parts)) - 1; i >= 0; i-- {
+		if err := r.host.UpdateComment(ctx, run.Repo, run.Comments[i], parts[i]); err != nil {
+			return fmt.Errorf("update comment of run %s: %w", run.ID, err)
+		}
 	}
 	return nil
 }
