@@ -67,7 +67,7 @@ func (r *Runner) commandApply(ctx context.Context, pr vcs.PullRequest, user stri
 		default:
 			// The requirements come from the base branch's atoll.yaml, so
 			// a pull request cannot relax its own.
-			p.Project.ApplyRequirements = rc.applyRequirements(p.Project.Name)
+			p.Project.ApplyRequirements = rc.applyRequirements(p.Project.Name, p.Project.Dir)
 			pending = append(pending, p)
 		}
 	}
@@ -98,12 +98,12 @@ func (r *Runner) commandApply(ctx context.Context, pr vcs.PullRequest, user stri
 }
 
 // applyRequirements are a project's apply requirements as this atoll.yaml
-// sets them; nil: the server's.
-func (rc RepoConfig) applyRequirements(project string) []string {
-	for _, p := range rc.Projects {
-		if p.Name == project {
-			return p.ApplyRequirements
-		}
+// sets them; nil: the server's. An ad-hoc project (a workspace planned
+// with -w) has the requirements of its dir's configured project, so a
+// new workspace never loosens what atoll.yaml asks of the dir.
+func (rc RepoConfig) applyRequirements(project, dir string) []string {
+	if p, ok := rc.configured(project, dir); ok {
+		return p.ApplyRequirements
 	}
 	return rc.Defaults
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/atollhq/atoll/runner/command"
+	"github.com/atollhq/atoll/runner/discovery"
 	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
@@ -152,10 +153,17 @@ func (r *Runner) commandPlan(ctx context.Context, pr vcs.PullRequest, user strin
 }
 
 // selectProjects applies -p, -d and -w; a selector naming a project the PR
-// does not touch still plans it, when it exists in the repository.
+// does not touch still plans it, when it exists in the repository. A
+// workspace no project has is planned ad hoc, as Atlantis does: `-d DIR -w
+// WS` plans DIR in WS, and `-w WS` alone plans every directory the pull
+// request changes in WS. An ad-hoc project is named DIR:WS, so its plan,
+// lock and apply stay apart from those of DIR's default workspace.
 func (r *Runner) selectProjects(ctx context.Context, pr vcs.PullRequest, touched []Project, cmd *command.Command) []Project {
 	if sel := filterProjects(touched, cmd.Project, cmd.Dir, cmd.Workspace); len(sel) > 0 {
 		return sel
+	}
+	if cmd.Project == "" && cmd.Dir == "" && cmd.Workspace != "" {
+		return adHoc(touched, cmd.Workspace)
 	}
 	rc, err := r.repoConfig(ctx, pr.Repo, pr.HeadSHA)
 	if err != nil {
@@ -169,11 +177,33 @@ func (r *Runner) selectProjects(ctx context.Context, pr vcs.PullRequest, touched
 	if len(sel) == 0 && cmd.Dir != "" && cmd.Project == "" {
 		ws := cmd.Workspace
 		if ws == "" {
-			ws = "default"
+			ws = discovery.DefaultWorkspace
 		}
-		sel = []Project{{Name: cmd.Dir, Dir: cmd.Dir, Workspace: ws}}
+		base := filterProjects(all, "", cmd.Dir, "")
+		if len(base) == 0 {
+			base = []Project{{Dir: cmd.Dir}}
+		}
+		sel = adHoc(base[:1], ws)
 	}
 	return sel
+}
+
+// adHoc are the projects of the distinct dirs of base, in workspace ws,
+// each named DIR:WS (DIR for the default workspace) and keeping the
+// settings (terraform version, var files, requirements) of its dir's
+// first project.
+func adHoc(base []Project, ws string) []Project {
+	seen := map[string]bool{}
+	var out []Project
+	for _, p := range base {
+		if seen[p.Dir] {
+			continue
+		}
+		seen[p.Dir] = true
+		p.Workspace, p.Name = ws, discovery.DefaultName(p.Dir, ws)
+		out = append(out, p)
+	}
+	return out
 }
 
 // mergeProjects adds planned projects to those the PR already had.

@@ -172,7 +172,7 @@ func (r *Runner) unmetFor(ctx context.Context, f *prFacts, p Plan) []string {
 	// Policies cannot be turned off by any repo configuration.
 	job := Job{Repo: pr.Repo, Number: pr.Number, Project: p.Project, HeadSHA: pr.HeadSHA, PRAuthor: pr.Author}
 	unmet = append(unmet, r.unmetPolicies(ctx, job, p.Policies)...)
-	unmet = append(unmet, r.unmetReviewers(ctx, f, p.Project.Name)...)
+	unmet = append(unmet, r.unmetReviewers(ctx, f, p.Project.Name, p.Project.Dir)...)
 	unmet = append(unmet, r.unmetCodeOwners(ctx, f)...)
 	return unmet
 }
@@ -213,9 +213,9 @@ func (r *Runner) notMergeable(ctx context.Context, pr vcs.PullRequest) string {
 // unmetReviewers checks the required reviewer rules of a project: the
 // server's, then those the base branch's atoll.yaml adds. A rule without
 // paths applies to every change.
-func (r *Runner) unmetReviewers(ctx context.Context, f *prFacts, project string) []string {
+func (r *Runner) unmetReviewers(ctx context.Context, f *prFacts, project, dir string) []string {
 	var unmet []string
-	rules := append(append([]ReviewerRule{}, r.set.RequiredReviewers...), f.rc.reviewerRules(project)...)
+	rules := append(append([]ReviewerRule{}, r.set.RequiredReviewers...), f.rc.reviewerRules(project, dir)...)
 	for _, rule := range rules {
 		if len(rule.Paths) > 0 && !anyMatch(rule.Paths, f.changed) {
 			continue

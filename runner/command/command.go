@@ -5,7 +5,9 @@
 //
 // A comment is addressed to atoll when its first non-empty line starts with
 // the word "atoll" (or "/atoll"; any letter case, since phone keyboards
-// capitalise). Only that line is read: the rest of the comment is free text.
+// capitalise), or with one of the aliases a Parser is given ("atlantis", for
+// teams moving from Atlantis, whose flags are understood too). Only that line
+// is read: the rest of the comment is free text.
 // A comment not addressed to atoll parses to (nil, nil); one addressed to
 // atoll but malformed parses to a *Error that says what is wrong, which the
 // runner posts back together with the help.
@@ -15,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -27,6 +30,11 @@ const (
 	Version         = "version"
 	ApprovePolicies = "approve_policies"
 )
+
+// unsupported are Atlantis commands atoll does not have; addressed to
+// atoll they parse to an *Error with Unsupported set, whose reply says so
+// rather than showing the help as for a typo.
+var unsupported = map[string]bool{"import": true, "state": true}
 
 // Command is one parsed comment command.
 type Command struct {
@@ -49,6 +57,17 @@ type Command struct {
 	// ExtraArgs (after "--", plan only) are passed to terraform plan as
 	// they are; the runner checks them against an allowlist.
 	ExtraArgs []string
+	// Alias is the word the comment started with when it was one of the
+	// Parser's aliases ("atlantis"); empty for "atoll".
+	Alias string
+	// Verbose (--verbose, plan and apply) asks for each project's log in
+	// the comment, as Atlantis's flag of that name does.
+	Verbose bool
+	// AutoMergeDisabled (--auto-merge-disabled, apply only) skips automerge
+	// after this apply; AutoMergeMethod (--auto-merge-method, apply only:
+	// merge, squash or rebase) overrides the server's merge method for it.
+	AutoMergeDisabled bool
+	AutoMergeMethod   string
 }
 
 // Error is a malformed command addressed to atoll. Command is the command
@@ -57,6 +76,9 @@ type Command struct {
 type Error struct {
 	Command string
 	Message string
+	// Unsupported marks a command Atlantis has and atoll does not
+	// (import, state); Command names it.
+	Unsupported bool
 }
 
 // Error returns "atoll NAME: MESSAGE" (or "atoll: MESSAGE").
@@ -78,9 +100,9 @@ type Info struct {
 // lists them.
 func Commands() []Info {
 	return []Info{
-		{Plan, "atoll plan [-p PROJECT | -d DIR] [-w WORKSPACE] [-- TERRAFORM PLAN ARGS]", "Plan the projects this pull request changes, or the ones selected."},
-		{Apply, "atoll apply [-p PROJECT | -d DIR] [-w WORKSPACE]", "Apply the reviewed plans once the apply requirements are met."},
-		{ApprovePolicies, "atoll approve_policies [-p PROJECT | -d DIR] [-w WORKSPACE] [--policy-set SET] [--clear]", "As a policy owner, approve the failing policies (or withdraw the approval with --clear)."},
+		{Plan, "atoll plan [-p PROJECT | -d DIR] [-w WORKSPACE] [--verbose] [-- TERRAFORM PLAN ARGS]", "Plan the projects this pull request changes, or the ones selected."},
+		{Apply, "atoll apply [-p PROJECT | -d DIR] [-w WORKSPACE] [--verbose] [--auto-merge-disabled | --auto-merge-method METHOD]", "Apply the reviewed plans once the apply requirements are met."},
+		{ApprovePolicies, "atoll approve_policies [-p PROJECT | -d DIR] [-w WORKSPACE] [--policy-set SET] [--clear | --clear-policy-approval]", "As a policy owner, approve the failing policies (or withdraw the approval with --clear)."},
 		{Unlock, "atoll unlock [-p PROJECT | -d DIR] [-w WORKSPACE]", "Release the locks this pull request holds and discard its plans."},
 		{Help, "atoll help", "Show this help."},
 		{Version, "atoll version", "Show the atoll and Terraform versions."},
@@ -90,15 +112,17 @@ func Commands() []Info {
 // flag kinds a command accepts.
 const (
 	selectFlags = 1 << iota // -p -d -w
-	policyFlags             // --policy-set --clear
+	policyFlags             // --policy-set --clear --clear-policy-approval
 	extraArgs               // -- ARGS
+	verboseFlag             // --verbose
+	mergeFlags              // --auto-merge-disabled --auto-merge-method
 )
 
 var accepts = map[string]int{
-	Plan:            selectFlags | extraArgs,
-	Apply:           selectFlags,
+	Plan:            selectFlags | extraArgs | verboseFlag,
+	Apply:           selectFlags | verboseFlag | mergeFlags,
 	Unlock:          selectFlags,
-	ApprovePolicies: selectFlags | policyFlags,
+	ApprovePolicies: selectFlags | policyFlags | verboseFlag,
 	Help:            0,
 	Version:         0,
 }
@@ -109,6 +133,34 @@ var flagNames = map[string]string{
 	"-w": "-w", "--workspace": "-w",
 	"--policy-set": "--policy-set",
 	"--clear":      "--clear",
+	// Atlantis's spelling of --clear.
+	"--clear-policy-approval": "--clear",
+	"--verbose":               "--verbose",
+	"--auto-merge-disabled":   "--auto-merge-disabled",
+	"--auto-merge-method":     "--auto-merge-method",
+}
+
+// flagKind is the kind each canonical flag belongs to.
+var flagKind = map[string]int{
+	"-p": selectFlags, "-d": selectFlags, "-w": selectFlags,
+	"--policy-set": policyFlags, "--clear": policyFlags,
+	"--verbose":             verboseFlag,
+	"--auto-merge-disabled": mergeFlags, "--auto-merge-method": mergeFlags,
+}
+
+// switches are the flags that take no value.
+var switches = map[string]bool{"--clear": true, "--verbose": true, "--auto-merge-disabled": true}
+
+// MergeMethods are the values --auto-merge-method accepts.
+var MergeMethods = []string{"merge", "squash", "rebase"}
+
+// Parser reads comment commands. The zero Parser answers to "atoll" only.
+type Parser struct {
+	// Aliases are further words a command may start with, such as
+	// "atlantis" (any letter case, with or without a leading "/"). A
+	// command addressed to an alias means exactly what it means addressed
+	// to atoll.
+	Aliases []string
 }
 
 // Parse reads the command in a comment. It returns (nil, nil) when the
@@ -117,25 +169,34 @@ var flagNames = map[string]string{
 // take, a missing or repeated value, -p together with -d or -w, an
 // unterminated quote, a directory outside the repository. "atoll" alone is
 // the help.
-func Parse(comment string) (*Command, error) {
+func Parse(comment string) (*Command, error) { return Parser{}.Parse(comment) }
+
+// Parse is the package's Parse, answering to p's aliases as well. An
+// Atlantis command atoll does not have ("import", "state rm") is a *Error
+// with Unsupported set.
+func (p Parser) Parse(comment string) (*Command, error) {
 	line := firstLine(comment)
 	word, rest := line, ""
 	if i := strings.IndexAny(line, " \t"); i >= 0 {
 		word, rest = line[:i], line[i+1:]
 	}
-	if w := strings.ToLower(word); w != "atoll" && w != "/atoll" {
+	alias, ok := p.addressed(word)
+	if !ok {
 		return nil, nil
 	}
 	fields := strings.Fields(rest)
 	if len(fields) == 0 {
-		return &Command{Name: Help}, nil
+		return &Command{Name: Help, Alias: alias}, nil
 	}
 	name := strings.ToLower(fields[0])
 	mask, ok := accepts[name]
 	if !ok {
+		if unsupported[name] {
+			return nil, &Error{Command: name, Unsupported: true, Message: fmt.Sprintf("atoll has no %s command", name)}
+		}
 		return nil, &Error{Message: fmt.Sprintf("unknown command %q: use one of plan, apply, approve_policies, unlock, help, version", fields[0])}
 	}
-	cmd := &Command{Name: name}
+	cmd := &Command{Name: name, Alias: alias}
 	if name == Help {
 		return cmd, nil // whatever follows, the answer is the help
 	}
@@ -147,6 +208,21 @@ func Parse(comment string) (*Command, error) {
 		return nil, &Error{Command: name, Message: err.Error()}
 	}
 	return cmd, nil
+}
+
+// addressed reports whether word addresses atoll, and the alias it used
+// ("" for atoll itself).
+func (p Parser) addressed(word string) (string, bool) {
+	w := strings.TrimPrefix(strings.ToLower(word), "/")
+	if w == "atoll" {
+		return "", true
+	}
+	for _, a := range p.Aliases {
+		if a = strings.ToLower(a); a != "" && w == a {
+			return a, true
+		}
+	}
+	return "", false
 }
 
 func (c *Command) parseArgs(args []string, mask int) error {
@@ -170,22 +246,25 @@ func (c *Command) parseArgs(args []string, mask int) error {
 		if !known {
 			return fmt.Errorf("unknown flag %q: %s", flag, hint(c.Name))
 		}
-		need := selectFlags
-		if canon == "--policy-set" || canon == "--clear" {
-			need = policyFlags
-		}
-		if mask&need == 0 {
+		if mask&flagKind[canon] == 0 {
 			return fmt.Errorf("flag %s does not apply to %s: %s", flag, c.Name, hint(c.Name))
 		}
 		if seen[canon] {
 			return fmt.Errorf("flag %s given twice", canon)
 		}
 		seen[canon] = true
-		if canon == "--clear" {
+		if switches[canon] {
 			if hasValue {
-				return fmt.Errorf("flag --clear takes no value")
+				return fmt.Errorf("flag %s takes no value", flag)
 			}
-			c.Clear = true
+			switch canon {
+			case "--clear":
+				c.Clear = true
+			case "--verbose":
+				c.Verbose = true
+			case "--auto-merge-disabled":
+				c.AutoMergeDisabled = true
+			}
 			continue
 		}
 		if !hasValue {
@@ -211,7 +290,16 @@ func (c *Command) parseArgs(args []string, mask int) error {
 			c.Workspace = value
 		case "--policy-set":
 			c.PolicySet = value
+		case "--auto-merge-method":
+			m := strings.ToLower(value)
+			if !slices.Contains(MergeMethods, m) {
+				return fmt.Errorf("flag --auto-merge-method: %q is not one of %s", value, strings.Join(MergeMethods, ", "))
+			}
+			c.AutoMergeMethod = m
 		}
+	}
+	if c.AutoMergeDisabled && c.AutoMergeMethod != "" {
+		return errors.New("--auto-merge-disabled turns automerge off: do not combine it with --auto-merge-method")
 	}
 	if c.Project != "" && (c.Dir != "" || c.Workspace != "") {
 		return errors.New("-p names a project, which fixes its dir and workspace: do not combine it with -d or -w")

@@ -151,3 +151,73 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// Atlantis users keep typing `atlantis ...`: with the alias configured the
+// same comment means what it means addressed to atoll, with Atlantis's
+// flags; without it, atoll stays silent.
+func TestParseAtlantisAlias(t *testing.T) {
+	p := Parser{Aliases: []string{"atlantis"}}
+	tests := []struct {
+		name    string
+		comment string
+		want    *Command
+		wantErr string
+	}{
+		{"plan dir workspace", "atlantis plan -d envs/prod -w staging", &Command{Name: Plan, Dir: "envs/prod", Workspace: "staging", Alias: "atlantis"}, ""},
+		{"project", "atlantis apply -p app", &Command{Name: Apply, Project: "app", Alias: "atlantis"}, ""},
+		{"capitalised and slash", "/Atlantis Plan", &Command{Name: Plan, Alias: "atlantis"}, ""},
+		{"bare alias is help", "atlantis", &Command{Name: Help, Alias: "atlantis"}, ""},
+		{"verbose plan", "atlantis plan --verbose -- -target=x", &Command{Name: Plan, Verbose: true, ExtraArgs: []string{"-target=x"}, Alias: "atlantis"}, ""},
+		{"auto merge disabled", "atlantis apply --auto-merge-disabled", &Command{Name: Apply, AutoMergeDisabled: true, Alias: "atlantis"}, ""},
+		{"auto merge method", "atlantis apply --auto-merge-method Squash", &Command{Name: Apply, AutoMergeMethod: "squash", Alias: "atlantis"}, ""},
+		{"auto merge method with =", "atlantis apply --auto-merge-method=rebase -d .", &Command{Name: Apply, Dir: ".", AutoMergeMethod: "rebase", Alias: "atlantis"}, ""},
+		{"clear policy approval", "atlantis approve_policies --clear-policy-approval", &Command{Name: ApprovePolicies, Clear: true, Alias: "atlantis"}, ""},
+		{"unlock", "atlantis unlock", &Command{Name: Unlock, Alias: "atlantis"}, ""},
+		{"version", "atlantis version", &Command{Name: Version, Alias: "atlantis"}, ""},
+		{"atoll still works", "atoll plan -w staging", &Command{Name: Plan, Workspace: "staging"}, ""},
+		{"atoll gets the flags too", "atoll apply --auto-merge-disabled", &Command{Name: Apply, AutoMergeDisabled: true}, ""},
+
+		{"bad merge method", "atlantis apply --auto-merge-method fast", nil, `"fast" is not one of merge, squash, rebase`},
+		{"both merge flags", "atlantis apply --auto-merge-disabled --auto-merge-method squash", nil, "do not combine"},
+		{"merge flags on plan", "atlantis plan --auto-merge-disabled", nil, "does not apply to plan"},
+		{"verbose takes no value", "atlantis plan --verbose=1", nil, "takes no value"},
+		{"clear policy approval on apply", "atlantis apply --clear-policy-approval", nil, "does not apply to apply"},
+		{"extra args on apply", "atlantis apply -- -lock-timeout=5m", nil, "only allowed with plan"},
+		{"prefix of alias", "atlantisx plan", nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := p.Parse(tt.comment)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Parse(%q) = %+v, %v; want an error containing %q", tt.comment, got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Parse(%q) error = %v", tt.comment, err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("Parse(%q) = %+v, want %+v", tt.comment, got, tt.want)
+			}
+		})
+	}
+	if got, err := Parse("atlantis plan"); got != nil || err != nil {
+		t.Fatalf("without the alias, Parse(atlantis plan) = %+v, %v; want nil, nil", got, err)
+	}
+}
+
+// Commands atoll does not have are named as such, not as typos.
+func TestParseUnsupported(t *testing.T) {
+	p := Parser{Aliases: []string{"atlantis"}}
+	for _, c := range []string{"atlantis import -d . aws_instance.a i-123", "atlantis state rm aws_instance.a", "atoll import x y"} {
+		_, err := p.Parse(c)
+		var perr *Error
+		if !errors.As(err, &perr) || !perr.Unsupported {
+			t.Fatalf("Parse(%q) error = %v, want an Unsupported *Error", c, err)
+		}
+		if want := strings.Fields(c)[1]; perr.Command != want {
+			t.Fatalf("Parse(%q).Command = %q, want %q", c, perr.Command, want)
+		}
+	}
+}
