@@ -23,6 +23,10 @@ func (r *Runner) runApply(ctx context.Context, job *Job, log io.Writer) Outcome 
 	if plan.ApplyJob != job.ID || plan.State != PlanApplying {
 		return Outcome{Status: string(templates.StatusSkipped), Error: "another apply owns this plan"}
 	}
+	if out, blocked := r.blockedOutcome(ctx); blocked {
+		r.setPlanState(ctx, key, PlanPlanned, "")
+		return out
+	}
 	sum, err := fileSHA256(plan.File)
 	if err != nil || sum != plan.SHA256 {
 		r.setPlanState(ctx, key, PlanPlanned, "")
@@ -64,6 +68,9 @@ func (r *Runner) runApply(ctx context.Context, job *Job, log io.Writer) Outcome 
 // merge, a retry on a merged PR, a drift remediation. Mandatory policy
 // failures stop it unless their owners approved.
 func (r *Runner) runPlanApply(ctx context.Context, job *Job, log io.Writer) Outcome {
+	if out, blocked := r.blockedOutcome(ctx); blocked {
+		return out
+	}
 	tail := newTailBuffer(60)
 	applyOut := &strings.Builder{}
 	w := io.MultiWriter(log, tail, applyOut)
@@ -184,7 +191,7 @@ func (r *Runner) afterApplyRun(ctx context.Context, run Run, jobs []Job) {
 		}
 		return
 	}
-	if !r.automerge(ctx, run.Repo) {
+	if run.Options.NoAutomerge || !r.automerge(ctx, run.Repo) {
 		return
 	}
 	plans, err := list[Plan](ctx, r.rec, bucketPlans, prKey(run.Repo.FullName(), run.Number)+"#")
@@ -196,7 +203,11 @@ func (r *Runner) afterApplyRun(ctx context.Context, run Run, jobs []Job) {
 			return
 		}
 	}
-	if _, err := r.host.MergePullRequest(ctx, run.Repo, run.Number, r.set.MergeMethod, pr.HeadSHA); err != nil {
+	method := r.set.MergeMethod
+	if run.Options.MergeMethod != "" {
+		method = run.Options.MergeMethod
+	}
+	if _, err := r.host.MergePullRequest(ctx, run.Repo, run.Number, method, pr.HeadSHA); err != nil {
 		_ = r.notice(ctx, run.Repo, run.Number, "Every project is applied, but automerge failed: "+err.Error())
 	}
 }

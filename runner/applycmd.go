@@ -6,7 +6,6 @@ import (
 	"path"
 
 	"github.com/atollhq/atoll/runner/command"
-	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 )
 
@@ -29,6 +28,9 @@ func (r *Runner) commandApply(ctx context.Context, pr vcs.PullRequest, user stri
 		return err
 	}
 	mode := r.applyMode(rc)
+	if b := r.applyBlocked(ctx); b != nil && (pr.Merged || pr.State == "open") {
+		return r.replyApplyBlocked(ctx, pr.Repo, pr.Number, b)
+	}
 	if pr.Merged {
 		return r.retryAfterMerge(ctx, pr, user, cmd)
 	}
@@ -92,9 +94,9 @@ func (r *Runner) commandApply(ctx context.Context, pr vcs.PullRequest, user stri
 		return err
 	}
 	if len(refused) > 0 {
-		return r.reply(ctx, pr.Repo, pr.Number, "apply_refused.tmpl", templates.ApplyRefused{Projects: refused})
+		return r.applyWhatPasses(ctx, pr, user, cmd, pending, refused)
 	}
-	return r.claimAndApply(ctx, pr, user, pending)
+	return r.claimAndApply(ctx, pr, user, pending, runOptions(cmd))
 }
 
 // applyRequirements are a project's apply requirements as this atoll.yaml
@@ -111,7 +113,7 @@ func (rc RepoConfig) applyRequirements(project, dir string) []string {
 // claimAndApply moves each plan to applying in one store transaction per
 // plan; only the plans this call moved are applied, so concurrent apply
 // commands and redelivered webhooks apply a plan once.
-func (r *Runner) claimAndApply(ctx context.Context, pr vcs.PullRequest, user string, plans []Plan) error {
+func (r *Runner) claimAndApply(ctx context.Context, pr vcs.PullRequest, user string, plans []Plan, opts RunOptions) error {
 	var jobs []Job
 	var lost []string
 	for _, p := range plans {
@@ -147,7 +149,7 @@ func (r *Runner) claimAndApply(ctx context.Context, pr vcs.PullRequest, user str
 		}
 	}
 	_, err := r.startRun(ctx, runSpec{Repo: pr.Repo, Number: pr.Number, Command: "apply", User: user,
-		HeadSHA: pr.HeadSHA, Jobs: jobs, beforeQueue: bind})
+		HeadSHA: pr.HeadSHA, Jobs: jobs, Options: opts, beforeQueue: bind})
 	if err != nil {
 		for _, j := range jobs {
 			r.setPlanState(ctx, planKey(pr.Repo.FullName(), pr.Number, j.Project.Name), PlanPlanned, "-")

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -26,9 +27,17 @@ func (r *Runner) onComment(ctx context.Context, e *vcs.CommentEvent) error {
 	if !r.set.RepoAllowed(repo.FullName()) {
 		return nil
 	}
-	cmd, err := command.Parse(e.Comment.Body)
+	cmd, err := command.Parser{Aliases: r.set.Aliases}.Parse(e.Comment.Body)
 	if cmd == nil && err == nil {
 		return nil
+	}
+	var cerr *command.Error
+	if errors.As(err, &cerr) && cerr.Unsupported {
+		return r.reply(ctx, repo, e.IssueNumber, "command_unsupported.tmpl", templates.CommandUnsupported{Command: cerr.Command})
+	}
+	if err == nil && !r.set.CommandAllowed(cmd.Name) {
+		return r.reply(ctx, repo, e.IssueNumber, "command_not_allowed.tmpl",
+			templates.CommandNotAllowed{Command: cmd.Name, Allowed: r.set.AllowedCommands})
 	}
 	if err == nil && len(cmd.ExtraArgs) > 0 {
 		// Refused before anything runs: no lock taken, no plan discarded.
@@ -148,7 +157,7 @@ func (r *Runner) commandPlan(ctx context.Context, pr vcs.PullRequest, user strin
 		return r.notice(ctx, pr.Repo, pr.Number, "No project matches: this pull request changes no Terraform project"+selector(cmd)+".")
 	}
 	r.recordHead(ctx, pr, mergeProjects(st.Projects, projects, st.HeadSHA == pr.HeadSHA))
-	_, err = r.startPlanRun(ctx, pr, "plan", user, projects, cmd.ExtraArgs)
+	_, err = r.startPlanRun(ctx, pr, "plan", user, projects, cmd.ExtraArgs, runOptions(cmd))
 	return err
 }
 

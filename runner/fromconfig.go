@@ -38,6 +38,10 @@ func SettingsFrom(srv config.Server) Settings {
 			Jitter: srv.Drift.Jitter, Concurrency: srv.Drift.Concurrency, RepoOverride: srv.Drift.RepoOverride,
 		},
 		Permissions: map[string]CommandPermission{},
+		Commands: Commands{
+			Aliases: srv.CommandAliases, CommandAllowed: srv.CommandAllowed, AllowedCommands: srv.AllowCommands,
+			DisableApply: srv.DisableApply, ApplyPartial: !srv.ApplyAllOrNothing, QuietPolicyChecks: srv.QuietPolicyChecks,
+		},
 	}
 	for _, r := range srv.ApplyRequirements {
 		s.ApplyRequirements = append(s.ApplyRequirements, string(r))

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/atollhq/atoll/policy"
+	"github.com/atollhq/atoll/runner/command"
 	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/vcs"
 )
@@ -122,6 +123,25 @@ type Run struct {
 	Comments   []int64   `json:"comments,omitempty"`
 	CommentIDs []string  `json:"comment_node_ids,omitempty"`
 	Created    time.Time `json:"created"`
+	// Options are the command's flags that shape the run.
+	Options RunOptions `json:"options,omitzero"`
+}
+
+// RunOptions are a command's flags that outlive parsing: --verbose shows
+// each project's log in the comment; --auto-merge-disabled and
+// --auto-merge-method decide the automerge after an apply run.
+type RunOptions struct {
+	Verbose     bool   `json:"verbose,omitempty"`
+	NoAutomerge bool   `json:"no_automerge,omitempty"`
+	MergeMethod string `json:"merge_method,omitempty"`
+}
+
+// runOptions are cmd's RunOptions.
+func runOptions(cmd *command.Command) RunOptions {
+	if cmd == nil {
+		return RunOptions{}
+	}
+	return RunOptions{Verbose: cmd.Verbose, NoAutomerge: cmd.AutoMergeDisabled, MergeMethod: cmd.AutoMergeMethod}
 }
 
 // PlanState is where a stored plan is on its way to being applied.

@@ -78,7 +78,7 @@ func (r *Runner) autoplan(ctx context.Context, pr vcs.PullRequest, reason string
 	if len(auto) == 0 {
 		return nil
 	}
-	_, err = r.startPlanRun(ctx, pr, "autoplan", "", auto, nil)
+	_, err = r.startPlanRun(ctx, pr, "autoplan", "", auto, nil, RunOptions{})
 	return err
 }
 

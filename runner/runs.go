@@ -22,14 +22,16 @@ type runSpec struct {
 	// PlanComment marks the run's comment as a plan comment, minimized when
 	// a new commit supersedes it.
 	PlanComment bool
+	// Options are the command's flags that shape the run.
+	Options RunOptions
 	// beforeQueue, when set, runs after the jobs are stored and before any
 	// can run.
 	beforeQueue func(ctx context.Context, jobs []Job)
 }
 
 // startPlanRun starts a plan of projects for a PR.
-func (r *Runner) startPlanRun(ctx context.Context, pr vcs.PullRequest, command, user string, projects []Project, extra []string) (Run, error) {
-	spec := runSpec{Repo: pr.Repo, Number: pr.Number, Command: command, User: user, HeadSHA: pr.HeadSHA, PlanComment: true}
+func (r *Runner) startPlanRun(ctx context.Context, pr vcs.PullRequest, command, user string, projects []Project, extra []string, opts RunOptions) (Run, error) {
+	spec := runSpec{Repo: pr.Repo, Number: pr.Number, Command: command, User: user, HeadSHA: pr.HeadSHA, PlanComment: true, Options: opts}
 	for _, p := range projects {
 		spec.Jobs = append(spec.Jobs, Job{
 			Kind: JobPlan, Repo: pr.Repo, Number: pr.Number, Project: p,
@@ -48,7 +50,8 @@ func (r *Runner) startRun(ctx context.Context, spec runSpec) (Run, error) {
 		return Run{}, err
 	}
 	run := Run{ID: "r" + id, Repo: spec.Repo, Number: spec.Number, Command: spec.Command,
-		User: spec.User, HeadSHA: spec.HeadSHA, Message: spec.Message, DriftRun: spec.DriftRun, Created: now}
+		User: spec.User, HeadSHA: spec.HeadSHA, Message: spec.Message, DriftRun: spec.DriftRun, Created: now,
+		Options: spec.Options}
 	for i := range spec.Jobs {
 		j := &spec.Jobs[i]
 		jid, err := r.rec.newID(ctx, bucketJobs, now)

@@ -46,6 +46,31 @@ type Settings struct {
 	CodeOwners        bool
 	// Drift configures the drift checks of default branches.
 	Drift DriftSettings
+	// Commands are the comment commands answered and the server-wide
+	// apply switches.
+	Commands
+}
+
+// Commands are the comment commands the runner answers and how far an
+// apply may go (server config: command_aliases, allow_commands,
+// disable_apply, apply_all_or_nothing, quiet_policy_checks).
+type Commands struct {
+	// Aliases are words besides "atoll" that address commands.
+	Aliases []string
+	// CommandAllowed says whether a command (plan, apply, ...) runs;
+	// nil allows every command.
+	CommandAllowed func(name string) bool
+	// AllowedCommands are the commands allowed, for the refusal's text
+	// (empty: all).
+	AllowedCommands []string
+	// DisableApply refuses every apply.
+	DisableApply bool
+	// ApplyPartial (apply_all_or_nothing: false) lets an unselected apply
+	// apply the projects that meet their requirements when others are
+	// refused; by default it applies nothing then.
+	ApplyPartial bool
+	// QuietPolicyChecks leaves passing policy sets out of comments.
+	QuietPolicyChecks bool
 }
 
 // CommandPermission is who may run one command: everyone with at least
@@ -90,6 +115,9 @@ type DriftSettings struct {
 func (s *Settings) defaults() {
 	if s.RepoAllowed == nil {
 		s.RepoAllowed = func(string) bool { return true }
+	}
+	if s.CommandAllowed == nil {
+		s.CommandAllowed = func(string) bool { return true }
 	}
 	if s.CheckoutStrategy == "" {
 		s.CheckoutStrategy = "merge"

@@ -33,7 +33,14 @@ func (r *Runner) renderRun(ctx context.Context, runID string) error {
 		if !j.State.Final() {
 			c.Status = templates.RunRunning
 		}
-		c.Projects = append(c.Projects, r.projectResult(ctx, j))
+		p := r.projectResult(ctx, j)
+		if r.set.QuietPolicyChecks {
+			p.Policies = quietPolicies(p.Policies)
+		}
+		if run.Options.Verbose && j.State.Final() {
+			p.Log = logTail(j.LogPath, verboseLines)
+		}
+		c.Projects = append(c.Projects, p)
 	}
 	body, err := r.tmpl.RenderCommandComment(c)
 	if err != nil {

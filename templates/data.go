@@ -128,6 +128,9 @@ type ProjectResult struct {
 	// LogTail is the end of the failing step's output; failure.tmpl shows
 	// its last 40 lines, unfolded.
 	LogTail string
+	// Log is the end of the job's log, shown folded when the command asked
+	// for it with --verbose. Optional.
+	Log string
 
 	// LockedBy is the pull request holding the lock when Status is locked.
 	LockedBy *LockHolder

@@ -59,6 +59,43 @@ type ApplyRefused struct {
 	// Reason is a refusal that is not about one project (e.g. "the plans
 	// are older than the PR head: comment `atoll plan`"). Optional.
 	Reason string
+	// Applying are the projects applied anyway, those that meet their
+	// requirements when the server applies what it can
+	// (apply_all_or_nothing: false). Empty: nothing was applied.
+	Applying []string
+	// Withheld are the projects that meet their requirements but are not
+	// applied because others are refused (apply_all_or_nothing: true).
+	Withheld []string
+}
+
+// CommandUnsupported is the reply to a command Atlantis has and atoll
+// does not (import, state). Template: command_unsupported.tmpl.
+type CommandUnsupported struct {
+	// Command is the command's name, e.g. "import".
+	Command string
+	// Help fills the help text shown below.
+	Help Help
+}
+
+// CommandNotAllowed is the reply to a command the server's allow_commands
+// does not list. Template: command_not_allowed.tmpl.
+type CommandNotAllowed struct {
+	// Command is the command refused, e.g. "apply".
+	Command string
+	// Allowed are the commands the server runs.
+	Allowed []string
+}
+
+// ApplyDisabled is the reply to an apply while applies are stopped
+// server-wide: by the configuration's disable_apply, or by the apply lock
+// an admin set. Template: apply_disabled.tmpl.
+type ApplyDisabled struct {
+	// Disabled: disable_apply is set. Otherwise the apply lock holds,
+	// with its Reason, who set it (By: "API", "web UI") and Since when.
+	Disabled bool
+	Reason   string
+	By       string
+	Since    time.Time
 }
 
 // RefusedProject is a project whose apply requirements are not met.

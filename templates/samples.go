@@ -85,7 +85,7 @@ func sampleProjects() []ProjectResult {
 		{Name: "no", Dir: "no", Status: StatusRefused, Add: 1, Creates: []string{"terraform_data.web"},
 			Unmet: []string{"`policies_passed`: security failed"}},
 		{Name: "sum", Dir: "sum", Status: StatusPlanned, Change: 1, Updates: []string{"terraform_data.x"},
-			SummaryOnly: true, JobURL: "https://atoll.example/jobs/2"},
+			SummaryOnly: true, JobURL: "https://atoll.example/jobs/2", Log: "Initializing...\nPlan: 0 to add, 1 to change, 0 to destroy."},
 		{Name: "locked2", Dir: "l", Status: StatusLocked},
 	}
 }
@@ -111,6 +111,14 @@ func samples() []sample {
 			Errors: []FieldError{{Line: 3, Column: 5, Key: "projects[0].dir", Message: "required"}, {Message: "bad"}}}},
 		{"apply_refused.tmpl", "a refusal", ApplyRefused{Reason: "Not yet.",
 			Projects: []RefusedProject{{Name: "app", Unmet: []string{"`approved`: 0 of 1 approving reviews"}}}}},
+		{"apply_refused.tmpl", "a partial apply", ApplyRefused{Applying: []string{"app", "db"},
+			Projects: []RefusedProject{{Name: "net", Unmet: []string{"`policies_passed`: security failed"}}}}},
+		{"apply_refused.tmpl", "all or nothing", ApplyRefused{Withheld: []string{"app"},
+			Projects: []RefusedProject{{Name: "net", Unmet: []string{"`policies_passed`: security failed"}}}}},
+		{"command_unsupported.tmpl", "an unsupported command", CommandUnsupported{Command: "import"}},
+		{"command_not_allowed.tmpl", "a command not allowed", CommandNotAllowed{Command: "apply", Allowed: []string{"plan", "unlock"}}},
+		{"apply_disabled.tmpl", "apply disabled", ApplyDisabled{Disabled: true}},
+		{"apply_disabled.tmpl", "apply locked", ApplyDisabled{Reason: "change freeze until Monday", By: "API", Since: at}},
 		{"notice.tmpl", "a notice", Notice{Text: "An apply is already running."}},
 		{"version.tmpl", "a version", Version{Version: "1.0.0", Commit: "0123456789", GoVersion: "go1.26"}},
 		{"drift_issue_title.tmpl", "a drift title", DriftIssue{Project: app}},

@@ -59,6 +59,12 @@ var serverDocs = map[string]string{
 	"automerge.enabled":          "Merge a pull request once all its projects are applied. A repository may turn it off.",
 	"automerge.method":           "`merge`, `squash` or `rebase`.",
 
+	"command_aliases":      "Words that address atoll besides `atoll`: with `[atlantis]`, `atlantis plan -d dir` is `atoll plan -d dir`, Atlantis's flags included. Commands atoll does not have (`import`, `state`) get a reply saying so.",
+	"allow_commands":       "Commands atoll runs: any of `plan`, `apply`, `unlock`, `approve_policies`, `help`, `version`, or `all`. Others get a reply that this server does not allow them. Empty: all.",
+	"disable_apply":        "Refuse every apply (comments, after merge, retries, drift remediation); each refusal says so. An admin can also stop applies for a while with the apply lock (`POST /api/apply-lock`).",
+	"apply_all_or_nothing": "`true`: an `atoll apply` without `-p`, `-d` or `-w` applies nothing when one of its projects is refused. `false`: it applies the projects that meet their requirements and lists the others with why, as Atlantis does.",
+	"quiet_policy_checks":  "Leave policy sets that passed without a warning out of comments; failures, errors and warnings are still shown.",
+
 	"policy_sets":                         "Rego policy sets evaluated on every plan. File only.",
 	"policy_sets[].name":                  "Unique name (letters, digits, `-`, `_`, `.`), used by `atoll approve_policies --policy-set`.",
 	"policy_sets[].path":                  "Directory of `.rego` files, on the server (never from the pull request).",

@@ -92,6 +92,9 @@ type Server struct {
 	// Permissions says who may run each command.
 	Permissions Permissions `yaml:"permissions"`
 	ApplyPolicy `yaml:",inline"`
+	// Commands are the comment commands atoll answers, and the
+	// server-wide apply switches.
+	Commands `yaml:",inline"`
 	// PolicySets are the Rego policy sets evaluated on every plan.
 	PolicySets []PolicySet `yaml:"policy_sets"`
 	Drift      Drift       `yaml:"drift"`
@@ -316,7 +319,8 @@ func DefaultServer() Server {
 			Approvals:         1,
 			Automerge:         Automerge{Method: "merge"},
 		},
-		Drift: Drift{Schedule: "@daily", Mode: "plan", Concurrency: 2},
+		Commands: Commands{ApplyAllOrNothing: true},
+		Drift:    Drift{Schedule: "@daily", Mode: "plan", Concurrency: 2},
 	}
 }
 

@@ -76,6 +76,7 @@ func (s Server) Validate() error {
 
 	s.validateTerraform(c)
 	s.validateApply(c)
+	s.validateCommands(c)
 	for _, p := range []struct {
 		key string
 		cp  CommandPermission
