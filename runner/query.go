@@ -19,6 +19,10 @@ type Overview struct {
 	Locks []locks.Lock
 	Jobs  []Job         // the latest jobs, newest first
 	Drift []DriftRecord // every project with a drift record
+	// ApplyLock is the server-wide apply lock; ApplyDisabled is the
+	// configuration's disable_apply.
+	ApplyLock     ApplyLock
+	ApplyDisabled bool
 }
 
 // overviewJobs bounds Overview.Jobs.
@@ -41,6 +45,10 @@ func (r *Runner) Overview(ctx context.Context) (Overview, error) {
 	}
 	ov.Jobs = jobs
 	if ov.Drift, err = list[DriftRecord](ctx, r.rec, bucketDrift, ""); err != nil {
+		return ov, err
+	}
+	ov.ApplyDisabled = r.set.DisableApply
+	if ov.ApplyLock, err = r.GetApplyLock(ctx); err != nil {
 		return ov, err
 	}
 	return ov, nil

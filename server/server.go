@@ -25,6 +25,9 @@ type Engine interface {
 	GetJob(ctx context.Context, id string) (runner.Job, bool, error)
 	Overview(ctx context.Context) (runner.Overview, error)
 	Repos(ctx context.Context) ([]string, error)
+	GetApplyLock(ctx context.Context) (runner.ApplyLock, error)
+	SetApplyLock(ctx context.Context, reason, by string) (runner.ApplyLock, error)
+	ClearApplyLock(ctx context.Context) error
 }
 
 // Config wires a Server. Webhook and Engine are required.
@@ -68,6 +71,10 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("POST /api/drift/run", s.authed(s.driftRun))
 	s.mux.HandleFunc("GET /api/drift/runs/{id}", s.authed(s.driftRunStatus))
 	s.mux.HandleFunc("GET /api/repos", s.authed(s.repos))
+	s.mux.HandleFunc("GET /api/apply-lock", s.authed(s.applyLockStatus))
+	s.mux.HandleFunc("POST /api/apply-lock", s.authed(s.applyLockSet))
+	s.mux.HandleFunc("DELETE /api/apply-lock", s.authed(s.applyLockClear))
+	s.mux.HandleFunc("POST /apply-lock", s.applyLockForm)
 	s.mux.HandleFunc("GET /jobs/{id}", s.jobPage)
 	s.mux.HandleFunc("GET /jobs/{id}/log", s.jobLog)
 	s.mux.HandleFunc("GET /{$}", s.index)
@@ -110,12 +117,18 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 func (s *Server) authed(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || s.cfg.APIToken == "" || subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.APIToken)) != 1 {
+		if !ok || !s.tokenOK(got) {
 			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "missing or wrong API token"})
 			return
 		}
 		h(w, r)
 	}
+}
+
+// tokenOK reports, in constant time, whether got is the API token; no
+// token is ever right when none is configured.
+func (s *Server) tokenOK(got string) bool {
+	return s.cfg.APIToken != "" && subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.APIToken)) == 1
 }
 
 // driftRun starts a drift check: body {"repo": "owner/name", "project": "optional"}.
