@@ -107,7 +107,7 @@ var serverDocs = map[string]string{
 
 // repoDocs documents every key of atoll.yaml, for README.md.
 var repoDocs = map[string]string{
-	"version":                               "`1`, the only version so far; the default when absent.",
+	"version":                               "`1` (the default): atoll's meaning of the keys. `3`: Atlantis's (an `atlantis.yaml` renamed): `apply_requirements` lists every requirement kept, `when_modified` defaults to Atlantis's, `automerge: true` on a server without automerge is a warning.",
 	"projects":                              "The repository's projects. When set, they are the only ones; otherwise every directory with Terraform files that no other directory calls as a local module is a project, named after its directory.",
 	"projects[].name":                       "Name used by `-p` and in checks. Default: the dir, followed by `:WORKSPACE` when the workspace is not `default`. Unique.",
 	"projects[].dir":                        "Directory of the root module, relative to the repository root (`.` is the root). Required; must stay inside the repository.",
@@ -135,4 +135,28 @@ var repoDocs = map[string]string{
 	"drift":                                 "Only when the server sets `drift.repo_override`.",
 	"drift.enabled":                         "Turn drift detection on or off for this repository.",
 	"drift.schedule":                        "Cron expression replacing the server's `drift.schedule`.",
+
+	"projects[].branch":                        "`/regex/` on the pull request's base branch: the project exists only for pull requests into matching branches. Empty: all.",
+	"projects[].workflow":                      "Workflow the project runs: a server workflow (when the server's `repo_rules` list `workflow` in `allowed_overrides`, within `allowed_workflows`) or one of the file's `workflows`. Default: the repo rules' `workflow`, else `default`.",
+	"projects[].policy_check":                  "`false` turns policy checks off for the project, only when the server's `repo_rules` list `policy_check` in `allowed_overrides`.",
+	"projects[].terraform_distribution":        "Atlantis's name for `distribution`.",
+	"projects[].repo_locks.mode":               "`on_plan` is atoll's behaviour. `on_apply` and `disabled` are warnings: atoll always locks the dir and workspace when it plans.",
+	"projects[].plan_requirements":             "An error when not empty: atoll has no plan requirements (limit who may plan with the server's `permissions.plan`).",
+	"projects[].import_requirements":           "A warning when not empty: atoll has no import command.",
+	"projects[].execution_order_group":         "A warning when not 0: atoll runs a pull request's projects at once, in no order.",
+	"projects[].destroy_execution_order_group": "A warning: atoll runs destroy plans in no order.",
+	"projects[].depends_on":                    "A warning: atoll does not check that the projects named were applied first.",
+	"projects[].silence_pr_comments":           "`plan`, `apply`. A warning: atoll always comments.",
+	"projects[].delete_source_branch_on_merge": "A warning when `true`: atoll does not delete branches.",
+	"projects[].repo_locking":                  "Deprecated Atlantis key. A warning when `false`: atoll always locks on plan.",
+	"projects[].custom_policy_check":           "A warning when `true`: atoll decides policies with its own policy sets.",
+	"workflows":                                "The repository's own workflows (same shape as the server's `workflows`), only when the server's `repo_rules` set `allow_custom_workflows`.",
+	"policy_check":                             "`false` turns policy checks off for every project, only when the server's `repo_rules` list `policy_check` in `allowed_overrides`.",
+	"autodiscover.mode":                        "`auto` (default): projects are discovered when the file lists none; `enabled`: discovered projects are added to the listed ones (a listed project wins for its dir); `disabled`: only the listed projects.",
+	"autodiscover.ignore_paths":                "Globs on directories never discovered as projects.",
+	"delete_source_branch_on_merge":            "A warning when `true`: atoll does not delete branches.",
+	"parallel_plan":                            "A warning when `false`: atoll plans a pull request's projects at once, up to `workers`.",
+	"parallel_apply":                           "A warning when `false`: atoll applies a pull request's projects at once, up to `workers`.",
+	"abort_on_execution_order_fail":            "A warning when `true`: atoll has no execution order groups.",
+	"allowed_regexp_prefixes":                  "A warning: atoll has no regular-expression project selection.",
 }
