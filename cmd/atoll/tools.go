@@ -24,10 +24,12 @@ func runConfig(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := flag.NewFlagSet("atoll config validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	serverCfg := fs.String("server-config", "", "check the file against this server configuration's rules (default: the server defaults)")
+	repo := fs.String("repo", "", "with --server-config: the repository (owner/name) whose repo_rules apply")
+	branch := fs.String("branch", "", "with --repo: the base branch, for repo_rules with a branch")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	path := config.RepoFile
+	path := ""
 	if fs.NArg() > 0 {
 		path = fs.Arg(0)
 	}
@@ -37,7 +39,7 @@ func runConfig(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return fmt.Errorf("server configuration:\n%w", err)
 		}
-		code = config.ValidateWith(path, srv, stdout)
+		code = config.ValidateWith(path, srv.ForRepo(*repo, *branch), stdout)
 	} else {
 		code = config.Validate(path, stdout)
 	}

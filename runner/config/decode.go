@@ -136,6 +136,12 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, key string) {
 		return // null leaves the value (a default) alone
 	}
 	d.src[key] = origin{d.file, n.Line, n.Column}
+	if v.CanAddr() {
+		if nd, ok := v.Addr().Interface().(nodeDecoder); ok {
+			nd.decodeYAML(d, n, key)
+			return
+		}
+	}
 	t := v.Type()
 	if t == durationType {
 		if n.Kind != yaml.ScalarNode {
@@ -218,6 +224,12 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, key string) {
 	default:
 		panic(fmt.Sprintf("config: cannot decode into %s", t)) // a bug in this package
 	}
+}
+
+// nodeDecoder is a type that reads its own YAML forms (a step may be a
+// name or a mapping); it reports problems through d.
+type nodeDecoder interface {
+	decodeYAML(d *decoder, n *yaml.Node, key string)
 }
 
 type pair struct {

@@ -147,8 +147,18 @@ func parentKey(k string) string {
 
 // checker reports problems located through sources.
 type checker struct {
-	src  sources
-	errs *errList
+	src   sources
+	errs  *errList
+	warns *errList // nil: warnings are dropped
+}
+
+// warnf records a warning: a key atoll reads but does not act on.
+func (c checker) warnf(key, format string, args ...any) {
+	if c.warns == nil {
+		return
+	}
+	o := c.src.at(key)
+	c.warns.add(FieldError{File: o.file, Line: o.line, Column: o.column, Key: key, Message: fmt.Sprintf(format, args...)})
 }
 
 func (c checker) errorf(key, format string, args ...any) {

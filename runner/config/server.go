@@ -98,8 +98,14 @@ type Server struct {
 	// PolicySets are the Rego policy sets evaluated on every plan.
 	PolicySets []PolicySet `yaml:"policy_sets"`
 	Drift      Drift       `yaml:"drift"`
+	// Workflows are the named workflows projects may run (see Workflow);
+	// "default" always exists.
+	Workflows map[string]Workflow `yaml:"workflows"`
+	// RepoRules are per-repository settings (see RepoRule).
+	RepoRules []RepoRule `yaml:"repo_rules"`
 
-	src sources // where each value came from, for error positions
+	src     sources       // where each value came from, for error positions
+	matched *RepoSettings // set by ForRepo
 }
 
 // GitHub is the GitHub App atoll runs as.
@@ -273,7 +279,21 @@ type PolicySet struct {
 	AllowAuthorApproval bool `yaml:"allow_author_approval"`
 	// ReviewApproves counts an approving review by an owner as an approval.
 	ReviewApproves bool `yaml:"review_approves"`
+	// Format is how the Rego is read: "atoll" (default: rules deny and
+	// warn in package atoll, input {plan, project, pull_request, user,
+	// repo}) or "conftest" (rules deny, violation and warn in the
+	// Namespaces, input the bare `terraform show -json` plan).
+	Format string `yaml:"format"`
+	// Namespaces are the Rego packages a conftest set's rules are read
+	// from (default [main]); only with format conftest.
+	Namespaces []string `yaml:"namespaces"`
 }
+
+// Policy set formats.
+const (
+	PolicyFormatAtoll    = "atoll"
+	PolicyFormatConftest = "conftest"
+)
 
 // Drift configures scheduled drift detection on default branches.
 type Drift struct {
@@ -398,6 +418,12 @@ func (s *Server) fillDerived() {
 		}
 		if p.Enforcement == "" {
 			p.Enforcement = "mandatory"
+		}
+		if p.Format == "" {
+			p.Format = PolicyFormatAtoll
+		}
+		if p.Format == PolicyFormatConftest && len(p.Namespaces) == 0 {
+			p.Namespaces = []string{"main"}
 		}
 	}
 	fillReviewerDefaults(s.RequiredReviewers, "required_reviewers", s.src)

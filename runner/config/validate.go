@@ -89,6 +89,7 @@ func (s Server) Validate() error {
 	}
 	s.validatePolicySets(c)
 	s.validateDrift(c)
+	s.validateRepoRules(c)
 	return errs.err()
 }
 
@@ -173,6 +174,15 @@ func (s Server) validatePolicySets(c checker) {
 		oneOf(c, join(key, "enforcement"), p.Enforcement, "mandatory", "advisory")
 		checkGlobs(c, join(key, "repos"), p.Repos)
 		checkGlobs(c, join(key, "projects"), p.Projects)
+		oneOf(c, join(key, "format"), p.Format, PolicyFormatAtoll, PolicyFormatConftest)
+		if len(p.Namespaces) > 0 && p.Format != PolicyFormatConftest {
+			c.errorf(join(key, "namespaces"), "only a set with format conftest reads namespaces (rules of format atoll live in package atoll)")
+		}
+		for j, ns := range p.Namespaces {
+			if !regoPackageRE.MatchString(ns) {
+				c.errorf(index(join(key, "namespaces"), j), "invalid Rego package %q: use names such as main or terraform.aws", ns)
+			}
+		}
 	}
 }
 
@@ -210,9 +220,10 @@ func ParseSchedule(spec string) (cron.Schedule, error) {
 }
 
 var (
-	envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	nameRE    = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
-	teamRE    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9_.-]+$`)
+	envNameRE     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	nameRE        = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
+	regoPackageRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$`)
+	teamRE        = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9_.-]+$`)
 )
 
 func knownRequirement(r Requirement) bool {

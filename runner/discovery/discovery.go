@@ -23,6 +23,12 @@ import (
 	"strings"
 )
 
+// Autodiscover modes (Options.Autodiscover).
+const (
+	AutodiscoverEnabled  = "enabled"
+	AutodiscoverDisabled = "disabled"
+)
+
 // DefaultWorkspace is the workspace of a project that names none.
 const DefaultWorkspace = "default"
 
@@ -58,8 +64,19 @@ type Options struct {
 	// matching one is not a change; a directory matching one is never a
 	// discovered project (configured projects are kept).
 	Ignore []string
-	// Configured, when non-empty, are the only projects (atoll.yaml mode).
+	// Configured, when non-empty, are the only projects (atoll.yaml mode),
+	// unless Autodiscover says otherwise.
 	Configured []ConfiguredProject
+	// Autodiscover is Atlantis's autodiscover.mode: "" or "auto"
+	// (directories are discovered only when Configured is empty),
+	// "enabled" (discovered projects are added to the configured ones, a
+	// configured project winning for its dir) or "disabled" (only the
+	// configured projects, even none).
+	Autodiscover string
+	// IgnoreDirs are globs (see Glob) on directories never discovered as
+	// projects; unlike Ignore, changes under them still count for
+	// configured projects.
+	IgnoreDirs []string
 	// IncludeAutoplanDisabled makes Discover consider configured projects
 	// whose autoplan is disabled, for an explicit `atoll plan` comment.
 	IncludeAutoplanDisabled bool
@@ -118,12 +135,20 @@ func Discover(ctx context.Context, root string, changed []string, o Options) ([]
 	if err != nil {
 		return nil, fmt.Errorf("discovery: ignore: %w", err)
 	}
+	ignoreDirs, err := CompileGlobs(o.IgnoreDirs)
+	if err != nil {
+		return nil, fmt.Errorf("discovery: ignore_paths: %w", err)
+	}
 	files := normalizeChanged(changed, ignore)
 	if len(files) == 0 {
 		return []Project{}, nil
 	}
-	if len(o.Configured) > 0 {
-		return discoverConfigured(ctx, root, files, o)
+	var conf []Project
+	if len(o.Configured) > 0 || o.Autodiscover == AutodiscoverDisabled {
+		conf, err = discoverConfigured(ctx, root, files, o)
+		if err != nil || o.Autodiscover != AutodiscoverEnabled {
+			return conf, err
+		}
 	}
 	t, err := walk(ctx, root, o.concurrency())
 	if err != nil {
@@ -146,7 +171,7 @@ func Discover(ctx context.Context, root string, changed []string, o Options) ([]
 	for len(queue) > 0 {
 		d := queue[0]
 		queue = queue[1:]
-		if len(callers[d]) == 0 && !MatchAny(ignore, d) {
+		if len(callers[d]) == 0 && !MatchAny(ignore, d) && !MatchAny(ignoreDirs, d) {
 			out = append(out, Project{Name: d, Dir: d, Workspace: DefaultWorkspace})
 		}
 		for _, c := range callers[d] {
@@ -156,8 +181,29 @@ func Discover(ctx context.Context, root string, changed []string, o Options) ([]
 			}
 		}
 	}
+	out = mergeConfigured(conf, out, o.Configured)
 	sortProjects(out)
 	return nonNil(out), nil
+}
+
+// mergeConfigured adds discovered projects to the configured ones found,
+// leaving out those in a dir a configured project has (autodiscover
+// enabled: the configured project wins for its dir).
+func mergeConfigured(conf, found []Project, configured []ConfiguredProject) []Project {
+	if len(configured) == 0 {
+		return append(conf, found...)
+	}
+	dirs := map[string]bool{}
+	for _, c := range configured {
+		dirs[cleanDir(c.Dir)] = true
+	}
+	out := conf
+	for _, p := range found {
+		if !dirs[p.Dir] {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // All returns every project of the checkout at root: the configured ones
@@ -169,13 +215,17 @@ func All(ctx context.Context, root string, o Options) ([]Project, error) {
 	if err != nil {
 		return nil, fmt.Errorf("discovery: ignore: %w", err)
 	}
-	if len(o.Configured) > 0 {
-		out := make([]Project, 0, len(o.Configured))
-		for _, c := range o.Configured {
-			out = append(out, c.project())
-		}
-		sortProjects(out)
-		return out, nil
+	ignoreDirs, err := CompileGlobs(o.IgnoreDirs)
+	if err != nil {
+		return nil, fmt.Errorf("discovery: ignore_paths: %w", err)
+	}
+	conf := make([]Project, 0, len(o.Configured))
+	for _, c := range o.Configured {
+		conf = append(conf, c.project())
+	}
+	if (len(o.Configured) > 0 && o.Autodiscover != AutodiscoverEnabled) || o.Autodiscover == AutodiscoverDisabled {
+		sortProjects(conf)
+		return conf, nil
 	}
 	t, err := walk(ctx, root, o.concurrency())
 	if err != nil {
@@ -184,10 +234,11 @@ func All(ctx context.Context, root string, o Options) ([]Project, error) {
 	callers := t.callers()
 	var out []Project
 	for d, info := range t.dirs {
-		if info.hasTF && len(callers[d]) == 0 && !MatchAny(ignore, d) {
+		if info.hasTF && len(callers[d]) == 0 && !MatchAny(ignore, d) && !MatchAny(ignoreDirs, d) {
 			out = append(out, Project{Name: d, Dir: d, Workspace: DefaultWorkspace})
 		}
 	}
+	out = mergeConfigured(conf, out, o.Configured)
 	sortProjects(out)
 	return nonNil(out), nil
 }
@@ -212,7 +263,7 @@ func discoverConfigured(ctx context.Context, root string, files []string, o Opti
 		}
 		matched := false
 		for _, f := range files {
-			if MatchAny(globs, f) {
+			if globs.match(f) {
 				matched = true
 				break
 			}
@@ -253,20 +304,42 @@ func (c ConfiguredProject) project() Project {
 	return p
 }
 
+// whenModified is a compiled when_modified list: globs read in order, the
+// last one matching a file deciding; one written with a leading "!"
+// excludes (the .dockerignore rules Atlantis documents).
+type whenModified []struct {
+	glob    Glob
+	exclude bool
+}
+
+func (w whenModified) match(f string) bool {
+	in := false
+	for _, g := range w {
+		if g.glob.Match(f) {
+			in = !g.exclude
+		}
+	}
+	return in
+}
+
 // globs compiles when_modified, each joined to the project dir.
-func (c ConfiguredProject) globs() ([]Glob, error) {
+func (c ConfiguredProject) globs() (whenModified, error) {
 	pats := c.WhenModified
 	if len(pats) == 0 {
 		pats = DefaultWhenModified()
 	}
 	dir := cleanDir(c.Dir)
-	out := make([]Glob, 0, len(pats))
+	out := make(whenModified, 0, len(pats))
 	for _, p := range pats {
-		g, err := CompileGlob(path.Join(dir, normalizePattern(p)))
+		exclude := strings.HasPrefix(p, "!")
+		g, err := CompileGlob(path.Join(dir, normalizePattern(strings.TrimPrefix(p, "!"))))
 		if err != nil {
 			return nil, fmt.Errorf("discovery: project %q: when_modified: %w", c.project().Name, err)
 		}
-		out = append(out, g)
+		out = append(out, struct {
+			glob    Glob
+			exclude bool
+		}{g, exclude})
 	}
 	return out, nil
 }
