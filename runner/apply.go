@@ -48,20 +48,19 @@ func (r *Runner) runApply(ctx context.Context, job *Job, log io.Writer) Outcome 
 		r.setPlanState(ctx, key, PlanApplyFailed, job.ID)
 		return failure(templates.StatusApplyFailed, step("checkout", err), tail)
 	}
-	wd, err := r.terraformFor(ctx, *job, dir, w)
+	started := false
+	steps, err := r.applyProject(ctx, job, dir, w, plan.File, func() { applyOut.Reset(); started = true })
 	if err != nil {
 		r.setPlanState(ctx, key, PlanApplyFailed, job.ID)
-		return failure(templates.StatusApplyFailed, err, tail)
-	}
-	applyOut.Reset()
-	if err := wd.Apply(ctx, plan.File); err != nil {
-		r.setPlanState(ctx, key, PlanApplyFailed, job.ID)
-		o := failure(templates.StatusApplyFailed, step("apply", err), tail)
-		o.ApplyText = terraform.StripANSI(applyOut.String())
+		o := failure(templates.StatusApplyFailed, err, tail)
+		if started {
+			o.ApplyText = terraform.StripANSI(applyOut.String())
+		}
+		o.Steps = steps
 		return o
 	}
 	r.setPlanState(ctx, key, PlanApplied, job.ID)
-	return Outcome{Status: string(templates.StatusApplied), Summary: plan.Summary, ApplyText: terraform.StripANSI(applyOut.String())}
+	return Outcome{Status: string(templates.StatusApplied), Summary: plan.Summary, ApplyText: terraform.StripANSI(applyOut.String()), Steps: steps}
 }
 
 // runPlanApply plans job.Commit and applies that plan at once: apply after
@@ -98,15 +97,15 @@ func (r *Runner) runPlanApply(ctx context.Context, job *Job, log io.Writer) Outc
 		out.ApplyText = "No changes. Your infrastructure matches the configuration.\n\nApply complete! Resources: 0 added, 0 changed, 0 destroyed."
 		return out
 	}
-	applyOut.Reset()
-	wd, err := r.terraformFor(ctx, *job, dir, w)
+	started := false
+	steps, err := r.applyProject(ctx, job, dir, w, res.planFile, func() { applyOut.Reset(); started = true })
+	out.Steps = append(out.Steps, steps...)
 	if err != nil {
-		return failure(templates.StatusApplyFailed, err, tail)
-	}
-	applyOut.Reset()
-	if err := wd.Apply(ctx, res.planFile); err != nil {
-		o := failure(templates.StatusApplyFailed, step("apply", err), tail)
-		o.Summary, o.ApplyText = out.Summary, terraform.StripANSI(applyOut.String())
+		o := failure(templates.StatusApplyFailed, err, tail)
+		o.Summary, o.Steps = out.Summary, out.Steps
+		if started {
+			o.ApplyText = terraform.StripANSI(applyOut.String())
+		}
 		return o
 	}
 	out.Status, out.ApplyText = string(templates.StatusApplied), terraform.StripANSI(applyOut.String())

@@ -38,6 +38,7 @@ func SettingsFrom(srv config.Server) Settings {
 			Jitter: srv.Drift.Jitter, Concurrency: srv.Drift.Concurrency, RepoOverride: srv.Drift.RepoOverride,
 		},
 		Permissions: map[string]CommandPermission{},
+		Workflows:   Workflows{Named: srv.Workflows, HasRules: len(srv.RepoRules) > 0, RepoSettings: srv.RepoSettings},
 		Commands: Commands{
 			Aliases: srv.CommandAliases, CommandAllowed: srv.CommandAllowed, AllowedCommands: srv.AllowCommands,
 			DisableApply: srv.DisableApply, ApplyPartial: !srv.ApplyAllOrNothing, QuietPolicyChecks: srv.QuietPolicyChecks,

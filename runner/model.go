@@ -21,6 +21,11 @@ type Project struct {
 	VarFiles          []string `json:"var_files,omitempty"`
 	ApplyRequirements []string `json:"apply_requirements,omitempty"`
 	AutoRemediate     bool     `json:"auto_remediate,omitempty"`
+	// Workflow names the workflow the project runs (server config
+	// `workflows`, or the repository's own where the server allows them);
+	// empty: the repository's default (repo_rules' workflow), else atoll's
+	// built-in steps.
+	Workflow string `json:"workflow,omitempty"`
 }
 
 // JobKind says what a job does.
@@ -99,6 +104,14 @@ type Outcome struct {
 	Policies   []policy.Result    `json:"policies,omitempty"`
 	Unmet      []string           `json:"unmet,omitempty"`
 	Hash       string             `json:"hash,omitempty"` // drift: hash of resource changes
+	// Steps are the outputs a workflow's custom steps show.
+	Steps []StepOutput `json:"steps,omitempty"`
+}
+
+// StepOutput is what one custom step of a workflow showed.
+type StepOutput struct {
+	Step   string `json:"step"`
+	Output string `json:"output"`
 }
 
 // LockHolder names the PR holding a project's lock.

@@ -135,6 +135,11 @@ type planResult struct {
 // planProject runs init, workspace, plan and show for job's project in the
 // checkout at root; refreshOnly makes a refresh-only plan (drift).
 func (r *Runner) planProject(ctx context.Context, job *Job, root string, out io.Writer, refreshOnly bool) (planResult, error) {
+	if wf, err := r.workflowFor(ctx, *job); err != nil {
+		return planResult{}, step("workflow", err)
+	} else if wf != nil {
+		return r.planWithWorkflow(ctx, job, root, out, refreshOnly, wf)
+	}
 	wd, err := r.terraformFor(ctx, *job, root, out)
 	if err != nil {
 		return planResult{}, err
@@ -174,6 +179,25 @@ func (r *Runner) planProject(ctx context.Context, job *Job, root string, out io.
 // terraformFor finds the binary and prepares the project's directory: init
 // and workspace.
 func (r *Runner) terraformFor(ctx context.Context, job Job, root string, out io.Writer) (*terraform.Workdir, error) {
+	wd, err := r.newWorkdir(ctx, job, root, out, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := wd.Init(ctx, terraform.InitOptions{}); err != nil {
+		return nil, step("init", err)
+	}
+	if ws := job.Project.Workspace; ws != "" && ws != "default" {
+		if err := wd.SelectWorkspace(ctx, ws); err != nil {
+			return nil, step("workspace", err)
+		}
+	}
+	return wd, nil
+}
+
+// newWorkdir finds the binary and writes the state backend, and returns a
+// Workdir for the project that has run nothing yet; extraEnv (a
+// workflow's env steps) is added to the server's terraform.env.
+func (r *Runner) newWorkdir(ctx context.Context, job Job, root string, out io.Writer, extraEnv map[string]string) (*terraform.Workdir, error) {
 	dir := filepath.Join(root, filepath.FromSlash(job.Project.Dir))
 	tf := r.set.Terraform
 	dist := terraform.Distribution(tf.Distribution)
@@ -196,18 +220,20 @@ func (r *Runner) terraformFor(ctx context.Context, job Job, root string, out io.
 	if cache == "" {
 		cache = filepath.Join(r.cfg.DataDir, "plugin-cache")
 	}
-	wd, err := terraform.New(terraform.Config{Binary: bin, Dir: dir, RepoDir: root, Env: tf.Env, Secrets: tf.Secrets,
+	env := tf.Env
+	if len(extraEnv) > 0 {
+		env = make(map[string]string, len(tf.Env)+len(extraEnv))
+		for k, v := range tf.Env {
+			env[k] = v
+		}
+		for k, v := range extraEnv {
+			env[k] = v
+		}
+	}
+	wd, err := terraform.New(terraform.Config{Binary: bin, Dir: dir, RepoDir: root, Env: env, Secrets: tf.Secrets,
 		PluginCacheDir: cache, CLIConfigFile: tf.CLIConfigFile, Output: out})
 	if err != nil {
 		return nil, step("init", err)
-	}
-	if err := wd.Init(ctx, terraform.InitOptions{}); err != nil {
-		return nil, step("init", err)
-	}
-	if ws := job.Project.Workspace; ws != "" && ws != "default" {
-		if err := wd.SelectWorkspace(ctx, ws); err != nil {
-			return nil, step("workspace", err)
-		}
 	}
 	return wd, nil
 }

@@ -8,6 +8,7 @@ import (
 	"path"
 	"path/filepath"
 
+	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 )
@@ -34,6 +35,9 @@ type RepoConfig struct {
 	// relative to the repository root), added to the server's for every
 	// project it does not list.
 	RequiredReviewers []ReviewerRule
+	// Workflows are the repository's own workflows; projects run them
+	// only where the server's repo_rules allow custom workflows.
+	Workflows map[string]config.Workflow
 }
 
 // ConfiguredProject is a project atoll.yaml names.

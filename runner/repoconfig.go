@@ -23,13 +23,13 @@ func (r *Runner) parseRepoConfig(filename string, data []byte) (RepoConfig, erro
 		}
 		return RepoConfig{}, err
 	}
-	rc := RepoConfig{ApplyMode: string(repo.ApplyMode), Automerge: repo.Automerge, Ignore: repo.Ignore}
+	rc := RepoConfig{ApplyMode: string(repo.ApplyMode), Automerge: repo.Automerge, Ignore: repo.Ignore, Workflows: repo.Workflows}
 	rc.DriftSchedule, rc.DriftEnabled = repo.DriftSchedule(r.driftServer())
 	for _, p := range repo.Projects {
 		rc.Projects = append(rc.Projects, ConfiguredProject{
 			Project: Project{Name: p.Name, Dir: p.Dir, Workspace: p.Workspace, TerraformVersion: p.TerraformVersion,
 				Distribution: p.Distribution, VarFiles: p.VarFiles, AutoRemediate: p.AutoRemediate,
-				ApplyRequirements: r.effectiveRequirements(p)},
+				ApplyRequirements: r.effectiveRequirements(p), Workflow: p.Workflow},
 			Autoplan: p.Autoplan.Enabled, WhenModified: p.Autoplan.WhenModified,
 			RequiredReviewers: reviewerRules(p.RequiredReviewers),
 		})

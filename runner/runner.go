@@ -19,6 +19,7 @@ import (
 	"github.com/atollhq/atoll/policy"
 	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/runner/terraform"
+	"github.com/atollhq/atoll/runner/workflow"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 )
@@ -42,6 +43,10 @@ type Config struct {
 	ParseEvent func(event, deliveryID string, body []byte) (vcs.Event, error)
 	// Resolve finds terraform; default terraform.Resolve.
 	Resolve func(ctx context.Context, o terraform.ResolveOptions) (terraform.Binary, error)
+	// Launch starts the commands of a workflow's run, env and multienv
+	// steps; default workflow.Exec. The sandbox wraps it, as it wraps
+	// terraform.
+	Launch workflow.Launcher
 	// DataDir holds worktrees, plan files and job logs.
 	DataDir string
 	// BaseURL is atoll's public URL, for links to job pages.
@@ -99,6 +104,9 @@ func New(cfg Config) (*Runner, error) {
 	}
 	if cfg.Resolve == nil {
 		cfg.Resolve = terraform.Resolve
+	}
+	if cfg.Launch == nil {
+		cfg.Launch = workflow.Exec
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

@@ -3,6 +3,8 @@ package runner
 import (
 	"time"
 
+	"github.com/atollhq/atoll/runner/config"
+
 	"github.com/atollhq/atoll/vcs"
 )
 
@@ -49,6 +51,8 @@ type Settings struct {
 	// Commands are the comment commands answered and the server-wide
 	// apply switches.
 	Commands
+	// Workflows are the server's workflows.
+	Workflows Workflows
 }
 
 // Commands are the comment commands the runner answers and how far an
@@ -71,6 +75,20 @@ type Commands struct {
 	ApplyPartial bool
 	// QuietPolicyChecks leaves passing policy sets out of comments.
 	QuietPolicyChecks bool
+}
+
+// Workflows are the server's named workflows and the repository rules that
+// pick them.
+type Workflows struct {
+	// Named are the server config's workflows, by name.
+	Named map[string]config.Workflow
+	// HasRules: the server has repo_rules, so RepoSettings may differ
+	// between repositories.
+	HasRules bool
+	// RepoSettings are the repo_rules of a repository ("owner/name") and
+	// base branch; nil: no rules (the "default" workflow, no custom
+	// workflows).
+	RepoSettings func(fullName, baseBranch string) config.RepoSettings
 }
 
 // CommandPermission is who may run one command: everyone with at least

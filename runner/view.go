@@ -133,6 +133,9 @@ func (r *Runner) projectResult(ctx context.Context, j Job) templates.ProjectResu
 			p.Moves = append(p.Moves, templates.Move{From: m.From, To: m.To})
 		}
 	}
+	for _, st := range o.Steps {
+		p.StepOutputs = append(p.StepOutputs, templates.StepOutput{Step: r.mask(st.Step), Output: r.mask(st.Output)})
+	}
 	if h := o.LockedBy; h != nil {
 		p.LockedBy = &templates.LockHolder{Number: h.Number, Author: h.Author, URL: r.prURL(h.Repo, h.Number)}
 	}

@@ -131,6 +131,10 @@ type ProjectResult struct {
 	// Log is the end of the job's log, shown folded when the command asked
 	// for it with --verbose. Optional.
 	Log string
+	// StepOutputs are the outputs of a workflow's custom steps (run steps
+	// with output show or strip_refreshing, multienv steps), in order,
+	// secrets already masked. Optional.
+	StepOutputs []StepOutput
 
 	// LockedBy is the pull request holding the lock when Status is locked.
 	LockedBy *LockHolder
@@ -156,6 +160,14 @@ type LockHolder struct {
 	Number int    // pull request number
 	URL    string // pull request page
 	Author string // its author's login (optional)
+}
+
+// StepOutput is what one custom step of a workflow printed.
+type StepOutput struct {
+	// Step is the step as written, e.g. "run: tflint".
+	Step string
+	// Output is its output.
+	Output string
 }
 
 // PolicyResult is the outcome of one policy set on one project's plan.

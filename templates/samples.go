@@ -85,7 +85,8 @@ func sampleProjects() []ProjectResult {
 		{Name: "no", Dir: "no", Status: StatusRefused, Add: 1, Creates: []string{"terraform_data.web"},
 			Unmet: []string{"`policies_passed`: security failed"}},
 		{Name: "sum", Dir: "sum", Status: StatusPlanned, Change: 1, Updates: []string{"terraform_data.x"},
-			SummaryOnly: true, JobURL: "https://atoll.example/jobs/2", Log: "Initializing...\nPlan: 0 to add, 1 to change, 0 to destroy."},
+			SummaryOnly: true, JobURL: "https://atoll.example/jobs/2", Log: "Initializing...\nPlan: 0 to add, 1 to change, 0 to destroy.",
+			StepOutputs: []StepOutput{{Step: "run: tflint", Output: "1 issue(s) found"}}},
 		{Name: "locked2", Dir: "l", Status: StatusLocked},
 	}
 }

@@ -1,0 +1,368 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/atollhq/atoll/runner/config"
+	"github.com/atollhq/atoll/runner/terraform"
+	"github.com/atollhq/atoll/runner/workflow"
+	"github.com/atollhq/atoll/templates"
+	"github.com/atollhq/atoll/vcs"
+)
+
+// Workflows: a project whose workflow is a server workflow (or the
+// repository's own, where the server allows them) plans and applies
+// through its stages instead of atoll's built-in init, plan and apply.
+// Whatever the steps do, atoll still reads the plan from PLANFILE,
+// records its SHA-256, evaluates every policy set on it, checks the apply
+// requirements, and applies only that recorded plan.
+
+// workflowFor returns the workflow job's project runs, or nil when it
+// runs atoll's built-in steps (no workflow named, and no server workflow
+// "default").
+func (r *Runner) workflowFor(ctx context.Context, job Job) (*config.Workflow, error) {
+	wfs := r.set.Workflows
+	name := job.Project.Workflow
+	rs := config.RepoSettings{Workflow: config.DefaultWorkflowName}
+	if wfs.HasRules && wfs.RepoSettings != nil {
+		rs = wfs.RepoSettings(job.Repo.FullName(), r.baseRefOf(ctx, job))
+	}
+	if name == "" {
+		name = rs.Workflow
+	}
+	if name == "" {
+		name = config.DefaultWorkflowName
+	}
+	var own map[string]config.Workflow
+	if rs.AllowCustomWorkflows && name != config.DefaultWorkflowName {
+		if _, onServer := wfs.Named[name]; !onServer {
+			ref := job.HeadSHA
+			if ref == "" {
+				ref = job.Commit
+			}
+			rc, err := r.repoConfig(ctx, job.Repo, ref)
+			if err != nil {
+				return nil, err
+			}
+			own = rc.Workflows
+		}
+	}
+	if _, ok := own[name]; !ok && name == config.DefaultWorkflowName {
+		if _, ok := wfs.Named[name]; !ok {
+			return nil, nil // atoll's built-in steps
+		}
+	}
+	w, ok := config.LookupWorkflow(name, own, wfs.Named)
+	if !ok {
+		return nil, fmt.Errorf("workflow %q is not defined on this atoll server", name)
+	}
+	return &w, nil
+}
+
+// baseRefOf is the base branch of job's pull request, or the default
+// branch (drift, a merged PR's apply); "" when unknown.
+func (r *Runner) baseRefOf(ctx context.Context, job Job) string {
+	if pr, ok := r.pullOf(ctx, job); ok {
+		return pr.BaseRef
+	}
+	return job.Repo.DefaultBranch
+}
+
+// pullOf is job's pull request, when it has one.
+func (r *Runner) pullOf(ctx context.Context, job Job) (vcs.PullRequest, bool) {
+	if job.Number == 0 || job.Kind == JobDrift {
+		return vcs.PullRequest{}, false
+	}
+	pr, err := r.host.GetPullRequest(ctx, job.Repo, job.Number)
+	if err != nil || pr.Number == 0 {
+		return vcs.PullRequest{}, false
+	}
+	return pr, true
+}
+
+// stageRun is one project's run of a workflow's stages: the files and the
+// variables its steps share.
+type stageRun struct {
+	r        *Runner
+	job      *Job
+	root     string
+	dir      string
+	out      io.Writer
+	planFile string // PLANFILE, in the project dir, where custom steps can reach it
+	showFile string
+	env      []string // terraform's environment and Atlantis's variables
+	selected bool     // the workspace is selected
+}
+
+func (r *Runner) newStageRun(ctx context.Context, job *Job, root string, out io.Writer) (*stageRun, error) {
+	dir := filepath.Join(root, filepath.FromSlash(job.Project.Dir))
+	base, err := r.newWorkdir(ctx, *job, root, out, nil)
+	if err != nil {
+		return nil, err
+	}
+	s := &stageRun{r: r, job: job, root: root, dir: dir, out: out,
+		planFile: filepath.Join(dir, "atoll-"+job.ID+".tfplan"), showFile: filepath.Join(dir, "atoll-"+job.ID+".json")}
+	v := workflow.Vars{Workspace: job.Project.Workspace, Dir: dir, RepoRelDir: job.Project.Dir, PlanFile: s.planFile,
+		ShowFile: s.showFile, PolicyCheckFile: filepath.Join(dir, "atoll-"+job.ID+"-policies.json"),
+		ProjectName: job.Project.Name, HeadCommit: job.HeadSHA, UserName: job.User, PullAuthor: job.PRAuthor,
+		CommentArgs: job.ExtraArgs, TerraformVersion: base.Binary().Version,
+		BaseRepoOwner: job.Repo.Owner, BaseRepoName: job.Repo.Name, HeadRepoOwner: job.Repo.Owner, HeadRepoName: job.Repo.Name}
+	if v.Workspace == "" {
+		v.Workspace = "default"
+	}
+	if pr, ok := r.pullOf(ctx, *job); ok {
+		v.PullNum, v.PullURL, v.HeadBranch, v.BaseBranch = pr.Number, r.prURL(job.Repo.FullName(), pr.Number), pr.HeadRef, pr.BaseRef
+		if v.PullAuthor == "" {
+			v.PullAuthor = pr.Author
+		}
+	} else {
+		v.BaseBranch, v.HeadBranch = job.Repo.DefaultBranch, job.Repo.DefaultBranch
+	}
+	if v.HeadCommit == "" {
+		v.HeadCommit = job.Commit
+	}
+	s.env = append(base.Environ(), v.Environ()...)
+	return s, nil
+}
+
+// run runs one stage's steps; builtin runs its built-in steps, given a
+// Workdir with the env steps' variables.
+func (s *stageRun) run(ctx context.Context, name string, steps []config.Step, vars map[string]string,
+	builtin func(ctx context.Context, wd *terraform.Workdir, st config.Step) error) (workflow.Result, error) {
+	env := s.env
+	for k, v := range vars {
+		env = append(env, k+"="+v)
+	}
+	res, err := workflow.Run(ctx, workflow.Stage{Name: name, Steps: steps, Dir: s.dir, Env: env, Log: s.out, Launch: s.r.cfg.Launch,
+		Builtin: func(ctx context.Context, st config.Step, stepEnv map[string]string) error {
+			all := make(map[string]string, len(vars)+len(stepEnv))
+			for k, v := range vars {
+				all[k] = v
+			}
+			for k, v := range stepEnv {
+				all[k] = v
+			}
+			wd, err := s.r.newWorkdir(ctx, *s.job, s.root, s.out, all)
+			if err != nil {
+				return err
+			}
+			switch st.Kind {
+			case config.StepInit:
+				opts, err := initOptions(st.ExtraArgs)
+				if err != nil {
+					return err
+				}
+				if err := wd.Init(ctx, opts); err != nil {
+					return err
+				}
+				return s.selectWorkspace(ctx, wd)
+			case config.StepPolicyCheck:
+				return nil // atoll evaluates every policy set on every plan itself
+			}
+			return builtin(ctx, wd, st)
+		}})
+	if err != nil {
+		var se *workflow.StepError
+		if errors.As(err, &se) {
+			return res, step(fmt.Sprintf("%s (%s)", se.Stage, se.Step), se.Err)
+		}
+		return res, step(name, err)
+	}
+	for k, v := range vars {
+		if _, set := res.Env[k]; !set {
+			res.Env[k] = v
+		}
+	}
+	return res, nil
+}
+
+func (s *stageRun) selectWorkspace(ctx context.Context, wd *terraform.Workdir) error {
+	if s.selected {
+		return nil
+	}
+	s.selected = true
+	if ws := s.job.Project.Workspace; ws != "" && ws != "default" {
+		return wd.SelectWorkspace(ctx, ws)
+	}
+	return nil
+}
+
+// initOptions maps an init step's extra_args: -backend-config=VALUE is
+// what atoll's init takes; anything else is refused by name.
+func initOptions(args []string) (terraform.InitOptions, error) {
+	var o terraform.InitOptions
+	for i := 0; i < len(args); i++ {
+		a := strings.TrimPrefix(args[i], "-")
+		name, value, ok := strings.Cut(strings.TrimPrefix(a, "-"), "=")
+		if name != "backend-config" {
+			return o, fmt.Errorf("init extra_args: %q is not supported (atoll's init takes -backend-config=VALUE only)", args[i])
+		}
+		if !ok {
+			if i+1 >= len(args) {
+				return o, errors.New("init extra_args: -backend-config needs a value")
+			}
+			i++
+			value = args[i]
+		}
+		o.BackendConfig = append(o.BackendConfig, value)
+	}
+	return o, nil
+}
+
+// planWithWorkflow runs the workflow's plan stage (and its policy_check
+// stage, when it defines one) for job's project, then reads the plan the
+// stage left at PLANFILE as planProject does.
+func (r *Runner) planWithWorkflow(ctx context.Context, job *Job, root string, out io.Writer, refreshOnly bool, wf *config.Workflow) (planResult, error) {
+	s, err := r.newStageRun(ctx, job, root, out)
+	if err != nil {
+		return planResult{}, err
+	}
+	var planned *terraform.PlanOutcome
+	res, err := s.run(ctx, "plan", wf.Steps("plan"), nil, func(ctx context.Context, wd *terraform.Workdir, st config.Step) error {
+		switch st.Kind {
+		case config.StepPlan:
+			if err := s.selectWorkspace(ctx, wd); err != nil {
+				return err
+			}
+			o, err := wd.Plan(ctx, terraform.PlanOptions{Out: s.planFile, RefreshOnly: refreshOnly,
+				VarFiles: job.Project.VarFiles, ExtraArgs: append(append([]string{}, job.ExtraArgs...), st.ExtraArgs...)})
+			if err != nil {
+				return err
+			}
+			planned = &o
+			return nil
+		case config.StepShow:
+			return s.writeShow(ctx, wd)
+		}
+		return fmt.Errorf("the %s step does not belong in the plan stage", st.Kind)
+	})
+	if err != nil {
+		return planResult{}, err
+	}
+	outputs := stepOutputs(res.Outputs)
+	if wf.PolicyCheck != nil {
+		pres, err := s.run(ctx, "policy_check", wf.PolicyCheck.Steps, res.Env, func(ctx context.Context, wd *terraform.Workdir, st config.Step) error {
+			if st.Kind == config.StepShow {
+				return s.writeShow(ctx, wd)
+			}
+			return fmt.Errorf("the %s step does not belong in the policy_check stage", st.Kind)
+		})
+		outputs = append(outputs, stepOutputs(pres.Outputs)...)
+		if err != nil {
+			return planResult{}, err
+		}
+	}
+	planDir := filepath.Join(r.cfg.DataDir, "plans")
+	if err := os.MkdirAll(planDir, 0o700); err != nil {
+		return planResult{}, step("plan", err)
+	}
+	planFile := filepath.Join(planDir, job.ID+".tfplan")
+	if err := os.Rename(s.planFile, planFile); err != nil {
+		if os.IsNotExist(err) {
+			return planResult{}, step("plan", errors.New("the workflow's plan stage wrote no plan: it must run the plan step, or write the plan to $PLANFILE"))
+		}
+		return planResult{}, step("plan", err)
+	}
+	wd, err := r.newWorkdir(ctx, *job, root, out, res.Env)
+	if err != nil {
+		return planResult{}, err
+	}
+	summary, js, err := wd.Show(ctx, planFile)
+	if err != nil {
+		return planResult{}, step("show", err)
+	}
+	text, err := wd.ShowText(ctx, planFile)
+	if err != nil {
+		return planResult{}, step("show", err)
+	}
+	sum, err := fileSHA256(planFile)
+	if err != nil {
+		return planResult{}, step("plan", err)
+	}
+	changes := summaryHasChanges(summary)
+	if planned != nil {
+		changes = *planned == terraform.Changes
+	}
+	pr := planResult{planFile: planFile, sha256: sum, changes: changes, planJSON: js}
+	pr.outcome = Outcome{Summary: summary, PlanText: terraform.StripANSI(text), Steps: outputs,
+		Status: string(templates.StatusNoChanges)}
+	if changes {
+		pr.outcome.Status = string(templates.StatusPlanned)
+	}
+	return pr, nil
+}
+
+// writeShow writes the plan's JSON to SHOWFILE, as Atlantis's show step.
+func (s *stageRun) writeShow(ctx context.Context, wd *terraform.Workdir) error {
+	_, js, err := wd.Show(ctx, s.planFile)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(s.showFile, js, 0o600)
+}
+
+// applyProject applies the recorded plan file of job's project in the
+// checkout at root: atoll's init and apply, or the workflow's apply
+// stage, whose apply step applies that file (run steps find a copy at
+// PLANFILE). beforeApply is called just before terraform apply starts.
+func (r *Runner) applyProject(ctx context.Context, job *Job, root string, out io.Writer, planFile string, beforeApply func()) ([]StepOutput, error) {
+	wf, err := r.workflowFor(ctx, *job)
+	if err != nil {
+		return nil, step("workflow", err)
+	}
+	if wf == nil {
+		wd, err := r.terraformFor(ctx, *job, root, out)
+		if err != nil {
+			return nil, err
+		}
+		beforeApply()
+		return nil, step("apply", wd.Apply(ctx, planFile))
+	}
+	s, err := r.newStageRun(ctx, job, root, out)
+	if err != nil {
+		return nil, err
+	}
+	if err := copyFile(planFile, s.planFile); err != nil {
+		return nil, step("apply", err)
+	}
+	res, err := s.run(ctx, "apply", wf.Steps("apply"), nil, func(ctx context.Context, wd *terraform.Workdir, st config.Step) error {
+		switch st.Kind {
+		case config.StepApply:
+			if err := s.selectWorkspace(ctx, wd); err != nil {
+				return err
+			}
+			beforeApply()
+			return wd.Apply(ctx, planFile)
+		case config.StepShow:
+			return s.writeShow(ctx, wd)
+		}
+		return fmt.Errorf("the %s step does not belong in the apply stage", st.Kind)
+	})
+	return stepOutputs(res.Outputs), err
+}
+
+func stepOutputs(outs []workflow.Output) []StepOutput {
+	var r []StepOutput
+	for _, o := range outs {
+		r = append(r, StepOutput{Step: o.Step, Output: o.Text})
+	}
+	return r
+}
+
+func summaryHasChanges(s *terraform.Summary) bool {
+	return s != nil && (s.Create+s.Update+s.Delete+s.Replace+s.Import+s.Move+s.Forget > 0 || len(s.Outputs) > 0)
+}
+
+func copyFile(from, to string) error {
+	data, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, data, 0o600)
+}
