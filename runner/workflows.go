@@ -127,6 +127,9 @@ func (r *Runner) newStageRun(ctx context.Context, job *Job, root string, out io.
 	if v.HeadCommit == "" {
 		v.HeadCommit = job.Commit
 	}
+	if v.UserName == "" { // autoplan, a merge: the pull request's author
+		v.UserName = v.PullAuthor
+	}
 	s.env = append(base.Environ(), v.Environ()...)
 	return s, nil
 }
