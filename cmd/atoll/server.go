@@ -129,10 +129,10 @@ func (m *serverMain) Open(ctx context.Context) error {
 	if u, err := url.Parse(baseURL); baseURL == "" || (err == nil && u.Port() == "0") {
 		baseURL = "http://" + loopbackAddr(m.Addr) // listening on a port the kernel chose
 	}
-	parseRepo, reqs := runner.RepoConfigFuncs(cfg)
+	parseRepo, reqs, atlantisFile := runner.RepoConfigFuncs(cfg)
 	m.runner, err = runner.New(runner.Config{
 		Settings: runner.SettingsFrom(cfg), Host: gh, Git: mirrors, Store: m.db, Templates: tmpl,
-		Policies: engine, ParseEvent: github.ParseWebhook, ParseRepo: parseRepo, Requirements: reqs,
+		Policies: engine, ParseEvent: github.ParseWebhook, ParseRepo: parseRepo, Requirements: reqs, AtlantisFile: atlantisFile,
 		DataDir: dataDir, BaseURL: baseURL, HTMLURL: webURL, Version: version, Commit: commit, Logger: m.log,
 	})
 	if err != nil {
