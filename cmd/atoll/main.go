@@ -93,7 +93,7 @@ Usage:
   atoll server --config FILE        run the GitHub App server
   atoll testdrive [--no-demo]       the whole product locally: GitHub emulator, server, demo
   atoll config validate [FILE]      check an atoll.yaml (exit 1 on errors)
-  atoll policy check --policies DIR [--input-doc] FILE...
+  atoll policy check --policies DIR [--format atoll|conftest] [--input-doc] FILE...
                                     evaluate a policy set against plans (exit 0/1/2)
   atoll policy test DIR             run the Rego unit tests in DIR (exit 0/1/2)
   atoll drift run --server URL --token T [--repo R] [--project P] [--wait]

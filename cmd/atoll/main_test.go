@@ -120,3 +120,37 @@ func TestTestdriveDemo(t *testing.T) {
 		}
 	}
 }
+
+// `atoll config validate atlantis.yaml` reads it as Atlantis does and names
+// every key atoll does not act on with its line; `atoll policy check
+// --format conftest` reads conftest policies over a bare plan.
+func TestAtlantisValidateAndConftestCheck(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "atlantis.yaml")
+	if err := os.WriteFile(file, []byte("version: 3\nprojects:\n- dir: app\n  execution_order_group: 2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"config", "validate", file}, &out, &errOut)
+	if code != 0 || !strings.Contains(out.String(), "atlantis.yaml:4:26: projects[0].execution_order_group: warning:") || !strings.Contains(out.String(), ": ok") {
+		t.Errorf("validate atlantis.yaml exited %d and printed %q", code, out.String())
+	}
+
+	policies := filepath.Join(dir, "policies")
+	if err := os.MkdirAll(policies, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rego := "package main\n\ndeny[msg] {\n\tinput.resource_changes[_].change.actions[_] == \"delete\"\n\tmsg := \"no deletes\"\n}\n"
+	if err := os.WriteFile(filepath.Join(policies, "p.rego"), []byte(rego), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plan := filepath.Join(dir, "plan.json")
+	if err := os.WriteFile(plan, []byte(`{"format_version":"1.2","resource_changes":[{"address":"a.b","change":{"actions":["delete"]}}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	code = run(context.Background(), []string{"policy", "check", "--policies", policies, "--format", "conftest", plan}, &out, &errOut)
+	if code != 1 || !strings.Contains(out.String(), "DENY: no deletes") {
+		t.Errorf("policy check --format conftest exited %d and printed %q (%s)", code, out.String(), errOut.String())
+	}
+}

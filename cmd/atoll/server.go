@@ -203,7 +203,8 @@ func compilePolicies(ctx context.Context, cfg config.Server) (*policy.Engine, er
 	for _, s := range cfg.PolicySets {
 		sets = append(sets, policy.SetConfig{Name: s.Name, Path: s.Path, Owners: s.Owners, Approvals: s.Approvals,
 			Enforcement: s.Enforcement, Repos: s.Repos, Projects: s.Projects,
-			AllowAuthorApproval: s.AllowAuthorApproval, ReviewApproves: s.ReviewApproves})
+			AllowAuthorApproval: s.AllowAuthorApproval, ReviewApproves: s.ReviewApproves,
+			Format: s.Format, Namespaces: s.Namespaces})
 	}
 	e, err := policy.Compile(ctx, sets, policy.Options{})
 	if err != nil {

@@ -60,14 +60,22 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.SetOutput(stderr)
 		dir := fs.String("policies", "", "directory of .rego files (one policy set)")
 		inputDoc := fs.Bool("input-doc", false, "each FILE is a full input document, not a terraform show -json plan")
+		format := fs.String("format", policy.FormatAtoll, "how the Rego is read: atoll (package atoll, input {plan, project, ...}) or conftest (deny/violation/warn in package main, input the bare plan)")
+		namespaces := fs.String("namespace", "", "with --format conftest: comma-separated Rego packages to read rules from (default main)")
 		if err := fs.Parse(args[1:]); err != nil {
 			return exitError{2}
 		}
 		if *dir == "" || fs.NArg() == 0 {
-			fmt.Fprintln(stderr, "usage: atoll policy check --policies DIR [--input-doc] FILE...")
+			fmt.Fprintln(stderr, "usage: atoll policy check --policies DIR [--format atoll|conftest] [--namespace NS,...] [--input-doc] FILE...")
 			return exitError{2}
 		}
-		if code := policy.Check(ctx, *dir, *inputDoc, fs.Args(), stdout); code != 0 {
+		o := policy.CheckOptions{InputDoc: *inputDoc, Format: *format}
+		for _, ns := range strings.Split(*namespaces, ",") {
+			if ns = strings.TrimSpace(ns); ns != "" {
+				o.Namespaces = append(o.Namespaces, ns)
+			}
+		}
+		if code := policy.Check(ctx, *dir, o, fs.Args(), stdout); code != 0 {
 			return exitError{code}
 		}
 		return nil
