@@ -154,3 +154,23 @@ func TestAtlantisValidateAndConftestCheck(t *testing.T) {
 		t.Errorf("policy check --format conftest exited %d and printed %q (%s)", code, out.String(), errOut.String())
 	}
 }
+
+// `atoll migrate atlantis` writes a server config and lists what it left.
+func TestMigrateAtlantis(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "server.yaml")
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"migrate", "atlantis", "--repos-yaml", "../../migrate/testdata/repos.yaml",
+		"--flags", "../../migrate/testdata/flags.yaml", "--out", out}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s%s", code, stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "Not carried over") || !strings.Contains(stdout.String(), "plan_requirements: atoll has no plan requirements") {
+		t.Errorf("output lacks the list of what was not carried over:\n%s", stdout.String())
+	}
+	if data, err := os.ReadFile(out); err != nil || !strings.Contains(string(data), "repo_rules:") {
+		t.Errorf("server.yaml: %v\n%s", err, data)
+	}
+	if code := run(context.Background(), []string{"migrate", "atlantis", "--repos-yaml", "x"}, &stdout, &stderr); code != 2 {
+		t.Errorf("without --out: exit %d, want 2", code)
+	}
+}
