@@ -25,6 +25,17 @@ const (
 	ExitError = 2 // the policies or inputs could not be used (syntax error, unreadable file, no tests)
 )
 
+// CheckOptions say how Check reads the policies and the files.
+type CheckOptions struct {
+	// InputDoc: each file is a whole input document (format atoll only).
+	InputDoc bool
+	// Format is FormatAtoll (default) or FormatConftest, as a server's
+	// policy set's format.
+	Format string
+	// Namespaces are a conftest set's packages (default [main]).
+	Namespaces []string
+}
+
 // Check evaluates the policy set in policiesDir against each file, as the
 // server would, and prints every denial and warning to stdout, one per line:
 //
@@ -35,17 +46,24 @@ const (
 // followed by a summary line. Each file is the output of `terraform show
 // -json PLANFILE`, given to policies as input.plan with the rest of the input
 // empty; with inputDoc, each file is a whole input document (see Input and
-// testdata/input.json) instead. Check returns ExitOK when no file is denied,
+// testdata/input.json) instead. With format conftest, policies see each
+// file, the bare plan, as input, and their deny and violation rules deny.
+// Check returns ExitOK when no file is denied,
 // ExitFail when one is, and ExitError when the policies do not compile or a
 // file cannot be read, is not JSON, is not of the expected kind or fails to
 // evaluate (the other files are still checked). Policies see no repository
 // or project filter: every set applies.
-func Check(ctx context.Context, policiesDir string, inputDoc bool, files []string, stdout io.Writer) int {
+func Check(ctx context.Context, policiesDir string, o CheckOptions, files []string, stdout io.Writer) int {
 	if len(files) == 0 {
 		fmt.Fprintln(stdout, "error: no files to check: give the output of `terraform show -json PLANFILE`")
 		return ExitError
 	}
-	e, err := Compile(ctx, []SetConfig{{Name: setName(policiesDir), Path: policiesDir}}, Options{})
+	inputDoc := o.InputDoc
+	if inputDoc && o.Format == FormatConftest {
+		fmt.Fprintln(stdout, "error: a conftest set reads the bare plan: leave out the input-document option")
+		return ExitError
+	}
+	e, err := Compile(ctx, []SetConfig{{Name: setName(policiesDir), Path: policiesDir, Format: o.Format, Namespaces: o.Namespaces}}, Options{})
 	if err != nil {
 		fmt.Fprintf(stdout, "error: %v\n", err)
 		return ExitError
@@ -59,7 +77,7 @@ func Check(ctx context.Context, policiesDir string, inputDoc bool, files []strin
 			errs++
 			continue
 		}
-		deny, warn, errText := set.evaluate(ctx, input, e.opts)
+		deny, warn, errText := set.evaluate(ctx, set.inputOf(input), e.opts)
 		if errText != "" {
 			fmt.Fprintf(stdout, "%s: ERROR: %s\n", f, errText)
 			errs++
@@ -142,7 +160,7 @@ func readCheckInput(file string, inputDoc bool) (ast.Value, error) {
 // that tests nothing, say from a mistyped directory, must not pass.
 func Test(ctx context.Context, dir string, stdout io.Writer) int {
 	name := setName(dir)
-	modules, err := loadModules(name, dir)
+	modules, err := loadModules(name, dir, false)
 	if err != nil {
 		fmt.Fprintf(stdout, "error: %v\n", err)
 		return ExitError

@@ -60,7 +60,7 @@ func TestCheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
-			code := Check(context.Background(), tt.dir, tt.inputDoc, tt.files, &out)
+			code := Check(context.Background(), tt.dir, CheckOptions{InputDoc: tt.inputDoc}, tt.files, &out)
 			if code != tt.code {
 				t.Errorf("exit code %d, want %d", code, tt.code)
 			}

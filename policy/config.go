@@ -8,6 +8,21 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+)
+
+// Formats of a policy set: how its Rego is read.
+const (
+	// FormatAtoll (the default): rules deny and warn in package atoll, the
+	// input document {plan, project, pull_request, repo, user} (Input).
+	FormatAtoll = "atoll"
+	// FormatConftest: as conftest (and Atlantis) read policies: rules deny,
+	// violation and warn, or named deny_*, violation_*, warn_*, in the
+	// set's Namespaces (default main), with the bare `terraform show
+	// -json` plan as input. Files in Rego v0 syntax (deny[msg] { ... }),
+	// which older conftest policies use, are read as such.
+	FormatConftest = "conftest"
 )
 
 // Enforcement levels of a policy set.
@@ -48,6 +63,12 @@ type SetConfig struct {
 	// ReviewApproves counts an approving pull request review by an owner as an
 	// approval, beside the `atoll approve_policies` comment.
 	ReviewApproves bool
+	// Format is FormatAtoll (the default when empty) or FormatConftest.
+	Format string
+	// Namespaces are the Rego packages a conftest set's rules are read from
+	// ("main", "terraform.aws"); empty means ["main"]. Only for
+	// FormatConftest.
+	Namespaces []string
 }
 
 // ownerPattern is a GitHub login or an org/team slug.
@@ -69,6 +90,13 @@ func (c SetConfig) normalize() SetConfig {
 	c.Owners = owners
 	c.Repos = slices.Clone(c.Repos)
 	c.Projects = slices.Clone(c.Projects)
+	if c.Format == "" {
+		c.Format = FormatAtoll
+	}
+	c.Namespaces = slices.Clone(c.Namespaces)
+	if c.Format == FormatConftest && len(c.Namespaces) == 0 {
+		c.Namespaces = []string{"main"}
+	}
 	return c
 }
 
@@ -87,6 +115,20 @@ func (c SetConfig) validate(i int) error {
 	case Mandatory, Advisory:
 	default:
 		errs = append(errs, fmt.Errorf("unknown enforcement %q (want %q or %q)", c.Enforcement, Mandatory, Advisory))
+	}
+	switch c.Format {
+	case FormatAtoll:
+		if len(c.Namespaces) > 0 {
+			errs = append(errs, errors.New("namespaces are read only by a set of format conftest"))
+		}
+	case FormatConftest:
+		for _, ns := range c.Namespaces {
+			if _, err := ast.ParseRef("data." + ns); err != nil || strings.ContainsAny(ns, "[]\" \t") {
+				errs = append(errs, fmt.Errorf("namespace %q is not a Rego package name", ns))
+			}
+		}
+	default:
+		errs = append(errs, fmt.Errorf("unknown format %q (want %q or %q)", c.Format, FormatAtoll, FormatConftest))
 	}
 	if c.Approvals < 0 {
 		errs = append(errs, fmt.Errorf("approvals is %d: must be at least 1", c.Approvals))

@@ -46,6 +46,28 @@ func decodeMessages(v ast.Value) ([]Message, error) {
 	return msgs, nil
 }
 
+// decodeDecision decodes a decision as conftest accepts it: a set (as
+// decodeMessages) or an array of messages, a single message, or a boolean
+// (true: one message naming no more than that the rule held).
+func decodeDecision(v ast.Value) ([]Message, error) {
+	switch x := v.(type) {
+	case ast.Set:
+		return decodeMessages(x)
+	case *ast.Array:
+		set := ast.NewSet()
+		x.Foreach(func(t *ast.Term) { set.Add(t) })
+		return decodeMessages(set)
+	case ast.Boolean:
+		if !x {
+			return nil, nil
+		}
+		return []Message{{Msg: "the rule holds (it gives no message)"}}, nil
+	case ast.String, ast.Object:
+		return decodeMessages(ast.NewSet(ast.NewTerm(x)))
+	}
+	return decodeMessages(v)
+}
+
 // decodeMessage decodes one member of a decision set.
 func decodeMessage(v ast.Value) (Message, error) {
 	switch x := v.(type) {

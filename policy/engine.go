@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -97,8 +98,19 @@ type Engine struct {
 
 // compiledSet is one set with its prepared decisions.
 type compiledSet struct {
-	cfg        SetConfig
-	deny, warn rego.PreparedEvalQuery
+	cfg       SetConfig
+	decisions []decision
+}
+
+// decision is one rule a set is asked for: its messages deny (deny,
+// violation) or warn.
+type decision struct {
+	query string
+	deny  bool
+	// conftest decisions may also be arrays, single messages or booleans
+	// (see decodeDecision).
+	conftest bool
+	pq       rego.PreparedEvalQuery
 }
 
 // Decision queries.
@@ -146,7 +158,8 @@ func Compile(ctx context.Context, sets []SetConfig, o Options) (*Engine, error) 
 
 // compileSet loads, compiles and prepares one validated set.
 func compileSet(ctx context.Context, cfg SetConfig) (*compiledSet, error) {
-	modules, err := loadModules(cfg.Name, cfg.Path)
+	conftest := cfg.Format == FormatConftest
+	modules, err := loadModules(cfg.Name, cfg.Path, conftest)
 	if err != nil {
 		return nil, err
 	}
@@ -154,15 +167,22 @@ func compileSet(ctx context.Context, cfg SetConfig) (*compiledSet, error) {
 	if err := compileModules(cfg.Name, c, modules); err != nil {
 		return nil, err
 	}
-	if len(c.GetRules(ast.MustParseRef(denyQuery))) == 0 && len(c.GetRules(ast.MustParseRef(warnQuery))) == 0 {
-		return nil, fmt.Errorf("policy set %q: no rule defines %s or %s under %s (is the package `atoll`?)",
-			cfg.Name, denyQuery, warnQuery, cfg.Path)
+	var wanted []decision
+	if conftest {
+		wanted = conftestDecisions(c, cfg.Namespaces)
+		if len(wanted) == 0 {
+			return nil, fmt.Errorf("policy set %q: no rule deny, violation or warn (or named deny_*, violation_*, warn_*) in package %s under %s",
+				cfg.Name, strings.Join(cfg.Namespaces, " or "), cfg.Path)
+		}
+	} else {
+		if len(c.GetRules(ast.MustParseRef(denyQuery))) == 0 && len(c.GetRules(ast.MustParseRef(warnQuery))) == 0 {
+			return nil, fmt.Errorf("policy set %q: no rule defines %s or %s under %s (is the package `atoll`? conftest policies need format: conftest)",
+				cfg.Name, denyQuery, warnQuery, cfg.Path)
+		}
+		wanted = []decision{{query: denyQuery, deny: true}, {query: warnQuery}}
 	}
 	cs := &compiledSet{cfg: cfg}
-	for _, d := range []struct {
-		query string
-		dst   *rego.PreparedEvalQuery
-	}{{denyQuery, &cs.deny}, {warnQuery, &cs.warn}} {
+	for _, d := range wanted {
 		pq, err := rego.New(
 			rego.Compiler(c),
 			rego.Query(d.query),
@@ -175,9 +195,50 @@ func compileSet(ctx context.Context, cfg SetConfig) (*compiledSet, error) {
 		if err != nil {
 			return nil, newCompileError(cfg.Name, problemsOf(cfg.Path, err))
 		}
-		*d.dst = pq
+		d.pq = pq
+		cs.decisions = append(cs.decisions, d)
 	}
 	return cs, nil
+}
+
+// conftestDecisions lists the rules conftest would query in the
+// namespaces: deny, violation and warn, and rules whose names start with
+// deny_, violation_ or warn_, in name order.
+func conftestDecisions(c *ast.Compiler, namespaces []string) []decision {
+	var out []decision
+	seen := map[string]bool{}
+	for _, ns := range namespaces {
+		pkg := ast.MustParseRef("data." + ns)
+		var names []string
+		for _, m := range c.Modules {
+			if !m.Package.Path.Equal(pkg) {
+				continue
+			}
+			for _, r := range m.Rules {
+				name := r.Head.Name.String()
+				if v, ok := r.Head.Reference[0].Value.(ast.Var); name == "" && ok {
+					name = v.String()
+				}
+				names = append(names, name)
+			}
+		}
+		slices.Sort(names)
+		for _, name := range slices.Compact(names) {
+			kind := name
+			if i := strings.IndexByte(name, '_'); i > 0 {
+				kind = name[:i]
+			}
+			if kind != "deny" && kind != "violation" && kind != "warn" {
+				continue
+			}
+			q := "data." + ns + "." + name
+			if !seen[q] {
+				seen[q] = true
+				out = append(out, decision{query: q, deny: kind != "warn", conftest: true})
+			}
+		}
+	}
+	return out
 }
 
 // keepAST hands the decision to decodeMessages as an ast.Value, so that a
@@ -227,11 +288,25 @@ func (e *Engine) Evaluate(ctx context.Context, repo, project string, in Input) [
 		if inErr != nil {
 			r.Err = inErr.Error()
 		} else {
-			r.Deny, r.Warn, r.Err = s.evaluate(ctx, input, e.opts)
+			r.Deny, r.Warn, r.Err = s.evaluate(ctx, s.inputOf(input), e.opts)
 		}
 		results = append(results, r)
 	}
 	return results
+}
+
+// inputOf is what the set's policies see as input: the whole document, or
+// for a conftest set the bare plan.
+func (s *compiledSet) inputOf(doc ast.Value) ast.Value {
+	if s.cfg.Format != FormatConftest {
+		return doc
+	}
+	if obj, ok := doc.(ast.Object); ok {
+		if plan := obj.Get(ast.InternedTerm("plan")); plan != nil {
+			return plan.Value
+		}
+	}
+	return doc
 }
 
 // result returns the Result carrying the set's configuration, without a

@@ -48,9 +48,17 @@ func (s *compiledSet) evaluate(ctx context.Context, input ast.Value, o Options) 
 	done := make(chan outcome, 1)
 	go func() {
 		var out outcome
-		out.deny, out.err = decide(ctx, s.deny, denyQuery, input)
-		if out.err == nil {
-			out.warn, out.err = decide(ctx, s.warn, warnQuery, input)
+		for _, d := range s.decisions {
+			msgs, err := decide(ctx, d, input)
+			if err != nil {
+				out = outcome{err: err}
+				break
+			}
+			if d.deny {
+				out.deny = append(out.deny, msgs...)
+			} else {
+				out.warn = append(out.warn, msgs...)
+			}
 		}
 		done <- out
 	}()
@@ -73,8 +81,9 @@ func (s *compiledSet) evaluate(ctx context.Context, input ast.Value, o Options) 
 
 // decide evaluates one decision and decodes its messages. An undefined
 // decision has no messages.
-func decide(ctx context.Context, pq rego.PreparedEvalQuery, query string, input ast.Value) ([]Message, error) {
-	rs, err := pq.Eval(ctx, rego.EvalParsedInput(input))
+func decide(ctx context.Context, d decision, input ast.Value) ([]Message, error) {
+	query := d.query
+	rs, err := d.pq.Eval(ctx, rego.EvalParsedInput(input))
 	if err != nil {
 		return nil, fmt.Errorf("evaluating %s: %w", query, err)
 	}
@@ -88,7 +97,11 @@ func decide(ctx context.Context, pq rego.PreparedEvalQuery, query string, input 
 	if !ok {
 		return nil, fmt.Errorf("evaluating %s: unexpected result type %T", query, rs[0].Expressions[0].Value)
 	}
-	msgs, err := decodeMessages(v)
+	decode := decodeMessages
+	if d.conftest {
+		decode = decodeDecision
+	}
+	msgs, err := decode(v)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", query, err)
 	}

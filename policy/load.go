@@ -87,9 +87,11 @@ func newCompiler(printStatements bool) *ast.Compiler {
 const maxPolicyFileBytes = 4 << 20
 
 // loadModules parses every .rego file under dir (recursively, skipping
-// hidden directories) as Rego v1. Parse errors of every file are collected
-// into a *CompileError for set; I/O errors are returned wrapped.
-func loadModules(set, dir string) (map[string]*ast.Module, error) {
+// hidden directories) as Rego v1, or, with allowV0, as Rego v0 when v1 fails
+// and v0 does not (conftest policies written before OPA 1.0). Parse errors
+// of every file are collected into a *CompileError for set; I/O errors are
+// returned wrapped.
+func loadModules(set, dir string, allowV0 bool) (map[string]*ast.Module, error) {
 	var files []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -121,6 +123,13 @@ func loadModules(set, dir string) (map[string]*ast.Module, error) {
 			return nil, fmt.Errorf("policy set %q: %w", set, err)
 		}
 		m, err := ast.ParseModuleWithOpts(f, string(src), opts)
+		if err != nil && allowV0 {
+			v0 := opts
+			v0.RegoVersion = ast.RegoV0
+			if m0, err0 := ast.ParseModuleWithOpts(f, string(src), v0); err0 == nil {
+				m, err = m0, nil
+			}
+		}
 		if err != nil {
 			problems = append(problems, problemsOf(f, err)...)
 			continue

@@ -221,7 +221,7 @@ func (r *Runner) discardPlanOf(ctx context.Context, j Job) {
 
 // automerge reports whether a repo merges PRs once applied.
 func (r *Runner) automerge(ctx context.Context, repo vcs.Repo) bool {
-	rc, err := r.repoConfig(ctx, repo, repo.DefaultBranch)
+	rc, err := r.repoConfig(ctx, repo, repo.DefaultBranch, repo.DefaultBranch)
 	if err == nil && rc.Automerge != nil {
 		return *rc.Automerge
 	}

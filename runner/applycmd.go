@@ -20,7 +20,7 @@ func (r *Runner) applyMode(rc RepoConfig) string {
 // commandApply checks every requirement of the selected plans and, when
 // all are met, claims each plan for one apply job.
 func (r *Runner) commandApply(ctx context.Context, pr vcs.PullRequest, user string, cmd *command.Command) error {
-	rc, err := r.repoConfig(ctx, pr.Repo, pr.BaseSHA)
+	rc, err := r.repoConfig(ctx, pr.Repo, pr.BaseSHA, pr.BaseRef)
 	if err != nil {
 		if ce, ok := err.(*configError); ok {
 			return r.replyConfigError(ctx, pr, ce)
@@ -162,7 +162,7 @@ func (r *Runner) claimAndApply(ctx context.Context, pr vcs.PullRequest, user str
 // otherwise releases its locks.
 func (r *Runner) onMerged(ctx context.Context, pr vcs.PullRequest) error {
 	defer r.prMu.lock(prKey(pr.Repo.FullName(), pr.Number))()
-	rc, err := r.repoConfig(ctx, pr.Repo, pr.MergeCommitSHA)
+	rc, err := r.repoConfig(ctx, pr.Repo, pr.MergeCommitSHA, pr.BaseRef)
 	if err != nil {
 		if ce, ok := err.(*configError); ok {
 			return r.replyConfigError(ctx, pr, ce)

@@ -139,7 +139,7 @@ func (r *Runner) commandPlan(ctx context.Context, pr vcs.PullRequest, user strin
 			r.log.Warn("supersede", "err", err)
 		}
 	}
-	found, _, err := r.affectedProjects(ctx, pr)
+	found, rc, err := r.affectedProjects(ctx, pr)
 	if err != nil {
 		if ce, ok := err.(*configError); ok {
 			return r.replyConfigError(ctx, pr, ce)
@@ -157,7 +157,7 @@ func (r *Runner) commandPlan(ctx context.Context, pr vcs.PullRequest, user strin
 		return r.notice(ctx, pr.Repo, pr.Number, "No project matches: this pull request changes no Terraform project"+selector(cmd)+".")
 	}
 	r.recordHead(ctx, pr, mergeProjects(st.Projects, projects, st.HeadSHA == pr.HeadSHA))
-	_, err = r.startPlanRun(ctx, pr, "plan", user, projects, cmd.ExtraArgs, runOptions(cmd))
+	_, err = r.startPlanRun(ctx, pr, "plan", user, projects, cmd.ExtraArgs, runOptions(cmd), r.configNote(rc))
 	return err
 }
 
@@ -174,7 +174,7 @@ func (r *Runner) selectProjects(ctx context.Context, pr vcs.PullRequest, touched
 	if cmd.Project == "" && cmd.Dir == "" && cmd.Workspace != "" {
 		return adHoc(touched, cmd.Workspace)
 	}
-	rc, err := r.repoConfig(ctx, pr.Repo, pr.HeadSHA)
+	rc, err := r.repoConfig(ctx, pr.Repo, pr.HeadSHA, pr.BaseRef)
 	if err != nil {
 		return nil
 	}

@@ -205,7 +205,7 @@ func (r *Runner) startDrift(ctx context.Context, dr DriftRun) error {
 	if err := r.git.Fetch(ctx, repo); err != nil {
 		return fmt.Errorf("fetch %s: %w", repo.FullName(), err)
 	}
-	rc, err := r.repoConfig(ctx, repo, head)
+	rc, err := r.repoConfig(ctx, repo, head, repo.DefaultBranch)
 	if err != nil {
 		return err
 	}

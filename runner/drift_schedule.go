@@ -227,7 +227,7 @@ func (d *driftScheduler) scheduleOf(ctx context.Context, repo vcs.Repo) string {
 	if !s.RepoOverride {
 		return server
 	}
-	rc, err := d.r.repoConfig(ctx, repo, repo.DefaultBranch)
+	rc, err := d.r.repoConfig(ctx, repo, repo.DefaultBranch, repo.DefaultBranch)
 	if err != nil {
 		d.r.log.Warn("drift: read atoll.yaml; using the server's schedule", "repo", repo.FullName(), "err", err)
 		return server

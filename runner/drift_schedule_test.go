@@ -208,6 +208,9 @@ func (h *fakeHost) GetRepo(_ context.Context, repo vcs.Repo) (vcs.Repo, error) {
 func (h *fakeHost) ReadFile(_ context.Context, repo vcs.Repo, ref, path string) ([]byte, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if ref == repo.DefaultBranch && path == config.AtlantisFile {
+		return nil, vcs.ErrNotFound // these repositories have none
+	}
 	h.reads++
 	if ref != repo.DefaultBranch || path != RepoConfigFile {
 		return nil, fmt.Errorf("read %s at %s", path, ref)
@@ -228,7 +231,7 @@ func schedTestRunner(t *testing.T, srv config.Server, h *fakeHost) (*Runner, *[]
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	parse, reqs := RepoConfigFuncs(srv)
+	parse, reqs, _ := RepoConfigFuncs(srv)
 	set := SettingsFrom(srv)
 	set.defaults()
 	r := &Runner{set: set, host: h, rec: records{db}, log: slog.New(slog.NewTextHandler(io.Discard, nil)),

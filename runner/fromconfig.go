@@ -2,6 +2,7 @@ package runner
 
 import (
 	"os"
+	"path"
 
 	"github.com/atollhq/atoll/runner/config"
 )
@@ -67,16 +68,27 @@ func SettingsFrom(srv config.Server) Settings {
 	return s
 }
 
-// RepoConfigFuncs are the Config.ParseRepo and Config.Requirements of a
-// server configuration.
-func RepoConfigFuncs(srv config.Server) (func(string, []byte) (config.Repo, error), func(config.Project) []string) {
-	parse := func(name string, data []byte) (config.Repo, error) { return config.ParseRepo(name, data, srv) }
-	reqs := func(p config.Project) []string {
+// RepoConfigFuncs are the Config.ParseRepo, Config.Requirements and
+// Config.AtlantisFile of a server configuration: each applies the server's
+// repo_rules for the repository and base branch.
+func RepoConfigFuncs(srv config.Server) (
+	parse func(repo, base, filename string, data []byte) (config.Repo, error),
+	reqs func(repo, base string, p config.Project) []string,
+	atlantisFile func(repo, base string) string,
+) {
+	parse = func(repo, base, name string, data []byte) (config.Repo, error) {
+		if path.Base(name) == config.RepoFile {
+			return config.ParseRepo(name, data, srv.ForRepo(repo, base))
+		}
+		return config.ParseAtlantis(name, data, srv.ForRepo(repo, base))
+	}
+	reqs = func(repo, base string, p config.Project) []string {
 		var out []string
-		for _, r := range p.EffectiveApplyRequirements(srv) {
+		for _, r := range p.EffectiveApplyRequirements(srv.ForRepo(repo, base)) {
 			out = append(out, string(r))
 		}
 		return out
 	}
-	return parse, reqs
+	atlantisFile = func(repo, base string) string { return srv.RepoSettings(repo, base).RepoConfigFile }
+	return parse, reqs, atlantisFile
 }

@@ -59,7 +59,7 @@ func (r *Runner) autoplan(ctx context.Context, pr vcs.PullRequest, reason string
 			r.log.Error("supersede old plans", "pr", pr.Number, "err", err)
 		}
 	}
-	projects, _, err := r.affectedProjects(ctx, pr)
+	projects, rc, err := r.affectedProjects(ctx, pr)
 	if err != nil {
 		var ce *configError
 		if errors.As(err, &ce) {
@@ -78,7 +78,7 @@ func (r *Runner) autoplan(ctx context.Context, pr vcs.PullRequest, reason string
 	if len(auto) == 0 {
 		return nil
 	}
-	_, err = r.startPlanRun(ctx, pr, "autoplan", "", auto, nil, RunOptions{})
+	_, err = r.startPlanRun(ctx, pr, "autoplan", "", auto, nil, RunOptions{}, r.configNote(rc))
 	return err
 }
 

@@ -16,10 +16,12 @@ import (
 // RepoConfigFile is the repository configuration's path at the repo root.
 const RepoConfigFile = "atoll.yaml"
 
-// RepoConfig is atoll.yaml as the runner uses it. Present is false when
-// the repository has none.
+// RepoConfig is atoll.yaml (or atlantis.yaml) as the runner uses it.
+// Present is false when the repository has none.
 type RepoConfig struct {
-	Present   bool
+	Present bool
+	// File is the file read: atoll.yaml, or the Atlantis-style file.
+	File      string
 	Projects  []ConfiguredProject
 	ApplyMode string
 	Automerge *bool
@@ -35,9 +37,16 @@ type RepoConfig struct {
 	// relative to the repository root), added to the server's for every
 	// project it does not list.
 	RequiredReviewers []ReviewerRule
-	// Workflows are the repository's own workflows; projects run them
-	// only where the server's repo_rules allow custom workflows.
-	Workflows map[string]config.Workflow
+	// Autodiscover and IgnoreDirs are the file's autodiscover.mode and
+	// autodiscover.ignore_paths (see discovery.Options).
+	Autodiscover string
+	IgnoreDirs   []string
+	// Warnings are the keys the file sets that atoll does not act on.
+	Warnings []templates.FieldError
+	// Source is the file as read, with the projects of other base
+	// branches left out: its workflows and policy_check, and each
+	// project's, for the steps of a job.
+	Source config.Repo
 }
 
 // ConfiguredProject is a project atoll.yaml names.
@@ -107,30 +116,39 @@ type affected struct {
 	autoplan bool
 }
 
-// repoConfig reads and checks atoll.yaml at ref.
-func (r *Runner) repoConfig(ctx context.Context, repo vcs.Repo, ref string) (RepoConfig, error) {
-	data, err := r.host.ReadFile(ctx, repo, ref, RepoConfigFile)
-	if errors.Is(err, vcs.ErrNotFound) {
-		return RepoConfig{}, nil
+// repoConfig reads and checks the repository configuration at ref for
+// pull requests into base: atoll.yaml, else the Atlantis-style file the
+// server's repo rules name (atlantis.yaml by default), else none.
+func (r *Runner) repoConfig(ctx context.Context, repo vcs.Repo, ref, base string) (RepoConfig, error) {
+	names := []string{RepoConfigFile, config.AtlantisFile}
+	if r.cfg.AtlantisFile != nil {
+		names[1] = r.cfg.AtlantisFile(repo.FullName(), base)
 	}
-	if err != nil {
-		return RepoConfig{}, fmt.Errorf("read %s at %s: %w", RepoConfigFile, short(ref), err)
-	}
-	rc, err := r.parseRepoConfig(RepoConfigFile, data)
-	if err != nil {
-		var ce *configError
-		if errors.As(err, &ce) {
-			ce.Commit = ref
+	for _, name := range names {
+		data, err := r.host.ReadFile(ctx, repo, ref, name)
+		if errors.Is(err, vcs.ErrNotFound) {
+			continue
 		}
-		return RepoConfig{}, err
+		if err != nil {
+			return RepoConfig{}, fmt.Errorf("read %s at %s: %w", name, short(ref), err)
+		}
+		rc, err := r.parseRepoConfig(repo.FullName(), base, name, data)
+		if err != nil {
+			var ce *configError
+			if errors.As(err, &ce) {
+				ce.Commit = ref
+			}
+			return RepoConfig{}, err
+		}
+		rc.Present, rc.File = true, name
+		return rc, nil
 	}
-	rc.Present = true
-	return rc, nil
+	return RepoConfig{}, nil
 }
 
 // affectedProjects finds the projects a PR changes, with their settings.
 func (r *Runner) affectedProjects(ctx context.Context, pr vcs.PullRequest) ([]affected, RepoConfig, error) {
-	rc, err := r.repoConfig(ctx, pr.Repo, pr.HeadSHA)
+	rc, err := r.repoConfig(ctx, pr.Repo, pr.HeadSHA, pr.BaseRef)
 	if err != nil {
 		return nil, rc, err
 	}

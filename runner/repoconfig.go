@@ -7,11 +7,12 @@ import (
 	"github.com/atollhq/atoll/templates"
 )
 
-// parseRepoConfig checks an atoll.yaml against the server's rules and
-// turns it into the runner's RepoConfig. A broken file is a *configError
-// naming file, line and key of every problem.
-func (r *Runner) parseRepoConfig(filename string, data []byte) (RepoConfig, error) {
-	repo, err := r.cfg.ParseRepo(filename, data)
+// parseRepoConfig checks a repository configuration of repoName for pull
+// requests into base against the server's rules and turns it into the
+// runner's RepoConfig. A broken file is a *configError naming file, line
+// and key of every problem.
+func (r *Runner) parseRepoConfig(repoName, base, filename string, data []byte) (RepoConfig, error) {
+	repo, err := r.cfg.ParseRepo(repoName, base, filename, data)
 	if err != nil {
 		var ve *config.ValidationError
 		if errors.As(err, &ve) {
@@ -23,31 +24,42 @@ func (r *Runner) parseRepoConfig(filename string, data []byte) (RepoConfig, erro
 		}
 		return RepoConfig{}, err
 	}
-	rc := RepoConfig{ApplyMode: string(repo.ApplyMode), Automerge: repo.Automerge, Ignore: repo.Ignore, Workflows: repo.Workflows}
+	listed := len(repo.Projects) > 0
+	repo = repo.ForBranch(base)
+	rc := RepoConfig{ApplyMode: string(repo.ApplyMode), Automerge: repo.Automerge, Ignore: repo.Ignore,
+		Autodiscover: repo.Autodiscover.Mode, IgnoreDirs: repo.Autodiscover.IgnorePaths, Source: repo}
+	if rc.Autodiscover == config.AutodiscoverAuto && len(repo.Projects) == 0 && listed {
+		// Every project the file lists is for other base branches: none
+		// is discovered in their place.
+		rc.Autodiscover = config.AutodiscoverDisabled
+	}
+	for _, w := range repo.Warnings {
+		rc.Warnings = append(rc.Warnings, templates.FieldError{Line: w.Line, Column: w.Column, Key: w.Key, Message: w.Message})
+	}
 	rc.DriftSchedule, rc.DriftEnabled = repo.DriftSchedule(r.driftServer())
 	for _, p := range repo.Projects {
 		rc.Projects = append(rc.Projects, ConfiguredProject{
 			Project: Project{Name: p.Name, Dir: p.Dir, Workspace: p.Workspace, TerraformVersion: p.TerraformVersion,
 				Distribution: p.Distribution, VarFiles: p.VarFiles, AutoRemediate: p.AutoRemediate,
-				ApplyRequirements: r.effectiveRequirements(p), Workflow: p.Workflow},
+				ApplyRequirements: r.effectiveRequirements(repoName, base, p), Workflow: p.Workflow},
 			Autoplan: p.Autoplan.Enabled, WhenModified: p.Autoplan.WhenModified,
 			RequiredReviewers: reviewerRules(p.RequiredReviewers),
 		})
 	}
 	rc.RequiredReviewers = reviewerRules(repo.RequiredReviewers)
-	if len(repo.Projects) == 0 && len(repo.ApplyRequirements) > 0 {
-		rc.Defaults = r.effectiveRequirements(repo.DefaultProject("."))
+	if len(repo.ApplyRequirements) > 0 {
+		rc.Defaults = r.effectiveRequirements(repoName, base, repo.DefaultProject("."))
 	}
 	return rc, nil
 }
 
 // effectiveRequirements are a configured project's apply requirements with
 // the server's folded in.
-func (r *Runner) effectiveRequirements(p config.Project) []string {
+func (r *Runner) effectiveRequirements(repo, base string, p config.Project) []string {
 	if r.cfg.Requirements == nil {
 		return nil
 	}
-	return r.cfg.Requirements(p)
+	return r.cfg.Requirements(repo, base, p)
 }
 
 func reviewerRules(rules []config.ReviewerRule) []ReviewerRule {
@@ -56,4 +68,18 @@ func reviewerRules(rules []config.ReviewerRule) []ReviewerRule {
 		out = append(out, ReviewerRule{Paths: rule.Paths, Teams: rule.Teams, Count: rule.Count})
 	}
 	return out
+}
+
+// configNote renders the keys the repository configuration sets that atoll
+// does not act on, for the note atop a plan comment; "" when none.
+func (r *Runner) configNote(rc RepoConfig) string {
+	if len(rc.Warnings) == 0 {
+		return ""
+	}
+	text, err := r.tmpl.RenderConfigWarnings(templates.ConfigWarnings{File: rc.File, Warnings: rc.Warnings})
+	if err != nil {
+		r.log.Error("render config warnings", "file", rc.File, "err", err)
+		return ""
+	}
+	return text
 }

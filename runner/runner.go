@@ -33,12 +33,19 @@ type Config struct {
 	Templates *templates.Renderer
 	// Policies may be nil: no policy sets.
 	Policies *policy.Engine
-	// ParseRepo checks an atoll.yaml against the server configuration
-	// (config.ParseRepo with the server's config).
-	ParseRepo func(filename string, data []byte) (config.Repo, error)
+	// ParseRepo checks a repository configuration of repo ("owner/name")
+	// for pull requests into base against the server configuration
+	// (config.ParseRepo for atoll.yaml, config.ParseAtlantis for any other
+	// file, with the server's config for that repository; see
+	// RepoConfigFuncs).
+	ParseRepo func(repo, base, filename string, data []byte) (config.Repo, error)
 	// Requirements are a configured project's effective apply
 	// requirements (config.Project.EffectiveApplyRequirements).
-	Requirements func(p config.Project) []string
+	Requirements func(repo, base string, p config.Project) []string
+	// AtlantisFile names the Atlantis-style file read when a repository
+	// has no atoll.yaml (the repo rules' repo_config_file); nil:
+	// "atlantis.yaml".
+	AtlantisFile func(repo, base string) string
 	// ParseEvent turns a stored delivery into an event (vcs/github.ParseWebhook).
 	ParseEvent func(event, deliveryID string, body []byte) (vcs.Event, error)
 	// Resolve finds terraform; default terraform.Resolve.

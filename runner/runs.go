@@ -29,9 +29,13 @@ type runSpec struct {
 	beforeQueue func(ctx context.Context, jobs []Job)
 }
 
-// startPlanRun starts a plan of projects for a PR.
-func (r *Runner) startPlanRun(ctx context.Context, pr vcs.PullRequest, command, user string, projects []Project, extra []string, opts RunOptions) (Run, error) {
+// startPlanRun starts a plan of projects for a PR. A note (at most one),
+// such as the repository configuration's warnings, heads its comment.
+func (r *Runner) startPlanRun(ctx context.Context, pr vcs.PullRequest, command, user string, projects []Project, extra []string, opts RunOptions, note ...string) (Run, error) {
 	spec := runSpec{Repo: pr.Repo, Number: pr.Number, Command: command, User: user, HeadSHA: pr.HeadSHA, PlanComment: true, Options: opts}
+	if len(note) > 0 {
+		spec.Message = note[0]
+	}
 	for _, p := range projects {
 		spec.Jobs = append(spec.Jobs, Job{
 			Kind: JobPlan, Repo: pr.Repo, Number: pr.Number, Project: p,

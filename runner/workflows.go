@@ -30,8 +30,10 @@ func (r *Runner) workflowFor(ctx context.Context, job Job) (*config.Workflow, er
 	wfs := r.set.Workflows
 	name := job.Project.Workflow
 	rs := config.RepoSettings{Workflow: config.DefaultWorkflowName}
+	base := ""
 	if wfs.HasRules && wfs.RepoSettings != nil {
-		rs = wfs.RepoSettings(job.Repo.FullName(), r.baseRefOf(ctx, job))
+		base = r.baseRefOf(ctx, job)
+		rs = wfs.RepoSettings(job.Repo.FullName(), base)
 	}
 	if name == "" {
 		name = rs.Workflow
@@ -46,11 +48,11 @@ func (r *Runner) workflowFor(ctx context.Context, job Job) (*config.Workflow, er
 			if ref == "" {
 				ref = job.Commit
 			}
-			rc, err := r.repoConfig(ctx, job.Repo, ref)
+			rc, err := r.repoConfig(ctx, job.Repo, ref, base)
 			if err != nil {
 				return nil, err
 			}
-			own = rc.Workflows
+			own = rc.Source.Workflows
 		}
 	}
 	if _, ok := own[name]; !ok && name == config.DefaultWorkflowName {

@@ -41,6 +41,16 @@ type ConfigError struct {
 	Errors []FieldError
 }
 
+// ConfigWarnings lists the keys of a repository configuration (atoll.yaml,
+// or an Atlantis atlantis.yaml) that atoll reads but does not act on, each
+// saying what atoll does instead; rendered into the note atop a plan
+// comment. Template: config_warnings.tmpl.
+type ConfigWarnings struct {
+	// File is the file's path in the repository.
+	File     string
+	Warnings []FieldError
+}
+
 // FieldError is one problem in a configuration file. Line and Column are
 // 1-based; 0 when unknown. Key is the dotted path of the offending key
 // (e.g. "projects[1].dir"), empty when unknown.

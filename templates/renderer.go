@@ -234,6 +234,12 @@ func (r *Renderer) RenderConfigError(c ConfigError) (string, error) {
 	return r.Render("config_error.tmpl", c)
 }
 
+// RenderConfigWarnings renders the keys a repository configuration sets
+// that atoll does not act on (config_warnings.tmpl).
+func (r *Renderer) RenderConfigWarnings(c ConfigWarnings) (string, error) {
+	return r.Render("config_warnings.tmpl", c)
+}
+
 // RenderApplyRefused renders the reply to a refused apply
 // (apply_refused.tmpl).
 func (r *Renderer) RenderApplyRefused(a ApplyRefused) (string, error) {

@@ -110,6 +110,8 @@ func samples() []sample {
 		{"permission_denied.tmpl", "a permission error", PermissionDenied{User: "eve", Command: "apply", Need: "write permission"}},
 		{"config_error.tmpl", "a config error", ConfigError{File: "atoll.yaml", Commit: "0123456789",
 			Errors: []FieldError{{Line: 3, Column: 5, Key: "projects[0].dir", Message: "required"}, {Message: "bad"}}}},
+		{"config_warnings.tmpl", "config warnings", ConfigWarnings{File: "atlantis.yaml",
+			Warnings: []FieldError{{Line: 7, Column: 5, Key: "projects[0].execution_order_group", Message: "atoll runs projects in no order"}}}},
 		{"apply_refused.tmpl", "a refusal", ApplyRefused{Reason: "Not yet.",
 			Projects: []RefusedProject{{Name: "app", Unmet: []string{"`approved`: 0 of 1 approving reviews"}}}}},
 		{"apply_refused.tmpl", "a partial apply", ApplyRefused{Applying: []string{"app", "db"},

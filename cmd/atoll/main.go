@@ -64,6 +64,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runPolicy(ctx, args[1:], stdout, stderr)
 	case "drift":
 		err = runDrift(ctx, args[1:], stdout, stderr)
+	case "migrate":
+		err = runMigrate(ctx, args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "atoll: unknown command %q\n\n", args[0])
 		printHelp(stderr)
@@ -93,9 +95,12 @@ Usage:
   atoll server --config FILE        run the GitHub App server
   atoll testdrive [--no-demo]       the whole product locally: GitHub emulator, server, demo
   atoll config validate [FILE]      check an atoll.yaml (exit 1 on errors)
-  atoll policy check --policies DIR [--input-doc] FILE...
+  atoll policy check --policies DIR [--format atoll|conftest] [--input-doc] FILE...
                                     evaluate a policy set against plans (exit 0/1/2)
   atoll policy test DIR             run the Rego unit tests in DIR (exit 0/1/2)
+  atoll migrate atlantis --repos-yaml FILE [--flags FILE] --out FILE
+                                    write an atoll server config from an Atlantis server's;
+                                    print what could not be carried over
   atoll drift run --server URL --token T [--repo R] [--project P] [--wait]
                                     ask a running server for a drift check
   atoll version                     version, commit and Go version

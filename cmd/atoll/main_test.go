@@ -120,3 +120,57 @@ func TestTestdriveDemo(t *testing.T) {
 		}
 	}
 }
+
+// `atoll config validate atlantis.yaml` reads it as Atlantis does and names
+// every key atoll does not act on with its line; `atoll policy check
+// --format conftest` reads conftest policies over a bare plan.
+func TestAtlantisValidateAndConftestCheck(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "atlantis.yaml")
+	if err := os.WriteFile(file, []byte("version: 3\nprojects:\n- dir: app\n  execution_order_group: 2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"config", "validate", file}, &out, &errOut)
+	if code != 0 || !strings.Contains(out.String(), "atlantis.yaml:4:26: projects[0].execution_order_group: warning:") || !strings.Contains(out.String(), ": ok") {
+		t.Errorf("validate atlantis.yaml exited %d and printed %q", code, out.String())
+	}
+
+	policies := filepath.Join(dir, "policies")
+	if err := os.MkdirAll(policies, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rego := "package main\n\ndeny[msg] {\n\tinput.resource_changes[_].change.actions[_] == \"delete\"\n\tmsg := \"no deletes\"\n}\n"
+	if err := os.WriteFile(filepath.Join(policies, "p.rego"), []byte(rego), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plan := filepath.Join(dir, "plan.json")
+	if err := os.WriteFile(plan, []byte(`{"format_version":"1.2","resource_changes":[{"address":"a.b","change":{"actions":["delete"]}}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	code = run(context.Background(), []string{"policy", "check", "--policies", policies, "--format", "conftest", plan}, &out, &errOut)
+	if code != 1 || !strings.Contains(out.String(), "DENY: no deletes") {
+		t.Errorf("policy check --format conftest exited %d and printed %q (%s)", code, out.String(), errOut.String())
+	}
+}
+
+// `atoll migrate atlantis` writes a server config and lists what it left.
+func TestMigrateAtlantis(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "server.yaml")
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"migrate", "atlantis", "--repos-yaml", "../../migrate/testdata/repos.yaml",
+		"--flags", "../../migrate/testdata/flags.yaml", "--out", out}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s%s", code, stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "Not carried over") || !strings.Contains(stdout.String(), "plan_requirements: atoll has no plan requirements") {
+		t.Errorf("output lacks the list of what was not carried over:\n%s", stdout.String())
+	}
+	if data, err := os.ReadFile(out); err != nil || !strings.Contains(string(data), "repo_rules:") {
+		t.Errorf("server.yaml: %v\n%s", err, data)
+	}
+	if code := run(context.Background(), []string{"migrate", "atlantis", "--repos-yaml", "x"}, &stdout, &stderr); code != 2 {
+		t.Errorf("without --out: exit %d, want 2", code)
+	}
+}

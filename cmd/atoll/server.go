@@ -129,10 +129,10 @@ func (m *serverMain) Open(ctx context.Context) error {
 	if u, err := url.Parse(baseURL); baseURL == "" || (err == nil && u.Port() == "0") {
 		baseURL = "http://" + loopbackAddr(m.Addr) // listening on a port the kernel chose
 	}
-	parseRepo, reqs := runner.RepoConfigFuncs(cfg)
+	parseRepo, reqs, atlantisFile := runner.RepoConfigFuncs(cfg)
 	m.runner, err = runner.New(runner.Config{
 		Settings: runner.SettingsFrom(cfg), Host: gh, Git: mirrors, Store: m.db, Templates: tmpl,
-		Policies: engine, ParseEvent: github.ParseWebhook, ParseRepo: parseRepo, Requirements: reqs,
+		Policies: engine, ParseEvent: github.ParseWebhook, ParseRepo: parseRepo, Requirements: reqs, AtlantisFile: atlantisFile,
 		DataDir: dataDir, BaseURL: baseURL, HTMLURL: webURL, Version: version, Commit: commit, Logger: m.log,
 	})
 	if err != nil {
@@ -203,7 +203,8 @@ func compilePolicies(ctx context.Context, cfg config.Server) (*policy.Engine, er
 	for _, s := range cfg.PolicySets {
 		sets = append(sets, policy.SetConfig{Name: s.Name, Path: s.Path, Owners: s.Owners, Approvals: s.Approvals,
 			Enforcement: s.Enforcement, Repos: s.Repos, Projects: s.Projects,
-			AllowAuthorApproval: s.AllowAuthorApproval, ReviewApproves: s.ReviewApproves})
+			AllowAuthorApproval: s.AllowAuthorApproval, ReviewApproves: s.ReviewApproves,
+			Format: s.Format, Namespaces: s.Namespaces})
 	}
 	e, err := policy.Compile(ctx, sets, policy.Options{})
 	if err != nil {

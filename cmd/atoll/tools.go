@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/atollhq/atoll/migrate"
 	"github.com/atollhq/atoll/policy"
 	"github.com/atollhq/atoll/runner/config"
 )
@@ -60,14 +61,22 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.SetOutput(stderr)
 		dir := fs.String("policies", "", "directory of .rego files (one policy set)")
 		inputDoc := fs.Bool("input-doc", false, "each FILE is a full input document, not a terraform show -json plan")
+		format := fs.String("format", policy.FormatAtoll, "how the Rego is read: atoll (package atoll, input {plan, project, ...}) or conftest (deny/violation/warn in package main, input the bare plan)")
+		namespaces := fs.String("namespace", "", "with --format conftest: comma-separated Rego packages to read rules from (default main)")
 		if err := fs.Parse(args[1:]); err != nil {
 			return exitError{2}
 		}
 		if *dir == "" || fs.NArg() == 0 {
-			fmt.Fprintln(stderr, "usage: atoll policy check --policies DIR [--input-doc] FILE...")
+			fmt.Fprintln(stderr, "usage: atoll policy check --policies DIR [--format atoll|conftest] [--namespace NS,...] [--input-doc] FILE...")
 			return exitError{2}
 		}
-		if code := policy.Check(ctx, *dir, *inputDoc, fs.Args(), stdout); code != 0 {
+		o := policy.CheckOptions{InputDoc: *inputDoc, Format: *format}
+		for _, ns := range strings.Split(*namespaces, ",") {
+			if ns = strings.TrimSpace(ns); ns != "" {
+				o.Namespaces = append(o.Namespaces, ns)
+			}
+		}
+		if code := policy.Check(ctx, *dir, o, fs.Args(), stdout); code != 0 {
 			return exitError{code}
 		}
 		return nil
@@ -221,4 +230,62 @@ func (a *driftAPI) do(ctx context.Context, method, path string, body []byte, wan
 		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, strings.TrimSpace(string(data)))
 	}
 	return json.Unmarshal(data, out)
+}
+
+// runMigrate is `atoll migrate atlantis --repos-yaml FILE [--flags FILE]
+// --out FILE`.
+func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "atlantis" {
+		return fmt.Errorf("%w: atoll migrate atlantis --repos-yaml FILE [--flags FILE] --out FILE", errUsage)
+	}
+	fs := flag.NewFlagSet("atoll migrate atlantis", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	repos := fs.String("repos-yaml", "", "the Atlantis server's server-side repo config (repos.yaml, or the JSON of --repo-config-json)")
+	flagsFile := fs.String("flags", "", "the Atlantis server's flags: the YAML its --config reads, or ATLANTIS_*=VALUE lines")
+	out := fs.String("out", "", "where to write the atoll server configuration")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *out == "" || (*repos == "" && *flagsFile == "") || fs.NArg() > 0 {
+		return fmt.Errorf("%w: atoll migrate atlantis --repos-yaml FILE [--flags FILE] --out FILE", errUsage)
+	}
+	in := migrate.AtlantisInput{ReposFile: *repos, FlagsFile: *flagsFile}
+	if *repos != "" {
+		data, err := os.ReadFile(*repos)
+		if err != nil {
+			return fmt.Errorf("read the repo config: %w", err)
+		}
+		in.ReposYAML = data
+	}
+	if *flagsFile != "" {
+		data, err := os.ReadFile(*flagsFile)
+		if err != nil {
+			return fmt.Errorf("read the flags: %w", err)
+		}
+		if in.Flags, err = migrate.FlagsFrom(data); err != nil {
+			return fmt.Errorf("%s: %w", *flagsFile, err)
+		}
+	}
+	res, err := migrate.Atlantis(in)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(*out, res.Server, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", *out, err)
+	}
+	fmt.Fprintf(stdout, "wrote %s\n", *out)
+	if len(res.Notes) > 0 {
+		fmt.Fprintln(stdout, "\nCarried over with a change to check:")
+		for _, n := range res.Notes {
+			fmt.Fprintf(stdout, "  - %s\n", n)
+		}
+	}
+	if len(res.Dropped) > 0 {
+		fmt.Fprintf(stdout, "\nNot carried over (%d):\n", len(res.Dropped))
+		for _, d := range res.Dropped {
+			fmt.Fprintf(stdout, "  - %s\n", d)
+		}
+	}
+	fmt.Fprintf(stdout, "\nCheck it: atoll server --config %s (with the secrets above given)\n", *out)
+	return nil
 }
