@@ -33,6 +33,9 @@ func withSettings(found []discovery.Project, rc RepoConfig) []Project {
 		if p.ApplyRequirements == nil {
 			p.ApplyRequirements = rc.Defaults
 		}
+		if p.PolicyCheck == nil {
+			p.PolicyCheck = rc.Source.PolicyCheck
+		}
 		if p.Workspace == "" {
 			p.Workspace = discovery.DefaultWorkspace
 		}

@@ -26,6 +26,11 @@ type Project struct {
 	// empty: the repository's default (repo_rules' workflow), else atoll's
 	// built-in steps.
 	Workflow string `json:"workflow,omitempty"`
+	// PolicyCheck false (the repository file's policy_check, project or
+	// top level) asks to skip policy checks; it counts only where the
+	// server's repo_rules allow overriding policy_check (see
+	// policyChecksOff).
+	PolicyCheck *bool `json:"policy_check,omitempty"`
 }
 
 // JobKind says what a job does.

@@ -44,7 +44,11 @@ func (r *Runner) evaluatePolicies(ctx context.Context, job Job, pr vcs.PullReque
 			in.PullRequest.ChangedFiles = files
 		}
 	}
-	return r.cfg.Policies.Evaluate(ctx, job.Repo.FullName(), job.Project.Name, in)
+	results := r.cfg.Policies.Evaluate(ctx, job.Repo.FullName(), job.Project.Name, in)
+	if r.policyChecksOff(ctx, job) {
+		results = r.scopedMandatory(results)
+	}
+	return results
 }
 
 func (r *Runner) distributionOf(p Project) string {

@@ -41,7 +41,8 @@ func (r *Runner) parseRepoConfig(repoName, base, filename string, data []byte) (
 		rc.Projects = append(rc.Projects, ConfiguredProject{
 			Project: Project{Name: p.Name, Dir: p.Dir, Workspace: p.Workspace, TerraformVersion: p.TerraformVersion,
 				Distribution: p.Distribution, VarFiles: p.VarFiles, AutoRemediate: p.AutoRemediate,
-				ApplyRequirements: r.effectiveRequirements(repoName, base, p), Workflow: p.Workflow},
+				ApplyRequirements: r.effectiveRequirements(repoName, base, p), Workflow: p.Workflow,
+				PolicyCheck: firstBool(p.PolicyCheck, repo.PolicyCheck)},
 			Autoplan: p.Autoplan.Enabled, WhenModified: p.Autoplan.WhenModified,
 			RequiredReviewers: reviewerRules(p.RequiredReviewers),
 		})
@@ -82,4 +83,14 @@ func (r *Runner) configNote(rc RepoConfig) string {
 		return ""
 	}
 	return text
+}
+
+// firstBool is the first of vs that is set, or nil.
+func firstBool(vs ...*bool) *bool {
+	for _, v := range vs {
+		if v != nil {
+			return v
+		}
+	}
+	return nil
 }

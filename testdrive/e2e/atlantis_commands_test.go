@@ -332,3 +332,32 @@ func switchGet(t *testing.T, u string) string {
 	data, _ := io.ReadAll(resp.Body)
 	return string(data)
 }
+
+// policy_check: false in a repository's file counts only where the
+// server's repo_rules allow overriding policy_check, and even then the
+// mandatory sets the server scopes to that repository still run.
+func TestPolicyCheckOff(t *testing.T) {
+	sec := policyDir(t, map[string]string{"public.rego": policyPublic})
+	cfg := fmt.Sprintf(`policy_sets:
+- {name: everywhere, path: %q, owners: [sec]}
+- {name: scoped, path: %q, owners: [sec], repos: ["acme/pc"]}
+repo_rules:
+- id: "acme/pc"
+  allowed_overrides: [policy_check]
+`, sec, sec)
+	e := Start(t, Options{ServerConfig: cfg})
+	files := func(repo string) map[string]string {
+		return map[string]string{"atoll.yaml": "version: 1\npolicy_check: false\n", "app/main.tf": policyTF(e, repo)}
+	}
+	pc := e.Repo("pc", files("pc"), map[string]string{"alice": "write"})
+	n := e.PR(pc, "pub", "alice", map[string]*string{"app/main.tf": S(policyTF(e, "pc", "x", "public"))})
+	cm := e.Wait(pc, n, 0, planHeading, "**done**")
+	applyWant(t, cm.Body, "`scoped`", policyMessage)
+	applyNot(t, cm.Body, "`everywhere`")
+
+	// Where the server does not allow it, the file is refused.
+	other := e.Repo("other", files("other"), map[string]string{"alice": "write"})
+	m := e.PR(other, "pub", "alice", map[string]*string{"app/main.tf": S(policyTF(e, "other", "x", "public"))})
+	cm = e.Wait(other, m, 0, "policy_check")
+	applyNot(t, cm.Body, "Plan: 1 to add")
+}
