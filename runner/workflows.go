@@ -333,7 +333,7 @@ func (r *Runner) applyProject(ctx context.Context, job *Job, root string, out io
 	if err != nil {
 		return nil, err
 	}
-	if err := copyFile(planFile, s.planFile); err != nil {
+	if err := copyPlanTo(planFile, s.planFile); err != nil {
 		return nil, step("apply", err)
 	}
 	res, err := s.run(ctx, "apply", wf.Steps("apply"), nil, func(ctx context.Context, wd *terraform.Workdir, st config.Step) error {
@@ -364,7 +364,8 @@ func summaryHasChanges(s *terraform.Summary) bool {
 	return s != nil && (s.Create+s.Update+s.Delete+s.Replace+s.Import+s.Move+s.Forget > 0 || len(s.Outputs) > 0)
 }
 
-func copyFile(from, to string) error {
+// copyPlanTo copies a plan file to where custom steps read it.
+func copyPlanTo(from, to string) error {
 	data, err := os.ReadFile(from)
 	if err != nil {
 		return err
