@@ -135,6 +135,10 @@ type planResult struct {
 // planProject runs init, workspace, plan and show for job's project in the
 // checkout at root; refreshOnly makes a refresh-only plan (drift).
 func (r *Runner) planProject(ctx context.Context, job *Job, root string, out io.Writer, refreshOnly bool) (planResult, error) {
+	if err := r.preHooks(ctx, job, root, out, "plan"); err != nil {
+		return planResult{}, err
+	}
+	defer r.postHooks(ctx, job, root, out, "plan")
 	if wf, err := r.workflowFor(ctx, *job); err != nil {
 		return planResult{}, step("workflow", err)
 	} else if wf != nil {

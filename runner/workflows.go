@@ -317,6 +317,10 @@ func (s *stageRun) writeShow(ctx context.Context, wd *terraform.Workdir) error {
 // stage, whose apply step applies that file (run steps find a copy at
 // PLANFILE). beforeApply is called just before terraform apply starts.
 func (r *Runner) applyProject(ctx context.Context, job *Job, root string, out io.Writer, planFile string, beforeApply func()) ([]StepOutput, error) {
+	if err := r.preHooks(ctx, job, root, out, "apply"); err != nil {
+		return nil, err
+	}
+	defer r.postHooks(ctx, job, root, out, "apply")
 	wf, err := r.workflowFor(ctx, *job)
 	if err != nil {
 		return nil, step("workflow", err)

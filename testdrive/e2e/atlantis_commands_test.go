@@ -227,6 +227,7 @@ workflows:
       - run: echo "pre from=$FROM_CMD ws=$WORKSPACE project=$PROJECT_NAME pull=$PULL_NUM author=$PULL_AUTHOR rel=$REPO_REL_DIR base=$BASE_BRANCH_NAME head=$HEAD_BRANCH_NAME user=$USER_NAME extra=$EXTRA_A$EXTRA_B tf=$ATLANTIS_TERRAFORM_VERSION"
       - plan
       - run: {command: "test -s \"$PLANFILE\" && echo planfile-present", output: show}
+      - run: cat ../generated.txt
       - run: {command: "echo hidden-output", output: hide}
     apply:
       steps:
@@ -236,8 +237,15 @@ workflows:
 repo_rules:
 - id: "acme/*"
   workflow: custom
+  pre_workflow_hooks:
+  - {run: "echo generated-by-hook $COMMAND_NAME $PULL_NUM > generated.txt", commands: plan}
+  post_workflow_hooks:
+  - run: echo post-$COMMAND_NAME >> "$HOOK_LOG"
+terraform:
+  env: {HOOK_LOG: %q}
 `
-	e := Start(t, Options{ServerConfig: cfg})
+	hookLog := filepath.Join(t.TempDir(), "hooks.log")
+	e := Start(t, Options{ServerConfig: fmt.Sprintf(cfg, hookLog)})
 	tf := func(line string) string {
 		return applyTF(e, "app", line) + "variable \"greeting\" {}\nresource \"terraform_data\" \"g\" {\n  input = var.greeting\n}\n"
 	}
@@ -248,6 +256,7 @@ repo_rules:
 		"Output of <code>run: echo",
 		"pre from=computed-default ws=default project=app pull="+fmt.Sprint(n)+" author=alice rel=app base=main head=wf user=alice extra=12 tf=1.5.7",
 		"planfile-present",
+		"generated-by-hook plan "+fmt.Sprint(n),
 		`"hello"`,
 		"Output of <code>multienv",
 		"set EXTRA_A, EXTRA_B")
@@ -264,6 +273,10 @@ repo_rules:
 	if got := applyLines(t, applyCountFile(e, "app")); len(got) != 1 || got[0] != "v1" {
 		t.Fatalf("applied %q, want once", got)
 	}
+	hooks := applyLines(t, hookLog)
+	if strings.Join(hooks, " ") != "post-plan post-plan post-apply" {
+		t.Fatalf("post-workflow hooks ran %q, want after each plan and the apply", hooks)
+	}
 }
 
 // A failing run step stops the plan and says which step and why.
@@ -276,14 +289,24 @@ func TestWorkflowFailingStep(t *testing.T) {
       - run: 'echo "lint: 1 issue found"; exit 2'
       - plan
 repo_rules:
-- id: "acme/*"
+- id: "acme/wf2"
   workflow: lint
+- id: "acme/hookfail"
+  pre_workflow_hooks:
+  - {run: "echo cannot reach the vault; exit 4", description: fetch secrets}
 `
 	e := Start(t, Options{ServerConfig: cfg})
 	repo := e.Repo("wf2", map[string]string{"app/main.tf": e.Backend("app")}, map[string]string{"alice": "write"})
 	n := e.PR(repo, "wf", "alice", map[string]*string{"app/main.tf": S(e.Backend("app") + "resource \"terraform_data\" \"a\" {}\n")})
 	cm := e.Wait(repo, n, 0, planHeading, "**done**")
 	applyWant(t, cm.Body, "plan (run: echo", "exit status 2", "lint: 1 issue found")
+	applyNot(t, cm.Body, "Plan: 1 to add")
+
+	// A failing pre-workflow hook fails the project, named by its description.
+	hf := e.Repo("hookfail", map[string]string{"app/main.tf": e.Backend("hf")}, map[string]string{"alice": "write"})
+	m := e.PR(hf, "x", "alice", map[string]*string{"app/main.tf": S(e.Backend("hf") + "resource \"terraform_data\" \"a\" {}\n")})
+	cm = e.Wait(hf, m, 0, planHeading, "**done**")
+	applyWant(t, cm.Body, "pre_workflow_hooks (fetch secrets)", "exit status 4", "cannot reach the vault")
 	applyNot(t, cm.Body, "Plan: 1 to add")
 }
 

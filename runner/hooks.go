@@ -1,0 +1,90 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/atollhq/atoll/runner/config"
+	"github.com/atollhq/atoll/runner/workflow"
+)
+
+// Pre- and post-workflow hooks (repo_rules' pre_workflow_hooks and
+// post_workflow_hooks), as Atlantis's: shell commands run in the checkout's
+// root around a pull request's plan or apply. atoll checks each project out
+// apart, so a hook runs in each project's checkout, before (pre) and after
+// (post) that project's steps; a failing pre-workflow hook fails the
+// project, a failing post-workflow hook is logged only. Drift checks run
+// no hooks. Their output goes to the job's log.
+
+// hooksFor returns the hooks of job's repository for command ("plan" or
+// "apply").
+func (r *Runner) hooksFor(ctx context.Context, job Job, command string) (pre, post []config.Hook) {
+	wfs := r.set.Workflows
+	if !wfs.HasRules || wfs.RepoSettings == nil || job.Kind == JobDrift {
+		return nil, nil
+	}
+	rs := wfs.RepoSettings(job.Repo.FullName(), r.baseRefOf(ctx, job))
+	return hooksOf(rs.PreWorkflowHooks, command), hooksOf(rs.PostWorkflowHooks, command)
+}
+
+// hooksOf keeps the hooks that run for command.
+func hooksOf(hooks []config.Hook, command string) []config.Hook {
+	var out []config.Hook
+	for _, h := range hooks {
+		if h.Commands == "" {
+			out = append(out, h)
+			continue
+		}
+		for _, c := range strings.Split(h.Commands, ",") {
+			if strings.TrimSpace(c) == command {
+				out = append(out, h)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// runHooks runs hooks in the checkout at root, in order, and stops at the
+// first failure. kind is "pre_workflow_hooks" or "post_workflow_hooks".
+func (r *Runner) runHooks(ctx context.Context, job *Job, root string, out io.Writer, command, kind string, hooks []config.Hook) error {
+	if len(hooks) == 0 {
+		return nil
+	}
+	s, err := r.newStageRun(ctx, job, root, out)
+	if err != nil {
+		return err
+	}
+	steps := make([]config.Step, len(hooks))
+	for i, h := range hooks {
+		steps[i] = config.Step{Kind: config.StepRun, Command: h.Run, Shell: h.Shell, ShellArgs: h.ShellArgs, Output: config.OutputHide}
+	}
+	env := append(append([]string{}, s.env...), "DIR="+root, "COMMAND_NAME="+command)
+	fmt.Fprintf(out, "atoll: running %s (%d)\n", kind, len(hooks))
+	_, err = workflow.Run(ctx, workflow.Stage{Name: kind, Steps: steps, Dir: root, Env: env, Log: out, Launch: r.cfg.Launch})
+	if se, ok := err.(*workflow.StepError); ok {
+		what := hooks[se.Index].Description
+		if what == "" {
+			what = hooks[se.Index].Run
+		}
+		return step(kind+" ("+what+")", se.Err)
+	}
+	return err
+}
+
+// preHooks runs the pre-workflow hooks of command for job; postHooks its
+// post-workflow hooks, whose failure is only logged.
+func (r *Runner) preHooks(ctx context.Context, job *Job, root string, out io.Writer, command string) error {
+	pre, _ := r.hooksFor(ctx, *job, command)
+	return r.runHooks(ctx, job, root, out, command, "pre_workflow_hooks", pre)
+}
+
+func (r *Runner) postHooks(ctx context.Context, job *Job, root string, out io.Writer, command string) {
+	_, post := r.hooksFor(ctx, *job, command)
+	if err := r.runHooks(ctx, job, root, out, command, "post_workflow_hooks", post); err != nil {
+		fmt.Fprintf(out, "atoll: %v\n", err)
+		r.log.Warn("post-workflow hook failed", "job", job.ID, "err", err)
+	}
+}
