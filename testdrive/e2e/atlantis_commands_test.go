@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // atlantisTF is a project with workspaces whose resource records, at
@@ -146,7 +147,7 @@ policy_sets:
 
 // The apply lock (API and web UI), disable_apply and allow_commands.
 func TestApplySwitchesAndAllowCommands(t *testing.T) {
-	cfg := "command_aliases: [atlantis]\napply_requirements: [mergeable]\nallow_commands: [plan, apply, version]\n"
+	cfg := "command_aliases: [atlantis]\napply_requirements: [mergeable]\nallow_commands: [plan, apply, version]\nautomerge: {enabled: true}\n"
 	e := Start(t, Options{ServerConfig: cfg})
 	repo := e.Repo("sw", map[string]string{"app/main.tf": applyTF(e, "app", "v0"), "other/main.tf": applyTF(e, "other", "v0")},
 		map[string]string{"alice": "write"})
@@ -180,10 +181,14 @@ func TestApplySwitchesAndAllowCommands(t *testing.T) {
 		t.Fatalf("lift through the UI: %d, want 303", code)
 	}
 	applyWant(t, switchGet(t, e.AtollURL+"/"), "Lock applies")
-	last = e.Comment(repo, n, "alice", "atlantis apply")
+	last = e.Comment(repo, n, "alice", "atlantis apply --auto-merge-disabled")
 	e.Wait(repo, n, last, "Apply complete!")
 	if got := applyLines(t, applyCountFile(e, "app")); len(got) != 1 {
 		t.Fatalf("applied %q, want once", got)
+	}
+	time.Sleep(3 * time.Second) // automerge, were it on, follows the apply comment at once
+	if pr, err := e.C.PullRequest(e.Ctx(), repo, n); err != nil || pr.GetMerged() || pr.GetState() != "open" {
+		t.Fatalf("--auto-merge-disabled: the pull request is merged or closed (%v)", err)
 	}
 
 	// The UI sets it too; the API lifts it.
