@@ -43,6 +43,7 @@ func SettingsFrom(srv config.Server) Settings {
 		Commands: Commands{
 			Aliases: srv.CommandAliases, CommandAllowed: srv.CommandAllowed, AllowedCommands: srv.AllowCommands,
 			DisableApply: srv.DisableApply, ApplyPartial: !srv.ApplyAllOrNothing, QuietPolicyChecks: srv.QuietPolicyChecks,
+			JobTimeout: srv.JobTimeout,
 		},
 	}
 	for _, r := range srv.ApplyRequirements {

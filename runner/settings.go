@@ -75,6 +75,8 @@ type Commands struct {
 	ApplyPartial bool
 	// QuietPolicyChecks leaves passing policy sets out of comments.
 	QuietPolicyChecks bool
+	// JobTimeout bounds each job (plan, apply, its custom steps); 0: none.
+	JobTimeout time.Duration
 }
 
 // Workflows are the server's named workflows and the repository rules that

@@ -111,3 +111,14 @@ func (r *Runner) blockedOutcome(ctx context.Context) (Outcome, bool) {
 	}
 	return Outcome{Status: string(templates.StatusRefused), Unmet: []string{b.unmet()}}, true
 }
+
+// jobContext is the context a job runs under: ctx, ended after
+// job_timeout when one is set. Terraform and a workflow's custom steps
+// stop with it (interrupted, then killed); the job then fails with the
+// deadline as its error.
+func (r *Runner) jobContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if r.set.JobTimeout > 0 {
+		return context.WithTimeout(ctx, r.set.JobTimeout)
+	}
+	return context.WithCancel(ctx)
+}

@@ -83,7 +83,10 @@ func (r *Runner) runJob(ctx context.Context, id string) {
 		defer logf.Close()
 		log = &maskingWriter{w: logf, mask: r.mask}
 	}
+	jctx, cancel := r.jobContext(ctx)
+	defer cancel()
 	out := func() (o Outcome) {
+		ctx := jctx
 		defer func() {
 			if p := recover(); p != nil {
 				r.log.Error("panic in job", "job", job.ID, "panic", fmt.Sprint(p))

@@ -3,6 +3,7 @@ package config
 import (
 	"regexp"
 	"slices"
+	"time"
 )
 
 // Commands says which comment commands atoll answers and how far an apply
@@ -28,6 +29,9 @@ type Commands struct {
 	// QuietPolicyChecks leaves policy sets that passed without a warning
 	// out of comments (failures, errors and warnings are still shown).
 	QuietPolicyChecks bool `yaml:"quiet_policy_checks"`
+	// JobTimeout bounds each job, its terraform and its workflow's custom
+	// steps (default 0: no bound).
+	JobTimeout time.Duration `yaml:"job_timeout"`
 }
 
 // CommandNames are the commands allow_commands may list, in help order.
@@ -44,6 +48,9 @@ func (s Server) validateCommands(c checker) {
 		case a == "atoll":
 			c.errorf(index("command_aliases", i), "atoll always answers to atoll: list other words only")
 		}
+	}
+	if s.JobTimeout < 0 {
+		c.errorf("job_timeout", "must not be negative")
 	}
 	for i, cmd := range s.AllowCommands {
 		if cmd != "all" && !slices.Contains(CommandNames, cmd) {

@@ -287,6 +287,11 @@ terraform:
 // A failing run step stops the plan and says which step and why.
 func TestWorkflowFailingStep(t *testing.T) {
 	cfg := `workflows:
+  slow:
+    plan:
+      steps:
+      - run: echo waiting; sleep 600
+      - plan
   lint:
     plan:
       steps:
@@ -299,6 +304,9 @@ repo_rules:
 - id: "acme/hookfail"
   pre_workflow_hooks:
   - {run: "echo cannot reach the vault; exit 4", description: fetch secrets}
+- id: "acme/slow"
+  workflow: slow
+job_timeout: 30s
 `
 	e := Start(t, Options{ServerConfig: cfg})
 	repo := e.Repo("wf2", map[string]string{"app/main.tf": e.Backend("app")}, map[string]string{"alice": "write"})
@@ -313,6 +321,16 @@ repo_rules:
 	cm = e.Wait(hf, m, 0, planHeading, "**done**")
 	applyWant(t, cm.Body, "pre_workflow_hooks (fetch secrets)", "exit status 4", "cannot reach the vault")
 	applyNot(t, cm.Body, "Plan: 1 to add")
+
+	// A step that outlives job_timeout is stopped, and the job fails.
+	slow := e.Repo("slow", map[string]string{"app/main.tf": e.Backend("slow")}, map[string]string{"alice": "write"})
+	k := e.PR(slow, "x", "alice", map[string]*string{"app/main.tf": S(e.Backend("slow") + "resource \"terraform_data\" \"a\" {}\n")})
+	start := time.Now()
+	cm = e.Wait(slow, k, 0, planHeading, "**done**")
+	applyWant(t, cm.Body, "plan (run: echo waiting; sleep 600)", "context deadline exceeded")
+	if d := time.Since(start); d > 2*time.Minute {
+		t.Fatalf("the slow step was stopped after %s", d)
+	}
 }
 
 func switchAPI(t *testing.T, e *Env, method, body string) (int, string) {
