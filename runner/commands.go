@@ -35,7 +35,7 @@ func (r *Runner) onComment(ctx context.Context, e *vcs.CommentEvent) error {
 	if errors.As(err, &cerr) && cerr.Unsupported {
 		return r.reply(ctx, repo, e.IssueNumber, "command_unsupported.tmpl", templates.CommandUnsupported{Command: cerr.Command})
 	}
-	if err == nil && !r.set.CommandAllowed(cmd.Name) {
+	if err == nil && cmd.Name != command.Help && !r.set.CommandAllowed(cmd.Name) {
 		return r.reply(ctx, repo, e.IssueNumber, "command_not_allowed.tmpl",
 			templates.CommandNotAllowed{Command: cmd.Name, Allowed: r.set.AllowedCommands})
 	}
