@@ -162,8 +162,9 @@ func Run(ctx context.Context, s Stage) (Result, error) {
 
 // command runs a run, env or multienv step's command. combined is its
 // stdout and stderr as they came; stdout alone is returned apart (env and
-// multienv read it). With showStdout false, stdout stays out of the log
-// (an env value may be a secret); stderr always reaches it.
+// multienv read it). With showStdout (run steps) both share one pipe, in
+// order, and reach the log; without it, stdout stays out of the log (an
+// env value may be a secret) and only stderr reaches it.
 func (s Stage) command(ctx context.Context, launch Launcher, st config.Step, vars map[string]string, showStdout bool) (combined, stdout string, err error) {
 	shell, args := st.Shell, st.ShellArgs
 	if shell == "" {
@@ -182,8 +183,15 @@ func (s Stage) command(ctx context.Context, launch Launcher, st config.Step, var
 	if log == nil {
 		log = io.Discard
 	}
-	cmd.Stdout = lockedWriter{&mu, multi(all, out, logIf(log, showStdout))}
-	cmd.Stderr = lockedWriter{&mu, multi(all, log)}
+	if showStdout {
+		// One writer for both, so that exec gives the command one pipe
+		// and its output keeps the order it was written in.
+		w := &lockedWriter{&mu, multi(all, out, log)}
+		cmd.Stdout, cmd.Stderr = w, w
+	} else {
+		cmd.Stdout = &lockedWriter{&mu, multi(all, out)}
+		cmd.Stderr = &lockedWriter{&mu, multi(all, log)}
+	}
 	if err := launch(ctx, cmd); err != nil {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
@@ -307,7 +315,7 @@ type lockedWriter struct {
 	w  io.Writer
 }
 
-func (l lockedWriter) Write(p []byte) (int, error) {
+func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
@@ -326,9 +334,3 @@ func (m multiWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func logIf(w io.Writer, ok bool) io.Writer {
-	if ok {
-		return w
-	}
-	return io.Discard
-}
