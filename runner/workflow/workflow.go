@@ -333,4 +333,3 @@ func (m multiWriter) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
-
