@@ -3,11 +3,12 @@ package server
 import (
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/atollhq/atoll/locks"
+	"github.com/atollhq/atoll/testdrive/toolscache"
 	"github.com/atollhq/atoll/vcs/github"
 )
 
@@ -23,9 +24,15 @@ func BenchmarkWebhookAck(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	body, err := os.ReadFile(filepath.Join("..", "..", "shared", "github", "webhooks", "pull_request", "opened.payload.json"))
-	if err != nil {
-		b.Fatal(err)
+	var body []byte
+	for _, ex := range toolscache.WebhookExamples(b, "pull_request") {
+		if strings.HasPrefix(ex.Name, "opened-") {
+			body = ex.Payload
+			break
+		}
+	}
+	if body == nil {
+		b.Fatal("no pull_request opened example")
 	}
 	sig := github.Sign(secret, body)
 	b.SetBytes(int64(len(body)))

@@ -8,12 +8,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/atollhq/atoll/testdrive/toolscache"
 	"github.com/atollhq/atoll/vcs/github"
 )
 
@@ -200,25 +199,17 @@ func TestWebhookMethod(t *testing.T) {
 // validly signed: each gets a 2xx; forged, unsigned and stale-signed copies
 // get 401 and store nothing.
 func TestWebhookExamples(t *testing.T) {
-	dir := "../../shared/github/webhooks"
 	events := []string{"pull_request", "issue_comment", "pull_request_review", "push", "installation", "installation_repositories", "ping"}
 	inbox := newMemInbox()
 	notified := 0
 	h := newTestHandler(t, inbox, &notified)
 	n := 0
 	for _, event := range events {
-		entries, err := os.ReadDir(filepath.Join(dir, event))
-		if err != nil || len(entries) == 0 {
-			t.Fatalf("examples for %s: %v", event, err)
-		}
-		for _, e := range entries {
-			body, err := os.ReadFile(filepath.Join(dir, event, e.Name()))
-			if err != nil {
-				t.Fatal(err)
-			}
+		for _, ex := range toolscache.WebhookExamples(t, event) {
+			body := ex.Payload
 			n++
 			id := fmt.Sprintf("delivery-%d", n)
-			t.Run(event+"/"+e.Name(), func(t *testing.T) {
+			t.Run(event+"/"+ex.Name, func(t *testing.T) {
 				before := inbox.count()
 				for _, sig := range []string{"", "sha256=" + strings.Repeat("0", 64), github.Sign([]byte("stale"), body)} {
 					if rec := post(h, event, id, sig, body); rec.Code != http.StatusUnauthorized {

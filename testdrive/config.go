@@ -1,9 +1,6 @@
 package testdrive
 
-import (
-	"os"
-	"path/filepath"
-)
+import "github.com/atollhq/atoll/testdrive/toolscache"
 
 // MergeConfig merges over into base, recursively for maps: how a server
 // config given to `atoll testdrive --server-config` (or a test's overlay)
@@ -24,14 +21,5 @@ func MergeConfig(base, over map[string]any) {
 // points terraform at the local provider mirror ($ATOLL_TOOLS_DIR, default
 // ~/.cache/atoll/tools); "" when there is none.
 func ToolsCLIConfig() string {
-	dir := os.Getenv("ATOLL_TOOLS_DIR")
-	if dir == "" {
-		home, _ := os.UserHomeDir()
-		dir = filepath.Join(home, ".cache", "atoll", "tools")
-	}
-	rc := filepath.Join(dir, "terraformrc")
-	if _, err := os.Stat(rc); err != nil {
-		return ""
-	}
-	return rc
+	return toolscache.CLIConfig()
 }

@@ -122,7 +122,7 @@ func TestDiscoverConfigured(t *testing.T) {
 		{Name: "prod", Dir: "envs/prod"},
 		{Name: "prod-eu", Dir: "envs/prod", Workspace: "eu"},
 		{Dir: "./envs/staging/"},
-		{Name: "dev", Dir: "envs/dev", WhenModified: []string{"*.tf", "../../shared/**"}},
+		{Name: "dev", Dir: "envs/dev", WhenModified: []string{"*.tf", "../../common/**"}},
 		{Name: "manual", Dir: "envs/cyc", AutoplanDisabled: true},
 		{Name: "root", Dir: "."},
 	}
@@ -135,7 +135,7 @@ func TestDiscoverConfigured(t *testing.T) {
 	}{
 		{"when_modified default", []string{"envs/prod/main.tf"}, false, nil, []string{"prod", "prod-eu"}},
 		{"default name", []string{"envs/staging/x.tf"}, false, nil, []string{"envs/staging"}},
-		{"custom when_modified outside dir", []string{"shared/policy.json"}, false, nil, []string{"dev"}},
+		{"custom when_modified outside dir", []string{"common/policy.json"}, false, nil, []string{"dev"}},
 		{"default when_modified is top level only", []string{"envs/prod/sub/x.tf"}, false, nil, []string{}},
 		{"module change", []string{"modules/net/sub/main.tf"}, false, nil, []string{"prod", "prod-eu", "envs/staging"}},
 		{"unlisted dirs are not projects", []string{"json/main.tf.json", "modules/jsonmod/main.tf"}, false, nil, []string{}},

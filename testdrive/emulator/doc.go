@@ -46,5 +46,6 @@
 //
 // The package's own tests validate every REST response against GitHub's
 // OpenAPI description and every webhook payload against GitHub's webhook
-// JSON schemas (../shared/github/).
+// JSON schemas, both from GitHub's npm packages in the tools cache
+// (package testdrive/toolscache).
 package emulator

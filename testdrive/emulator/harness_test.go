@@ -15,7 +15,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -30,14 +29,14 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/google/go-github/v60/github"
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/atollhq/atoll/testdrive/toolscache"
 )
 
 // The test harness: an emulator behind a handler that validates every
 // REST response against GitHub's OpenAPI description, and a webhook
 // receiver that checks signatures and validates every payload against
 // the webhook JSON schemas.
-
-const sharedGitHub = "../../../shared/github"
 
 var (
 	openapiOnce   sync.Once
@@ -53,9 +52,10 @@ var (
 
 func loadOpenAPI(t *testing.T) routers.Router {
 	t.Helper()
+	file := toolscache.OpenAPIFile(t)
 	openapiOnce.Do(func() {
 		loader := openapi3.NewLoader()
-		doc, err := loader.LoadFromFile(filepath.Join(sharedGitHub, "api.github.com.json"))
+		doc, err := loader.LoadFromFile(file)
 		if err != nil {
 			openapiErr = fmt.Errorf("load OpenAPI description: %w", err)
 			return
@@ -73,8 +73,9 @@ func loadOpenAPI(t *testing.T) routers.Router {
 // action (push has none), once.
 func hookSchema(t *testing.T, event, action string) *jsonschema.Schema {
 	t.Helper()
+	file := toolscache.WebhookSchemaFile(t)
 	hookSchemaOnce.Do(func() {
-		f, err := os.Open(filepath.Join(sharedGitHub, "webhooks-schema.json"))
+		f, err := os.Open(file)
 		if err != nil {
 			hookSchemaErr = err
 			return

@@ -17,13 +17,13 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/atollhq/atoll/testdrive/toolscache"
 )
 
 // This file checks the conversation between the Client and the emulator
 // against GitHub's OpenAPI description: what the Client sends (path,
 // query, body) and what it gets back.
-
-const openapiFile = "../../../shared/github/api.github.com.json"
 
 var (
 	openapiOnce   sync.Once
@@ -34,8 +34,9 @@ var (
 // loadOpenAPI loads the description once per test binary (about 6 s).
 func loadOpenAPI(t *testing.T) routers.Router {
 	t.Helper()
+	file := toolscache.OpenAPIFile(t)
 	openapiOnce.Do(func() {
-		doc, err := openapi3.NewLoader().LoadFromFile(openapiFile)
+		doc, err := openapi3.NewLoader().LoadFromFile(file)
 		if err != nil {
 			openapiErr = fmt.Errorf("load OpenAPI description: %w", err)
 			return

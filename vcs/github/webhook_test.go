@@ -3,17 +3,13 @@ package github
 import (
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/atollhq/atoll/testdrive/toolscache"
 	"github.com/atollhq/atoll/vcs"
 )
-
-// webhooksDir holds GitHub's example payloads (octokit/webhooks).
-const webhooksDir = "../../../shared/github/webhooks"
 
 func TestValidateSignature(t *testing.T) {
 	secret := []byte("It's a Secret to Everybody")
@@ -55,23 +51,12 @@ func TestValidateSignature(t *testing.T) {
 // handledEvents are the example directories of the events atoll handles.
 var handledEvents = []string{"pull_request", "issue_comment", "pull_request_review", "push", "installation", "installation_repositories", "ping"}
 
-// exampleFiles returns every example payload of the handled events.
-func exampleFiles(t testing.TB) map[string][]string {
+// examples returns GitHub's example payloads of the handled events.
+func examples(t testing.TB) map[string][]toolscache.Example {
 	t.Helper()
-	out := map[string][]string{}
+	out := map[string][]toolscache.Example{}
 	for _, ev := range handledEvents {
-		entries, err := os.ReadDir(filepath.Join(webhooksDir, ev))
-		if err != nil {
-			t.Fatalf("read examples: %v", err)
-		}
-		for _, e := range entries {
-			if !e.IsDir() {
-				out[ev] = append(out[ev], filepath.Join(webhooksDir, ev, e.Name()))
-			}
-		}
-		if len(out[ev]) == 0 {
-			t.Fatalf("no examples for %s", ev)
-		}
+		out[ev] = toolscache.WebhookExamples(t, ev)
 	}
 	return out
 }
@@ -89,13 +74,10 @@ func TestParseWebhookExamples(t *testing.T) {
 		"ping":                      reflect.TypeFor[*vcs.PingEvent](),
 	}
 	routed := 0
-	for event, files := range exampleFiles(t) {
-		for _, file := range files {
-			t.Run(event+"/"+filepath.Base(file), func(t *testing.T) {
-				body, err := os.ReadFile(file)
-				if err != nil {
-					t.Fatal(err)
-				}
+	for event, exs := range examples(t) {
+		for _, ex := range exs {
+			t.Run(event+"/"+ex.Name, func(t *testing.T) {
+				body := ex.Payload
 				var head struct {
 					Action string `json:"action"`
 				}
@@ -242,13 +224,9 @@ func TestIsKnownEvent(t *testing.T) {
 }
 
 func FuzzParseWebhook(f *testing.F) {
-	for event, files := range exampleFiles(f) {
-		for _, file := range files {
-			body, err := os.ReadFile(file)
-			if err != nil {
-				f.Fatal(err)
-			}
-			f.Add(event, body)
+	for event, exs := range examples(f) {
+		for _, ex := range exs {
+			f.Add(event, ex.Payload)
 		}
 	}
 	f.Add("push", []byte(`{"ref":null,"repository":{"owner":null}}`))
