@@ -105,12 +105,14 @@ func testKeyPEM(t *testing.T) []byte {
 }
 
 // TestTestdriveDemo runs `atoll testdrive`, the demo of the README's quick
-// start, in process: it must end with every step done.
+// start, in process: it must end with every step done, with the server's
+// log lines in the data dir's server.log rather than between the steps.
 func TestTestdriveDemo(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
+	dataDir := t.TempDir()
 	var out, errOut bytes.Buffer
-	code := run(ctx, []string{"testdrive", "--data-dir", t.TempDir()}, &out, &errOut)
+	code := run(ctx, []string{"testdrive", "--data-dir", dataDir}, &out, &errOut)
 	if code != 0 || !strings.Contains(out.String(), "demo complete") {
 		t.Fatalf("atoll testdrive exited %d:\n%s\n--- stderr:\n%s", code, out.String(), errOut.String())
 	}
@@ -118,6 +120,53 @@ func TestTestdriveDemo(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the demo's output lacks %q", want)
 		}
+	}
+	logFile := filepath.Join(dataDir, "server.log")
+	if !strings.Contains(out.String(), "server log:      "+logFile) {
+		t.Errorf("the demo's output does not name the server's log %s:\n%s", logFile, out.String())
+	}
+	if strings.Contains(out.String()+errOut.String(), "level=") {
+		t.Errorf("server log lines were printed among the steps:\n%s\n--- stderr:\n%s", out.String(), errOut.String())
+	}
+	if log, err := os.ReadFile(logFile); err != nil || !strings.Contains(string(log), "atoll is serving") {
+		t.Errorf("the server's log %s lacks its start (%v):\n%s", logFile, err, log)
+	}
+}
+
+// TestTestdriveVerbose: with --verbose, the server's log lines are shown
+// inline and no log file is written.
+func TestTestdriveVerbose(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	dataDir := t.TempDir()
+	ready := filepath.Join(t.TempDir(), "ready.json")
+	var out, errOut bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"testdrive", "--no-demo", "--verbose", "--data-dir", dataDir, "--ready-file", ready}, &out, &errOut)
+	}()
+	for {
+		if _, err := os.Stat(ready); err == nil {
+			break
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("atoll testdrive exited %d before it was ready:\n%s\n--- stderr:\n%s", code, out.String(), errOut.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("atoll testdrive exited %d:\n%s\n--- stderr:\n%s", code, out.String(), errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "atoll is serving") {
+		t.Errorf("--verbose did not show the server's log lines:\n%s", errOut.String())
+	}
+	if strings.Contains(out.String(), "server log:") {
+		t.Errorf("--verbose still names a log file:\n%s", out.String())
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, "server.log")); !os.IsNotExist(err) {
+		t.Errorf("--verbose wrote server.log (%v)", err)
 	}
 }
 

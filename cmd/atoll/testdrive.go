@@ -21,6 +21,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/testdrive"
 	"github.com/atollhq/atoll/testdrive/emulator"
 )
@@ -44,16 +45,24 @@ type testdriveMain struct {
 	ReadyFile    string
 	ServerConfig string
 	DataDir      string
+	Verbose      bool
 	Stdout       io.Writer
 	Stderr       io.Writer
 
 	Info ReadyInfo
+	// Terraform is the binary the server runs (Path "" when none of 1.5
+	// or newer is on PATH, and the server downloads one).
+	Terraform terraform.Binary
+	// LogFile holds the server's log lines, unless Verbose.
+	LogFile string
 
-	tempDir bool
-	emu     *emulator.Server
-	emuSrv  *http.Server
-	server  *serverMain
-	done    chan error
+	tempDir  bool
+	keepData bool // the demo failed: its data dir and log stay to read
+	log      *os.File
+	emu      *emulator.Server
+	emuSrv   *http.Server
+	server   *serverMain
+	done     chan error
 }
 
 // ParseFlags reads the testdrive flags.
@@ -66,6 +75,7 @@ func (m *testdriveMain) ParseFlags(args []string) error {
 	fs.StringVar(&m.ReadyFile, "ready-file", "", "write {github_url, atoll_url, webhook_secret, api_token, data_dir} as JSON here once ready")
 	fs.StringVar(&m.ServerConfig, "server-config", "", "a server config file merged over the testdrive defaults")
 	fs.StringVar(&m.DataDir, "data-dir", "", "where everything lives (default: a new temporary directory)")
+	fs.BoolVar(&m.Verbose, "verbose", false, "show the server's log lines inline, not only in DATA_DIR/server.log")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -127,17 +137,40 @@ func (m *testdriveMain) Open(ctx context.Context) (err error) {
 	m.emuSrv = &http.Server{Handler: m.emu.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = m.emuSrv.Serve(emuLn) }()
 
+	m.Terraform = findTerraform(ctx)
 	cfgPath, err := m.writeServerConfig(keyFile)
 	if err != nil {
 		return err
 	}
-	m.server = &serverMain{ConfigPath: cfgPath, Stderr: m.Stderr, Env: func(string) (string, bool) { return "", false }}
+	serverLog := m.Stderr
+	if !m.Verbose {
+		m.LogFile = filepath.Join(m.DataDir, "server.log")
+		if m.log, err = os.OpenFile(m.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err != nil {
+			return fmt.Errorf("server log: %w", err)
+		}
+		serverLog = m.log
+	}
+	m.server = &serverMain{ConfigPath: cfgPath, Stderr: serverLog, Env: func(string) (string, bool) { return "", false }}
 	if err := m.server.Open(ctx); err != nil {
 		return err
 	}
 	m.Info.AtollURL = "http://" + loopbackAddr(m.server.Addr)
 	m.emu.SetWebhookURL(m.Info.AtollURL + "/events")
 	return nil
+}
+
+// findTerraform is the binary the testdrive runs: the first terraform of
+// version 1.5 or newer on PATH, else such a tofu (`make testdrive` builds
+// terraform into the tools cache, first on PATH, only when neither is
+// there). Binary{} when there is none: the server then downloads one.
+func findTerraform(ctx context.Context) terraform.Binary {
+	for _, dist := range []terraform.Distribution{terraform.Terraform, terraform.OpenTofu} {
+		b, err := terraform.Resolve(ctx, terraform.ResolveOptions{Distribution: dist, VersionConstraint: ">= 1.5", NoDownload: true})
+		if err == nil {
+			return b
+		}
+	}
+	return terraform.Binary{}
 }
 
 // testdriveAppID is the emulated GitHub App's id.
@@ -173,6 +206,10 @@ func (m *testdriveMain) writeServerConfig(keyFile string) (string, error) {
 	}
 	if rc := testdrive.ToolsCLIConfig(); rc != "" {
 		base["terraform"].(map[string]any)["cli_config_file"] = rc
+	}
+	if m.Terraform.Path != "" {
+		base["terraform"].(map[string]any)["distribution"] = string(m.Terraform.Distribution)
+		base["terraform"].(map[string]any)["binary"] = m.Terraform.Path
 	}
 	if m.ServerConfig != "" {
 		data, err := os.ReadFile(m.ServerConfig)
@@ -210,10 +247,22 @@ func (m *testdriveMain) Run(ctx context.Context) error {
 	}
 	fmt.Fprintf(m.Stdout, "GitHub emulator: %s\natoll:           %s (web UI)\ndata dir:        %s\n",
 		m.Info.GitHubURL, m.Info.AtollURL, m.Info.DataDir)
+	if m.Terraform.Path != "" {
+		fmt.Fprintf(m.Stdout, "%-17s%s (%s)\n", filepath.Base(m.Terraform.Path)+":", m.Terraform.Path, m.Terraform.Version)
+	} else {
+		fmt.Fprintf(m.Stdout, "terraform:       none of 1.5 or newer on PATH; atoll downloads one\n")
+	}
+	if m.LogFile != "" {
+		fmt.Fprintf(m.Stdout, "server log:      %s (--verbose shows it here)\n", m.LogFile)
+	}
 	if !m.NoDemo {
 		demo := &testdrive.Demo{GitHubURL: m.Info.GitHubURL, AtollURL: m.Info.AtollURL, APIToken: m.Info.APIToken,
 			DataDir: m.DataDir, Out: m.Stdout}
 		err := demo.Run(ctx)
+		if err != nil && m.LogFile != "" {
+			m.keepData = true
+			fmt.Fprintf(m.Stdout, "The server's log is in %s.\n", m.LogFile)
+		}
 		if err != nil || !m.Keep {
 			if err == nil {
 				fmt.Fprintln(m.Stdout, "Everything stops now; to explore the web UI, the emulator and the demo repos, run `make testdrive ARGS=--keep`.")
@@ -260,7 +309,7 @@ func (m *testdriveMain) waitReady(ctx context.Context) error {
 }
 
 // Close stops the emulator and releases the data dir; a temporary data dir
-// is removed unless --keep.
+// is removed unless --keep or the demo failed.
 func (m *testdriveMain) Close() error {
 	var errs []error
 	if m.server != nil {
@@ -272,7 +321,10 @@ func (m *testdriveMain) Close() error {
 	if m.emu != nil {
 		errs = append(errs, m.emu.Close())
 	}
-	if m.tempDir && !m.Keep {
+	if m.log != nil {
+		errs = append(errs, m.log.Close())
+	}
+	if m.tempDir && !m.Keep && !m.keepData {
 		_ = os.RemoveAll(m.DataDir)
 	}
 	return errors.Join(errs...)
