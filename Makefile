@@ -1,6 +1,6 @@
 # atoll's build. The two commands a newcomer needs are `make testdrive` and
-# `make test`; both build the toolchain first (`make tools`), once, into a
-# cache outside the checkout that every later clone reuses.
+# `make test`; both install what they need first (scripts/tools.sh), once,
+# into a cache outside the checkout that every later clone reuses.
 
 SHELL := /bin/bash
 export ATOLL_TOOLS_DIR ?= $(HOME)/.cache/atoll/tools
@@ -18,7 +18,8 @@ all: build
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/atoll ./cmd/atoll
 
-## tools: terraform, tofu and the local provider mirror in $(ATOLL_TOOLS_DIR)
+## tools: terraform, tofu, the local provider mirror and GitHub's API and
+## webhook descriptions (npm) in $(ATOLL_TOOLS_DIR)
 tools:
 	@bash scripts/tools.sh
 
@@ -31,8 +32,10 @@ test: tools
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	PATH="$(ATOLL_TOOLS_DIR)/bin:$$PATH" $(GO) test -race -count=1 -timeout 25m ./...
 
-## testdrive: the whole product, locally: emulator, server, demo repo, PR, plan, apply, drift
-testdrive: tools build
+## testdrive: the whole product, locally: emulator, server, demo repo, PR, plan, apply, drift.
+## It needs one terraform: a terraform or tofu 1.5+ on PATH, else one built into the cache.
+testdrive: build
+	@bash scripts/tools.sh testdrive
 	PATH="$(ATOLL_TOOLS_DIR)/bin:$$PATH" ./bin/atoll testdrive $(ARGS)
 
 ## bench: Go benchmarks and the table they make
