@@ -52,7 +52,7 @@ func npmPackage(name string) string {
 func required(t testing.TB, path, what string) string {
 	t.Helper()
 	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("%s (%s) is missing from the tools cache: run `make tools` (%s=%s)", what, path, EnvVar, Dir())
+		t.Fatalf("the tools cache (%s=%s) lacks %s (%s): run `make tools`", EnvVar, Dir(), what, path)
 	}
 	return path
 }

@@ -117,3 +117,40 @@ func TestOutsidePattern(t *testing.T) {
 		}
 	}
 }
+
+// TestReadExamples reads an index laid out as @octokit/webhooks-examples
+// publishes it: names from each payload's action, payloads byte for byte.
+func TestReadExamples(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "index.json")
+	index := `[
+  {"name": "ping", "actions": [], "examples": [{"zen": "a"}, {"zen":  "b"}]},
+  {"name": "pull_request", "actions": ["opened"], "examples": [{"action": "opened", "number": 1}]}
+]`
+	if err := os.WriteFile(path, []byte(index), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readExamples(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]Example{
+		"ping":         {{Name: "ping-0", Payload: []byte(`{"zen": "a"}`)}, {Name: "ping-1", Payload: []byte(`{"zen":  "b"}`)}},
+		"pull_request": {{Name: "opened-0", Payload: []byte(`{"action": "opened", "number": 1}`)}},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("events = %d, want %d", len(got), len(want))
+	}
+	for ev, exs := range want {
+		if len(got[ev]) != len(exs) {
+			t.Fatalf("%s: %d examples, want %d", ev, len(got[ev]), len(exs))
+		}
+		for i, ex := range exs {
+			if got[ev][i].Name != ex.Name || string(got[ev][i].Payload) != string(ex.Payload) {
+				t.Errorf("%s[%d] = %s %s, want %s %s", ev, i, got[ev][i].Name, got[ev][i].Payload, ex.Name, ex.Payload)
+			}
+		}
+	}
+	if _, err := readExamples(filepath.Join(t.TempDir(), "none.json")); err == nil {
+		t.Error("a missing index read without error")
+	}
+}
