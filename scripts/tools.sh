@@ -51,7 +51,7 @@ modDir() {
 progress() {
   local total=$1 logfile=$2 n=0 step=0 pct line
   ((total > 0)) || total=1
-  while IFS= read -r line; do
+  while IFS= read -r line || [ -n "$line" ]; do
     printf '%s\n' "$line" >>"$logfile"
     # Package paths outside the standard library start with a host name;
     # anything else is a download notice or a compiler message.
