@@ -162,17 +162,14 @@ buildProvider() {
   rm -rf "$bin.tmp.local"
 }
 
-# GitHub's descriptions: installed again only when scripts/npm's lock file
-# changed (new pinned versions).
+# haveGitHubDescriptions: GitHub's descriptions are installed, from the
+# lock file in scripts/npm (they are installed again when it changes).
+haveGitHubDescriptions() {
+  [ -d "$dir/npm/node_modules/@octokit" ] && cmp -s "$scripts/npm/package-lock.json" "$dir/npm/package-lock.json"
+}
+
 installGitHubDescriptions() {
   local npmdir="$dir/npm"
-  if [ -d "$npmdir/node_modules/@octokit" ] && cmp -s "$scripts/npm/package-lock.json" "$npmdir/package-lock.json"; then
-    return 0
-  fi
-  command -v npm >/dev/null || {
-    log "npm is missing: install Node.js with npm (Debian, Ubuntu: apt-get install npm), then run make tools again"
-    exit 1
-  }
   log "installing GitHub's API and webhook descriptions with npm ci: about 30 seconds"
   rm -rf "$npmdir" "$npmdir.tmp"
   mkdir -p "$npmdir.tmp"
@@ -196,6 +193,11 @@ if [ "$mode" = testdrive ]; then
     buildTerraform
   fi
 else
+  # Without npm, fail now rather than after the long builds.
+  if ! haveGitHubDescriptions && ! command -v npm >/dev/null; then
+    log "npm is missing: install Node.js with npm (Debian, Ubuntu: apt-get install npm), then run make tools again"
+    exit 1
+  fi
   [ -x "$bin/terraform" ] || buildTerraform
   [ -x "$bin/tofu" ] || buildTofu
 fi
@@ -213,5 +215,5 @@ provider_installation {
 RC
 mv "$dir/terraformrc.tmp" "$dir/terraformrc"
 
-[ "$mode" = testdrive ] || installGitHubDescriptions
+[ "$mode" = testdrive ] || haveGitHubDescriptions || installGitHubDescriptions
 log "ready in $dir ($((SECONDS - start))s)"
