@@ -8,11 +8,14 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 func TestVersionAndHelp(t *testing.T) {
@@ -221,5 +224,70 @@ func TestMigrateAtlantis(t *testing.T) {
 	}
 	if code := run(context.Background(), []string{"migrate", "atlantis", "--repos-yaml", "x"}, &stdout, &stderr); code != 2 {
 		t.Errorf("without --out: exit %d, want 2", code)
+	}
+}
+
+// TestTestdriveTerraform: the testdrive runs the first terraform of 1.5 or
+// newer on PATH, else such a tofu, unless --server-config chooses the
+// binary.
+func TestTestdriveTerraform(t *testing.T) {
+	tfPath, err := exec.LookPath("terraform")
+	if err != nil {
+		t.Fatal("terraform is not on PATH: run make tools and add $ATOLL_TOOLS_DIR/bin to PATH (make test does)")
+	}
+	tofuPath, err := exec.LookPath("tofu")
+	if err != nil {
+		t.Fatal("tofu is not on PATH: run make tools and add $ATOLL_TOOLS_DIR/bin to PATH (make test does)")
+	}
+	// A terraform too old for the demo (no real one is at hand: a script
+	// that answers `version -json` as terraform 1.3.9 does), and a
+	// directory holding only the real tofu.
+	old := t.TempDir()
+	script := "#!/bin/sh\necho '{\"terraform_version\":\"1.3.9\",\"platform\":\"linux_amd64\",\"provider_selections\":{},\"terraform_outdated\":false}'\n"
+	if err := os.WriteFile(filepath.Join(old, "terraform"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tofuOnly := t.TempDir()
+	if err := os.Symlink(tofuPath, filepath.Join(tofuOnly, "tofu")); err != nil {
+		t.Fatal(err)
+	}
+	over := filepath.Join(t.TempDir(), "over.yaml")
+	if err := os.WriteFile(over, []byte("terraform:\n  distribution: opentofu\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name         string
+		path         string
+		serverConfig string
+		wantDist     string
+		wantBinary   string
+	}{
+		{"terraform on PATH", os.Getenv("PATH"), "", "terraform", tfPath},
+		{"an old terraform first on PATH", old + string(os.PathListSeparator) + os.Getenv("PATH"), "", "terraform", tfPath},
+		{"only an old terraform and a tofu", old + string(os.PathListSeparator) + tofuOnly, "", "opentofu", filepath.Join(tofuOnly, "tofu")},
+		{"chosen by --server-config", os.Getenv("PATH"), over, "opentofu", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("PATH", tc.path)
+			m := &testdriveMain{DataDir: t.TempDir(), ServerConfig: tc.serverConfig, NoDemo: true}
+			path, err := m.writeServerConfig(context.Background(), filepath.Join(m.DataDir, "key.pem"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var cfg struct {
+				Terraform struct{ Distribution, Binary string }
+			}
+			if err := yaml.Unmarshal(data, &cfg); err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Terraform.Distribution != tc.wantDist || cfg.Terraform.Binary != tc.wantBinary {
+				t.Errorf("terraform = %+v, want distribution %q and binary %q", cfg.Terraform, tc.wantDist, tc.wantBinary)
+			}
+		})
 	}
 }

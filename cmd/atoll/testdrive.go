@@ -51,8 +51,10 @@ type testdriveMain struct {
 
 	Info ReadyInfo
 	// Terraform is the binary the server runs (Path "" when none of 1.5
-	// or newer is on PATH, and the server downloads one).
-	Terraform terraform.Binary
+	// or newer is on PATH, and the server downloads one, or when
+	// --server-config chooses the binary: terraformSet).
+	Terraform    terraform.Binary
+	terraformSet bool
 	// LogFile holds the server's log lines, unless Verbose.
 	LogFile string
 
@@ -137,8 +139,7 @@ func (m *testdriveMain) Open(ctx context.Context) (err error) {
 	m.emuSrv = &http.Server{Handler: m.emu.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = m.emuSrv.Serve(emuLn) }()
 
-	m.Terraform = findTerraform(ctx)
-	cfgPath, err := m.writeServerConfig(keyFile)
+	cfgPath, err := m.writeServerConfig(ctx, keyFile)
 	if err != nil {
 		return err
 	}
@@ -178,7 +179,7 @@ const testdriveAppID = 1001
 
 // writeServerConfig writes the server config: the testdrive defaults with
 // --server-config merged over them.
-func (m *testdriveMain) writeServerConfig(keyFile string) (string, error) {
+func (m *testdriveMain) writeServerConfig(ctx context.Context, keyFile string) (string, error) {
 	listen := m.Listen
 	if listen == "" {
 		listen = "127.0.0.1:0"
@@ -207,21 +208,27 @@ func (m *testdriveMain) writeServerConfig(keyFile string) (string, error) {
 	if rc := testdrive.ToolsCLIConfig(); rc != "" {
 		base["terraform"].(map[string]any)["cli_config_file"] = rc
 	}
-	if m.Terraform.Path != "" {
-		base["terraform"].(map[string]any)["distribution"] = string(m.Terraform.Distribution)
-		base["terraform"].(map[string]any)["binary"] = m.Terraform.Path
-	}
+	var over map[string]any
 	if m.ServerConfig != "" {
 		data, err := os.ReadFile(m.ServerConfig)
 		if err != nil {
 			return "", fmt.Errorf("--server-config: %w", err)
 		}
-		var over map[string]any
 		if err := yaml.Unmarshal(data, &over); err != nil {
 			return "", fmt.Errorf("--server-config %s: %w", m.ServerConfig, err)
 		}
-		testdrive.MergeConfig(base, over)
 	}
+	// The binary is chosen here unless --server-config chooses it.
+	tf, _ := over["terraform"].(map[string]any)
+	if tf["distribution"] == nil && tf["binary"] == nil && tf["version"] == nil {
+		if m.Terraform = findTerraform(ctx); m.Terraform.Path != "" {
+			base["terraform"].(map[string]any)["distribution"] = string(m.Terraform.Distribution)
+			base["terraform"].(map[string]any)["binary"] = m.Terraform.Path
+		}
+	} else {
+		m.terraformSet = true
+	}
+	testdrive.MergeConfig(base, over)
 	out, err := yaml.Marshal(base)
 	if err != nil {
 		return "", err
@@ -247,9 +254,12 @@ func (m *testdriveMain) Run(ctx context.Context) error {
 	}
 	fmt.Fprintf(m.Stdout, "GitHub emulator: %s\natoll:           %s (web UI)\ndata dir:        %s\n",
 		m.Info.GitHubURL, m.Info.AtollURL, m.Info.DataDir)
-	if m.Terraform.Path != "" {
+	switch {
+	case m.terraformSet:
+		fmt.Fprintf(m.Stdout, "terraform:       as --server-config sets it\n")
+	case m.Terraform.Path != "":
 		fmt.Fprintf(m.Stdout, "%-17s%s (%s)\n", filepath.Base(m.Terraform.Path)+":", m.Terraform.Path, m.Terraform.Version)
-	} else {
+	default:
 		fmt.Fprintf(m.Stdout, "terraform:       none of 1.5 or newer on PATH; atoll downloads one\n")
 	}
 	if m.LogFile != "" {
