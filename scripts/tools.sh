@@ -181,10 +181,8 @@ installGitHubDescriptions() {
 }
 
 if [ "$mode" = testdrive ]; then
-  if [ -x "$bin/terraform" ]; then
-    :
-  elif [ -x "$bin/tofu" ]; then
-    :
+  if [ -x "$bin/terraform" ] || [ -x "$bin/tofu" ]; then
+    : # built before, first on make testdrive's PATH
   elif found=$(usableOnPath); then
     read -r name version path <<<"$found"
     log "using $name $version on PATH ($path)"
