@@ -121,7 +121,10 @@ usableOnPath() {
   local name path out major minor
   for name in terraform tofu; do
     path=$(command -v "$name" 2>/dev/null) || continue
-    out=$(CHECKPOINT_DISABLE=1 timeout 30 "$path" version 2>/dev/null | head -n 1) || continue
+    # The whole output, not `| head -n 1`: under pipefail, head closing the
+    # pipe early would fail the pipeline.
+    out=$(CHECKPOINT_DISABLE=1 timeout 30 "$path" version 2>/dev/null) || continue
+    out=${out%%$'\n'*}
     [[ "$out" =~ v([0-9]+)\.([0-9]+)\.[0-9]+ ]] || continue
     major=${BASH_REMATCH[1]} minor=${BASH_REMATCH[2]}
     if ((major > 1 || (major == 1 && minor >= 5))); then
@@ -151,7 +154,8 @@ buildProvider() {
   modver=$(go list -m -json github.com/terraform-providers/terraform-provider-local@latest | sed -n 's/^[[:space:]]*"Version": "\(.*\)",$/\1/p')
   [ -n "$modver" ] || { log "could not resolve the local provider's module version"; exit 1; }
   moddir=$(modDir "github.com/terraform-providers/terraform-provider-local@$modver")
-  ver=$(sed -n 's/^## \([0-9][0-9]*\.[0-9][0-9]*\.[0-9][0-9]*\).*/\1/p' "$moddir/CHANGELOG.md" | head -n 1)
+  ver=$(sed -n 's/^## \([0-9][0-9]*\.[0-9][0-9]*\.[0-9][0-9]*\).*/\1/p' "$moddir/CHANGELOG.md")
+  ver=${ver%%$'\n'*}
   [ -n "$ver" ] || { log "could not read the local provider's release from its CHANGELOG"; exit 1; }
   gobuild "$PWD" "$moddir" env GOBIN="$bin.tmp.local" go install -v "github.com/terraform-providers/terraform-provider-local@$modver"
   for host in registry.terraform.io registry.opentofu.org; do
