@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -143,27 +144,25 @@ func TestTestdriveVerbose(t *testing.T) {
 	defer cancel()
 	dataDir := t.TempDir()
 	ready := filepath.Join(t.TempDir(), "ready.json")
-	var out, errOut bytes.Buffer
+	var out, errOut lockedBuffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"testdrive", "--no-demo", "--verbose", "--data-dir", dataDir, "--ready-file", ready}, &out, &errOut)
 	}()
+	// Ready, and the server's log line saying so shown.
 	for {
-		if _, err := os.Stat(ready); err == nil {
+		if _, err := os.Stat(ready); err == nil && strings.Contains(errOut.String(), "atoll is serving") {
 			break
 		}
 		select {
 		case code := <-done:
-			t.Fatalf("atoll testdrive exited %d before it was ready:\n%s\n--- stderr:\n%s", code, out.String(), errOut.String())
+			t.Fatalf("atoll testdrive exited %d before it was ready and said so on stderr:\n%s\n--- stderr:\n%s", code, out.String(), errOut.String())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
 	cancel()
 	if code := <-done; code != 0 {
 		t.Fatalf("atoll testdrive exited %d:\n%s\n--- stderr:\n%s", code, out.String(), errOut.String())
-	}
-	if !strings.Contains(errOut.String(), "atoll is serving") {
-		t.Errorf("--verbose did not show the server's log lines:\n%s", errOut.String())
 	}
 	if strings.Contains(out.String(), "server log:") {
 		t.Errorf("--verbose still names a log file:\n%s", out.String())
@@ -225,6 +224,25 @@ func TestMigrateAtlantis(t *testing.T) {
 	if code := run(context.Background(), []string{"migrate", "atlantis", "--repos-yaml", "x"}, &stdout, &stderr); code != 2 {
 		t.Errorf("without --out: exit %d, want 2", code)
 	}
+}
+
+// lockedBuffer is a bytes.Buffer that one goroutine may write while
+// another reads.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // TestTestdriveTerraform: the testdrive runs the first terraform of 1.5 or
