@@ -48,9 +48,9 @@ func (r *Runner) parseRepoConfig(repoName, base, filename string, data []byte) (
 		})
 	}
 	rc.RequiredReviewers = reviewerRules(repo.RequiredReviewers)
-	if len(repo.ApplyRequirements) > 0 {
-		rc.Defaults = r.effectiveRequirements(repoName, base, repo.DefaultProject("."))
-	}
+	// Discovered projects get the repository-level changes on top of the
+	// server's requirements as the repo rules set them for this repository.
+	rc.Defaults = r.effectiveRequirements(repoName, base, repo.DefaultProject("."))
 	return rc, nil
 }
 
