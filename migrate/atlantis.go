@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -123,6 +124,23 @@ func Atlantis(in AtlantisInput) (Result, error) {
 		}
 	}
 	m.flags()
+	// The repos.yaml's settings first, in line order, then the flags'.
+	rank := func(d Dropped) (int, int) {
+		file, line, ok := strings.Cut(d.Where, ":")
+		if file != m.in.ReposFile {
+			return 1, 0
+		}
+		n, _ := strconv.Atoi(line)
+		if !ok {
+			n = 0
+		}
+		return 0, n
+	}
+	sort.SliceStable(m.dropped, func(i, j int) bool {
+		fi, li := rank(m.dropped[i])
+		fj, lj := rank(m.dropped[j])
+		return fi < fj || (fi == fj && li < lj)
+	})
 	var buf bytes.Buffer
 	buf.WriteString("# atoll server configuration written by `atoll migrate atlantis`.\n")
 	for _, n := range m.notes {

@@ -225,6 +225,15 @@ func (m *migration) flags() {
 		// Atlantis users type `atlantis plan`: keep answering it.
 		m.aliased("executable-name", "command_aliases", "atlantis")
 	}
+	if hasKey("apply_all_or_nothing") {
+		// Atlantis applies the projects that meet their requirements and
+		// reports the others.
+		if m.out.Extra == nil {
+			m.out.Extra = map[string]any{}
+		}
+		m.out.Extra["apply_all_or_nothing"] = false
+		m.note("apply_all_or_nothing is false, as Atlantis behaves: `atlantis apply` applies the projects that meet their requirements and lists the others (atoll's default, true, applies none of them then)")
+	}
 	if _, set := f["gh-webhook-secret"]; !set {
 		m.note("give the App's webhook secret: save it to a file and give github.webhook_secret_file, or set ATOLL_GITHUB_WEBHOOK_SECRET")
 	}
