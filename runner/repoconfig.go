@@ -42,7 +42,9 @@ func (r *Runner) parseRepoConfig(repoName, base, filename string, data []byte) (
 			Project: Project{Name: p.Name, Dir: p.Dir, Workspace: p.Workspace, TerraformVersion: p.TerraformVersion,
 				Distribution: p.Distribution, VarFiles: p.VarFiles, AutoRemediate: p.AutoRemediate,
 				ApplyRequirements: r.effectiveRequirements(repoName, base, p), Workflow: p.Workflow,
-				PolicyCheck: firstBool(p.PolicyCheck, repo.PolicyCheck)},
+				PolicyCheck: firstBool(p.PolicyCheck, repo.PolicyCheck),
+				OrderGroup:  p.ExecutionOrderGroup, DependsOn: p.DependsOn,
+				AbortOnOrderFail: repo.AbortOnExecutionOrderFail != nil && *repo.AbortOnExecutionOrderFail},
 			Autoplan: p.Autoplan.Enabled, WhenModified: p.Autoplan.WhenModified,
 			RequiredReviewers: reviewerRules(p.RequiredReviewers),
 		})

@@ -12,12 +12,14 @@ import (
 // atoll.yaml's keys: its types, its meaning under version 3, and the
 // warnings for the keys atoll does not act on.
 
-// Atlantis holds the top-level keys of Atlantis's atlantis.yaml that atoll
-// accepts in both files but does not act on; each one set is a warning.
+// Atlantis holds top-level keys of Atlantis's atlantis.yaml, accepted in
+// both files; those atoll does not act on are warnings when set.
 type Atlantis struct {
-	DeleteSourceBranchOnMerge *bool    `yaml:"delete_source_branch_on_merge"`
-	ParallelPlan              *bool    `yaml:"parallel_plan"`
-	ParallelApply             *bool    `yaml:"parallel_apply"`
+	DeleteSourceBranchOnMerge *bool `yaml:"delete_source_branch_on_merge"`
+	ParallelPlan              *bool `yaml:"parallel_plan"`
+	ParallelApply             *bool `yaml:"parallel_apply"`
+	// AbortOnExecutionOrderFail skips a command's later execution order
+	// groups once a project of an earlier group failed.
 	AbortOnExecutionOrderFail *bool    `yaml:"abort_on_execution_order_fail"`
 	AllowedRegexpPrefixes     []string `yaml:"allowed_regexp_prefixes"`
 }
@@ -48,19 +50,23 @@ type RepoLocks struct {
 	Mode string `yaml:"mode"`
 }
 
-// AtlantisProject holds the project keys of Atlantis's atlantis.yaml that
-// atoll accepts but does not act on (or only partly); each one set is a
-// warning, or an error where ignoring it would loosen a safeguard.
+// AtlantisProject holds project keys of Atlantis's atlantis.yaml; those
+// atoll does not act on are warnings when set, or errors where ignoring
+// them would loosen a safeguard.
 type AtlantisProject struct {
-	PlanRequirements           []string `yaml:"plan_requirements"`
-	ImportRequirements         []string `yaml:"import_requirements"`
-	ExecutionOrderGroup        int      `yaml:"execution_order_group"`
-	DestroyExecutionOrderGroup *int     `yaml:"destroy_execution_order_group"`
-	DependsOn                  []string `yaml:"depends_on"`
-	SilencePRComments          []string `yaml:"silence_pr_comments"`
-	DeleteSourceBranchOnMerge  *bool    `yaml:"delete_source_branch_on_merge"`
-	RepoLocking                *bool    `yaml:"repo_locking"`
-	CustomPolicyCheck          *bool    `yaml:"custom_policy_check"`
+	PlanRequirements   []string `yaml:"plan_requirements"`
+	ImportRequirements []string `yaml:"import_requirements"`
+	// ExecutionOrderGroup orders a command's projects: group by group,
+	// the lowest first, in parallel within a group.
+	ExecutionOrderGroup        int  `yaml:"execution_order_group"`
+	DestroyExecutionOrderGroup *int `yaml:"destroy_execution_order_group"`
+	// DependsOn names projects of the file that must be applied (when the
+	// pull request changes them) before this one.
+	DependsOn                 []string `yaml:"depends_on"`
+	SilencePRComments         []string `yaml:"silence_pr_comments"`
+	DeleteSourceBranchOnMerge *bool    `yaml:"delete_source_branch_on_merge"`
+	RepoLocking               *bool    `yaml:"repo_locking"`
+	CustomPolicyCheck         *bool    `yaml:"custom_policy_check"`
 }
 
 // ParseAtlantis reads a repository's atlantis.yaml (or the file a repo
@@ -161,9 +167,6 @@ func (a Atlantis) check(c checker) {
 	if a.ParallelApply != nil && !*a.ParallelApply {
 		c.warnf("parallel_apply", "atoll applies a pull request's projects at once, up to the server's workers")
 	}
-	if a.AbortOnExecutionOrderFail != nil && *a.AbortOnExecutionOrderFail {
-		c.warnf("abort_on_execution_order_fail", "atoll runs projects without execution order groups, so a failure stops no other project")
-	}
 	if len(a.AllowedRegexpPrefixes) > 0 {
 		c.warnf("allowed_regexp_prefixes", "atoll has no regular-expression project selection: -p takes a project name")
 	}
@@ -177,14 +180,8 @@ func (a AtlantisProject) check(c checker, key string) {
 	if len(a.ImportRequirements) > 0 {
 		c.warnf(join(key, "import_requirements"), "atoll has no import command, so these requirements never apply")
 	}
-	if a.ExecutionOrderGroup != 0 {
-		c.warnf(join(key, "execution_order_group"), "atoll plans and applies a pull request's projects at once, in no order: apply one group after another with atoll apply -p")
-	}
 	if a.DestroyExecutionOrderGroup != nil {
-		c.warnf(join(key, "destroy_execution_order_group"), "atoll runs destroy plans in no order: apply one project after another with atoll apply -p")
-	}
-	if len(a.DependsOn) > 0 {
-		c.warnf(join(key, "depends_on"), "atoll does not check that the projects this one depends on were applied first: apply them first with atoll apply -p")
+		c.warnf(join(key, "destroy_execution_order_group"), "atoll orders destroy plans by execution_order_group like any other")
 	}
 	for i, s := range a.SilencePRComments {
 		if s != "plan" && s != "apply" {

@@ -318,6 +318,13 @@ func (r *Repo) check(c checker, srv Server, atlantisFile bool) {
 		}
 		p.AtlantisProject.check(c, key)
 	}
+	for i, p := range r.Projects {
+		for j, dep := range p.DependsOn {
+			if _, ok := names[dep]; !ok {
+				c.warnf(index(join(index("projects", i), "depends_on"), j), "no project named %q in this file: atoll waits for no such project", dep)
+			}
+		}
+	}
 }
 
 // checkDir validates a project dir and returns it cleaned.

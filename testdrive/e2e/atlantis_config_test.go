@@ -9,7 +9,7 @@ import (
 // atlantisYAML is an Atlantis atlantis.yaml as its documentation writes
 // them: one dir in two workspaces, a project planned when a shared module
 // changes (but not when its README does), a project that never autoplans,
-// and an execution order group atoll does not honour.
+// and a key atoll does not act on.
 const atlantisYAML = `version: 3
 projects:
 - name: app-staging
@@ -18,7 +18,7 @@ projects:
 - name: app-production
   dir: app
   workspace: production
-  execution_order_group: 1
+  silence_pr_comments: [plan]
 - dir: manual
   autoplan:
     enabled: false
@@ -51,7 +51,7 @@ func TestAtlantisYAMLRepository(t *testing.T) {
 	cm := e.Wait(repo, n, 0, "### atoll plan", "app-staging", "app-production", "`edge`")
 	for _, want := range []string{
 		"`atlantis.yaml`:** atoll does not act on 1 key",
-		"line 9, `projects[1].execution_order_group`",
+		"line 9, `projects[1].silence_pr_comments`",
 		"| `staging` |", "| `production` |",
 	} {
 		if !strings.Contains(cm.Body, want) {
@@ -115,4 +115,57 @@ policy_sets:
 	e.Wait(repo, n, after, "Approved the failing policy sets `security")
 	after = e.Comment(repo, n, "alice", "atoll apply")
 	e.Wait(repo, n, after, "Apply complete!")
+}
+
+// Execution order groups as Atlantis runs them: group by group, and with
+// abort_on_execution_order_fail a failure skips the later groups; depends_on
+// refuses to apply a project before the one it depends on, and an apply of
+// all applies them in order.
+func TestAtlantisExecutionOrder(t *testing.T) {
+	e := Start(t, Options{ServerConfig: "apply_requirements: [mergeable]\n"})
+	repo := e.Repo("ordered", map[string]string{
+		"atlantis.yaml": `version: 3
+abort_on_execution_order_fail: true
+projects:
+- dir: zero
+- dir: first
+  execution_order_group: 1
+- dir: second
+  execution_order_group: 2
+- name: staging
+  dir: staging
+  execution_order_group: 1
+- name: production
+  dir: production
+  execution_order_group: 2
+  depends_on: [staging]
+`,
+		"zero/main.tf":       e.Backend("zero"),
+		"first/main.tf":      e.Backend("first"),
+		"second/main.tf":     e.Backend("second"),
+		"staging/main.tf":    e.Backend("staging"),
+		"production/main.tf": e.Backend("production"),
+	}, map[string]string{"alice": "write"})
+
+	n := e.PR(repo, "broken", "alice", map[string]*string{
+		"zero/main.tf":   S(policyTF(e, "zero", "x", "a")),
+		"first/main.tf":  S(e.Backend("first") + "resource \"terraform_data\" \"x\" {\n  input = undefined_thing\n}\n"),
+		"second/main.tf": S(policyTF(e, "second", "x", "b")),
+	})
+	cm := e.Wait(repo, n, 0, "### atoll plan", "`second`", "not run: first, in an earlier execution order group, failed")
+	if !strings.Contains(cm.Body, "| `zero` | `default` | 1 | 0 | 0 |") {
+		t.Errorf("group 0 did not plan:\n%s", cm.Body)
+	}
+
+	n2 := e.PR(repo, "promote", "alice", map[string]*string{
+		"staging/main.tf":    S(policyTF(e, "staging", "x", "v2")),
+		"production/main.tf": S(policyTF(e, "production", "x", "v2")),
+	})
+	e.Wait(repo, n2, 0, "### atoll plan", "`staging`", "`production`")
+	after := e.Comment(repo, n2, "alice", "atoll apply -p production")
+	e.Wait(repo, n2, after, "Apply refused", "`depends_on`: apply `staging` first")
+	after = e.Comment(repo, n2, "alice", "atoll apply")
+	// staging's group comes first, so production's depends_on holds.
+	e.Wait(repo, n2, after, "### atoll apply", "**done**: 2 applied",
+		"| `staging` | `default` | 1 | 0 | 0 | ✅ applied |", "| `production` | `default` | 1 | 0 | 0 | ✅ applied |")
 }
