@@ -37,6 +37,11 @@ type Project struct {
 	// AbortOnOrderFail (abort_on_execution_order_fail) skips the jobs of
 	// a run's later groups once a job of an earlier group failed.
 	AbortOnOrderFail bool `json:"abort_on_order_fail,omitempty"`
+	// SerialPlan and SerialApply (parallel_plan: false, parallel_apply:
+	// false) run a run's plan or apply jobs one after another, in the
+	// run's order, within each execution order group.
+	SerialPlan  bool `json:"serial_plan,omitempty"`
+	SerialApply bool `json:"serial_apply,omitempty"`
 	// DependsOn names the projects of the same pull request that must be
 	// applied before this one (see unmetDependencies).
 	DependsOn []string `json:"depends_on,omitempty"`
@@ -153,7 +158,7 @@ type Run struct {
 	// Options are the command's flags that shape the run.
 	Options RunOptions `json:"options,omitzero"`
 	// Ordered is set when the run's jobs have execution order groups
-	// other than 0: they start group by group (see orderWait).
+	// other than 0, or run one after another: see orderWait.
 	Ordered bool `json:"ordered,omitempty"`
 }
 

@@ -11,6 +11,8 @@ import (
 // Execution order groups (Atlantis's execution_order_group): the jobs of a
 // run start group by group, the lowest group first; a job waits, queued,
 // while a job of a lower group of its run is not final. With
+// parallel_plan (parallel_apply) false, a plan (apply) job also waits for
+// the jobs before it in its group. With
 // abort_on_execution_order_fail, a job whose lower groups hold a failed (or
 // interrupted) job is skipped instead of run.
 
@@ -33,12 +35,26 @@ func (r *Runner) lowerGroups(ctx context.Context, j Job) (wait bool, failed stri
 	if ok, err := r.rec.get(ctx, bucketRuns, j.RunID, &run); err != nil || !ok || !run.Ordered {
 		return false, ""
 	}
+	earlier := map[string]bool{}
+	for _, oid := range run.JobIDs {
+		if oid == j.ID {
+			break
+		}
+		earlier[oid] = true
+	}
 	for _, oid := range run.JobIDs {
 		if oid == j.ID {
 			continue
 		}
 		var o Job
-		if ok, err := r.rec.get(ctx, bucketJobs, oid, &o); err != nil || !ok || o.Project.OrderGroup >= j.Project.OrderGroup {
+		if ok, err := r.rec.get(ctx, bucketJobs, oid, &o); err != nil || !ok {
+			continue
+		}
+		if o.Project.OrderGroup >= j.Project.OrderGroup {
+			// Within a group, a serial job waits for the jobs before it.
+			if earlier[oid] && j.serial() && o.Project.OrderGroup == j.Project.OrderGroup && !o.State.Final() {
+				wait = true
+			}
 			continue
 		}
 		switch {
@@ -96,4 +112,16 @@ func unmetDependencies(p Plan, plans map[string]Plan, applying map[string]int) [
 	}
 	slices.Sort(unmet)
 	return unmet
+}
+
+// serial reports whether the job runs after the jobs before it in its
+// run's group (parallel_plan or parallel_apply false).
+func (j Job) serial() bool {
+	switch j.Kind {
+	case JobPlan:
+		return j.Project.SerialPlan
+	case JobApply, JobPlanApply:
+		return j.Project.SerialApply
+	}
+	return false
 }

@@ -98,3 +98,31 @@ func TestUnmetDependencies(t *testing.T) {
 		t.Errorf("dependencies this pull request does not change: %v", got)
 	}
 }
+
+// parallel_plan: false runs a run's plans one after another.
+func TestSerialPlans(t *testing.T) {
+	ctx := context.Background()
+	r := orderTestRunner(t)
+	jobs := []Job{
+		{ID: "a", RunID: "r1", Kind: JobPlan, State: JobRunning, Project: Project{Name: "a", SerialPlan: true}},
+		{ID: "b", RunID: "r1", Kind: JobPlan, State: JobQueued, Project: Project{Name: "b", SerialPlan: true}},
+		{ID: "c", RunID: "r1", Kind: JobApply, State: JobQueued, Project: Project{Name: "c", SerialPlan: true}},
+	}
+	for _, j := range jobs {
+		if err := r.rec.put(ctx, bucketJobs, j.ID, j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.rec.put(ctx, bucketRuns, "r1", Run{ID: "r1", JobIDs: []string{"a", "b", "c"}, Ordered: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !r.orderWait(ctx, "b") {
+		t.Error("a serial plan started while the plan before it runs")
+	}
+	if r.orderWait(ctx, "c") {
+		t.Error("an apply waited for parallel_plan: false")
+	}
+	if r.orderWait(ctx, "a") {
+		t.Error("the first plan waited")
+	}
+}

@@ -44,7 +44,9 @@ func (r *Runner) parseRepoConfig(repoName, base, filename string, data []byte) (
 				ApplyRequirements: r.effectiveRequirements(repoName, base, p), Workflow: p.Workflow,
 				PolicyCheck: firstBool(p.PolicyCheck, repo.PolicyCheck),
 				OrderGroup:  p.ExecutionOrderGroup, DependsOn: p.DependsOn,
-				AbortOnOrderFail: repo.AbortOnExecutionOrderFail != nil && *repo.AbortOnExecutionOrderFail},
+				AbortOnOrderFail: repo.AbortOnExecutionOrderFail != nil && *repo.AbortOnExecutionOrderFail,
+				SerialPlan:       repo.ParallelPlan != nil && !*repo.ParallelPlan,
+				SerialApply:      repo.ParallelApply != nil && !*repo.ParallelApply},
 			Autoplan: p.Autoplan.Enabled, WhenModified: p.Autoplan.WhenModified,
 			RequiredReviewers: reviewerRules(p.RequiredReviewers),
 		})

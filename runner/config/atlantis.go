@@ -161,12 +161,6 @@ func (a Atlantis) check(c checker) {
 	if a.DeleteSourceBranchOnMerge != nil && *a.DeleteSourceBranchOnMerge {
 		c.warnf("delete_source_branch_on_merge", "atoll does not delete branches: the source branch is kept after the merge")
 	}
-	if a.ParallelPlan != nil && !*a.ParallelPlan {
-		c.warnf("parallel_plan", "atoll plans a pull request's projects at once, up to the server's workers")
-	}
-	if a.ParallelApply != nil && !*a.ParallelApply {
-		c.warnf("parallel_apply", "atoll applies a pull request's projects at once, up to the server's workers")
-	}
 	if len(a.AllowedRegexpPrefixes) > 0 {
 		c.warnf("allowed_regexp_prefixes", "atoll has no regular-expression project selection: -p takes a project name")
 	}

@@ -162,8 +162,8 @@ var repoDocs = map[string]string{
 	"autodiscover.mode":                        "`auto` (default): projects are discovered when the file lists none; `enabled`: discovered projects are added to the listed ones (a listed project wins for its dir); `disabled`: only the listed projects.",
 	"autodiscover.ignore_paths":                "Globs on directories never discovered as projects.",
 	"delete_source_branch_on_merge":            "A warning when `true`: atoll does not delete branches.",
-	"parallel_plan":                            "A warning when `false`: atoll plans a pull request's projects at once, up to `workers`.",
-	"parallel_apply":                           "A warning when `false`: atoll applies a pull request's projects at once, up to `workers`.",
+	"parallel_plan":                            "`false`: a command's plans run one after another (within each execution order group). Default: at once, up to `workers` (Atlantis's default is `false`).",
+	"parallel_apply":                           "`false`: a command's applies run one after another (within each execution order group). Default: at once, up to `workers` (Atlantis's default is `false`).",
 	"abort_on_execution_order_fail":            "`true`: once a project of an execution order group fails, the later groups of the command are skipped.",
 	"allowed_regexp_prefixes":                  "A warning: atoll has no regular-expression project selection.",
 }
