@@ -183,6 +183,12 @@ var projectNameRE = regexp.MustCompile(`^[A-Za-z0-9_.][A-Za-z0-9_./:@+-]*$`)
 
 func (r *Repo) check(c checker, srv Server, atlantisFile bool) {
 	rs := srv.RepoSettings("", "")
+	if atlantisFile && r.Version == 2 {
+		// Version 2 differs from 3 only in how run steps were split into
+		// words; atoll runs them as version 3 does, whole, in a shell.
+		c.warnf("version", "read as version 3: run steps are given to the shell as they are written, not split into words as version 2 did")
+		r.Version = 3
+	}
 	switch {
 	case atlantisFile && !c.src.set("version"):
 		c.errorf("version", "required: write version: 3, as Atlantis requires")
