@@ -127,12 +127,12 @@ func TestTestdriveDemo(t *testing.T) {
 func TestAtlantisValidateAndConftestCheck(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "atlantis.yaml")
-	if err := os.WriteFile(file, []byte("version: 3\nprojects:\n- dir: app\n  execution_order_group: 2\n"), 0o644); err != nil {
+	if err := os.WriteFile(file, []byte("version: 3\nprojects:\n- dir: app\n  silence_pr_comments: [plan]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), []string{"config", "validate", file}, &out, &errOut)
-	if code != 0 || !strings.Contains(out.String(), "atlantis.yaml:4:26: projects[0].execution_order_group: warning:") || !strings.Contains(out.String(), ": ok") {
+	if code != 0 || !strings.Contains(out.String(), "atlantis.yaml:4:24: projects[0].silence_pr_comments: warning:") || !strings.Contains(out.String(), ": ok") {
 		t.Errorf("validate atlantis.yaml exited %d and printed %q", code, out.String())
 	}
 
