@@ -148,6 +148,12 @@ func TestAtlantisEveryKey(t *testing.T) {
 			t.Errorf("%s: key %s known %v, carried %v:\n%s", flag, key, hasKey(key), carried, text)
 		}
 	}
+	if hasKey("apply_all_or_nothing") && !strings.Contains(string(res.Server), "apply_all_or_nothing: false") {
+		t.Errorf("Atlantis applies what passes: apply_all_or_nothing must be false:\n%s", res.Server)
+	}
+	if i, j := strings.Index(text, "policies.conftest_version"), strings.Index(text, "flags.yaml:"); i < 0 || i > j {
+		t.Errorf("the repos.yaml's settings come first, in line order:\n%s", text)
+	}
 	notes := strings.Join(res.Notes, "\n")
 	for _, want := range []string{"webhook secret is not written", "API secret is not written", "apply_requirements is []"} {
 		if !strings.Contains(notes, want) {

@@ -88,8 +88,8 @@ var notCarried = map[string]string{
 	"websocket-check-origin":          "atoll streams logs without websockets",
 	"write-git-creds":                 "atoll checks out with the App's installation tokens; give module credentials in terraform.cli_config_file",
 	"autodiscover-mode":               "atoll reads autodiscover from each repository's atlantis.yaml (or atoll.yaml)",
-	"parallel-plan":                   "atoll always plans a pull request's projects in parallel, up to workers",
-	"parallel-apply":                  "atoll always applies a pull request's projects in parallel, up to workers",
+	"parallel-plan":                   "atoll plans a command's projects in parallel, up to workers, unless a repository's file sets parallel_plan: false",
+	"parallel-apply":                  "atoll applies a command's projects in parallel, up to workers, unless a repository's file sets parallel_apply: false",
 	"disable-apply-all":               "atoll has no switch against `apply` without a selector; apply_all_or_nothing decides what it applies",
 	"disable-autoplan-label":          "atoll has no label that turns autoplan off",
 	"fail-on-pre-workflow-hook-error": "atoll always stops a command whose pre-workflow hook fails",
@@ -224,6 +224,15 @@ func (m *migration) flags() {
 	if _, set := f["executable-name"]; !set && hasKey("command_aliases") {
 		// Atlantis users type `atlantis plan`: keep answering it.
 		m.aliased("executable-name", "command_aliases", "atlantis")
+	}
+	if hasKey("apply_all_or_nothing") {
+		// Atlantis applies the projects that meet their requirements and
+		// reports the others.
+		if m.out.Extra == nil {
+			m.out.Extra = map[string]any{}
+		}
+		m.out.Extra["apply_all_or_nothing"] = false
+		m.note("apply_all_or_nothing is false, as Atlantis behaves: `atlantis apply` applies the projects that meet their requirements and lists the others (atoll's default, true, applies none of them then)")
 	}
 	if _, set := f["gh-webhook-secret"]; !set {
 		m.note("give the App's webhook secret: save it to a file and give github.webhook_secret_file, or set ATOLL_GITHUB_WEBHOOK_SECRET")

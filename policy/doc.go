@@ -25,6 +25,13 @@
 // neither is a compile error, because it is most likely written in the wrong
 // package and would silently pass every plan.
 //
+// A set of format conftest ([FormatConftest]) is read as conftest reads
+// policies instead: every rule named deny, violation or warn, or starting
+// with deny_, violation_ or warn_, in the set's namespaces (default main),
+// evaluated with the bare `terraform show -json` plan as input; deny and
+// violation fail the set, warn is shown. Such a rule may also be an array,
+// a single message or a boolean, and files in Rego v0 syntax are accepted.
+//
 // The input document is [Input] encoded as JSON; testdata/input.json is a
 // complete example:
 //

@@ -31,6 +31,20 @@ type Project struct {
 	// server's repo_rules allow overriding policy_check (see
 	// policyChecksOff).
 	PolicyCheck *bool `json:"policy_check,omitempty"`
+	// OrderGroup is the project's execution_order_group: the jobs of a run
+	// start group by group, the lowest first (see orderGate).
+	OrderGroup int `json:"order_group,omitempty"`
+	// AbortOnOrderFail (abort_on_execution_order_fail) skips the jobs of
+	// a run's later groups once a job of an earlier group failed.
+	AbortOnOrderFail bool `json:"abort_on_order_fail,omitempty"`
+	// SerialPlan and SerialApply (parallel_plan: false, parallel_apply:
+	// false) run a run's plan or apply jobs one after another, in the
+	// run's order, within each execution order group.
+	SerialPlan  bool `json:"serial_plan,omitempty"`
+	SerialApply bool `json:"serial_apply,omitempty"`
+	// DependsOn names the projects of the same pull request that must be
+	// applied before this one (see unmetDependencies).
+	DependsOn []string `json:"depends_on,omitempty"`
 }
 
 // JobKind says what a job does.
@@ -143,6 +157,9 @@ type Run struct {
 	Created    time.Time `json:"created"`
 	// Options are the command's flags that shape the run.
 	Options RunOptions `json:"options,omitzero"`
+	// Ordered is set when the run's jobs have execution order groups
+	// other than 0, or run one after another: see orderWait.
+	Ordered bool `json:"ordered,omitempty"`
 }
 
 // RunOptions are a command's flags that outlive parsing: --verbose shows

@@ -30,8 +30,10 @@ type RepoConfig struct {
 	// the server's unless drift.repo_override lets atoll.yaml set its own.
 	DriftSchedule string
 	DriftEnabled  bool
-	// Defaults are the apply requirements of discovered projects when
-	// atoll.yaml changes the server's without listing projects.
+	// Defaults are the apply requirements of projects the file does not
+	// list: the server's as its repo rules set them for the repository,
+	// changed by the file's top-level apply_requirements; nil: the
+	// server's.
 	Defaults []string
 	// RequiredReviewers are atoll.yaml's top-level reviewer rules (paths
 	// relative to the repository root), added to the server's for every
@@ -143,7 +145,9 @@ func (r *Runner) repoConfig(ctx context.Context, repo vcs.Repo, ref, base string
 		rc.Present, rc.File = true, name
 		return rc, nil
 	}
-	return RepoConfig{}, nil
+	// No file: the server's requirements, as its repo rules set them for
+	// this repository.
+	return RepoConfig{Defaults: r.effectiveRequirements(repo.FullName(), base, config.Project{})}, nil
 }
 
 // affectedProjects finds the projects a PR changes, with their settings.

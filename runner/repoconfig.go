@@ -42,15 +42,19 @@ func (r *Runner) parseRepoConfig(repoName, base, filename string, data []byte) (
 			Project: Project{Name: p.Name, Dir: p.Dir, Workspace: p.Workspace, TerraformVersion: p.TerraformVersion,
 				Distribution: p.Distribution, VarFiles: p.VarFiles, AutoRemediate: p.AutoRemediate,
 				ApplyRequirements: r.effectiveRequirements(repoName, base, p), Workflow: p.Workflow,
-				PolicyCheck: firstBool(p.PolicyCheck, repo.PolicyCheck)},
+				PolicyCheck: firstBool(p.PolicyCheck, repo.PolicyCheck),
+				OrderGroup:  p.ExecutionOrderGroup, DependsOn: p.DependsOn,
+				AbortOnOrderFail: repo.AbortOnExecutionOrderFail != nil && *repo.AbortOnExecutionOrderFail,
+				SerialPlan:       repo.ParallelPlan != nil && !*repo.ParallelPlan,
+				SerialApply:      repo.ParallelApply != nil && !*repo.ParallelApply},
 			Autoplan: p.Autoplan.Enabled, WhenModified: p.Autoplan.WhenModified,
 			RequiredReviewers: reviewerRules(p.RequiredReviewers),
 		})
 	}
 	rc.RequiredReviewers = reviewerRules(repo.RequiredReviewers)
-	if len(repo.ApplyRequirements) > 0 {
-		rc.Defaults = r.effectiveRequirements(repoName, base, repo.DefaultProject("."))
-	}
+	// Discovered projects get the repository-level changes on top of the
+	// server's requirements as the repo rules set them for this repository.
+	rc.Defaults = r.effectiveRequirements(repoName, base, repo.DefaultProject("."))
 	return rc, nil
 }
 

@@ -34,6 +34,11 @@ type prFacts struct {
 	// code_owners on.
 	codeOwners    *codeOwners
 	codeOwnersErr error
+	// applying are the projects this apply applies, by name, with their
+	// execution order groups; prPlans the pull request's plans by project
+	// name, read when a project has depends_on.
+	applying map[string]int
+	prPlans  map[string]Plan
 }
 
 // checkRequirements returns every project whose requirements are unmet,
@@ -42,6 +47,10 @@ func (r *Runner) checkRequirements(ctx context.Context, pr vcs.PullRequest, rc R
 	facts, err := r.gatherFacts(ctx, pr, rc)
 	if err != nil {
 		return nil, err
+	}
+	facts.applying = map[string]int{}
+	for _, p := range plans {
+		facts.applying[p.Project.Name] = p.Project.OrderGroup
 	}
 	var refused []templates.RefusedProject
 	for _, p := range plans {
@@ -174,6 +183,19 @@ func (r *Runner) unmetFor(ctx context.Context, f *prFacts, p Plan) []string {
 	unmet = append(unmet, r.unmetPolicies(ctx, job, p.Policies)...)
 	unmet = append(unmet, r.unmetReviewers(ctx, f, p.Project.Name, p.Project.Dir)...)
 	unmet = append(unmet, r.unmetCodeOwners(ctx, f)...)
+	if len(p.Project.DependsOn) > 0 && p.Number > 0 {
+		if f.prPlans == nil {
+			f.prPlans = map[string]Plan{}
+			if all, err := list[Plan](ctx, r.rec, bucketPlans, prKey(p.Repo, p.Number)+"#"); err == nil {
+				for _, q := range all {
+					if q.State != PlanMerged {
+						f.prPlans[q.Project.Name] = q
+					}
+				}
+			}
+		}
+		unmet = append(unmet, unmetDependencies(p, f.prPlans, f.applying)...)
+	}
 	return unmet
 }
 

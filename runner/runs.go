@@ -72,6 +72,7 @@ func (r *Runner) startRun(ctx context.Context, spec runSpec) (Run, error) {
 			return Run{}, err
 		}
 		run.JobIDs = append(run.JobIDs, j.ID)
+		run.Ordered = run.Ordered || j.Project.OrderGroup != 0 || j.serial()
 	}
 	if err := r.rec.put(ctx, bucketRuns, run.ID, run); err != nil {
 		return Run{}, err

@@ -44,6 +44,9 @@ func (r *Runner) sweepQueued(ctx context.Context) {
 // runJob claims a queued job and runs it. A panic fails the job, never the
 // server.
 func (r *Runner) runJob(ctx context.Context, id string) {
+	if r.orderWait(ctx, id) {
+		return // a lower execution order group of its run is not done; releaseOrdered queues it again
+	}
 	release, ok := r.drift.admit(ctx, id)
 	if !ok {
 		return // a drift job waits for a drift slot; it stays queued
@@ -67,6 +70,10 @@ func (r *Runner) runJob(ctx context.Context, id string) {
 		if err != nil {
 			r.log.Error("claim job", "job", id, "err", err)
 		}
+		return
+	}
+	if out, skip := r.orderAborted(ctx, job); skip {
+		r.finishJob(ctx, job, out)
 		return
 	}
 	unlock := r.projMu.lock(job.Repo.FullName() + "#" + job.Project.Dir + "#" + job.Project.Workspace)
@@ -132,6 +139,7 @@ func (r *Runner) finishJob(ctx context.Context, job Job, out Outcome) {
 	}
 	r.checkDone(ctx, job)
 	r.afterUpdate(ctx, job)
+	r.releaseOrdered(ctx, job.RunID)
 	r.afterRunDone(ctx, job.RunID)
 }
 

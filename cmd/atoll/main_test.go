@@ -178,12 +178,12 @@ func TestTestdriveVerbose(t *testing.T) {
 func TestAtlantisValidateAndConftestCheck(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "atlantis.yaml")
-	if err := os.WriteFile(file, []byte("version: 3\nprojects:\n- dir: app\n  execution_order_group: 2\n"), 0o644); err != nil {
+	if err := os.WriteFile(file, []byte("version: 3\nprojects:\n- dir: app\n  silence_pr_comments: [plan]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), []string{"config", "validate", file}, &out, &errOut)
-	if code != 0 || !strings.Contains(out.String(), "atlantis.yaml:4:26: projects[0].execution_order_group: warning:") || !strings.Contains(out.String(), ": ok") {
+	if code != 0 || !strings.Contains(out.String(), "atlantis.yaml:4:24: projects[0].silence_pr_comments: warning:") || !strings.Contains(out.String(), ": ok") {
 		t.Errorf("validate atlantis.yaml exited %d and printed %q", code, out.String())
 	}
 
@@ -307,5 +307,35 @@ func TestTestdriveTerraform(t *testing.T) {
 				t.Errorf("terraform = %+v, want distribution %q and binary %q", cfg.Terraform, tc.wantDist, tc.wantBinary)
 			}
 		})
+	}
+}
+
+// With --server-config and --repo, the repository's repo_rules decide what
+// its atlantis.yaml may set.
+func TestValidateWithRepoRules(t *testing.T) {
+	dir := t.TempDir()
+	key := filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(key, testKeyPEM(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	server := filepath.Join(dir, "server.yaml")
+	cfg := "github:\n  app_id: 1\n  private_key_file: " + key + "\n  webhook_secret: s\n" +
+		"workflows:\n  tflint:\n    plan:\n      steps: [init, {run: tflint}, plan]\n" +
+		"repo_rules:\n- id: acme/infra\n  allowed_overrides: [workflow]\n"
+	if err := os.WriteFile(server, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "atlantis.yaml")
+	if err := os.WriteFile(file, []byte("version: 3\nprojects:\n- dir: .\n  workflow: tflint\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"config", "validate", "--server-config", server, "--repo", "acme/infra", file}, &out, &errOut); code != 0 {
+		t.Errorf("acme/infra may pick tflint: exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+	out.Reset()
+	code := run(context.Background(), []string{"config", "validate", "--server-config", server, "--repo", "acme/other", file}, &out, &errOut)
+	if code != 1 || !strings.Contains(out.String(), "atlantis.yaml:4:13: projects[0].workflow: this server does not let repositories pick a workflow") {
+		t.Errorf("acme/other may not pick a workflow: exit %d\n%s", code, out.String())
 	}
 }

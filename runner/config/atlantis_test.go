@@ -155,3 +155,13 @@ func equalReqs(got []Requirement, want ...Requirement) bool {
 	}
 	return true
 }
+
+func TestParseAtlantisVersion2(t *testing.T) {
+	r, err := ParseAtlantis(AtlantisFile, []byte("version: 2\nprojects:\n- dir: .\n"), DefaultServer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.AtlantisDialect() || len(r.Warnings) != 1 || r.Warnings[0].Key != "version" || r.Warnings[0].Line != 1 {
+		t.Errorf("version 2: dialect %v, warnings %+v", r.AtlantisDialect(), r.Warnings)
+	}
+}

@@ -1,7 +1,10 @@
 // Package config reads atoll's two configurations: the server's (a YAML
 // file, ATOLL_* environment variables and command-line flags, flags winning
 // over the environment, the environment over the file) and a repository's
-// atoll.yaml, which may tighten what the server fixes but never loosen it.
+// atoll.yaml, which may tighten what the server fixes but never loosen it,
+// or, without one, its Atlantis atlantis.yaml (ParseAtlantis), read with
+// Atlantis's meaning of the keys. The server's workflows and repo_rules
+// (Workflow, RepoRule) are data here; the runner executes them.
 //
 // Both are read strictly: unknown keys, wrong types and invalid values are
 // errors, every one of them is reported (not only the first), each with its

@@ -1,0 +1,219 @@
+package config
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/atollhq/atoll/runner/discovery"
+)
+
+// This file holds what atoll reads of Atlantis's atlantis.yaml beyond
+// atoll.yaml's keys: its types, its meaning under version 3, and the
+// warnings for the keys atoll does not act on.
+
+// Atlantis holds top-level keys of Atlantis's atlantis.yaml, accepted in
+// both files; those atoll does not act on are warnings when set.
+type Atlantis struct {
+	DeleteSourceBranchOnMerge *bool `yaml:"delete_source_branch_on_merge"`
+	ParallelPlan              *bool `yaml:"parallel_plan"`
+	ParallelApply             *bool `yaml:"parallel_apply"`
+	// AbortOnExecutionOrderFail skips a command's later execution order
+	// groups once a project of an earlier group failed.
+	AbortOnExecutionOrderFail *bool    `yaml:"abort_on_execution_order_fail"`
+	AllowedRegexpPrefixes     []string `yaml:"allowed_regexp_prefixes"`
+}
+
+// Autodiscover modes.
+const (
+	// AutodiscoverAuto (the default): projects are discovered only when
+	// the file lists none.
+	AutodiscoverAuto = "auto"
+	// AutodiscoverEnabled: discovered projects are added to the listed
+	// ones (a listed project wins for its dir).
+	AutodiscoverEnabled = "enabled"
+	// AutodiscoverDisabled: only the listed projects, even when there are
+	// none.
+	AutodiscoverDisabled = "disabled"
+)
+
+// Autodiscover is Atlantis's autodiscover setting.
+type Autodiscover struct {
+	// Mode is auto (default), enabled or disabled.
+	Mode string `yaml:"mode"`
+	// IgnorePaths are globs on directories never discovered as projects.
+	IgnorePaths []string `yaml:"ignore_paths"`
+}
+
+// RepoLocks is Atlantis's repo_locks setting of a project.
+type RepoLocks struct {
+	Mode string `yaml:"mode"`
+}
+
+// AtlantisProject holds project keys of Atlantis's atlantis.yaml; those
+// atoll does not act on are warnings when set, or errors where ignoring
+// them would loosen a safeguard.
+type AtlantisProject struct {
+	PlanRequirements   []string `yaml:"plan_requirements"`
+	ImportRequirements []string `yaml:"import_requirements"`
+	// ExecutionOrderGroup orders a command's projects: group by group,
+	// the lowest first, in parallel within a group.
+	ExecutionOrderGroup        int  `yaml:"execution_order_group"`
+	DestroyExecutionOrderGroup *int `yaml:"destroy_execution_order_group"`
+	// DependsOn names projects of the file that must be applied (when the
+	// pull request changes them) before this one.
+	DependsOn                 []string `yaml:"depends_on"`
+	SilencePRComments         []string `yaml:"silence_pr_comments"`
+	DeleteSourceBranchOnMerge *bool    `yaml:"delete_source_branch_on_merge"`
+	RepoLocking               *bool    `yaml:"repo_locking"`
+	CustomPolicyCheck         *bool    `yaml:"custom_policy_check"`
+}
+
+// ParseAtlantis reads a repository's atlantis.yaml (or the file a repo
+// rule's repo_config_file names) as Atlantis would: `version: 3` is
+// required; apply_requirements is the full list (what it leaves out is
+// removed, which needs allowed_overrides: [apply_requirements]);
+// when_modified defaults to Atlantis's ["**/*.tf*", "**/terragrunt.hcl",
+// "**/.terraform.lock.hcl"]; automerge: true on a server without automerge
+// is a warning, not an error. Every atoll.yaml key is accepted too.
+func ParseAtlantis(filename string, data []byte, srv Server) (Repo, error) {
+	return parseRepo(filename, data, srv, true)
+}
+
+// AtlantisDialect reports whether the file was read with Atlantis's
+// meaning of its keys (version 3).
+func (r Repo) AtlantisDialect() bool { return r.Version == 3 }
+
+// AtlantisWhenModified is Atlantis's default when_modified.
+func AtlantisWhenModified() []string {
+	return []string{"**/*.tf*", "**/terragrunt.hcl", "**/.terraform.lock.hcl"}
+}
+
+// checkAtlantisRequirements checks an Atlantis-style requirement list: the
+// whole set, no "!" entries; what it leaves out of the server's must be
+// removable (repo_may_relax, or repo_rules allowed_overrides).
+func checkAtlantisRequirements(c checker, key string, list []string, srv Server) {
+	for i, e := range list {
+		if !knownRequirement(Requirement(e)) || strings.HasPrefix(e, "!") {
+			c.errorf(index(key, i), "unknown requirement %q: use approved, mergeable or undiverged (version 3 lists every requirement the project keeps)", e)
+		}
+	}
+	if !c.src.set(key) {
+		return
+	}
+	for _, r := range srv.ApplyRequirements {
+		if r != PoliciesPassed && !slices.Contains(list, string(r)) && !slices.Contains(srv.RepoMayRelax, r) {
+			c.errorf(key, "leaving out %q would loosen what the server fixes: this repository may not remove it (repo_rules allowed_overrides lacks apply_requirements, and repo_may_relax lacks %q)", r, r)
+		}
+	}
+}
+
+// atlantisRequirementEntries turns an Atlantis-style full list into atoll's
+// add and remove entries against the server's requirements.
+func atlantisRequirementEntries(list []string, srv Server) []string {
+	var out []string
+	for _, r := range Requirements {
+		switch {
+		case r == PoliciesPassed:
+		case slices.Contains(list, string(r)):
+			out = append(out, string(r))
+		case slices.Contains(srv.ApplyRequirements, r):
+			out = append(out, "!"+string(r))
+		}
+	}
+	return out
+}
+
+func (r *Repo) checkWorkflowChoice(c checker, key, name string, srv Server, rs RepoSettings) {
+	var own map[string]Workflow
+	if rs.AllowCustomWorkflows {
+		own = r.Workflows
+	}
+	_, custom := own[name]
+	switch {
+	case func() bool { _, ok := LookupWorkflow(name, own, srv.Workflows); return !ok }():
+		c.errorf(key, "no workflow %q: neither the server's workflows nor the file's define it", name)
+	case name == rs.Workflow:
+	case !custom && !rs.MayOverride(OverrideWorkflow) && !rs.AllowCustomWorkflows:
+		c.errorf(key, "this server does not let repositories pick a workflow (its repo_rules do not list workflow in allowed_overrides); projects run %q", rs.Workflow)
+	case !custom && !rs.WorkflowAllowed(name):
+		c.errorf(key, "workflow %q is not in the server's allowed_workflows for this repository (%s)", name, strings.Join(rs.AllowedWorkflows, ", "))
+	}
+}
+
+func checkPolicyCheck(c checker, key string, v *bool, rs RepoSettings) {
+	if v != nil && !*v && !rs.MayOverride(OverridePolicyCheck) {
+		c.errorf(key, "this server does not let repositories turn policy checks off (its repo_rules do not list policy_check in allowed_overrides)")
+	}
+}
+
+// checkWhenModified checks globs that may start with "!" (an exclusion).
+func checkWhenModified(c checker, key string, globs []string) {
+	for i, g := range globs {
+		if err := discovery.ValidGlob(strings.TrimPrefix(g, "!")); err != nil {
+			c.errorf(index(key, i), "%v", err)
+		}
+	}
+}
+
+// check warns about top-level Atlantis keys atoll does not act on.
+func (a Atlantis) check(c checker) {
+	if a.DeleteSourceBranchOnMerge != nil && *a.DeleteSourceBranchOnMerge {
+		c.warnf("delete_source_branch_on_merge", "atoll does not delete branches: the source branch is kept after the merge")
+	}
+	if len(a.AllowedRegexpPrefixes) > 0 {
+		c.warnf("allowed_regexp_prefixes", "atoll has no regular-expression project selection: -p takes a project name")
+	}
+}
+
+// check warns about (or refuses) project keys atoll does not act on.
+func (a AtlantisProject) check(c checker, key string) {
+	if len(a.PlanRequirements) > 0 {
+		c.errorf(join(key, "plan_requirements"), "atoll has no plan requirements, so it would plan without them: remove the key, and limit who may plan with the server's permissions.plan")
+	}
+	if len(a.ImportRequirements) > 0 {
+		c.warnf(join(key, "import_requirements"), "atoll has no import command, so these requirements never apply")
+	}
+	if a.DestroyExecutionOrderGroup != nil {
+		c.warnf(join(key, "destroy_execution_order_group"), "atoll orders destroy plans by execution_order_group like any other")
+	}
+	for i, s := range a.SilencePRComments {
+		if s != "plan" && s != "apply" {
+			c.errorf(index(join(key, "silence_pr_comments"), i), "unknown value %q: use plan or apply", s)
+		}
+	}
+	if len(a.SilencePRComments) > 0 {
+		c.warnf(join(key, "silence_pr_comments"), "atoll always comments on the pull request; checks are set as well")
+	}
+	if a.DeleteSourceBranchOnMerge != nil && *a.DeleteSourceBranchOnMerge {
+		c.warnf(join(key, "delete_source_branch_on_merge"), "atoll does not delete branches: the source branch is kept after the merge")
+	}
+	if a.RepoLocking != nil && !*a.RepoLocking {
+		c.warnf(join(key, "repo_locking"), "atoll always locks a project's dir and workspace when it plans")
+	}
+	if a.CustomPolicyCheck != nil && *a.CustomPolicyCheck {
+		c.warnf(join(key, "custom_policy_check"), "atoll decides policies with its own policy sets (OPA, atoll or conftest format); the output of run steps in the policy_check stage does not pass or fail them")
+	}
+}
+
+// ForBranch returns the repository configuration for pull requests into
+// base: projects whose branch regex does not match are left out (an empty
+// base keeps every project).
+func (r Repo) ForBranch(base string) Repo {
+	if base == "" {
+		return r
+	}
+	var keep []Project
+	for _, p := range r.Projects {
+		if expr, ok := slashRegexp(p.Branch); ok {
+			if re, err := regexp.Compile(expr); err != nil || !re.MatchString(base) {
+				continue
+			}
+		}
+		keep = append(keep, p)
+	}
+	if len(keep) != len(r.Projects) {
+		r.Projects = keep
+	}
+	return r
+}
