@@ -210,8 +210,8 @@ func TestAtlantisValidateAndConftestCheck(t *testing.T) {
 func TestMigrateAtlantis(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "server.yaml")
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"migrate", "atlantis", "--repos-yaml", "../../migrate/testdata/repos.yaml",
-		"--flags", "../../migrate/testdata/flags.yaml", "--out", out}, &stdout, &stderr)
+	code := run(context.Background(), []string{"migrate", "atlantis", "--repos-yaml", "../../runner/config/migrate/testdata/repos.yaml",
+		"--flags", "../../runner/config/migrate/testdata/flags.yaml", "--out", out}, &stdout, &stderr)
 	if code != 0 {
 		t.Fatalf("exit %d: %s%s", code, stdout.String(), stderr.String())
 	}

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/atollhq/atoll/migrate"
+	"github.com/atollhq/atoll/runner/config/migrate"
 	"github.com/atollhq/atoll/policy"
 	"github.com/atollhq/atoll/runner/config"
 )

@@ -19,7 +19,7 @@ var carriedFlags = []string{
 // TestGuideCoversFlags: the README's migration guide has a row for every
 // Atlantis flag this package knows, carried or not.
 func TestGuideCoversFlags(t *testing.T) {
-	data, err := os.ReadFile("../README.md")
+	data, err := os.ReadFile("../../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
