@@ -12,9 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/atollhq/atoll/runner/config/migrate"
 	"github.com/atollhq/atoll/policy"
 	"github.com/atollhq/atoll/runner/config"
+	"github.com/atollhq/atoll/runner/config/migrate"
 )
 
 // runConfig is `atoll config validate [FILE]`.
