@@ -3,14 +3,18 @@ package config
 // serverDocs documents every key of the server configuration, for Keys and
 // README.md. A test checks that it covers exactly the keys that exist.
 var serverDocs = map[string]string{
-	"listen":             "HTTP listen address, `HOST:PORT` or `:PORT`.",
-	"url":                "Public base URL of atoll, used in links to job pages. Default: `http://localhost:PORT` from `listen`.",
-	"data_dir":           "Directory for the database, git mirrors, plan files and downloaded binaries. Relative paths are relative to the working directory.",
-	"log_level":          "`debug`, `info`, `warn` or `error`.",
-	"templates_dir":      "Directory of template files that replace the embedded ones by name.",
-	"workers":            "Number of jobs (plans, applies) run at once, 1 to 256.",
-	"reconcile_interval": "How often open pull requests and locks are reconciled with GitHub, which does not redeliver missed webhooks. `0`: at start-up only.",
-	"summary_only":       "Post counts and resource lists but not the plan text, which stays on the job page. A repository can turn it on for itself.",
+	"listen":              "HTTP listen address, `HOST:PORT` or `:PORT`.",
+	"url":                 "Public base URL of atoll, used in links to job pages. Default: `http://localhost:PORT` from `listen`.",
+	"data_dir":            "Directory for the database, git mirrors, plan files and downloaded binaries. Relative paths are relative to the working directory.",
+	"log_level":           "`debug`, `info`, `warn` or `error`.",
+	"templates_dir":       "Directory of template files that replace the embedded ones by name.",
+	"workers":             "Number of jobs (plans, applies) run at once, 1 to 256.",
+	"reconcile_interval":  "How often open pull requests and locks are reconciled with GitHub, which does not redeliver missed webhooks. `0`: at start-up only.",
+	"log_format":          "`text` (default) or `json`: the format of atoll's log lines (Go's slog). Lines about a job carry `job`, `repo`, `pr` and `project`; lines about an HTTP request carry `request_id`.",
+	"metrics_listen":      "Address (`HOST:PORT`) that serves `/metrics` instead of `listen`, to keep metrics off the public port. Empty: `/metrics` is served on `listen`.",
+	"ready_github_window": "`/readyz` answers 503 when GitHub has not answered atoll's probe (`GET /rate_limit`, every 30s) within this window.",
+	"shutdown_grace":      "On SIGTERM, how long atoll waits for running applies to finish before exiting; plans are cancelled at once and queued again for the next start.",
+	"summary_only":        "Post counts and resource lists but not the plan text, which stays on the job page. A repository can turn it on for itself.",
 
 	"github.app_id":              "The GitHub App's numeric id. Required.",
 	"github.private_key":         "The App's private key (PEM). Newlines written as `\\n` are accepted. Set this or `private_key_file`.",

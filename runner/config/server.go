@@ -87,6 +87,8 @@ type Server struct {
 	// SummaryOnly posts counts and resource lists but not the plan text,
 	// which stays on the job page.
 	SummaryOnly bool `yaml:"summary_only"`
+	// Ops: log format, metrics address, readiness and shutdown.
+	Ops `yaml:",inline"`
 
 	GitHub    GitHub `yaml:"github"`
 	APIAuth   `yaml:",inline"`
@@ -327,6 +329,7 @@ func DefaultServer() Server {
 		LogLevel:          "info",
 		Workers:           4,
 		ReconcileInterval: 5 * time.Minute,
+		Ops:               defaultOps(),
 		GitHub:            GitHub{APIURL: "https://api.github.com/"},
 		Intake:            Intake{CheckoutStrategy: "merge"},
 		Terraform:         Terraform{Distribution: DistributionTerraform},

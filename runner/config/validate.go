@@ -77,6 +77,7 @@ func (s Server) Validate() error {
 	s.validateTerraform(c)
 	s.validateApply(c)
 	s.validateCommands(c)
+	s.validateOps(c)
 	for _, p := range []struct {
 		key string
 		cp  CommandPermission
