@@ -235,7 +235,7 @@ func (r *Runner) newWorkdir(ctx context.Context, job Job, root string, out io.Wr
 		}
 	}
 	wd, err := terraform.New(terraform.Config{Binary: bin, Dir: dir, RepoDir: root, Env: env, Secrets: tf.Secrets,
-		PluginCacheDir: cache, CLIConfigFile: tf.CLIConfigFile, Output: out})
+		PluginCacheDir: cache, CLIConfigFile: tf.CLIConfigFile, Output: out, OnExit: r.observer.ObserveTerraformExit})
 	if err != nil {
 		return nil, step("init", err)
 	}

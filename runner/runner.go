@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/atollhq/atoll/policy"
@@ -66,6 +67,9 @@ type Config struct {
 	Commit  string
 	Logger  *slog.Logger
 	Now     func() time.Time
+	// Observer is told about finished jobs and terraform runs (metrics);
+	// nil: nobody.
+	Observer Observer
 }
 
 // Runner is the engine. Create it with New, start it with Start.
@@ -89,6 +93,9 @@ type Runner struct {
 	inFlight sync.Map      // delivery ids being handled (true) or handled (false); see handlePending
 	wg       sync.WaitGroup
 	drift    *driftScheduler
+	observer Observer
+	started  atomic.Bool // Start began the workers
+	sd       shutdown
 }
 
 // New checks cfg and returns a Runner that does nothing until Start.
@@ -121,6 +128,9 @@ func New(cfg Config) (*Runner, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Observer == nil {
+		cfg.Observer = noObserver{}
+	}
 	cfg.Settings.defaults()
 	r := &Runner{
 		cfg:    cfg,
@@ -134,7 +144,11 @@ func New(cfg Config) (*Runner, error) {
 		queue:  make(chan string, 4096),
 		wake:   make(chan struct{}, 1),
 		events: make(chan struct{}, 8),
+
+		observer: cfg.Observer,
+		sd:       shutdown{stopped: make(chan struct{})},
 	}
+	r.log = slog.New(jobLogHandler{cfg.Logger.Handler(), r})
 	r.drift = newDriftScheduler(r)
 	return r, nil
 }
@@ -159,6 +173,7 @@ func (r *Runner) Start(ctx context.Context) error {
 	if r.drift.enabled() {
 		r.goSafe(ctx, "drift", func(ctx context.Context) { r.drift.loop(ctx) })
 	}
+	r.started.Store(true)
 	r.Notify()
 	return nil
 }

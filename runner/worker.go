@@ -21,6 +21,8 @@ func (r *Runner) work(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-r.sd.stopped:
+			return // Drain: queued jobs stay queued for the next start
 		case id := <-r.queue:
 			r.runJob(ctx, id)
 		case <-sweep.C:
@@ -44,6 +46,9 @@ func (r *Runner) sweepQueued(ctx context.Context) {
 // runJob claims a queued job and runs it. A panic fails the job, never the
 // server.
 func (r *Runner) runJob(ctx context.Context, id string) {
+	if r.stopping() {
+		return
+	}
 	if r.orderWait(ctx, id) {
 		return // a lower execution order group of its run is not done; releaseOrdered queues it again
 	}
@@ -92,6 +97,12 @@ func (r *Runner) runJob(ctx context.Context, id string) {
 	}
 	jctx, cancel := r.jobContext(ctx)
 	defer cancel()
+	aj, running := r.track(job, cancel)
+	if !running { // Drain began while this job was claimed
+		r.requeue(ctx, job)
+		return
+	}
+	defer r.untrack(job.ID)
 	out := func() (o Outcome) {
 		ctx := jctx
 		defer func() {
@@ -112,6 +123,10 @@ func (r *Runner) runJob(ctx context.Context, id string) {
 		}
 		return Outcome{Status: string(templates.StatusSkipped), Error: "unknown job kind " + string(job.Kind)}
 	}()
+	if aj.requeue.Load() && ctx.Err() == nil {
+		r.requeue(ctx, job)
+		return
+	}
 	if ctx.Err() != nil {
 		return // shutting down: recovery marks it interrupted at next start
 	}
@@ -137,6 +152,7 @@ func (r *Runner) finishJob(ctx context.Context, job Job, out Outcome) {
 	if err != nil {
 		r.log.Error("store job outcome", "job", job.ID, "err", err)
 	}
+	r.observer.ObserveJob(string(job.Kind), string(state), job.Finished.Sub(job.Started))
 	r.checkDone(ctx, job)
 	r.afterUpdate(ctx, job)
 	r.releaseOrdered(ctx, job.RunID)

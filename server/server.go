@@ -40,6 +40,12 @@ type Config struct {
 	// Pages renders the web UI.
 	Pages  Pages
 	Logger *slog.Logger
+	// Metrics, when set, is served at GET /metrics (nil: metrics are
+	// served elsewhere, or not at all).
+	Metrics http.Handler
+	// Ready names what is not ready, with why (nil or empty: ready); it
+	// answers GET /readyz. Nil: always ready.
+	Ready func(ctx context.Context) map[string]string
 }
 
 // Pages renders HTML pages; templates.Renderer implements it.
@@ -68,6 +74,10 @@ func New(cfg Config) (*Server, error) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	if cfg.Metrics != nil {
+		s.mux.Handle("GET /metrics", cfg.Metrics)
+	}
 	s.mux.HandleFunc("POST /api/drift/run", s.authed(s.driftRun))
 	s.mux.HandleFunc("GET /api/drift/runs/{id}", s.authed(s.driftRunStatus))
 	s.mux.HandleFunc("GET /api/repos", s.authed(s.repos))
@@ -82,16 +92,30 @@ func New(cfg Config) (*Server, error) {
 }
 
 // Handler is the server's root handler; panics in a handler become 500s.
+// Every request gets a request id (see WithRequestID).
 func (s *Server) Handler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return WithRequestID(s.log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
 			if p := recover(); p != nil {
-				s.log.Error("panic in handler", "path", r.URL.Path, "panic", fmt.Sprint(p))
+				s.log.ErrorContext(r.Context(), "panic in handler", "path", r.URL.Path, "panic", fmt.Sprint(p))
 				http.Error(w, "internal error", http.StatusInternalServerError)
 			}
 		}()
 		s.mux.ServeHTTP(w, r)
-	})
+	}))
+}
+
+// readyz answers 200 when ready, else 503 with {"not_ready": {what: why}}.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	var problems map[string]string
+	if s.cfg.Ready != nil {
+		problems = s.cfg.Ready(r.Context())
+	}
+	if len(problems) > 0 {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, "not_ready": problems})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ready": true})
 }
 
 // Serve serves on ln until ctx ends, then shuts down gracefully.
@@ -147,7 +171,7 @@ func (s *Server) driftRun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.log.Error("trigger drift", "repo", req.Repo, "err", err)
+		s.log.ErrorContext(r.Context(), "trigger drift", "repo", req.Repo, "err", err)
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/atollhq/atoll/vcs/github"
 )
@@ -45,6 +46,16 @@ type WebhookHandler struct {
 	Notify  func()
 	Logger  *slog.Logger
 	MaxBody int64 // default DefaultMaxWebhookBody
+	// Metrics, when set, counts each delivery by event and outcome and
+	// times its acknowledgement.
+	Metrics WebhookObserver
+}
+
+// WebhookObserver counts webhook deliveries. event is a GitHub event atoll
+// handles or "other"; outcome is one of stored, duplicate, ignored,
+// unsigned, bad_signature, too_large, bad_request, error.
+type WebhookObserver interface {
+	ObserveWebhook(event, outcome string, took time.Duration)
 }
 
 // NewWebhookHandler checks cfg and returns a handler with defaults filled
@@ -79,10 +90,21 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	event := r.Header.Get("X-GitHub-Event")
 	delivery := r.Header.Get("X-GitHub-Delivery")
-	log = log.With("event", event, "delivery", delivery)
+	start, outcome := time.Now(), "error"
+	if h.Metrics != nil {
+		defer func() {
+			label := "other" // any header value would make labels unbounded
+			if github.IsKnownEvent(event) {
+				label = event
+			}
+			h.Metrics.ObserveWebhook(label, outcome, time.Since(start))
+		}()
+	}
+	log = log.With("event", event, "delivery", delivery, "request_id", RequestID(r.Context()))
 	sig := r.Header.Get("X-Hub-Signature-256")
 	if sig == "" {
 		log.Warn("webhook without signature refused", "remote", r.RemoteAddr)
+		outcome = "unsigned"
 		reply(w, http.StatusUnauthorized, "missing X-Hub-Signature-256")
 		return
 	}
@@ -95,35 +117,42 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			log.Warn("webhook body too large", "limit", maxBody)
+			outcome = "too_large"
 			reply(w, http.StatusRequestEntityTooLarge, "body too large")
 			return
 		}
 		log.Warn("read webhook body", "err", err)
+		outcome = "bad_request"
 		reply(w, http.StatusBadRequest, "cannot read body")
 		return
 	}
 	if err := github.ValidateSignature(h.Secret, body, sig); err != nil {
 		log.Warn("webhook with bad signature refused", "remote", r.RemoteAddr, "err", err)
+		outcome = "bad_signature"
 		reply(w, http.StatusUnauthorized, "bad signature")
 		return
 	}
 	if event == "" || delivery == "" {
+		outcome = "bad_request"
 		reply(w, http.StatusBadRequest, "missing X-GitHub-Event or X-GitHub-Delivery")
 		return
 	}
 	if !github.IsKnownEvent(event) {
 		log.Info("webhook event not handled; ignored")
+		outcome = "ignored"
 		reply(w, http.StatusAccepted, "event not handled")
 		return
 	}
 	ev, err := github.ParseWebhook(event, delivery, body)
 	if err != nil {
 		log.Warn("malformed webhook", "err", err)
+		outcome = "bad_request"
 		reply(w, http.StatusBadRequest, "malformed payload")
 		return
 	}
 	if ev == nil {
 		log.Debug("webhook action ignored")
+		outcome = "ignored"
 		reply(w, http.StatusAccepted, "action ignored")
 		return
 	}
@@ -141,10 +170,12 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if dup {
 		log.Info("duplicate webhook delivery; already stored")
+		outcome = "duplicate"
 		reply(w, http.StatusAccepted, "duplicate delivery")
 		return
 	}
 	log.Info("webhook stored")
+	outcome = "stored"
 	reply(w, http.StatusAccepted, "accepted")
 	if h.Notify != nil {
 		h.Notify()

@@ -8,12 +8,15 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/atollhq/atoll/locks"
+	"github.com/atollhq/atoll/metrics"
 	"github.com/atollhq/atoll/policy"
 	"github.com/atollhq/atoll/runner"
 	"github.com/atollhq/atoll/runner/config"
@@ -37,11 +40,17 @@ type serverMain struct {
 	// Addr is the address the server listens on, once Open returned.
 	Addr string
 
-	db     *locks.DB
-	runner *runner.Runner
-	http   *server.Server
-	ln     net.Listener
-	log    *slog.Logger
+	db      *locks.DB
+	runner  *runner.Runner
+	http    *server.Server
+	ln      net.Listener
+	log     *slog.Logger
+	metrics *metrics.Metrics
+	// metricsLn serves /metrics when metrics_listen is set.
+	metricsLn net.Listener
+	// MetricsAddr is the address metricsLn listens on ("": none).
+	MetricsAddr string
+	probe       *gitHubProbe
 }
 
 // ParseFlags reads `atoll server` flags: --config FILE and any
@@ -92,7 +101,8 @@ func (m *serverMain) Open(ctx context.Context) error {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
 	m.Config = cfg
-	m.log = slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: cfg.SlogLevel()}))
+	m.log = newLogger(cfg, m.Stderr)
+	m.metrics = metrics.New(m.log)
 	dataDir, err := filepath.Abs(cfg.DataDir)
 	if err != nil {
 		return err
@@ -109,7 +119,7 @@ func (m *serverMain) Open(ctx context.Context) error {
 		return fmt.Errorf("templates: %w", err)
 	}
 	gh, err := github.New(github.Config{AppID: cfg.GitHub.AppID, PrivateKeyPEM: []byte(cfg.GitHub.PrivateKey),
-		APIURL: cfg.GitHub.APIURL, GraphQLURL: cfg.GitHub.GraphQLURL, Logger: m.log})
+		APIURL: cfg.GitHub.APIURL, GraphQLURL: cfg.GitHub.GraphQLURL, Logger: m.log, Observer: m.metrics})
 	if err != nil {
 		return fmt.Errorf("github: %w", err)
 	}
@@ -125,6 +135,12 @@ func (m *serverMain) Open(ctx context.Context) error {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	m.ln, m.Addr = ln, ln.Addr().String()
+	if cfg.MetricsListen != "" {
+		if m.metricsLn, err = net.Listen("tcp", cfg.MetricsListen); err != nil {
+			return m.closeAfter(fmt.Errorf("metrics_listen on %s: %w", cfg.MetricsListen, err))
+		}
+		m.MetricsAddr = m.metricsLn.Addr().String()
+	}
 	baseURL := strings.TrimSuffix(cfg.URL, "/")
 	if u, err := url.Parse(baseURL); baseURL == "" || (err == nil && u.Port() == "0") {
 		baseURL = "http://" + loopbackAddr(m.Addr) // listening on a port the kernel chose
@@ -134,16 +150,24 @@ func (m *serverMain) Open(ctx context.Context) error {
 		Settings: runner.SettingsFrom(cfg), Host: gh, Git: mirrors, Store: m.db, Templates: tmpl,
 		Policies: engine, ParseEvent: github.ParseWebhook, ParseRepo: parseRepo, Requirements: reqs, AtlantisFile: atlantisFile,
 		DataDir: dataDir, BaseURL: baseURL, HTMLURL: webURL, Version: version, Commit: commit, Logger: m.log,
+		Observer: m.metrics,
 	})
 	if err != nil {
 		return m.closeAfter(err)
 	}
 	hook, err := server.NewWebhookHandler(server.WebhookHandler{Secret: []byte(cfg.GitHub.WebhookSecret),
-		Inbox: m.db, Notify: m.runner.Notify, Logger: m.log})
+		Inbox: m.db, Notify: m.runner.Notify, Logger: m.log, Metrics: m.metrics})
 	if err != nil {
 		return m.closeAfter(err)
 	}
-	m.http, err = server.New(server.Config{Webhook: hook, Engine: m.runner, APIToken: cfg.APIToken, Pages: tmpl, Logger: m.log})
+	m.metrics.SetState(runnerState(m.runner))
+	m.probe = newGitHubProbe(gh.Ping, gh.LastAnswer, cfg.ReadyGitHubWindow, m.log)
+	var metricsOnMain http.Handler
+	if m.metricsLn == nil {
+		metricsOnMain = m.metrics.Handler()
+	}
+	m.http, err = server.New(server.Config{Webhook: hook, Engine: m.runner, APIToken: cfg.APIToken, Pages: tmpl, Logger: m.log,
+		Metrics: metricsOnMain, Ready: m.ready})
 	if err != nil {
 		return m.closeAfter(err)
 	}
@@ -155,17 +179,62 @@ func (m *serverMain) closeAfter(err error) error {
 	return err
 }
 
-// Run serves until ctx ends.
+// Run serves until ctx ends (SIGTERM or SIGINT), then stops gracefully:
+// the runner takes no more jobs and queues running plans again while
+// webhooks are still stored, running applies get shutdown_grace to
+// finish, and only then do the HTTP servers stop.
 func (m *serverMain) Run(ctx context.Context) error {
-	errc := make(chan error, 1)
-	go func() { errc <- m.http.Serve(ctx, m.ln) }()
-	if err := m.runner.Start(ctx); err != nil {
+	// The runner and the HTTP servers outlive ctx by the drain.
+	runCtx, stopRunner := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRunner()
+	httpCtx, stopHTTP := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopHTTP()
+	errc := make(chan error, 2)
+	go func() { errc <- m.http.Serve(httpCtx, m.ln) }()
+	if m.metricsLn != nil {
+		ms := &http.Server{Handler: server.WithRequestID(m.log, m.metrics.Handler()), ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := ms.Serve(m.metricsLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("metrics_listen: %w", err)
+			}
+		}()
+		defer ms.Close()
+	}
+	go m.probe.run(runCtx)
+	if err := m.runner.Start(runCtx); err != nil {
 		return err
 	}
-	m.log.Info("atoll is serving", "addr", m.Addr, "version", version)
-	err := <-errc
+	m.log.Info("atoll is serving", "addr", m.Addr, "metrics_addr", m.MetricsAddr, "version", version)
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	m.log.Info("atoll is stopping", "shutdown_grace", m.Config.ShutdownGrace.String())
+	m.runner.Drain(m.Config.ShutdownGrace)
+	stopRunner()
 	m.runner.Wait()
+	stopHTTP()
+	if err == nil {
+		err = <-errc
+	}
+	m.log.Info("atoll stopped")
 	return err
+}
+
+// ready names what is not ready: the database, the workers, GitHub.
+func (m *serverMain) ready(ctx context.Context) map[string]string {
+	problems := map[string]string{}
+	if _, _, err := m.db.GetRecord(ctx, "settings", "readyz"); err != nil {
+		problems["database"] = err.Error()
+	}
+	for _, p := range m.runner.Ready() {
+		problems[p] = "the workers are not running (starting or stopping)"
+	}
+	if p := m.probe.problem(); p != "" {
+		problems["github"] = p
+	}
+	return problems
 }
 
 // Close releases the data dir.
@@ -173,6 +242,9 @@ func (m *serverMain) Close() error {
 	var errs []error
 	if m.ln != nil {
 		_ = m.ln.Close()
+	}
+	if m.metricsLn != nil {
+		_ = m.metricsLn.Close()
 	}
 	if m.db != nil {
 		errs = append(errs, m.db.Close())

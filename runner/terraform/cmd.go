@@ -202,9 +202,11 @@ func (w *Workdir) run(ctx context.Context, name string, stdout io.Writer, fn fun
 	stderr.flush()
 
 	if err == nil && ctxErr == nil {
+		w.onExit(name, 0)
 		return nil
 	}
 	cause, code := causeOf(err)
+	w.onExit(name, code)
 	sink.mu.Lock()
 	text := sink.tail.String()
 	sink.mu.Unlock()
@@ -215,6 +217,12 @@ func (w *Workdir) run(ctx context.Context, name string, stdout io.Writer, fn fun
 		cause = fmt.Errorf("killed after it ignored the interrupt for %s: %w", w.cfg.KillGrace, cause)
 	}
 	return newError(w.mask, w.binName(), name, code, text, cause, ctxErr)
+}
+
+func (w *Workdir) onExit(name string, code int) {
+	if w.cfg.OnExit != nil && name != "version" {
+		w.cfg.OnExit(name, code)
+	}
 }
 
 // killRunAfterGrace kills the processes of the command id (killRun) when

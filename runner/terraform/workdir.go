@@ -82,6 +82,9 @@ type Config struct {
 	// after its interrupt, before its process group is killed. Default
 	// DefaultKillGrace.
 	KillGrace time.Duration
+	// OnExit, when set, is told each command's name and exit code once it
+	// ended (0: success; -1: it did not start or was killed), for metrics.
+	OnExit func(command string, code int)
 }
 
 // Workdir runs terraform in one project directory, through one

@@ -21,6 +21,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
@@ -79,6 +80,8 @@ type Config struct {
 	Now func() time.Time
 	// MaxRateLimitWait caps one wait for a rate limit (default 15m).
 	MaxRateLimitWait time.Duration
+	// Observer, when set, is told about every answer (metrics).
+	Observer RequestObserver
 }
 
 // Client talks to GitHub as a GitHub App. It is safe for concurrent use.
@@ -97,6 +100,8 @@ type Client struct {
 	insts    map[int64]*installation
 	repoInst map[string]int64 // lower-case "owner/name" -> installation id
 	slug     string
+
+	lastAnswer atomic.Int64 // see LastAnswer
 }
 
 // New checks cfg and returns a Client. It makes no request.
@@ -128,6 +133,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.HTTPClient != nil && cfg.HTTPClient.Transport != nil {
 		c.base = cfg.HTTPClient.Transport
 	}
+	c.base = &observingTransport{next: c.base, obs: cfg.Observer, now: c.now, last: &c.lastAnswer}
 	var err error
 	if c.apiURL, c.graphqlURL, err = resolveURLs(cfg.APIURL, cfg.GraphQLURL); err != nil {
 		return nil, err
