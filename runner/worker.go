@@ -103,6 +103,7 @@ func (r *Runner) runJob(ctx context.Context, id string) {
 		return
 	}
 	defer r.untrack(job.ID)
+	r.log.Info("job started", "job", job.ID, "kind", job.Kind)
 	out := func() (o Outcome) {
 		ctx := jctx
 		defer func() {
@@ -153,6 +154,7 @@ func (r *Runner) finishJob(ctx context.Context, job Job, out Outcome) {
 		r.log.Error("store job outcome", "job", job.ID, "err", err)
 	}
 	r.observer.ObserveJob(string(job.Kind), string(state), job.Finished.Sub(job.Started))
+	r.log.Info("job finished", "job", job.ID, "kind", job.Kind, "state", state, "status", out.Status)
 	r.checkDone(ctx, job)
 	r.afterUpdate(ctx, job)
 	r.releaseOrdered(ctx, job.RunID)
