@@ -17,7 +17,7 @@ func (s *Server) handleGetApp(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.appJSON(urlsOf(r))
-	m["client_id"] = "Iv1.testdrive" + itoa(s.cfg.AppID)
+	m["client_id"] = s.ident().clientID
 	m["installations_count"] = len(s.installations)
 	writeJSON(w, http.StatusOK, m)
 }
@@ -90,7 +90,7 @@ func (s *Server) handleAccessToken(w http.ResponseWriter, r *http.Request) {
 	exp := s.now().Add(s.cfg.TokenTTL).Truncate(time.Second)
 	s.tokens[tok] = &token{inst: inst, expires: exp}
 	writeJSON(w, http.StatusCreated, obj{
-		"token": tok, "expires_at": ts(exp), "permissions": appPermissions, "repository_selection": "all",
+		"token": tok, "expires_at": ts(exp), "permissions": s.ident().perms(), "repository_selection": "all",
 	})
 }
 
@@ -124,6 +124,6 @@ func (s *Server) restInstallationJSON(u urls, inst *installation) obj {
 	acct["updated_at"] = ts(inst.created)
 	acct["description"] = nil
 	acct["website_url"] = nil
-	m["client_id"] = "Iv1.testdrive" + itoa(s.cfg.AppID)
+	m["client_id"] = s.ident().clientID
 	return m
 }

@@ -76,7 +76,7 @@ func (s *Server) authenticate(r *http.Request) (caller, error) {
 func (s *Server) checkJWT(raw string) error {
 	claims := &jwt.RegisteredClaims{}
 	p := jwt.NewParser(jwt.WithValidMethods([]string{"RS256"}), jwt.WithoutClaimsValidation())
-	_, err := p.ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) { return s.cfg.AppPublicKey, nil })
+	_, err := p.ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) { return s.ident().key, nil })
 	if err != nil {
 		return errors.New("A JSON web token could not be decoded")
 	}
@@ -92,7 +92,7 @@ func (s *Server) checkJWT(raw string) error {
 		return errors.New("'Expiration time' claim ('exp') is too far in the future")
 	case !claims.ExpiresAt.After(now.Add(-jwtClockSkew)):
 		return errors.New("'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires.")
-	case claims.Issuer != strconv.FormatInt(s.cfg.AppID, 10):
+	case claims.Issuer != strconv.FormatInt(s.ident().id, 10):
 		return errors.New("'Issuer' claim ('iss') must be an Integer")
 	}
 	return nil

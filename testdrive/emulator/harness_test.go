@@ -149,7 +149,7 @@ func validating(t *testing.T, h http.Handler) http.Handler {
 	t.Cleanup(func() { t.Logf("validated %d REST responses against the OpenAPI description", checked.Load()) })
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
-		if strings.HasPrefix(p, "/_testdrive/") || isGitPath(p) {
+		if strings.HasPrefix(p, "/_testdrive/") || isGitPath(p) || manifestPage.MatchString(p) { // web pages, not the API
 			h.ServeHTTP(w, r)
 			return
 		}

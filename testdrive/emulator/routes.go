@@ -9,6 +9,7 @@ func (s *Server) restRoutes() *http.ServeMux {
 	const rp = "/repos/{owner}/{repo}"
 	for pattern, h := range map[string]http.HandlerFunc{
 		"GET /app":                                        s.handleGetApp,
+		"POST /app-manifests/{code}/conversions":          s.handleManifestConversion,
 		"GET /app/installations":                          s.handleListInstallations,
 		"GET /app/installations/{id}":                     s.handleGetInstallation,
 		"POST /app/installations/{id}/access_tokens":      s.handleAccessToken,

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -67,6 +68,10 @@ type Server struct {
 	limits        rateLimits
 
 	hooks webhookQueue
+	// app is the App's identity: Config's, until the manifest flow makes
+	// a new App (see manifest.go).
+	app       atomic.Pointer[appIdentity]
+	manifests map[string]*pendingManifest // by code
 }
 
 // New starts an emulator. It checks that git is installed and that DataDir
@@ -116,6 +121,9 @@ func New(cfg Config) (*Server, error) {
 		comments:      map[int64]*comment{},
 		checkRuns:     map[int64]*checkRun{},
 	}
+	s.app.Store(&appIdentity{id: cfg.AppID, slug: cfg.AppSlug, name: cfg.AppSlug, key: cfg.AppPublicKey,
+		secret: cfg.WebhookSecret, clientID: "Iv1.testdrive" + itoa(cfg.AppID), description: "atoll testdrive App"})
+	s.manifests = map[string]*pendingManifest{}
 	s.created = s.now()
 	s.appOwner = s.userLocked("atoll-testdrive")
 	s.appOwner.typ = "Organization"
@@ -164,6 +172,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.ctl.ServeHTTP(w, r)
 	case p == "/graphql" || p == "/api/graphql":
 		s.serveAPI(w, r, "graphql", "/", s.serveGraphQL)
+	case r.Method == http.MethodPost && manifestPage.MatchString(p):
+		s.handleNewAppFromManifest(w, r)
 	case strings.HasPrefix(p, "/api/v3/") || p == "/api/v3":
 		s.serveAPI(w, r, "core", "/api/v3/", s.rest.ServeHTTP)
 	case isGitPath(p):

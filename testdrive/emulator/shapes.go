@@ -174,8 +174,8 @@ func (s *Server) installationJSON(u urls, inst *installation) obj {
 		"access_tokens_url": fmt.Sprintf("%sapp/installations/%d/access_tokens", u.api, inst.id),
 		"repositories_url":  u.api + "installation/repositories",
 		"html_url":          fmt.Sprintf("%s/organizations/%s/settings/installations/%d", u.web, inst.account.login, inst.id),
-		"app_id":            s.cfg.AppID, "app_slug": s.cfg.AppSlug, "target_id": inst.account.id,
-		"target_type": inst.account.typ, "permissions": appPermissions, "events": appEvents,
+		"app_id":            s.ident().id, "app_slug": s.ident().slug, "target_id": inst.account.id,
+		"target_type": inst.account.typ, "permissions": s.ident().perms(), "events": s.ident().eventList(),
 		"created_at": ts(inst.created), "updated_at": ts(inst.created),
 		"single_file_name": nil, "has_multiple_single_files": false, "single_file_paths": []string{},
 		"suspended_by": nil, "suspended_at": nil,
@@ -184,12 +184,13 @@ func (s *Server) installationJSON(u urls, inst *installation) obj {
 
 // appJSON is the App ("integration" in REST, "app" in webhooks).
 func (s *Server) appJSON(u urls) obj {
+	app := s.ident()
 	return obj{
-		"id": s.cfg.AppID, "slug": s.cfg.AppSlug, "node_id": nodeID("A", s.cfg.AppID),
-		"owner": s.userJSON(u, s.appOwner), "name": s.cfg.AppSlug, "description": "atoll testdrive App",
-		"external_url": u.web + "/apps/" + s.cfg.AppSlug, "html_url": u.web + "/apps/" + s.cfg.AppSlug,
+		"id": app.id, "slug": app.slug, "node_id": nodeID("A", app.id),
+		"owner": s.userJSON(u, s.appOwner), "name": app.name, "description": app.description,
+		"external_url": app.url(u), "html_url": u.web + "/apps/" + app.slug,
 		"created_at": ts(s.created), "updated_at": ts(s.created),
-		"permissions": appPermissions, "events": appEvents,
+		"permissions": app.perms(), "events": app.eventList(),
 	}
 }
 

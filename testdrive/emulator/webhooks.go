@@ -128,7 +128,7 @@ func (q *webhookQueue) post(ctx context.Context, target string, d *delivery) (in
 	if err != nil {
 		return 0, fmt.Errorf("build request: %w", err)
 	}
-	mac := hmac.New(sha256.New, []byte(q.s.cfg.WebhookSecret))
+	mac := hmac.New(sha256.New, []byte(q.s.ident().secret))
 	mac.Write(d.body)
 	h := req.Header
 	h.Set("Content-Type", "application/json")
@@ -137,7 +137,7 @@ func (q *webhookQueue) post(ctx context.Context, target string, d *delivery) (in
 	h.Set("X-GitHub-Delivery", d.id)
 	h.Set("X-GitHub-Hook-ID", strconv.Itoa(hookID))
 	h.Set("X-GitHub-Hook-Installation-Target-Type", "integration")
-	h.Set("X-GitHub-Hook-Installation-Target-ID", strconv.FormatInt(q.s.cfg.AppID, 10))
+	h.Set("X-GitHub-Hook-Installation-Target-ID", strconv.FormatInt(q.s.ident().id, 10))
 	h.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
 	resp, err := q.client.Do(req)
 	if err != nil {
