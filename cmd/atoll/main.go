@@ -56,6 +56,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "server":
 		err = runServer(ctx, args[1:], stdout, stderr)
+	case "setup":
+		err = runSetup(ctx, args[1:], stdout, stderr)
 	case "testdrive":
 		err = runTestdrive(ctx, args[1:], stdout, stderr)
 	case "config":
@@ -93,6 +95,9 @@ func printHelp(w io.Writer) {
 
 Usage:
   atoll server --config FILE        run the GitHub App server
+  atoll setup --owner ORG --url ATOLL_URL [--github-url URL] [--out server.yaml]
+                                    create the GitHub App (manifest flow) and write its
+                                    credentials and a server config
   atoll testdrive [--no-demo]       the whole product locally: GitHub emulator, server, demo
   atoll config validate [FILE]      check an atoll.yaml (exit 1 on errors)
   atoll policy check --policies DIR [--format atoll|conftest] [--input-doc] FILE...
