@@ -23,7 +23,9 @@ build:
 tools:
 	@bash scripts/tools.sh
 
-## test: every test, including end-to-end tests with real terraform and tofu.
+## test: every test, including end-to-end tests with real terraform and tofu,
+## and the Helm chart's (deploy/helm, a module of its own: Helm stays out of
+## atoll's go.mod).
 ## -count=1: the end-to-end tests run the atoll binary they build, which Go's
 ## test cache does not see, so a cached pass could hide a broken binary.
 test: tools
@@ -31,6 +33,7 @@ test: tools
 	@unformatted=$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	PATH="$(ATOLL_TOOLS_DIR)/bin:$$PATH" $(GO) test -race -count=1 -timeout 25m ./...
+	cd deploy/helm && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 ## testdrive: the whole product, locally: emulator, server, demo repo, PR, plan, apply, drift.
 ## It needs one terraform: a terraform or tofu 1.5+ on PATH, else one built into the cache.
