@@ -27,6 +27,11 @@
 //     `git http-backend` (fetch and clone; pushes are refused): anonymous
 //     for public repositories, an installation token (basic auth user
 //     x-access-token, or a bearer header) for private ones;
+//   - GitHub's App manifest flow: POST /organizations/{org}/settings/apps/new
+//     (the page where GitHub's user confirms; the emulator accepts at once
+//     and redirects to the manifest's redirect_url with a code) and POST
+//     /app-manifests/{code}/conversions, which makes the emulator's App the
+//     manifest's, with a new id, key and secrets (manifest.go);
 //   - a control API under /_testdrive/ (no authentication) that plays the
 //     people: creating repositories, pushing commits, opening, reviewing,
 //     merging and closing pull requests, commenting, granting permissions,
