@@ -7,10 +7,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/atollhq/atoll/metrics"
 	"github.com/atollhq/atoll/runner"
 	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/server"
+	"github.com/atollhq/atoll/server/metrics"
 )
 
 // newLogger is the server's logger: text or JSON lines (log_format) at

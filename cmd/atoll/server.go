@@ -16,11 +16,11 @@ import (
 	"time"
 
 	"github.com/atollhq/atoll/locks"
-	"github.com/atollhq/atoll/metrics"
 	"github.com/atollhq/atoll/policy"
 	"github.com/atollhq/atoll/runner"
 	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/server"
+	"github.com/atollhq/atoll/server/metrics"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 	"github.com/atollhq/atoll/vcs/git"

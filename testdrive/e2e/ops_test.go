@@ -16,7 +16,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/atollhq/atoll/metrics"
+	"github.com/atollhq/atoll/server/metrics"
 )
 
 // After a plan, /metrics (on metrics_listen, not the main port) parses

@@ -10,7 +10,7 @@ import (
 
 // RequestObserver is told about every HTTP answer from GitHub (each
 // attempt, retries included): its status (0: no answer) and the
-// X-RateLimit-Remaining it carried (-1: none). metrics.Metrics
+// X-RateLimit-Remaining it carried (-1: none). server/metrics.Metrics
 // implements it.
 type RequestObserver interface {
 	ObserveGitHubRequest(status, remaining int)
