@@ -234,7 +234,7 @@ func (r *Runner) newWorkdir(ctx context.Context, job Job, root string, out io.Wr
 			env[k] = v
 		}
 	}
-	wd, err := terraform.New(terraform.Config{Binary: bin, Dir: dir, RepoDir: root, Env: env, Secrets: tf.Secrets,
+	wd, err := terraform.New(terraform.Config{Binary: bin, Dir: dir, RepoDir: root, Env: env, Secrets: tf.Secrets, Masker: r.masker,
 		PluginCacheDir: cache, CLIConfigFile: tf.CLIConfigFile, Output: out})
 	if err != nil {
 		return nil, step("init", err)

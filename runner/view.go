@@ -183,14 +183,10 @@ func (r *Runner) prURL(repo string, number int) string {
 	return fmt.Sprintf("%s/%s/pull/%d", base, repo, number)
 }
 
-// mask replaces every secret value with ***.
+// mask replaces every secret value with ***, through the one masker
+// (runner/mask).
 func (r *Runner) mask(s string) string {
-	for _, v := range r.set.Terraform.Secrets {
-		if len(v) >= 4 {
-			s = strings.ReplaceAll(s, v, "***")
-		}
-	}
-	return s
+	return r.masker.Mask(s)
 }
 
 // reply posts a one-off comment rendered from a template.

@@ -17,6 +17,7 @@ import (
 	"github.com/atollhq/atoll/policy"
 	"github.com/atollhq/atoll/runner"
 	"github.com/atollhq/atoll/runner/config"
+	"github.com/atollhq/atoll/runner/mask"
 	"github.com/atollhq/atoll/server"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
@@ -92,7 +93,12 @@ func (m *serverMain) Open(ctx context.Context) error {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
 	m.Config = cfg
-	m.log = slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: cfg.SlogLevel()}))
+	// One masker for every text atoll writes: its own secrets, the
+	// terraform secrets, and installation tokens as they are minted.
+	settings := runner.SettingsFrom(cfg)
+	masker := mask.New(cfg.GitHub.WebhookSecret, cfg.APIToken, cfg.GitHub.PrivateKey)
+	masker.Add(settings.Terraform.Secrets...)
+	m.log = slog.New(masker.Handler(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: cfg.SlogLevel()})))
 	dataDir, err := filepath.Abs(cfg.DataDir)
 	if err != nil {
 		return err
@@ -109,7 +115,8 @@ func (m *serverMain) Open(ctx context.Context) error {
 		return fmt.Errorf("templates: %w", err)
 	}
 	gh, err := github.New(github.Config{AppID: cfg.GitHub.AppID, PrivateKeyPEM: []byte(cfg.GitHub.PrivateKey),
-		APIURL: cfg.GitHub.APIURL, GraphQLURL: cfg.GitHub.GraphQLURL, Logger: m.log})
+		APIURL: cfg.GitHub.APIURL, GraphQLURL: cfg.GitHub.GraphQLURL, Logger: m.log,
+		Mask: masker.Mask, Secret: func(tok string) { masker.Add(tok) }})
 	if err != nil {
 		return fmt.Errorf("github: %w", err)
 	}
@@ -131,7 +138,7 @@ func (m *serverMain) Open(ctx context.Context) error {
 	}
 	parseRepo, reqs, atlantisFile := runner.RepoConfigFuncs(cfg)
 	m.runner, err = runner.New(runner.Config{
-		Settings: runner.SettingsFrom(cfg), Host: gh, Git: mirrors, Store: m.db, Templates: tmpl,
+		Settings: settings, Masker: masker, Host: gh, Git: mirrors, Store: m.db, Templates: tmpl,
 		Policies: engine, ParseEvent: github.ParseWebhook, ParseRepo: parseRepo, Requirements: reqs, AtlantisFile: atlantisFile,
 		DataDir: dataDir, BaseURL: baseURL, HTMLURL: webURL, Version: version, Commit: commit, Logger: m.log,
 	})
@@ -143,7 +150,8 @@ func (m *serverMain) Open(ctx context.Context) error {
 	if err != nil {
 		return m.closeAfter(err)
 	}
-	m.http, err = server.New(server.Config{Webhook: hook, Engine: m.runner, APIToken: cfg.APIToken, Pages: tmpl, Logger: m.log})
+	m.http, err = server.New(server.Config{Webhook: hook, Engine: m.runner, APIToken: cfg.APIToken, Pages: tmpl,
+		Mask: masker.Mask, Logger: m.log})
 	if err != nil {
 		return m.closeAfter(err)
 	}

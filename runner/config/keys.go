@@ -10,6 +10,7 @@ var serverDocs = map[string]string{
 	"templates_dir":      "Directory of template files that replace the embedded ones by name.",
 	"workers":            "Number of jobs (plans, applies) run at once, 1 to 256.",
 	"reconcile_interval": "How often open pull requests and locks are reconciled with GitHub, which does not redeliver missed webhooks. `0`: at start-up only.",
+	"inbox_retention":    "How long received webhook deliveries are kept (failed ones with their bodies, for a look or a retry); older ones are pruned. A comment older than this is not run as a command, so a pruned delivery cannot be replayed. At least `1h`.",
 	"summary_only":       "Post counts and resource lists but not the plan text, which stays on the job page. A repository can turn it on for itself.",
 
 	"github.app_id":              "The GitHub App's numeric id. Required.",
@@ -34,7 +35,7 @@ var serverDocs = map[string]string{
 	"terraform.cli_config_file":  "CLI configuration passed to every run as `TF_CLI_CONFIG_FILE` (provider mirrors, credentials).",
 	"terraform.plugin_cache_dir": "Shared provider cache. Default: `DATA_DIR/plugin-cache`.",
 	"terraform.releases_url":     "Mirror of releases.hashicorp.com to download binaries from (air-gapped sites).",
-	"terraform.env":              "Extra environment variables for every run (`TF_VAR_region: eu-west-1`). File only.",
+	"terraform.env":              "Extra environment variables for every run (`TF_VAR_region: eu-west-1`). An entry written `{value: ..., secret: true}` is masked as `***` in all output, as `secrets_env` values are. File only.",
 	"terraform.secrets_env":      "Names of variables of atoll's own environment passed to every run, whose values are masked as `***` in all output.",
 
 	"permissions.plan.permission":             "Minimum repository permission to run `atoll plan`: `read`, `triage`, `write`, `maintain` or `admin`.",

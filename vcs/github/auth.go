@@ -62,8 +62,9 @@ type installation struct {
 	rest *restClients
 	http *http.Client // for GraphQL, same transport chain
 
-	mu sync.Mutex
-	tr *ghinstallation.Transport
+	mu        sync.Mutex
+	tr        *ghinstallation.Transport
+	lastToken string // the last token handed to Config.Secret
 }
 
 func (c *Client) installation(id int64) (*installation, error) {
@@ -141,6 +142,7 @@ func setEmpty[T any](p **T) {
 // RoundTrip implements http.RoundTripper.
 func (in *installation) RoundTrip(req *http.Request) (*http.Response, error) {
 	tr := in.current()
+	in.noteToken(req.Context(), tr)
 	replay := req.Body == nil || req.GetBody != nil
 	resp, err := tr.RoundTrip(req)
 	if err != nil {
@@ -160,11 +162,29 @@ func (in *installation) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, nil
 	}
 	drain(resp)
+	in.noteToken(retry.Context(), fresh)
 	resp, err = fresh.RoundTrip(retry)
 	if err != nil {
 		in.checkGone(err)
 	}
 	return resp, err
+}
+
+// noteToken mints (or reuses) tr's token before a request goes out with
+// it and hands a token not seen before to Config.Secret, so that it is
+// masked before anything could echo it. Errors are left to RoundTrip.
+func (in *installation) noteToken(ctx context.Context, tr *ghinstallation.Transport) {
+	tok, err := tr.Token(ctx)
+	if err != nil || tok == "" {
+		return
+	}
+	in.mu.Lock()
+	seen := in.lastToken == tok
+	in.lastToken = tok
+	in.mu.Unlock()
+	if !seen {
+		in.c.secret(tok)
+	}
 }
 
 // checkGone forgets an installation whose token GitHub will not issue
@@ -205,6 +225,7 @@ func (in *installation) token(ctx context.Context) (string, error) {
 			return "", fmt.Errorf("installation %d token: %w", in.id, err)
 		}
 	}
+	in.c.secret(tok)
 	return tok, nil
 }
 
