@@ -30,8 +30,9 @@
 //   - a control API under /_testdrive/ (no authentication) that plays the
 //     people: creating repositories, pushing commits, opening, reviewing,
 //     merging and closing pull requests, commenting, granting permissions,
-//     adding and removing team members, listing and redelivering
-//     webhooks, and forcing rate-limit failures. Control is its Go client.
+//     adding and removing team members, listing, redelivering, replaying
+//     (same body, new delivery id), pausing and resuming webhooks, and
+//     forcing rate-limit failures. Control is its Go client.
 //
 // Every repository belongs to an organization that has the App installed
 // (one installation per owner); users exist from their first mention.
