@@ -24,6 +24,7 @@ func SettingsFrom(srv config.Server) Settings {
 		Automerge:         srv.Automerge.Enabled,
 		MergeMethod:       srv.Automerge.Method,
 		ReconcileInterval: srv.ReconcileInterval,
+		InboxRetention:    srv.InboxRetention,
 		SummaryOnly:       srv.SummaryOnly,
 		CodeOwners:        srv.CodeOwners,
 		Terraform: TerraformSettings{

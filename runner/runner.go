@@ -169,6 +169,7 @@ func (r *Runner) Start(ctx context.Context) error {
 	}
 	r.goSafe(ctx, "inbox", func(ctx context.Context) { r.drainInbox(ctx) })
 	r.goSafe(ctx, "reconciler", func(ctx context.Context) { r.reconcileLoop(ctx) })
+	r.goSafe(ctx, "inbox pruner", func(ctx context.Context) { r.pruneLoop(ctx) })
 	if r.drift.enabled() {
 		r.goSafe(ctx, "drift", func(ctx context.Context) { r.drift.loop(ctx) })
 	}
