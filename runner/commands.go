@@ -78,6 +78,9 @@ func (r *Runner) onComment(ctx context.Context, e *vcs.CommentEvent) error {
 		return fmt.Errorf("get PR #%d: %w", e.IssueNumber, err)
 	}
 	pr.Repo.InstallationID = repo.InstallationID
+	if refused, err := r.forkCommandRefused(ctx, pr, e.Comment, user, cmd); refused || err != nil {
+		return err
+	}
 	switch cmd.Name {
 	case "plan":
 		return r.commandPlan(ctx, pr, user, cmd)

@@ -206,8 +206,13 @@ func (r *Runner) notice(ctx context.Context, repo vcs.Repo, number int, text str
 	return r.reply(ctx, repo, number, "notice.tmpl", templates.Notice{Text: text})
 }
 
-// noteOnce posts a notice about a PR only once per kind and head.
+// noteOnce posts a notice about a PR only once per kind.
 func (r *Runner) noteOnce(ctx context.Context, pr vcs.PullRequest, kind, text string) error {
+	return r.replyOnce(ctx, pr, kind, "notice.tmpl", templates.Notice{Text: text})
+}
+
+// replyOnce posts a reply rendered from a template only once per PR and kind.
+func (r *Runner) replyOnce(ctx context.Context, pr vcs.PullRequest, kind, name string, data any) error {
 	key := prKey(pr.Repo.FullName(), pr.Number) + "#note#" + kind
 	first := false
 	err := r.cfg.Store.UpdateRecord(ctx, bucketPRs, key, func(old []byte, exists bool) ([]byte, error) {
@@ -223,7 +228,7 @@ func (r *Runner) noteOnce(ctx context.Context, pr vcs.PullRequest, kind, text st
 	if !first {
 		return nil
 	}
-	return r.notice(ctx, pr.Repo, pr.Number, text)
+	return r.reply(ctx, pr.Repo, pr.Number, name, data)
 }
 
 func (r *Runner) replyConfigError(ctx context.Context, pr vcs.PullRequest, ce *configError) error {
