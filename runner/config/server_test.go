@@ -337,6 +337,10 @@ func TestTerraformEnvSecret(t *testing.T) {
 	if !reflect.DeepEqual(s.Terraform.Env, want) {
 		t.Errorf("terraform.env = %+v, want %+v", s.Terraform.Env, want)
 	}
+	if r := s.Redacted(); r.Terraform.Env["TF_VAR_token"].Value != "***" || r.Terraform.Env["TF_VAR_region"].Value != "eu-west-1" ||
+		s.Terraform.Env["TF_VAR_token"].Value != "tok-123456" {
+		t.Errorf("Redacted: %+v (original now %+v)", r.Terraform.Env, s.Terraform.Env)
+	}
 	bad := writeFile(t, "s.yaml", minimal(t)+"terraform:\n  env:\n    TF_VAR_token: {value: x, secrte: true}\ninbox_retention: 1m\n")
 	_, err = LoadServer(bad, nil, nil)
 	for _, w := range []string{`terraform.env.TF_VAR_token: unknown key "secrte" (did you mean "secret"?)`, "inbox_retention: must be at least 1h, got 1m0s"} {
