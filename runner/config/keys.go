@@ -25,7 +25,7 @@ var serverDocs = map[string]string{
 	"api_token_file": "File holding the REST API token.",
 
 	"repos":             "Allowlist of repositories, globs on `owner/name` (case-insensitive). A rule starting with `!` excludes; the last matching rule wins; when none matches, a repository is allowed only if the first rule is an exclusion. Empty: every repository the App is installed on.",
-	"allow_fork_prs":    "Plan pull requests whose branch lives in a fork. Off by default: a fork's code would run with atoll's credentials.",
+	"allow_fork_prs":    "Plan and apply pull requests whose branch lives in a fork. Off by default: a fork's code would run with atoll's credentials, so every path (autoplan, reconciliation, comments, merge) refuses them and says why. On: a comment runs only at the head the pull request had when the comment was written.",
 	"allow_draft_prs":   "Plan draft pull requests. Off by default: drafts are planned when marked ready for review.",
 	"checkout_strategy": "`merge`: plan the pull request merged into its base branch; `branch`: plan its head as it is.",
 
