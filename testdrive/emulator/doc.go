@@ -15,7 +15,11 @@
 //     signed by the App's key (iss the App id, exp at most ten minutes
 //     after iat, 60 s of clock skew forgiven, checked against Config.Now);
 //     POST /app/installations/{id}/access_tokens issues ghs_ tokens that
-//     expire after Config.TokenTTL; an unknown or expired token gets 401
+//     expire after Config.TokenTTL, narrowed as GitHub does by
+//     repositories, repository_ids and permissions (a narrowed token
+//     reaches only its repositories, REST and git, and cannot write
+//     without a write permission; a narrowing beyond the installation or
+//     the App's permissions is refused with 422); an unknown or expired token gets 401
 //     Bad credentials; writes need a token of the repository's
 //     installation, and are attributed to the App's bot user
 //     "<slug>[bot]";
