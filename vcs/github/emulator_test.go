@@ -454,6 +454,17 @@ func TestEmulatorGitTokenNarrowed(t *testing.T) {
 	if cm.Body != "password ***" {
 		t.Errorf("comment body sent = %q, want it masked", cm.Body)
 	}
+	is, err := c.CreateIssue(ctx, repo, vcs.Issue{Title: "drift hunter22", Body: "value hunter22"})
+	must(t, err)
+	body := "now hunter22"
+	must(t, c.UpdateIssue(ctx, repo, is.Number, vcs.IssueUpdate{Body: &body}))
+	issues, err := c.ListIssues(ctx, repo, "", "open")
+	must(t, err)
+	for _, i := range issues {
+		if strings.Contains(i.Title+i.Body, "hunter22") {
+			t.Errorf("issue #%d sent unmasked: %q %q", i.Number, i.Title, i.Body)
+		}
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	if len(minted) < 2 || !slices.Contains(minted, tok) {
