@@ -82,7 +82,7 @@ func (r *Runner) forkCommandRefused(ctx context.Context, pr vcs.PullRequest, c v
 	if err != nil {
 		return false, err
 	}
-	if c.CreatedAt.IsZero() || head.At.Before(c.CreatedAt) {
+	if head.At.Before(c.CreatedAt) { // a comment without a date cannot be placed: refused
 		return false, nil
 	}
 	r.log.Warn("fork head moved after the comment; command refused", "pr", pr.Number, "head", pr.HeadSHA,
