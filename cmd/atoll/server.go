@@ -98,6 +98,7 @@ func (m *serverMain) Open(ctx context.Context) error {
 	settings := runner.SettingsFrom(cfg)
 	masker := mask.New(cfg.GitHub.WebhookSecret, cfg.APIToken, cfg.GitHub.PrivateKey)
 	masker.Add(settings.Terraform.Secrets...)
+	masker.AddPattern(mask.GitHubToken)
 	m.log = slog.New(masker.Handler(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: cfg.SlogLevel()})))
 	dataDir, err := filepath.Abs(cfg.DataDir)
 	if err != nil {
@@ -116,7 +117,7 @@ func (m *serverMain) Open(ctx context.Context) error {
 	}
 	gh, err := github.New(github.Config{AppID: cfg.GitHub.AppID, PrivateKeyPEM: []byte(cfg.GitHub.PrivateKey),
 		APIURL: cfg.GitHub.APIURL, GraphQLURL: cfg.GitHub.GraphQLURL, Logger: m.log,
-		Mask: masker.Mask, Secret: func(tok string) { masker.Add(tok) }})
+		Mask: masker.Mask, Secret: masker.AddEphemeral})
 	if err != nil {
 		return fmt.Errorf("github: %w", err)
 	}

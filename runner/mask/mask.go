@@ -11,6 +11,8 @@
 //   - a multi-line secret (a PEM key, a JSON credential) is also masked
 //     line by line, so output that shows one of its lines on its own, or
 //     one line at a time, hides it too;
+//   - every match of a pattern added with AddPattern (GitHubToken: any
+//     token of GitHub's shape) is masked too;
 //   - secrets shorter than MinLen, and lines of a multi-line secret
 //     shorter than MinLineLen, are not masked: they would mask ordinary
 //     words and say more about the secret than they hide.
@@ -23,6 +25,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -38,11 +42,22 @@ const (
 	MinLineLen = 8
 )
 
+// MaxEphemeral bounds the secrets kept by AddEphemeral: the oldest is
+// forgotten first.
+const MaxEphemeral = 256
+
+// GitHubToken matches the tokens GitHub issues (installation tokens ghs_,
+// OAuth gho_, user-to-server ghu_, personal ghp_, refresh ghr_), for
+// AddPattern: every token of that shape is masked, whoever minted it.
+var GitHubToken = regexp.MustCompile(`\bgh[opsur]_[A-Za-z0-9_]{36,255}\b`)
+
 // Masker replaces secrets by Masked. The zero value and nil mask nothing.
 type Masker struct {
-	mu      sync.RWMutex
-	seen    map[string]bool
-	secrets []string // longest first
+	mu        sync.RWMutex
+	seen      map[string]bool
+	secrets   []string // longest first
+	ephemeral []string // AddEphemeral's, oldest first
+	patterns  []*regexp.Regexp
 }
 
 // New returns a Masker for secrets (see Add).
@@ -94,6 +109,45 @@ func (m *Masker) Add(secrets ...string) {
 	}
 }
 
+// AddEphemeral masks a short-lived secret (an installation token, valid
+// for an hour) from now on, as Add does, but keeps only the MaxEphemeral
+// latest ones, so that a server minting tokens for months does not mask
+// with an ever longer list. Pair it with AddPattern(GitHubToken), which
+// masks every token of GitHub's shape, forgotten ones included.
+func (m *Masker) AddEphemeral(secret string) {
+	if m == nil || len(secret) < MinLen {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.seen == nil {
+		m.seen = map[string]bool{}
+	}
+	if m.seen[secret] {
+		return
+	}
+	m.seen[secret] = true
+	m.ephemeral = append(m.ephemeral, secret)
+	if len(m.ephemeral) > MaxEphemeral {
+		old := m.ephemeral[0]
+		m.ephemeral = m.ephemeral[1:]
+		delete(m.seen, old)
+		m.secrets = slices.DeleteFunc(m.secrets, func(s string) bool { return s == old })
+	}
+	m.secrets = append(m.secrets, secret)
+	sort.SliceStable(m.secrets, func(i, j int) bool { return len(m.secrets[i]) > len(m.secrets[j]) })
+}
+
+// AddPattern masks every match of re from now on.
+func (m *Masker) AddPattern(re *regexp.Regexp) {
+	if m == nil || re == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.patterns = append(m.patterns, re)
+}
+
 // Len is how many values (secrets and their lines) are masked.
 func (m *Masker) Len() int {
 	if m == nil {
@@ -123,6 +177,11 @@ func (m *Masker) Mask(s string) string {
 			}
 			spans = append(spans, span{at + i, at + i + len(sec)})
 			at += i + 1 // overlapping occurrences too
+		}
+	}
+	for _, re := range m.patterns {
+		for _, loc := range re.FindAllStringIndex(s, -1) {
+			spans = append(spans, span{loc[0], loc[1]})
 		}
 	}
 	m.mu.RUnlock()

@@ -3,6 +3,7 @@ package mask
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -97,5 +98,26 @@ func TestHandler(t *testing.T) {
 		slog.Group("inner", "v", "webhook-secret-value"), "m", map[string]string{"k": "webhook-secret-value"}, "n", 3)
 	if out := buf.String(); strings.Contains(out, "webhook-secret-value") || !strings.Contains(out, "n=3") {
 		t.Errorf("log line = %s", out)
+	}
+}
+
+func TestEphemeralAndPatterns(t *testing.T) {
+	m := New("static-secret")
+	for i := 0; i < MaxEphemeral+10; i++ {
+		m.AddEphemeral(fmt.Sprintf("tok-%04d", i))
+	}
+	if got := m.Mask("tok-0000 tok-0265 static-secret"); got != "tok-0000 *** ***" {
+		t.Errorf("got %q: the oldest ephemeral secrets are forgotten, the latest and the static ones kept", got)
+	}
+	if m.Len() != MaxEphemeral+1 {
+		t.Errorf("Len = %d, want %d", m.Len(), MaxEphemeral+1)
+	}
+	m.AddPattern(GitHubToken)
+	tok := "ghs_" + strings.Repeat("aB3", 13)
+	if got := m.Mask("Authorization: token " + tok + "."); got != "Authorization: token ***." {
+		t.Errorf("got %q: a token of GitHub's shape is masked", got)
+	}
+	if got := m.Mask("ghs_short and tok-0000"); got != "ghs_short and tok-0000" {
+		t.Errorf("got %q: what is not a token stays", got)
 	}
 }
