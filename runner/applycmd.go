@@ -162,6 +162,11 @@ func (r *Runner) claimAndApply(ctx context.Context, pr vcs.PullRequest, user str
 // otherwise releases its locks.
 func (r *Runner) onMerged(ctx context.Context, pr vcs.PullRequest) error {
 	defer r.prMu.lock(prKey(pr.Repo.FullName(), pr.Number))()
+	if pr.Fork() && !r.set.AllowForkPRs {
+		// Nothing of a fork is applied (it was told so when it was opened).
+		_, err := r.releasePR(ctx, pr.Repo.FullName(), pr.Number)
+		return err
+	}
 	rc, err := r.repoConfig(ctx, pr.Repo, pr.MergeCommitSHA, pr.BaseRef)
 	if err != nil {
 		if ce, ok := err.(*configError); ok {

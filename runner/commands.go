@@ -14,7 +14,8 @@ import (
 )
 
 // onComment handles `atoll ...` comments. Edited comments, comments by
-// bots (atoll included) and comments not addressed to atoll are ignored.
+// bots (atoll included) and comments not addressed to atoll are ignored;
+// a comment's command runs once, whatever delivery brings it (commandOnce).
 func (r *Runner) onComment(ctx context.Context, e *vcs.CommentEvent) error {
 	if e.Action != "created" || e.Sender.Bot || e.Comment.Author.Bot ||
 		strings.EqualFold(e.Sender.Login, r.botLogin) || strings.HasSuffix(e.Sender.Login, "[bot]") {
@@ -30,6 +31,9 @@ func (r *Runner) onComment(ctx context.Context, e *vcs.CommentEvent) error {
 	cmd, err := command.Parser{Aliases: r.set.Aliases}.Parse(e.Comment.Body)
 	if cmd == nil && err == nil {
 		return nil
+	}
+	if run, err := r.commandOnce(ctx, repo, e); err != nil || !run {
+		return err
 	}
 	var cerr *command.Error
 	if errors.As(err, &cerr) && cerr.Unsupported {
@@ -74,6 +78,9 @@ func (r *Runner) onComment(ctx context.Context, e *vcs.CommentEvent) error {
 		return fmt.Errorf("get PR #%d: %w", e.IssueNumber, err)
 	}
 	pr.Repo.InstallationID = repo.InstallationID
+	if refused, err := r.forkCommandRefused(ctx, pr, e.Comment, user, cmd); refused || err != nil {
+		return err
+	}
 	switch cmd.Name {
 	case "plan":
 		return r.commandPlan(ctx, pr, user, cmd)

@@ -9,7 +9,8 @@ import (
 
 // SettingsFrom turns the server configuration into the runner's settings.
 // Values of the environment variables named in terraform.secrets_env are
-// read here, to be masked everywhere.
+// read here; they and the terraform.env values marked secret are
+// Settings.Terraform.Secrets, masked everywhere.
 func SettingsFrom(srv config.Server) Settings {
 	s := Settings{
 		RepoAllowed:       srv.RepoAllowed,
@@ -23,6 +24,7 @@ func SettingsFrom(srv config.Server) Settings {
 		Automerge:         srv.Automerge.Enabled,
 		MergeMethod:       srv.Automerge.Method,
 		ReconcileInterval: srv.ReconcileInterval,
+		InboxRetention:    srv.InboxRetention,
 		SummaryOnly:       srv.SummaryOnly,
 		CodeOwners:        srv.CodeOwners,
 		Terraform: TerraformSettings{
@@ -50,7 +52,10 @@ func SettingsFrom(srv config.Server) Settings {
 		s.ApplyRequirements = append(s.ApplyRequirements, string(r))
 	}
 	for k, v := range srv.Terraform.Env {
-		s.Terraform.Env[k] = v
+		s.Terraform.Env[k] = v.Value
+		if v.Secret {
+			s.Terraform.Secrets = append(s.Terraform.Secrets, v.Value)
+		}
 	}
 	for _, name := range srv.Terraform.SecretsEnv {
 		if v, ok := os.LookupEnv(name); ok {

@@ -3,11 +3,13 @@ package runner
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/atollhq/atoll/runner/config"
+	"github.com/atollhq/atoll/runner/mask"
 	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/vcs"
 )
@@ -98,9 +100,9 @@ func TestTailBufferKeepsLastLines(t *testing.T) {
 }
 
 func TestMaskHidesSecrets(t *testing.T) {
-	r := &Runner{set: Settings{Terraform: TerraformSettings{Secrets: []string{"s3cr3t-value", "ab"}}}}
-	if got := r.mask("token=s3cr3t-value ab"); got != "token=*** ab" {
-		t.Errorf("mask = %q: long secrets are masked; values under 4 characters are not (they would mask ordinary text)", got)
+	r := &Runner{masker: mask.New("s3cr3t-value", "ab", "abcd", "abcdTAIL")}
+	if got := r.mask("token=s3cr3t-value ab abcdTAIL"); got != "token=*** ab ***" {
+		t.Errorf("mask = %q: long secrets are masked, longest first; values under 4 characters are not (they would mask ordinary text)", got)
 	}
 }
 
@@ -108,10 +110,12 @@ func TestSettingsFromConfig(t *testing.T) {
 	t.Setenv("ATOLL_TEST_SECRET", "very-secret")
 	srv := config.DefaultServer()
 	srv.Terraform.SecretsEnv = []string{"ATOLL_TEST_SECRET", "ATOLL_TEST_UNSET"}
+	srv.Terraform.Env = map[string]config.EnvValue{"TF_VAR_plain": {Value: "eu-west-1"}, "TF_VAR_key": {Value: "env-secret", Secret: true}}
 	srv.Repos = []string{"acme/*", "!acme/sandbox"}
 	s := SettingsFrom(srv)
-	if s.Terraform.Env["ATOLL_TEST_SECRET"] != "very-secret" || len(s.Terraform.Secrets) != 1 || s.Terraform.Secrets[0] != "very-secret" {
-		t.Errorf("secrets_env not passed and masked: env %v secrets %v", s.Terraform.Env, s.Terraform.Secrets)
+	if s.Terraform.Env["ATOLL_TEST_SECRET"] != "very-secret" || s.Terraform.Env["TF_VAR_key"] != "env-secret" ||
+		s.Terraform.Env["TF_VAR_plain"] != "eu-west-1" || !slices.Equal(s.Terraform.Secrets, []string{"env-secret", "very-secret"}) {
+		t.Errorf("secrets_env and secret terraform.env values not passed and masked: env %v secrets %v", s.Terraform.Env, s.Terraform.Secrets)
 	}
 	if !s.RepoAllowed("acme/infra") || s.RepoAllowed("acme/sandbox") || s.RepoAllowed("other/x") {
 		t.Error("repo allowlist not applied")

@@ -228,6 +228,9 @@ type PRState struct {
 	PlanComments []string `json:"plan_comments,omitempty"`
 	// Projects are the PR's projects as last planned.
 	Projects []Project `json:"projects,omitempty"`
+	// Heads are the PR's heads in the order atoll saw them, each dated
+	// (see noteHead); the last is the head atoll saw last.
+	Heads []HeadSeen `json:"heads,omitempty"`
 }
 
 func prKey(repo string, number int) string { return fmt.Sprintf("%s#%07d", repo, number) }

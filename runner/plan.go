@@ -98,17 +98,18 @@ func lockKey(job Job) locks.Key {
 	return locks.Key{Repo: job.Repo.FullName(), Dir: job.Project.Dir, Workspace: job.Project.Workspace}
 }
 
-// checkoutPR puts the PR's code in dir: the merge of head into base (the
-// default) or the head itself. job.Commit records what was checked out.
+// checkoutPR puts the job's head (job.HeadSHA, the head the command was
+// accepted for, never the PR's head as it is now) in dir: merged into base
+// (the default) or as it is. job.Commit records what was checked out.
 func (r *Runner) checkoutPR(ctx context.Context, job *Job, pr vcs.PullRequest, dir string) error {
 	if err := r.fetchPR(ctx, pr); err != nil {
 		return step("fetch", err)
 	}
 	if r.set.CheckoutStrategy == "branch" {
-		job.Commit = pr.HeadSHA
-		return step("checkout", r.git.Worktree(ctx, job.Repo, pr.HeadSHA, dir))
+		job.Commit = job.HeadSHA
+		return step("checkout", r.git.Worktree(ctx, job.Repo, job.HeadSHA, dir))
 	}
-	sha, err := r.git.MergeWorktree(ctx, job.Repo, pr.BaseSHA, pr.HeadSHA, dir)
+	sha, err := r.git.MergeWorktree(ctx, job.Repo, pr.BaseSHA, job.HeadSHA, dir)
 	if err != nil {
 		return step("checkout (merge into "+pr.BaseRef+")", err)
 	}
@@ -234,7 +235,7 @@ func (r *Runner) newWorkdir(ctx context.Context, job Job, root string, out io.Wr
 			env[k] = v
 		}
 	}
-	wd, err := terraform.New(terraform.Config{Binary: bin, Dir: dir, RepoDir: root, Env: env, Secrets: tf.Secrets,
+	wd, err := terraform.New(terraform.Config{Binary: bin, Dir: dir, RepoDir: root, Env: env, Secrets: tf.Secrets, Masker: r.masker,
 		PluginCacheDir: cache, CLIConfigFile: tf.CLIConfigFile, Output: out, OnExit: r.observer.ObserveTerraformExit})
 	if err != nil {
 		return nil, step("init", err)

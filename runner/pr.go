@@ -40,8 +40,11 @@ func (r *Runner) autoplan(ctx context.Context, pr vcs.PullRequest, reason string
 	if pr.State != "" && pr.State != "open" {
 		return nil
 	}
-	if pr.Fork() && !r.set.AllowForkPRs {
-		return r.noteOnce(ctx, pr, "fork", "atoll does not plan pull requests from forks on this server (`allow_fork_prs` is off).")
+	if _, _, err := r.noteHead(ctx, pr); err != nil {
+		r.log.Error("record PR head", "pr", pr.Number, "err", err)
+	}
+	if refused, err := r.refuseFork(ctx, pr, ""); refused || err != nil {
+		return err
 	}
 	if pr.Draft && !r.set.AllowDraftPRs {
 		return nil // planned when it becomes ready for review

@@ -19,6 +19,7 @@ import (
 
 	"github.com/atollhq/atoll/policy"
 	"github.com/atollhq/atoll/runner/config"
+	"github.com/atollhq/atoll/runner/mask"
 	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/runner/workflow"
 	"github.com/atollhq/atoll/templates"
@@ -65,8 +66,13 @@ type Config struct {
 	// Version and Commit are atoll's, for `atoll version`.
 	Version string
 	Commit  string
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// Masker masks secrets in every text the runner writes (comments,
+	// issues, check runs, job logs, its log lines) and in terraform's
+	// output; Settings.Terraform.Secrets are added to it. Nil: a masker
+	// of those secrets alone.
+	Masker *mask.Masker
+	Logger *slog.Logger
+	Now    func() time.Time
 	// Observer is told about finished jobs and terraform runs (metrics);
 	// nil: nobody.
 	Observer Observer
@@ -83,6 +89,7 @@ type Runner struct {
 	log      *slog.Logger
 	now      func() time.Time
 	botLogin string
+	masker   *mask.Masker
 
 	queue    chan string   // job ids ready to run
 	wake     chan struct{} // a delivery arrived
@@ -132,6 +139,11 @@ func New(cfg Config) (*Runner, error) {
 		cfg.Observer = noObserver{}
 	}
 	cfg.Settings.defaults()
+	if cfg.Masker == nil {
+		cfg.Masker = mask.New()
+	}
+	cfg.Masker.Add(cfg.Settings.Terraform.Secrets...)
+	cfg.Logger = slog.New(cfg.Masker.Handler(cfg.Logger.Handler()))
 	r := &Runner{
 		cfg:    cfg,
 		set:    cfg.Settings,
@@ -141,6 +153,7 @@ func New(cfg Config) (*Runner, error) {
 		tmpl:   cfg.Templates,
 		log:    cfg.Logger,
 		now:    cfg.Now,
+		masker: cfg.Masker,
 		queue:  make(chan string, 4096),
 		wake:   make(chan struct{}, 1),
 		events: make(chan struct{}, 8),
@@ -170,6 +183,7 @@ func (r *Runner) Start(ctx context.Context) error {
 	}
 	r.goSafe(ctx, "inbox", func(ctx context.Context) { r.drainInbox(ctx) })
 	r.goSafe(ctx, "reconciler", func(ctx context.Context) { r.reconcileLoop(ctx) })
+	r.goSafe(ctx, "inbox pruner", func(ctx context.Context) { r.pruneLoop(ctx) })
 	if r.drift.enabled() {
 		r.goSafe(ctx, "drift", func(ctx context.Context) { r.drift.loop(ctx) })
 	}

@@ -40,6 +40,9 @@ type Settings struct {
 	Terraform TerraformSettings
 	// ReconcileInterval is how often open PRs and locks are reconciled.
 	ReconcileInterval time.Duration
+	// InboxRetention is how long deliveries and command claims are kept
+	// (default DefaultInboxRetention); older comments never run.
+	InboxRetention time.Duration
 	// SummaryOnly leaves the plan text out of comments (job page only).
 	SummaryOnly bool
 	// RequiredReviewers are rules of teams that must approve changes to
@@ -159,6 +162,9 @@ func (s *Settings) defaults() {
 	}
 	if s.ReconcileInterval <= 0 {
 		s.ReconcileInterval = 5 * time.Minute
+	}
+	if s.InboxRetention <= 0 {
+		s.InboxRetention = DefaultInboxRetention
 	}
 	if s.Drift.Mode == "" {
 		s.Drift.Mode = "plan"

@@ -22,6 +22,7 @@ type Store interface {
 
 	PendingDeliveries(ctx context.Context) ([]locks.Delivery, error)
 	FinishDelivery(ctx context.Context, id string, errMsg string) error
+	PruneDeliveries(ctx context.Context, olderThan time.Time) (int, error)
 
 	PutRecord(ctx context.Context, bucket, key string, value []byte) error
 	GetRecord(ctx context.Context, bucket, key string) ([]byte, bool, error)

@@ -183,14 +183,10 @@ func (r *Runner) prURL(repo string, number int) string {
 	return fmt.Sprintf("%s/%s/pull/%d", base, repo, number)
 }
 
-// mask replaces every secret value with ***.
+// mask replaces every secret value with ***, through the one masker
+// (runner/mask).
 func (r *Runner) mask(s string) string {
-	for _, v := range r.set.Terraform.Secrets {
-		if len(v) >= 4 {
-			s = strings.ReplaceAll(s, v, "***")
-		}
-	}
-	return s
+	return r.masker.Mask(s)
 }
 
 // reply posts a one-off comment rendered from a template.
@@ -210,8 +206,13 @@ func (r *Runner) notice(ctx context.Context, repo vcs.Repo, number int, text str
 	return r.reply(ctx, repo, number, "notice.tmpl", templates.Notice{Text: text})
 }
 
-// noteOnce posts a notice about a PR only once per kind and head.
+// noteOnce posts a notice about a PR only once per kind.
 func (r *Runner) noteOnce(ctx context.Context, pr vcs.PullRequest, kind, text string) error {
+	return r.replyOnce(ctx, pr, kind, "notice.tmpl", templates.Notice{Text: text})
+}
+
+// replyOnce posts a reply rendered from a template only once per PR and kind.
+func (r *Runner) replyOnce(ctx context.Context, pr vcs.PullRequest, kind, name string, data any) error {
 	key := prKey(pr.Repo.FullName(), pr.Number) + "#note#" + kind
 	first := false
 	err := r.cfg.Store.UpdateRecord(ctx, bucketPRs, key, func(old []byte, exists bool) ([]byte, error) {
@@ -227,7 +228,7 @@ func (r *Runner) noteOnce(ctx context.Context, pr vcs.PullRequest, kind, text st
 	if !first {
 		return nil
 	}
-	return r.notice(ctx, pr.Repo, pr.Number, text)
+	return r.reply(ctx, pr.Repo, pr.Number, name, data)
 }
 
 func (r *Runner) replyConfigError(ctx context.Context, pr vcs.PullRequest, ce *configError) error {

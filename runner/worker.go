@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -93,7 +94,9 @@ func (r *Runner) runJob(ctx context.Context, id string) {
 	var log io.Writer = io.Discard
 	if err == nil {
 		defer logf.Close()
-		log = &maskingWriter{w: logf, mask: r.mask}
+		mw := &maskingWriter{w: logf, mask: r.mask}
+		defer func() { _ = mw.flush() }()
+		log = mw
 	}
 	jctx, cancel := r.jobContext(ctx)
 	defer cancel()
@@ -223,17 +226,39 @@ func (r *Runner) checkDone(ctx context.Context, j Job) {
 	}
 }
 
-// maskingWriter masks secrets in what it writes. Terraform output is
-// line-buffered by the runner/terraform streamer, so a secret is not split
-// across writes.
+// maskingWriter masks secrets in what it writes, a whole line at a time,
+// so that a secret split across writes (a custom step's output arrives in
+// pipe-sized chunks) is still masked. A line longer than maxMaskedLine is
+// written in pieces; flush writes a last line without its newline.
 type maskingWriter struct {
 	w    io.Writer
 	mask func(string) string
+	buf  []byte
 }
 
+// maxMaskedLine bounds a line held back while waiting for its newline.
+const maxMaskedLine = 1 << 20
+
 func (m *maskingWriter) Write(p []byte) (int, error) {
-	if _, err := io.WriteString(m.w, m.mask(string(p))); err != nil {
-		return 0, err
+	m.buf = append(m.buf, p...)
+	if i := bytes.LastIndexByte(m.buf, '\n'); i >= 0 {
+		if _, err := io.WriteString(m.w, m.mask(string(m.buf[:i+1]))); err != nil {
+			return 0, err
+		}
+		m.buf = append(m.buf[:0], m.buf[i+1:]...)
+	}
+	if len(m.buf) > maxMaskedLine {
+		return len(p), m.flush()
 	}
 	return len(p), nil
+}
+
+// flush writes what is held back.
+func (m *maskingWriter) flush() error {
+	if len(m.buf) == 0 {
+		return nil
+	}
+	_, err := io.WriteString(m.w, m.mask(string(m.buf)))
+	m.buf = m.buf[:0]
+	return err
 }

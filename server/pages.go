@@ -1,6 +1,7 @@
 package server
 
 import (
+	"io"
 	"net/http"
 	"os"
 
@@ -28,22 +29,27 @@ func (s *Server) jobPage(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	log, _ := os.ReadFile(job.LogPath)
+	log, _ := os.ReadFile(job.LogPath) // masked with the page
 	s.page(w, "job.html.tmpl", struct {
 		Job runner.Job
 		Log string
-	}{job, string(log)})
+	}{job, s.cfg.Mask(string(log))})
 }
 
-// jobLog serves a job's log as plain text.
+// jobLog serves a job's log as plain text, masked.
 func (s *Server) jobLog(w http.ResponseWriter, r *http.Request) {
 	job, ok, err := s.cfg.Engine.GetJob(r.Context(), r.PathValue("id"))
 	if err != nil || !ok {
 		http.NotFound(w, r)
 		return
 	}
+	log, err := os.ReadFile(job.LogPath)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	http.ServeFile(w, r, job.LogPath)
+	_, _ = io.WriteString(w, s.cfg.Mask(string(log)))
 }
 
 func (s *Server) page(w http.ResponseWriter, name string, data any) {
@@ -58,5 +64,5 @@ func (s *Server) page(w http.ResponseWriter, name string, data any) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_, _ = w.Write(body)
+	_, _ = io.WriteString(w, s.cfg.Mask(string(body)))
 }

@@ -38,7 +38,10 @@ type Config struct {
 	// turns the API off: every call gets 401.
 	APIToken string
 	// Pages renders the web UI.
-	Pages  Pages
+	Pages Pages
+	// Mask, when set, masks secrets in every page and job log served
+	// (atoll passes its one masker, runner/mask).
+	Mask   func(string) string
 	Logger *slog.Logger
 	// Metrics, when set, is served at GET /metrics (nil: metrics are
 	// served elsewhere, or not at all).
@@ -46,6 +49,42 @@ type Config struct {
 	// Ready names what is not ready, with why (nil or empty: ready); it
 	// answers GET /readyz. Nil: always ready.
 	Ready func(ctx context.Context) map[string]string
+	// Timeouts bound every connection; zero fields take the defaults
+	// (DefaultTimeouts).
+	Timeouts Timeouts
+}
+
+// Timeouts are the HTTP server's connection timeouts (net/http.Server's
+// fields of the same names). They keep slow or idle clients from holding
+// connections open: a client that sends its headers or body slower than
+// this is cut off.
+type Timeouts struct {
+	ReadHeader time.Duration
+	Read       time.Duration
+	Write      time.Duration
+	Idle       time.Duration
+}
+
+// DefaultTimeouts: headers in 10s; a whole request (a 25 MiB webhook
+// included) in 60s; an answer in 60s (a job log of many megabytes
+// included); an idle keep-alive connection closed after 120s.
+var DefaultTimeouts = Timeouts{ReadHeader: 10 * time.Second, Read: 60 * time.Second, Write: 60 * time.Second, Idle: 120 * time.Second}
+
+func (t Timeouts) withDefaults() Timeouts {
+	d := DefaultTimeouts
+	if t.ReadHeader > 0 {
+		d.ReadHeader = t.ReadHeader
+	}
+	if t.Read > 0 {
+		d.Read = t.Read
+	}
+	if t.Write > 0 {
+		d.Write = t.Write
+	}
+	if t.Idle > 0 {
+		d.Idle = t.Idle
+	}
+	return d
 }
 
 // Pages renders HTML pages; templates.Renderer implements it.
@@ -68,6 +107,10 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Mask == nil {
+		cfg.Mask = func(s string) string { return s }
+	}
+	cfg.Timeouts = cfg.Timeouts.withDefaults()
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), log: cfg.Logger}
 	s.mux.Handle("POST /events", cfg.Webhook)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -120,7 +163,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 
 // Serve serves on ln until ctx ends, then shuts down gracefully.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	t := s.cfg.Timeouts
+	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: t.ReadHeader, ReadTimeout: t.Read,
+		WriteTimeout: t.Write, IdleTimeout: t.Idle, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

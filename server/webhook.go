@@ -16,6 +16,11 @@ import (
 // are never delivered, so a larger body is not GitHub's.
 const DefaultMaxWebhookBody = 25 << 20
 
+// DefaultMaxConcurrentWebhooks caps the webhook bodies read at once: with
+// the 25 MiB cap, at most about 1.6 GiB is held by deliveries in flight,
+// and a flood of slow senders cannot take every connection.
+const DefaultMaxConcurrentWebhooks = 64
+
 // Inbox durably stores webhook deliveries. AddDelivery returns
 // duplicate=true, storing nothing, when id is already stored. It is
 // implemented by the locks database.
@@ -28,6 +33,9 @@ type Inbox interface {
 // Every request's X-Hub-Signature-256 is checked against Secret before
 // anything else is done with the body. Answers:
 //   - 401: signature missing, garbled or wrong (nothing processed);
+//   - 503 (with Retry-After): MaxConcurrent bodies are being read already;
+//     nothing is read or stored. GitHub shows the delivery as failed, it
+//     can be redelivered, and reconciliation catches up meanwhile;
 //   - 413: body over MaxBody;
 //   - 400: X-GitHub-Event or X-GitHub-Delivery missing, or a handled event
 //     whose JSON does not parse;
@@ -49,6 +57,11 @@ type WebhookHandler struct {
 	// Metrics, when set, counts each delivery by event and outcome and
 	// times its acknowledgement.
 	Metrics WebhookObserver
+	// MaxConcurrent caps the requests whose body is being read and
+	// stored at once (default DefaultMaxConcurrentWebhooks).
+	MaxConcurrent int
+
+	slots chan struct{} // set by NewWebhookHandler; nil: no cap
 }
 
 // WebhookObserver counts webhook deliveries. event is a GitHub event atoll
@@ -74,6 +87,10 @@ func NewWebhookHandler(cfg WebhookHandler) (*WebhookHandler, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.MaxConcurrent <= 0 {
+		cfg.MaxConcurrent = DefaultMaxConcurrentWebhooks
+	}
+	cfg.slots = make(chan struct{}, cfg.MaxConcurrent)
 	return &cfg, nil
 }
 
@@ -107,6 +124,17 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		outcome = "unsigned"
 		reply(w, http.StatusUnauthorized, "missing X-Hub-Signature-256")
 		return
+	}
+	if h.slots != nil {
+		select {
+		case h.slots <- struct{}{}:
+			defer func() { <-h.slots }()
+		default:
+			log.Warn("too many webhook bodies being read; delivery refused", "limit", cap(h.slots))
+			w.Header().Set("Retry-After", "5")
+			reply(w, http.StatusServiceUnavailable, "too many deliveries at once")
+			return
+		}
 	}
 	maxBody := h.MaxBody
 	if maxBody <= 0 {

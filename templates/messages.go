@@ -120,6 +120,30 @@ type Notice struct {
 	Text string
 }
 
+// ForkRefused is the reply when a pull request from a fork is not
+// planned or applied because the server's allow_fork_prs is off.
+// Template: fork_refused.tmpl.
+type ForkRefused struct {
+	// Command is the command refused ("plan", "apply"); empty for an
+	// automatic plan.
+	Command string
+	// HeadRepo is the fork ("owner/name").
+	HeadRepo string
+}
+
+// ForkHeadMoved is the reply when a command on a fork's pull request is
+// refused because the head changed after the comment was written.
+// Template: fork_head_moved.tmpl.
+type ForkHeadMoved struct {
+	// User is the commenter; Command the command refused.
+	User, Command string
+	// Head is the pull request's head now.
+	Head string
+	// Unseen is set when atoll had not seen that head before the comment
+	// was handled, so it cannot tell when it was pushed.
+	Unseen bool
+}
+
 // Version is the reply to `atoll version`. Template: version.tmpl.
 type Version struct {
 	Version, Commit, GoVersion string

@@ -72,6 +72,8 @@ type Comment struct {
 	Body    string `json:"body"`
 	Author  User   `json:"author"`
 	HTMLURL string `json:"html_url"`
+	// CreatedAt is when the comment was written (the code host's clock).
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Review states, upper case as the REST API gives them.

@@ -14,14 +14,15 @@ import (
 )
 
 // newLogger is the server's logger: text or JSON lines (log_format) at
-// log_level, with the request id of the request a line is logged under.
-func newLogger(cfg config.Server, w io.Writer) *slog.Logger {
+// log_level, with the request id of the request a line is logged under,
+// every line passed through wrap (the masker) before it is written.
+func newLogger(cfg config.Server, w io.Writer, wrap func(slog.Handler) slog.Handler) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.SlogLevel()}
 	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if cfg.LogFormat == "json" {
 		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(server.ContextLogHandler{Handler: h})
+	return slog.New(server.ContextLogHandler{Handler: wrap(h)})
 }
 
 // runnerState feeds the runner's counts to the metrics at each scrape.

@@ -19,6 +19,7 @@ import (
 	"github.com/atollhq/atoll/policy"
 	"github.com/atollhq/atoll/runner"
 	"github.com/atollhq/atoll/runner/config"
+	"github.com/atollhq/atoll/runner/mask"
 	"github.com/atollhq/atoll/server"
 	"github.com/atollhq/atoll/server/metrics"
 	"github.com/atollhq/atoll/templates"
@@ -101,7 +102,13 @@ func (m *serverMain) Open(ctx context.Context) error {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
 	m.Config = cfg
-	m.log = newLogger(cfg, m.Stderr)
+	// One masker for every text atoll writes: its own secrets, the
+	// terraform secrets, and installation tokens as they are minted.
+	settings := runner.SettingsFrom(cfg)
+	masker := mask.New(cfg.GitHub.WebhookSecret, cfg.APIToken, cfg.GitHub.PrivateKey)
+	masker.Add(settings.Terraform.Secrets...)
+	masker.AddPattern(mask.GitHubToken)
+	m.log = newLogger(cfg, m.Stderr, masker.Handler)
 	m.metrics = metrics.New(m.log)
 	dataDir, err := filepath.Abs(cfg.DataDir)
 	if err != nil {
@@ -119,7 +126,8 @@ func (m *serverMain) Open(ctx context.Context) error {
 		return fmt.Errorf("templates: %w", err)
 	}
 	gh, err := github.New(github.Config{AppID: cfg.GitHub.AppID, PrivateKeyPEM: []byte(cfg.GitHub.PrivateKey),
-		APIURL: cfg.GitHub.APIURL, GraphQLURL: cfg.GitHub.GraphQLURL, Logger: m.log, Observer: m.metrics})
+		APIURL: cfg.GitHub.APIURL, GraphQLURL: cfg.GitHub.GraphQLURL, Logger: m.log, Observer: m.metrics,
+		Mask: masker.Mask, Secret: masker.AddEphemeral})
 	if err != nil {
 		return fmt.Errorf("github: %w", err)
 	}
@@ -147,7 +155,7 @@ func (m *serverMain) Open(ctx context.Context) error {
 	}
 	parseRepo, reqs, atlantisFile := runner.RepoConfigFuncs(cfg)
 	m.runner, err = runner.New(runner.Config{
-		Settings: runner.SettingsFrom(cfg), Host: gh, Git: mirrors, Store: m.db, Templates: tmpl,
+		Settings: settings, Masker: masker, Host: gh, Git: mirrors, Store: m.db, Templates: tmpl,
 		Policies: engine, ParseEvent: github.ParseWebhook, ParseRepo: parseRepo, Requirements: reqs, AtlantisFile: atlantisFile,
 		DataDir: dataDir, BaseURL: baseURL, HTMLURL: webURL, Version: version, Commit: commit, Logger: m.log,
 		Observer: m.metrics,
@@ -167,7 +175,7 @@ func (m *serverMain) Open(ctx context.Context) error {
 		metricsOnMain = m.metrics.Handler()
 	}
 	m.http, err = server.New(server.Config{Webhook: hook, Engine: m.runner, APIToken: cfg.APIToken, Pages: tmpl, Logger: m.log,
-		Metrics: metricsOnMain, Ready: m.ready})
+		Metrics: metricsOnMain, Ready: m.ready, Mask: masker.Mask})
 	if err != nil {
 		return m.closeAfter(err)
 	}

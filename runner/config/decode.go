@@ -19,7 +19,10 @@ import (
 // included), so a small file cannot make atoll walk a huge tree.
 const maxNodes = 100000
 
-var durationType = reflect.TypeOf(time.Duration(0))
+var (
+	durationType = reflect.TypeOf(time.Duration(0))
+	envValueType = reflect.TypeOf(EnvValue{})
+)
 
 // parseYAML reads one YAML document into its root node. An empty document
 // gives (nil, nil). Syntax errors become FieldErrors with the line YAML
@@ -154,6 +157,10 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, key string) {
 			return
 		}
 		v.SetInt(int64(dur))
+		return
+	}
+	if t == envValueType && n.Kind == yaml.ScalarNode {
+		v.Set(reflect.ValueOf(EnvValue{Value: n.Value})) // the short form: a plain value
 		return
 	}
 	switch t.Kind() {

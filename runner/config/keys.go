@@ -15,6 +15,7 @@ var serverDocs = map[string]string{
 	"ready_github_window": "`/readyz` answers 503 when GitHub has not answered atoll's probe (`GET /rate_limit`, every 30s) within this window.",
 	"shutdown_grace":      "On SIGTERM, how long atoll waits for running applies to finish before exiting; plans are cancelled at once and queued again for the next start.",
 	"summary_only":        "Post counts and resource lists but not the plan text, which stays on the job page. A repository can turn it on for itself.",
+	"inbox_retention":     "How long received webhook deliveries are kept (failed ones with their bodies, for a look or a retry); older ones are pruned. A comment older than this is not run as a command, so a pruned delivery cannot be replayed. At least `1h`.",
 
 	"github.app_id":              "The GitHub App's numeric id. Required.",
 	"github.private_key":         "The App's private key (PEM). Newlines written as `\\n` are accepted. Set this or `private_key_file`.",
@@ -28,7 +29,7 @@ var serverDocs = map[string]string{
 	"api_token_file": "File holding the REST API token.",
 
 	"repos":             "Allowlist of repositories, globs on `owner/name` (case-insensitive). A rule starting with `!` excludes; the last matching rule wins; when none matches, a repository is allowed only if the first rule is an exclusion. Empty: every repository the App is installed on.",
-	"allow_fork_prs":    "Plan pull requests whose branch lives in a fork. Off by default: a fork's code would run with atoll's credentials.",
+	"allow_fork_prs":    "Plan and apply pull requests whose branch lives in a fork. Off by default: a fork's code would run with atoll's credentials, so every path (autoplan, reconciliation, comments, merge) refuses them and says why. On: a comment runs only at the head the pull request had when the comment was written.",
 	"allow_draft_prs":   "Plan draft pull requests. Off by default: drafts are planned when marked ready for review.",
 	"checkout_strategy": "`merge`: plan the pull request merged into its base branch; `branch`: plan its head as it is.",
 
@@ -38,7 +39,7 @@ var serverDocs = map[string]string{
 	"terraform.cli_config_file":  "CLI configuration passed to every run as `TF_CLI_CONFIG_FILE` (provider mirrors, credentials).",
 	"terraform.plugin_cache_dir": "Shared provider cache. Default: `DATA_DIR/plugin-cache`.",
 	"terraform.releases_url":     "Mirror of releases.hashicorp.com to download binaries from (air-gapped sites).",
-	"terraform.env":              "Extra environment variables for every run (`TF_VAR_region: eu-west-1`). File only.",
+	"terraform.env":              "Extra environment variables for every run (`TF_VAR_region: eu-west-1`). An entry written `{value: ..., secret: true}` is masked as `***` in all output, as `secrets_env` values are. File only.",
 	"terraform.secrets_env":      "Names of variables of atoll's own environment passed to every run, whose values are masked as `***` in all output.",
 
 	"permissions.plan.permission":             "Minimum repository permission to run `atoll plan`: `read`, `triage`, `write`, `maintain` or `admin`.",

@@ -84,6 +84,10 @@ type Server struct {
 	// ReconcileInterval is how often open pull requests and locks are
 	// reconciled with GitHub (default 5m; 0: at start-up only).
 	ReconcileInterval time.Duration `yaml:"reconcile_interval"`
+	// InboxRetention is how long webhook deliveries stay in the inbox
+	// (default 14 days, 336h); older ones are pruned, failed ones with
+	// them. Comment commands older than this are not run.
+	InboxRetention time.Duration `yaml:"inbox_retention"`
 	// SummaryOnly posts counts and resource lists but not the plan text,
 	// which stays on the job page.
 	SummaryOnly bool `yaml:"summary_only"`
@@ -174,11 +178,23 @@ type Terraform struct {
 	PluginCacheDir string `yaml:"plugin_cache_dir"`
 	// ReleasesURL is a mirror of releases.hashicorp.com for downloads.
 	ReleasesURL string `yaml:"releases_url"`
-	// Env is extra environment for every terraform run.
-	Env map[string]string `yaml:"env"`
+	// Env is extra environment for every terraform run. An entry is a
+	// value ("eu-west-1") or {value, secret}: a secret one is masked as
+	// "***" in every text atoll writes.
+	Env map[string]EnvValue `yaml:"env"`
 	// SecretsEnv names variables of atoll's own environment passed to
 	// terraform whose values are masked in every output.
 	SecretsEnv []string `yaml:"secrets_env"`
+}
+
+// EnvValue is one terraform.env entry. In YAML it is written as a plain
+// value (`TF_VAR_region: eu-west-1`) or as a mapping
+// (`TF_VAR_token: {value: "...", secret: true}`).
+type EnvValue struct {
+	Value string `yaml:"value"`
+	// Secret masks the value as "***" in every text atoll writes, as
+	// terraform.secrets_env values are.
+	Secret bool `yaml:"secret"`
 }
 
 // Permissions says who may run each command; each defaults to write.
@@ -330,6 +346,7 @@ func DefaultServer() Server {
 		Workers:           4,
 		ReconcileInterval: 5 * time.Minute,
 		Ops:               defaultOps(),
+		InboxRetention:    14 * 24 * time.Hour,
 		GitHub:            GitHub{APIURL: "https://api.github.com/"},
 		Intake:            Intake{CheckoutStrategy: "merge"},
 		Terraform:         Terraform{Distribution: DistributionTerraform},
@@ -395,6 +412,16 @@ func (s Server) Redacted() Server {
 	mask(&s.GitHub.PrivateKey)
 	mask(&s.GitHub.WebhookSecret)
 	mask(&s.APIToken)
+	if len(s.Terraform.Env) > 0 {
+		env := make(map[string]EnvValue, len(s.Terraform.Env)) // a copy: the map is shared with the caller's
+		for k, v := range s.Terraform.Env {
+			if v.Secret {
+				mask(&v.Value)
+			}
+			env[k] = v
+		}
+		s.Terraform.Env = env
+	}
 	s.src = nil
 	return s
 }

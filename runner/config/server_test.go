@@ -61,6 +61,7 @@ func TestLoadServerDefaults(t *testing.T) {
 		{"plugin_cache_dir", s.Terraform.PluginCacheDir, "atoll-data/plugin-cache"},
 		{"workers", s.Workers, 4},
 		{"reconcile_interval", s.ReconcileInterval, 5 * time.Minute},
+		{"inbox_retention", s.InboxRetention, 14 * 24 * time.Hour},
 		{"api_url", s.GitHub.APIURL, "https://api.github.com/"},
 		{"checkout_strategy", s.CheckoutStrategy, "merge"},
 		{"apply_mode", s.ApplyMode, ApplyComment},
@@ -323,5 +324,28 @@ func TestServerInGo(t *testing.T) {
 	}
 	if s.SlogLevel().String() != "INFO" {
 		t.Error("SlogLevel")
+	}
+}
+
+func TestTerraformEnvSecret(t *testing.T) {
+	path := writeFile(t, "s.yaml", minimal(t)+"terraform:\n  env:\n    TF_VAR_region: eu-west-1\n    TF_VAR_token: {value: tok-123456, secret: true}\n    TF_VAR_plain:\n      value: p\n")
+	s, err := LoadServer(path, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]EnvValue{"TF_VAR_region": {Value: "eu-west-1"}, "TF_VAR_token": {Value: "tok-123456", Secret: true}, "TF_VAR_plain": {Value: "p"}}
+	if !reflect.DeepEqual(s.Terraform.Env, want) {
+		t.Errorf("terraform.env = %+v, want %+v", s.Terraform.Env, want)
+	}
+	if r := s.Redacted(); r.Terraform.Env["TF_VAR_token"].Value != "***" || r.Terraform.Env["TF_VAR_region"].Value != "eu-west-1" ||
+		s.Terraform.Env["TF_VAR_token"].Value != "tok-123456" {
+		t.Errorf("Redacted: %+v (original now %+v)", r.Terraform.Env, s.Terraform.Env)
+	}
+	bad := writeFile(t, "s.yaml", minimal(t)+"terraform:\n  env:\n    TF_VAR_token: {value: x, secrte: true}\ninbox_retention: 1m\n")
+	_, err = LoadServer(bad, nil, nil)
+	for _, w := range []string{`terraform.env.TF_VAR_token: unknown key "secrte" (did you mean "secret"?)`, "inbox_retention: must be at least 1h, got 1m0s"} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("error %v does not contain %q", err, w)
+		}
 	}
 }

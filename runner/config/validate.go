@@ -42,6 +42,9 @@ func (s Server) Validate() error {
 	if s.ReconcileInterval < 0 {
 		c.errorf("reconcile_interval", "must not be negative")
 	}
+	if s.InboxRetention < time.Hour {
+		c.errorf("inbox_retention", "must be at least 1h, got %s", s.InboxRetention)
+	}
 
 	g := s.GitHub
 	if g.AppID <= 0 {

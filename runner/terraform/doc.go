@@ -7,8 +7,11 @@
 // It knows nothing about pull requests. Its guarantees:
 //
 //   - Every line terraform prints is written to Config.Output while the
-//     command runs, with every Config.Secrets value replaced by "***"; the
-//     same masking applies to the text of every error this package returns.
+//     command runs, with every Config.Secrets value (and every secret of
+//     Config.Masker) replaced by "***", through atoll's one masker
+//     (runner/mask: longest and overlapping secrets hidden whole, each line
+//     of a multi-line secret too); the same masking applies to the text of
+//     every error this package returns.
 //   - Cancelling the context of a running command sends terraform an
 //     interrupt, waits Config.KillGrace for it to stop (releasing its state
 //     lock), and only then kills it with its providers and the commands of

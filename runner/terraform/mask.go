@@ -4,62 +4,32 @@ import (
 	"bytes"
 	"io"
 	"regexp"
-	"sort"
 	"strings"
 	"sync"
+
+	"github.com/atollhq/atoll/runner/mask"
 )
 
-// masked replaces a secret in output and errors.
-const masked = "***"
-
-// masker replaces secret values by "***". The zero value masks nothing.
+// masker masks secrets through atoll's one masker (runner/mask). The zero
+// value masks nothing.
 type masker struct {
-	r *strings.Replacer
+	m *mask.Masker
 }
 
-// newMasker builds a masker for secrets. Empty values are ignored. A
-// secret that spans lines (a PEM key) is also masked line by line, for
-// every line of at least minLineSecret bytes, because output is masked one
-// line at a time.
-func newMasker(secrets []string) masker {
-	const minLineSecret = 8
-	seen := map[string]bool{}
-	var all []string
-	add := func(s string) {
-		if s != "" && !seen[s] {
-			seen[s] = true
-			all = append(all, s)
-		}
+// newMasker masks secrets, through shared when it is set (secrets are
+// then added to it, so they are masked in every other text atoll writes
+// too).
+func newMasker(secrets []string, shared *mask.Masker) masker {
+	if shared == nil {
+		return masker{m: mask.New(secrets...)}
 	}
-	for _, s := range secrets {
-		add(s)
-		if strings.ContainsAny(s, "\r\n") {
-			for _, line := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' }) {
-				if line = strings.TrimSpace(line); len(line) >= minLineSecret {
-					add(line)
-				}
-			}
-		}
-	}
-	if len(all) == 0 {
-		return masker{}
-	}
-	// Longest first: strings.Replacer prefers earlier pairs at a position,
-	// so a secret that contains another is masked whole.
-	sort.SliceStable(all, func(i, j int) bool { return len(all[i]) > len(all[j]) })
-	pairs := make([]string, 0, 2*len(all))
-	for _, s := range all {
-		pairs = append(pairs, s, masked)
-	}
-	return masker{r: strings.NewReplacer(pairs...)}
+	shared.Add(secrets...)
+	return masker{m: shared}
 }
 
 // mask returns s with every secret replaced.
 func (m masker) mask(s string) string {
-	if m.r == nil {
-		return s
-	}
-	return m.r.Replace(s)
+	return m.m.Mask(s)
 }
 
 // ansiRE matches ANSI escape sequences: CSI (colours, cursor moves), OSC

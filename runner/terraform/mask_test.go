@@ -4,6 +4,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/atollhq/atoll/runner/mask"
 )
 
 func TestMasker(t *testing.T) {
@@ -16,12 +18,18 @@ func TestMasker(t *testing.T) {
 		{name: "none", in: "a secret", want: "a secret"},
 		{name: "empty secret ignored", secrets: []string{""}, in: "abc", want: "abc"},
 		{name: "every occurrence", secrets: []string{"s3cr3t"}, in: "s3cr3t and s3cr3t", want: "*** and ***"},
-		{name: "longest first", secrets: []string{"abc", "abcdef"}, in: "x abcdef y abc", want: "x *** y ***"},
+		{name: "longest first", secrets: []string{"abcd", "abcdef"}, in: "x abcdef y abcd", want: "x *** y ***"},
+		{name: "shorter than mask.MinLen left", secrets: []string{"abc"}, in: "abc", want: "abc"},
+		{name: "shared masker", secrets: []string{"abcd"}, in: "abcdTAIL", want: "***"},
 		{name: "pem lines", secrets: []string{"-----BEGIN KEY-----\nMIIEpAIBAAKCAQEA\nshort\n-----END KEY-----"}, in: "key: MIIEpAIBAAKCAQEA short", want: "key: *** short"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := newMasker(tt.secrets).mask(tt.in); got != tt.want {
+			var shared *mask.Masker
+			if strings.HasPrefix(tt.name, "shared") {
+				shared = mask.New("abcdTAIL")
+			}
+			if got := newMasker(tt.secrets, shared).mask(tt.in); got != tt.want {
 				t.Errorf("mask(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
@@ -31,7 +39,7 @@ func TestMasker(t *testing.T) {
 func TestLineWriterMasksAcrossWrites(t *testing.T) {
 	var out strings.Builder
 	sink := &lineSink{mu: &sync.Mutex{}, out: &out}
-	w := &lineWriter{sink: sink, mask: newMasker([]string{"hunter22"}), keep: true}
+	w := &lineWriter{sink: sink, mask: newMasker([]string{"hunter22"}, nil), keep: true}
 	for _, chunk := range []string{"pass: hun", "ter22\r\nnext", " line\nlast"} {
 		if n, err := w.Write([]byte(chunk)); n != len(chunk) || err != nil {
 			t.Fatalf("Write = %d, %v", n, err)

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-exec/tfexec"
+
+	"github.com/atollhq/atoll/runner/mask"
 )
 
 // DefaultKillGrace is how long a cancelled command may take to stop after
@@ -62,6 +64,10 @@ type Config struct {
 	// Secrets are values masked as "***" in every line written to Output,
 	// in ShowText's text and in every error. Empty strings are ignored.
 	Secrets []string
+	// Masker, when set, is atoll's shared masker: Secrets are added to it
+	// and it masks everything above, so every secret atoll knows (its own
+	// included) is masked in terraform's output too.
+	Masker *mask.Masker
 
 	// PluginCacheDir is the shared provider cache (TF_PLUGIN_CACHE_DIR);
 	// it is created if missing. Inits into one cache are serialized (see
@@ -162,7 +168,7 @@ func New(cfg Config) (*Workdir, error) {
 	if err := tf.SetEnv(env); err != nil {
 		return nil, fmt.Errorf("terraform: %w", err)
 	}
-	return &Workdir{cfg: cfg, env: env, vars: vars, mask: newMasker(cfg.Secrets), tf: tf, sem: make(chan struct{}, 1)}, nil
+	return &Workdir{cfg: cfg, env: env, vars: vars, mask: newMasker(cfg.Secrets, cfg.Masker), tf: tf, sem: make(chan struct{}, 1)}, nil
 }
 
 // Dir is the absolute project directory.

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -63,10 +64,25 @@ func (s *Server) handleGetInstallation(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.restInstallationJSON(urlsOf(r), inst))
 }
 
+// accessTokenRequest is the body of POST
+// /app/installations/{id}/access_tokens: optional narrowing.
+type accessTokenRequest struct {
+	Repositories  []string          `json:"repositories"`
+	RepositoryIDs []int64           `json:"repository_ids"`
+	Permissions   map[string]string `json:"permissions"`
+}
+
+// permissionRank orders permission levels.
+var permissionRank = map[string]int{"read": 1, "write": 2, "admin": 3}
+
 // handleAccessToken issues an installation token (ghs_...) that expires
-// after Config.TokenTTL. Narrowing by repositories or permissions in the
-// body is accepted and ignored: tokens reach every repository of their
-// installation.
+// after Config.TokenTTL. As on GitHub, the body may narrow it to some
+// repositories of the installation (repositories by name,
+// repository_ids) and to some of the App's permissions; asking for a
+// repository the installation does not have, or a permission beyond the
+// App's, is refused with 422. A narrowed token reaches only its
+// repositories (others answer 404, git included), and one without a
+// write permission cannot write.
 func (s *Server) handleAccessToken(w http.ResponseWriter, r *http.Request) {
 	if !requireJWT(w, r) {
 		return
@@ -75,7 +91,7 @@ func (s *Server) handleAccessToken(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var in map[string]any
+	var in accessTokenRequest
 	if !decodeBody(w, r, &in) {
 		return
 	}
@@ -86,12 +102,50 @@ func (s *Server) handleAccessToken(w http.ResponseWriter, r *http.Request) {
 		notFound(w)
 		return
 	}
+	t := &token{inst: inst}
+	var selected []*repo
+	if len(in.Repositories) > 0 || len(in.RepositoryIDs) > 0 {
+		t.repos = map[int64]bool{}
+		for _, rp := range inst.repos {
+			if slices.ContainsFunc(in.Repositories, func(n string) bool { return strings.EqualFold(n, rp.name) }) ||
+				slices.Contains(in.RepositoryIDs, rp.id) {
+				t.repos[rp.id] = true
+				selected = append(selected, rp)
+			}
+		}
+		if len(selected) != len(in.Repositories)+len(in.RepositoryIDs) {
+			writeError(w, http.StatusUnprocessableEntity, "There is at least one repository that does not exist or is not accessible to the parent installation.")
+			return
+		}
+	}
+	installed := s.ident().perms()
+	perms := installed
+	if len(in.Permissions) > 0 {
+		t.perms = map[string]string{}
+		perms = obj{}
+		for name, level := range in.Permissions {
+			granted, _ := installed[name].(string)
+			if permissionRank[level] == 0 || permissionRank[level] > permissionRank[granted] {
+				writeError(w, http.StatusUnprocessableEntity, "The permissions requested are not granted to this installation.")
+				return
+			}
+			t.perms[name], perms[name] = level, level
+		}
+		t.perms["metadata"], perms["metadata"] = "read", "read" // always granted
+	}
 	tok := newToken()
-	exp := s.now().Add(s.cfg.TokenTTL).Truncate(time.Second)
-	s.tokens[tok] = &token{inst: inst, expires: exp}
-	writeJSON(w, http.StatusCreated, obj{
-		"token": tok, "expires_at": ts(exp), "permissions": s.ident().perms(), "repository_selection": "all",
-	})
+	t.expires = s.now().Add(s.cfg.TokenTTL).Truncate(time.Second)
+	s.tokens[tok] = t
+	out := obj{"token": tok, "expires_at": ts(t.expires), "permissions": perms, "repository_selection": "all"}
+	if t.repos != nil {
+		u := urlsOf(r)
+		list := []obj{}
+		for _, rp := range selected {
+			list = append(list, s.repoJSON(u, rp))
+		}
+		out["repository_selection"], out["repositories"] = "selected", list
+	}
+	writeJSON(w, http.StatusCreated, out)
 }
 
 // handleInstallationRepos lists the repositories of the token's
@@ -102,13 +156,17 @@ func (s *Server) handleInstallationRepos(w http.ResponseWriter, r *http.Request)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	inst := callerOf(r).inst
+	c := callerOf(r)
 	u := urlsOf(r)
+	repos, selection := c.inst.repos, "all"
+	if c.tok != nil && c.tok.repos != nil {
+		repos, selection = slices.DeleteFunc(slices.Clone(repos), func(rp *repo) bool { return !c.tok.repos[rp.id] }), "selected"
+	}
 	list := []obj{}
-	for _, rp := range paginate(w, r, inst.repos) {
+	for _, rp := range paginate(w, r, repos) {
 		list = append(list, s.repoJSON(u, rp))
 	}
-	writeJSON(w, http.StatusOK, obj{"total_count": len(inst.repos), "repository_selection": "all", "repositories": list})
+	writeJSON(w, http.StatusOK, obj{"total_count": len(repos), "repository_selection": selection, "repositories": list})
 }
 
 // restInstallationJSON is an installation as REST serves it. GitHub's

@@ -35,6 +35,29 @@ type caller struct {
 	kind  callerKind
 	inst  *installation // installationToken only
 	token string
+	tok   *token // installationToken only
+}
+
+// owns reports whether the caller holds an installation token that
+// reaches rp: one of rp's installation, not narrowed to other
+// repositories.
+func (c caller) owns(rp *repo) bool {
+	return rp != nil && c.kind == installationToken && c.inst == rp.owner.inst &&
+		(c.tok == nil || c.tok.repos == nil || c.tok.repos[rp.id])
+}
+
+// writes reports whether the caller's token may write: a token narrowed
+// to read permissions (contents: read, for git fetches) may not.
+func (c caller) writes() bool {
+	if c.tok == nil || c.tok.perms == nil {
+		return true
+	}
+	for _, level := range c.tok.perms {
+		if level == "write" || level == "admin" {
+			return true
+		}
+	}
+	return false
 }
 
 // authenticate reads the Authorization header. No header is anonymous; a
@@ -69,7 +92,7 @@ func (s *Server) authenticate(r *http.Request) (caller, error) {
 	if !ok || !s.now().Before(t.expires) {
 		return caller{}, errBadCredentials
 	}
-	return caller{kind: installationToken, inst: t.inst, token: cred}, nil
+	return caller{kind: installationToken, inst: t.inst, token: cred, tok: t}, nil
 }
 
 // checkJWT validates an App JWT as GitHub does.
@@ -141,12 +164,12 @@ func requireToken(w http.ResponseWriter, r *http.Request) bool {
 func (s *Server) visibleRepo(w http.ResponseWriter, r *http.Request, write bool) *repo {
 	rp := s.repoLocked(r.PathValue("owner"), r.PathValue("repo"))
 	c := callerOf(r)
-	own := rp != nil && c.kind == installationToken && c.inst == rp.owner.inst
+	own := c.owns(rp)
 	if rp == nil || (rp.private && !own) {
-		notFound(w)
+		notFound(w) // private repositories outside a narrowed token's scope included
 		return nil
 	}
-	if write && !own {
+	if write && (!own || !c.writes()) {
 		if c.kind == anonymous {
 			writeError(w, http.StatusUnauthorized, "Requires authentication")
 		} else {

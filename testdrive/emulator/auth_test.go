@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v4"
+	"github.com/google/go-github/v60/github"
 )
 
 func signJWT(t *testing.T, key *rsa.PrivateKey, method jwt.SigningMethod, iss string, iat, exp time.Time) string {
@@ -183,5 +185,83 @@ func TestRateLimits(t *testing.T) {
 	}
 	if status, _, _ = e.raw("GET", "/repos/acme/infra", "token "+e.token(e.installationID("acme", "infra")), nil); status != 200 {
 		t.Errorf("an installation has its own limit: %d", status)
+	}
+}
+
+// TestNarrowedTokens: a token narrowed by repositories and permissions
+// reaches only those repositories (REST and git), cannot write with read
+// permissions, and a narrowing beyond the installation is refused.
+func TestNarrowedTokens(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	setupRepo(t, e, true)
+	if _, err := e.ctl.CreateRepo(ctx, CreateRepo{Owner: "acme", Name: "other", Private: true, Files: map[string]string{"a": "a\n"}}); err != nil {
+		t.Fatal(err)
+	}
+	app := e.appClient(false)
+	inst := e.installationID("acme", "infra")
+	read := "read"
+	tok, _, err := app.Apps.CreateInstallationToken(ctx, inst, &github.InstallationTokenOptions{
+		Repositories: []string{"infra"}, Permissions: &github.InstallationPermissions{Contents: &read}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tok.Repositories) != 1 || tok.Repositories[0].GetName() != "infra" || tok.GetPermissions().GetContents() != "read" {
+		t.Errorf("narrowed token: %d repos, contents %q", len(tok.Repositories), tok.GetPermissions().GetContents())
+	}
+	auth := "token " + tok.GetToken()
+	checks := []struct {
+		method, path string
+		body         any
+		want         int
+	}{
+		{"GET", "/repos/acme/infra", nil, 200},
+		{"GET", "/repos/acme/other", nil, 404},
+		{"GET", "/repos/acme/infra/pulls/1", nil, 200},
+		{"POST", "/repos/acme/infra/issues/1/comments", map[string]string{"body": "x"}, 403},
+		{"POST", "/repos/acme/infra/check-runs", map[string]string{"name": "x", "head_sha": strings.Repeat("a", 40)}, 403},
+	}
+	for _, c := range checks {
+		if status, _, body := e.raw(c.method, c.path, auth, c.body); status != c.want {
+			t.Errorf("%s %s with the narrowed token: %d %s, want %d", c.method, c.path, status, body, c.want)
+		}
+	}
+	if status, _, body := e.raw("GET", "/installation/repositories", auth, nil); status != 200 || !strings.Contains(string(body), `"total_count":1`) {
+		t.Errorf("installation repositories of the narrowed token: %d %s", status, body)
+	}
+	for name, want := range map[string]int{"infra": 200, "other": 404} {
+		req, _ := http.NewRequest("GET", e.http.URL+"/acme/"+name+".git/info/refs?service=git-upload-pack", nil)
+		req.SetBasicAuth("x-access-token", tok.GetToken())
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("git fetch of acme/%s with the narrowed token: %d, want %d", name, resp.StatusCode, want)
+		}
+	}
+	// By id too.
+	other, _, err := e.instClient(false, inst).Repositories.Get(ctx, "acme", "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID, _, err := app.Apps.CreateInstallationToken(ctx, inst, &github.InstallationTokenOptions{RepositoryIDs: []int64{other.GetID()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, _, _ := e.raw("GET", "/repos/acme/infra", "token "+byID.GetToken(), nil); status != 404 {
+		t.Errorf("a token narrowed to acme/other reads acme/infra: %d", status)
+	}
+	// Beyond the installation: refused.
+	admin := "admin"
+	for name, opts := range map[string]*github.InstallationTokenOptions{
+		"a repository of no installation": {Repositories: []string{"nope"}},
+		"a permission the App lacks":      {Permissions: &github.InstallationPermissions{Administration: &read}},
+		"more than the App's level":       {Permissions: &github.InstallationPermissions{Contents: &admin}},
+	} {
+		if _, resp, err := app.Apps.CreateInstallationToken(ctx, inst, opts); err == nil || resp.StatusCode != 422 {
+			t.Errorf("%s: err %v, want 422", name, err)
+		}
 	}
 }

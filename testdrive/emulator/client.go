@@ -413,6 +413,25 @@ func (c *Control) Redeliver(ctx context.Context, id string) (DeliveryInfo, error
 	return out, err
 }
 
+// ReplayDelivery sends a delivery's signed body again under a new
+// X-GitHub-Delivery (a replay, as anyone who captured it can do) and
+// returns the new delivery; it is sent asynchronously.
+func (c *Control) ReplayDelivery(ctx context.Context, id string) (DeliveryInfo, error) {
+	var out DeliveryInfo
+	err := c.do(ctx, http.MethodPost, "/deliveries/"+url.PathEscape(id)+"/replay", nil, &out)
+	return out, err
+}
+
+// PauseDeliveries holds every webhook until ResumeDeliveries.
+func (c *Control) PauseDeliveries(ctx context.Context) error {
+	return c.do(ctx, http.MethodPost, "/deliveries/pause", nil, nil)
+}
+
+// ResumeDeliveries sends the webhooks PauseDeliveries held, in order.
+func (c *Control) ResumeDeliveries(ctx context.Context) error {
+	return c.do(ctx, http.MethodPost, "/deliveries/resume", nil, nil)
+}
+
 // FlushDeliveries waits until every queued webhook has been tried.
 func (c *Control) FlushDeliveries(ctx context.Context) error {
 	return c.do(ctx, http.MethodPost, "/deliveries/flush", nil, nil)

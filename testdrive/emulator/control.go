@@ -34,6 +34,9 @@ func (s *Server) controlRoutes() *http.ServeMux {
 	m.HandleFunc("GET "+p+"/deliveries", s.ctlDeliveries)
 	m.HandleFunc("POST "+p+"/deliveries/flush", s.ctlFlush)
 	m.HandleFunc("POST "+p+"/deliveries/{id}/redeliver", s.ctlRedeliver)
+	m.HandleFunc("POST "+p+"/deliveries/{id}/replay", s.ctlReplay)
+	m.HandleFunc("POST "+p+"/deliveries/pause", s.ctlPause)
+	m.HandleFunc("POST "+p+"/deliveries/resume", s.ctlResume)
 	m.HandleFunc("POST "+p+"/ratelimit", s.ctlRateLimit)
 	m.HandleFunc(p+"/", func(w http.ResponseWriter, r *http.Request) {
 		ctlError(w, http.StatusNotFound, "no such control endpoint")
@@ -458,6 +461,32 @@ func (s *Server) ctlRedeliver(w http.ResponseWriter, r *http.Request) {
 	info := d.info(false)
 	s.hooks.mu.Unlock()
 	writeJSON(w, http.StatusOK, info)
+}
+
+// ctlReplay sends a delivery's signed body again under a new delivery id,
+// as an attacker who captured it would; 201 with the new delivery.
+func (s *Server) ctlReplay(w http.ResponseWriter, r *http.Request) {
+	d, ok := s.hooks.replay(r.PathValue("id"))
+	if !ok {
+		ctlError(w, http.StatusNotFound, "no such delivery")
+		return
+	}
+	s.hooks.mu.Lock()
+	info := d.info(false)
+	s.hooks.mu.Unlock()
+	writeJSON(w, http.StatusCreated, info)
+}
+
+// ctlPause holds webhook deliveries until ctlResume, so that a test can
+// make things happen on GitHub before atoll hears of them.
+func (s *Server) ctlPause(w http.ResponseWriter, r *http.Request) {
+	s.hooks.pause()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) ctlResume(w http.ResponseWriter, r *http.Request) {
+	s.hooks.resume()
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func (s *Server) ctlRateLimit(w http.ResponseWriter, r *http.Request) {

@@ -15,7 +15,11 @@
 //     signed by the App's key (iss the App id, exp at most ten minutes
 //     after iat, 60 s of clock skew forgiven, checked against Config.Now);
 //     POST /app/installations/{id}/access_tokens issues ghs_ tokens that
-//     expire after Config.TokenTTL; an unknown or expired token gets 401
+//     expire after Config.TokenTTL, narrowed as GitHub does by
+//     repositories, repository_ids and permissions (a narrowed token
+//     reaches only its repositories, REST and git, and cannot write
+//     without a write permission; a narrowing beyond the installation or
+//     the App's permissions is refused with 422); an unknown or expired token gets 401
 //     Bad credentials; writes need a token of the repository's
 //     installation, and are attributed to the App's bot user
 //     "<slug>[bot]";
@@ -35,8 +39,9 @@
 //   - a control API under /_testdrive/ (no authentication) that plays the
 //     people: creating repositories, pushing commits, opening, reviewing,
 //     merging and closing pull requests, commenting, granting permissions,
-//     adding and removing team members, listing and redelivering
-//     webhooks, and forcing rate-limit failures. Control is its Go client.
+//     adding and removing team members, listing, redelivering, replaying
+//     (same body, new delivery id), pausing and resuming webhooks, and
+//     forcing rate-limit failures. Control is its Go client.
 //
 // Every repository belongs to an organization that has the App installed
 // (one installation per owner); users exist from their first mention.

@@ -30,7 +30,7 @@ func (s *Server) serveGit(w http.ResponseWriter, r *http.Request) {
 	c, authErr := s.gitCaller(r)
 	s.mu.Lock()
 	rp := s.repoLocked(owner, name)
-	own := rp != nil && c.kind == installationToken && c.inst == rp.owner.inst
+	own := c.owns(rp)
 	var dir string
 	private := false
 	if rp != nil {

@@ -154,7 +154,7 @@ func (g *gqlRun) root(f *ast.Field, path []any) (any, bool) {
 		if c == nil {
 			return nil, true
 		}
-		if g.c.inst != c.repo.owner.inst {
+		if !g.c.owns(c.repo) || !g.c.writes() {
 			g.errors = append(g.errors, gqlError{Type: "FORBIDDEN", Path: path, Message: "Resource not accessible by integration"})
 			return nil, true
 		}
@@ -201,7 +201,7 @@ func upper(s string) string {
 func (g *gqlRun) comment(id string, path []any) *comment {
 	prefix, n, ok := parseNodeID(id)
 	c := g.s.comments[n]
-	if !ok || prefix != "IC" || c == nil || (c.repo.private && g.c.inst != c.repo.owner.inst) {
+	if !ok || prefix != "IC" || c == nil || (c.repo.private && !g.c.owns(c.repo)) {
 		g.errors = append(g.errors, gqlError{Type: "NOT_FOUND", Path: path,
 			Message: fmt.Sprintf("Could not resolve to a node with the global id of '%s'", id)})
 		return nil
@@ -228,7 +228,7 @@ func (g *gqlRun) commentFields(c *comment) resolver {
 		case "url":
 			return g.s.commentJSON(g.u, c, false)["html_url"], true
 		case "viewerCanMinimize":
-			return g.c.inst == c.repo.owner.inst, true
+			return g.c.owns(c.repo) && g.c.writes(), true
 		case "author":
 			return g.object(c.user.typ, f.SelectionSet, path, func(sf *ast.Field, _ []any) (any, bool) {
 				if sf.Name == "login" {

@@ -38,6 +38,10 @@ type installation struct {
 type token struct {
 	inst    *installation
 	expires time.Time
+	// repos, when set, are the ids of the only repositories the token
+	// reaches; perms, when set, its permissions (narrowed at issue).
+	repos map[int64]bool
+	perms map[string]string
 }
 
 type repo struct {

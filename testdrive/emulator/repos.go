@@ -19,7 +19,7 @@ func (s *Server) handleGetRepo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m := s.fullRepoJSON(urlsOf(r), rp)
-	if c := callerOf(r); c.kind == installationToken && c.inst == rp.owner.inst {
+	if c := callerOf(r); c.owns(rp) {
 		m["permissions"] = obj{"admin": false, "maintain": false, "push": true, "triage": true, "pull": true}
 	}
 	writeJSON(w, http.StatusOK, m)

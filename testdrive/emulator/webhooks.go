@@ -46,6 +46,7 @@ type webhookQueue struct {
 	running map[string]bool
 	wg      sync.WaitGroup
 	closed  bool
+	paused  bool // deliveries wait in pending until resume
 }
 
 func (q *webhookQueue) init(s *Server) {
@@ -75,12 +76,58 @@ func (q *webhookQueue) send(queue, event string, payload obj) {
 		d.err = "emulator closed"
 		return
 	}
-	q.pending[queue] = append(q.pending[queue], d)
-	if !q.running[queue] {
+	q.enqueueLocked(d)
+}
+
+// enqueueLocked queues d for delivery and starts its queue's worker
+// unless deliveries are paused. Callers hold q.mu.
+func (q *webhookQueue) enqueueLocked(d *delivery) {
+	q.pending[d.queue] = append(q.pending[d.queue], d)
+	q.startLocked(d.queue)
+}
+
+func (q *webhookQueue) startLocked(queue string) {
+	if !q.paused && !q.running[queue] && len(q.pending[queue]) > 0 {
 		q.running[queue] = true
 		q.wg.Add(1)
 		go q.work(queue)
 	}
+}
+
+// pause holds every later delivery (and the rest of each queue) until
+// resume; a delivery being sent finishes.
+func (q *webhookQueue) pause() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.paused = true
+}
+
+// resume sends what pause held, in order per queue.
+func (q *webhookQueue) resume() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.paused = false
+	for queue := range q.pending {
+		q.startLocked(queue)
+	}
+}
+
+// replay sends a recorded delivery's signed body again as a new delivery
+// with a new X-GitHub-Delivery, as anyone who captured the request can:
+// the signature covers the body, not the delivery id. It is queued like
+// any webhook and returned.
+func (q *webhookQueue) replay(id string) (*delivery, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	old, ok := q.byID[id]
+	if !ok || q.closed {
+		return nil, false
+	}
+	d := &delivery{id: newGUID(), event: old.event, action: old.action, queue: old.queue, body: old.body}
+	q.all = append(q.all, d)
+	q.byID[d.id] = d
+	q.enqueueLocked(d)
+	return d, true
 }
 
 func (q *webhookQueue) work(queue string) {
@@ -88,8 +135,10 @@ func (q *webhookQueue) work(queue string) {
 	for {
 		q.mu.Lock()
 		list := q.pending[queue]
-		if len(list) == 0 {
-			delete(q.pending, queue)
+		if len(list) == 0 || q.paused {
+			if len(list) == 0 {
+				delete(q.pending, queue)
+			}
 			q.running[queue] = false
 			q.mu.Unlock()
 			return
@@ -167,7 +216,7 @@ func (q *webhookQueue) flush(ctx context.Context) error {
 	defer t.Stop()
 	for {
 		q.mu.Lock()
-		busy := len(q.pending) > 0
+		busy := len(q.pending) > 0 && !q.paused
 		for _, r := range q.running {
 			busy = busy || r
 		}

@@ -1,10 +1,12 @@
 package emulator
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/go-github/v60/github"
 )
@@ -170,5 +172,56 @@ func TestWebhookFailureAndRedelivery(t *testing.T) {
 	ds, _ = e.ctl.Deliveries(ctx)
 	if last := ds[len(ds)-1]; last.Event != "member" || last.StatusCode != 0 || last.Error == "" {
 		t.Errorf("delivery without a URL: %+v", last)
+	}
+}
+
+func TestWebhookReplayAndPause(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if _, err := e.ctl.CreateRepo(ctx, CreateRepo{Owner: "acme", Name: "infra"}); err != nil {
+		t.Fatal(err)
+	}
+	e.flush()
+	ds, err := e.ctl.Deliveries(ctx)
+	if err != nil || len(ds) == 0 {
+		t.Fatalf("deliveries %v %v", ds, err)
+	}
+	first := e.hooks.all()[0]
+	d, err := e.ctl.ReplayDelivery(ctx, ds[0].ID)
+	if err != nil || d.ID == ds[0].ID {
+		t.Fatalf("replay: %+v %v (want a new delivery id)", d, err)
+	}
+	e.flush()
+	all := e.hooks.all()
+	last := all[len(all)-1]
+	if last.Delivery != d.ID || !bytes.Equal(last.Body, first.Body) ||
+		last.Header.Get("X-Hub-Signature-256") != first.Header.Get("X-Hub-Signature-256") {
+		t.Errorf("replay sent delivery %s with a different body or signature", last.Delivery)
+	}
+	if _, err := e.ctl.ReplayDelivery(ctx, "nope"); err == nil {
+		t.Error("replaying an unknown delivery worked")
+	}
+
+	if err := e.ctl.PauseDeliveries(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before := len(e.hooks.all())
+	for _, u := range []string{"bob", "carol"} {
+		if err := e.ctl.SetPermission(ctx, "acme/infra", u, "write"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.flush() // returns at once: nothing is sent while paused
+	time.Sleep(50 * time.Millisecond)
+	if n := len(e.hooks.all()); n != before {
+		t.Fatalf("%d webhooks sent while paused", n-before)
+	}
+	if err := e.ctl.ResumeDeliveries(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.flush()
+	got := e.hooks.all()[before:]
+	if len(got) != 2 || !bytes.Contains(got[0].Body, []byte(`"bob"`)) || !bytes.Contains(got[1].Body, []byte(`"carol"`)) {
+		t.Errorf("after resume: %d webhooks, want bob's then carol's", len(got))
 	}
 }

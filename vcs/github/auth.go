@@ -3,6 +3,7 @@ package github
 import (
 	"context"
 	"crypto/rsa"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -62,8 +63,10 @@ type installation struct {
 	rest *restClients
 	http *http.Client // for GraphQL, same transport chain
 
-	mu sync.Mutex
-	tr *ghinstallation.Transport
+	mu        sync.Mutex
+	tr        *ghinstallation.Transport
+	lastToken string                               // the last token handed to Config.Secret
+	git       map[string]*ghinstallation.Transport // by repository name: narrowed git tokens
 }
 
 func (c *Client) installation(id int64) (*installation, error) {
@@ -141,6 +144,7 @@ func setEmpty[T any](p **T) {
 // RoundTrip implements http.RoundTripper.
 func (in *installation) RoundTrip(req *http.Request) (*http.Response, error) {
 	tr := in.current()
+	in.noteToken(req.Context(), tr)
 	replay := req.Body == nil || req.GetBody != nil
 	resp, err := tr.RoundTrip(req)
 	if err != nil {
@@ -160,11 +164,29 @@ func (in *installation) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, nil
 	}
 	drain(resp)
+	in.noteToken(retry.Context(), fresh)
 	resp, err = fresh.RoundTrip(retry)
 	if err != nil {
 		in.checkGone(err)
 	}
 	return resp, err
+}
+
+// noteToken mints (or reuses) tr's token before a request goes out with
+// it and hands a token not seen before to Config.Secret, so that it is
+// masked before anything could echo it. Errors are left to RoundTrip.
+func (in *installation) noteToken(ctx context.Context, tr *ghinstallation.Transport) {
+	tok, err := tr.Token(ctx)
+	if err != nil || tok == "" {
+		return
+	}
+	in.mu.Lock()
+	seen := in.lastToken == tok
+	in.lastToken = tok
+	in.mu.Unlock()
+	if !seen {
+		in.c.secret(tok)
+	}
 }
 
 // checkGone forgets an installation whose token GitHub will not issue
@@ -188,24 +210,76 @@ func (c *Client) forgetInstallation(id int64) {
 	c.log.Info("installation is gone", "installation", id)
 }
 
-// token returns a token with at least tokenMinLife left when GitHub's
-// token lifetime allows it.
-func (in *installation) token(ctx context.Context) (string, error) {
-	tr := in.current()
+// gitTokenOptions narrow a git token: one repository, contents read, as
+// GitHub's POST /app/installations/{id}/access_tokens takes them.
+func gitTokenOptions(repo string) ([]byte, error) {
+	return json.Marshal(map[string]any{"repositories": []string{repo}, "permissions": map[string]string{"contents": "read"}})
+}
+
+// gitTransport returns the transport minting repo's narrowed git tokens,
+// making one when there is none or when the current one is old (a
+// transport to replace); a transport another caller already replaced is
+// returned as it is.
+func (in *installation) gitTransport(repo string, old *ghinstallation.Transport) (*ghinstallation.Transport, error) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if cur := in.git[repo]; cur != nil && cur != old {
+		return cur, nil
+	}
+	atr, err := in.c.newAppsTransport(in.rl)
+	if err != nil {
+		return nil, err
+	}
+	tr := ghinstallation.NewFromAppsTransport(atr, in.id)
+	opts, err := gitTokenOptions(repo)
+	if err != nil {
+		return nil, err
+	}
+	if err := setJSON(&tr.InstallationTokenOptions, opts); err != nil {
+		return nil, fmt.Errorf("github: token options: %w", err)
+	}
+	if in.git == nil {
+		in.git = map[string]*ghinstallation.Transport{}
+	}
+	in.git[repo] = tr
+	return tr, nil
+}
+
+// gitToken returns a token for git fetches of repo, narrowed to that
+// repository and contents: read, with at least tokenMinLife left when
+// GitHub's token lifetime allows it.
+func (in *installation) gitToken(ctx context.Context, repo string) (string, error) {
+	tr, err := in.gitTransport(repo, nil)
+	if err != nil {
+		return "", err
+	}
 	tok, err := tr.Token(ctx)
 	if err != nil {
 		in.checkGone(err)
-		return "", fmt.Errorf("installation %d token: %w", in.id, err)
+		return "", fmt.Errorf("installation %d token for %s: %w", in.id, repo, err)
 	}
 	if exp, _, err := tr.Expiry(); err == nil && exp.Sub(in.c.now()) < tokenMinLife {
-		if tr, err = in.renew(tr); err != nil {
+		if tr, err = in.gitTransport(repo, tr); err != nil {
 			return "", err
 		}
 		if tok, err = tr.Token(ctx); err != nil {
-			return "", fmt.Errorf("installation %d token: %w", in.id, err)
+			return "", fmt.Errorf("installation %d token for %s: %w", in.id, repo, err)
 		}
 	}
+	in.c.secret(tok)
 	return tok, nil
+}
+
+// setJSON points *p at a new T decoded from data. Like setEmpty, it fills
+// ghinstallation's InstallationTokenOptions without naming its go-github
+// version's type.
+func setJSON[T any](p **T, data []byte) error {
+	v := new(T)
+	if err := json.Unmarshal(data, v); err != nil {
+		return err
+	}
+	*p = v
+	return nil
 }
 
 // forRepo returns the installation serving repo: repo.InstallationID when
@@ -237,16 +311,19 @@ func (c *Client) forRepo(ctx context.Context, repo vcs.Repo) (*installation, err
 	return c.installation(id)
 }
 
-// Token returns an installation token for the installation serving repo,
-// for git over HTTPS (user "x-access-token"). Tokens are cached per
-// installation and replaced before they expire; the token returned has at
-// least five minutes left unless GitHub issues shorter-lived ones.
+// Token returns a token for git fetches of repo over HTTPS (user
+// "x-access-token"): an installation token of the installation serving
+// repo, narrowed to that one repository and to contents: read, so a token
+// that leaks from a job reads one repository and writes nothing. Tokens
+// are cached per repository and replaced before they expire; the token
+// returned has at least five minutes left unless GitHub issues
+// shorter-lived ones.
 func (c *Client) Token(ctx context.Context, repo vcs.Repo) (string, error) {
 	in, err := c.forRepo(ctx, repo)
 	if err != nil {
 		return "", err
 	}
-	return in.token(ctx)
+	return in.gitToken(ctx, repo.Name)
 }
 
 // AppSlug returns the App's slug (GET /app). The App's bot user is

@@ -39,7 +39,7 @@ func (c *Client) checkRunBody(cr vcs.CheckRun) checkRunBody {
 		b.CompletedAt = &gh.Timestamp{Time: c.now().UTC()}
 	}
 	if cr.Title != "" || cr.Summary != "" || cr.Text != "" {
-		title, summary := cr.Title, cr.Summary
+		title, summary := c.mask(cr.Title), c.mask(cr.Summary)
 		if title == "" {
 			title = cr.Name
 		}
@@ -48,7 +48,7 @@ func (c *Client) checkRunBody(cr vcs.CheckRun) checkRunBody {
 		}
 		b.Output = &gh.CheckRunOutput{Title: &title, Summary: gh.String(truncate(summary, maxCheckText))}
 		if cr.Text != "" {
-			b.Output.Text = gh.String(truncate(cr.Text, maxCheckText))
+			b.Output.Text = gh.String(truncate(c.mask(cr.Text), maxCheckText))
 		}
 	}
 	return b

@@ -82,6 +82,13 @@ type Config struct {
 	MaxRateLimitWait time.Duration
 	// Observer, when set, is told about every answer (metrics).
 	Observer RequestObserver
+	// Mask, when set, is applied to every text the Client writes to
+	// GitHub: comment bodies, issue titles and bodies, check run titles,
+	// summaries and texts. atoll passes its one masker (runner/mask).
+	Mask func(string) string
+	// Secret, when set, is called with every installation token as it is
+	// minted, before it is used, so that it can be masked.
+	Secret func(string)
 }
 
 // Client talks to GitHub as a GitHub App. It is safe for concurrent use.
@@ -93,6 +100,8 @@ type Client struct {
 	log        *slog.Logger
 	now        func() time.Time
 	maxWait    time.Duration
+	mask       func(string) string
+	secret     func(string)
 	signer     *jwtSigner
 	app        *restClients // authenticated with the App JWT
 
@@ -117,6 +126,8 @@ func New(cfg Config) (*Client, error) {
 		log:      cfg.Logger,
 		now:      cfg.Now,
 		maxWait:  cfg.MaxRateLimitWait,
+		mask:     cfg.Mask,
+		secret:   cfg.Secret,
 		insts:    make(map[int64]*installation),
 		repoInst: make(map[string]int64),
 	}
@@ -125,6 +136,12 @@ func New(cfg Config) (*Client, error) {
 	}
 	if c.now == nil {
 		c.now = time.Now
+	}
+	if c.mask == nil {
+		c.mask = func(s string) string { return s }
+	}
+	if c.secret == nil {
+		c.secret = func(string) {}
 	}
 	if c.maxWait <= 0 {
 		c.maxWait = DefaultMaxRateLimitWait

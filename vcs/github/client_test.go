@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -146,9 +147,15 @@ func (f *fakeGitHub) checkJWT(r *http.Request) error {
 }
 
 func (f *fakeGitHub) accessToken(w http.ResponseWriter, r *http.Request) {
-	// GitHub's description allows an object or no body, not "null".
-	if b, _ := io.ReadAll(r.Body); strings.TrimSpace(string(b)) != "{}" {
-		f.t.Errorf("access token request body = %q, want {}", b)
+	// GitHub's description allows an object or no body, not "null": {}
+	// for the installation's token, or a git token's narrowing.
+	b, _ := io.ReadAll(r.Body)
+	var opts map[string]any
+	if err := json.Unmarshal(b, &opts); err != nil || opts == nil {
+		f.t.Errorf("access token request body = %q, want an object", b)
+	}
+	if len(opts) > 0 && !regexp.MustCompile(`^\{"repositories":\["[^"]+"\],"permissions":\{"contents":"read"\}\}$`).Match(bytes.TrimSpace(b)) {
+		f.t.Errorf("access token request body = %q, want {} or one repository with contents: read", b)
 	}
 	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	f.mu.Lock()
@@ -330,7 +337,7 @@ func TestListInstallationsAndRepos(t *testing.T) {
 	}
 }
 
-func TestTokenPerInstallationCached(t *testing.T) {
+func TestTokenPerRepositoryCached(t *testing.T) {
 	c, f := setup(t)
 	f.installation["acme/net"] = 43
 	ctx := context.Background()
@@ -356,8 +363,9 @@ func TestTokenPerInstallationCached(t *testing.T) {
 	if _, err := c.Token(ctx, vcs.Repo{Owner: "x", Name: "y", InstallationID: 42}); err != nil {
 		t.Fatal(err)
 	}
-	if issued, lookups := f.counts(); issued != 2 || lookups != 2 {
-		t.Errorf("issued %d tokens and made %d lookups, want 2 and 2", issued, lookups)
+	// One narrowed token per repository.
+	if issued, lookups := f.counts(); issued != 3 || lookups != 2 {
+		t.Errorf("issued %d tokens and made %d lookups, want 3 and 2", issued, lookups)
 	}
 }
 
@@ -425,6 +433,9 @@ func TestNoTokenInLogs(t *testing.T) {
 	ctx := context.Background()
 	tok, err := c.Token(ctx, testRepo)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetRepo(ctx, testRepo); err != nil { // mints the installation's token
 		t.Fatal(err)
 	}
 	f.revokeAll() // forces the "token rejected" log line

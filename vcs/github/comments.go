@@ -21,6 +21,7 @@ func (c *Client) CreateComment(ctx context.Context, repo vcs.Repo, number int, b
 	if err != nil {
 		return vcs.Comment{}, err
 	}
+	body = c.mask(body)
 	cm, _, err := in.api().Issues.CreateComment(ctx, repo.Owner, repo.Name, number, &gh.IssueComment{Body: &body})
 	if err != nil {
 		return vcs.Comment{}, wrapErr(fmt.Sprintf("comment on %s#%d", repo.FullName(), number), err)
@@ -34,6 +35,7 @@ func (c *Client) UpdateComment(ctx context.Context, repo vcs.Repo, id int64, bod
 	if err != nil {
 		return err
 	}
+	body = c.mask(body)
 	_, _, err = in.api().Issues.EditComment(ctx, repo.Owner, repo.Name, id, &gh.IssueComment{Body: &body})
 	return wrapErr(fmt.Sprintf("update comment %d in %s", id, repo.FullName()), err)
 }

@@ -102,11 +102,12 @@ func toPullRequest(repo vcs.Repo, p *gh.PullRequest) vcs.PullRequest {
 
 func toComment(c *gh.IssueComment) vcs.Comment {
 	return vcs.Comment{
-		ID:      c.GetID(),
-		NodeID:  c.GetNodeID(),
-		Body:    c.GetBody(),
-		Author:  toUser(c.GetUser()),
-		HTMLURL: c.GetHTMLURL(),
+		ID:        c.GetID(),
+		NodeID:    c.GetNodeID(),
+		Body:      c.GetBody(),
+		Author:    toUser(c.GetUser()),
+		HTMLURL:   c.GetHTMLURL(),
+		CreatedAt: c.GetCreatedAt().Time,
 	}
 }
 

@@ -401,3 +401,73 @@ func check(t *testing.T, what string, err error, ok bool, got any) {
 		t.Errorf("%s: unexpected result %+v", what, got)
 	}
 }
+
+// TestEmulatorGitTokenNarrowed: the token for git reaches its repository
+// with contents: read only (no writes, no other private repository), and
+// every token minted is handed to Config.Secret; every text written goes
+// through Config.Mask.
+func TestEmulatorGitTokenNarrowed(t *testing.T) {
+	e := startEmulator(t, time.Hour)
+	ctx := context.Background()
+	for _, name := range []string{"infra", "other"} {
+		if _, err := e.ctl.CreateRepo(ctx, emulator.CreateRepo{Owner: "acme", Name: name, Private: true, Files: map[string]string{"main.tf": "# x\n"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	number, err := e.ctl.OpenIssue(ctx, emulator.OpenIssue{Repo: "acme/infra", Title: "t", Author: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var minted []string
+	c, err := github.New(github.Config{AppID: e2eAppID, PrivateKeyPEM: e.pem, APIURL: e.srv.URL + "/",
+		Mask:   func(s string) string { return strings.ReplaceAll(s, "hunter22", "***") },
+		Secret: func(tok string) { mu.Lock(); minted = append(minted, tok); mu.Unlock() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := vcs.Repo{Owner: "acme", Name: "infra"}
+	tok, err := c.Token(ctx, repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &git.Mirrors{Dir: t.TempDir(), Token: c.Token, CloneURL: func(r vcs.Repo) string { return e.srv.URL + "/" + r.FullName() + ".git" }}
+	must(t, m.Fetch(ctx, repo))
+	raw := func(method, path string, body string) int {
+		req, _ := http.NewRequest(method, e.srv.URL+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "token "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if s := raw("POST", "/repos/acme/infra/issues/"+strconv.Itoa(number)+"/comments", `{"body":"x"}`); s != http.StatusForbidden {
+		t.Errorf("the git token wrote a comment: %d, want 403", s)
+	}
+	if s := raw("GET", "/repos/acme/other", ""); s != http.StatusNotFound {
+		t.Errorf("the git token of acme/infra read acme/other: %d, want 404", s)
+	}
+	cm, err := c.CreateComment(ctx, repo, number, "password hunter22")
+	must(t, err)
+	if cm.Body != "password ***" {
+		t.Errorf("comment body sent = %q, want it masked", cm.Body)
+	}
+	is, err := c.CreateIssue(ctx, repo, vcs.Issue{Title: "drift hunter22", Body: "value hunter22"})
+	must(t, err)
+	body := "now hunter22"
+	must(t, c.UpdateIssue(ctx, repo, is.Number, vcs.IssueUpdate{Body: &body}))
+	issues, err := c.ListIssues(ctx, repo, "", "open")
+	must(t, err)
+	for _, i := range issues {
+		if strings.Contains(i.Title+i.Body, "hunter22") {
+			t.Errorf("issue #%d sent unmasked: %q %q", i.Number, i.Title, i.Body)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(minted) < 2 || !slices.Contains(minted, tok) {
+		t.Errorf("tokens handed to Secret: %d (git token among them: %v), want the git token and the API token", len(minted), slices.Contains(minted, tok))
+	}
+}

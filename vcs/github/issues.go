@@ -21,7 +21,8 @@ func (c *Client) CreateIssue(ctx context.Context, repo vcs.Repo, issue vcs.Issue
 	if err != nil {
 		return vcs.Issue{}, err
 	}
-	req := &gh.IssueRequest{Title: &issue.Title, Body: &issue.Body}
+	title, body := c.mask(issue.Title), c.mask(issue.Body)
+	req := &gh.IssueRequest{Title: &title, Body: &body}
 	if issue.Labels != nil {
 		req.Labels = &issue.Labels
 	}
@@ -39,7 +40,7 @@ func (c *Client) UpdateIssue(ctx context.Context, repo vcs.Repo, number int, u v
 	if err != nil {
 		return err
 	}
-	req := &gh.IssueRequest{Title: u.Title, Body: u.Body, State: u.State, StateReason: u.StateReason}
+	req := &gh.IssueRequest{Title: c.maskPtr(u.Title), Body: c.maskPtr(u.Body), State: u.State, StateReason: u.StateReason}
 	if u.Labels != nil {
 		labels := u.Labels
 		req.Labels = &labels
@@ -103,4 +104,13 @@ func (c *Client) SetLabels(ctx context.Context, repo vcs.Repo, number int, add [
 		}
 	}
 	return nil
+}
+
+// maskPtr masks *s; nil stays nil.
+func (c *Client) maskPtr(s *string) *string {
+	if s == nil {
+		return nil
+	}
+	m := c.mask(*s)
+	return &m
 }

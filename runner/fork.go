@@ -1,0 +1,92 @@
+package runner
+
+import (
+	"context"
+	"time"
+
+	"github.com/atollhq/atoll/runner/command"
+	"github.com/atollhq/atoll/templates"
+	"github.com/atollhq/atoll/vcs"
+)
+
+// maxHeads bounds a PR's head history (PRState.Heads).
+const maxHeads = 100
+
+// HeadSeen is one head a pull request had: its SHA and since when. At is
+// the code host's clock (the PR's updated_at when atoll first saw that
+// head, which a push sets) so that it compares with a comment's
+// created_at without trusting atoll's own clock to agree.
+type HeadSeen struct {
+	SHA string    `json:"sha"`
+	At  time.Time `json:"at"`
+}
+
+// noteHead appends pr's head to the PR's head history when it differs
+// from the last head recorded, in one store transaction, and returns the
+// last entry and whether this call added it. A head is dated with
+// pr.UpdatedAt (atoll's clock when that is missing): never earlier than
+// the push that made it the head.
+func (r *Runner) noteHead(ctx context.Context, pr vcs.PullRequest) (HeadSeen, bool, error) {
+	var last HeadSeen
+	added := false
+	err := update(ctx, r.rec, bucketPRs, prKey(pr.Repo.FullName(), pr.Number), func(st *PRState, exists bool) error {
+		if n := len(st.Heads); n > 0 && st.Heads[n-1].SHA == pr.HeadSHA {
+			last = st.Heads[n-1]
+			return errAbort
+		}
+		if !exists {
+			st.Repo, st.Number, st.Author = pr.Repo.FullName(), pr.Number, pr.Author
+		}
+		at := pr.UpdatedAt
+		if at.IsZero() {
+			at = r.now()
+		}
+		last, added = HeadSeen{SHA: pr.HeadSHA, At: at.UTC()}, true
+		st.Heads = append(st.Heads, last)
+		if len(st.Heads) > maxHeads {
+			st.Heads = st.Heads[len(st.Heads)-maxHeads:]
+		}
+		return nil
+	})
+	return last, added, err
+}
+
+// refuseFork tells a fork's PR that it is neither planned nor applied
+// when the server does not allow forks, and reports whether it did.
+// command is the refused command, "" for an automatic plan (told once per
+// PR).
+func (r *Runner) refuseFork(ctx context.Context, pr vcs.PullRequest, command string) (bool, error) {
+	if !pr.Fork() || r.set.AllowForkPRs {
+		return false, nil
+	}
+	data := templates.ForkRefused{Command: command, HeadRepo: pr.HeadRepo}
+	if command == "" {
+		return true, r.replyOnce(ctx, pr, "fork", "fork_refused.tmpl", data)
+	}
+	return true, r.reply(ctx, pr.Repo, pr.Number, "fork_refused.tmpl", data)
+}
+
+// forkCommandRefused checks a plan or apply command on a PR: a fork's PR
+// is refused when forks are not allowed, and, when they are, whenever its
+// head is not the head it had when the comment was written (a fork can
+// push after the maintainer read it). pr is the PR as fetched when the
+// command was accepted; the job then runs on exactly pr.HeadSHA.
+func (r *Runner) forkCommandRefused(ctx context.Context, pr vcs.PullRequest, c vcs.Comment, user string, cmd *command.Command) (bool, error) {
+	if !pr.Fork() || (cmd.Name != "plan" && cmd.Name != "apply") {
+		return false, nil
+	}
+	if refused, err := r.refuseFork(ctx, pr, cmd.Name); refused || err != nil {
+		return refused, err
+	}
+	head, added, err := r.noteHead(ctx, pr)
+	if err != nil {
+		return false, err
+	}
+	if head.At.Before(c.CreatedAt) { // a comment without a date cannot be placed: refused
+		return false, nil
+	}
+	r.log.Warn("fork head moved after the comment; command refused", "pr", pr.Number, "head", pr.HeadSHA,
+		"head_since", head.At, "comment_created", c.CreatedAt)
+	return true, r.reply(ctx, pr.Repo, pr.Number, "fork_head_moved.tmpl",
+		templates.ForkHeadMoved{User: user, Command: cmd.Name, Head: pr.HeadSHA, Unseen: added})
+}
