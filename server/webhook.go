@@ -21,6 +21,11 @@ const DefaultMaxWebhookBody = 25 << 20
 // and a flood of slow senders cannot take every connection.
 const DefaultMaxConcurrentWebhooks = 64
 
+// maxDeliveryID bounds X-GitHub-Delivery (GitHub sends a 36-character
+// GUID), so that an id the inbox cannot store is a 400, not a 500 that
+// every redelivery repeats.
+const maxDeliveryID = 256
+
 // Inbox durably stores webhook deliveries. AddDelivery returns
 // duplicate=true, storing nothing, when id is already stored. It is
 // implemented by the locks database.
@@ -37,14 +42,18 @@ type Inbox interface {
 //     nothing is read or stored. GitHub shows the delivery as failed, it
 //     can be redelivered, and reconciliation catches up meanwhile;
 //   - 413: body over MaxBody;
-//   - 400: X-GitHub-Event or X-GitHub-Delivery missing, or a handled event
-//     whose JSON does not parse;
+//   - 400: X-GitHub-Event or X-GitHub-Delivery missing, an
+//     X-GitHub-Delivery over 256 bytes, or a handled event whose JSON does
+//     not parse or lacks what the event must carry;
 //   - 202: an event atoll does not handle (logged, not stored), a handled
 //     event whose action atoll ignores (not stored), or a handled event
 //     written to Inbox before the answer (a redelivery with the same
 //     X-GitHub-Delivery is stored once and answered 202 again);
 //   - 500: Inbox failed; GitHub shows the delivery as failed and it can be
 //     redelivered.
+//
+// The text of a 4xx answer says what is wrong (GitHub shows it in the
+// delivery's log); it never shows the secret or the expected signature.
 //
 // After a new delivery is stored, Notify (if set) is called so the runner
 // picks it up.
@@ -146,7 +155,7 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if errors.As(err, &tooBig) {
 			log.Warn("webhook body too large", "limit", maxBody)
 			outcome = "too_large"
-			reply(w, http.StatusRequestEntityTooLarge, "body too large")
+			reply(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body too large: over %d bytes", maxBody))
 			return
 		}
 		log.Warn("read webhook body", "err", err)
@@ -157,12 +166,17 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := github.ValidateSignature(h.Secret, body, sig); err != nil {
 		log.Warn("webhook with bad signature refused", "remote", r.RemoteAddr, "err", err)
 		outcome = "bad_signature"
-		reply(w, http.StatusUnauthorized, "bad signature")
+		reply(w, http.StatusUnauthorized, err.Error())
 		return
 	}
 	if event == "" || delivery == "" {
 		outcome = "bad_request"
 		reply(w, http.StatusBadRequest, "missing X-GitHub-Event or X-GitHub-Delivery")
+		return
+	}
+	if len(delivery) > maxDeliveryID {
+		outcome = "bad_request"
+		reply(w, http.StatusBadRequest, fmt.Sprintf("X-GitHub-Delivery is %d bytes long, over %d", len(delivery), maxDeliveryID))
 		return
 	}
 	if !github.IsKnownEvent(event) {
@@ -175,7 +189,7 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		log.Warn("malformed webhook", "err", err)
 		outcome = "bad_request"
-		reply(w, http.StatusBadRequest, "malformed payload")
+		reply(w, http.StatusBadRequest, "malformed payload: "+err.Error())
 		return
 	}
 	if ev == nil {

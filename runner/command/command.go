@@ -18,7 +18,9 @@ import (
 	"fmt"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Command names.
@@ -194,7 +196,7 @@ func (p Parser) Parse(comment string) (*Command, error) {
 		if unsupported[name] {
 			return nil, &Error{Command: name, Unsupported: true, Message: fmt.Sprintf("atoll has no %s command", name)}
 		}
-		return nil, &Error{Message: fmt.Sprintf("unknown command %q: use one of plan, apply, approve_policies, unlock, help, version", fields[0])}
+		return nil, &Error{Message: fmt.Sprintf("unknown command %s: use one of plan, apply, approve_policies, unlock, help, version", quote(fields[0]))}
 	}
 	cmd := &Command{Name: name, Alias: alias}
 	if name == Help {
@@ -241,10 +243,10 @@ func (c *Command) parseArgs(args []string, mask int) error {
 		flag, value, hasValue := strings.Cut(a, "=")
 		canon, known := flagNames[flag]
 		if !strings.HasPrefix(a, "-") {
-			return fmt.Errorf("unexpected argument %q: %s", a, hint(c.Name))
+			return fmt.Errorf("unexpected argument %s: %s", quote(a), hint(c.Name))
 		}
 		if !known {
-			return fmt.Errorf("unknown flag %q: %s", flag, hint(c.Name))
+			return fmt.Errorf("unknown flag %s: %s", quote(flag), hint(c.Name))
 		}
 		if mask&flagKind[canon] == 0 {
 			return fmt.Errorf("flag %s does not apply to %s: %s", flag, c.Name, hint(c.Name))
@@ -275,7 +277,7 @@ func (c *Command) parseArgs(args []string, mask int) error {
 			value = args[i]
 		}
 		if value == "" || strings.HasPrefix(value, "-") {
-			return fmt.Errorf("flag %s needs a value, got %q", flag, value)
+			return fmt.Errorf("flag %s needs a value, got %s", flag, quote(value))
 		}
 		switch canon {
 		case "-p":
@@ -293,7 +295,7 @@ func (c *Command) parseArgs(args []string, mask int) error {
 		case "--auto-merge-method":
 			m := strings.ToLower(value)
 			if !slices.Contains(MergeMethods, m) {
-				return fmt.Errorf("flag --auto-merge-method: %q is not one of %s", value, strings.Join(MergeMethods, ", "))
+				return fmt.Errorf("flag --auto-merge-method: %s is not one of %s", quote(value), strings.Join(MergeMethods, ", "))
 			}
 			c.AutoMergeMethod = m
 		}
@@ -320,13 +322,30 @@ func hint(name string) string {
 // cleanDir normalises a -d value to a repository-relative directory.
 func cleanDir(d string) (string, error) {
 	if strings.HasPrefix(d, "/") || strings.Contains(d, `\`) {
-		return "", fmt.Errorf("-d %q: give a directory relative to the repository root, with forward slashes", d)
+		return "", fmt.Errorf("-d %s: give a directory relative to the repository root, with forward slashes", quote(d))
 	}
 	c := path.Clean(d)
 	if c == ".." || strings.HasPrefix(c, "../") {
-		return "", fmt.Errorf("-d %q: the directory is outside the repository", d)
+		return "", fmt.Errorf("-d %s: the directory is outside the repository", quote(d))
 	}
 	return c, nil
+}
+
+// maxQuoted bounds how much of a word an error message quotes, so that a
+// huge word does not make a huge reply.
+const maxQuoted = 80
+
+// quote quotes a word of the comment for an error message, cut to
+// maxQuoted bytes (at a character boundary) with "..." after the cut.
+func quote(s string) string {
+	if len(s) <= maxQuoted {
+		return strconv.Quote(s)
+	}
+	cut := maxQuoted
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strconv.Quote(s[:cut]) + "..."
 }
 
 // firstLine returns the first line of s that is not blank, trimmed.

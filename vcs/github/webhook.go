@@ -98,6 +98,9 @@ func ParseWebhook(event, deliveryID string, body []byte) (vcs.Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse %s webhook %s: %w", event, deliveryID, err)
 	}
+	if payload == nil { // the body was JSON null
+		return nil, fmt.Errorf("parse %s webhook %s: %w: the body is null, not an object", event, deliveryID, errMalformed)
+	}
 	var ev vcs.Event
 	switch p := payload.(type) {
 	case *gh.PullRequestEvent:
