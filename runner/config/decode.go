@@ -19,6 +19,11 @@ import (
 // included), so a small file cannot make atoll walk a huge tree.
 const maxNodes = 100000
 
+// maxDocumentBytes bounds the size of a configuration file: larger ones are
+// refused before they are parsed, so a huge file cannot make atoll spend
+// memory and time on it. Real configurations are a few kilobytes.
+const maxDocumentBytes = 1 << 20
+
 var (
 	durationType = reflect.TypeOf(time.Duration(0))
 	envValueType = reflect.TypeOf(EnvValue{})
@@ -26,8 +31,14 @@ var (
 
 // parseYAML reads one YAML document into its root node. An empty document
 // gives (nil, nil). Syntax errors become FieldErrors with the line YAML
-// reports.
+// reports; a document over maxDocumentBytes is refused unread. (yaml.v3
+// itself refuses nesting deeper than 10,000 levels, and aliases are not
+// expanded in the node tree: the decoder counts them against maxNodes.)
 func parseYAML(file string, data []byte, errs *errList) (root *yaml.Node) {
+	if len(data) > maxDocumentBytes {
+		errs.add(FieldError{File: file, Message: fmt.Sprintf("the file is %d bytes, over the limit of %d (1 MiB)", len(data), maxDocumentBytes)})
+		return nil
+	}
 	defer func() {
 		if r := recover(); r != nil { // the YAML library must not take atoll down
 			errs.add(FieldError{File: file, Message: fmt.Sprintf("invalid YAML: %v", r)})
@@ -77,6 +88,10 @@ func yamlError(file string, err error) FieldError {
 	}
 	return FieldError{File: file, Line: line, Message: "invalid YAML: " + msg}
 }
+
+// exhausted reports whether the document went over maxNodes: what was
+// decoded is then incomplete, and checking it would only report the holes.
+func (d *decoder) exhausted() bool { return d.nodes >= maxNodes }
 
 // decoder copies a YAML node tree into a Go value, strictly: unknown keys,
 // duplicate keys and wrong types are errors, each with its position, and

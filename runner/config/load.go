@@ -193,6 +193,9 @@ func LoadServer(path string, env func(string) (string, bool), flags map[string]s
 		if root := parseYAML(path, data, errs); root != nil {
 			d := &decoder{file: path, errs: errs, src: s.src}
 			d.decode(root, reflect.ValueOf(&s).Elem(), "")
+			if d.exhausted() {
+				return Server{}, errs.err()
+			}
 		}
 	}
 	overlay(&s, env, flags, errs)

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/atollhq/atoll/runner/discovery"
 )
@@ -157,6 +158,9 @@ func parseRepo(filename string, data []byte, srv Server, atlantisFile bool) (Rep
 		src[""] = origin{filename, root.Line, root.Column}
 		d := &decoder{file: filename, errs: errs, src: src}
 		d.decode(root, reflect.ValueOf(&r).Elem(), "")
+		if d.exhausted() {
+			return Repo{}, errs.err()
+		}
 	} else if len(errs.errs) == 0 {
 		src[""] = origin{file: filename}
 	}
@@ -342,6 +346,8 @@ func checkDir(c checker, key, dir string) (string, bool) {
 		c.errorf(key, "dir %q must be relative to the repository root, with forward slashes", dir)
 	case escapes(path.Clean(dir)):
 		c.errorf(key, "dir %q is outside the repository", dir)
+	case strings.ContainsFunc(dir, unicode.IsControl):
+		c.errorf(key, "dir %q holds a control character, which no repository path can hold", dir)
 	default:
 		return path.Clean(dir), true
 	}
