@@ -10,7 +10,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: all build tools test testdrive bench fmt vet clean
+.PHONY: all build tools test testdrive bench fuzz soak fmt vet clean
 
 all: build
 
@@ -44,6 +44,32 @@ testdrive: build
 ## bench: Go benchmarks and the table they make
 bench: tools
 	PATH="$(ATOLL_TOOLS_DIR)/bin:$$PATH" $(GO) run ./scripts/benchtable
+
+## fuzz: every fuzz target for FUZZTIME each, one after another (go test
+## -fuzz takes one target per run); `make test` runs their corpora only
+FUZZTIME ?= 1m
+FUZZ_TARGETS := \
+	FuzzParseWebhook:./vcs/github \
+	FuzzParse:./runner/command \
+	FuzzExtraArgs:./runner/terraform \
+	FuzzParseRepo:./runner/config \
+	FuzzLoadServer:./runner/config \
+	FuzzCodeOwners:./runner \
+	FuzzSummarize:./runner/terraform \
+	FuzzSplit:./templates
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  name=$${t%%:*}; pkg=$${t#*:}; \
+	  echo "== $$name ($$pkg) for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
+
+## soak: 1,000 webhooks a minute for SOAK_MINUTES (default 10) against the
+## real server and the emulator, with real plans; prints memory and queue depth
+SOAK_MINUTES ?= 10
+soak: tools
+	PATH="$(ATOLL_TOOLS_DIR)/bin:$$PATH" SOAK_MINUTES=$(SOAK_MINUTES) $(GO) test -tags soak -count=1 -v \
+	  -run '^TestSoak$$' -timeout $$(( $(SOAK_MINUTES) + 30 ))m ./testdrive/e2e/
 
 fmt:
 	gofmt -w $$(git ls-files -co --exclude-standard '*.go')

@@ -1,0 +1,3 @@
+package atoll
+
+deny contains " " if { true }

@@ -1,0 +1,3 @@
+package atoll
+
+deny contains {"resource": "a.b"} if { true }

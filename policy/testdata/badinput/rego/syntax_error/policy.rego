@@ -1,0 +1,4 @@
+package atoll
+
+deny contains msg if {
+	msg := "unclosed"

@@ -1,0 +1,5 @@
+package atoll
+
+deny contains msg if {
+	msg := sprintf("%v", [undefined_thing])
+}

@@ -1,0 +1,5 @@
+package atoll
+
+deny[msg] {
+	msg := "old style"
+}

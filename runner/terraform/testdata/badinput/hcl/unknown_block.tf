@@ -1,0 +1,2 @@
+resourc "terraform_data" "x" {
+}

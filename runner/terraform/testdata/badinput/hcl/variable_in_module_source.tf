@@ -1,0 +1,5 @@
+variable "x" {}
+
+module "m" {
+  source = "./${var.x}"
+}
