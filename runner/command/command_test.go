@@ -149,6 +149,13 @@ func FuzzParse(f *testing.F) {
 		if len(cmd.ExtraArgs) > 0 && cmd.Name != Plan {
 			t.Fatalf("extra args on %s", cmd.Name)
 		}
+		// Round trip: the command written back out parses to itself.
+		if line, ok := writeCommand(cmd); ok {
+			again, err := Parse(line)
+			if err != nil || !reflect.DeepEqual(again, cmd) {
+				t.Fatalf("%+v written as %q parses to %+v, %v", cmd, line, again, err)
+			}
+		}
 	})
 }
 
@@ -220,4 +227,43 @@ func TestParseUnsupported(t *testing.T) {
 			t.Fatalf("Parse(%q).Command = %q, want %q", c, perr.Command, want)
 		}
 	}
+}
+
+// writeCommand writes cmd as a comment line, every value double-quoted;
+// false when a value holds a typographic quote, which Parse reads as a
+// plain one.
+func writeCommand(cmd *Command) (string, bool) {
+	var b strings.Builder
+	b.WriteString("atoll " + cmd.Name)
+	ok := true
+	q := func(v string) string {
+		if strings.ContainsAny(v, "“”‘’") {
+			ok = false
+		}
+		return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(v) + `"`
+	}
+	for _, f := range []struct{ flag, v string }{{"-p", cmd.Project}, {"-d", cmd.Dir}, {"-w", cmd.Workspace}, {"--policy-set", cmd.PolicySet}} {
+		if f.v != "" {
+			b.WriteString(" " + f.flag + " " + q(f.v))
+		}
+	}
+	if cmd.Clear {
+		b.WriteString(" --clear")
+	}
+	if cmd.Verbose {
+		b.WriteString(" --verbose")
+	}
+	if cmd.AutoMergeDisabled {
+		b.WriteString(" --auto-merge-disabled")
+	}
+	if cmd.AutoMergeMethod != "" {
+		b.WriteString(" --auto-merge-method " + q(cmd.AutoMergeMethod))
+	}
+	if cmd.ExtraArgs != nil {
+		b.WriteString(" --")
+		for _, a := range cmd.ExtraArgs {
+			b.WriteString(" " + q(a))
+		}
+	}
+	return b.String(), ok && cmd.Name != Help
 }

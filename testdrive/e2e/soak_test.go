@@ -28,7 +28,7 @@ const (
 	soakRate         = 1000 // webhooks a minute
 	soakIssues       = 8    // issues the `atoll help` comments go to
 	soakPRs          = 3    // pull requests that get a commit, and a real plan, in turn
-	soakPushInterval = 20 * time.Second
+	soakPushInterval = 10 * time.Second
 	soakSample       = 10 * time.Second
 )
 
@@ -44,7 +44,7 @@ type soakSampleRow struct {
 
 // TestSoak sends 1,000 webhooks a minute for SOAK_MINUTES (default 10) to
 // the real atoll binary through the emulator: `atoll help` comments on
-// issues (each answered by a reply and a reaction), and every 20 s a commit
+// issues (each answered by a reply and a reaction), and every 10 s a commit
 // on one of three pull requests, each planned with real terraform. Every
 // 10 s it prints atoll's resident memory, the queue depth (commands sent
 // and not yet answered) and what the emulator delivered; throughout, it
@@ -157,7 +157,10 @@ func TestSoak(t *testing.T) {
 	for i := range version {
 		version[i] = 1
 	}
+	var pushOne sync.Mutex // one commit at a time
 	doPush := func(k int) {
+		pushOne.Lock()
+		defer pushOne.Unlock()
 		i := k % soakPRs
 		version[i]++
 		sha, err := e.C.Control.Commit(ctx, emulator.Commit{Repo: repo, Branch: fmt.Sprintf("b%d", i), Author: "dev",
@@ -190,13 +193,31 @@ func TestSoak(t *testing.T) {
 		return row
 	}
 
+	// Samples are taken on their own goroutine, so that reading GitHub
+	// never holds up the load.
+	stopSampling := make(chan struct{})
+	var sampler sync.WaitGroup
+	sampler.Add(1)
+	go func() {
+		defer sampler.Done()
+		tick := time.NewTicker(soakSample)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stopSampling:
+				return
+			case <-tick.C:
+				rows = append(rows, sample())
+			}
+		}
+	}()
 	interval := time.Minute / soakRate
 	tick := time.NewTicker(interval)
-	sampleTick := time.NewTicker(soakSample)
 	pushTick := time.NewTicker(soakPushInterval)
 	rng := rand.New(rand.NewPCG(1, 2))
 	end := time.After(duration)
 	pushed := 0
+	var pushWG sync.WaitGroup
 load:
 	for {
 		select {
@@ -206,20 +227,21 @@ load:
 			default: // the senders are behind: the rate is what they manage
 			}
 		case <-pushTick.C:
-			go doPush(pushed)
+			pushWG.Add(1)
+			go func(k int) { defer pushWG.Done(); doPush(k) }(pushed)
 			pushed++
-		case <-sampleTick.C:
-			rows = append(rows, sample())
 		case <-end:
 			break load
 		}
 	}
 	tick.Stop()
-	sampleTick.Stop()
 	pushTick.Stop()
 	close(jobs)
 	senders.Wait()
+	pushWG.Wait()
 	loadTook := time.Since(start)
+	close(stopSampling)
+	sampler.Wait()
 
 	// Drain: every command answered, within three minutes.
 	drainStart := time.Now()

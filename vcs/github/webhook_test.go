@@ -246,5 +246,40 @@ func FuzzParseWebhook(f *testing.F) {
 		if ev != nil && ev.DeliveryID() != "fuzz" {
 			t.Fatalf("DeliveryID() = %q", ev.DeliveryID())
 		}
+		if err != nil && !strings.Contains(err.Error(), "parse "+event+" webhook fuzz: ") {
+			t.Fatalf("error %q does not name the event and delivery", err)
+		}
+		// What the runner relies on after a successful parse.
+		switch e := ev.(type) {
+		case *vcs.PullRequestEvent:
+			if e.PR.Number == 0 || e.PR.Repo.Owner == "" || e.PR.Repo.Name == "" || !keeps(event, e.Action) {
+				t.Fatalf("pull request event without number, repo or kept action: %+v", e)
+			}
+		case *vcs.CommentEvent:
+			if e.IssueNumber == 0 || e.Repo.Owner == "" || e.Repo.Name == "" || e.Action != "created" {
+				t.Fatalf("comment event without issue, repo or action created: %+v", e)
+			}
+		case *vcs.ReviewEvent:
+			if e.PR.Number == 0 || e.PR.Repo.Owner == "" || !keeps(event, e.Action) {
+				t.Fatalf("review event without number, repo or kept action: %+v", e)
+			}
+		case *vcs.PushEvent:
+			if e.Ref == "" || e.Repo.Owner == "" || e.Repo.Name == "" {
+				t.Fatalf("push event without ref or repo: %+v", e)
+			}
+		case *vcs.InstallationEvent:
+			if e.InstallationID == 0 {
+				t.Fatalf("installation event without an installation: %+v", e)
+			}
+			for _, r := range append(e.Added, e.Removed...) {
+				if r.Owner == "" || r.Name == "" || r.InstallationID != e.InstallationID {
+					t.Fatalf("installation event with a repository without name or installation: %+v", r)
+				}
+			}
+		}
+		again, err2 := ParseWebhook(event, "fuzz", body)
+		if !reflect.DeepEqual(ev, again) || (err == nil) != (err2 == nil) {
+			t.Fatalf("parsing twice gave different results")
+		}
 	})
 }
