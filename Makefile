@@ -45,24 +45,11 @@ testdrive: build
 bench: tools
 	PATH="$(ATOLL_TOOLS_DIR)/bin:$$PATH" $(GO) run ./scripts/benchtable
 
-## fuzz: every fuzz target for FUZZTIME each, one after another (go test
-## -fuzz takes one target per run); `make test` runs their corpora only
+## fuzz: every fuzz target for FUZZTIME each (default 1m), one after another
+## (go test -fuzz takes one target per run); `make test` runs their corpora
 FUZZTIME ?= 1m
-FUZZ_TARGETS := \
-	FuzzParseWebhook:./vcs/github \
-	FuzzParse:./runner/command \
-	FuzzExtraArgs:./runner/terraform \
-	FuzzParseRepo:./runner/config \
-	FuzzLoadServer:./runner/config \
-	FuzzCodeOwners:./runner \
-	FuzzSummarize:./runner/terraform \
-	FuzzSplit:./templates
 fuzz:
-	@set -e; for t in $(FUZZ_TARGETS); do \
-	  name=$${t%%:*}; pkg=$${t#*:}; \
-	  echo "== $$name ($$pkg) for $(FUZZTIME)"; \
-	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
-	done
+	@FUZZTIME=$(FUZZTIME) GO=$(GO) bash scripts/fuzz.sh
 
 ## soak: 1,000 webhooks a minute for SOAK_MINUTES (default 10) against the
 ## real server and the emulator, with real plans; prints memory and queue depth

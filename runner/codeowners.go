@@ -33,11 +33,17 @@ type codeOwnersRule struct {
 	re      *regexp.Regexp
 }
 
+// codeOwnerRE is an owner as CODEOWNERS writes it: @login, @org/team-slug
+// or an e-mail address.
+var codeOwnerRE = regexp.MustCompile(`^(?:@[A-Za-z0-9](?:[A-Za-z0-9-]*)(?:/[A-Za-z0-9][A-Za-z0-9_.-]*)?|[^@\s]+@[^@\s]+)$`)
+
 // parseCodeOwners reads a CODEOWNERS file with GitHub's rules: one
 // pattern per line followed by owners, `#` starts a comment, blank lines
 // are skipped. Patterns follow gitignore (without `!` negation and `[ ]`
 // ranges, which GitHub does not support either); a line whose pattern
-// cannot be used is skipped, as GitHub skips it.
+// cannot be used, or with an owner that is neither @login, @org/team nor
+// an e-mail address, is skipped, as GitHub skips lines with invalid
+// syntax.
 func parseCodeOwners(file string, data []byte) codeOwners {
 	co := codeOwners{File: file}
 	sc := bufio.NewScanner(bytes.NewReader(data))
@@ -50,14 +56,19 @@ func parseCodeOwners(file string, data []byte) codeOwners {
 			continue
 		}
 		rule := codeOwnersRule{Pattern: fields[0], Line: n}
+		valid := true
 		for _, f := range fields[1:] {
 			if strings.HasPrefix(f, "#") {
 				break // an inline comment
 			}
+			if !codeOwnerRE.MatchString(f) {
+				valid = false
+				break
+			}
 			rule.Owners = append(rule.Owners, strings.TrimPrefix(f, "@"))
 		}
 		re, err := codeOwnersPattern(rule.Pattern)
-		if err != nil {
+		if err != nil || !valid {
 			continue
 		}
 		rule.re = re
