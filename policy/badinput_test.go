@@ -44,12 +44,18 @@ func TestBadPolicies(t *testing.T) {
 		{dir: "runaway_loop", evalErr: "policy evaluation timed out after 2s"},
 		{dir: "memory_blowup", evalErr: "policy evaluation"},
 		{dir: "huge_set", check: func(t *testing.T, r Result) {
+			if len(r.Deny) == 0 {
+				t.Fatal("no messages")
+			}
 			if len(r.Deny) != maxMessages+1 || !strings.Contains(r.Deny[maxMessages].Msg, "and 4900 more messages not shown") {
 				t.Errorf("%d messages, last %q; want %d and a count of the rest", len(r.Deny), r.Deny[len(r.Deny)-1].Msg, maxMessages+1)
 			}
 		}},
 		{dir: "huge_message", check: func(t *testing.T, r Result) {
-			if len(r.Deny) != 1 || len(r.Deny[0].Msg) > maxMessageBytes+len("…") || !strings.HasSuffix(r.Deny[0].Msg, "…") {
+			if len(r.Deny) != 1 {
+				t.Fatalf("%d messages, want 1", len(r.Deny))
+			}
+			if len(r.Deny[0].Msg) > maxMessageBytes+len("…") || !strings.HasSuffix(r.Deny[0].Msg, "…") {
 				t.Errorf("message of %d bytes, want it cut to %d", len(r.Deny[0].Msg), maxMessageBytes)
 			}
 		}},
@@ -99,7 +105,7 @@ func TestBadPolicies(t *testing.T) {
 			}
 			start := time.Now()
 			results := e.Evaluate(ctx, "acme/infra", "app", in)
-			if took := time.Since(start); took > 2*timeout+cancelGrace+time.Second {
+			if took := time.Since(start); took > timeout+cancelGrace+15*time.Second { // slack for -race on shared cores
 				t.Errorf("evaluation took %s, over the bound", took)
 			}
 			if len(results) != 2 {

@@ -86,7 +86,7 @@ func TestHugeHCL(t *testing.T) {
 		"many/main.tf": strings.Repeat("resource \"terraform_data\" \"x\" {\n  input = \"${1 + 2}\"\n}\n", 50000)})
 	start := time.Now()
 	checkDiscovery(t, repo, []string{"huge/main.tf", "good/main.tf", "many/main.tf"})
-	if took := time.Since(start); took > 10*time.Second {
+	if took := time.Since(start); took > 60*time.Second { // generous: -race on shared cores
 		t.Errorf("discovery took %s", took)
 	}
 }
