@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -69,6 +70,8 @@ func TestBadPolicies(t *testing.T) {
 	if len(dirs) != len(tests) {
 		t.Errorf("%d sets in testdata/badinput/rego, %d cases: every set needs a case", len(dirs), len(tests))
 	}
+	// Leave no garbage behind for the memory guard of later tests.
+	t.Cleanup(debug.FreeOSMemory)
 	good := writePolicies(t, map[string]string{"policy.rego": goodPolicy})
 	in := planInput(t, "create.json")
 	ctx := context.Background()
