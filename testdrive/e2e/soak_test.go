@@ -8,6 +8,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -38,6 +39,7 @@ type soakSampleRow struct {
 	sent      int64 // webhooks the test caused: commands, pushes, synchronizes
 	answered  int64 // deliveries answered 2xx by atoll, with those of atoll's own comments
 	depth     int64 // commands sent and not yet answered on GitHub
+	jobs      int64 // atoll_queue_depth + atoll_jobs_running from /metrics; -1 without /metrics
 	rssKiB    int64
 	readyFail int64
 }
@@ -47,8 +49,9 @@ type soakSampleRow struct {
 // issues (each answered by a reply and a reaction), and every 10 s a commit
 // on one of three pull requests, each planned with real terraform. Every
 // 10 s it prints atoll's resident memory, the queue depth (commands sent
-// and not yet answered) and what the emulator delivered; throughout, it
-// asks /readyz (or /healthz, where /readyz does not exist) once a second.
+// and not yet answered, and the jobs queued and running by atoll's
+// /metrics) and what the emulator delivered; throughout, it asks /readyz
+// (or /healthz, where /readyz does not exist) once a second.
 //
 // It fails when the server stops answering, a delivery is refused, a
 // command is answered twice or never, a pushed head is left unplanned, or
@@ -182,14 +185,14 @@ func TestSoak(t *testing.T) {
 	sample := func() soakSampleRow {
 		replies := answered.count(ctx, t)
 		row := soakSampleRow{at: time.Since(start).Round(time.Second), sent: sentWebhooks.Load(),
-			depth: sentComments.Load() - replies, rssKiB: rssKiB(t, pid), readyFail: readyFail.Load()}
+			depth: sentComments.Load() - replies, jobs: scrapeJobs(t, e.AtollURL), rssKiB: rssKiB(t, pid), readyFail: readyFail.Load()}
 		for _, d := range mustDeliveries(t, e)[setupDeliveries:] {
 			if d.StatusCode >= 200 && d.StatusCode < 300 {
 				row.answered++
 			}
 		}
-		t.Logf("soak: %6s  sent %6d  delivered %6d  queue %4d  rss %6.1f MiB  %s failures %d",
-			row.at, row.sent, row.answered, row.depth, float64(row.rssKiB)/1024, readyPath, row.readyFail)
+		t.Logf("soak: %6s  sent %6d  delivered %6d  unanswered %4d  jobs queued+running %3d  rss %6.1f MiB  %s failures %d",
+			row.at, row.sent, row.answered, row.depth, row.jobs, float64(row.rssKiB)/1024, readyPath, row.readyFail)
 		return row
 	}
 
@@ -330,10 +333,15 @@ load:
 	if first, final := maxOf(early, depth), maxOf(late, depth); final > max(2*first, soakRate/6) {
 		t.Errorf("queue depth grew: %d at most in the first third, %d in the last", first, final)
 	}
+	queued := func(r soakSampleRow) int64 { return r.jobs }
+	if first, final := maxOf(early, queued), maxOf(late, queued); final > max(2*first, 2*soakPRs) {
+		t.Errorf("atoll's job queue grew: %d jobs at most in the first third, %d in the last", first, final)
+	}
 	if last.depth > 0 {
 		t.Errorf("%d commands still unanswered 3 minutes after the load stopped", last.depth)
 	}
-	t.Logf("soak: peak resident memory %.1f MiB, peak queue depth %d", float64(maxOf(rows, rss))/1024, maxOf(rows, depth))
+	t.Logf("soak: peak resident memory %.1f MiB, peak unanswered commands %d, peak jobs queued and running %d",
+		float64(maxOf(rows, rss))/1024, maxOf(rows, depth), maxOf(rows, queued))
 }
 
 // soakTF is project i's configuration at version v: a real resource whose
@@ -368,6 +376,33 @@ func soakReadyPath(t *testing.T, base string) string {
 		return "/healthz"
 	}
 	return "/readyz"
+}
+
+// scrapeJobs reads atoll_queue_depth + atoll_jobs_running from /metrics;
+// -1 when atoll serves no /metrics.
+func scrapeJobs(t *testing.T, base string) int64 {
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatalf("/metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		return -1
+	}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("/metrics: %d %v", resp.StatusCode, err)
+	}
+	var n int64
+	for _, line := range strings.Split(string(b), "\n") {
+		for _, m := range []string{"atoll_queue_depth ", "atoll_jobs_running "} {
+			if v, ok := strings.CutPrefix(line, m); ok {
+				f, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
+				n += int64(f)
+			}
+		}
+	}
+	return n
 }
 
 // pid is the running atoll's process id.
