@@ -227,16 +227,15 @@ deny contains "unreachable" if {
 			if tt.in != nil {
 				in = tt.in(t)
 			}
-			start := time.Now()
+			// Which bound stopped it is in the error (the memory guard
+			// beats the minute's timeout); no wall-clock assertion, since
+			// -race on two busy cores makes any such figure flaky.
 			r := e.Evaluate(ctx, "acme/infra", "app", in)[0]
 			if !r.Failed() || !r.Blocking() {
 				t.Fatalf("a runaway policy must fail: %+v", r)
 			}
 			if !strings.Contains(r.Err, tt.err) {
 				t.Fatalf("Err = %q, want it to contain %q", r.Err, tt.err)
-			}
-			if d := time.Since(start); d > 20*time.Second {
-				t.Fatalf("took %s", d)
 			}
 		})
 	}
