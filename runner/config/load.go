@@ -326,6 +326,7 @@ func (s *Server) resolveSecrets(errs *errList) {
 	}
 	read(&s.GitHub.PrivateKey, s.GitHub.PrivateKeyFile, "github.private_key", "github.private_key_file")
 	read(&s.GitHub.WebhookSecret, s.GitHub.WebhookSecretFile, "github.webhook_secret", "github.webhook_secret_file")
+	read(&s.GitHub.ClientSecret, s.GitHub.ClientSecretFile, "github.client_secret", "github.client_secret_file")
 	read(&s.APIToken, s.APITokenFile, "api_token", "api_token_file")
 	// A key pasted into an environment variable often has its newlines
 	// written as \n.

@@ -95,6 +95,8 @@ type Server struct {
 	Ops `yaml:",inline"`
 
 	GitHub    GitHub `yaml:"github"`
+	UI        UI     `yaml:"ui"`
+	Audit     Audit  `yaml:"audit"`
 	APIAuth   `yaml:",inline"`
 	Intake    `yaml:",inline"`
 	Terraform Terraform `yaml:"terraform"`
@@ -135,6 +137,30 @@ type GitHub struct {
 	APIURL string `yaml:"api_url"`
 	// GraphQLURL is the GraphQL endpoint; empty: derived from APIURL.
 	GraphQLURL string `yaml:"graphql_url"`
+	// ClientID and ClientSecret are the App's OAuth credentials, with
+	// which the web UI signs people in; LoadServer fills ClientSecret from
+	// ClientSecretFile when that is set. Without them the web UI is off
+	// (every page answers 503 after the 302 to /login).
+	ClientID         string `yaml:"client_id"`
+	ClientSecret     string `yaml:"client_secret"`
+	ClientSecretFile string `yaml:"client_secret_file"`
+}
+
+// UI configures the web UI.
+type UI struct {
+	// AdminTeams ("org/team-slug") see every repository, and may act on
+	// each of them and on the server-wide apply lock.
+	AdminTeams []string `yaml:"admin_teams"`
+	// SessionTTL is how long a login lasts (default 12h).
+	SessionTTL time.Duration `yaml:"session_ttl"`
+}
+
+// Audit configures the audit trail.
+type Audit struct {
+	// Retention is how long records are kept (0, the default: forever).
+	// Older records are pruned to a checkpoint that keeps the chain
+	// verifiable.
+	Retention time.Duration `yaml:"retention"`
 }
 
 // APIAuth guards atoll's REST API.
@@ -348,6 +374,7 @@ func DefaultServer() Server {
 		Ops:               defaultOps(),
 		InboxRetention:    14 * 24 * time.Hour,
 		GitHub:            GitHub{APIURL: "https://api.github.com/"},
+		UI:                UI{SessionTTL: 12 * time.Hour},
 		Intake:            Intake{CheckoutStrategy: "merge"},
 		Terraform:         Terraform{Distribution: DistributionTerraform},
 		Permissions: Permissions{

@@ -66,6 +66,20 @@ func (s Server) Validate() error {
 		c.errorf("github", "a webhook secret is required, atoll never accepts unsigned webhooks: set github.webhook_secret_file (or github.webhook_secret)")
 	}
 	checkURL(c, "github.api_url", g.APIURL)
+	if (g.ClientID == "") != (g.ClientSecret == "") {
+		c.errorf("github.client_id", "github.client_id and github.client_secret (or client_secret_file) go together")
+	}
+	for _, t := range s.UI.AdminTeams {
+		if o, slug, ok := strings.Cut(t, "/"); !ok || o == "" || slug == "" {
+			c.errorf("ui.admin_teams", "%q is not org/team-slug", t)
+		}
+	}
+	if s.UI.SessionTTL <= 0 {
+		c.errorf("ui.session_ttl", "must be positive")
+	}
+	if s.Audit.Retention < 0 {
+		c.errorf("audit.retention", "must not be negative")
+	}
 	if g.GraphQLURL != "" {
 		checkURL(c, "github.graphql_url", g.GraphQLURL)
 	}

@@ -28,12 +28,14 @@ const (
 	anonymous callerKind = iota
 	appJWT
 	installationToken
+	userToken // a user-to-server token from the OAuth web flow
 )
 
 // caller is who made a request.
 type caller struct {
 	kind  callerKind
 	inst  *installation // installationToken only
+	user  *user         // userToken only
 	token string
 	tok   *token // installationToken only
 }
@@ -91,6 +93,9 @@ func (s *Server) authenticate(r *http.Request) (caller, error) {
 	t, ok := s.tokens[cred]
 	if !ok || !s.now().Before(t.expires) {
 		return caller{}, errBadCredentials
+	}
+	if t.user != nil {
+		return caller{kind: userToken, user: t.user, token: cred}, nil
 	}
 	return caller{kind: installationToken, inst: t.inst, token: cred, tok: t}, nil
 }

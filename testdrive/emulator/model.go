@@ -36,7 +36,8 @@ type installation struct {
 }
 
 type token struct {
-	inst    *installation
+	inst    *installation // nil for a user-to-server token
+	user    *user         // a user-to-server token's user
 	expires time.Time
 	// repos, when set, are the ids of the only repositories the token
 	// reaches; perms, when set, its permissions (narrowed at issue).

@@ -45,6 +45,8 @@ func rateKey(c caller, resource string) (string, int) {
 		return fmt.Sprintf("%s:inst:%d", resource, c.inst.id), installationLimit
 	case appJWT:
 		return resource + ":app", installationLimit
+	case userToken:
+		return resource + ":user:" + c.user.login, installationLimit
 	}
 	return resource + ":anonymous", anonymousLimit
 }
@@ -69,7 +71,7 @@ func (s *Server) applyRateLimit(w http.ResponseWriter, c caller, resource string
 		s.limits.windows = map[string]*rateWindow{}
 	}
 	key, limit := rateKey(c, resource)
-	if c.kind != installationToken && c.kind != appJWT {
+	if c.kind == anonymous {
 		limit = s.cfg.AnonymousRateLimit
 	}
 	win := s.limits.windows[key]

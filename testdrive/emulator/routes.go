@@ -8,6 +8,7 @@ func (s *Server) restRoutes() *http.ServeMux {
 	m := http.NewServeMux()
 	const rp = "/repos/{owner}/{repo}"
 	for pattern, h := range map[string]http.HandlerFunc{
+		"GET /user":                                       s.handleGetUser,
 		"GET /app":                                        s.handleGetApp,
 		"POST /app-manifests/{code}/conversions":          s.handleManifestConversion,
 		"GET /app/installations":                          s.handleListInstallations,

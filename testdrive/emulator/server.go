@@ -29,6 +29,12 @@ type Config struct {
 	WebhookURL string
 	// WebhookSecret signs every webhook (X-Hub-Signature-256).
 	WebhookSecret string
+	// ClientID and ClientSecret are the App's OAuth credentials for the
+	// web flow at /login/oauth/ (empty: the flow refuses every client).
+	ClientID, ClientSecret string
+	// UserTokenTTL is the lifetime of user-to-server tokens (default 8h,
+	// GitHub's).
+	UserTokenTTL time.Duration
 	// TokenTTL is the lifetime of installation tokens (default 1h).
 	TokenTTL time.Duration
 	// AnonymousRateLimit is the hourly limit of unauthenticated requests
@@ -62,6 +68,7 @@ type Server struct {
 	tokens        map[string]*token
 	comments      map[int64]*comment
 	checkRuns     map[int64]*checkRun
+	oauthCodes    map[string]oauthCode
 	appUser       *user
 	appOwner      *user
 	created       time.Time
@@ -101,6 +108,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.TokenTTL <= 0 {
 		cfg.TokenTTL = time.Hour
 	}
+	if cfg.UserTokenTTL <= 0 {
+		cfg.UserTokenTTL = 8 * time.Hour
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -120,6 +130,7 @@ func New(cfg Config) (*Server, error) {
 		tokens:        map[string]*token{},
 		comments:      map[int64]*comment{},
 		checkRuns:     map[int64]*checkRun{},
+		oauthCodes:    map[string]oauthCode{},
 	}
 	s.app.Store(&appIdentity{id: cfg.AppID, slug: cfg.AppSlug, name: cfg.AppSlug, key: cfg.AppPublicKey,
 		secret: cfg.WebhookSecret, clientID: "Iv1.testdrive" + itoa(cfg.AppID), description: "atoll testdrive App"})
@@ -170,6 +181,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case strings.HasPrefix(p, "/_testdrive/"):
 		s.ctl.ServeHTTP(w, r)
+	case strings.HasPrefix(p, "/login/oauth/"):
+		s.serveOAuth(w, r)
 	case p == "/graphql" || p == "/api/graphql":
 		s.serveAPI(w, r, "graphql", "/", s.serveGraphQL)
 	case r.Method == http.MethodPost && manifestPage.MatchString(p):
