@@ -25,12 +25,12 @@ var serverDocs = map[string]string{
 	"github.api_url":             "REST API root. For GitHub Enterprise Server: `https://HOST/api/v3/`. A trailing `/` is added when missing.",
 	"github.graphql_url":         "GraphQL endpoint. Default: derived from `api_url` (`https://api.github.com/graphql`, or `https://HOST/api/graphql`).",
 
-	"github.client_id":           "The App's OAuth client id, with which the web UI signs people in through GitHub. Without it (and the secret) every page refuses with 503.",
-	"github.client_secret":       "The App's OAuth client secret. Set this or `client_secret_file`.",
-	"github.client_secret_file":  "File holding the App's OAuth client secret.",
-	"ui.admin_teams":             "Teams (`org/team-slug`) whose members see every repository in the web UI and may act on each, and on the apply lock.",
-	"ui.session_ttl":             "How long a web UI login lasts.",
-	"audit.retention":            "How long audit records are kept. `0`: forever. Older records are replaced by a checkpoint that keeps the chain verifiable.",
+	"github.client_id":          "The App's OAuth client id, with which the web UI signs people in through GitHub. Without it (and the secret) every page refuses with 503.",
+	"github.client_secret":      "The App's OAuth client secret. Set this or `client_secret_file`.",
+	"github.client_secret_file": "File holding the App's OAuth client secret.",
+	"ui.admin_teams":            "Teams (`org/team-slug`) whose members see every repository in the web UI and may act on each, and on the apply lock.",
+	"ui.session_ttl":            "How long a web UI login lasts.",
+	"audit.retention":           "How long audit records are kept. `0`: forever. Older records are replaced by a checkpoint that keeps the chain verifiable.",
 
 	"api_token":      "Bearer token for atoll's REST API, with the `admin` scope. Without it, only tokens made by `atoll token create` are accepted.",
 	"api_token_file": "File holding the REST API token.",

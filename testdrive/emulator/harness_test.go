@@ -294,7 +294,7 @@ func newEnv(t *testing.T) *env {
 		AppID: e.appID, AppSlug: "atoll-test", AppPublicKey: &e.key.PublicKey,
 		WebhookURL: hookSrv.URL, WebhookSecret: "s3cret", DataDir: t.TempDir(),
 		TokenTTL: 5 * time.Minute, ClientID: "Iv1.test", ClientSecret: "client-s3cret", UserTokenTTL: 10 * time.Minute,
-		Now:      func() time.Time { return time.Now().Add(time.Duration(e.offset.Load())) },
+		Now: func() time.Time { return time.Now().Add(time.Duration(e.offset.Load())) },
 	})
 	if err != nil {
 		t.Fatal(err)
