@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/atollhq/atoll/audit"
+	"github.com/atollhq/atoll/locks/audit"
 	"github.com/atollhq/atoll/locks"
 	bolt "go.etcd.io/bbolt"
 )
