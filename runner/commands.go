@@ -57,10 +57,12 @@ func (r *Runner) onComment(ctx context.Context, e *vcs.CommentEvent) error {
 		if need, err := r.authorize(ctx, repo, user, cmd.Name); err != nil {
 			return err
 		} else if need != "" {
+			r.auditCommand(ctx, repo, e.IssueNumber, user, cmd.Name, "refused", need)
 			return r.reply(ctx, repo, e.IssueNumber, "permission_denied.tmpl",
 				templates.PermissionDenied{User: user, Command: cmd.Name, Need: need})
 		}
 	}
+	r.auditCommand(ctx, repo, e.IssueNumber, user, cmd.Name, "accepted", "")
 	if err := r.host.AddReaction(ctx, repo, e.Comment.ID, "eyes"); err != nil {
 		r.log.Warn("add reaction", "comment", e.Comment.ID, "err", err)
 	}
@@ -262,6 +264,7 @@ func (r *Runner) commandUnlock(ctx context.Context, pr vcs.PullRequest) error {
 	if err != nil {
 		return err
 	}
+	r.auditReleased(ctx, pr.Repo.FullName(), pr.Number, released, "atoll unlock")
 	if len(released) == 0 {
 		return r.notice(ctx, pr.Repo, pr.Number, "This pull request holds no locks.")
 	}

@@ -153,6 +153,7 @@ func (r *Runner) driftFound(ctx context.Context, j Job, rec *DriftRecord, pr tem
 			return fmt.Errorf("open drift issue: %w", err)
 		}
 		rec.Issue = issue.Number
+		r.auditDrift(ctx, j, "drift.found", issue.Number)
 		return nil
 	}
 	if err := r.host.UpdateIssue(ctx, j.Repo, rec.Issue, vcs.IssueUpdate{Title: &text.Title, Body: &body}); err != nil {
@@ -170,6 +171,7 @@ func (r *Runner) driftGone(ctx context.Context, j Job, rec *DriftRecord, pr temp
 	if err := r.host.UpdateIssue(ctx, j.Repo, rec.Issue, vcs.IssueUpdate{State: &closed, StateReason: &reason}); err != nil {
 		return fmt.Errorf("close drift issue #%d: %w", rec.Issue, err)
 	}
+	r.auditDrift(ctx, j, "drift.resolved", rec.Issue)
 	rec.Issue = 0
 	return nil
 }

@@ -90,8 +90,8 @@ func (r *Runner) runPlan(ctx context.Context, job *Job, log io.Writer) Outcome {
 
 // lockFor locks a job's project for its PR.
 func (r *Runner) lockFor(ctx context.Context, job Job, pr vcs.PullRequest) (locks.Lock, bool, error) {
-	return r.cfg.Store.TryLock(ctx, lockKey(job), locks.Owner{Repo: job.Repo.FullName(), Number: job.Number,
-		Author: pr.Author, HeadSHA: pr.HeadSHA, Time: r.now()})
+	return r.auditLock(ctx, job)(r.cfg.Store.TryLock(ctx, lockKey(job), locks.Owner{Repo: job.Repo.FullName(), Number: job.Number,
+		Author: pr.Author, HeadSHA: pr.HeadSHA, Time: r.now()}))
 }
 
 func lockKey(job Job) locks.Key {

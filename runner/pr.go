@@ -146,6 +146,7 @@ func (r *Runner) onClosed(ctx context.Context, pr vcs.PullRequest) error {
 	if err != nil {
 		return err
 	}
+	r.auditReleased(ctx, pr.Repo.FullName(), pr.Number, released, "pull request closed")
 	if len(released) == 0 {
 		return nil
 	}

@@ -76,7 +76,8 @@ func (r *Runner) reconcileLocks(ctx context.Context) {
 			continue // apply after merge, or its retry, releases them
 		}
 		r.markClosed(ctx, l.Owner.Repo, l.Owner.Number)
-		if _, err := r.releasePR(ctx, l.Owner.Repo, l.Owner.Number); err == nil {
+		if released, err := r.releasePR(ctx, l.Owner.Repo, l.Owner.Number); err == nil {
+			r.auditReleased(ctx, l.Owner.Repo, l.Owner.Number, released, "pull request closed (reconciled)")
 			r.log.Info("reconcile: released the locks of a closed PR", "repo", l.Owner.Repo, "pr", l.Owner.Number)
 		}
 	}

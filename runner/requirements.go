@@ -96,6 +96,7 @@ func (r *Runner) gatherFacts(ctx context.Context, pr vcs.PullRequest, rc RepoCon
 		if err != nil {
 			return nil, fmt.Errorf("permission of %s: %w", rv.User, err)
 		}
+		r.auditReview(ctx, pr, rv.User, perm)
 		if perm.AtLeast(vcs.PermissionWrite) {
 			f.approvers = append(f.approvers, rv.User)
 		}

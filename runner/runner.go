@@ -76,6 +76,10 @@ type Config struct {
 	// Observer is told about finished jobs and terraform runs (metrics);
 	// nil: nobody.
 	Observer Observer
+	// Audit receives a record of every decision (see audit.go); nil: none.
+	Audit AuditTrail
+	// AuditRetention prunes older audit records hourly; 0: keep all.
+	AuditRetention time.Duration
 }
 
 // Runner is the engine. Create it with New, start it with Start.
@@ -184,6 +188,7 @@ func (r *Runner) Start(ctx context.Context) error {
 	r.goSafe(ctx, "inbox", func(ctx context.Context) { r.drainInbox(ctx) })
 	r.goSafe(ctx, "reconciler", func(ctx context.Context) { r.reconcileLoop(ctx) })
 	r.goSafe(ctx, "inbox pruner", func(ctx context.Context) { r.pruneLoop(ctx) })
+	r.goSafe(ctx, "audit retention", func(ctx context.Context) { r.pruneAuditLoop(ctx) })
 	if r.drift.enabled() {
 		r.goSafe(ctx, "drift", func(ctx context.Context) { r.drift.loop(ctx) })
 	}

@@ -232,5 +232,6 @@ func (r *Runner) replyOnce(ctx context.Context, pr vcs.PullRequest, kind, name s
 }
 
 func (r *Runner) replyConfigError(ctx context.Context, pr vcs.PullRequest, ce *configError) error {
+	r.auditConfigError(ctx, pr, ce)
 	return r.reply(ctx, pr.Repo, pr.Number, "config_error.tmpl", templates.ConfigError{File: ce.File, Commit: ce.Commit, Errors: ce.Errors})
 }

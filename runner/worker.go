@@ -158,6 +158,7 @@ func (r *Runner) finishJob(ctx context.Context, job Job, out Outcome) {
 	}
 	r.observer.ObserveJob(string(job.Kind), string(state), job.Finished.Sub(job.Started))
 	r.log.Info("job finished", "job", job.ID, "kind", job.Kind, "state", state, "status", out.Status)
+	r.auditJob(ctx, job)
 	r.checkDone(ctx, job)
 	r.afterUpdate(ctx, job)
 	r.releaseOrdered(ctx, job.RunID)

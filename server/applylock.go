@@ -5,18 +5,19 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/atollhq/atoll/locks/audit"
 	"github.com/atollhq/atoll/runner"
 )
 
 // The apply lock: while it is held every apply is refused with its reason.
-// The API (bearer token) and the web UI's form (the same token typed in)
-// set and lift it.
+// The API (an admin token) and the web UI's form (an admin team's member,
+// signed in) set and lift it.
 //
 //	GET    /api/apply-lock                        200 {"locked","reason","by","since"}
 //	POST   /api/apply-lock {"reason": "why"}      200 the lock; 400 without a reason
 //	DELETE /api/apply-lock                        200 {"locked": false}
-//	POST   /apply-lock (form: token, action=lock|unlock, reason)
-//	                                              303 to /; 401 wrong token; 400 no reason
+//	POST   /apply-lock (form: csrf, action=lock|unlock, reason)
+//	                                              303 to /; 403 not an admin; 400 no reason
 
 func (s *Server) applyLockStatus(w http.ResponseWriter, r *http.Request) {
 	l, err := s.cfg.Engine.GetApplyLock(r.Context())
@@ -36,6 +37,10 @@ func (s *Server) applyLockSet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	l, err := s.cfg.Engine.SetApplyLock(r.Context(), req.Reason, "API")
+	if err == nil {
+		s.record(r.Context(), audit.Entry{Actor: actorOf(r), Action: "apply_lock.lock", Outcome: "ok",
+			Details: map[string]string{"reason": req.Reason, "via": "API"}})
+	}
 	switch {
 	case errors.Is(err, runner.ErrNoReason):
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error() + `: body must be {"reason": "why applies stop"}`})
@@ -51,25 +56,23 @@ func (s *Server) applyLockClear(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
 		return
 	}
+	s.record(r.Context(), audit.Entry{Actor: actorOf(r), Action: "apply_lock.unlock", Outcome: "ok", Details: map[string]string{"via": "API"}})
 	writeJSON(w, http.StatusOK, runner.ApplyLock{})
 }
 
-// applyLockForm is the web UI's form. The API token typed into it is the
-// authentication, so a page elsewhere cannot submit it for an admin.
+// applyLockForm is the web UI's form (session and CSRF token checked by
+// pageAuth); only members of ui.admin_teams may use it.
 func (s *Server) applyLockForm(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 1<<16)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
-		return
-	}
-	if !s.tokenOK(r.PostForm.Get("token")) {
-		http.Error(w, "wrong API token", http.StatusUnauthorized)
+	sess := sessionOf(r)
+	if !s.isAdmin(r.Context(), sess.Login) {
+		http.Error(w, "only members of ui.admin_teams may lock or unlock applies", http.StatusForbidden)
 		return
 	}
 	var err error
-	switch r.PostForm.Get("action") {
+	action := r.PostForm.Get("action")
+	switch action {
 	case "lock":
-		_, err = s.cfg.Engine.SetApplyLock(r.Context(), r.PostForm.Get("reason"), "web UI")
+		_, err = s.cfg.Engine.SetApplyLock(r.Context(), r.PostForm.Get("reason"), "web UI ("+sess.Login+")")
 	case "unlock":
 		err = s.cfg.Engine.ClearApplyLock(r.Context())
 	default:
@@ -82,6 +85,8 @@ func (s *Server) applyLockForm(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 	default:
+		s.record(r.Context(), audit.Entry{Actor: sess.Login, Action: "apply_lock." + action, Outcome: "ok",
+			Details: map[string]string{"reason": r.PostForm.Get("reason"), "via": "web UI"}})
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 	}
 }

@@ -10,7 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/atollhq/atoll/locks"
 	"github.com/atollhq/atoll/runner"
+	"github.com/atollhq/atoll/vcs"
 )
 
 func opsServer(t *testing.T, log *slog.Logger, ready func(context.Context) map[string]string) *Server {
@@ -98,3 +100,13 @@ func (fakeEngine) SetApplyLock(context.Context, string, string) (runner.ApplyLoc
 	return runner.ApplyLock{}, nil
 }
 func (fakeEngine) ClearApplyLock(context.Context) error { return nil }
+func (fakeEngine) Permission(context.Context, string, string) (vcs.Permission, error) {
+	return vcs.PermissionNone, nil
+}
+func (fakeEngine) MayRun(context.Context, string, string, string) (string, error) {
+	return "write", nil
+}
+func (fakeEngine) InTeam(context.Context, string, string) (bool, error) { return false, nil }
+func (fakeEngine) ReleaseLock(context.Context, locks.Key, string) (locks.Lock, bool, error) {
+	return locks.Lock{}, false, nil
+}

@@ -15,7 +15,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/atollhq/atoll/locks"
+	"github.com/atollhq/atoll/locks/audit"
 	"github.com/atollhq/atoll/runner"
+	"github.com/atollhq/atoll/vcs"
 )
 
 // Engine is what the server asks of the runner.
@@ -28,15 +31,39 @@ type Engine interface {
 	GetApplyLock(ctx context.Context) (runner.ApplyLock, error)
 	SetApplyLock(ctx context.Context, reason, by string) (runner.ApplyLock, error)
 	ClearApplyLock(ctx context.Context) error
+	// Permission is user's permission on repo ("owner/name"), from GitHub.
+	Permission(ctx context.Context, repo, user string) (vcs.Permission, error)
+	// MayRun returns what user lacks to run command ("plan", "apply",
+	// "unlock") on repo, as a comment would; "" when allowed.
+	MayRun(ctx context.Context, repo, user, command string) (string, error)
+	// InTeam reports whether user is an active member of team
+	// ("org/team-slug").
+	InTeam(ctx context.Context, team, user string) (bool, error)
+	// ReleaseLock releases one lock, as `atoll unlock` would for its
+	// project, and says so on the holding PR; by names who did it.
+	ReleaseLock(ctx context.Context, k locks.Key, by string) (locks.Lock, bool, error)
+}
+
+// AuditLog is the audit trail as the server uses it.
+type AuditLog interface {
+	audit.Log
+	Read(ctx context.Context, f audit.Filter, fn func(audit.Record) error) error
 }
 
 // Config wires a Server. Webhook and Engine are required.
 type Config struct {
 	Webhook http.Handler
 	Engine  Engine
-	// APIToken guards the REST API (Authorization: Bearer). An empty token
-	// turns the API off: every call gets 401.
+	// APIToken is a static bearer token with the admin scope. Tokens made
+	// with `atoll token create` (in Tokens) work beside it.
 	APIToken string
+	// Tokens holds the API tokens; nil: only APIToken.
+	Tokens *Tokens
+	// Login signs people in to the web UI.
+	Login Login
+	// Audit receives the actions taken through the server and serves
+	// /api/audit; nil: none.
+	Audit AuditLog
 	// Pages renders the web UI.
 	Pages Pages
 	// Mask, when set, masks secrets in every page and job log served
@@ -94,9 +121,12 @@ type Pages interface {
 
 // Server serves atoll's HTTP endpoints.
 type Server struct {
-	cfg Config
-	mux *http.ServeMux
-	log *slog.Logger
+	cfg      Config
+	mux      *http.ServeMux
+	log      *slog.Logger
+	routes   []route
+	sessions sessions
+	acc      access
 }
 
 // New returns a Server for cfg.
@@ -111,27 +141,69 @@ func New(cfg Config) (*Server, error) {
 		cfg.Mask = func(s string) string { return s }
 	}
 	cfg.Timeouts = cfg.Timeouts.withDefaults()
+	if cfg.Login.SessionTTL <= 0 {
+		cfg.Login.SessionTTL = 12 * time.Hour
+	}
+	if cfg.Login.APIURL != "" && !strings.HasSuffix(cfg.Login.APIURL, "/") {
+		cfg.Login.APIURL += "/"
+	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), log: cfg.Logger}
-	s.mux.Handle("POST /events", cfg.Webhook)
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+	s.handle("POST /events", routeOpen, cfg.Webhook.ServeHTTP)
+	s.handle("GET /healthz", routeOpen, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
-	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.handle("GET /readyz", routeOpen, s.readyz)
 	if cfg.Metrics != nil {
-		s.mux.Handle("GET /metrics", cfg.Metrics)
+		s.handle("GET /metrics", routeOpen, cfg.Metrics.ServeHTTP)
 	}
-	s.mux.HandleFunc("POST /api/drift/run", s.authed(s.driftRun))
-	s.mux.HandleFunc("GET /api/drift/runs/{id}", s.authed(s.driftRunStatus))
-	s.mux.HandleFunc("GET /api/repos", s.authed(s.repos))
-	s.mux.HandleFunc("GET /api/apply-lock", s.authed(s.applyLockStatus))
-	s.mux.HandleFunc("POST /api/apply-lock", s.authed(s.applyLockSet))
-	s.mux.HandleFunc("DELETE /api/apply-lock", s.authed(s.applyLockClear))
-	s.mux.HandleFunc("POST /apply-lock", s.applyLockForm)
-	s.mux.HandleFunc("GET /jobs/{id}", s.jobPage)
-	s.mux.HandleFunc("GET /jobs/{id}/log", s.jobLog)
-	s.mux.HandleFunc("GET /{$}", s.index)
+	s.handle("GET /login", routeOpen, s.login)
+	s.handle("GET /auth/callback", routeOpen, s.callback)
+	s.handle("GET /api/openapi.json", routeOpen, s.openapi)
+
+	s.handle("POST /logout", routePage, s.logout)
+	s.handle("GET /{$}", routePage, s.index)
+	s.handle("GET /repos/{owner}/{repo}", routePage, s.repoPage)
+	s.handle("GET /locks", routePage, s.locksPage)
+	s.handle("POST /locks/release", routePage, s.releaseForm)
+	s.handle("GET /jobs", routePage, s.jobsPage)
+	s.handle("GET /jobs/{id}", routePage, s.jobPage)
+	s.handle("GET /drift", routePage, s.driftPage)
+	s.handle("POST /drift/run", routePage, s.driftForm)
+	s.handle("GET /audit", routePage, s.auditPage)
+	s.handle("POST /apply-lock", routePage, s.applyLockForm)
+
+	s.handle("GET /jobs/{id}/log", routeData, s.jobLog)
+	s.handle("GET /jobs/{id}/events", routeData, s.jobEvents)
+	s.handle("GET /audit/download", routeData, s.auditDownload)
+
+	s.handle("POST /api/drift/run", routeAPI, s.scoped(ScopeWrite, s.driftRun))
+	s.handle("GET /api/drift/runs/{id}", routeAPI, s.scoped(ScopeRead, s.driftRunStatus))
+	s.handle("GET /api/repos", routeAPI, s.scoped(ScopeRead, s.repos))
+	s.handle("GET /api/jobs/{id}", routeAPI, s.scoped(ScopeRead, s.apiJob))
+	s.handle("GET /api/locks", routeAPI, s.scoped(ScopeRead, s.apiLocks))
+	s.handle("POST /api/locks/release", routeAPI, s.scoped(ScopeWrite, s.apiReleaseLock))
+	s.handle("GET /api/audit", routeAPI, s.scoped(ScopeRead, s.apiAudit))
+	s.handle("GET /api/apply-lock", routeAPI, s.scoped(ScopeRead, s.applyLockStatus))
+	s.handle("POST /api/apply-lock", routeAPI, s.scoped(ScopeAdmin, s.applyLockSet))
+	s.handle("DELETE /api/apply-lock", routeAPI, s.scoped(ScopeAdmin, s.applyLockClear))
+	s.handle("GET /api/tokens", routeAPI, s.scoped(ScopeAdmin, s.apiTokens))
+	s.handle("POST /api/tokens", routeAPI, s.scoped(ScopeAdmin, s.apiTokenCreate))
+	s.handle("DELETE /api/tokens/{name}", routeAPI, s.scoped(ScopeAdmin, s.apiTokenRevoke))
 	return s, nil
+}
+
+// handle registers a route of a kind, which decides how a request without
+// credentials is answered.
+func (s *Server) handle(pattern, kind string, h http.HandlerFunc) {
+	switch kind {
+	case routePage:
+		h = s.pageAuth(h)
+	case routeData:
+		h = s.dataAuth(h)
+	}
+	s.routes = append(s.routes, route{Pattern: pattern, Kind: kind})
+	s.mux.HandleFunc(pattern, h)
 }
 
 // Handler is the server's root handler; panics in a handler become 500s.
@@ -182,22 +254,38 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 }
 
-// authed requires the API token as a bearer token.
-func (s *Server) authed(h http.HandlerFunc) http.HandlerFunc {
+// scoped requires an API token (Authorization: Bearer) whose scope covers
+// need: the static api_token (admin) or one made by `atoll token create`.
+func (s *Server) scoped(need Scope, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || !s.tokenOK(got) {
+		p, known := s.principal(r.Context(), strings.TrimSpace(got))
+		if !ok || !known {
 			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "missing or wrong API token"})
 			return
 		}
-		h(w, r)
+		if !p.Scope.Covers(need) {
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": fmt.Sprintf("token %s has the %s scope; this needs %s", p.Name, p.Scope, need)})
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), principalKey, p)))
 	}
 }
 
-// tokenOK reports, in constant time, whether got is the API token; no
-// token is ever right when none is configured.
-func (s *Server) tokenOK(got string) bool {
-	return s.cfg.APIToken != "" && subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.APIToken)) == 1
+// principal finds the token: the static api_token is "api_token", admin.
+func (s *Server) principal(ctx context.Context, got string) (principal, bool) {
+	if got == "" {
+		return principal{}, false
+	}
+	if s.cfg.APIToken != "" && subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.APIToken)) == 1 {
+		return principal{Name: "api_token", Scope: ScopeAdmin}, true
+	}
+	if s.cfg.Tokens != nil {
+		if tok, ok := s.cfg.Tokens.Check(ctx, got, time.Now()); ok {
+			return principal{Name: tok.Name, Scope: tok.Scope}, true
+		}
+	}
+	return principal{}, false
 }
 
 // driftRun starts a drift check: body {"repo": "owner/name", "project": "optional"}.
@@ -220,6 +308,8 @@ func (s *Server) driftRun(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
 		return
 	}
+	s.record(r.Context(), audit.Entry{Actor: actorOf(r), Action: "drift.run", Repo: req.Repo, Project: req.Project, Outcome: "queued",
+		Details: map[string]string{"run_id": id}})
 	writeJSON(w, http.StatusAccepted, map[string]string{"run_id": id})
 }
 

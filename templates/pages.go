@@ -28,6 +28,13 @@ func (r *Renderer) Page(name string, data any) ([]byte, error) {
 			"short": short,
 			"when":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
 			"lower": strings.ToLower,
+			"dict": func(kv ...any) map[string]any {
+				m := map[string]any{}
+				for i := 0; i+1 < len(kv); i += 2 {
+					m[fmt.Sprint(kv[i])] = kv[i+1]
+				}
+				return m
+			},
 			"last": func(v any) any {
 				rv := reflect.ValueOf(v)
 				if rv.Kind() != reflect.Slice || rv.Len() == 0 {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/atollhq/atoll/locks"
+	"github.com/atollhq/atoll/locks/audit"
 	"github.com/atollhq/atoll/policy"
 	"github.com/atollhq/atoll/runner"
 	"github.com/atollhq/atoll/runner/config"
@@ -153,12 +154,14 @@ func (m *serverMain) Open(ctx context.Context) error {
 	if u, err := url.Parse(baseURL); baseURL == "" || (err == nil && u.Port() == "0") {
 		baseURL = "http://" + loopbackAddr(m.Addr) // listening on a port the kernel chose
 	}
+	trail := audit.New(m.db, nil)
 	parseRepo, reqs, atlantisFile := runner.RepoConfigFuncs(cfg)
 	m.runner, err = runner.New(runner.Config{
 		Settings: settings, Masker: masker, Host: gh, Git: mirrors, Store: m.db, Templates: tmpl,
 		Policies: engine, ParseEvent: github.ParseWebhook, ParseRepo: parseRepo, Requirements: reqs, AtlantisFile: atlantisFile,
 		DataDir: dataDir, BaseURL: baseURL, HTMLURL: webURL, Version: version, Commit: commit, Logger: m.log,
 		Observer: m.metrics,
+		Audit: trail, AuditRetention: cfg.Audit.Retention,
 	})
 	if err != nil {
 		return m.closeAfter(err)
@@ -175,7 +178,10 @@ func (m *serverMain) Open(ctx context.Context) error {
 		metricsOnMain = m.metrics.Handler()
 	}
 	m.http, err = server.New(server.Config{Webhook: hook, Engine: m.runner, APIToken: cfg.APIToken, Pages: tmpl, Logger: m.log,
-		Metrics: metricsOnMain, Ready: m.ready, Mask: masker.Mask})
+		Metrics: metricsOnMain, Ready: m.ready, Mask: masker.Mask,
+		Tokens: &server.Tokens{Store: m.db}, Audit: trail,
+		Login: server.Login{ClientID: cfg.GitHub.ClientID, ClientSecret: cfg.GitHub.ClientSecret, WebURL: webURL,
+			APIURL: cfg.GitHub.APIURL, BaseURL: baseURL, SessionTTL: cfg.UI.SessionTTL, AdminTeams: cfg.UI.AdminTeams}})
 	if err != nil {
 		return m.closeAfter(err)
 	}

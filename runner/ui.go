@@ -1,0 +1,89 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/atollhq/atoll/locks"
+	"github.com/atollhq/atoll/vcs"
+)
+
+// What the web UI asks: who may see and do what, and acting on a lock.
+
+func repoFromName(fullName string) (vcs.Repo, error) {
+	owner, name, ok := strings.Cut(fullName, "/")
+	if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
+		return vcs.Repo{}, fmt.Errorf("%w: %q is not owner/name", ErrUnknownRepo, fullName)
+	}
+	return vcs.Repo{Owner: owner, Name: name}, nil
+}
+
+// Permission is user's permission on repo ("owner/name"), asked of GitHub
+// with the App's installation token.
+func (r *Runner) Permission(ctx context.Context, repo, user string) (vcs.Permission, error) {
+	rp, err := repoFromName(repo)
+	if err != nil {
+		return vcs.PermissionNone, err
+	}
+	return r.host.UserPermission(ctx, rp, user)
+}
+
+// MayRun returns what user lacks to run command on repo, exactly as a
+// comment command is checked ("" when allowed).
+func (r *Runner) MayRun(ctx context.Context, repo, user, command string) (string, error) {
+	rp, err := repoFromName(repo)
+	if err != nil {
+		return "", err
+	}
+	return r.authorize(ctx, rp, user, command)
+}
+
+// InTeam reports whether user is an active member of team
+// ("org/team-slug"), asked through a served repository of that org.
+func (r *Runner) InTeam(ctx context.Context, team, user string) (bool, error) {
+	org, slug, ok := strings.Cut(team, "/")
+	if !ok {
+		return false, fmt.Errorf("team %q is not org/team-slug", team)
+	}
+	repos, err := r.servedRepos(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, rp := range repos {
+		if strings.EqualFold(rp.Owner, org) {
+			return r.host.IsTeamMember(ctx, rp, org, slug, user)
+		}
+	}
+	return false, fmt.Errorf("atoll serves no repository of %s, so it cannot ask about its teams", org)
+}
+
+// ReleaseLock releases the lock on k as `atoll unlock` does for that
+// project: the holding PR's plan of it is discarded (unless it is being
+// applied), and the PR is told who released it (by: "@alice in the web
+// UI"). false: k was free.
+func (r *Runner) ReleaseLock(ctx context.Context, k locks.Key, by string) (locks.Lock, bool, error) {
+	l, ok, err := r.cfg.Store.Get(ctx, k)
+	if err != nil || !ok {
+		return l, ok, err
+	}
+	defer r.prMu.lock(prKey(l.Owner.Repo, l.Owner.Number))()
+	plans, err := list[Plan](ctx, r.rec, bucketPlans, prKey(l.Owner.Repo, l.Owner.Number)+"#")
+	if err != nil {
+		return l, false, err
+	}
+	for _, p := range plans {
+		if path.Clean(p.Project.Dir) == l.Key.Dir && p.Project.Workspace == l.Key.Workspace && p.State != PlanApplying {
+			r.discardPlan(ctx, p)
+		}
+	}
+	if err := r.cfg.Store.Unlock(ctx, l.Key); err != nil {
+		return l, false, err
+	}
+	if rp, err := repoFromName(l.Owner.Repo); err == nil {
+		_ = r.notice(ctx, rp, l.Owner.Number, fmt.Sprintf("The lock of `%s` (%s) was released by %s and its plan was discarded. Comment `atoll plan` to plan again.",
+			l.Key.Dir, l.Key.Workspace, by))
+	}
+	return l, true, nil
+}
