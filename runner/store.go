@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -107,10 +108,17 @@ func update[T any](ctx context.Context, r records, bucket, key string, fn func(v
 	return err
 }
 
+// newID makes a job, run or drift run id: the day and a counter, so ids
+// sort by age, then 128 random bits, so that an id seen nowhere cannot be
+// guessed (job pages and logs are addressed by it).
 func (r records) newID(ctx context.Context, bucket string, now time.Time) (string, error) {
 	n, err := r.s.NextID(ctx, bucket)
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%s-%06d", now.UTC().Format("20060102"), n), nil
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s-%06d-%x", now.UTC().Format("20060102"), n, b), nil
 }
