@@ -34,8 +34,11 @@ func (n nobody) GetJob(context.Context, string) (runner.Job, bool, error) {
 	n.fail()
 	return runner.Job{}, false, nil
 }
-func (n nobody) Overview(context.Context) (runner.Overview, error) { n.fail(); return runner.Overview{}, nil }
-func (n nobody) Repos(context.Context) ([]string, error)           { n.fail(); return nil, nil }
+func (n nobody) Overview(context.Context) (runner.Overview, error) {
+	n.fail()
+	return runner.Overview{}, nil
+}
+func (n nobody) Repos(context.Context) ([]string, error) { n.fail(); return nil, nil }
 func (n nobody) GetApplyLock(context.Context) (runner.ApplyLock, error) {
 	n.fail()
 	return runner.ApplyLock{}, nil
@@ -49,8 +52,11 @@ func (n nobody) Permission(context.Context, string, string) (vcs.Permission, err
 	n.fail()
 	return vcs.PermissionAdmin, nil
 }
-func (n nobody) MayRun(context.Context, string, string, string) (string, error) { n.fail(); return "", nil }
-func (n nobody) InTeam(context.Context, string, string) (bool, error)          { n.fail(); return true, nil }
+func (n nobody) MayRun(context.Context, string, string, string) (string, error) {
+	n.fail()
+	return "", nil
+}
+func (n nobody) InTeam(context.Context, string, string) (bool, error) { n.fail(); return true, nil }
 func (n nobody) ReleaseLock(context.Context, locks.Key, string) (locks.Lock, bool, error) {
 	n.fail()
 	return locks.Lock{}, true, nil

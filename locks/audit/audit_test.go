@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/atollhq/atoll/locks/audit"
 	"github.com/atollhq/atoll/locks"
+	"github.com/atollhq/atoll/locks/audit"
 	bolt "go.etcd.io/bbolt"
 )
 

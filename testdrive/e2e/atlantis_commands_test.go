@@ -147,7 +147,8 @@ policy_sets:
 
 // The apply lock (API and web UI), disable_apply and allow_commands.
 func TestApplySwitchesAndAllowCommands(t *testing.T) {
-	cfg := "command_aliases: [atlantis]\napply_requirements: [mergeable]\nallow_commands: [plan, apply, version]\nautomerge: {enabled: true}\n"
+	cfg := "command_aliases: [atlantis]\napply_requirements: [mergeable]\nallow_commands: [plan, apply, version]\nautomerge: {enabled: true}\n" +
+		"ui: {admin_teams: [" + Org + "/admins]}\n"
 	e := Start(t, Options{ServerConfig: cfg})
 	repo := e.Repo("sw", map[string]string{"app/main.tf": applyTF(e, "app", "v0"), "other/main.tf": applyTF(e, "other", "v0")},
 		map[string]string{"alice": "write"})
@@ -170,17 +171,27 @@ func TestApplySwitchesAndAllowCommands(t *testing.T) {
 	if got := applyLines(t, applyCountFile(e, "app")); len(got) != 0 {
 		t.Fatalf("applied under the apply lock: %q", got)
 	}
-	page := switchGet(t, e.AtollURL+"/")
+	// The web UI shows it to a member of ui.admin_teams, who lifts it.
+	if err := e.C.Control.AddTeamMember(e.Ctx(), Org, "admins", "boss"); err != nil {
+		t.Fatal(err)
+	}
+	boss := e.Login("boss")
+	_, page := e.page(boss, "/")
 	applyWant(t, page, "Applies are locked: change freeze until Monday", "Lift the apply lock")
-
-	// The web UI lifts it, with the API token typed in.
-	if code := switchForm(t, e, url.Values{"action": {"unlock"}, "token": {"wrong"}}); code != http.StatusUnauthorized {
-		t.Fatalf("wrong token: %d, want 401", code)
+	// Alice may write to the repository but is no admin: no form, and
+	// posting it anyway is refused.
+	alice := e.Login("alice")
+	if _, page := e.page(alice, "/"); strings.Contains(page, "Lift the apply lock") {
+		t.Fatal("a non-admin is offered the apply lock form")
 	}
-	if code := switchForm(t, e, url.Values{"action": {"unlock"}, "token": {e.Token}}); code != http.StatusSeeOther {
-		t.Fatalf("lift through the UI: %d, want 303", code)
+	if code, _ := e.form(alice, "/", "/apply-lock", url.Values{"action": {"unlock"}}); code != http.StatusForbidden {
+		t.Fatalf("a non-admin lifts the apply lock: %d, want 403", code)
 	}
-	applyWant(t, switchGet(t, e.AtollURL+"/"), "Lock applies")
+	if code, _ := e.form(boss, "/", "/apply-lock", url.Values{"action": {"unlock"}}); code != http.StatusOK {
+		t.Fatalf("lift through the UI: %d", code)
+	}
+	_, page = e.page(boss, "/")
+	applyWant(t, page, "Lock applies")
 	last = e.Comment(repo, n, "alice", "atlantis apply --auto-merge-disabled")
 	e.Wait(repo, n, last, "Apply complete!")
 	if got := applyLines(t, applyCountFile(e, "app")); len(got) != 1 {
@@ -192,8 +203,8 @@ func TestApplySwitchesAndAllowCommands(t *testing.T) {
 	}
 
 	// The UI sets it too; the API lifts it.
-	if code := switchForm(t, e, url.Values{"action": {"lock"}, "token": {e.Token}, "reason": {"incident 42"}}); code != http.StatusSeeOther {
-		t.Fatalf("lock through the UI: %d, want 303", code)
+	if code, _ := e.form(boss, "/", "/apply-lock", url.Values{"action": {"lock"}, "reason": {"incident 42"}}); code != http.StatusOK {
+		t.Fatalf("lock through the UI: %d", code)
 	}
 	if code, body := switchAPI(t, e, http.MethodGet, ""); code != http.StatusOK || !strings.Contains(body, "incident 42") {
 		t.Fatalf("GET /api/apply-lock = %d %s", code, body)
@@ -209,7 +220,8 @@ func TestApplySwitchesAndAllowCommands(t *testing.T) {
 	last = e.Comment(repo, m, "alice", "atoll apply")
 	cm = e.Wait(repo, m, last, "Apply refused: applies are disabled")
 	applyWant(t, cm.Body, "`disable_apply`")
-	applyWant(t, switchGet(t, e.AtollURL+"/"), "disabled by this server's configuration")
+	_, page = e.page(e.Login("boss"), "/") // a restart ends every session
+	applyWant(t, page, "disabled by this server's configuration")
 	if got := applyLines(t, applyCountFile(e, "other")); len(got) != 0 {
 		t.Fatalf("applied with disable_apply: %q", got)
 	}
@@ -357,27 +369,7 @@ func switchAPI(t *testing.T, e *Env, method, body string) (int, string) {
 	return resp.StatusCode, string(data)
 }
 
-func switchForm(t *testing.T, e *Env, v url.Values) int {
-	t.Helper()
-	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := c.PostForm(e.AtollURL+"/apply-lock", v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode
-}
 
-func switchGet(t *testing.T, u string) string {
-	t.Helper()
-	resp, err := http.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	return string(data)
-}
 
 // policy_check: false in a repository's file counts only where the
 // server's repo_rules allow overriding policy_check, and even then the

@@ -100,6 +100,7 @@ func Start(t *testing.T, o Options) *Env {
 	}
 	e.Emu, err = emulator.New(emulator.Config{AppID: 42, AppSlug: "atoll", AppPublicKey: &key.PublicKey,
 		WebhookSecret: e.Secret, DataDir: filepath.Join(e.Dir, "github"), TokenTTL: o.TokenTTL,
+		ClientID: "Iv1.e2e", ClientSecret: "e2e-client-secret",
 		// e.C reads GitHub without a token, as a signed-in user would, with
 		// a user's hourly limit rather than the anonymous 60.
 		AnonymousRateLimit: 5000,
@@ -133,7 +134,7 @@ func (e *Env) writeConfig(keyFile, overlay string) string {
 		"listen":   e.listen,
 		"data_dir": filepath.Join(e.Dir, "atoll"),
 		"github": map[string]any{"app_id": 42, "private_key_file": keyFile, "webhook_secret": e.Secret,
-			"api_url": e.GitHub.URL + "/"},
+			"api_url": e.GitHub.URL + "/", "client_id": "Iv1.e2e", "client_secret": "e2e-client-secret"},
 		"api_token":          e.Token,
 		"reconcile_interval": "1h",
 		"log_level":          "debug",

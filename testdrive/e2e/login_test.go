@@ -1,0 +1,144 @@
+package e2e
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// Login signs login in to atoll's web UI through the emulator's OAuth
+// web flow, as a browser does, and returns a client holding the session.
+func (e *Env) Login(login string) *http.Client {
+	e.t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+		// The emulator's authorize page would ask whom to sign in as:
+		// answer for the browser.
+		if strings.HasSuffix(req.URL.Path, "/login/oauth/authorize") && req.URL.Query().Get("login") == "" {
+			q := req.URL.Query()
+			q.Set("login", login)
+			req.URL.RawQuery = q.Encode()
+		}
+		return nil
+	}}
+	resp, err := c.Get(e.AtollURL + "/login")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/" {
+		e.t.Fatalf("login as %s ended at %s with %d: %s", login, resp.Request.URL, resp.StatusCode, body)
+	}
+	return c
+}
+
+// page GETs an atoll page with c and returns its status and body.
+func (e *Env) page(c *http.Client, path string) (int, string) {
+	e.t.Helper()
+	resp, err := c.Get(e.AtollURL + path)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
+
+// form posts a form of the page at from, with its CSRF token, and
+// returns the status and body of where it ends.
+func (e *Env) form(c *http.Client, from, action string, v url.Values) (int, string) {
+	e.t.Helper()
+	_, body := e.page(c, from)
+	m := csrfField.FindStringSubmatch(body)
+	if m == nil {
+		e.t.Fatalf("no CSRF token on %s", from)
+	}
+	v.Set("csrf", m[1])
+	resp, err := c.PostForm(e.AtollURL+action, v)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestWebUILogin signs in through GitHub and checks who sees and does
+// what: a writer sees the repository, its job and its lock and releases
+// the lock (after a confirmation); a user without access sees none of it;
+// nobody signed in is sent to /login; the release is in the audit trail.
+func TestWebUILogin(t *testing.T) {
+	e := Start(t, Options{})
+	repo := e.Repo("web", map[string]string{"app/main.tf": `resource "terraform_data" "x" { input = "v0" }` + "\n"},
+		map[string]string{"alice": "write", "rita": "read"})
+	n := e.PR(repo, "one", "alice", map[string]*string{"app/main.tf": S(`resource "terraform_data" "x" { input = "v1" }` + "\n")})
+	e.Wait(repo, n, 0, "Plan: 1 to add")
+
+	anon := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := anon.Get(e.AtollURL + "/locks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
+		t.Fatalf("anonymous /locks: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+
+	alice := e.Login("alice")
+	_, front := e.page(alice, "/")
+	if !strings.Contains(front, repo) {
+		t.Fatalf("alice's front page lacks %s:\n%s", repo, front)
+	}
+	_, locksPage := e.page(alice, "/locks")
+	if !strings.Contains(locksPage, repo) || !strings.Contains(locksPage, "Release") {
+		t.Fatalf("alice's /locks lacks the lock:\n%s", locksPage)
+	}
+	jobLink := regexp.MustCompile(`href="(/jobs/j[0-9a-f-]+)"`).FindStringSubmatch(front)
+	if jobLink == nil {
+		t.Fatalf("no job link on the front page:\n%s", front)
+	}
+	if code, job := e.page(alice, jobLink[1]); code != 200 || !strings.Contains(job, "Plan: 1 to add") {
+		t.Fatalf("job page: %d\n%s", code, job)
+	}
+
+	// Mallory has no access: she sees none of the repository. Rita reads
+	// it but may not release its lock, which needs `atoll unlock`'s write.
+	nobody := e.Login("mallory")
+	for _, p := range []string{"/", "/locks", "/jobs", "/drift", "/audit"} {
+		if _, body := e.page(nobody, p); strings.Contains(body, repo) {
+			t.Errorf("mallory, without access, sees %s on %s", repo, p)
+		}
+	}
+	if code, _ := e.page(nobody, jobLink[1]); code != http.StatusNotFound {
+		t.Errorf("mallory opens the job: %d", code)
+	}
+	rita := e.Login("rita")
+	lockForm := url.Values{"repo": {repo}, "dir": {"app"}, "workspace": {"default"}, "confirm": {"yes"}}
+	if code, _ := e.form(rita, "/locks", "/locks/release", lockForm); code != http.StatusForbidden {
+		t.Errorf("rita (read) released a lock: %d", code)
+	}
+	// A form without the CSRF token is refused.
+	if resp, err := alice.PostForm(e.AtollURL+"/locks/release", lockForm); err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("release without CSRF token: %v %v", resp.StatusCode, err)
+	}
+
+	// Alice asks, is asked to confirm, and releases.
+	if code, body := e.form(alice, "/locks", "/locks/release", url.Values{"repo": {repo}, "dir": {"app"}, "workspace": {"default"}}); code != 200 || !strings.Contains(body, "Yes, release the lock") {
+		t.Fatalf("release asks for a confirmation: %d\n%s", code, body)
+	}
+	if code, body := e.form(alice, "/locks", "/locks/release", lockForm); code != 200 || strings.Contains(body, "<code>app</code>") {
+		t.Fatalf("release: %d\n%s", code, body)
+	}
+	e.Wait(repo, n, 0, "was released by @alice in atoll's web UI")
+	_, trail := e.page(alice, "/audit?action=lock.released")
+	if !strings.Contains(trail, "alice") || !strings.Contains(trail, "web UI") {
+		t.Errorf("the release is not in the audit trail:\n%s", trail)
+	}
+}
