@@ -132,6 +132,7 @@ func Start(t *testing.T, o Options) *Env {
 func (e *Env) writeConfig(keyFile, overlay string) string {
 	base := map[string]any{
 		"listen":   e.listen,
+		"url":      e.AtollURL,
 		"data_dir": filepath.Join(e.Dir, "atoll"),
 		"github": map[string]any{"app_id": 42, "private_key_file": keyFile, "webhook_secret": e.Secret,
 			"api_url": e.GitHub.URL + "/", "client_id": "Iv1.e2e", "client_secret": "e2e-client-secret"},
