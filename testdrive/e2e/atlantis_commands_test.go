@@ -369,8 +369,6 @@ func switchAPI(t *testing.T, e *Env, method, body string) (int, string) {
 	return resp.StatusCode, string(data)
 }
 
-
-
 // policy_check: false in a repository's file counts only where the
 // server's repo_rules allow overriding policy_check, and even then the
 // mandatory sets the server scopes to that repository still run.
