@@ -39,6 +39,7 @@ type ReadyInfo struct {
 // testdriveMain is `atoll testdrive`: the GitHub emulator and an atoll
 // server wired to it as a GitHub App, and (unless --no-demo) the demo.
 type testdriveMain struct {
+	clientSecret string
 	NoDemo       bool
 	Keep         bool
 	Listen       string
@@ -119,6 +120,7 @@ func (m *testdriveMain) Open(ctx context.Context) (err error) {
 		return err
 	}
 	m.Info = ReadyInfo{WebhookSecret: randomHex(20), APIToken: randomHex(20), DataDir: m.DataDir}
+	m.clientSecret = randomHex(20)
 
 	emuLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -126,6 +128,9 @@ func (m *testdriveMain) Open(ctx context.Context) (err error) {
 	}
 	m.emu, err = emulator.New(emulator.Config{AppID: testdriveAppID, AppSlug: "atoll", AppPublicKey: &key.PublicKey,
 		WebhookSecret: m.Info.WebhookSecret, DataDir: filepath.Join(m.DataDir, "github"),
+		// The web UI signs people in through the emulator's OAuth flow,
+		// which offers to sign in as any demo user.
+		ClientID: testdriveClientID, ClientSecret: m.clientSecret,
 		// Whoever reads the emulator without a token (the demo, a script
 		// polling for comments) stands for a signed-in user: GitHub's
 		// limit for those is 5,000 an hour, not the anonymous 60.
@@ -177,6 +182,9 @@ func findTerraform(ctx context.Context) terraform.Binary {
 // testdriveAppID is the emulated GitHub App's id.
 const testdriveAppID = 1001
 
+// testdriveClientID is the emulated App's OAuth client id.
+const testdriveClientID = "Iv1.testdrive"
+
 // writeServerConfig writes the server config: the testdrive defaults with
 // --server-config merged over them.
 func (m *testdriveMain) writeServerConfig(ctx context.Context, keyFile string) (string, error) {
@@ -192,6 +200,8 @@ func (m *testdriveMain) writeServerConfig(ctx context.Context, keyFile string) (
 			"private_key_file": keyFile,
 			"webhook_secret":   m.Info.WebhookSecret,
 			"api_url":          m.Info.GitHubURL + "/",
+			"client_id":        testdriveClientID,
+			"client_secret":    m.clientSecret,
 		},
 		"api_token":          m.Info.APIToken,
 		"reconcile_interval": "30s",
