@@ -19,6 +19,9 @@
 #   npm/node_modules/@octokit/{openapi,webhooks-examples,webhooks-schemas}
 #                            GitHub's REST and webhook descriptions, installed
 #                            with `npm ci` from scripts/npm (pinned, integrity-checked)
+#   browser/node_modules/playwright-core
+#                            what drives Chromium in the browser test, with `npm ci`
+#                            from testdrive/browser, the same way
 set -euo pipefail
 
 TERRAFORM_VERSION=1.5.7
@@ -184,6 +187,24 @@ installGitHubDescriptions() {
   mv "$npmdir.tmp" "$npmdir"
 }
 
+# haveBrowserDriver: playwright-core is installed from the lock file in
+# testdrive/browser (again when it changes). Chromium itself is Debian's
+# (.ci/run installs it).
+browser="$scripts/../testdrive/browser"
+haveBrowserDriver() {
+  [ -d "$dir/browser/node_modules/playwright-core" ] && cmp -s "$browser/package-lock.json" "$dir/browser/package-lock.json"
+}
+
+installBrowserDriver() {
+  local npmdir="$dir/browser"
+  log "installing playwright-core with npm ci"
+  rm -rf "$npmdir" "$npmdir.tmp"
+  mkdir -p "$npmdir.tmp"
+  cp "$browser/package.json" "$browser/package-lock.json" "$npmdir.tmp/"
+  (cd "$npmdir.tmp" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+  mv "$npmdir.tmp" "$npmdir"
+}
+
 if [ "$mode" = testdrive ]; then
   if [ -x "$bin/terraform" ] || [ -x "$bin/tofu" ]; then
     : # built before, first on make testdrive's PATH
@@ -218,4 +239,5 @@ RC
 mv "$dir/terraformrc.tmp" "$dir/terraformrc"
 
 [ "$mode" = testdrive ] || haveGitHubDescriptions || installGitHubDescriptions
+[ "$mode" = testdrive ] || haveBrowserDriver || installBrowserDriver
 log "ready in $dir ($((SECONDS - start))s)"

@@ -65,6 +65,15 @@ func OpenAPIFile(t testing.TB) string {
 	return required(t, filepath.Join(npmPackage("openapi"), "generated", "api.github.com.json"), "GitHub's OpenAPI description")
 }
 
+// BrowserDriver is the directory holding node_modules/playwright-core,
+// installed from testdrive/browser; t fails when it is missing.
+func BrowserDriver(t testing.TB) string {
+	t.Helper()
+	dir := filepath.Join(Dir(), "browser")
+	required(t, filepath.Join(dir, "node_modules", "playwright-core", "package.json"), "playwright-core")
+	return dir
+}
+
 // WebhookSchemaFile is the JSON schema of every webhook payload
 // (@octokit/webhooks-schemas, schema.json); t fails when it is missing.
 func WebhookSchemaFile(t testing.TB) string {
