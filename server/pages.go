@@ -459,6 +459,9 @@ func auditFilter(r *http.Request) audit.Filter {
 		v := q.Get(p.key)
 		for _, layout := range []string{time.RFC3339, "2006-01-02T15:04", "2006-01-02"} {
 			if t, err := time.Parse(layout, v); err == nil {
+				if p.key == "to" && layout == "2006-01-02" {
+					t = t.Add(24 * time.Hour) // a day "to" includes that day
+				}
 				*p.t = t
 				break
 			}

@@ -37,6 +37,16 @@ async function open() {
   return { ctx, page: ctx.pages()[0] || await ctx.newPage(), close: async () => { await ctx.close(); rmSync(profile, { recursive: true, force: true }); } };
 }
 
+// until polls cond from here (the pages' Content-Security-Policy forbids
+// the eval that page.waitForFunction needs).
+async function until(what, cond, timeout = 60000) {
+  const end = Date.now() + timeout;
+  while (!(await cond())) {
+    if (Date.now() > end) fail('timed out waiting: ' + what);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 async function shot(page, name) {
   await page.screenshot({ path: join(SHOTS, name + '.png'), fullPage: true });
 }
@@ -47,7 +57,13 @@ async function login(page, user, shotName) {
   await page.goto(ATOLL_URL + '/');
   if (!page.url().includes('/login/oauth/authorize')) fail('not sent to the authorize page: ' + page.url());
   if (shotName) await shot(page, shotName);
-  await page.click(`button[value="${user}"]`);
+  const pick = page.locator(`button[value="${user}"]`);
+  if (await pick.count() > 0) {
+    await pick.click();
+  } else { // a user GitHub has not shown yet: typed in
+    await page.fill('input[name="login"]', user);
+    await page.click('button:text-is("Sign in")');
+  }
   await page.waitForURL(ATOLL_URL + '/');
   const me = await page.textContent('nav .me');
   if (!me || !me.includes(user)) fail('signed in as ' + me + ', want ' + user);
@@ -72,10 +88,10 @@ async function main() {
   await shot(page, 'jobs');
   await page.goto(ATOLL_URL + href);
   const before = (await page.textContent('#log')).length;
-  await page.waitForFunction((n) => document.getElementById('log').textContent.length > n + 20, before);
+  await until('the live log to grow', async () => (await page.textContent('#log')).length > before + 20);
   step('the live log grew from ' + before + ' characters');
   await shot(page, 'job-live');
-  await page.waitForFunction(() => document.getElementById('live').textContent.startsWith('finished'), null, { timeout: 180000 });
+  await until('the job to finish', async () => (await page.textContent('#live')).startsWith('finished'), 180000);
   await page.reload();
   await shot(page, 'job-done');
   step('the job finished');
