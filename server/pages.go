@@ -365,6 +365,9 @@ func (s *Server) jobEvents(w http.ResponseWriter, r *http.Request) {
 	if offset == 0 {
 		fmt.Sscan(r.URL.Query().Get("from"), &offset)
 	}
+	// A job may run longer than the server's write timeout: the stream
+	// has none (it ends with the job, or when the client goes away).
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)

@@ -161,7 +161,7 @@ func (m *serverMain) Open(ctx context.Context) error {
 		Policies: engine, ParseEvent: github.ParseWebhook, ParseRepo: parseRepo, Requirements: reqs, AtlantisFile: atlantisFile,
 		DataDir: dataDir, BaseURL: baseURL, HTMLURL: webURL, Version: version, Commit: commit, Logger: m.log,
 		Observer: m.metrics,
-		Audit: trail, AuditRetention: cfg.Audit.Retention,
+		Audit:    trail, AuditRetention: cfg.Audit.Retention,
 	})
 	if err != nil {
 		return m.closeAfter(err)
