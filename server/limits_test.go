@@ -16,6 +16,7 @@ import (
 
 	"github.com/atollhq/atoll/runner"
 	"github.com/atollhq/atoll/runner/mask"
+	"github.com/atollhq/atoll/vcs"
 	"github.com/atollhq/atoll/vcs/github"
 )
 
@@ -78,10 +79,16 @@ func (e jobEngine) GetJob(context.Context, string) (runner.Job, bool, error) {
 type rawPages struct{}
 
 func (rawPages) Page(name string, data any) ([]byte, error) {
-	return []byte(name + ": " + data.(struct {
-		Job runner.Job
-		Log string
+	return []byte(name + ": " + data.(view).Data.(struct {
+		Job     runner.Job
+		Log     string
+		Running bool
 	}).Log), nil
+}
+
+// Permission lets everyone read the job's repository.
+func (jobEngine) Permission(context.Context, string, string) (vcs.Permission, error) {
+	return vcs.PermissionRead, nil
 }
 
 func TestServerConnectionTimeouts(t *testing.T) {
@@ -132,9 +139,12 @@ func TestPagesAndLogsMasked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sess := srv.sessions.start("alice", time.Hour)
 	for _, path := range []string{"/jobs/j1", "/jobs/j1/log"} {
 		rec := httptest.NewRecorder()
-		srv.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: sess.ID})
+		srv.Handler().ServeHTTP(rec, req)
 		if body := rec.Body.String(); rec.Code != http.StatusOK || strings.Contains(body, "abcd") || strings.Contains(body, "TAIL") ||
 			!bytes.Contains(rec.Body.Bytes(), []byte("token=***")) {
 			t.Errorf("GET %s: %d %q", path, rec.Code, body)

@@ -70,7 +70,8 @@ func newAnonServer(t *testing.T) *Server {
 	}
 	t.Cleanup(func() { db.Close() })
 	s, err := New(Config{Webhook: http.NotFoundHandler(), Engine: nobody{t}, APIToken: "static-admin",
-		Tokens: &Tokens{Store: db}, Login: Login{ClientID: "Iv1.x", ClientSecret: "s", WebURL: "http://gh.invalid",
+		Metrics: http.NotFoundHandler(),
+		Tokens:  &Tokens{Store: db}, Login: Login{ClientID: "Iv1.x", ClientSecret: "s", WebURL: "http://gh.invalid",
 			APIURL: "http://gh.invalid/", BaseURL: "https://atoll.example", AdminTeams: []string{"acme/admins"}}})
 	if err != nil {
 		t.Fatal(err)
@@ -82,12 +83,12 @@ var pathParam = regexp.MustCompile(`\{[^}]*\}`)
 
 // TestAnonymousRoutes walks every registered route without credentials:
 // pages answer 302 to /login, data endpoints and the API 401, and only
-// the open ones (webhooks, health, login, the API description) answer
-// anything else.
+// the open ones (webhooks, health, readiness, metrics, login, the API
+// description) answer anything else.
 func TestAnonymousRoutes(t *testing.T) {
 	s := newAnonServer(t)
 	h := s.Handler()
-	open := map[string]bool{"POST /events": true, "GET /healthz": true, "GET /login": true,
+	open := map[string]bool{"POST /events": true, "GET /healthz": true, "GET /readyz": true, "GET /metrics": true, "GET /login": true,
 		"GET /auth/callback": true, "GET /api/openapi.json": true}
 	for _, rt := range s.routes {
 		method, pattern, _ := strings.Cut(rt.Pattern, " ")
