@@ -3,7 +3,6 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -219,15 +218,14 @@ output "leak" {
 	if len(jobs) == 0 {
 		t.Fatal("no job link in the comments")
 	}
+	alice := e.Login("alice") // job pages need a signed-in reader
 	for _, id := range jobs {
 		for _, path := range []string{"/jobs/" + id, "/jobs/" + id + "/log"} {
-			resp, err := http.Get(e.AtollURL + path)
-			if err != nil {
-				t.Fatal(err)
+			code, body := e.page(alice, path)
+			if code != http.StatusOK {
+				t.Errorf("GET %s: %d", path, code)
 			}
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			check("page "+path, string(body))
+			check("page "+path, body)
 		}
 	}
 	check("atoll's log", e.Log())
