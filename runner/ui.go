@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/atollhq/atoll/locks"
+	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 )
 
@@ -86,4 +87,25 @@ func (r *Runner) ReleaseLock(ctx context.Context, k locks.Key, by string) (locks
 			l.Key.Dir, l.Key.Workspace, by))
 	}
 	return l, true, nil
+}
+
+// CancelJob cancels a job that is still queued: it ends skipped, saying
+// who cancelled it, and its run goes on as if it had run. false: the job
+// does not exist or has started.
+func (r *Runner) CancelJob(ctx context.Context, id, by string) (Job, bool, error) {
+	var job Job
+	claimed := false
+	err := update(ctx, r.rec, bucketJobs, id, func(j *Job, exists bool) error {
+		if !exists || j.State != JobQueued {
+			return errAbort
+		}
+		j.State, j.Started = JobRunning, r.now() // claimed: no worker takes it now
+		job, claimed = *j, true
+		return nil
+	})
+	if err != nil || !claimed {
+		return job, false, err
+	}
+	r.finishJob(ctx, job, Outcome{Status: string(templates.StatusSkipped), Error: "cancelled by " + by})
+	return job, true, nil
 }

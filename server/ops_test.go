@@ -107,6 +107,9 @@ func (fakeEngine) MayRun(context.Context, string, string, string) (string, error
 	return "write", nil
 }
 func (fakeEngine) InTeam(context.Context, string, string) (bool, error) { return false, nil }
+func (fakeEngine) CancelJob(context.Context, string, string) (runner.Job, bool, error) {
+	return runner.Job{}, false, nil
+}
 func (fakeEngine) ReleaseLock(context.Context, locks.Key, string) (locks.Lock, bool, error) {
 	return locks.Lock{}, false, nil
 }

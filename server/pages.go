@@ -332,6 +332,35 @@ func (s *Server) jobPage(w http.ResponseWriter, r *http.Request) {
 	}{job, string(log), !job.State.Final()})
 }
 
+// cancelForm cancels a queued job, when the user may run the command that
+// queued it (plan for plans and drift checks, apply for applies).
+func (s *Server) cancelForm(w http.ResponseWriter, r *http.Request) {
+	job, ok := s.visibleJob(w, r)
+	if !ok {
+		return
+	}
+	command := "plan"
+	if job.Kind == runner.JobApply {
+		command = "apply"
+	}
+	if missing := s.mayRun(r, job.Repo.FullName(), command); missing != "" {
+		http.Error(w, "cancelling this job needs "+missing, http.StatusForbidden)
+		return
+	}
+	_, cancelled, err := s.cfg.Engine.CancelJob(r.Context(), job.ID, "@"+sessionOf(r).Login+" in atoll's web UI")
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	outcome := "ok"
+	if !cancelled {
+		outcome = "too late"
+	}
+	s.record(r.Context(), audit.Entry{Actor: actorOf(r), Action: "job.cancel", Repo: job.Repo.FullName(), Number: job.Number,
+		Project: job.Project.Name, Workspace: job.Project.Workspace, Outcome: outcome, Details: map[string]string{"job": job.ID, "via": "web UI"}})
+	http.Redirect(w, r, "/jobs/"+job.ID, http.StatusSeeOther)
+}
+
 // jobLog serves a job's log as plain text.
 func (s *Server) jobLog(w http.ResponseWriter, r *http.Request) {
 	job, ok := s.visibleJob(w, r)

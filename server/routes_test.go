@@ -57,6 +57,10 @@ func (n nobody) MayRun(context.Context, string, string, string) (string, error) 
 	return "", nil
 }
 func (n nobody) InTeam(context.Context, string, string) (bool, error) { n.fail(); return true, nil }
+func (n nobody) CancelJob(context.Context, string, string) (runner.Job, bool, error) {
+	n.fail()
+	return runner.Job{}, true, nil
+}
 func (n nobody) ReleaseLock(context.Context, locks.Key, string) (locks.Lock, bool, error) {
 	n.fail()
 	return locks.Lock{}, true, nil

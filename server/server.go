@@ -42,6 +42,8 @@ type Engine interface {
 	// ReleaseLock releases one lock, as `atoll unlock` would for its
 	// project, and says so on the holding PR; by names who did it.
 	ReleaseLock(ctx context.Context, k locks.Key, by string) (locks.Lock, bool, error)
+	// CancelJob cancels a queued job; false: none, or it has started.
+	CancelJob(ctx context.Context, id, by string) (runner.Job, bool, error)
 }
 
 // AuditLog is the audit trail as the server uses it.
@@ -168,6 +170,7 @@ func New(cfg Config) (*Server, error) {
 	s.handle("POST /locks/release", routePage, s.releaseForm)
 	s.handle("GET /jobs", routePage, s.jobsPage)
 	s.handle("GET /jobs/{id}", routePage, s.jobPage)
+	s.handle("POST /jobs/{id}/cancel", routePage, s.cancelForm)
 	s.handle("GET /drift", routePage, s.driftPage)
 	s.handle("POST /drift/run", routePage, s.driftForm)
 	s.handle("GET /audit", routePage, s.auditPage)

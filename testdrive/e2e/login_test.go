@@ -216,3 +216,36 @@ func TestWebUILogin(t *testing.T) {
 		t.Fatalf("audit verify of a changed trail: %v\n%s", err, out)
 	}
 }
+
+// TestWebUICancelQueuedJob: a writer cancels a job still waiting for a
+// worker; it ends skipped, saying who cancelled it, and the audit trail
+// has it. A reader may not.
+func TestWebUICancelQueuedJob(t *testing.T) {
+	e := Start(t, Options{ServerConfig: `workers: 1
+workflows:
+  slow:
+    plan:
+      steps:
+      - run: sleep 8
+      - init
+      - plan
+repo_rules:
+- id: "acme/*"
+  workflow: slow
+`})
+	tf := func(v string) string { return `resource "terraform_data" "x" { input = "` + v + `" }` + "\n" }
+	repo := e.PrivateRepo("cancel", map[string]string{"a/main.tf": tf("0"), "b/main.tf": tf("0")},
+		map[string]string{"alice": "write", "rita": "read"})
+	e.PR(repo, "one", "alice", map[string]*string{"a/main.tf": S(tf("1")), "b/main.tf": S(tf("1"))})
+	alice := e.Login("alice")
+	list := e.waitPage(alice, "/jobs?state=queued", `href="/jobs/j`)
+	id := regexp.MustCompile(`href="/jobs/(j[0-9a-f-]+)"`).FindStringSubmatch(list)[1]
+	rita := e.Login("rita")
+	if code, _ := e.form(rita, "/jobs/"+id, "/jobs/"+id+"/cancel", url.Values{}); code != http.StatusForbidden {
+		t.Errorf("a reader cancels a job: %d", code)
+	}
+	if code, body := e.form(alice, "/jobs/"+id, "/jobs/"+id+"/cancel", url.Values{}); code != 200 || !strings.Contains(body, "cancelled by @alice") {
+		t.Fatalf("cancel: %d\n%s", code, body)
+	}
+	e.waitPage(alice, "/audit?action=job.cancel", id)
+}
