@@ -222,7 +222,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	state := randomHex(16)
 	next := r.URL.Query().Get("next")
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
+	// Only a path on this server: "//host" and "/\host" are other sites
+	// to a browser.
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
 		next = "/"
 	}
 	http.SetCookie(w, &http.Cookie{Name: stateCookie, Value: state + "|" + next, Path: "/auth/callback",

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -148,6 +149,16 @@ func TestLoginRedirect(t *testing.T) {
 	c := w.Result().Cookies()
 	if len(c) != 1 || !c[0].HttpOnly || !c[0].Secure || c[0].SameSite != http.SameSiteLaxMode {
 		t.Errorf("state cookie: %+v", c)
+	}
+	// Where to go after the login is a path on this server, never another site.
+	for _, next := range []string{"//evil.example/x", "/\\evil.example/x", "https://evil.example/"} {
+		w := httptest.NewRecorder()
+		s.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/login?next="+url.QueryEscape(next), nil))
+		for _, c := range w.Result().Cookies() {
+			if c.Name == stateCookie && !strings.HasSuffix(c.Value, "|/") {
+				t.Errorf("next=%q kept as %q", next, c.Value)
+			}
+		}
 	}
 	// A callback without the state cookie is refused before GitHub is asked.
 	w = httptest.NewRecorder()
