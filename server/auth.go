@@ -324,12 +324,35 @@ type access struct {
 	mu    sync.Mutex
 	perms map[string]cachedPerm // login \x00 repo
 	admin map[string]cachedPerm // login
+
+	repos       []string // served repositories
+	reposExpire time.Time
 }
 
 type cachedPerm struct {
 	perm    vcs.Permission
 	admin   bool
 	expires time.Time
+}
+
+// servedRepos is the engine's list of served repositories, which asks
+// GitHub, remembered for a minute: every page needs it.
+func (s *Server) servedRepos(ctx context.Context) ([]string, error) {
+	s.acc.mu.Lock()
+	if time.Now().Before(s.acc.reposExpire) {
+		repos := append([]string(nil), s.acc.repos...)
+		s.acc.mu.Unlock()
+		return repos, nil
+	}
+	s.acc.mu.Unlock()
+	repos, err := s.cfg.Engine.Repos(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.acc.mu.Lock()
+	s.acc.repos, s.acc.reposExpire = repos, time.Now().Add(time.Minute)
+	s.acc.mu.Unlock()
+	return append([]string(nil), repos...), nil
 }
 
 // isAdmin reports whether login is in one of the admin teams.

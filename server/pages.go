@@ -58,7 +58,7 @@ func (s *Server) visibleOverview(r *http.Request) (visible, error) {
 	if err != nil {
 		return visible{}, err
 	}
-	all, err := s.cfg.Engine.Repos(r.Context())
+	all, err := s.servedRepos(r.Context())
 	if err != nil {
 		return visible{}, err
 	}
