@@ -153,7 +153,8 @@ func (s *stageRun) run(ctx context.Context, name string, steps []config.Step, va
 			for k, v := range stepEnv {
 				all[k] = v
 			}
-			wd, err := s.r.newWorkdir(ctx, *s.job, s.root, s.out, all)
+			// Only an init step may write the plugin cache.
+			wd, err := s.r.newWorkdirFor(ctx, *s.job, s.root, s.out, all, st.Kind == config.StepInit)
 			if err != nil {
 				return err
 			}
@@ -267,8 +268,12 @@ func (r *Runner) planWithWorkflow(ctx context.Context, job *Job, root string, ou
 	if err := os.MkdirAll(planDir, 0o700); err != nil {
 		return planResult{}, step("plan", err)
 	}
+	// The plan moves to the job's temp dir, out of the custom steps'
+	// way, where a sandboxed terraform still reads it; it is stored under
+	// the data dir as it is shown.
 	planFile := filepath.Join(planDir, job.ID+".tfplan")
-	if err := os.Rename(s.planFile, planFile); err != nil {
+	localPlan := filepath.Join(jobTempDir(root), job.ID+".tfplan")
+	if err := os.Rename(s.planFile, localPlan); err != nil {
 		if os.IsNotExist(err) {
 			return planResult{}, step("plan", errors.New("the workflow's plan stage wrote no plan: it must run the plan step, or write the plan to $PLANFILE"))
 		}
@@ -278,23 +283,26 @@ func (r *Runner) planWithWorkflow(ctx context.Context, job *Job, root string, ou
 	if err != nil {
 		return planResult{}, err
 	}
-	summary, js, err := wd.Show(ctx, planFile)
+	summary, js, err := wd.Show(ctx, localPlan)
 	if err != nil {
 		return planResult{}, step("show", err)
 	}
-	text, err := wd.ShowText(ctx, planFile)
+	text, err := wd.ShowText(ctx, localPlan)
 	if err != nil {
 		return planResult{}, step("show", err)
 	}
-	sum, err := fileSHA256(planFile)
+	sum, err := fileSHA256(localPlan)
 	if err != nil {
+		return planResult{}, step("plan", err)
+	}
+	if err := copyFile(localPlan, planFile); err != nil {
 		return planResult{}, step("plan", err)
 	}
 	changes := summaryHasChanges(summary)
 	if planned != nil {
 		changes = *planned == terraform.Changes
 	}
-	pr := planResult{planFile: planFile, sha256: sum, changes: changes, planJSON: js}
+	pr := planResult{planFile: planFile, localPlan: localPlan, sha256: sum, changes: changes, planJSON: js}
 	pr.outcome = Outcome{Summary: summary, PlanText: terraform.StripANSI(text), Steps: outputs,
 		Status: string(templates.StatusNoChanges)}
 	if changes {

@@ -76,6 +76,7 @@ func (s Server) Validate() error {
 		}
 	}
 	oneOf(c, "checkout_strategy", s.CheckoutStrategy, "merge", "branch")
+	oneOf(c, "sandbox", s.Sandbox, SandboxAuto, SandboxRequired, SandboxOff)
 
 	s.validateTerraform(c)
 	s.validateApply(c)

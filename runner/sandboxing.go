@@ -1,0 +1,77 @@
+package runner
+
+import (
+	"os"
+	"path/filepath"
+
+	"github.com/atollhq/atoll/runner/sandbox"
+	"github.com/atollhq/atoll/runner/terraform"
+)
+
+// Sandbox is how the runner confines terraform and what it starts (see
+// runner/sandbox): each command sees the job's worktree, its private temp
+// dir and its project's state dir (read-write), the binary, the plugin
+// cache (read-write for init only), the provider mirrors of the CLI
+// configuration and the system directories (read-only), and nothing
+// else: not the data dir, not atoll's configuration, keys or /proc
+// entries.
+type Sandbox struct {
+	// Self is atoll's own executable, started as `atoll sandbox-exec`.
+	Self string
+	// Hide are paths terraform never reads even where it may read their
+	// directory (atoll's configuration and secret files). The data dir is
+	// always hidden.
+	Hide []string
+}
+
+// jobTempDir is the private temp dir of the job whose worktree is root:
+// terraform's TMPDIR, the var file of TF_VAR_ values, and the plan file
+// while terraform writes it. dropWorktree removes it.
+func jobTempDir(root string) string { return root + ".tmp" }
+
+// tfPaths are the paths one job's terraform commands use.
+type tfPaths struct {
+	bin      terraform.Binary
+	root     string // the worktree
+	tmp      string // jobTempDir(root)
+	stateDir string // the project's local state dir under the data dir; "" when it names a backend
+	cache    string // the plugin cache
+}
+
+// wrapper returns the sandbox for one terraform command of a job, or nil
+// when terraform runs unconfined. cacheWritable is for init, which fills
+// the shared plugin cache; plans and applies, which run providers, only
+// read it, so that a provider cannot replace another repository's.
+func (r *Runner) wrapper(p tfPaths, cacheWritable bool) *terraform.Wrapper {
+	sb := r.cfg.Sandbox
+	if sb == nil {
+		return nil
+	}
+	pol := sandbox.Policy{
+		Read:  append([]string{p.bin.Path}, sandbox.SystemRead...),
+		Write: append([]string{p.root, p.tmp}, sandbox.Devices...),
+		Hide:  append([]string{r.cfg.DataDir}, sb.Hide...),
+	}
+	if p.stateDir != "" {
+		pol.Write = append(pol.Write, p.stateDir)
+	}
+	if cacheWritable {
+		pol.Write = append(pol.Write, p.cache)
+	} else {
+		pol.Read = append(pol.Read, p.cache)
+	}
+	if rc := r.set.Terraform.CLIConfigFile; rc != "" {
+		pol.Read = append(pol.Read, rc)
+		if dirs, err := terraform.CLIConfigDirs(rc); err == nil {
+			pol.Read = append(pol.Read, dirs...)
+		}
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		// terraform's own files in HOME: its CLI configuration,
+		// credentials and implied provider mirrors; never HOME itself.
+		pol.Read = append(pol.Read, filepath.Join(home, ".terraformrc"), filepath.Join(home, ".tofurc"),
+			filepath.Join(home, ".terraform.d"), filepath.Join(home, ".local", "share", "terraform"))
+	}
+	path, env := sandbox.Wrap(sb.Self, pol, p.bin.Path)
+	return &terraform.Wrapper{Path: path, Env: env}
+}
