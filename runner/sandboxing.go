@@ -22,6 +22,10 @@ type Sandbox struct {
 	// directory (atoll's configuration and secret files). The data dir is
 	// always hidden.
 	Hide []string
+	// Read and Write are paths the operator lets terraform read, or read
+	// and write, besides its job's own (server config sandbox_read_paths
+	// and sandbox_write_paths).
+	Read, Write []string
 }
 
 // jobTempDir is the private temp dir of the job whose worktree is root:
@@ -52,6 +56,8 @@ func (r *Runner) wrapper(p tfPaths, cacheWritable bool) *terraform.Wrapper {
 		Write: append([]string{p.root, p.tmp}, sandbox.Devices...),
 		Hide:  append([]string{r.cfg.DataDir}, sb.Hide...),
 	}
+	pol.Read = append(pol.Read, sb.Read...)
+	pol.Write = append(pol.Write, sb.Write...)
 	if p.stateDir != "" {
 		pol.Write = append(pol.Write, p.stateDir)
 	}

@@ -151,7 +151,10 @@ func (m *testdriveMain) Open(ctx context.Context) (err error) {
 		}
 		serverLog = m.log
 	}
-	m.server = &serverMain{ConfigPath: cfgPath, Stderr: serverLog, Env: func(string) (string, bool) { return "", false }}
+	m.server = &serverMain{ConfigPath: cfgPath, Stderr: serverLog, Env: func(string) (string, bool) { return "", false },
+		// Its App key, config and emulator live in the testdrive dir; the
+		// ready file holds the webhook secret and API token.
+		Hide: []string{m.DataDir, m.ReadyFile}}
 	if err := m.server.Open(ctx); err != nil {
 		return err
 	}

@@ -97,6 +97,10 @@ type Server struct {
 	// the kernel offers it, else run it unconfined with a warning),
 	// "required" (refuse to start without it) or "off".
 	Sandbox string `yaml:"sandbox"`
+	// SandboxReadPaths and SandboxWritePaths are paths the sandbox lets
+	// terraform read, or read and write, besides its job's own.
+	SandboxReadPaths  []string `yaml:"sandbox_read_paths"`
+	SandboxWritePaths []string `yaml:"sandbox_write_paths"`
 
 	GitHub    GitHub `yaml:"github"`
 	APIAuth   `yaml:",inline"`
