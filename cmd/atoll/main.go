@@ -17,8 +17,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-
-	"github.com/atollhq/atoll/runner/sandbox"
 )
 
 // Set by the linker: -X main.version=... -X main.commit=...
@@ -37,15 +35,7 @@ type exitError struct{ code int }
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
 func main() {
-	// The sandboxing parent of terraform (runner/sandbox) is dispatched
-	// before anything else: it must exec terraform with nothing of
-	// atoll's running, and signals left to their defaults.
-	if args, ok := sandbox.Unwrap(os.Args[1:]); ok {
-		os.Exit(runSandboxExec(args, os.Stderr))
-	}
-	if len(os.Args) > 1 && os.Args[1] == sandbox.Subcommand {
-		os.Exit(runSandboxExec(os.Args[1:], os.Stderr))
-	}
+	sandboxExecFirst()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))

@@ -12,6 +12,21 @@ import (
 	"github.com/atollhq/atoll/runner/sandbox"
 )
 
+// sandboxExecFirst runs `atoll sandbox-exec` when the process was started
+// as terraform's sandboxing parent (runner/sandbox), and never returns
+// then. It comes before anything else in main (and in the tests' TestMain,
+// whose binary is atoll's stand-in when testdrive runs in-process): it
+// must exec terraform with nothing of atoll's running, and signals left
+// to their defaults.
+func sandboxExecFirst() {
+	if args, ok := sandbox.Unwrap(os.Args[1:]); ok {
+		os.Exit(runSandboxExec(args, os.Stderr))
+	}
+	if len(os.Args) > 1 && os.Args[1] == sandbox.Subcommand {
+		os.Exit(runSandboxExec(os.Args[1:], os.Stderr))
+	}
+}
+
 // runSandboxExec is the hidden `atoll sandbox-exec --ro PATH --rw PATH
 // --hide PATH -- PROGRAM ARGS...`: it confines itself with Landlock and
 // execs PROGRAM (see runner/sandbox). args start with the subcommand;
