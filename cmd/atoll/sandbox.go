@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/atollhq/atoll/runner"
 	"github.com/atollhq/atoll/runner/config"
@@ -61,11 +62,11 @@ func sandboxFor(cfg config.Server, configPath string, hide []string, log *slog.L
 		var self string
 		if self, err = os.Executable(); err == nil {
 			sb := &runner.Sandbox{Self: self, Read: cfg.SandboxReadPaths, Write: cfg.SandboxWritePaths}
-			for _, p := range append([]string{configPath, cfg.GitHub.PrivateKeyFile, cfg.GitHub.WebhookSecretFile, cfg.APITokenFile}, hide...) {
-				if p == "" {
-					continue
-				}
-				if abs, err := filepath.Abs(p); err == nil {
+			for _, p := range []string{configPath, cfg.GitHub.PrivateKeyFile, cfg.GitHub.WebhookSecretFile, cfg.APITokenFile} {
+				sb.Hide = append(sb.Hide, ownFiles(p)...)
+			}
+			for _, p := range hide {
+				if abs, err := filepath.Abs(p); err == nil && p != "" {
 					sb.Hide = append(sb.Hide, abs)
 				}
 			}
@@ -78,4 +79,23 @@ func sandboxFor(cfg config.Server, configPath string, hide []string, log *slog.L
 	}
 	log.Warn("sandbox: unavailable: terraform runs unconfined, and a plan's code can read atoll's configuration, keys and data dir", "err", err)
 	return nil, fmt.Sprintf("sandbox: unavailable (terraform runs unconfined): %v", err), nil
+}
+
+// ownFiles are the paths to hide for one of atoll's files: the file, and
+// its directory unless that is a system directory terraform reads (such
+// as /etc) or the root: atoll's files usually share a directory of their
+// own (/etc/atoll), which may hold more secrets than the config names.
+func ownFiles(path string) []string {
+	if path == "" {
+		return nil
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil
+	}
+	dir := filepath.Dir(abs)
+	if dir == "/" || slices.Contains(sandbox.SystemRead, dir) {
+		return []string{abs}
+	}
+	return []string{abs, dir}
 }
