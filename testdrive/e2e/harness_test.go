@@ -158,6 +158,10 @@ func (e *Env) writeConfig(keyFile, overlay string) string {
 			e.t.Fatalf("server config overlay: %v", err)
 		}
 		testdrive.MergeConfig(base, over)
+		// The test's own dir stays writable whatever the overlay grants.
+		if paths, ok := over["sandbox_write_paths"].([]any); ok {
+			base["sandbox_write_paths"] = append(paths, e.Dir)
+		}
 	}
 	data, err := yaml.Marshal(base)
 	if err != nil {

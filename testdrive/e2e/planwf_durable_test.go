@@ -52,7 +52,13 @@ func TestPlanWorkflowDurable(t *testing.T) {
 	dir := t.TempDir()
 	gate, started := filepath.Join(dir, "gate"), filepath.Join(dir, "started")
 	wrapper := planwfSlowTerraform(t, gate, started)
-	e := Start(t, Options{ServerConfig: fmt.Sprintf("terraform:\n  binary: %s\ncheckout_strategy: branch\n", wrapper)})
+	real, err := exec.LookPath("terraform")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The sandboxed wrapper reads the real terraform and the gate.
+	e := Start(t, Options{ServerConfig: fmt.Sprintf("terraform:\n  binary: %s\ncheckout_strategy: branch\nsandbox_read_paths: [%q]\nsandbox_write_paths: [%q]\n",
+		wrapper, filepath.Dir(real), dir)})
 	repo := e.Repo("durable", map[string]string{"app/main.tf": e.Backend("app"), "svc/main.tf": e.Backend("svc")},
 		map[string]string{"alice": "write"})
 
