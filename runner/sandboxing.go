@@ -74,9 +74,12 @@ func (r *Runner) wrapper(p tfPaths, cacheWritable bool) *terraform.Wrapper {
 	}
 	if home, err := os.UserHomeDir(); err == nil {
 		// terraform's own files in HOME: its CLI configuration,
-		// credentials and implied provider mirrors; never HOME itself.
+		// credentials and implied provider mirrors, and git's
+		// configuration (git, which fetches modules, refuses to run
+		// when it cannot read it); never HOME itself.
 		pol.Read = append(pol.Read, filepath.Join(home, ".terraformrc"), filepath.Join(home, ".tofurc"),
-			filepath.Join(home, ".terraform.d"), filepath.Join(home, ".local", "share", "terraform"))
+			filepath.Join(home, ".terraform.d"), filepath.Join(home, ".local", "share", "terraform"),
+			filepath.Join(home, ".gitconfig"), filepath.Join(home, ".config", "git"))
 	}
 	path, env := sandbox.Wrap(sb.Self, pol, p.bin.Path)
 	return &terraform.Wrapper{Path: path, Env: env}

@@ -13,8 +13,11 @@ import (
 // and execute: binaries, libraries, and /etc (certificates, resolver
 // configuration, time zones). Missing ones are skipped. atoll's own files
 // under them are carved out by Policy.Hide.
+//
+// /etc/resolv.conf is named on its own so that what it links to (under
+// /run, which is not readable) is readable too.
 var SystemRead = []string{"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc",
-	"/run/systemd/resolve"}
+	"/etc/resolv.conf", "/run/systemd/resolve"}
 
 // Devices are the device files every sandboxed program may read and write.
 var Devices = []string{"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"}

@@ -1,0 +1,70 @@
+package runner
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/atollhq/atoll/runner/sandbox"
+	"github.com/atollhq/atoll/runner/terraform"
+)
+
+// TestWrapperPolicy checks what one job's terraform may reach: its
+// worktree, temp dir and state dir read-write, the plugin cache
+// read-write for init only, the binary and the CLI config's mirror
+// read-only, and the data dir hidden.
+func TestWrapperPolicy(t *testing.T) {
+	dir := t.TempDir()
+	rc := filepath.Join(dir, "terraformrc")
+	if err := os.WriteFile(rc, []byte("provider_installation {\n  filesystem_mirror {\n    path = \"/opt/mirror\"\n  }\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := &Runner{cfg: Config{DataDir: "/data", Sandbox: &Sandbox{Self: "/usr/bin/atoll", Hide: []string{"/etc/atoll"},
+		Read: []string{"/creds"}, Write: []string{"/shared"}}}}
+	r.set.Terraform.CLIConfigFile = rc
+	p := tfPaths{bin: terraform.Binary{Path: "/data/bin/terraform"}, root: "/data/work/j1", tmp: "/data/work/j1.tmp",
+		stateDir: "/data/state/o/r/app", cache: "/data/plugin-cache"}
+	policy := func(init bool) sandbox.Policy {
+		t.Helper()
+		w := r.wrapper(p, init)
+		if w == nil || w.Path != "/usr/bin/atoll" {
+			t.Fatalf("wrapper = %+v", w)
+		}
+		var argv []string
+		if err := json.Unmarshal([]byte(w.Env[sandbox.EnvVar]), &argv); err != nil {
+			t.Fatal(err)
+		}
+		pol, prog, err := sandbox.ParseCommand(argv[1:])
+		if err != nil || !slices.Equal(prog, []string{"/data/bin/terraform"}) {
+			t.Fatalf("ParseCommand(%q) = %q, %v", argv, prog, err)
+		}
+		return pol
+	}
+	for _, init := range []bool{true, false} {
+		pol := policy(init)
+		for _, w := range []string{"/data/work/j1", "/data/work/j1.tmp", "/data/state/o/r/app", "/shared", "/dev/null"} {
+			if !slices.Contains(pol.Write, w) {
+				t.Errorf("init=%v: %s is not writable: %q", init, w, pol.Write)
+			}
+		}
+		for _, rd := range []string{"/data/bin/terraform", rc, "/opt/mirror", "/creds", "/usr", "/etc"} {
+			if !slices.Contains(pol.Read, rd) {
+				t.Errorf("init=%v: %s is not readable: %q", init, rd, pol.Read)
+			}
+		}
+		if !slices.Contains(pol.Hide, "/data") || !slices.Contains(pol.Hide, "/etc/atoll") {
+			t.Errorf("init=%v: Hide = %q", init, pol.Hide)
+		}
+		if got := slices.Contains(pol.Write, "/data/plugin-cache"); got != init {
+			t.Errorf("init=%v: plugin cache writable = %v", init, got)
+		}
+		if !init && !slices.Contains(pol.Read, "/data/plugin-cache") {
+			t.Errorf("the plugin cache is not readable by plans: %q", pol.Read)
+		}
+	}
+	if (&Runner{}).wrapper(p, false) != nil {
+		t.Error("a runner without a Sandbox wraps terraform")
+	}
+}
