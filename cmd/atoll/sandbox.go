@@ -43,6 +43,9 @@ func runSandboxExec(args []string, stderr io.Writer) int {
 	return 126
 }
 
+// probeSandbox is sandbox.Probe; tests replace it.
+var probeSandbox = sandbox.Probe
+
 // sandboxFor decides how terraform runs, from cfg.Sandbox and the kernel:
 // the runner's Sandbox (nil: unconfined) and the line /healthz shows. It
 // fails when cfg.Sandbox is required and the kernel offers no Landlock.
@@ -57,7 +60,7 @@ func sandboxFor(cfg config.Server, configPath string, hide []string, log *slog.L
 		log.Warn("sandbox: off: terraform runs unconfined, and a plan's code can read atoll's configuration, keys and data dir")
 		return nil, "sandbox: off (terraform runs unconfined)", nil
 	}
-	abi, err := sandbox.Probe()
+	abi, err := probeSandbox()
 	if err == nil {
 		var self string
 		if self, err = os.Executable(); err == nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"reflect"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/atollhq/atoll/runner/config"
+	"github.com/atollhq/atoll/runner/sandbox"
 )
 
 func TestSandboxFor(t *testing.T) {
@@ -36,5 +38,20 @@ func TestSandboxFor(t *testing.T) {
 		if !reflect.DeepEqual(sb.Read, cfg.SandboxReadPaths) || sb.Self == "" {
 			t.Errorf("%s: %+v", mode, sb)
 		}
+	}
+}
+
+func TestSandboxForWithoutLandlock(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	probeSandbox = func() (int, error) { return 0, fmt.Errorf("%w (ENOSYS)", sandbox.ErrUnsupported) }
+	t.Cleanup(func() { probeSandbox = sandbox.Probe })
+	cfg := config.DefaultServer()
+	sb, status, err := sandboxFor(cfg, "", nil, log)
+	if err != nil || sb != nil || !strings.HasPrefix(status, "sandbox: unavailable (terraform runs unconfined)") {
+		t.Errorf("auto: %+v %q %v", sb, status, err)
+	}
+	cfg.Sandbox = config.SandboxRequired
+	if _, _, err := sandboxFor(cfg, "", nil, log); err == nil || !strings.Contains(err.Error(), "required") {
+		t.Errorf("required without Landlock: %v", err)
 	}
 }
