@@ -243,13 +243,9 @@ func (r *Runner) newWorkdirFor(ctx context.Context, job Job, root string, out io
 	if err != nil {
 		return nil, step("find "+string(dist), err)
 	}
-	stateDir, err := r.ensureStateBackend(job, dir)
+	paths, err := r.jobPaths(job, root, bin)
 	if err != nil {
 		return nil, step("init", err)
-	}
-	cache := tf.PluginCacheDir
-	if cache == "" {
-		cache = filepath.Join(r.cfg.DataDir, "plugin-cache")
 	}
 	env := tf.Env
 	if len(extraEnv) > 0 {
@@ -261,12 +257,8 @@ func (r *Runner) newWorkdirFor(ctx context.Context, job Job, root string, out io
 			env[k] = v
 		}
 	}
-	paths := tfPaths{bin: bin, root: root, tmp: jobTempDir(root), stateDir: stateDir, cache: cache}
-	if err := os.MkdirAll(paths.tmp, 0o700); err != nil {
-		return nil, step("init", err)
-	}
 	wd, err := terraform.New(terraform.Config{Binary: bin, Dir: dir, RepoDir: root, Env: env, Secrets: tf.Secrets, Masker: r.masker,
-		PluginCacheDir: cache, CLIConfigFile: tf.CLIConfigFile, Output: out, OnExit: r.observer.ObserveTerraformExit,
+		PluginCacheDir: paths.cache, CLIConfigFile: tf.CLIConfigFile, Output: out, OnExit: r.observer.ObserveTerraformExit,
 		TempDir: paths.tmp, Wrapper: r.wrapper(paths, forInit)})
 	if err != nil {
 		return nil, step("init", err)

@@ -1,15 +1,19 @@
 package runner
 
 import (
+	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 
 	"github.com/atollhq/atoll/runner/sandbox"
 	"github.com/atollhq/atoll/runner/terraform"
+	"github.com/atollhq/atoll/runner/workflow"
 )
 
-// Sandbox is how the runner confines terraform and what it starts (see
-// runner/sandbox): each command sees the job's worktree, its private temp
+// Sandbox is how the runner confines terraform and what it starts, and
+// the commands of workflows' custom steps and hooks (see runner/sandbox):
+// each command sees the job's worktree, its private temp
 // dir and its project's state dir (read-write), the binary, the plugin
 // cache (read-write for init only), the provider mirrors of the CLI
 // configuration and the system directories (read-only), and nothing
@@ -42,6 +46,23 @@ type tfPaths struct {
 	cache    string // the plugin cache
 }
 
+// jobPaths returns the paths of job's terraform commands in the checkout
+// at root, running bin: it writes the project's state backend when it
+// names none (ensureStateBackend) and makes the job's temp dir.
+func (r *Runner) jobPaths(job Job, root string, bin terraform.Binary) (tfPaths, error) {
+	dir := filepath.Join(root, filepath.FromSlash(job.Project.Dir))
+	stateDir, err := r.ensureStateBackend(job, dir)
+	if err != nil {
+		return tfPaths{}, err
+	}
+	cache := r.set.Terraform.PluginCacheDir
+	if cache == "" {
+		cache = filepath.Join(r.cfg.DataDir, "plugin-cache")
+	}
+	p := tfPaths{bin: bin, root: root, tmp: jobTempDir(root), stateDir: stateDir, cache: cache}
+	return p, os.MkdirAll(p.tmp, 0o700)
+}
+
 // wrapper returns the sandbox for one terraform command of a job, or nil
 // when terraform runs unconfined. cacheWritable is for init, which fills
 // the shared plugin cache; plans and applies, which run providers, only
@@ -51,6 +72,40 @@ func (r *Runner) wrapper(p tfPaths, cacheWritable bool) *terraform.Wrapper {
 	if sb == nil {
 		return nil
 	}
+	path, env := sandbox.Wrap(sb.Self, r.policy(p, cacheWritable), p.bin.Path)
+	return &terraform.Wrapper{Path: path, Env: env}
+}
+
+// launcher returns the Launcher of a job's custom steps and hooks
+// (runner/workflow): Config.Launch, with every command confined as the
+// job's terraform is past init. Custom steps run the pull request's code
+// as much as terraform does.
+func (r *Runner) launcher(p tfPaths) workflow.Launcher {
+	launch, sb := r.cfg.Launch, r.cfg.Sandbox
+	if sb == nil {
+		return launch
+	}
+	pol := r.policy(p, false)
+	return func(ctx context.Context, cmd *exec.Cmd) error {
+		if cmd.Err != nil {
+			return launch(ctx, cmd) // not found: fails without running
+		}
+		prog := cmd.Path
+		if !filepath.IsAbs(prog) {
+			prog = filepath.Join(cmd.Dir, prog)
+		}
+		path, env := sandbox.Wrap(sb.Self, pol, prog)
+		cmd.Path = path
+		for k, v := range env {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		return launch(ctx, cmd)
+	}
+}
+
+// policy is what one job's commands may reach (see Sandbox).
+func (r *Runner) policy(p tfPaths, cacheWritable bool) sandbox.Policy {
+	sb := r.cfg.Sandbox
 	pol := sandbox.Policy{
 		Read:  append([]string{p.bin.Path}, sandbox.SystemRead...),
 		Write: append([]string{p.root, p.tmp}, sandbox.Devices...),
@@ -81,6 +136,5 @@ func (r *Runner) wrapper(p tfPaths, cacheWritable bool) *terraform.Wrapper {
 			filepath.Join(home, ".terraform.d"), filepath.Join(home, ".local", "share", "terraform"),
 			filepath.Join(home, ".gitconfig"), filepath.Join(home, ".config", "git"))
 	}
-	path, env := sandbox.Wrap(sb.Self, pol, p.bin.Path)
-	return &terraform.Wrapper{Path: path, Env: env}
+	return pol
 }

@@ -1,10 +1,13 @@
 package runner
 
 import (
+	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/atollhq/atoll/runner/sandbox"
@@ -67,4 +70,42 @@ func TestWrapperPolicy(t *testing.T) {
 	if (&Runner{}).wrapper(p, false) != nil {
 		t.Error("a runner without a Sandbox wraps terraform")
 	}
+}
+
+// TestLauncher checks that a custom step's command is started through
+// atoll's sandbox-exec, with the program it named.
+func TestLauncher(t *testing.T) {
+	var got *exec.Cmd
+	r := &Runner{cfg: Config{DataDir: "/data", Sandbox: &Sandbox{Self: "/usr/bin/atoll"},
+		Launch: func(_ context.Context, cmd *exec.Cmd) error { got = cmd; return nil }}}
+	p := tfPaths{bin: terraform.Binary{Path: "/usr/bin/terraform"}, root: "/data/work/j1", tmp: "/data/work/j1.tmp", cache: "/data/plugin-cache"}
+	cmd := exec.Command("/bin/sh", "-c", "tflint")
+	cmd.Env = []string{"A=1"}
+	if err := r.launcher(p)(context.Background(), cmd); err != nil {
+		t.Fatal(err)
+	}
+	if got.Path != "/usr/bin/atoll" || !slices.Equal(got.Args, []string{"/bin/sh", "-c", "tflint"}) {
+		t.Fatalf("started %s %q", got.Path, got.Args)
+	}
+	v, ok := envValue(got.Env, sandbox.EnvVar)
+	if !ok || got.Env[0] != "A=1" {
+		t.Fatalf("env = %q", got.Env)
+	}
+	var argv []string
+	if err := json.Unmarshal([]byte(v), &argv); err != nil {
+		t.Fatal(err)
+	}
+	pol, prog, err := sandbox.ParseCommand(argv[1:])
+	if err != nil || !slices.Equal(prog, []string{"/bin/sh"}) || !slices.Contains(pol.Read, "/data/plugin-cache") {
+		t.Errorf("sandbox-exec %q: %+v %q %v", argv, pol, prog, err)
+	}
+}
+
+func envValue(env []string, key string) (string, bool) {
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == key {
+			return v, true
+		}
+	}
+	return "", false
 }

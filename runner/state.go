@@ -15,7 +15,9 @@ const backendOverrideFile = "zz_atoll_backend.tf"
 // backendRE finds a backend or cloud block in Terraform files.
 var backendRE = regexp.MustCompile(`(?m)^\s*(backend\s+"[^"]*"|cloud)\s*\{`)
 
-// hasBackend reports whether the project's .tf files name a backend.
+// hasBackend reports whether the project's .tf files name a backend;
+// atoll's own backendOverrideFile does not count, so that
+// ensureStateBackend gives the same answer each time a job asks.
 func hasBackend(dir string) (bool, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -23,7 +25,7 @@ func hasBackend(dir string) (bool, error) {
 	}
 	for _, e := range entries {
 		name := e.Name()
-		if e.IsDir() || !(strings.HasSuffix(name, ".tf") || strings.HasSuffix(name, ".tofu")) {
+		if e.IsDir() || name == backendOverrideFile || !(strings.HasSuffix(name, ".tf") || strings.HasSuffix(name, ".tofu")) {
 			continue
 		}
 		data, err := os.ReadFile(filepath.Join(dir, name))

@@ -98,8 +98,9 @@ type stageRun struct {
 	out      io.Writer
 	planFile string // PLANFILE, in the project dir, where custom steps can reach it
 	showFile string
-	env      []string // terraform's environment and Atlantis's variables
-	selected bool     // the workspace is selected
+	env      []string          // terraform's environment and Atlantis's variables
+	selected bool              // the workspace is selected
+	launch   workflow.Launcher // runs the steps' commands, sandboxed as terraform is
 }
 
 func (r *Runner) newStageRun(ctx context.Context, job *Job, root string, out io.Writer) (*stageRun, error) {
@@ -108,7 +109,11 @@ func (r *Runner) newStageRun(ctx context.Context, job *Job, root string, out io.
 	if err != nil {
 		return nil, err
 	}
-	s := &stageRun{r: r, job: job, root: root, dir: dir, out: out,
+	paths, err := r.jobPaths(*job, root, base.Binary())
+	if err != nil {
+		return nil, step("init", err)
+	}
+	s := &stageRun{r: r, job: job, root: root, dir: dir, out: out, launch: r.launcher(paths),
 		planFile: filepath.Join(dir, "atoll-"+job.ID+".tfplan"), showFile: filepath.Join(dir, "atoll-"+job.ID+".json")}
 	v := workflow.Vars{Workspace: job.Project.Workspace, Dir: dir, RepoRelDir: job.Project.Dir, PlanFile: s.planFile,
 		ShowFile: s.showFile, PolicyCheckFile: filepath.Join(dir, "atoll-"+job.ID+"-policies.json"),
@@ -144,7 +149,7 @@ func (s *stageRun) run(ctx context.Context, name string, steps []config.Step, va
 	for k, v := range vars {
 		env = append(env, k+"="+v)
 	}
-	res, err := workflow.Run(ctx, workflow.Stage{Name: name, Steps: steps, Dir: s.dir, Env: env, Log: s.out, Launch: s.r.cfg.Launch,
+	res, err := workflow.Run(ctx, workflow.Stage{Name: name, Steps: steps, Dir: s.dir, Env: env, Log: s.out, Launch: s.launch,
 		Builtin: func(ctx context.Context, st config.Step, stepEnv map[string]string) error {
 			all := make(map[string]string, len(vars)+len(stepEnv))
 			for k, v := range vars {

@@ -237,11 +237,6 @@ func buildEnv(cfg Config, lookup func(string) (string, bool)) (env, vars map[str
 	if cfg.TempDir != "" {
 		env["TMPDIR"] = cfg.TempDir
 	}
-	if cfg.Wrapper != nil {
-		for k, v := range cfg.Wrapper.Env {
-			env[k] = v
-		}
-	}
 	if cfg.PluginCacheDir != "" {
 		env["TF_PLUGIN_CACHE_DIR"] = cfg.PluginCacheDir
 		// Link cached providers even when the project's lock file does

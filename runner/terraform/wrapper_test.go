@@ -53,6 +53,9 @@ func TestWrapper(t *testing.T) {
 	if _, ok := envValue(env, "WRAP_PROGRAM"); ok {
 		t.Error("the wrapper's variable reached terraform")
 	}
+	if v, ok := envValue(w2.Environ(), "WRAP_PROGRAM"); ok {
+		t.Errorf("Environ, what custom steps see, holds the wrapper's variable (%q)", v)
+	}
 	if b, _ := os.ReadFile(filepath.Join(wrapDir, "tmp")); !strings.Contains(string(b), envVarFileName) {
 		t.Errorf("the var file is not under TempDir: %q", b)
 	}

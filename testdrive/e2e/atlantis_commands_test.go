@@ -249,8 +249,10 @@ repo_rules:
 terraform:
   env: {HOOK_LOG: %q}
 `
-	hookLog := filepath.Join(t.TempDir(), "hooks.log")
-	e := Start(t, Options{ServerConfig: fmt.Sprintf(cfg, hookLog)})
+	logDir := t.TempDir()
+	hookLog := filepath.Join(logDir, "hooks.log")
+	// Hooks run sandboxed: the log's directory is granted to them.
+	e := Start(t, Options{ServerConfig: fmt.Sprintf(cfg, hookLog) + fmt.Sprintf("sandbox_write_paths: [%q]\n", logDir)})
 	tf := func(line string) string {
 		return applyTF(e, "app", line) + "variable \"greeting\" {}\nresource \"terraform_data\" \"g\" {\n  input = var.greeting\n}\n"
 	}

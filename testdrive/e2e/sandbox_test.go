@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -132,5 +133,44 @@ func TestSandboxHidesAtollFromPlans(t *testing.T) {
 	}
 	if strings.Contains(cm.Body, "without its sandbox") {
 		t.Errorf("a sandboxed plan's comment warns it was not sandboxed:\n%s", cm.Body)
+	}
+}
+
+// A workflow's run steps and hooks run the pull request's code as much as
+// terraform does, and are sandboxed as it is: they read the checkout, not
+// atoll's config, key or /proc entries.
+func TestSandboxConfinesCustomSteps(t *testing.T) {
+	probe := `for f in "$ATOLL_CONFIG_GUESS" "$ATOLL_KEY_GUESS" /proc/$PPID/cmdline /proc/$PPID/environ main.tf; do if cat "$f" >/dev/null 2>&1; then echo "read:$f"; else echo "refused:$f"; fi; done`
+	cfg := `workflows:
+  probe:
+    plan:
+      steps:
+      - init
+      - run: {command: '` + probe + `', output: show}
+      - plan
+repo_rules:
+- id: "acme/*"
+  workflow: probe
+  pre_workflow_hooks:
+  - {run: 'cat "$ATOLL_KEY_GUESS" > hook-read.txt 2>&1 || echo hook-refused', commands: plan}
+`
+	e := Start(t, Options{NoStart: true})
+	e.Config = e.writeConfig(filepath.Join(e.Private, "app.pem"), cfg+fmt.Sprintf("terraform:\n  env: {ATOLL_CONFIG_GUESS: %q, ATOLL_KEY_GUESS: %q}\n",
+		filepath.Join(e.Private, "server.yaml"), filepath.Join(e.Private, "app.pem")))
+	e.StartAtoll()
+	repo := e.Repo("steps", map[string]string{"app/main.tf": e.Backend("steps")}, map[string]string{"alice": "write"})
+	n := e.PR(repo, "probe", "alice", map[string]*string{"app/main.tf": S(e.Backend("steps") + "resource \"terraform_data\" \"x\" {}\n")})
+	cm := e.Wait(repo, n, 0, "Plan: 1 to add, 0 to change, 0 to destroy.")
+	for _, want := range []string{"refused:" + filepath.Join(e.Private, "server.yaml"), "refused:" + filepath.Join(e.Private, "app.pem"),
+		"/cmdline", "/environ", "read:main.tf"} {
+		if !strings.Contains(cm.Body, want) {
+			t.Errorf("the run step's output lacks %q:\n%s", want, cm.Body)
+		}
+	}
+	if strings.Contains(cm.Body, "read:/proc") || strings.Contains(cm.Body, "read:"+e.Private) {
+		t.Errorf("a run step read atoll's files:\n%s", cm.Body)
+	}
+	if strings.Contains(cm.Body, e.Secret) || strings.Contains(cm.Body, e.Token) {
+		t.Errorf("a secret reached the comment:\n%s", cm.Body)
 	}
 }
