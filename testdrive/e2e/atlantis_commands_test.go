@@ -43,7 +43,7 @@ resource "terraform_data" "x" {
 func (e *Env) restartWith(overlay string) {
 	e.t.Helper()
 	e.Stop()
-	e.Config = e.writeConfig(filepath.Join(e.Dir, "app.pem"), overlay)
+	e.Config = e.writeConfig(filepath.Join(e.Private, "app.pem"), overlay)
 	e.StartAtoll()
 }
 
