@@ -1,3 +1,5 @@
+//go:build linux
+
 package sandbox
 
 import (
@@ -10,11 +12,31 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestMain lets the test binary play atoll: started with EnvVar set, it
 // is `atoll sandbox-exec`.
 func TestMain(m *testing.M) {
+	switch os.Getenv("SANDBOX_TEST_ROLE") {
+	case "hide-self":
+		// Non-dumpable, then a child: what atoll does before terraform.
+		if err := HideSelf(); err != nil {
+			os.Stderr.WriteString(err.Error())
+			os.Exit(3)
+		}
+		self, _ := unix.PrctlRetInt(unix.PR_GET_DUMPABLE, 0, 0, 0, 0)
+		child := exec.Command(os.Args[0])
+		child.Env = append(os.Environ(), "SANDBOX_TEST_ROLE=dumpable")
+		out, _ := child.Output()
+		os.Stdout.WriteString(strconv.Itoa(self) + " " + string(out))
+		os.Exit(0)
+	case "dumpable":
+		v, _ := unix.PrctlRetInt(unix.PR_GET_DUMPABLE, 0, 0, 0, 0)
+		os.Stdout.WriteString(strconv.Itoa(v))
+		os.Exit(0)
+	}
 	if args, ok := Unwrap(os.Args[1:]); ok {
 		if args == nil {
 			os.Stderr.WriteString("refused\n")
@@ -177,5 +199,17 @@ func TestExecMissingProgram(t *testing.T) {
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 3 || !strings.Contains(out, "exec /nonexistent/terraform") {
 		t.Errorf("got %v:\n%s", err, out)
+	}
+}
+
+// TestHideSelf checks that HideSelf makes its process non-dumpable (its
+// /proc entries and ptrace closed to its user) while a program it starts
+// is dumpable again, so that atoll still finds terraform's processes.
+func TestHideSelf(t *testing.T) {
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "SANDBOX_TEST_ROLE=hide-self")
+	out, err := cmd.Output()
+	if err != nil || string(out) != "0 1" {
+		t.Errorf("dumpable (self, child) = %q, %v; want \"0 1\"", out, err)
 	}
 }
