@@ -34,7 +34,8 @@ var config = landlock.Config{HandledAccessFS: landlock.V11.HandledAccessFS, Scop
 // Restrict confines the calling process (all its threads) and whatever
 // it starts afterwards to p. It cannot be undone.
 func Restrict(p Policy) error {
-	if _, err := Probe(); err != nil {
+	abi, err := Probe()
+	if err != nil {
 		return err
 	}
 	g, err := p.resolve()
@@ -49,9 +50,15 @@ func Restrict(p Policy) error {
 		rules = append(rules, landlock.ROFiles(g.roFiles...))
 	}
 	if len(g.rwDirs) > 0 {
-		// Refer lets terraform rename across its own directories;
-		// ResolveUnix lets it reach its providers' plugin sockets.
-		rules = append(rules, landlock.RWDirs(g.rwDirs...).WithRefer().WithResolveUnix())
+		// Refer lets terraform rename across its own directories, but
+		// only from ABI 2 on: asked of ABI 1, go-landlock's best effort
+		// would drop the whole sandbox. ResolveUnix lets terraform reach
+		// its providers' plugin sockets.
+		rw := landlock.RWDirs(g.rwDirs...).WithResolveUnix()
+		if abi >= 2 {
+			rw = rw.WithRefer()
+		}
+		rules = append(rules, rw)
 	}
 	if len(g.rwFiles) > 0 {
 		rules = append(rules, landlock.RWFiles(g.rwFiles...))
