@@ -5,6 +5,16 @@
 # project asks for with hc-install into its data dir at run time (point
 # `terraform.releases_url` at an internal mirror on air-gapped sites).
 # To bake one in, build with --build-arg TERRAFORM_VERSION=1.5.7.
+#
+# terraform runs in atoll's Landlock sandbox (server config `sandbox`, see
+# the README's security model): it needs no privilege, capability or
+# device, only a host kernel with Landlock enabled and a seccomp profile
+# that allows the landlock_* system calls (the default profiles of current
+# Docker, containerd and Podman do). Check with `GET /healthz`, which says
+# `sandbox: landlock (ABI N)`. Keep atoll's config and secret files in
+# /etc/atoll (mounted read-only): the sandbox hides that directory from
+# terraform, and a provider's credential files must be listed in
+# `sandbox_read_paths`.
 
 ARG GO_VERSION=1.26
 

@@ -48,8 +48,14 @@ func (r *Runner) runApply(ctx context.Context, job *Job, log io.Writer) Outcome 
 		r.setPlanState(ctx, key, PlanApplyFailed, job.ID)
 		return failure(templates.StatusApplyFailed, step("checkout", err), tail)
 	}
+	// A sandboxed terraform reads the plan from the job's temp dir.
+	local, err := stagePlan(plan.File, plan.SHA256, dir)
+	if err != nil {
+		r.setPlanState(ctx, key, PlanApplyFailed, job.ID)
+		return failure(templates.StatusApplyFailed, step("apply", err), tail)
+	}
 	started := false
-	steps, err := r.applyProject(ctx, job, dir, w, plan.File, func() { applyOut.Reset(); started = true })
+	steps, err := r.applyProject(ctx, job, dir, w, local, func() { applyOut.Reset(); started = true })
 	if err != nil {
 		r.setPlanState(ctx, key, PlanApplyFailed, job.ID)
 		o := failure(templates.StatusApplyFailed, err, tail)
@@ -98,7 +104,7 @@ func (r *Runner) runPlanApply(ctx context.Context, job *Job, log io.Writer) Outc
 		return out
 	}
 	started := false
-	steps, err := r.applyProject(ctx, job, dir, w, res.planFile, func() { applyOut.Reset(); started = true })
+	steps, err := r.applyProject(ctx, job, dir, w, res.localPlan, func() { applyOut.Reset(); started = true })
 	out.Steps = append(out.Steps, steps...)
 	if err != nil {
 		o := failure(templates.StatusApplyFailed, err, tail)

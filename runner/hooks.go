@@ -63,7 +63,7 @@ func (r *Runner) runHooks(ctx context.Context, job *Job, root string, out io.Wri
 	}
 	env := append(append([]string{}, s.env...), "DIR="+root, "COMMAND_NAME="+command)
 	fmt.Fprintf(out, "atoll: running %s (%d)\n", kind, len(hooks))
-	_, err = workflow.Run(ctx, workflow.Stage{Name: kind, Steps: steps, Dir: root, Env: env, Log: out, Launch: r.cfg.Launch})
+	_, err = workflow.Run(ctx, workflow.Stage{Name: kind, Steps: steps, Dir: root, Env: env, Log: out, Launch: s.launch})
 	if se, ok := err.(*workflow.StepError); ok {
 		what := hooks[se.Index].Description
 		if what == "" {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -122,15 +123,17 @@ func (r *Runner) dropWorktree(ctx context.Context, repo vcs.Repo, dir string) {
 		r.log.Warn("remove worktree", "dir", dir, "err", err)
 		_ = os.RemoveAll(dir)
 	}
+	_ = os.RemoveAll(jobTempDir(dir))
 }
 
 // planResult is a finished plan.
 type planResult struct {
-	outcome  Outcome
-	planFile string
-	sha256   string
-	changes  bool
-	planJSON []byte
+	outcome   Outcome
+	planFile  string // the stored plan, under the data dir
+	localPlan string // its copy in the job's temp dir, which terraform may read
+	sha256    string
+	changes   bool
+	planJSON  []byte
 }
 
 // planProject runs init, workspace, plan and show for job's project in the
@@ -153,25 +156,32 @@ func (r *Runner) planProject(ctx context.Context, job *Job, root string, out io.
 	if err := os.MkdirAll(planDir, 0o700); err != nil {
 		return planResult{}, step("plan", err)
 	}
+	// terraform writes the plan in the job's temp dir, the one place
+	// outside the worktree a sandboxed terraform may write; it is stored
+	// under the data dir once made.
+	localPlan := filepath.Join(jobTempDir(root), job.ID+".tfplan")
 	planFile := filepath.Join(planDir, job.ID+".tfplan")
-	outcome, err := wd.Plan(ctx, terraform.PlanOptions{Out: planFile, RefreshOnly: refreshOnly,
+	outcome, err := wd.Plan(ctx, terraform.PlanOptions{Out: localPlan, RefreshOnly: refreshOnly,
 		VarFiles: job.Project.VarFiles, ExtraArgs: job.ExtraArgs})
 	if err != nil {
 		return planResult{}, step("plan", err)
 	}
-	summary, js, err := wd.Show(ctx, planFile)
+	summary, js, err := wd.Show(ctx, localPlan)
 	if err != nil {
 		return planResult{}, step("show", err)
 	}
-	text, err := wd.ShowText(ctx, planFile)
+	text, err := wd.ShowText(ctx, localPlan)
 	if err != nil {
 		return planResult{}, step("show", err)
 	}
-	sum, err := fileSHA256(planFile)
+	sum, err := fileSHA256(localPlan)
 	if err != nil {
 		return planResult{}, step("plan", err)
 	}
-	res := planResult{planFile: planFile, sha256: sum, changes: outcome == terraform.Changes, planJSON: js}
+	if err := copyFile(localPlan, planFile); err != nil {
+		return planResult{}, step("plan", err)
+	}
+	res := planResult{planFile: planFile, localPlan: localPlan, sha256: sum, changes: outcome == terraform.Changes, planJSON: js}
 	res.outcome = Outcome{Summary: summary, PlanText: terraform.StripANSI(text)}
 	if res.changes {
 		res.outcome.Status = string(templates.StatusPlanned)
@@ -184,12 +194,19 @@ func (r *Runner) planProject(ctx context.Context, job *Job, root string, out io.
 // terraformFor finds the binary and prepares the project's directory: init
 // and workspace.
 func (r *Runner) terraformFor(ctx context.Context, job Job, root string, out io.Writer) (*terraform.Workdir, error) {
-	wd, err := r.newWorkdir(ctx, job, root, out, nil)
+	wd, err := r.newWorkdirFor(ctx, job, root, out, nil, true)
 	if err != nil {
 		return nil, err
 	}
 	if err := wd.Init(ctx, terraform.InitOptions{}); err != nil {
 		return nil, step("init", err)
+	}
+	if r.cfg.Sandbox != nil {
+		// Past init, terraform runs providers: the plugin cache becomes
+		// read-only.
+		if wd, err = r.newWorkdir(ctx, job, root, out, nil); err != nil {
+			return nil, err
+		}
 	}
 	if ws := job.Project.Workspace; ws != "" && ws != "default" {
 		if err := wd.SelectWorkspace(ctx, ws); err != nil {
@@ -201,8 +218,16 @@ func (r *Runner) terraformFor(ctx context.Context, job Job, root string, out io.
 
 // newWorkdir finds the binary and writes the state backend, and returns a
 // Workdir for the project that has run nothing yet; extraEnv (a
-// workflow's env steps) is added to the server's terraform.env.
+// workflow's env steps) is added to the server's terraform.env. Its
+// terraform is sandboxed (see Sandbox) with the plugin cache read-only:
+// init needs newWorkdirFor.
 func (r *Runner) newWorkdir(ctx context.Context, job Job, root string, out io.Writer, extraEnv map[string]string) (*terraform.Workdir, error) {
+	return r.newWorkdirFor(ctx, job, root, out, extraEnv, false)
+}
+
+// newWorkdirFor is newWorkdir; forInit lets its terraform write the
+// plugin cache.
+func (r *Runner) newWorkdirFor(ctx context.Context, job Job, root string, out io.Writer, extraEnv map[string]string, forInit bool) (*terraform.Workdir, error) {
 	dir := filepath.Join(root, filepath.FromSlash(job.Project.Dir))
 	tf := r.set.Terraform
 	dist := terraform.Distribution(tf.Distribution)
@@ -218,12 +243,9 @@ func (r *Runner) newWorkdir(ctx context.Context, job Job, root string, out io.Wr
 	if err != nil {
 		return nil, step("find "+string(dist), err)
 	}
-	if err := r.ensureStateBackend(job, dir); err != nil {
+	paths, err := r.jobPaths(job, root, bin)
+	if err != nil {
 		return nil, step("init", err)
-	}
-	cache := tf.PluginCacheDir
-	if cache == "" {
-		cache = filepath.Join(r.cfg.DataDir, "plugin-cache")
 	}
 	env := tf.Env
 	if len(extraEnv) > 0 {
@@ -236,11 +258,47 @@ func (r *Runner) newWorkdir(ctx context.Context, job Job, root string, out io.Wr
 		}
 	}
 	wd, err := terraform.New(terraform.Config{Binary: bin, Dir: dir, RepoDir: root, Env: env, Secrets: tf.Secrets, Masker: r.masker,
-		PluginCacheDir: cache, CLIConfigFile: tf.CLIConfigFile, Output: out, OnExit: r.observer.ObserveTerraformExit})
+		PluginCacheDir: paths.cache, CLIConfigFile: tf.CLIConfigFile, Output: out, OnExit: r.observer.ObserveTerraformExit,
+		TempDir: paths.tmp, Wrapper: r.wrapper(paths, forInit)})
 	if err != nil {
 		return nil, step("init", err)
 	}
 	return wd, nil
+}
+
+// stagePlan copies the stored plan file src into the job's temp dir,
+// where a sandboxed terraform may read it, and returns the copy's path,
+// or an error when the copy's SHA-256 is not sum.
+func stagePlan(src, sum, root string) (string, error) {
+	dst := filepath.Join(jobTempDir(root), filepath.Base(src))
+	if err := os.MkdirAll(jobTempDir(root), 0o700); err != nil {
+		return "", err
+	}
+	if err := copyFile(src, dst); err != nil {
+		return "", err
+	}
+	if got, err := fileSHA256(dst); err != nil || got != sum {
+		return "", fmt.Errorf("the plan file does not match the one recorded (%v)", err)
+	}
+	return dst, nil
+}
+
+// copyFile copies src to dst (mode 0600), replacing dst.
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
 
 func fileSHA256(path string) (string, error) {

@@ -58,6 +58,9 @@ type Config struct {
 	Launch workflow.Launcher
 	// DataDir holds worktrees, plan files and job logs.
 	DataDir string
+	// Sandbox confines terraform. Nil: terraform runs unconfined, and
+	// every command comment warns about it.
+	Sandbox *Sandbox
 	// BaseURL is atoll's public URL, for links to job pages.
 	BaseURL string
 	// HTMLURL is the code host's web URL, for links to pull requests

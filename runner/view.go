@@ -24,7 +24,7 @@ func (r *Runner) renderRun(ctx context.Context, runID string) error {
 	}
 	c := templates.CommandComment{
 		ID: run.ID, Command: commandName(run.Command), User: run.User, HeadSHA: run.HeadSHA,
-		Status: templates.RunDone, Message: run.Message,
+		Status: templates.RunDone, Message: run.Message, Unsandboxed: r.cfg.Sandbox == nil,
 	}
 	if run.User == "" {
 		c.Trigger = triggerText(run)

@@ -98,8 +98,9 @@ type stageRun struct {
 	out      io.Writer
 	planFile string // PLANFILE, in the project dir, where custom steps can reach it
 	showFile string
-	env      []string // terraform's environment and Atlantis's variables
-	selected bool     // the workspace is selected
+	env      []string          // terraform's environment and Atlantis's variables
+	selected bool              // the workspace is selected
+	launch   workflow.Launcher // runs the steps' commands, sandboxed as terraform is
 }
 
 func (r *Runner) newStageRun(ctx context.Context, job *Job, root string, out io.Writer) (*stageRun, error) {
@@ -108,7 +109,11 @@ func (r *Runner) newStageRun(ctx context.Context, job *Job, root string, out io.
 	if err != nil {
 		return nil, err
 	}
-	s := &stageRun{r: r, job: job, root: root, dir: dir, out: out,
+	paths, err := r.jobPaths(*job, root, base.Binary())
+	if err != nil {
+		return nil, step("init", err)
+	}
+	s := &stageRun{r: r, job: job, root: root, dir: dir, out: out, launch: r.launcher(paths),
 		planFile: filepath.Join(dir, "atoll-"+job.ID+".tfplan"), showFile: filepath.Join(dir, "atoll-"+job.ID+".json")}
 	v := workflow.Vars{Workspace: job.Project.Workspace, Dir: dir, RepoRelDir: job.Project.Dir, PlanFile: s.planFile,
 		ShowFile: s.showFile, PolicyCheckFile: filepath.Join(dir, "atoll-"+job.ID+"-policies.json"),
@@ -144,7 +149,7 @@ func (s *stageRun) run(ctx context.Context, name string, steps []config.Step, va
 	for k, v := range vars {
 		env = append(env, k+"="+v)
 	}
-	res, err := workflow.Run(ctx, workflow.Stage{Name: name, Steps: steps, Dir: s.dir, Env: env, Log: s.out, Launch: s.r.cfg.Launch,
+	res, err := workflow.Run(ctx, workflow.Stage{Name: name, Steps: steps, Dir: s.dir, Env: env, Log: s.out, Launch: s.launch,
 		Builtin: func(ctx context.Context, st config.Step, stepEnv map[string]string) error {
 			all := make(map[string]string, len(vars)+len(stepEnv))
 			for k, v := range vars {
@@ -153,7 +158,8 @@ func (s *stageRun) run(ctx context.Context, name string, steps []config.Step, va
 			for k, v := range stepEnv {
 				all[k] = v
 			}
-			wd, err := s.r.newWorkdir(ctx, *s.job, s.root, s.out, all)
+			// Only an init step may write the plugin cache.
+			wd, err := s.r.newWorkdirFor(ctx, *s.job, s.root, s.out, all, st.Kind == config.StepInit)
 			if err != nil {
 				return err
 			}
@@ -267,8 +273,12 @@ func (r *Runner) planWithWorkflow(ctx context.Context, job *Job, root string, ou
 	if err := os.MkdirAll(planDir, 0o700); err != nil {
 		return planResult{}, step("plan", err)
 	}
+	// The plan moves to the job's temp dir, out of the custom steps'
+	// way, where a sandboxed terraform still reads it; it is stored under
+	// the data dir as it is shown.
 	planFile := filepath.Join(planDir, job.ID+".tfplan")
-	if err := os.Rename(s.planFile, planFile); err != nil {
+	localPlan := filepath.Join(jobTempDir(root), job.ID+".tfplan")
+	if err := os.Rename(s.planFile, localPlan); err != nil {
 		if os.IsNotExist(err) {
 			return planResult{}, step("plan", errors.New("the workflow's plan stage wrote no plan: it must run the plan step, or write the plan to $PLANFILE"))
 		}
@@ -278,23 +288,26 @@ func (r *Runner) planWithWorkflow(ctx context.Context, job *Job, root string, ou
 	if err != nil {
 		return planResult{}, err
 	}
-	summary, js, err := wd.Show(ctx, planFile)
+	summary, js, err := wd.Show(ctx, localPlan)
 	if err != nil {
 		return planResult{}, step("show", err)
 	}
-	text, err := wd.ShowText(ctx, planFile)
+	text, err := wd.ShowText(ctx, localPlan)
 	if err != nil {
 		return planResult{}, step("show", err)
 	}
-	sum, err := fileSHA256(planFile)
+	sum, err := fileSHA256(localPlan)
 	if err != nil {
+		return planResult{}, step("plan", err)
+	}
+	if err := copyFile(localPlan, planFile); err != nil {
 		return planResult{}, step("plan", err)
 	}
 	changes := summaryHasChanges(summary)
 	if planned != nil {
 		changes = *planned == terraform.Changes
 	}
-	pr := planResult{planFile: planFile, sha256: sum, changes: changes, planJSON: js}
+	pr := planResult{planFile: planFile, localPlan: localPlan, sha256: sum, changes: changes, planJSON: js}
 	pr.outcome = Outcome{Summary: summary, PlanText: terraform.StripANSI(text), Steps: outputs,
 		Status: string(templates.StatusNoChanges)}
 	if changes {

@@ -70,7 +70,10 @@ type Config struct {
 	Pages Pages
 	// Mask, when set, masks secrets in every page and job log served
 	// (atoll passes its one masker, runner/mask).
-	Mask   func(string) string
+	Mask func(string) string
+	// Health are lines /healthz shows after "ok", such as whether
+	// terraform runs sandboxed ("sandbox: landlock (ABI 7)").
+	Health []string
 	Logger *slog.Logger
 	// Metrics, when set, is served at GET /metrics (nil: metrics are
 	// served elsewhere, or not at all).
@@ -154,6 +157,9 @@ func New(cfg Config) (*Server, error) {
 	s.handle("GET /healthz", routeOpen, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
+		for _, l := range cfg.Health {
+			fmt.Fprintln(w, l)
+		}
 	})
 	s.handle("GET /readyz", routeOpen, s.readyz)
 	if cfg.Metrics != nil {

@@ -73,6 +73,10 @@ type CommandComment struct {
 	// cut at a line boundary with a visible note and a link to JobURL.
 	// 0 means DefaultMaxPlanChars; a negative value means no cap.
 	MaxPlanChars int
+	// Unsandboxed is set when terraform ran without atoll's sandbox
+	// (server config `sandbox: off`, or `auto` on a kernel without
+	// Landlock): the footer warns that the plan could read atoll's files.
+	Unsandboxed bool
 }
 
 // DefaultMaxPlanChars is the per-project cap on plan text in a command

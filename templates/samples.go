@@ -103,6 +103,8 @@ func samples() []sample {
 			ID: "apply-1", Command: "apply", Trigger: "merge of #3", Status: RunRunning, Projects: projects}},
 		{"command_comment.tmpl", "a failed apply", CommandComment{
 			ID: "apply-2", Command: "apply", User: "bob", Status: RunDone, Projects: projects[8:9]}},
+		{"command_comment.tmpl", "an unsandboxed plan", CommandComment{ID: "run-5", Command: "plan", Status: RunDone,
+			Projects: projects[:1], Unsandboxed: true}},
 		{"command_comment.tmpl", "one project", CommandComment{
 			ID: "plan-2", Command: "plan", Status: RunDone, Projects: projects[:1], MaxPlanChars: 100}},
 		{"help.tmpl", "help", Help{DocsURL: "https://atoll.example/docs"}},

@@ -19,6 +19,13 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
+// TestMain lets the test binary be terraform's sandboxing parent, as the
+// atoll binary is, when testdrive runs in-process.
+func TestMain(m *testing.M) {
+	sandboxExecFirst()
+	os.Exit(m.Run())
+}
+
 func TestVersionAndHelp(t *testing.T) {
 	var out, errOut bytes.Buffer
 	if code := run(context.Background(), []string{"version"}, &out, &errOut); code != 0 {

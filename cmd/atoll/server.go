@@ -21,6 +21,7 @@ import (
 	"github.com/atollhq/atoll/runner"
 	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/runner/mask"
+	"github.com/atollhq/atoll/runner/sandbox"
 	"github.com/atollhq/atoll/server"
 	"github.com/atollhq/atoll/server/metrics"
 	"github.com/atollhq/atoll/templates"
@@ -37,6 +38,9 @@ type serverMain struct {
 	Flags      map[string]string // config keys given as flags
 	Env        func(string) (string, bool)
 	Stderr     io.Writer
+	// Hide are files terraform must never read besides atoll's
+	// configuration and secret files (testdrive's key and ready file).
+	Hide []string
 
 	Config config.Server
 	// Addr is the address the server listens on, once Open returned.
@@ -111,6 +115,15 @@ func (m *serverMain) Open(ctx context.Context) error {
 	masker.AddPattern(mask.GitHubToken)
 	m.log = newLogger(cfg, m.Stderr, masker.Handler)
 	m.metrics = metrics.New(m.log)
+	// Non-dumpable: a process of the same user cannot read atoll's
+	// environment or memory through /proc, nor ptrace it.
+	if err := sandbox.HideSelf(); err != nil {
+		m.log.Warn("atoll's /proc entries stay readable", "err", err)
+	}
+	sb, sandboxStatus, err := sandboxFor(cfg, m.ConfigPath, m.Hide, m.log)
+	if err != nil {
+		return err
+	}
 	dataDir, err := filepath.Abs(cfg.DataDir)
 	if err != nil {
 		return err
@@ -159,7 +172,7 @@ func (m *serverMain) Open(ctx context.Context) error {
 	m.runner, err = runner.New(runner.Config{
 		Settings: settings, Masker: masker, Host: gh, Git: mirrors, Store: m.db, Templates: tmpl,
 		Policies: engine, ParseEvent: github.ParseWebhook, ParseRepo: parseRepo, Requirements: reqs, AtlantisFile: atlantisFile,
-		DataDir: dataDir, BaseURL: baseURL, HTMLURL: webURL, Version: version, Commit: commit, Logger: m.log,
+		DataDir: dataDir, Sandbox: sb, BaseURL: baseURL, HTMLURL: webURL, Version: version, Commit: commit, Logger: m.log,
 		Observer: m.metrics,
 		Audit:    trail, AuditRetention: cfg.Audit.Retention,
 	})
@@ -178,7 +191,7 @@ func (m *serverMain) Open(ctx context.Context) error {
 		metricsOnMain = m.metrics.Handler()
 	}
 	m.http, err = server.New(server.Config{Webhook: hook, Engine: m.runner, APIToken: cfg.APIToken, Pages: tmpl, Logger: m.log,
-		Metrics: metricsOnMain, Ready: m.ready, Mask: masker.Mask,
+		Metrics: metricsOnMain, Ready: m.ready, Mask: masker.Mask, Health: []string{sandboxStatus},
 		Tokens: &server.Tokens{Store: m.db}, Audit: trail,
 		Login: server.Login{ClientID: cfg.GitHub.ClientID, ClientSecret: cfg.GitHub.ClientSecret, WebURL: webURL,
 			APIURL: cfg.GitHub.APIURL, BaseURL: baseURL, SessionTTL: cfg.UI.SessionTTL, AdminTeams: cfg.UI.AdminTeams}})

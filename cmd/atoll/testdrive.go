@@ -156,7 +156,10 @@ func (m *testdriveMain) Open(ctx context.Context) (err error) {
 		}
 		serverLog = m.log
 	}
-	m.server = &serverMain{ConfigPath: cfgPath, Stderr: serverLog, Env: func(string) (string, bool) { return "", false }}
+	m.server = &serverMain{ConfigPath: cfgPath, Stderr: serverLog, Env: func(string) (string, bool) { return "", false },
+		// Its App key, config and emulator live in the testdrive dir; the
+		// ready file holds the webhook secret and API token.
+		Hide: []string{m.DataDir, m.ReadyFile}}
 	if err := m.server.Open(ctx); err != nil {
 		return err
 	}
@@ -192,6 +195,12 @@ func (m *testdriveMain) writeServerConfig(ctx context.Context, keyFile string) (
 	if listen == "" {
 		listen = "127.0.0.1:0"
 	}
+	// The sandbox grants only paths that exist when terraform starts.
+	for _, d := range []string{filepath.Join(m.DataDir, "state"), filepath.Dir(testdrive.DemoMotdPath(m.DataDir))} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return "", err
+		}
+	}
 	base := map[string]any{
 		"listen":   listen,
 		"data_dir": filepath.Join(m.DataDir, "atoll"),
@@ -206,6 +215,9 @@ func (m *testdriveMain) writeServerConfig(ctx context.Context, keyFile string) (
 		"api_token":          m.Info.APIToken,
 		"reconcile_interval": "30s",
 		"terraform":          map[string]any{"plugin_cache_dir": filepath.Join(m.DataDir, "plugin-cache")},
+		// The demo's projects keep their state and files here: the only
+		// places of the testdrive dir its sandboxed terraform may reach.
+		"sandbox_write_paths": []string{filepath.Join(m.DataDir, "state"), filepath.Dir(testdrive.DemoMotdPath(m.DataDir))},
 	}
 	if !m.NoDemo {
 		dir := filepath.Join(m.DataDir, "policies", "security")

@@ -16,6 +16,9 @@ var serverDocs = map[string]string{
 	"shutdown_grace":      "On SIGTERM, how long atoll waits for running applies to finish before exiting; plans are cancelled at once and queued again for the next start.",
 	"summary_only":        "Post counts and resource lists but not the plan text, which stays on the job page. A repository can turn it on for itself.",
 	"inbox_retention":     "How long received webhook deliveries are kept (failed ones with their bodies, for a look or a retry); older ones are pruned. A comment older than this is not run as a command, so a pruned delivery cannot be replayed. At least `1h`.",
+	"sandbox_read_paths":  "Absolute paths (files or directories, with all below them) the sandbox lets terraform read besides its job's own, e.g. provider credentials such as `/home/atoll/.aws`. atoll's own files stay hidden even under them.",
+	"sandbox_write_paths": "Absolute paths the sandbox lets terraform read and write, e.g. the directory of a `local` backend's state outside the data dir.",
+	"sandbox":             "Confine terraform and what it starts with Landlock, so that a plan cannot read atoll's files (see the security model). `auto`: when the kernel offers Landlock, else run unconfined with a warning in the log, in `/healthz` and in every command comment; `required`: refuse to start without it; `off`: never (with the same warnings).",
 
 	"github.app_id":              "The GitHub App's numeric id. Required.",
 	"github.private_key":         "The App's private key (PEM). Newlines written as `\\n` are accepted. Set this or `private_key_file`.",

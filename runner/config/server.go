@@ -93,6 +93,14 @@ type Server struct {
 	SummaryOnly bool `yaml:"summary_only"`
 	// Ops: log format, metrics address, readiness and shutdown.
 	Ops `yaml:",inline"`
+	// Sandbox is "auto" (default: confine terraform with Landlock when
+	// the kernel offers it, else run it unconfined with a warning),
+	// "required" (refuse to start without it) or "off".
+	Sandbox string `yaml:"sandbox"`
+	// SandboxReadPaths and SandboxWritePaths are paths the sandbox lets
+	// terraform read, or read and write, besides its job's own.
+	SandboxReadPaths  []string `yaml:"sandbox_read_paths"`
+	SandboxWritePaths []string `yaml:"sandbox_write_paths"`
 
 	GitHub    GitHub `yaml:"github"`
 	UI        UI     `yaml:"ui"`
@@ -362,6 +370,13 @@ type Drift struct {
 	RepoOverride bool `yaml:"repo_override"`
 }
 
+// The values of Server.Sandbox.
+const (
+	SandboxAuto     = "auto"
+	SandboxRequired = "required"
+	SandboxOff      = "off"
+)
+
 // DefaultServer returns the server configuration with every default filled
 // in. It lacks the GitHub App credentials, so it does not pass Validate.
 func DefaultServer() Server {
@@ -373,6 +388,7 @@ func DefaultServer() Server {
 		ReconcileInterval: 5 * time.Minute,
 		Ops:               defaultOps(),
 		InboxRetention:    14 * 24 * time.Hour,
+		Sandbox:           SandboxAuto,
 		GitHub:            GitHub{APIURL: "https://api.github.com/"},
 		UI:                UI{SessionTTL: 12 * time.Hour},
 		Intake:            Intake{CheckoutStrategy: "merge"},

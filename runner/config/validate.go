@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -90,6 +91,14 @@ func (s Server) Validate() error {
 		}
 	}
 	oneOf(c, "checkout_strategy", s.CheckoutStrategy, "merge", "branch")
+	oneOf(c, "sandbox", s.Sandbox, SandboxAuto, SandboxRequired, SandboxOff)
+	for key, paths := range map[string][]string{"sandbox_read_paths": s.SandboxReadPaths, "sandbox_write_paths": s.SandboxWritePaths} {
+		for i, p := range paths {
+			if !filepath.IsAbs(p) {
+				c.errorf(index(key, i), "%q is not an absolute path", p)
+			}
+		}
+	}
 
 	s.validateTerraform(c)
 	s.validateApply(c)

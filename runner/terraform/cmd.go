@@ -167,6 +167,11 @@ func (w *Workdir) run(ctx context.Context, name string, stdout io.Writer, fn fun
 	}
 	env := maps.Clone(w.env)
 	env[runIDEnv] = id
+	if w.cfg.Wrapper != nil {
+		// For the wrapper alone: not in w.env, so that Environ (what
+		// custom steps see) does not hold it.
+		maps.Copy(env, w.cfg.Wrapper.Env)
+	}
 	if err := w.tf.SetEnv(env); err != nil {
 		return newError(w.mask, w.binName(), name, -1, "", err, nil)
 	}

@@ -26,6 +26,13 @@
 //   - atoll's own environment does not reach terraform, bar a short list of
 //     system variables (Config.Env), and TF_VAR_ values never reach its
 //     command line.
+//   - With Config.Wrapper set, terraform-exec starts the wrapper (atoll's
+//     sandbox, runner/sandbox) in terraform's place, with terraform's
+//     arguments and environment plus Wrapper.Env; the wrapper execs
+//     terraform under the same pid, so the interrupt, the kill and the
+//     exit code behave as without it. terraform-exec cannot put arguments
+//     before terraform's, hence the environment. Config.TempDir is
+//     terraform's TMPDIR and holds the TF_VAR_ var file.
 //
 // # terraform-exec
 //

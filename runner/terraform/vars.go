@@ -23,7 +23,8 @@ const envVarFileName = "atoll-env.tfvars.json"
 // envVarFile writes the TF_VAR_ values of Config.Env that terraform would
 // have used, as a JSON var file, and returns its path ("" when there are
 // none) and a function that removes it. The file lives in a directory of
-// its own (mode 0700, under os.TempDir, never in the checkout) and is
+// its own (mode 0700, under Config.TempDir or os.TempDir, never in the
+// checkout) and is
 // readable by its owner alone.
 //
 // terraform-exec refuses TF_VAR_* in terraform's environment, and -var
@@ -64,7 +65,7 @@ func (w *Workdir) envVarFile() (path string, cleanup func(), err error) {
 	if err != nil {
 		return "", cleanup, fmt.Errorf("TF_VAR_ values: %w", err)
 	}
-	dir, err := os.MkdirTemp("", "atoll-tfvars-")
+	dir, err := os.MkdirTemp(w.cfg.TempDir, "atoll-tfvars-")
 	if err != nil {
 		return "", cleanup, fmt.Errorf("TF_VAR_ values: %w", err)
 	}

@@ -91,6 +91,27 @@ type Config struct {
 	// OnExit, when set, is told each command's name and exit code once it
 	// ended (0: success; -1: it did not start or was killed), for metrics.
 	OnExit func(command string, code int)
+
+	// TempDir is where terraform and this package put temporary files
+	// (TMPDIR, the var file of TF_VAR_ values): the private temp dir of
+	// a sandboxed job. Default: os.TempDir, and TMPDIR as inherited.
+	TempDir string
+	// Wrapper, when set, is started instead of Binary.Path for every
+	// command (see Wrapper). Nil: terraform is started itself.
+	Wrapper *Wrapper
+}
+
+// Wrapper is a program that runs terraform for this package, such as
+// atoll's sandbox (runner/sandbox.Wrap): terraform-exec starts Path
+// instead of the binary, with terraform's arguments and environment plus
+// Env, and Path must exec the binary with those arguments and the
+// environment less Env, keeping its pid, so that the interrupt, the kill
+// and the exit code reach terraform as if it had been started itself.
+type Wrapper struct {
+	// Path is the program to start, absolute.
+	Path string
+	// Env tells the wrapper what to run; it must not reach terraform.
+	Env map[string]string
 }
 
 // Workdir runs terraform in one project directory, through one
@@ -153,6 +174,14 @@ func New(cfg Config) (*Workdir, error) {
 			return nil, fmt.Errorf("terraform: CLI config file: %w", err)
 		}
 	}
+	if cfg.TempDir != "" {
+		if cfg.TempDir, err = filepath.Abs(cfg.TempDir); err != nil {
+			return nil, fmt.Errorf("terraform: temp dir: %w", err)
+		}
+	}
+	if cfg.Wrapper != nil && !filepath.IsAbs(cfg.Wrapper.Path) {
+		return nil, fmt.Errorf("terraform: wrapper %q is not an absolute path", cfg.Wrapper.Path)
+	}
 	if cfg.KillGrace <= 0 {
 		cfg.KillGrace = DefaultKillGrace
 	}
@@ -160,7 +189,11 @@ func New(cfg Config) (*Workdir, error) {
 	if err != nil {
 		return nil, fmt.Errorf("terraform: %w", err)
 	}
-	tf, err := tfexec.NewTerraform(cfg.Dir, cfg.Binary.Path)
+	execPath := cfg.Binary.Path
+	if cfg.Wrapper != nil {
+		execPath = cfg.Wrapper.Path
+	}
+	tf, err := tfexec.NewTerraform(cfg.Dir, execPath)
 	if err != nil {
 		return nil, fmt.Errorf("terraform: %w", err)
 	}
@@ -201,6 +234,9 @@ func buildEnv(cfg Config, lookup func(string) (string, bool)) (env, vars map[str
 		}
 	}
 	env["CHECKPOINT_DISABLE"] = "1"
+	if cfg.TempDir != "" {
+		env["TMPDIR"] = cfg.TempDir
+	}
 	if cfg.PluginCacheDir != "" {
 		env["TF_PLUGIN_CACHE_DIR"] = cfg.PluginCacheDir
 		// Link cached providers even when the project's lock file does

@@ -111,7 +111,7 @@ func TestApplyRequirements(t *testing.T) {
 	}
 
 	// A plan file changed on disk since it was made is never applied.
-	files, err := filepath.Glob(filepath.Join(e.Dir, "atoll", "plans", "*"))
+	files, err := filepath.Glob(filepath.Join(e.DataDir(), "plans", "*"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no plan files in atoll's data dir (%v)", err)
 	}

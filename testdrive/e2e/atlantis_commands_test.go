@@ -43,7 +43,7 @@ resource "terraform_data" "x" {
 func (e *Env) restartWith(overlay string) {
 	e.t.Helper()
 	e.Stop()
-	e.Config = e.writeConfig(filepath.Join(e.Dir, "app.pem"), overlay)
+	e.Config = e.writeConfig(filepath.Join(e.Private, "app.pem"), overlay)
 	e.StartAtoll()
 }
 
@@ -261,8 +261,10 @@ repo_rules:
 terraform:
   env: {HOOK_LOG: %q}
 `
-	hookLog := filepath.Join(t.TempDir(), "hooks.log")
-	e := Start(t, Options{ServerConfig: fmt.Sprintf(cfg, hookLog)})
+	logDir := t.TempDir()
+	hookLog := filepath.Join(logDir, "hooks.log")
+	// Hooks run sandboxed: the log's directory is granted to them.
+	e := Start(t, Options{ServerConfig: fmt.Sprintf(cfg, hookLog) + fmt.Sprintf("sandbox_write_paths: [%q]\n", logDir)})
 	tf := func(line string) string {
 		return applyTF(e, "app", line) + "variable \"greeting\" {}\nresource \"terraform_data\" \"g\" {\n  input = var.greeting\n}\n"
 	}

@@ -163,7 +163,7 @@ func TestSecretsNeverWritten(t *testing.T) {
 	long := short + "TAIL"
 	e := Start(t, Options{ServerConfig: "terraform:\n  env:\n    TF_VAR_token: {value: " + short + ", secret: true}\n" +
 		"    TF_VAR_long: {value: " + long + ", secret: true}\n"})
-	pemData, err := os.ReadFile(filepath.Join(e.Dir, "app.pem"))
+	pemData, err := os.ReadFile(filepath.Join(e.Private, "app.pem"))
 	if err != nil {
 		t.Fatal(err)
 	}

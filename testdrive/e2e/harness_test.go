@@ -69,8 +69,14 @@ type Options struct {
 
 // Env is one emulator and one atoll server.
 type Env struct {
-	t        *testing.T
-	Dir      string
+	t *testing.T
+	// Dir is the test's own directory, for the files its Terraform
+	// reads and writes: atoll's sandbox lets terraform write there
+	// (sandbox_write_paths).
+	Dir string
+	// Private holds what terraform must never reach: the App key, the
+	// server config, atoll's data dir (DataDir) and the emulator's.
+	Private  string
 	Emu      *emulator.Server
 	GitHub   *httptest.Server
 	C        *testdrive.Client
@@ -89,17 +95,17 @@ type Env struct {
 // Start starts the emulator and atoll.
 func Start(t *testing.T, o Options) *Env {
 	t.Helper()
-	e := &Env{t: t, Dir: t.TempDir(), Secret: randomHex(16), Token: randomHex(16)}
+	e := &Env{t: t, Dir: t.TempDir(), Private: t.TempDir(), Secret: randomHex(16), Token: randomHex(16)}
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
 	}
-	keyFile := filepath.Join(e.Dir, "app.pem")
+	keyFile := filepath.Join(e.Private, "app.pem")
 	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	e.Emu, err = emulator.New(emulator.Config{AppID: 42, AppSlug: "atoll", AppPublicKey: &key.PublicKey,
-		WebhookSecret: e.Secret, DataDir: filepath.Join(e.Dir, "github"), TokenTTL: o.TokenTTL,
+		WebhookSecret: e.Secret, DataDir: filepath.Join(e.Private, "github"), TokenTTL: o.TokenTTL,
 		ClientID: "Iv1.e2e", ClientSecret: "e2e-client-secret",
 		// e.C reads GitHub without a token, as a signed-in user would, with
 		// a user's hourly limit rather than the anonymous 60.
@@ -133,7 +139,11 @@ func (e *Env) writeConfig(keyFile, overlay string) string {
 	base := map[string]any{
 		"listen":   e.listen,
 		"url":      e.AtollURL,
-		"data_dir": filepath.Join(e.Dir, "atoll"),
+		"data_dir": e.DataDir(),
+		// Every test runs terraform sandboxed; it may write the test's
+		// own files.
+		"sandbox":             "required",
+		"sandbox_write_paths": []string{e.Dir},
 		"github": map[string]any{"app_id": 42, "private_key_file": keyFile, "webhook_secret": e.Secret,
 			"api_url": e.GitHub.URL + "/", "client_id": "Iv1.e2e", "client_secret": "e2e-client-secret"},
 		"api_token":          e.Token,
@@ -150,12 +160,16 @@ func (e *Env) writeConfig(keyFile, overlay string) string {
 			e.t.Fatalf("server config overlay: %v", err)
 		}
 		testdrive.MergeConfig(base, over)
+		// The test's own dir stays writable whatever the overlay grants.
+		if paths, ok := over["sandbox_write_paths"].([]any); ok {
+			base["sandbox_write_paths"] = append(paths, e.Dir)
+		}
 	}
 	data, err := yaml.Marshal(base)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	path := filepath.Join(e.Dir, "server.yaml")
+	path := filepath.Join(e.Private, "server.yaml")
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		e.t.Fatal(err)
 	}
@@ -384,6 +398,9 @@ func randomHex(n int) string {
 
 // S is a pointer to s, for file contents in commits.
 func S(s string) *string { return &s }
+
+// DataDir is atoll's data dir.
+func (e *Env) DataDir() string { return filepath.Join(e.Private, "atoll") }
 
 // StatePath is an absolute state path for a project in the test's dir.
 func (e *Env) StatePath(name string) string { return filepath.Join(e.Dir, "state", name+".tfstate") }

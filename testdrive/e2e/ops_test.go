@@ -84,7 +84,7 @@ func TestOpsGracefulShutdown(t *testing.T) {
 	dir := t.TempDir()
 	gate, started := filepath.Join(dir, "gate"), filepath.Join(dir, "started")
 	wrapper := planwfSlowTerraform(t, gate, started)
-	e := Start(t, Options{ServerConfig: fmt.Sprintf("terraform:\n  binary: %s\napply_requirements: []\n", wrapper)})
+	e := Start(t, Options{ServerConfig: fmt.Sprintf("terraform:\n  binary: %s\napply_requirements: []\n", wrapper) + shimSandbox(t, dir)})
 	repo := e.Repo("sigterm", map[string]string{"app/main.tf": e.Backend("app")}, map[string]string{"alice": "write"})
 	applyStarted := filepath.Join(dir, "apply-started")
 	slow := e.Backend("app") + fmt.Sprintf(`

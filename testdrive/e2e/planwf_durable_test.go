@@ -43,6 +43,20 @@ exec %[3]q "$@"
 	return path
 }
 
+// shimSandbox is the server config that lets the sandboxed shim of
+// planwfSlowTerraform run the real terraform and touch its files in dir.
+func shimSandbox(t *testing.T, dir string) string {
+	t.Helper()
+	real, err := exec.LookPath("terraform")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if real, err = filepath.Abs(real); err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("sandbox_read_paths: [%q]\nsandbox_write_paths: [%q]\n", filepath.Dir(real), dir)
+}
+
 // A plan cut off by a crash is reported as interrupted, with how to retry;
 // a PR opened while atoll was down is planned when it starts; webhooks
 // delivered again plan nothing twice. The server plans branches as they
@@ -52,7 +66,7 @@ func TestPlanWorkflowDurable(t *testing.T) {
 	dir := t.TempDir()
 	gate, started := filepath.Join(dir, "gate"), filepath.Join(dir, "started")
 	wrapper := planwfSlowTerraform(t, gate, started)
-	e := Start(t, Options{ServerConfig: fmt.Sprintf("terraform:\n  binary: %s\ncheckout_strategy: branch\n", wrapper)})
+	e := Start(t, Options{ServerConfig: fmt.Sprintf("terraform:\n  binary: %s\ncheckout_strategy: branch\n", wrapper) + shimSandbox(t, dir)})
 	repo := e.Repo("durable", map[string]string{"app/main.tf": e.Backend("app"), "svc/main.tf": e.Backend("svc")},
 		map[string]string{"alice": "write"})
 

@@ -91,6 +91,7 @@ func TestSetupThenPlan(t *testing.T) {
 	t.Setenv("ATOLL_LISTEN", strings.TrimPrefix(e.AtollURL, "http://"))
 	t.Setenv("ATOLL_DATA_DIR", filepath.Join(dir, "data"))
 	t.Setenv("ATOLL_LOG_LEVEL", "debug")
+	t.Setenv("ATOLL_SANDBOX_WRITE_PATHS", e.Dir) // the test's state files
 	if rc := testdrive.ToolsCLIConfig(); rc != "" {
 		t.Setenv("ATOLL_TERRAFORM_CLI_CONFIG_FILE", rc)
 	}
