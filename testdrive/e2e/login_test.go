@@ -187,7 +187,7 @@ func TestWebUILogin(t *testing.T) {
 		t.Fatalf("audit export: %v\n%s", err, out)
 	}
 	e.Stop()
-	dataDir := filepath.Join(e.Dir, "atoll")
+	dataDir := e.DataDir()
 	verify := func() (string, error) {
 		out, err := exec.Command(atollBin, "audit", "verify", "--data-dir", dataDir).CombinedOutput()
 		return string(out), err
