@@ -156,7 +156,7 @@ func (m *setupMain) form(w http.ResponseWriter, _ *http.Request) {
 		return
 	}
 	m.page(w, http.StatusOK, "setup.html.tmpl", map[string]any{
-		"Name": m.Name, "Owner": m.Owner, "GitHubURL": m.GitHubURL, "WebhookURL": man.HookAttributes.URL,
+		"Title": "set up the GitHub App", "Name": m.Name, "Owner": m.Owner, "GitHubURL": m.GitHubURL, "WebhookURL": man.HookAttributes.URL,
 		"Action":   m.GitHubURL + "/organizations/" + url.PathEscape(m.Owner) + "/settings/apps/new?state=" + m.state,
 		"Manifest": string(data),
 	})
@@ -165,7 +165,8 @@ func (m *setupMain) form(w http.ResponseWriter, _ *http.Request) {
 func (m *setupMain) callback(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(m.state)) != 1 || q.Get("code") == "" {
-		m.page(w, http.StatusBadRequest, "setup_error.html.tmpl", "This answer is not for this setup (its state does not match).")
+		m.page(w, http.StatusBadRequest, "setup_error.html.tmpl", map[string]any{"Title": "setup failed",
+			"Error": "This answer is not for this setup (its state does not match)."})
 		return
 	}
 	creds, err := github.ConvertManifest(r.Context(), m.APIURL, q.Get("code"), m.HTTPClient)
@@ -173,11 +174,11 @@ func (m *setupMain) callback(w http.ResponseWriter, r *http.Request) {
 		err = m.write(creds)
 	}
 	if err != nil {
-		m.page(w, http.StatusBadGateway, "setup_error.html.tmpl", err.Error())
+		m.page(w, http.StatusBadGateway, "setup_error.html.tmpl", map[string]any{"Title": "setup failed", "Error": err.Error()})
 		m.finish(err)
 		return
 	}
-	m.page(w, http.StatusOK, "setup_done.html.tmpl", map[string]any{"Slug": creds.Slug, "ID": creds.ID, "Out": m.Out, "URL": m.URL,
+	m.page(w, http.StatusOK, "setup_done.html.tmpl", map[string]any{"Title": "GitHub App created", "Slug": creds.Slug, "ID": creds.ID, "Out": m.Out, "URL": m.URL,
 		"InstallURL": m.GitHubURL + "/apps/" + creds.Slug + "/installations/new"})
 	fmt.Fprintf(m.Stdout, "Created the GitHub App %s (id %d) and wrote %s.\nInstall it on your repositories: %s/apps/%s/installations/new\n",
 		creds.Slug, creds.ID, m.Out, m.GitHubURL, creds.Slug)
