@@ -27,6 +27,12 @@ func (r *Runner) runApply(ctx context.Context, job *Job, log io.Writer) Outcome 
 		r.setPlanState(ctx, key, PlanPlanned, "")
 		return out
 	}
+	// repo_locks.mode on_apply: the lock is taken now, not at plan time.
+	pr := vcs.PullRequest{Repo: job.Repo, Number: job.Number, Author: job.PRAuthor, HeadSHA: job.HeadSHA}
+	if out, locked := r.takeLock(ctx, *job, pr, "apply"); locked {
+		r.setPlanState(ctx, key, PlanPlanned, "")
+		return out
+	}
 	sum, err := fileSHA256(plan.File)
 	if err != nil || sum != plan.SHA256 {
 		r.setPlanState(ctx, key, PlanPlanned, "")

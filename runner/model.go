@@ -6,6 +6,7 @@ import (
 
 	"github.com/atollhq/atoll/policy"
 	"github.com/atollhq/atoll/runner/command"
+	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/vcs"
 )
@@ -45,6 +46,28 @@ type Project struct {
 	// DependsOn names the projects of the same pull request that must be
 	// applied before this one (see unmetDependencies).
 	DependsOn []string `json:"depends_on,omitempty"`
+	// LockMode is repo_locks.mode: "" or on_plan (a plan locks the dir
+	// and workspace), on_apply (only an apply does), disabled (never).
+	LockMode string `json:"lock_mode,omitempty"`
+	// Silence lists the commands (plan, apply) whose pull request comment
+	// the project does without (silence_pr_comments): a run whose every
+	// project silences its command writes no comment.
+	Silence []string `json:"silence,omitempty"`
+	// DeleteSourceBranch is the project's delete_source_branch_on_merge
+	// (its own or the file's top-level one); nil: not set.
+	DeleteSourceBranch *bool `json:"delete_source_branch,omitempty"`
+}
+
+// locksOn reports whether a command ("plan" or "apply") takes the
+// project's lock.
+func (p Project) locksOn(cmd string) bool {
+	switch p.LockMode {
+	case config.LockDisabled:
+		return false
+	case config.LockOnApply:
+		return cmd == "apply"
+	}
+	return cmd == "plan"
 }
 
 // JobKind says what a job does.

@@ -59,10 +59,8 @@ func (r *Runner) runPlan(ctx context.Context, job *Job, log io.Writer) Outcome {
 		return Outcome{Status: string(templates.StatusSkipped), Error: "superseded by commit " + short(pr.HeadSHA)}
 	}
 	job.BaseSHA = pr.BaseSHA
-	if held, ok, err := r.lockFor(ctx, *job, pr); err != nil {
-		return failure(templates.StatusPlanError, step("lock", err), nil)
-	} else if !ok {
-		return Outcome{Status: string(templates.StatusLocked), LockedBy: &LockHolder{Repo: held.Owner.Repo, Number: held.Owner.Number, Author: held.Owner.Author}}
+	if out, locked := r.takeLock(ctx, *job, pr, "plan"); locked {
+		return out
 	}
 	tail := newTailBuffer(60)
 	w := io.MultiWriter(log, tail)
@@ -87,6 +85,27 @@ func (r *Runner) runPlan(ctx context.Context, job *Job, log io.Writer) Outcome {
 		return failure(templates.StatusPlanError, step("store plan", err), tail)
 	}
 	return out
+}
+
+// takeLock locks the job's project for its PR when cmd ("plan" or
+// "apply") takes the lock under the project's repo_locks.mode; locked is
+// true, with the outcome to report, when it cannot.
+func (r *Runner) takeLock(ctx context.Context, job Job, pr vcs.PullRequest, cmd string) (Outcome, bool) {
+	if !job.Project.locksOn(cmd) {
+		return Outcome{}, false
+	}
+	held, ok, err := r.lockFor(ctx, job, pr)
+	if err != nil {
+		st := templates.StatusPlanError
+		if cmd == "apply" {
+			st = templates.StatusApplyFailed
+		}
+		return failure(st, step("lock", err), nil), true
+	}
+	if !ok {
+		return Outcome{Status: string(templates.StatusLocked), LockedBy: &LockHolder{Repo: held.Owner.Repo, Number: held.Owner.Number, Author: held.Owner.Author}}, true
+	}
+	return Outcome{}, false
 }
 
 // lockFor locks a job's project for its PR.

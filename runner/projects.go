@@ -25,7 +25,11 @@ type RepoConfig struct {
 	Projects  []ConfiguredProject
 	ApplyMode string
 	Automerge *bool
-	Ignore    []string
+	// DeleteSourceBranch is the file's top-level
+	// delete_source_branch_on_merge: automerge deletes the merged branch
+	// unless every merged project's own setting says otherwise.
+	DeleteSourceBranch bool
+	Ignore             []string
 	// DriftSchedule and DriftEnabled are the repository's drift schedule,
 	// the server's unless drift.repo_override lets atoll.yaml set its own.
 	DriftSchedule string

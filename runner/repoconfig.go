@@ -27,7 +27,8 @@ func (r *Runner) parseRepoConfig(repoName, base, filename string, data []byte) (
 	listed := len(repo.Projects) > 0
 	repo = repo.ForBranch(base)
 	rc := RepoConfig{ApplyMode: string(repo.ApplyMode), Automerge: repo.Automerge, Ignore: repo.Ignore,
-		Autodiscover: repo.Autodiscover.Mode, IgnoreDirs: repo.Autodiscover.IgnorePaths, Source: repo}
+		DeleteSourceBranch: repo.DeleteSourceBranchOnMerge != nil && *repo.DeleteSourceBranchOnMerge,
+		Autodiscover:       repo.Autodiscover.Mode, IgnoreDirs: repo.Autodiscover.IgnorePaths, Source: repo}
 	if rc.Autodiscover == config.AutodiscoverAuto && len(repo.Projects) == 0 && listed {
 		// Every project the file lists is for other base branches: none
 		// is discovered in their place.
@@ -46,7 +47,9 @@ func (r *Runner) parseRepoConfig(repoName, base, filename string, data []byte) (
 				OrderGroup:  p.ExecutionOrderGroup, DependsOn: p.DependsOn,
 				AbortOnOrderFail: repo.AbortOnExecutionOrderFail != nil && *repo.AbortOnExecutionOrderFail,
 				SerialPlan:       repo.ParallelPlan != nil && !*repo.ParallelPlan,
-				SerialApply:      repo.ParallelApply != nil && !*repo.ParallelApply},
+				SerialApply:      repo.ParallelApply != nil && !*repo.ParallelApply,
+				LockMode:         p.LockMode(), Silence: p.SilencePRComments,
+				DeleteSourceBranch: firstBool(p.DeleteSourceBranchOnMerge, repo.DeleteSourceBranchOnMerge)},
 			Autoplan: p.Autoplan.Enabled, WhenModified: p.Autoplan.WhenModified,
 			RequiredReviewers: reviewerRules(p.RequiredReviewers),
 		})

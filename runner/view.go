@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/atollhq/atoll/policy"
@@ -21,6 +22,9 @@ func (r *Runner) renderRun(ctx context.Context, runID string) error {
 	jobs, err := r.runJobs(ctx, run)
 	if err != nil {
 		return err
+	}
+	if silenced(commandName(run.Command), jobs) && len(run.Comments) == 0 {
+		return nil
 	}
 	c := templates.CommandComment{
 		ID: run.ID, Command: commandName(run.Command), User: run.User, HeadSHA: run.HeadSHA,
@@ -47,6 +51,17 @@ func (r *Runner) renderRun(ctx context.Context, runID string) error {
 		return fmt.Errorf("render run %s: %w", runID, err)
 	}
 	return r.writeParts(ctx, &run, templates.Split(r.mask(body), templates.CommentLimit))
+}
+
+// silenced reports whether every job's project silences cmd's pull
+// request comment (silence_pr_comments); false for a run without jobs.
+func silenced(cmd string, jobs []Job) bool {
+	for _, j := range jobs {
+		if !slices.Contains(j.Project.Silence, cmd) {
+			return false
+		}
+	}
+	return len(jobs) > 0
 }
 
 // writeParts edits the run's existing comments and creates what is

@@ -15,6 +15,8 @@ import (
 // Atlantis holds top-level keys of Atlantis's atlantis.yaml, accepted in
 // both files; those atoll does not act on are warnings when set.
 type Atlantis struct {
+	// DeleteSourceBranchOnMerge deletes the pull request's branch once
+	// atoll's automerge merged it (a project's own setting wins for it).
 	DeleteSourceBranchOnMerge *bool `yaml:"delete_source_branch_on_merge"`
 	ParallelPlan              *bool `yaml:"parallel_plan"`
 	ParallelApply             *bool `yaml:"parallel_apply"`
@@ -45,8 +47,20 @@ type Autodiscover struct {
 	IgnorePaths []string `yaml:"ignore_paths"`
 }
 
+// Lock modes of repo_locks.mode.
+const (
+	// LockOnPlan (the default) locks the project's dir and workspace when
+	// it is planned.
+	LockOnPlan = "on_plan"
+	// LockOnApply locks it only when it is applied.
+	LockOnApply = "on_apply"
+	// LockDisabled never locks it.
+	LockDisabled = "disabled"
+)
+
 // RepoLocks is Atlantis's repo_locks setting of a project.
 type RepoLocks struct {
+	// Mode is on_plan (default), on_apply or disabled.
 	Mode string `yaml:"mode"`
 }
 
@@ -62,11 +76,17 @@ type AtlantisProject struct {
 	DestroyExecutionOrderGroup *int `yaml:"destroy_execution_order_group"`
 	// DependsOn names projects of the file that must be applied (when the
 	// pull request changes them) before this one.
-	DependsOn                 []string `yaml:"depends_on"`
-	SilencePRComments         []string `yaml:"silence_pr_comments"`
-	DeleteSourceBranchOnMerge *bool    `yaml:"delete_source_branch_on_merge"`
-	RepoLocking               *bool    `yaml:"repo_locking"`
-	CustomPolicyCheck         *bool    `yaml:"custom_policy_check"`
+	DependsOn []string `yaml:"depends_on"`
+	// SilencePRComments lists the commands (plan, apply) whose comment
+	// atoll leaves out when every project of the command silences it;
+	// check runs are set as always.
+	SilencePRComments []string `yaml:"silence_pr_comments"`
+	// DeleteSourceBranchOnMerge overrides the file's top-level setting.
+	DeleteSourceBranchOnMerge *bool `yaml:"delete_source_branch_on_merge"`
+	// RepoLocking is Atlantis's deprecated switch: false is
+	// repo_locks.mode disabled when repo_locks is not set.
+	RepoLocking       *bool `yaml:"repo_locking"`
+	CustomPolicyCheck *bool `yaml:"custom_policy_check"`
 }
 
 // ParseAtlantis reads a repository's atlantis.yaml (or the file a repo
@@ -158,9 +178,6 @@ func checkWhenModified(c checker, key string, globs []string) {
 
 // check warns about top-level Atlantis keys atoll does not act on.
 func (a Atlantis) check(c checker) {
-	if a.DeleteSourceBranchOnMerge != nil && *a.DeleteSourceBranchOnMerge {
-		c.warnf("delete_source_branch_on_merge", "atoll does not delete branches: the source branch is kept after the merge")
-	}
 	if len(a.AllowedRegexpPrefixes) > 0 {
 		c.warnf("allowed_regexp_prefixes", "atoll has no regular-expression project selection: -p takes a project name")
 	}
@@ -181,15 +198,6 @@ func (a AtlantisProject) check(c checker, key string) {
 		if s != "plan" && s != "apply" {
 			c.errorf(index(join(key, "silence_pr_comments"), i), "unknown value %q: use plan or apply", s)
 		}
-	}
-	if len(a.SilencePRComments) > 0 {
-		c.warnf(join(key, "silence_pr_comments"), "atoll always comments on the pull request; checks are set as well")
-	}
-	if a.DeleteSourceBranchOnMerge != nil && *a.DeleteSourceBranchOnMerge {
-		c.warnf(join(key, "delete_source_branch_on_merge"), "atoll does not delete branches: the source branch is kept after the merge")
-	}
-	if a.RepoLocking != nil && !*a.RepoLocking {
-		c.warnf(join(key, "repo_locking"), "atoll always locks a project's dir and workspace when it plans")
 	}
 	if a.CustomPolicyCheck != nil && *a.CustomPolicyCheck {
 		c.warnf(join(key, "custom_policy_check"), "atoll decides policies with its own policy sets (OPA, atoll or conftest format); the output of run steps in the policy_check stage does not pass or fail them")
@@ -216,4 +224,17 @@ func (r Repo) ForBranch(base string) Repo {
 		r.Projects = keep
 	}
 	return r
+}
+
+// LockMode is the project's repo_locks.mode with Atlantis's defaults: the
+// deprecated repo_locking: false counts as disabled when repo_locks is not
+// set; empty is on_plan.
+func (p Project) LockMode() string {
+	switch {
+	case p.RepoLocks.Mode != "":
+		return p.RepoLocks.Mode
+	case p.RepoLocking != nil && !*p.RepoLocking:
+		return LockDisabled
+	}
+	return LockOnPlan
 }

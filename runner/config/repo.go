@@ -117,8 +117,8 @@ type Project struct {
 	// TerraformDistribution is Atlantis's name for Distribution; ParseRepo
 	// moves it there.
 	TerraformDistribution string `yaml:"terraform_distribution"`
-	// RepoLocks.Mode is when the project is locked: on_plan (atoll's
-	// behaviour, the default); on_apply and disabled are warnings.
+	// RepoLocks.Mode is when the project's dir and workspace are locked:
+	// on_plan (the default), on_apply, or disabled (never).
 	RepoLocks       RepoLocks `yaml:"repo_locks"`
 	AtlantisProject `yaml:",inline"`
 }
@@ -321,8 +321,7 @@ func (r *Repo) check(c checker, srv Server, atlantisFile bool) {
 		checkPolicyCheck(c, join(key, "policy_check"), p.PolicyCheck, rs)
 		switch p.RepoLocks.Mode {
 		case "", "on_plan":
-		case "on_apply", "disabled":
-			c.warnf(join(key, "repo_locks.mode"), "atoll always locks a project's dir and workspace when it plans (on_plan), so that no two pull requests plan and apply over each other")
+		case LockOnApply, LockDisabled:
 		default:
 			c.errorf(join(key, "repo_locks.mode"), "unknown value %q: use on_plan, on_apply or disabled", p.RepoLocks.Mode)
 		}

@@ -136,6 +136,11 @@ func TestVisibility(t *testing.T) {
 		{"compare", "GET", "/repos/acme/infra/compare/main...feature", acme, 200},
 		{"write anonymous", "POST", "/repos/other/public/issues", "", 401},
 		{"write with a foreign token", "POST", "/repos/other/public/issues", acme, 403},
+		{"delete a branch with a foreign token", "DELETE", "/repos/other/public/git/refs/heads/main", acme, 403},
+		{"delete a missing branch", "DELETE", "/repos/acme/infra/git/refs/heads/nope", acme, 422},
+		{"delete the default branch", "DELETE", "/repos/acme/infra/git/refs/heads/main", acme, 422},
+		{"delete a branch", "DELETE", "/repos/acme/infra/git/refs/heads/feature", acme, 204},
+		{"deleted branch", "GET", "/repos/acme/infra/branches/feature", acme, 404},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var body any

@@ -138,7 +138,7 @@ func (w *recordingWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-var multiSegment = regexp.MustCompile(`^(/repos/[^/]+/[^/]+/(?:contents|branches|compare))/.+$`)
+var multiSegment = regexp.MustCompile(`^(/repos/[^/]+/[^/]+/(?:contents|branches|compare|git/refs))/.+$`)
 
 // validating wraps the emulator: every REST response must match the
 // OpenAPI description, and every response carries the rate-limit headers

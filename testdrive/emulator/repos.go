@@ -117,6 +117,42 @@ func (s *Server) handleGetBranch(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// handleDeleteRef deletes a branch (ref "heads/NAME"), as GitHub's
+// "Delete a reference": 204, or 422 "Reference does not exist". The
+// default branch is refused (422), as GitHub refuses it. No webhook is
+// sent: atoll subscribes to none that a deletion fires.
+func (s *Server) handleDeleteRef(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	rp := s.visibleRepo(w, r, true)
+	s.mu.Unlock()
+	if rp == nil {
+		return
+	}
+	name, isBranch := strings.CutPrefix(r.PathValue("ref"), "heads/")
+	rp.gitMu.Lock()
+	defer rp.gitMu.Unlock()
+	s.mu.Lock()
+	_, ok := rp.branches[name]
+	def := rp.defaultBranch
+	s.mu.Unlock()
+	switch {
+	case !isBranch || !ok:
+		writeError(w, http.StatusUnprocessableEntity, "Reference does not exist")
+		return
+	case name == def:
+		writeError(w, http.StatusUnprocessableEntity, "Cannot delete the default branch")
+		return
+	}
+	if _, err := s.run(r.Context(), rp.dir, nil, "update-ref", "-d", "refs/heads/"+name); err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	s.mu.Lock()
+	delete(rp.branches, name)
+	s.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
 // handleGetContents serves a file (base64, as GitHub sends it) or a
 // directory listing at ?ref= (default: the default branch).
 func (s *Server) handleGetContents(w http.ResponseWriter, r *http.Request) {

@@ -19,6 +19,7 @@ func (s *Server) restRoutes() *http.ServeMux {
 		"GET " + rp:                                       s.handleGetRepo,
 		"GET " + rp + "/installation":                     s.handleRepoInstallation,
 		"GET " + rp + "/branches/{branch...}":             s.handleGetBranch,
+		"DELETE " + rp + "/git/refs/{ref...}":             s.handleDeleteRef,
 		"GET " + rp + "/contents/{path...}":               s.handleGetContents,
 		"GET " + rp + "/compare/{basehead...}":            s.handleCompare,
 		"GET " + rp + "/collaborators/{user}/permission":  s.handlePermission,
