@@ -220,7 +220,30 @@ func (r *Runner) afterApplyRun(ctx context.Context, run Run, jobs []Job) {
 	}
 	if _, err := r.host.MergePullRequest(ctx, run.Repo, run.Number, method, pr.HeadSHA); err != nil {
 		_ = r.notice(ctx, run.Repo, run.Number, "Every project is applied, but automerge failed: "+err.Error())
+		return
 	}
+	if pr.HeadRef != "" && !pr.Fork() && r.deleteSourceBranch(ctx, pr, plans) {
+		if err := r.host.DeleteBranch(ctx, run.Repo, pr.HeadRef); err != nil {
+			_ = r.notice(ctx, run.Repo, run.Number, "Merged, but deleting the branch `"+pr.HeadRef+"` failed: "+err.Error())
+		}
+	}
+}
+
+// deleteSourceBranch reports whether automerge deletes the merged pull
+// request's branch (delete_source_branch_on_merge): when every merged
+// project says so, by its own setting or else the file's top-level one,
+// as read from the pull request's head.
+func (r *Runner) deleteSourceBranch(ctx context.Context, pr vcs.PullRequest, plans []Plan) bool {
+	rc, err := r.repoConfig(ctx, pr.Repo, pr.HeadSHA, pr.BaseRef)
+	if err != nil {
+		return false
+	}
+	for _, p := range plans {
+		if v := firstBool(p.Project.DeleteSourceBranch, &rc.DeleteSourceBranch); !*v {
+			return false
+		}
+	}
+	return true
 }
 
 func (r *Runner) discardPlanOf(ctx context.Context, j Job) {

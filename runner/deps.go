@@ -32,6 +32,8 @@ type Host interface {
 	ListIssues(ctx context.Context, repo vcs.Repo, label, state string) ([]vcs.Issue, error)
 	ReadFile(ctx context.Context, repo vcs.Repo, ref, path string) ([]byte, error)
 	MergePullRequest(ctx context.Context, repo vcs.Repo, number int, method, sha string) (string, error)
+	// DeleteBranch deletes a branch; one already gone is not an error.
+	DeleteBranch(ctx context.Context, repo vcs.Repo, branch string) error
 	SetLabels(ctx context.Context, repo vcs.Repo, number int, add, remove []string) error
 }
 

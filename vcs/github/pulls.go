@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 
 	gh "github.com/google/go-github/v60/github"
 
@@ -107,6 +108,20 @@ func (c *Client) MergePullRequest(ctx context.Context, repo vcs.Repo, number int
 		return "", fmt.Errorf("%s: %w: %s", op, ErrNotMergeable, res.GetMessage())
 	}
 	return res.GetSHA(), nil
+}
+
+// DeleteBranch deletes branch of repo (GitHub's "Delete a reference" on
+// heads/branch). A branch already gone is not an error.
+func (c *Client) DeleteBranch(ctx context.Context, repo vcs.Repo, branch string) error {
+	in, err := c.forRepo(ctx, repo)
+	if err != nil {
+		return err
+	}
+	_, err = in.api().Git.DeleteRef(ctx, repo.Owner, repo.Name, "heads/"+branch)
+	if statusOf(err) == http.StatusUnprocessableEntity && strings.Contains(err.Error(), "Reference does not exist") {
+		return nil
+	}
+	return wrapErr(fmt.Sprintf("delete branch %s of %s", branch, repo.FullName()), err)
 }
 
 // ListReviews returns a pull request's reviews in chronological order,
