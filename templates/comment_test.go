@@ -213,6 +213,10 @@ func TestCommentLocked(t *testing.T) {
 		LockedBy: &LockHolder{Number: 12, URL: "https://github.com/acme/infra/pull/12", Author: "carol"}}}})
 	assertContains(t, body, "🔒 **Locked by [#12](https://github.com/acme/infra/pull/12)** (@carol)",
 		"comment `atoll unlock` on #12, or merge or close it", "`atoll plan -p db`")
+	// repo_locks.mode on_apply: the apply is what finds the lock.
+	body = renderComment(t, CommandComment{Command: "apply", Projects: []ProjectResult{{Name: "db", Dir: "infra/db", Status: StatusLocked,
+		LockedBy: &LockHolder{Number: 12}}}})
+	assertContains(t, body, "so this project was not applied", "`atoll apply -p db`")
 }
 
 func TestCommentPolicies(t *testing.T) {

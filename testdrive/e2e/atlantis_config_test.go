@@ -18,7 +18,7 @@ projects:
 - name: app-production
   dir: app
   workspace: production
-  silence_pr_comments: [plan]
+  import_requirements: [approved]
 - dir: manual
   autoplan:
     enabled: false
@@ -51,7 +51,7 @@ func TestAtlantisYAMLRepository(t *testing.T) {
 	cm := e.Wait(repo, n, 0, "### atoll plan", "app-staging", "app-production", "`edge`")
 	for _, want := range []string{
 		"`atlantis.yaml`:** atoll does not act on 1 key",
-		"line 9, `projects[1].silence_pr_comments`",
+		"line 9, `projects[1].import_requirements`",
 		"| `staging` |", "| `production` |",
 	} {
 		if !strings.Contains(cm.Body, want) {
