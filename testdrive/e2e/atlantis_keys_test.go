@@ -40,12 +40,12 @@ func TestAtlantisRepoLocksMode(t *testing.T) {
 		}
 	}
 	one := e.PR(repo, "one", "alice", change("a"))
-	e.WaitMatch(repo, one, 0, func(b string) bool { return strings.Count(b, "Plan: 1 to add") == 3 && !isRunningRun(b) })
+	e.WaitMatch(repo, one, 0, func(b string) bool { return strings.Count(b, "| ✅ planned |") == 3 && !isRunningRun(b) })
 
 	// The second pull request finds only the on_plan project locked.
 	two := e.PR(repo, "two", "bob", change("b"))
 	cm := e.WaitMatch(repo, two, 0, func(b string) bool { return strings.Contains(b, planHeading) && !isRunningRun(b) })
-	if n := strings.Count(cm.Body, "🔒 **Locked by"); n != 1 || strings.Count(cm.Body, "Plan: 1 to add") != 2 {
+	if n := strings.Count(cm.Body, "🔒 **Locked by"); n != 1 || strings.Count(cm.Body, "| ✅ planned |") != 2 {
 		t.Fatalf("want onplan locked by #%d and the two others planned:\n%s", one, cm.Body)
 	}
 	applyWant(t, cm.Body, "`onplan`, workspace `default`, so this project was not planned")
