@@ -374,7 +374,7 @@ func (m *migration) repo(key string, n *yaml.Node) {
 				case config.OverrideApplyRequirements, config.OverrideWorkflow, config.OverridePolicyCheck:
 					r.AllowedOverrides = append(r.AllowedOverrides, o)
 				case "repo_locking", "repo_locks":
-					// atoll always locks on plan, the only mode: nothing to override.
+					// A repository's atlantis.yaml may always set repo_locks.
 				default:
 					m.drop(v, kk, "%s cannot be overridden: atoll does not act on it (see the migration guide in the README)", o)
 				}
@@ -398,16 +398,16 @@ func (m *migration) repo(key string, n *yaml.Node) {
 			r.PostWorkflowHooks = m.hooks(kk, v)
 		case "delete_source_branch_on_merge":
 			if b, _ := boolOf(v); b {
-				m.drop(k, kk, "atoll does not delete branches after a merge")
+				m.drop(k, kk, "atoll's server has no default for it: set delete_source_branch_on_merge in each repository's atlantis.yaml")
 			}
 		case "repo_locking":
 			if b, ok := boolOf(v); ok && !b {
-				m.drop(k, kk, "atoll always locks a project's dir and workspace when it plans")
+				m.drop(k, kk, "atoll's server has no default for it: set repo_locks.mode: disabled on the projects of each repository's atlantis.yaml")
 			}
 		case "repo_locks":
 			for _, rp := range pairs(v) {
 				if rp[0].Value == "mode" && rp[1].Value != "on_plan" {
-					m.drop(rp[1], kk+".mode", "atoll always locks a project's dir and workspace when it plans (on_plan)")
+					m.drop(rp[1], kk+".mode", "atoll's server has no default for it (on_plan): set repo_locks.mode on the projects of each repository's atlantis.yaml")
 				}
 			}
 		case "custom_policy_check":
@@ -418,7 +418,7 @@ func (m *migration) repo(key string, n *yaml.Node) {
 			m.drop(k, kk, "atoll reads autodiscover from each repository's atlantis.yaml (or atoll.yaml), not from the server: set it there")
 		case "silence_pr_comments":
 			if len(v.Content) > 0 {
-				m.drop(k, kk, "atoll always comments on the pull request")
+				m.drop(k, kk, "atoll's server has no default for it: set silence_pr_comments on the projects of each repository's atlantis.yaml")
 			}
 		default:
 			m.drop(k, kk, "not a key of a repos entry in Atlantis's server-side repo config")
