@@ -101,6 +101,11 @@ type stageRun struct {
 	env      []string          // terraform's environment and Atlantis's variables
 	selected bool              // the workspace is selected
 	launch   workflow.Launcher // runs the steps' commands, sandboxed as terraform is
+	inited   bool              // an init step ran in this checkout
+	// planInit is the init of the workflow's plan stage, which an apply
+	// stage without one runs before selecting a workspace: Atlantis
+	// applies in the checkout its plan initialized, atoll in a fresh one.
+	planInit terraform.InitOptions
 }
 
 func (r *Runner) newStageRun(ctx context.Context, job *Job, root string, out io.Writer) (*stageRun, error) {
@@ -172,6 +177,7 @@ func (s *stageRun) run(ctx context.Context, name string, steps []config.Step, va
 				if err := wd.Init(ctx, opts); err != nil {
 					return err
 				}
+				s.inited = true
 				return s.selectWorkspace(ctx, wd)
 			case config.StepPolicyCheck:
 				return nil // atoll evaluates every policy set on every plan itself
@@ -199,6 +205,12 @@ func (s *stageRun) selectWorkspace(ctx context.Context, wd *terraform.Workdir) e
 	}
 	s.selected = true
 	if ws := s.job.Project.Workspace; ws != "" && ws != "default" {
+		if !s.inited {
+			if err := wd.Init(ctx, s.planInit); err != nil {
+				return err
+			}
+			s.inited = true
+		}
 		return wd.SelectWorkspace(ctx, ws)
 	}
 	return nil
@@ -352,6 +364,14 @@ func (r *Runner) applyProject(ctx context.Context, job *Job, root string, out io
 	}
 	if err := copyPlanTo(planFile, s.planFile); err != nil {
 		return nil, step("apply", err)
+	}
+	for _, st := range wf.Steps("plan") {
+		if st.Kind == config.StepInit {
+			if s.planInit, err = initOptions(st.ExtraArgs); err != nil {
+				return nil, step("init", err)
+			}
+			break
+		}
 	}
 	res, err := s.run(ctx, "apply", wf.Steps("apply"), nil, func(ctx context.Context, wd *terraform.Workdir, st config.Step) error {
 		switch st.Kind {

@@ -31,7 +31,7 @@ projects:
 // plans its projects as Atlantis would, each (dir, workspace) apart, and
 // heads the comment with the key it does not act on, with its line.
 func TestAtlantisYAMLRepository(t *testing.T) {
-	e := Start(t, Options{})
+	e := Start(t, Options{ServerConfig: "command_aliases: [atlantis]\n"})
 	repo := e.Repo("atlantis-yaml", map[string]string{
 		"atlantis.yaml":         atlantisYAML,
 		"app/main.tf":           `resource "terraform_data" "app" {}` + "\n",
@@ -66,7 +66,7 @@ func TestAtlantisYAMLRepository(t *testing.T) {
 
 	// A change to the module's README alone plans nothing: "!" excludes it.
 	n2 := e.PR(repo, "readme", "alice", map[string]*string{"modules/net/README.md": S("net, documented\n")})
-	after := e.Comment(repo, n2, "alice", "atoll plan -p edge")
+	after := e.Comment(repo, n2, "alice", "atlantis plan -p edge")
 	e.Wait(repo, n2, after, "atoll plan", "`edge`")
 	for _, c := range e.BotComments(repo, n2) {
 		if strings.Contains(c.Body, "Started by push") {
@@ -92,6 +92,7 @@ deny[msg] {
 func TestConftestPolicySetWithOwners(t *testing.T) {
 	dir := policyDir(t, map[string]string{"public.rego": conftestPolicy})
 	e := Start(t, Options{ServerConfig: fmt.Sprintf(`
+command_aliases: [atlantis]
 apply_requirements: [mergeable]
 policy_sets:
   - name: security
@@ -109,11 +110,11 @@ policy_sets:
 	if !strings.Contains(cm.Body, policyMessage) {
 		t.Errorf("plan comment lacks the conftest message:\n%s", cm.Body)
 	}
-	after := e.Comment(repo, n, "alice", "atoll apply")
+	after := e.Comment(repo, n, "alice", "atlantis apply")
 	e.Wait(repo, n, after, "Apply refused", "`policies_passed`", "@acme/security")
-	after = e.Comment(repo, n, "sam", "atoll approve_policies")
+	after = e.Comment(repo, n, "sam", "atlantis approve_policies")
 	e.Wait(repo, n, after, "Approved the failing policy sets `security")
-	after = e.Comment(repo, n, "alice", "atoll apply")
+	after = e.Comment(repo, n, "alice", "atlantis apply")
 	e.Wait(repo, n, after, "Apply complete!")
 }
 
@@ -122,7 +123,7 @@ policy_sets:
 // refuses to apply a project before the one it depends on, and an apply of
 // all applies them in order.
 func TestAtlantisExecutionOrder(t *testing.T) {
-	e := Start(t, Options{ServerConfig: "apply_requirements: [mergeable]\n"})
+	e := Start(t, Options{ServerConfig: "command_aliases: [atlantis]\napply_requirements: [mergeable]\n"})
 	repo := e.Repo("ordered", map[string]string{
 		"atlantis.yaml": `version: 3
 abort_on_execution_order_fail: true
@@ -162,9 +163,9 @@ projects:
 		"production/main.tf": S(policyTF(e, "production", "x", "v2")),
 	})
 	e.Wait(repo, n2, 0, "### atoll plan", "`staging`", "`production`")
-	after := e.Comment(repo, n2, "alice", "atoll apply -p production")
+	after := e.Comment(repo, n2, "alice", "atlantis apply -p production")
 	e.Wait(repo, n2, after, "Apply refused", "`depends_on`: apply `staging` first")
-	after = e.Comment(repo, n2, "alice", "atoll apply")
+	after = e.Comment(repo, n2, "alice", "atlantis apply")
 	// staging's group comes first, so production's depends_on holds.
 	e.Wait(repo, n2, after, "### atoll apply", "**done**: 2 applied",
 		"| `staging` | `default` | 1 | 0 | 0 | ✅ applied |", "| `production` | `default` | 1 | 0 | 0 | ✅ applied |")

@@ -126,3 +126,58 @@ func branchExists(e *Env, repo, branch string) bool {
 	}
 	return true
 }
+
+// varFilesYAML is Atlantis's documented example of one dir in two
+// workspaces, each planned with its own var file by its own workflow.
+const varFilesYAML = `version: 3
+projects:
+- name: project1-staging
+  dir: project1
+  workspace: staging
+  workflow: staging
+- name: project1-production
+  dir: project1
+  workspace: production
+  workflow: production
+workflows:
+  staging:
+    plan:
+      steps:
+      - init
+      - plan:
+          extra_args: ["-var-file", "staging.tfvars"]
+  production:
+    plan:
+      steps:
+      - init
+      - plan:
+          extra_args: ["-var-file", "production.tfvars"]
+`
+
+// Workspaces with var files, as Atlantis's docs write them: each
+// workspace plans with its var file, and `atlantis apply -w` applies one.
+func TestAtlantisWorkspacesWithVarFiles(t *testing.T) {
+	e := Start(t, Options{ServerConfig: `command_aliases: [atlantis]
+apply_requirements: [mergeable]
+repo_rules:
+- id: "acme/*"
+  allow_custom_workflows: true
+`})
+	tf := atlantisTF(e, "project1", "${var.size}") + "variable \"size\" {}\n"
+	repo := e.Repo("varfiles", map[string]string{
+		"atlantis.yaml":              varFilesYAML,
+		"project1/main.tf":           e.Backend("unused") + "\n",
+		"project1/staging.tfvars":    "size = \"small\"\n",
+		"project1/production.tfvars": "size = \"large\"\n",
+	}, map[string]string{"alice": "write"})
+	n := e.PR(repo, "vars", "alice", map[string]*string{"project1/main.tf": S(tf)})
+	cm := e.WaitMatch(repo, n, 0, func(b string) bool { return strings.Count(b, "| ✅ planned |") == 2 && !isRunningRun(b) })
+	applyWant(t, cm.Body, "| `staging` |", "| `production` |", `"small"`, `"large"`)
+
+	last := e.Comment(repo, n, "alice", "atlantis apply -d project1 -w staging")
+	cm = e.Wait(repo, n, last, "Apply complete!")
+	applyNot(t, cm.Body, "project1-production")
+	if got := applyLines(t, applyCountFile(e, "project1")); len(got) != 1 || got[0] != "small-staging" {
+		t.Fatalf("applied %q, want staging with its var file: [small-staging]", got)
+	}
+}
