@@ -46,6 +46,9 @@ type Project struct {
 	// DependsOn names the projects of the same pull request that must be
 	// applied before this one (see unmetDependencies).
 	DependsOn []string `json:"depends_on,omitempty"`
+	// PlanRequirements (plan_requirements: approved, mergeable,
+	// undiverged) must hold before the project is planned.
+	PlanRequirements []string `json:"plan_requirements,omitempty"`
 	// LockMode is repo_locks.mode: "" or on_plan (a plan locks the dir
 	// and workspace), on_apply (only an apply does), disabled (never).
 	LockMode string `json:"lock_mode,omitempty"`

@@ -59,6 +59,15 @@ func (r *Runner) runPlan(ctx context.Context, job *Job, log io.Writer) Outcome {
 		return Outcome{Status: string(templates.StatusSkipped), Error: "superseded by commit " + short(pr.HeadSHA)}
 	}
 	job.BaseSHA = pr.BaseSHA
+	if reqs := job.Project.PlanRequirements; len(reqs) > 0 {
+		unmet, err := r.unmetPlanRequirements(ctx, pr, reqs)
+		if err != nil {
+			return failure(templates.StatusPlanError, step("plan_requirements", err), nil)
+		}
+		if len(unmet) > 0 {
+			return failure(templates.StatusPlanError, step("plan_requirements", errors.New(strings.Join(unmet, "; "))), nil)
+		}
+	}
 	if out, locked := r.takeLock(ctx, *job, pr, "plan"); locked {
 		return out
 	}

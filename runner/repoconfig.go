@@ -48,7 +48,7 @@ func (r *Runner) parseRepoConfig(repoName, base, filename string, data []byte) (
 				AbortOnOrderFail: repo.AbortOnExecutionOrderFail != nil && *repo.AbortOnExecutionOrderFail,
 				SerialPlan:       repo.ParallelPlan != nil && !*repo.ParallelPlan,
 				SerialApply:      repo.ParallelApply != nil && !*repo.ParallelApply,
-				LockMode:         p.LockMode(), Silence: p.SilencePRComments,
+				LockMode:         p.LockMode(), Silence: p.SilencePRComments, PlanRequirements: p.PlanRequirements,
 				DeleteSourceBranch: firstBool(p.DeleteSourceBranchOnMerge, repo.DeleteSourceBranchOnMerge)},
 			Autoplan: p.Autoplan.Enabled, WhenModified: p.Autoplan.WhenModified,
 			RequiredReviewers: reviewerRules(p.RequiredReviewers),

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -162,23 +163,7 @@ func (r *Runner) unmetFor(ctx context.Context, f *prFacts, p Plan) []string {
 	if sum, err := fileSHA256(p.File); err != nil || sum != p.SHA256 {
 		unmet = append(unmet, "`plan`: the plan file does not match the one recorded; comment `atoll plan`")
 	}
-	for _, req := range r.requirementsOf(p.Project) {
-		switch req {
-		case ReqApproved:
-			if len(f.approvers) < r.set.Approvals {
-				unmet = append(unmet, fmt.Sprintf("`approved`: %d of %d approving reviews by writers other than the author", len(f.approvers), r.set.Approvals))
-			}
-		case ReqMergeable:
-			if why := r.notMergeable(ctx, pr); why != "" {
-				unmet = append(unmet, "`mergeable`: "+why)
-			}
-		case ReqUndiverged:
-			ok, err := r.git.IsAncestor(ctx, pr.Repo, f.baseHead, pr.HeadSHA)
-			if err != nil || !ok {
-				unmet = append(unmet, fmt.Sprintf("`undiverged`: the branch does not contain the head of %s (%s); merge or rebase it", pr.BaseRef, short(f.baseHead)))
-			}
-		}
-	}
+	unmet = append(unmet, r.unmetOf(ctx, f, r.requirementsOf(p.Project))...)
 	// Policies cannot be turned off by any repo configuration.
 	job := Job{Repo: pr.Repo, Number: pr.Number, Project: p.Project, HeadSHA: pr.HeadSHA, PRAuthor: pr.Author}
 	unmet = append(unmet, r.unmetPolicies(ctx, job, p.Policies)...)
@@ -198,6 +183,46 @@ func (r *Runner) unmetFor(ctx context.Context, f *prFacts, p Plan) []string {
 		unmet = append(unmet, unmetDependencies(p, f.prPlans, f.applying)...)
 	}
 	return unmet
+}
+
+// unmetOf lists which of reqs (approved, mergeable, undiverged; others
+// are checked elsewhere) the pull request does not meet, as "`name`: why".
+func (r *Runner) unmetOf(ctx context.Context, f *prFacts, reqs []string) []string {
+	var unmet []string
+	pr := f.pr
+	for _, req := range reqs {
+		switch req {
+		case ReqApproved:
+			if len(f.approvers) < r.set.Approvals {
+				unmet = append(unmet, fmt.Sprintf("`approved`: %d of %d approving reviews by writers other than the author", len(f.approvers), r.set.Approvals))
+			}
+		case ReqMergeable:
+			if why := r.notMergeable(ctx, pr); why != "" {
+				unmet = append(unmet, "`mergeable`: "+why)
+			}
+		case ReqUndiverged:
+			ok, err := r.git.IsAncestor(ctx, pr.Repo, f.baseHead, pr.HeadSHA)
+			if err != nil || !ok {
+				unmet = append(unmet, fmt.Sprintf("`undiverged`: the branch does not contain the head of %s (%s); merge or rebase it", pr.BaseRef, short(f.baseHead)))
+			}
+		}
+	}
+	return unmet
+}
+
+// unmetPlanRequirements lists the project's plan_requirements the pull
+// request does not meet.
+func (r *Runner) unmetPlanRequirements(ctx context.Context, pr vcs.PullRequest, reqs []string) ([]string, error) {
+	if slices.Contains(reqs, ReqUndiverged) {
+		if err := r.fetchPR(ctx, pr); err != nil { // the base head, to compare with
+			return nil, err
+		}
+	}
+	f, err := r.gatherFacts(ctx, pr, RepoConfig{})
+	if err != nil {
+		return nil, err
+	}
+	return r.unmetOf(ctx, f, reqs), nil
 }
 
 // notMergeable says why GitHub would not merge the PR, ignoring atoll's

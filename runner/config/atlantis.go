@@ -68,6 +68,8 @@ type RepoLocks struct {
 // atoll does not act on are warnings when set, or errors where ignoring
 // them would loosen a safeguard.
 type AtlantisProject struct {
+	// PlanRequirements (approved, mergeable, undiverged) must hold before
+	// the project is planned, by a comment or on a push.
 	PlanRequirements   []string `yaml:"plan_requirements"`
 	ImportRequirements []string `yaml:"import_requirements"`
 	// ExecutionOrderGroup orders a command's projects: group by group,
@@ -185,8 +187,10 @@ func (a Atlantis) check(c checker) {
 
 // check warns about (or refuses) project keys atoll does not act on.
 func (a AtlantisProject) check(c checker, key string) {
-	if len(a.PlanRequirements) > 0 {
-		c.errorf(join(key, "plan_requirements"), "atoll has no plan requirements, so it would plan without them: remove the key, and limit who may plan with the server's permissions.plan")
+	for i, e := range a.PlanRequirements {
+		if e != string(Approved) && e != string(Mergeable) && e != string(Undiverged) {
+			c.errorf(index(join(key, "plan_requirements"), i), "unknown plan requirement %q: use approved, mergeable or undiverged", e)
+		}
 	}
 	if len(a.ImportRequirements) > 0 {
 		c.warnf(join(key, "import_requirements"), "atoll has no import command, so these requirements never apply")

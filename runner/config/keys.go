@@ -163,7 +163,7 @@ var repoDocs = map[string]string{
 	"projects[].policy_check":                  "`false` turns policy checks off for the project, only when the server's `repo_rules` list `policy_check` in `allowed_overrides`.",
 	"projects[].terraform_distribution":        "Atlantis's name for `distribution`.",
 	"projects[].repo_locks.mode":               "When the project's dir and workspace are locked against other pull requests: `on_plan` (default) when planned, `on_apply` only when applied (a plan takes no lock; an apply waits for no other pull request's plan), `disabled` never.",
-	"projects[].plan_requirements":             "An error when not empty: atoll has no plan requirements (limit who may plan with the server's `permissions.plan`).",
+	"projects[].plan_requirements":             "`approved`, `mergeable`, `undiverged`: what must hold before the project is planned (on a push or a comment), as for `apply_requirements`; unmet, the plan fails and says why.",
 	"projects[].import_requirements":           "A warning when not empty: atoll has no import command.",
 	"projects[].execution_order_group":         "Orders a command's projects: group by group, the lowest first, in parallel within a group (default 0).",
 	"projects[].destroy_execution_order_group": "A warning: atoll orders destroy plans by `execution_order_group` like any other.",

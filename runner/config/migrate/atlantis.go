@@ -360,7 +360,7 @@ func (m *migration) repo(key string, n *yaml.Node) {
 			r.ApplyRequirements = &reqs
 		case "plan_requirements":
 			if len(v.Content) > 0 {
-				m.drop(k, kk, "atoll has no plan requirements: it plans every pull request it may; limit who may plan with permissions.plan")
+				m.drop(k, kk, "atoll's server has no default for it: set plan_requirements on the projects of each repository's atlantis.yaml, or limit who may plan with permissions.plan")
 			}
 		case "import_requirements":
 			if len(v.Content) > 0 {

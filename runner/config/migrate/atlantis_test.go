@@ -112,7 +112,7 @@ func TestAtlantisEveryKey(t *testing.T) {
 	}
 	text := strings.Join(dropped, "\n")
 	for _, want := range []string{
-		"repos.yaml:6: repos[0].plan_requirements: atoll has no plan requirements",
+		"repos.yaml:6: repos[0].plan_requirements: atoll's server has no default for it: set plan_requirements",
 		"repos.yaml:8: repos[0].import_requirements: atoll has no import command",
 		"repos[0].allowed_overrides: delete_source_branch_on_merge cannot be overridden",
 		"repos[0].allowed_overrides: custom_policy_check cannot be overridden",
