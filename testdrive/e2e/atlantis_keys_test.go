@@ -181,3 +181,22 @@ repo_rules:
 		t.Fatalf("applied %q, want staging with its var file: [small-staging]", got)
 	}
 }
+
+// plan_requirements: [approved] as Atlantis's docs write it: no plan,
+// on a push or a comment, before an approval; then the plan runs.
+func TestAtlantisPlanRequirements(t *testing.T) {
+	e := Start(t, Options{ServerConfig: "command_aliases: [atlantis]\napply_requirements: [mergeable]\n"})
+	repo := e.Repo("planreqs", map[string]string{
+		"atlantis.yaml": "version: 3\nprojects:\n- name: prod\n  dir: prod\n  plan_requirements: [approved]\n",
+		"prod/main.tf":  e.Backend("prod"),
+	}, map[string]string{"alice": "write", "bob": "write"})
+	n := e.PR(repo, "change", "alice", map[string]*string{"prod/main.tf": S(applyTF(e, "prod", "v1"))})
+	cm := e.Wait(repo, n, 0, planHeading, "`plan_requirements` failed", "`approved`: 0 of 1")
+	applyNot(t, cm.Body, "Plan: 1 to add")
+
+	if _, err := e.C.Control.Review(e.Ctx(), reviewOf(repo, n, "bob")); err != nil {
+		t.Fatal(err)
+	}
+	last := e.Comment(repo, n, "alice", "atlantis plan -p prod")
+	e.Wait(repo, n, last, planHeading, "Plan: 1 to add")
+}
