@@ -47,7 +47,7 @@ var notCarried = map[string]string{
 	"data-dir":                        "atoll keeps its own database, plans and mirrors: give it a new data_dir, not Atlantis's",
 	"disable-markdown-folding":        "atoll's comments fold long output by design",
 	"enable-diff-markdown-format":     "atoll always shows plans as diffs",
-	"disable-repo-locking":            "atoll always locks a project's dir and workspace when it plans",
+	"disable-repo-locking":            "atoll's server has no default for it: set repo_locks.mode: disabled on the projects of each repository's atlantis.yaml",
 	"disable-unlock-label":            "atoll has no unlock label",
 	"emoji-reaction":                  "atoll does not react to comments",
 	"enable-regexp-cmd":               "atoll has no regular-expression project selection",
