@@ -6,6 +6,7 @@ import (
 	"path"
 
 	"github.com/atollhq/atoll/runner/command"
+	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 )
 
@@ -361,7 +362,21 @@ func (r *Runner) retryAfterMerge(ctx context.Context, pr vcs.PullRequest, user s
 	}
 	var projects []Project
 	var busy []string
+	var appliedAfter map[string]bool
 	for _, p := range st.Projects {
+		if !p.locksOn("plan") {
+			// repo_locks.mode on_apply or disabled: no lock marks what is
+			// left to apply; the merge's (or a retry's) apply jobs do.
+			if appliedAfter == nil {
+				if appliedAfter, err = r.appliedAfterMerge(ctx, pr.Repo.FullName(), pr.Number); err != nil {
+					return err
+				}
+			}
+			if !appliedAfter[p.Name] {
+				projects = append(projects, p)
+			}
+			continue
+		}
 		for _, l := range held {
 			if l.Key.Dir == p.Dir && l.Key.Workspace == p.Workspace {
 				projects = append(projects, p)
@@ -405,6 +420,23 @@ func (r *Runner) retryAfterMerge(ctx context.Context, pr vcs.PullRequest, user s
 		}
 	}
 	return r.planApplyRun(ctx, pr, "retry-after-merge", user, head, projects)
+}
+
+// appliedAfterMerge are the projects of a merged PR that an apply after
+// the merge (or a retry) applied.
+func (r *Runner) appliedAfterMerge(ctx context.Context, repo string, number int) (map[string]bool, error) {
+	jobs, err := list[Job](ctx, r.rec, bucketJobs, "")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, j := range jobs {
+		if j.Number == number && j.Repo.FullName() == repo && j.Kind == JobPlanApply && j.State.Final() &&
+			j.Outcome.Status == string(templates.StatusApplied) {
+			out[j.Project.Name] = true
+		}
+	}
+	return out, nil
 }
 
 // applyingProjects are the projects of a PR with an apply (or plan and

@@ -5,9 +5,14 @@ package e2e
 // silence_pr_comments and delete_source_branch_on_merge.
 
 import (
+	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/atollhq/atoll/testdrive/emulator"
 )
 
 // repoLocksYAML has a project for each repo_locks.mode.
@@ -199,4 +204,40 @@ func TestAtlantisPlanRequirements(t *testing.T) {
 	}
 	last := e.Comment(repo, n, "alice", "atlantis plan -p prod")
 	e.Wait(repo, n, last, planHeading, "Plan: 1 to add")
+}
+
+// A project without locks (repo_locks.mode: disabled) whose apply after
+// the merge failed is still retried by `atlantis apply` on the merged pull
+// request: no lock marks it, its failed apply does.
+func TestAtlantisUnlockedRetryAfterMerge(t *testing.T) {
+	e := Start(t, Options{ServerConfig: "command_aliases: [atlantis]\napply_requirements: [mergeable]\n"})
+	repo := e.Repo("unlockedretry", map[string]string{
+		"atoll.yaml":    "version: 1\napply_mode: after_merge\nprojects:\n- name: flaky\n  dir: flaky\n  repo_locks: {mode: disabled}\n",
+		"flaky/main.tf": e.Backend("flaky"),
+	}, map[string]string{"alice": "write", "bob": "write"})
+	ok := filepath.Join(e.Dir, "flaky-may-apply")
+	flaky := e.Backend("flaky") + fmt.Sprintf(`
+resource "terraform_data" "x" {
+  input = "v1"
+  provisioner "local-exec" {
+    command = "test -f '%s' && echo v1 >> '%s'"
+  }
+}
+`, ok, applyCountFile(e, "flaky"))
+	n := e.PR(repo, "add-flaky", "alice", map[string]*string{"flaky/main.tf": S(flaky)})
+	e.Wait(repo, n, 0, planHeading, "Plan: 1 to add")
+	last := e.C.LastCommentID(e.Ctx(), repo, n)
+	if _, err := e.C.Control.Merge(e.Ctx(), emulator.Merge{Repo: repo, Number: n, Author: "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	cm := e.Wait(repo, n, last, "### atoll apply", "**done**")
+	applyWant(t, cm.Body, "failed")
+
+	if err := os.WriteFile(ok, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	last = e.Comment(repo, n, "alice", "atlantis apply")
+	e.Wait(repo, n, last, "Apply complete!", "**done**")
+	last = e.Comment(repo, n, "alice", "atlantis apply")
+	e.Wait(repo, n, last, "every project is applied: nothing to retry")
 }
