@@ -2,6 +2,9 @@ package runner
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,7 +38,28 @@ type Sandbox struct {
 // jobTempDir is the private temp dir of the job whose worktree is root:
 // terraform's TMPDIR, the var file of TF_VAR_ values, and the plan file
 // while terraform writes it. dropWorktree removes it.
-func jobTempDir(root string) string { return root + ".tmp" }
+//
+// It is a short path under the system temp dir, not beside the worktree:
+// providers put their plugin sockets in TMPDIR, and a Unix socket's path
+// is limited to 108 bytes, which a long data dir and a job id overrun
+// (terraform then fails with "Unrecognized remote plugin message"). The
+// name is a salted hash of root, the same for the life of the process and
+// not guessable by another local user.
+func jobTempDir(root string) string {
+	h := sha256.New()
+	h.Write(tempSalt)
+	h.Write([]byte(root))
+	return filepath.Join(os.TempDir(), "atoll-"+hex.EncodeToString(h.Sum(nil)[:8]))
+}
+
+// tempSalt keeps jobTempDir's names unguessable.
+var tempSalt = func() []byte {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on Linux
+	}
+	return b
+}()
 
 // tfPaths are the paths one job's terraform commands use.
 type tfPaths struct {

@@ -109,3 +109,16 @@ func envValue(env []string, key string) (string, bool) {
 	}
 	return "", false
 }
+
+// A job's temp dir holds provider plugin sockets, whose paths may not pass
+// 108 bytes however long the data dir and job id are.
+func TestJobTempDirShort(t *testing.T) {
+	root := "/" + strings.Repeat("very-long-data-dir/", 10) + "work/j20261206-000001-844129c3f33fc7d166b016779aec23a5"
+	tmp := jobTempDir(root)
+	if sock := filepath.Join(tmp, "plugin1234567890"); len(sock) > 100 {
+		t.Errorf("socket path %q is %d bytes", sock, len(sock))
+	}
+	if jobTempDir(root) != tmp || jobTempDir(root+"x") == tmp {
+		t.Errorf("jobTempDir must be stable per root and differ between roots")
+	}
+}
