@@ -263,8 +263,10 @@ func (p *policyPR) step(i int, st policyStep) {
 	switch st.act {
 	case "approve":
 		p.comment(st.who, strings.TrimSpace("atoll approve_policies "+st.args))
-		// atoll's first comment after the command is its answer.
-		cm := p.waitMatch(what, last, func(string) bool { return true })
+		// atoll's first comment after the command that is not the tail of
+		// an earlier apply's answer (a refused apply may post a second
+		// note after the step that asked for it returned) is its answer.
+		cm := p.waitMatch(what, last, func(b string) bool { return !strings.Contains(b, "was refused") })
 		for _, s := range st.want {
 			if !strings.Contains(cm.Body, s) {
 				p.t.Fatalf("%s: the answer lacks %q:\n%s", what, s, cm.Body)
