@@ -1,0 +1,88 @@
+package gate
+
+import "time"
+
+// Code names one kind of unmet requirement; its template is
+// templates/unmet_CODE.tmpl, rendered with the Reason.
+type Code string
+
+// Reason codes.
+const (
+	// CodePlanStale: the plan is of PlannedSHA, the head is now HeadSHA.
+	CodePlanStale Code = "plan_stale"
+	// CodeBaseMoved: the plan merged BaseRef at PlannedSHA, now at HeadSHA.
+	CodeBaseMoved Code = "plan_base_moved"
+	// CodePlanFile: the plan file differs from the one recorded.
+	CodePlanFile Code = "plan_file"
+	// CodeApproved: Have of Need approving reviews; with Args, the plan was
+	// made with them at PlannedAt and only later approvals count.
+	CodeApproved Code = "approved"
+	// CodeMergeable: GitHub would not merge; Why is conflicts, draft,
+	// behind, blocked, required_checks, checks (Checks) or unknown (State).
+	CodeMergeable Code = "mergeable"
+	// CodeUndiverged: the branch lacks BaseRef's head HeadSHA.
+	CodeUndiverged Code = "undiverged"
+	// CodeReviewers: Have of Need approvals from Teams for Paths (Origin
+	// names the rule's source).
+	CodeReviewers Code = "required_reviewers"
+	// CodeCodeOwners: no approval by an owner of Pattern for Files.
+	CodeCodeOwners Code = "code_owners"
+	// CodeCodeOwnersUnreadable: CODEOWNERS of BaseRef could not be read.
+	CodeCodeOwnersUnreadable Code = "code_owners_unreadable"
+	// CodePolicy: policy set Set failed (Deny); Have of Need owner approvals.
+	CodePolicy Code = "policies_passed"
+	// CodePolicyError: policy set Set could not be evaluated (Err).
+	CodePolicyError Code = "policy_error"
+	// CodeRemediationPlan: no plan shown on the drift issue, or it planned
+	// PlannedSHA while the default branch is at HeadSHA.
+	CodeRemediationPlan Code = "remediation_plan"
+	// CodeRemediationApplier: User lacks the apply permission.
+	CodeRemediationApplier Code = "remediation_applier"
+	// CodeRemediationApproval: no second person with the apply permission
+	// approved (`atoll approve`).
+	CodeRemediationApproval Code = "remediation_approval"
+	// CodeAutoRemediateOff: the server does not turn auto_remediate on for
+	// this repository.
+	CodeAutoRemediateOff Code = "auto_remediate_off"
+)
+
+// Codes lists every reason code, so that a test can check each has a
+// template.
+var Codes = []Code{CodePlanStale, CodeBaseMoved, CodePlanFile, CodeApproved, CodeMergeable, CodeUndiverged,
+	CodeReviewers, CodeCodeOwners, CodeCodeOwnersUnreadable, CodePolicy, CodePolicyError,
+	CodeRemediationPlan, CodeRemediationApplier, CodeRemediationApproval, CodeAutoRemediateOff}
+
+// Reason is one unmet requirement. Code says which; the other fields are
+// its facts, set as the Code's comment says.
+type Reason struct {
+	Code    Code
+	Project string
+
+	Have, Need int
+	// Stale: only approvals of the planned head counted.
+	Stale      bool
+	PlannedSHA string
+	HeadSHA    string
+	BaseRef    string
+	Args       []string
+	PlannedAt  time.Time
+	Why        string
+	State      string
+	Checks     []string
+	Teams      []string
+	Paths      []string
+	Origin     string
+	Pattern    string
+	Owners     []string
+	File       string
+	Line       int
+	Files      []string
+	More       int
+	Set        string
+	Deny       []string
+	Err        string
+	User       string
+}
+
+// Template is the name of the template that renders r.
+func (r Reason) Template() string { return "unmet_" + string(r.Code) + ".tmpl" }
