@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/atollhq/atoll/runner/gate"
 	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
@@ -40,9 +41,9 @@ func (r *Runner) runApply(ctx context.Context, job *Job, log io.Writer) Outcome 
 	}
 	// Policy approvals are checked once more: one withdrawn, or an owner
 	// who left the team, since `atoll apply` checked them no longer counts.
-	if unmet := r.unmetPolicies(ctx, *job, plan.Policies); len(unmet) > 0 {
+	if d := r.decidePolicies(ctx, gate.Path(job.Path), *job, plan.Policies); len(d.Reasons) > 0 {
 		r.setPlanState(ctx, key, PlanPlanned, "")
-		return Outcome{Status: string(templates.StatusRefused), Unmet: unmet}
+		return Outcome{Status: string(templates.StatusRefused), Unmet: r.renderReasons(d.Reasons)}
 	}
 	tail := newTailBuffer(60)
 	applyOut := &strings.Builder{}
@@ -100,8 +101,8 @@ func (r *Runner) runPlanApply(ctx context.Context, job *Job, log io.Writer) Outc
 	out := res.outcome
 	pr := vcs.PullRequest{Repo: job.Repo, Number: job.Number, Author: job.PRAuthor, HeadSHA: job.HeadSHA}
 	out.Policies = r.evaluatePolicies(ctx, *job, pr, res.planJSON)
-	if unmet := r.unmetPolicies(ctx, *job, out.Policies); len(unmet) > 0 {
-		out.Status, out.Unmet = string(templates.StatusRefused), unmet
+	if d := r.decidePolicies(ctx, gate.Path(job.Path), *job, out.Policies); len(d.Reasons) > 0 {
+		out.Status, out.Unmet = string(templates.StatusRefused), r.renderReasons(d.Reasons)
 		return out
 	}
 	if !res.changes {
@@ -163,7 +164,7 @@ func (r *Runner) afterRunDone(ctx context.Context, runID string) {
 		r.afterApplyRun(ctx, run, jobs)
 	case "drift":
 		r.reportDrift(ctx, run, jobs)
-	case "remediate":
+	case "remediate", "auto-remediate":
 		r.afterRemediation(ctx, run, jobs)
 	}
 }

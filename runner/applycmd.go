@@ -6,6 +6,7 @@ import (
 	"path"
 
 	"github.com/atollhq/atoll/runner/command"
+	"github.com/atollhq/atoll/runner/gate"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 )
@@ -68,9 +69,6 @@ func (r *Runner) commandApply(ctx context.Context, pr vcs.PullRequest, user stri
 		case PlanApplyFailed:
 			failed = append(failed, p.Project.Name)
 		default:
-			// The requirements come from the base branch's atoll.yaml, so
-			// a pull request cannot relax its own.
-			p.Project.ApplyRequirements = rc.applyRequirements(p.Project.Name, p.Project.Dir)
 			pending = append(pending, p)
 		}
 	}
@@ -90,31 +88,22 @@ func (r *Runner) commandApply(ctx context.Context, pr vcs.PullRequest, user stri
 		}
 		return nil
 	}
-	refused, err := r.checkRequirements(ctx, pr, rc, pending)
+	// The rules come from the base branch's atoll.yaml (rc), so a pull
+	// request cannot relax its own.
+	refused, cleared, err := r.checkRequirements(ctx, pr, rc, pending)
 	if err != nil {
 		return err
 	}
 	if len(refused) > 0 {
-		return r.applyWhatPasses(ctx, pr, user, cmd, pending, refused)
+		return r.applyWhatPasses(ctx, pr, user, cmd, pending, refused, cleared)
 	}
-	return r.claimAndApply(ctx, pr, user, pending, runOptions(cmd))
-}
-
-// applyRequirements are a project's apply requirements as this atoll.yaml
-// sets them; nil: the server's. An ad-hoc project (a workspace planned
-// with -w) has the requirements of its dir's configured project, so a
-// new workspace never loosens what atoll.yaml asks of the dir.
-func (rc RepoConfig) applyRequirements(project, dir string) []string {
-	if p, ok := rc.configured(project, dir); ok {
-		return p.ApplyRequirements
-	}
-	return rc.Defaults
+	return r.claimAndApply(ctx, pr, user, pending, runOptions(cmd), cleared)
 }
 
 // claimAndApply moves each plan to applying in one store transaction per
 // plan; only the plans this call moved are applied, so concurrent apply
 // commands and redelivered webhooks apply a plan once.
-func (r *Runner) claimAndApply(ctx context.Context, pr vcs.PullRequest, user string, plans []Plan, opts RunOptions) error {
+func (r *Runner) claimAndApply(ctx context.Context, pr vcs.PullRequest, user string, plans []Plan, opts RunOptions, cleared []gate.Clearance) error {
 	var jobs []Job
 	var lost []string
 	for _, p := range plans {
@@ -149,8 +138,8 @@ func (r *Runner) claimAndApply(ctx context.Context, pr vcs.PullRequest, user str
 			r.setPlanState(ctx, planKey(j.Repo.FullName(), j.Number, j.Project.Name), PlanApplying, j.ID)
 		}
 	}
-	_, err := r.startRun(ctx, runSpec{Repo: pr.Repo, Number: pr.Number, Command: "apply", User: user,
-		HeadSHA: pr.HeadSHA, Jobs: jobs, Options: opts, beforeQueue: bind})
+	_, err := r.startApply(ctx, runSpec{Repo: pr.Repo, Number: pr.Number, Command: "apply", User: user,
+		HeadSHA: pr.HeadSHA, Jobs: jobs, Options: opts, beforeQueue: bind}, cleared)
 	if err != nil {
 		for _, j := range jobs {
 			r.setPlanState(ctx, planKey(pr.Repo.FullName(), pr.Number, j.Project.Name), PlanPlanned, "-")
@@ -221,7 +210,13 @@ func (r *Runner) onMerged(ctx context.Context, pr vcs.PullRequest) error {
 	if len(projects) == 0 {
 		return nil
 	}
-	return r.planApplyRun(ctx, pr, "apply-after-merge", "", pr.MergeCommitSHA, projects)
+	// The review requirements still hold after a merge: what the gate
+	// refuses is not applied, and its locks stay held for a retry.
+	projects, cleared, err := r.gateMerged(ctx, pr, gate.PathAfterMerge, projects)
+	if err != nil || len(projects) == 0 {
+		return err
+	}
+	return r.planApplyRun(ctx, pr, "apply-after-merge", "", pr.MergeCommitSHA, projects, cleared)
 }
 
 // releaseMergedExcept releases the locks a merged PR holds, but those of
@@ -318,14 +313,15 @@ func (r *Runner) mergedProjects(ctx context.Context, pr vcs.PullRequest, rc Repo
 	return toApply, applying, nil
 }
 
-// planApplyRun plans commit for each project and applies it.
-func (r *Runner) planApplyRun(ctx context.Context, pr vcs.PullRequest, command, user, commit string, projects []Project) error {
+// planApplyRun plans commit for each project and applies it; each project
+// needs the gate's clearance.
+func (r *Runner) planApplyRun(ctx context.Context, pr vcs.PullRequest, command, user, commit string, projects []Project, cleared []gate.Clearance) error {
 	spec := runSpec{Repo: pr.Repo, Number: pr.Number, Command: command, User: user, HeadSHA: commit}
 	for _, p := range projects {
 		spec.Jobs = append(spec.Jobs, Job{Kind: JobPlanApply, Repo: pr.Repo, Number: pr.Number, Project: p,
 			HeadSHA: pr.HeadSHA, BaseSHA: pr.BaseSHA, Commit: commit, User: user, PRAuthor: pr.Author})
 	}
-	_, err := r.startRun(ctx, spec)
+	_, err := r.startApply(ctx, spec, cleared)
 	return err
 }
 
@@ -413,13 +409,17 @@ func (r *Runner) retryAfterMerge(ctx context.Context, pr vcs.PullRequest, user s
 		}
 		return nil
 	}
+	projects, cleared, err := r.gateMerged(ctx, pr, gate.PathRetry, projects)
+	if err != nil || len(projects) == 0 {
+		return err
+	}
 	head := pr.MergeCommitSHA
 	if !mergeUnhandled || head == "" {
 		if head, err = r.host.BranchSHA(ctx, pr.Repo, pr.BaseRef); err != nil {
 			return fmt.Errorf("head of %s: %w", pr.BaseRef, err)
 		}
 	}
-	return r.planApplyRun(ctx, pr, "retry-after-merge", user, head, projects)
+	return r.planApplyRun(ctx, pr, "retry-after-merge", user, head, projects, cleared)
 }
 
 // appliedAfterMerge are the projects of a merged PR that an apply after

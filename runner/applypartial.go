@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/atollhq/atoll/runner/command"
+	"github.com/atollhq/atoll/runner/gate"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 )
@@ -14,7 +15,7 @@ import (
 // With apply_all_or_nothing: false, as Atlantis does, the projects that
 // pass are applied and the reply lists both.
 func (r *Runner) applyWhatPasses(ctx context.Context, pr vcs.PullRequest, user string, cmd *command.Command,
-	pending []Plan, refused []templates.RefusedProject) error {
+	pending []Plan, refused []templates.RefusedProject, cleared []gate.Clearance) error {
 	isRefused := map[string]bool{}
 	for _, p := range refused {
 		isRefused[p.Name] = true
@@ -33,7 +34,7 @@ func (r *Runner) applyWhatPasses(ctx context.Context, pr vcs.PullRequest, user s
 	if err := r.reply(ctx, pr.Repo, pr.Number, "apply_refused.tmpl", templates.ApplyRefused{Projects: refused, Applying: names}); err != nil {
 		return err
 	}
-	return r.claimAndApply(ctx, pr, user, passing, runOptions(cmd))
+	return r.claimAndApply(ctx, pr, user, passing, runOptions(cmd), cleared)
 }
 
 // replyApplyBlocked tells why applies are stopped server-wide.

@@ -2,9 +2,11 @@ package runner
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/atollhq/atoll/runner/config"
+	"github.com/atollhq/atoll/runner/gate"
 	"github.com/atollhq/atoll/templates"
 )
 
@@ -34,6 +36,7 @@ func TestConfiguredByDir(t *testing.T) {
 		{Project: Project{Name: "prod", Dir: "envs/prod", Workspace: "default", ApplyRequirements: []string{"approved", "undiverged"}},
 			RequiredReviewers: []ReviewerRule{{Teams: []string{"acme/sre"}}}},
 	}}
+	base := (&Runner{}).baseConfig(rc)
 	for _, tc := range []struct {
 		name, dir string
 		want      []string
@@ -43,11 +46,15 @@ func TestConfiguredByDir(t *testing.T) {
 		{"envs/prod:scratch", "./envs/prod/", []string{"approved", "undiverged"}},
 		{"other", "other", []string{"approved"}},
 	} {
-		if got := rc.applyRequirements(tc.name, tc.dir); !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("applyRequirements(%q, %q) = %v, want %v", tc.name, tc.dir, got, tc.want)
+		ws := "default"
+		if _, w, ok := strings.Cut(tc.name, ":"); ok {
+			ws = w
+		}
+		if got := gate.BaseRules(base, tc.dir, ws, tc.name).Requirements; !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("requirements of (%q, %q) = %v, want %v", tc.name, tc.dir, got, tc.want)
 		}
 	}
-	if got := rc.reviewerRules("envs/prod:scratch", "envs/prod"); len(got) != 1 {
+	if got := gate.BaseRules(base, "envs/prod", "scratch", "envs/prod:scratch").Reviewers; len(got) != 1 {
 		t.Errorf("an ad-hoc workspace lost its dir's reviewer rules: %v", got)
 	}
 }

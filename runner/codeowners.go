@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"sort"
 	"strings"
 
 	"github.com/atollhq/atoll/vcs"
@@ -166,90 +165,6 @@ func (r *Runner) readCodeOwners(ctx context.Context, repo vcs.Repo, ref string) 
 		return &co, nil
 	}
 	return nil, nil
-}
-
-// unmetCodeOwners checks, for each changed file, that one of its code
-// owners (per the base branch's CODEOWNERS) approved the pull request;
-// approvals count as for `approved` (latest review, not the author,
-// writers). The refusal names, per CODEOWNERS pattern, the owners of
-// whom none approved and the files concerned. Owners given as e-mail
-// addresses cannot be matched to reviewers: they never count.
-func (r *Runner) unmetCodeOwners(ctx context.Context, f *prFacts) []string {
-	if !r.set.CodeOwners {
-		return nil
-	}
-	if f.codeOwnersErr != nil {
-		return []string{fmt.Sprintf("`code_owners`: could not read CODEOWNERS of %s: %v", f.pr.BaseRef, f.codeOwnersErr)}
-	}
-	if f.codeOwners == nil {
-		return nil
-	}
-	type missing struct {
-		rule  codeOwnersRule
-		files []string
-	}
-	byLine := map[int]*missing{}
-	approved := map[int]bool{}
-	for _, file := range f.changed {
-		rule, ok := f.codeOwners.match(file)
-		if !ok || len(rule.Owners) == 0 {
-			continue
-		}
-		done, seen := approved[rule.Line]
-		if !seen {
-			done = r.ownerApproved(ctx, f, rule.Owners)
-			approved[rule.Line] = done
-		}
-		if done {
-			continue
-		}
-		m := byLine[rule.Line]
-		if m == nil {
-			m = &missing{rule: rule}
-			byLine[rule.Line] = m
-		}
-		m.files = append(m.files, file)
-	}
-	lines := make([]int, 0, len(byLine))
-	for l := range byLine {
-		lines = append(lines, l)
-	}
-	sort.Ints(lines)
-	var unmet []string
-	for _, l := range lines {
-		m := byLine[l]
-		files := m.files
-		more := ""
-		if len(files) > 5 {
-			more = fmt.Sprintf(" and %d more", len(files)-5)
-			files = files[:5]
-		}
-		unmet = append(unmet, fmt.Sprintf("`code_owners`: no approval by a code owner of `%s` (%s, %s line %d) for %s%s",
-			m.rule.Pattern, strings.Join(codeOwnersText(m.rule.Owners), ", "), f.codeOwners.File, l, strings.Join(files, ", "), more))
-	}
-	return unmet
-}
-
-// ownerApproved reports whether one of the PR's approvers is one of
-// owners: the login itself, or a member of the "org/team".
-func (r *Runner) ownerApproved(ctx context.Context, f *prFacts, owners []string) bool {
-	for _, u := range f.approvers {
-		for _, o := range owners {
-			if strings.Contains(o, "@") {
-				continue // an e-mail address
-			}
-			if org, team, ok := strings.Cut(o, "/"); ok {
-				if m, err := r.host.IsTeamMember(ctx, f.pr.Repo, org, team, u); err == nil && m {
-					return true
-				}
-				continue
-			}
-			if strings.EqualFold(o, u) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // codeOwnersText shows owners as CODEOWNERS writes them.

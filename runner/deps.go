@@ -14,6 +14,7 @@ type Host interface {
 	ListInstallationRepos(ctx context.Context, installationID int64) ([]vcs.Repo, error)
 	GetRepo(ctx context.Context, repo vcs.Repo) (vcs.Repo, error)
 	BranchSHA(ctx context.Context, repo vcs.Repo, branch string) (string, error)
+	RequiredStatusChecks(ctx context.Context, repo vcs.Repo, branch string) ([]string, error)
 	GetPullRequest(ctx context.Context, repo vcs.Repo, number int) (vcs.PullRequest, error)
 	ListOpenPullRequests(ctx context.Context, repo vcs.Repo) ([]vcs.PullRequest, error)
 	ListPullRequestFiles(ctx context.Context, repo vcs.Repo, number int) ([]string, bool, error)

@@ -290,6 +290,9 @@ func (r *Runner) runDrift(ctx context.Context, job *Job, log io.Writer) Outcome 
 	}
 	out := res.outcome
 	out.LockedBy = holder
+	if job.Number > 0 { // `atoll plan` on a drift issue: the plan a remediation applies
+		r.storeIssuePlan(ctx, job, res, &out)
+	}
 	if res.changes {
 		if h, err := terraform.ResourceChangesHash(res.planJSON); err == nil {
 			out.Hash = h

@@ -32,7 +32,7 @@ func (r *Runner) reportDrift(ctx context.Context, run Run, jobs []Job) {
 		r.driftCheck(ctx, j, dp.Status)
 		results[j.Project.Name] = dp
 		if dp.Status == DriftDrifted && j.Project.AutoRemediate && issue > 0 {
-			if err := r.remediate(ctx, j.Repo, issue, j.Project, "atoll"); err != nil {
+			if err := r.autoRemediate(ctx, j.Repo, issue, j.Project); err != nil {
 				r.log.Error("auto-remediate", "project", dp.Project, "err", err)
 			}
 		}
@@ -212,6 +212,10 @@ func (r *Runner) onIssueCommand(ctx context.Context, repo vcs.Repo, number int, 
 		return nil // not an issue of atoll's
 	}
 	switch cmd.Name {
+	case "plan":
+		return r.planOnIssue(ctx, repo, number, rec.Project, user)
+	case "approve":
+		return r.approveRemediation(ctx, repo, number, rec.Project, user, cmd.Clear)
 	case "apply":
 		return r.remediate(ctx, repo, number, rec.Project, user)
 	case "approve_policies":
@@ -221,7 +225,7 @@ func (r *Runner) onIssueCommand(ctx context.Context, repo vcs.Repo, number int, 
 	case "version":
 		return r.reply(ctx, repo, number, "version.tmpl", r.versionData())
 	}
-	return r.notice(ctx, repo, number, "On a drift issue, atoll understands `atoll apply` (remediate: plan the default branch head and apply it) and `atoll approve_policies`.")
+	return r.notice(ctx, repo, number, "On a drift issue, atoll understands `atoll plan` (show the remediation plan), `atoll approve` (a second person signs it off), `atoll apply` (apply it) and `atoll approve_policies`.")
 }
 
 // driftRecordOfIssue finds the drift record an issue belongs to.
@@ -246,27 +250,6 @@ func (r *Runner) driftRecordOfIssue(ctx context.Context, repo vcs.Repo, number i
 		}
 	}
 	return DriftRecord{}, false
-}
-
-// remediate plans the default branch head for a drifted project and
-// applies it, under the same policies as a PR.
-func (r *Runner) remediate(ctx context.Context, repo vcs.Repo, issue int, p Project, user string) error {
-	full, err := r.host.GetRepo(ctx, repo)
-	if err != nil {
-		return err
-	}
-	full.InstallationID = repo.InstallationID
-	head, err := r.host.BranchSHA(ctx, full, full.DefaultBranch)
-	if err != nil {
-		return fmt.Errorf("head of %s: %w", full.DefaultBranch, err)
-	}
-	if l, ok, err := r.cfg.Store.Get(ctx, lockKey(Job{Repo: full, Project: p})); err == nil && ok {
-		return r.notice(ctx, full, issue, fmt.Sprintf("`%s` is locked by #%d; remediate it after that pull request is applied or unlocked.", p.Name, l.Owner.Number))
-	}
-	spec := runSpec{Repo: full, Number: issue, Command: "remediate", User: user, HeadSHA: head,
-		Jobs: []Job{{Kind: JobPlanApply, Repo: full, Number: issue, Project: p, HeadSHA: head, Commit: head, User: user}}}
-	_, err = r.startRun(ctx, spec)
-	return err
 }
 
 // afterRemediation checks the project again, which closes the issue once

@@ -39,6 +39,7 @@ func SettingsFrom(srv config.Server) Settings {
 		Drift: DriftSettings{
 			Enabled: srv.Drift.Enabled, Schedule: srv.Drift.Schedule, Mode: srv.Drift.Mode,
 			Jitter: srv.Drift.Jitter, Concurrency: srv.Drift.Concurrency, RepoOverride: srv.Drift.RepoOverride,
+			AutoRemediateRepos: srv.Drift.AutoRemediateRepos, RemediateAloneTeams: srv.Drift.RemediateAloneTeams,
 		},
 		Permissions: map[string]CommandPermission{},
 		Workflows:   Workflows{Named: srv.Workflows, HasRules: len(srv.RepoRules) > 0, RepoSettings: srv.RepoSettings},

@@ -44,7 +44,7 @@ type Project struct {
 	SerialPlan  bool `json:"serial_plan,omitempty"`
 	SerialApply bool `json:"serial_apply,omitempty"`
 	// DependsOn names the projects of the same pull request that must be
-	// applied before this one (see unmetDependencies).
+	// applied before this one (see pendingDependencies).
 	DependsOn []string `json:"depends_on,omitempty"`
 	// PlanRequirements (plan_requirements: approved, mergeable,
 	// undiverged) must hold before the project is planned.
@@ -124,6 +124,8 @@ type Job struct {
 	User        string   `json:"user"`
 	PRAuthor    string   `json:"pr_author,omitempty"`
 	RefreshOnly bool     `json:"refresh_only,omitempty"`
+	// Path is the gate's apply path that cleared an apply job.
+	Path string `json:"path,omitempty"`
 
 	State    JobState `json:"state"`
 	Outcome  Outcome  `json:"outcome"`
@@ -236,9 +238,12 @@ type Plan struct {
 	Summary    *terraform.Summary `json:"summary,omitempty"`
 	Policies   []policy.Result    `json:"policies,omitempty"`
 	PlanJob    string             `json:"plan_job"`
-	State      PlanState          `json:"state"`
-	ApplyJob   string             `json:"apply_job,omitempty"`
-	Created    time.Time          `json:"created"`
+	// ExtraArgs are the arguments given after `--` to the plan command: an
+	// approval binds to them, and a risky one needs a fresh approval.
+	ExtraArgs []string  `json:"extra_args,omitempty"`
+	State     PlanState `json:"state"`
+	ApplyJob  string    `json:"apply_job,omitempty"`
+	Created   time.Time `json:"created"`
 }
 
 // PRState is what the runner remembers of a PR between events.

@@ -95,11 +95,13 @@ func (r *Runner) releaseOrdered(ctx context.Context, runID string) {
 	}
 }
 
-// unmetDependencies lists the projects of p's depends_on planned in the
-// same pull request but not applied, unless this apply applies them in an
-// earlier execution order group ("`depends_on`: ...").
-func unmetDependencies(p Plan, plans map[string]Plan, applying map[string]int) []string {
-	var unmet []string
+// pendingDependencies are the projects of p's depends_on planned in the
+// same pull request with changes not applied yet, unless this apply
+// applies them too in an earlier execution order group (applying: the
+// projects this apply applies, by name, with their groups). The gate
+// refuses p while any is pending.
+func pendingDependencies(p Plan, plans map[string]Plan, applying map[string]int) []string {
+	var pending []string
 	for _, dep := range p.Project.DependsOn {
 		d, ok := plans[dep]
 		if !ok || d.State == PlanApplied || !d.HasChanges {
@@ -108,10 +110,10 @@ func unmetDependencies(p Plan, plans map[string]Plan, applying map[string]int) [
 		if g, together := applying[dep]; together && g < p.Project.OrderGroup {
 			continue
 		}
-		unmet = append(unmet, fmt.Sprintf("`depends_on`: apply %s first (or apply both, %s in an earlier execution_order_group)", "`"+dep+"`", "`"+dep+"`"))
+		pending = append(pending, dep)
 	}
-	slices.Sort(unmet)
-	return unmet
+	slices.Sort(pending)
+	return pending
 }
 
 // serial reports whether the job runs after the jobs before it in its

@@ -86,7 +86,8 @@ func (r *Runner) runPlan(ctx context.Context, job *Job, log io.Writer) Outcome {
 	out.Policies = r.evaluatePolicies(ctx, *job, pr, res.planJSON)
 	plan := Plan{Repo: job.Repo.FullName(), Number: job.Number, Project: job.Project, HeadSHA: job.HeadSHA,
 		BaseSHA: pr.BaseSHA, Commit: job.Commit, File: res.planFile, SHA256: res.sha256, HasChanges: res.changes,
-		Summary: out.Summary, Policies: out.Policies, PlanJob: job.ID, State: PlanPlanned, Created: r.now()}
+		Summary: out.Summary, Policies: out.Policies, PlanJob: job.ID, State: PlanPlanned, Created: r.now(),
+		ExtraArgs: job.ExtraArgs}
 	if !res.changes {
 		plan.State = PlanApplied // nothing to apply
 	}

@@ -44,7 +44,14 @@ func (r *Runner) evaluatePolicies(ctx context.Context, job Job, pr vcs.PullReque
 			in.PullRequest.ChangedFiles = files
 		}
 	}
-	results := r.cfg.Policies.Evaluate(ctx, job.Repo.FullName(), job.Project.Name, in)
+	// Sets scoped by project name match the name the base branch gives
+	// the project's dir and workspace: a pull request cannot rename a
+	// project out of a set's scope.
+	scope := job.Project.Name
+	if pr.Number > 0 && job.BaseSHA != "" {
+		scope = r.baseRules(ctx, job.Repo, job.BaseSHA, pr.BaseRef, job.Project).BaseName
+	}
+	results := r.cfg.Policies.Evaluate(ctx, job.Repo.FullName(), scope, in)
 	if r.policyChecksOff(ctx, job) {
 		results = r.scopedMandatory(results)
 	}
@@ -114,37 +121,6 @@ func (r *Runner) reviewCanApprove(results []policy.Result) bool {
 		}
 	}
 	return false
-}
-
-// unmetPolicies lists each mandatory policy set that failed and is not
-// approved by enough owners, checked again now (an owner who left the
-// team no longer counts). No repository configuration can turn it off.
-func (r *Runner) unmetPolicies(ctx context.Context, job Job, results []policy.Result) []string {
-	var unmet []string
-	for _, res := range results {
-		if !res.Failed() || res.Enforcement == "advisory" {
-			continue
-		}
-		if res.Err != "" {
-			unmet = append(unmet, fmt.Sprintf("`policies_passed`: policy set `%s` could not be evaluated: %s", res.Set, res.Err))
-			continue
-		}
-		need := max(res.Approvals, 1)
-		got := r.validApprovers(ctx, job, res)
-		if len(got) < need {
-			unmet = append(unmet, fmt.Sprintf("`policies_passed`: policy set `%s` failed (%s); %d of %d approvals by its owners (%s): comment `atoll approve_policies`",
-				res.Set, denySummary(res.Deny), len(got), need, strings.Join(ownersText(res.Owners), ", ")))
-		}
-	}
-	return unmet
-}
-
-func denySummary(deny []policy.Message) string {
-	var msgs []string
-	for _, m := range deny {
-		msgs = append(msgs, m.Msg)
-	}
-	return strings.Join(msgs, "; ")
 }
 
 func ownersText(owners []string) []string {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path"
 	"path/filepath"
 
 	"github.com/atollhq/atoll/runner/config"
@@ -63,46 +62,6 @@ type ConfiguredProject struct {
 	// RequiredReviewers are the top-level rules followed by the project's
 	// own, all with paths relative to the repository root.
 	RequiredReviewers []ReviewerRule
-}
-
-// reviewerRules are the reviewer rules atoll.yaml adds for a project (an
-// ad-hoc workspace of a configured dir: that project's).
-func (rc RepoConfig) reviewerRules(project, dir string) []ReviewerRule {
-	if p, ok := rc.configured(project, dir); ok {
-		return p.RequiredReviewers
-	}
-	return rc.RequiredReviewers
-}
-
-// configured is the project atoll.yaml names project or, for a project it
-// does not name (an ad-hoc workspace planned with -w), its first project
-// in the same dir: rules attach to the dir, never to a name a comment
-// can choose.
-func (rc RepoConfig) configured(project, dir string) (ConfiguredProject, bool) {
-	for _, p := range rc.Projects {
-		if p.Name == project {
-			return p, true
-		}
-	}
-	for _, p := range rc.Projects {
-		if dir != "" && path.Clean(p.Dir) == path.Clean(dir) {
-			return p, true
-		}
-	}
-	return ConfiguredProject{}, false
-}
-
-// hasReviewerRules reports whether atoll.yaml adds any reviewer rule.
-func (rc RepoConfig) hasReviewerRules() bool {
-	if len(rc.RequiredReviewers) > 0 {
-		return true
-	}
-	for _, p := range rc.Projects {
-		if len(p.RequiredReviewers) > 0 {
-			return true
-		}
-	}
-	return false
 }
 
 // configError is a broken atoll.yaml: where and what.

@@ -27,6 +27,8 @@ type runSpec struct {
 	// beforeQueue, when set, runs after the jobs are stored and before any
 	// can run.
 	beforeQueue func(ctx context.Context, jobs []Job)
+	// cleared is set by startApply only: apply jobs need the gate.
+	cleared bool
 }
 
 // startPlanRun starts a plan of projects for a PR. A note (at most one),
@@ -48,6 +50,13 @@ func (r *Runner) startPlanRun(ctx context.Context, pr vcs.PullRequest, command, 
 // startRun persists a run and its jobs, opens their check runs and the
 // run's comment, and queues the jobs.
 func (r *Runner) startRun(ctx context.Context, spec runSpec) (Run, error) {
+	if !spec.cleared {
+		for _, j := range spec.Jobs {
+			if j.Kind == JobApply || j.Kind == JobPlanApply {
+				return Run{}, fmt.Errorf("apply of %s: %w", j.Project.Name, errNotCleared)
+			}
+		}
+	}
 	now := r.now()
 	id, err := r.rec.newID(ctx, bucketRuns, now)
 	if err != nil {

@@ -133,6 +133,10 @@ type DriftSettings struct {
 	Jitter       time.Duration
 	Concurrency  int
 	RepoOverride bool
+	// AutoRemediateRepos are globs on "owner/name" where auto_remediate is
+	// honoured; RemediateAloneTeams may remediate without a second person.
+	AutoRemediateRepos  []string
+	RemediateAloneTeams []string
 }
 
 func (s *Settings) defaults() {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/atollhq/atoll/policy"
+	"github.com/atollhq/atoll/runner/gate"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 )
@@ -139,6 +140,10 @@ func (r *Runner) projectResult(ctx context.Context, j Job) templates.ProjectResu
 		PlanText: o.PlanText, DriftText: o.DriftText, ApplyOutput: o.ApplyText,
 		FailedStep: o.FailedStep, Error: o.Error, LogTail: o.LogTail,
 		Unmet: o.Unmet, JobURL: r.jobURL(j.ID), SummaryOnly: r.set.SummaryOnly,
+	}
+	if j.Kind == JobPlan {
+		p.ExtraArgs = j.ExtraArgs
+		p.FreshApproval = len(gate.RiskyArgs(j.ExtraArgs)) > 0
 	}
 	if s := o.Summary; s != nil {
 		p.Add, p.Change, p.Destroy = s.Create+s.Replace, s.Update, s.Delete+s.Replace

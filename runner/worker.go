@@ -168,7 +168,7 @@ func (r *Runner) finishJob(ctx context.Context, job Job, out Outcome) {
 // afterUpdate re-renders what shows a job: its run's comment, or for a
 // drift job nothing (drift reports when the whole run is done).
 func (r *Runner) afterUpdate(ctx context.Context, job Job) {
-	if job.Number == 0 || job.Kind == JobDrift {
+	if job.Number == 0 { // a scheduled drift job: reported when its run is done
 		return
 	}
 	if err := r.renderRun(ctx, job.RunID); err != nil {

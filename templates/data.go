@@ -96,6 +96,13 @@ type ProjectResult struct {
 	Workspace string
 	// Status is where the project stands.
 	Status ProjectStatus
+	// ExtraArgs are the arguments the plan was made with (after `--`):
+	// an approval covers the plan with these arguments.
+	ExtraArgs []string
+	// FreshApproval: the arguments change what is applied (-destroy,
+	// -target, -replace, -var, -var-file), so only approvals given after
+	// the plan count.
+	FreshApproval bool
 
 	// Add, Change and Destroy are terraform's own totals, as in its
 	// "Plan: A to add, C to change, D to destroy." line: a replace counts in

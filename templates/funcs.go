@@ -27,6 +27,7 @@ import (
 //	oneline TEXT           TEXT on one line
 //	quote TEXT             TEXT as a markdown blockquote
 //	add A B, sub A B       integer arithmetic
+//	contains S SUB         whether S contains SUB
 func Funcs() template.FuncMap {
 	return template.FuncMap{
 		"marker":        Marker,
@@ -47,6 +48,7 @@ func Funcs() template.FuncMap {
 		"quote":         quote,
 		"add":           func(a, b int) int { return a + b },
 		"sub":           func(a, b int) int { return a - b },
+		"contains":      strings.Contains,
 	}
 }
 

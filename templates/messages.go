@@ -76,6 +76,10 @@ type ApplyRefused struct {
 	// Withheld are the projects that meet their requirements but are not
 	// applied because others are refused (apply_all_or_nothing: true).
 	Withheld []string
+	// Path is the apply path refused: "" or "comment" (an `atoll apply`
+	// on an open pull request), "after_merge", "retry" (on a merged pull
+	// request), "remediation" or "auto_remediate" (a drift issue).
+	Path string
 }
 
 // CommandUnsupported is the reply to a command Atlantis has and atoll
@@ -238,4 +242,27 @@ type CheckSummary struct {
 // a one-line Title and a Summary under CheckSummaryLimit characters.
 type CheckOutput struct {
 	Name, Title, Summary string
+}
+
+// RemediationKind says which remediation reply to give.
+type RemediationKind string
+
+// Remediation replies.
+const (
+	RemediationApproved  RemediationKind = "approved"
+	RemediationWithdrawn RemediationKind = "withdrawn"
+	RemediationNoPlan    RemediationKind = "no_plan"
+	RemediationNoChanges RemediationKind = "no_changes"
+	RemediationBusy      RemediationKind = "busy"
+	RemediationLocked    RemediationKind = "locked"
+)
+
+// Remediation is a reply about a drift remediation. Template:
+// remediation.tmpl.
+type Remediation struct {
+	Kind     RemediationKind
+	Project  string
+	User     string
+	Commit   string
+	LockedBy int
 }

@@ -63,7 +63,7 @@ func sampleProjects() []ProjectResult {
 		{Set: "base", Status: PolicyPassed},
 	}
 	return []ProjectResult{
-		{Name: "app", Dir: "infra/app", Workspace: "default", Status: StatusPlanned,
+		{Name: "app", Dir: "infra/app", Workspace: "default", Status: StatusPlanned, ExtraArgs: []string{"-destroy"}, FreshApproval: true,
 			Add: 2, Destroy: 2, Replace: 1, Import: 1,
 			Creates: []string{"terraform_data.web"}, Deletes: []string{"terraform_data.old"},
 			Replaces: []string{"local_file.config"}, Imports: []string{"terraform_data.imp"},
@@ -96,6 +96,8 @@ func samples() []sample {
 	projects := sampleProjects()
 	app := projects[0]
 	out := []sample{
+		{"remediation.tmpl", "an approval", Remediation{Kind: RemediationApproved, Project: "prod", User: "bob", Commit: "0123456789"}},
+		{"remediation.tmpl", "locked", Remediation{Kind: RemediationLocked, Project: "prod", LockedBy: 3}},
 		{"command_comment.tmpl", "a plan of every kind of project", CommandComment{
 			ID: "plan-1", Command: "plan", User: "alice", HeadSHA: "0123456789abcdef", Status: RunDone,
 			Message: "This run was interrupted by a server restart.", Projects: projects}},
@@ -114,6 +116,8 @@ func samples() []sample {
 			Errors: []FieldError{{Line: 3, Column: 5, Key: "projects[0].dir", Message: "required"}, {Message: "bad"}}}},
 		{"config_warnings.tmpl", "config warnings", ConfigWarnings{File: "atlantis.yaml",
 			Warnings: []FieldError{{Line: 7, Column: 5, Key: "projects[0].execution_order_group", Message: "atoll runs projects in no order"}}}},
+		{"apply_refused.tmpl", "a refusal after merge", ApplyRefused{Path: "after_merge", Projects: []RefusedProject{{Name: "prod", Unmet: []string{"x"}}}}},
+		{"apply_refused.tmpl", "a refused remediation", ApplyRefused{Path: "remediation", Projects: []RefusedProject{{Name: "prod", Unmet: []string{"x"}}}}},
 		{"apply_refused.tmpl", "a refusal", ApplyRefused{Reason: "Not yet.",
 			Projects: []RefusedProject{{Name: "app", Unmet: []string{"`approved`: 0 of 1 approving reviews"}}}}},
 		{"apply_refused.tmpl", "a partial apply", ApplyRefused{Applying: []string{"app", "db"},
@@ -148,10 +152,56 @@ func samples() []sample {
 				sample{"check_summary.tmpl", "a check summary", c})
 		}
 	}
-	return out
+	return append(out, unmetSamples()...)
 }
 
 func withLock(p ProjectResult, l *LockHolder) ProjectResult {
 	p.LockedBy = l
 	return p
+}
+
+// unmetSample has the fields of runner/gate's Reason, which the unmet_*
+// templates render (templates does not import the runner).
+type unmetSample struct {
+	Code, Project                                    string
+	Have, Need, Line, More                           int
+	Stale                                            bool
+	PlannedSHA, HeadSHA, BaseRef, Why, State, Origin string
+	Pattern, File, Set, Err, User                    string
+	Args, Checks, Teams, Paths, Owners, Files, Deny  []string
+	PlannedAt                                        time.Time
+}
+
+// unmetSamples render every unmet_*.tmpl, most branches included.
+func unmetSamples() []sample {
+	at := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	u := func(code string, f func(*unmetSample)) sample {
+		s := unmetSample{Code: code, Project: "prod", Have: 0, Need: 1, PlannedSHA: "0123456789", HeadSHA: "abcdef0123",
+			BaseRef: "main", PlannedAt: at}
+		f(&s)
+		return sample{"unmet_" + code + ".tmpl", code, s}
+	}
+	return []sample{
+		u("plan_stale", func(*unmetSample) {}),
+		u("plan_base_moved", func(*unmetSample) {}),
+		u("plan_file", func(*unmetSample) {}),
+		u("approved", func(s *unmetSample) { s.Stale, s.Args = true, []string{"-destroy"} }),
+		u("mergeable", func(s *unmetSample) { s.Why, s.Checks = "required_checks", []string{"ci"} }),
+		u("mergeable", func(s *unmetSample) { s.Why, s.State = "unknown", "has_hooks" }),
+		u("undiverged", func(*unmetSample) {}),
+		u("required_reviewers", func(s *unmetSample) {
+			s.Teams, s.Paths, s.Origin = []string{"acme/sec"}, []string{"db/**"}, "project `prod`"
+		}),
+		u("code_owners", func(s *unmetSample) {
+			s.Pattern, s.Owners, s.File, s.Line, s.Files, s.More = "/db/", []string{"carol", "a@b.c"}, "CODEOWNERS", 2, []string{"db/x"}, 3
+		}),
+		u("code_owners_unreadable", func(s *unmetSample) { s.Err = "boom" }),
+		u("policies_passed", func(s *unmetSample) { s.Set, s.Deny, s.Owners = "sec", []string{"no"}, []string{"acme/sec"} }),
+		u("policy_error", func(s *unmetSample) { s.Set, s.Err = "sec", "boom" }),
+		u("remediation_plan", func(*unmetSample) {}),
+		u("remediation_applier", func(s *unmetSample) { s.User = "eve" }),
+		u("remediation_approval", func(s *unmetSample) { s.User = "eve" }),
+		u("auto_remediate_off", func(*unmetSample) {}),
+		u("depends_on", func(s *unmetSample) { s.Set = "staging" }),
+	}
 }

@@ -31,6 +31,8 @@ const (
 	Help            = "help"
 	Version         = "version"
 	ApprovePolicies = "approve_policies"
+	// Approve, on a drift issue, signs off the remediation plan shown there.
+	Approve = "approve"
 )
 
 // unsupported are Atlantis commands atoll does not have; addressed to
@@ -105,6 +107,7 @@ func Commands() []Info {
 		{Plan, "atoll plan [-p PROJECT | -d DIR] [-w WORKSPACE] [--verbose] [-- TERRAFORM PLAN ARGS]", "Plan the projects this pull request changes, or the ones selected."},
 		{Apply, "atoll apply [-p PROJECT | -d DIR] [-w WORKSPACE] [--verbose] [--auto-merge-disabled | --auto-merge-method METHOD]", "Apply the reviewed plans once the apply requirements are met."},
 		{ApprovePolicies, "atoll approve_policies [-p PROJECT | -d DIR] [-w WORKSPACE] [--policy-set SET] [--clear | --clear-policy-approval]", "As a policy owner, approve the failing policies (or withdraw the approval with --clear)."},
+		{Approve, "atoll approve [--clear]", "On a drift issue: as a second person with the apply permission, approve the remediation plan shown there."},
 		{Unlock, "atoll unlock [-p PROJECT | -d DIR] [-w WORKSPACE]", "Release the locks this pull request holds and discard its plans."},
 		{Help, "atoll help", "Show this help."},
 		{Version, "atoll version", "Show the atoll and Terraform versions."},
@@ -118,6 +121,7 @@ const (
 	extraArgs               // -- ARGS
 	verboseFlag             // --verbose
 	mergeFlags              // --auto-merge-disabled --auto-merge-method
+	clearFlag               // --clear alone (approve)
 )
 
 var accepts = map[string]int{
@@ -125,6 +129,7 @@ var accepts = map[string]int{
 	Apply:           selectFlags | verboseFlag | mergeFlags,
 	Unlock:          selectFlags,
 	ApprovePolicies: selectFlags | policyFlags | verboseFlag,
+	Approve:         clearFlag,
 	Help:            0,
 	Version:         0,
 }
@@ -196,7 +201,7 @@ func (p Parser) Parse(comment string) (*Command, error) {
 		if unsupported[name] {
 			return nil, &Error{Command: name, Unsupported: true, Message: fmt.Sprintf("atoll has no %s command", name)}
 		}
-		return nil, &Error{Message: fmt.Sprintf("unknown command %s: use one of plan, apply, approve_policies, unlock, help, version", quote(fields[0]))}
+		return nil, &Error{Message: fmt.Sprintf("unknown command %s: use one of plan, apply, approve_policies, approve, unlock, help, version", quote(fields[0]))}
 	}
 	cmd := &Command{Name: name, Alias: alias}
 	if name == Help {
@@ -248,7 +253,11 @@ func (c *Command) parseArgs(args []string, mask int) error {
 		if !known {
 			return fmt.Errorf("unknown flag %s: %s", quote(flag), hint(c.Name))
 		}
-		if mask&flagKind[canon] == 0 {
+		kind := flagKind[canon]
+		if canon == "--clear" {
+			kind |= clearFlag
+		}
+		if mask&kind == 0 {
 			return fmt.Errorf("flag %s does not apply to %s: %s", flag, c.Name, hint(c.Name))
 		}
 		if seen[canon] {

@@ -64,7 +64,7 @@ var serverDocs = map[string]string{
 	"apply_mode":                 "What applies a plan: `comment` (an `atoll apply` comment), `after_merge` (merging the pull request into the default branch; comments are refused) or `both`. A repository may choose its own.",
 	"apply_requirements":         "Requirements every apply must meet: `approved`, `mergeable`, `undiverged`. `policies_passed` always applies. A repository may add requirements, and remove those listed in `repo_may_relax`.",
 	"approvals":                  "Approving reviews `approved` needs.",
-	"dismiss_stale_approvals":    "Approvals given before the pull request's head commit do not count.",
+	"dismiss_stale_approvals":    "Only approvals of the planned head commit count (default `true`).",
 	"repo_may_relax":             "Requirements an atoll.yaml may remove (`approved`, `mergeable`, `undiverged`). `policies_passed` can never be removed.",
 	"required_reviewers":         "Reviews required from teams when changed files match paths. A repository may add rules, never remove these.",
 	"required_reviewers[].paths": "Globs on changed files, relative to the repository root. Empty: any change.",
@@ -119,12 +119,14 @@ var serverDocs = map[string]string{
 	"repo_rules[].post_workflow_hooks[].shellArgs":   "Shell arguments (default `[-c]`).",
 	"repo_rules[].post_workflow_hooks[].commands":    "Comma-separated commands the hook runs for (`plan`, `apply`). Empty: all.",
 
-	"drift.enabled":       "Plan every project of every default branch on a schedule and open an issue per drifted project. The drift API works without it.",
-	"drift.schedule":      "Cron expression: 5 fields (`0 3 * * 1-5`), or `@hourly`, `@daily`, `@weekly`, `@monthly`, `@every 6h`; UTC unless prefixed by `CRON_TZ=Europe/Paris`.",
-	"drift.mode":          "`plan` or `refresh-only`.",
-	"drift.jitter":        "Delay each repository's run by a random duration up to this, to spread the load.",
-	"drift.concurrency":   "Drift plans run at once (they share the `workers`).",
-	"drift.repo_override": "Let an atoll.yaml set its own `drift.schedule`, or turn drift detection on or off for its repository.",
+	"drift.enabled":               "Plan every project of every default branch on a schedule and open an issue per drifted project. The drift API works without it.",
+	"drift.schedule":              "Cron expression: 5 fields (`0 3 * * 1-5`), or `@hourly`, `@daily`, `@weekly`, `@monthly`, `@every 6h`; UTC unless prefixed by `CRON_TZ=Europe/Paris`.",
+	"drift.mode":                  "`plan` or `refresh-only`.",
+	"drift.jitter":                "Delay each repository's run by a random duration up to this, to spread the load.",
+	"drift.concurrency":           "Drift plans run at once (they share the `workers`).",
+	"drift.repo_override":         "Let an atoll.yaml set its own `drift.schedule`, or turn drift detection on or off for its repository.",
+	"drift.auto_remediate_repos":  "Globs on `owner/name`: the repositories where a project's `auto_remediate` is honoured. Empty: nowhere.",
+	"drift.remediate_alone_teams": "Teams (`org/team-slug`) whose members may remediate a drift issue without a second person's `atoll approve`.",
 }
 
 // repoDocs documents every key of atoll.yaml, for README.md.

@@ -274,7 +274,8 @@ type ApplyPolicy struct {
 	// Approvals is the number of approving reviews "approved" needs
 	// (default 1).
 	Approvals int `yaml:"approvals"`
-	// DismissStaleApprovals drops approvals given before the head commit.
+	// DismissStaleApprovals drops approvals given before the planned head
+	// commit (default true).
 	DismissStaleApprovals bool `yaml:"dismiss_stale_approvals"`
 	// RepoMayRelax lists the requirements an atoll.yaml may remove.
 	RepoMayRelax []Requirement `yaml:"repo_may_relax"`
@@ -368,6 +369,12 @@ type Drift struct {
 	// RepoOverride lets an atoll.yaml set its own schedule or turn drift
 	// detection off.
 	RepoOverride bool `yaml:"repo_override"`
+	// AutoRemediateRepos are globs on "owner/name" of the repositories
+	// whose atoll.yaml may turn auto_remediate on; empty: none.
+	AutoRemediateRepos []string `yaml:"auto_remediate_repos"`
+	// RemediateAloneTeams are teams ("org/team-slug") whose members may
+	// remediate a drift issue without a second person's `atoll approve`.
+	RemediateAloneTeams []string `yaml:"remediate_alone_teams"`
 }
 
 // The values of Server.Sandbox.
@@ -400,10 +407,11 @@ func DefaultServer() Server {
 			ApprovePolicies: CommandPermission{Permission: vcs.PermissionWrite},
 		},
 		ApplyPolicy: ApplyPolicy{
-			ApplyMode:         ApplyComment,
-			ApplyRequirements: []Requirement{Approved, Mergeable},
-			Approvals:         1,
-			Automerge:         Automerge{Method: "merge"},
+			ApplyMode:             ApplyComment,
+			ApplyRequirements:     []Requirement{Approved, Mergeable},
+			Approvals:             1,
+			DismissStaleApprovals: true,
+			Automerge:             Automerge{Method: "merge"},
 		},
 		Commands: Commands{ApplyAllOrNothing: true},
 		Drift:    Drift{Schedule: "@daily", Mode: "plan", Concurrency: 2},

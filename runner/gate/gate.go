@@ -178,6 +178,9 @@ type Input struct {
 	CodeOwnersErr string
 	Policies      []Policy
 	Remediation   *Remediation
+	// PendingDeps are the projects of the project's depends_on still to be
+	// applied before it (not applied, and not earlier in this apply).
+	PendingDeps []string
 }
 
 // Decision is Decide's answer: every unmet requirement, and a Clearance
@@ -321,6 +324,9 @@ func Decide(in Input) Decision {
 				add(Reason{Code: CodeCodeOwners, Pattern: o.Pattern, Owners: o.Owners, File: o.File, Line: o.Line, Files: files, More: more})
 			}
 		}
+	}
+	for _, dep := range in.PendingDeps {
+		add(Reason{Code: CodeDependsOn, Set: dep})
 	}
 	for _, p := range in.Policies {
 		if !p.Failed || p.Advisory {

@@ -86,7 +86,10 @@ func TestDecide(t *testing.T) {
 		}, []Code{CodeMergeable}},
 		{"behind", func(in *Input) { in.PR.MergeableState = "behind" }, []Code{CodeMergeable}},
 		{"merged ignores mergeable", func(in *Input) { in.PR.MergeableState = "unknown"; in.PR.Merged = true; in.Plan = nil }, nil},
-		{"diverged", func(in *Input) { in.Rules.Requirements = append(in.Rules.Requirements, ReqUndiverged); in.PR.Undiverged = false }, []Code{CodeUndiverged}},
+		{"diverged", func(in *Input) {
+			in.Rules.Requirements = append(in.Rules.Requirements, ReqUndiverged)
+			in.PR.Undiverged = false
+		}, []Code{CodeUndiverged}},
 		{"reviewer team missing", func(in *Input) {
 			in.Rules.Reviewers = []ReviewerRule{{Teams: []string{"acme/sec"}, Count: 1, Origin: "atoll.yaml"}}
 		}, []Code{CodeReviewers}},
@@ -112,6 +115,7 @@ func TestDecide(t *testing.T) {
 		{"policy approved", func(in *Input) { in.Policies = []Policy{{Set: "sec", Failed: true, Approvers: []string{"sam"}}} }, nil},
 		{"policy advisory", func(in *Input) { in.Policies = []Policy{{Set: "sec", Failed: true, Advisory: true}} }, nil},
 		{"policy error", func(in *Input) { in.Policies = []Policy{{Set: "sec", Failed: true, Err: "x"}} }, []Code{CodePolicyError}},
+		{"dependency pending", func(in *Input) { in.PendingDeps = []string{"staging"} }, []Code{CodeDependsOn}},
 		{"every reason at once", func(in *Input) {
 			in.Reviews = nil
 			in.PR.MergeableState = "blocked"
@@ -220,7 +224,8 @@ func TestBaseRules(t *testing.T) {
 		{"renamed", "./prod/", "", "prod-renamed", Rules{BaseName: "prod", Requirements: []string{ReqApproved, ReqMergeable}, Reviewers: []ReviewerRule{srv, sec}}},
 		{"renamed onto a relaxed name", "prod", "default", "sandbox", Rules{BaseName: "prod", Requirements: []string{ReqApproved, ReqMergeable}, Reviewers: []ReviewerRule{srv, sec}}},
 		{"moved to a new dir", "prod2", "default", "prod", Rules{BaseName: "prod", New: true, Requirements: []string{ReqApproved}, Reviewers: []ReviewerRule{srv}}},
-		{"new workspace", "prod", "blue", "prod-blue", Rules{BaseName: "prod-blue", New: true, Requirements: []string{ReqApproved}, Reviewers: []ReviewerRule{srv}}},
+		{"new workspace of a listed dir", "prod", "blue", "prod:blue", Rules{BaseName: "prod", Requirements: []string{ReqApproved, ReqMergeable}, Reviewers: []ReviewerRule{srv, sec}}},
+		{"new dir", "web", "default", "web", Rules{BaseName: "web", New: true, Requirements: []string{ReqApproved}, Reviewers: []ReviewerRule{srv}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -44,13 +44,15 @@ const (
 	// CodeAutoRemediateOff: the server does not turn auto_remediate on for
 	// this repository.
 	CodeAutoRemediateOff Code = "auto_remediate_off"
+	// CodeDependsOn: the project Set of depends_on must be applied first.
+	CodeDependsOn Code = "depends_on"
 )
 
 // Codes lists every reason code, so that a test can check each has a
 // template.
 var Codes = []Code{CodePlanStale, CodeBaseMoved, CodePlanFile, CodeApproved, CodeMergeable, CodeUndiverged,
 	CodeReviewers, CodeCodeOwners, CodeCodeOwnersUnreadable, CodePolicy, CodePolicyError,
-	CodeRemediationPlan, CodeRemediationApplier, CodeRemediationApproval, CodeAutoRemediateOff}
+	CodeRemediationPlan, CodeRemediationApplier, CodeRemediationApproval, CodeAutoRemediateOff, CodeDependsOn}
 
 // Reason is one unmet requirement. Code says which; the other fields are
 // its facts, set as the Code's comment says.

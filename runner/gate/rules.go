@@ -43,9 +43,12 @@ type Rules struct {
 
 // BaseRules returns the rules of the project at (dir, workspace) as the
 // base branch defines them. A project the base lists keeps its rules and
-// name whatever the pull request calls it; one the base does not list
-// gets the repository-level rules, and its own name (prName) when the
-// base lists projects (it is new), else the name discovery gives it.
+// name whatever the pull request calls it. Another workspace of a dir the
+// base lists (an ad-hoc workspace, or one the pull request adds) takes
+// that dir's project's rules and name, so a new workspace never loosens
+// what the base asks of the dir. A project in a dir the base does not list
+// gets the repository-level rules, and its own name (prName) when the base
+// lists projects (it is new), else the name discovery gives it.
 func BaseRules(base BaseConfig, dir, workspace, prName string) Rules {
 	dir = path.Clean(dir)
 	if workspace == "" {
@@ -58,6 +61,11 @@ func BaseRules(base BaseConfig, dir, workspace, prName string) Rules {
 			ws = "default"
 		}
 		if path.Clean(p.Dir) == dir && ws == workspace {
+			return Rules{BaseName: p.Name, Requirements: p.Requirements, Reviewers: append(serverRules, p.Reviewers...)}
+		}
+	}
+	for _, p := range base.Projects {
+		if path.Clean(p.Dir) == dir {
 			return Rules{BaseName: p.Name, Requirements: p.Requirements, Reviewers: append(serverRules, p.Reviewers...)}
 		}
 	}

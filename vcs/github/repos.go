@@ -173,3 +173,56 @@ func (c *Client) IsTeamMember(ctx context.Context, repo vcs.Repo, org, teamSlug,
 	}
 	return m.GetState() == "active", nil
 }
+
+// RequiredStatusChecks returns the status check contexts the branch's
+// protection requires (none for an unprotected branch). It reads them from
+// the branch itself, which needs only contents: read, where the
+// protection endpoints need administration: read.
+func (c *Client) RequiredStatusChecks(ctx context.Context, repo vcs.Repo, branch string) ([]string, error) {
+	in, err := c.forRepo(ctx, repo)
+	if err != nil {
+		return nil, err
+	}
+	what := fmt.Sprintf("required checks of %s in %s", branch, repo.FullName())
+	esc := url.PathEscape(branch)
+	if err := checkTraversal(esc); err != nil {
+		return nil, wrapErr(what, err)
+	}
+	cl := in.rest.apiHostClient()
+	req, err := cl.NewRequest(http.MethodGet, fmt.Sprintf("repos/%s/%s/branches/%s", url.PathEscape(repo.Owner), url.PathEscape(repo.Name), esc), nil)
+	if err != nil {
+		return nil, wrapErr(what, err)
+	}
+	var b struct {
+		Protected  bool `json:"protected"`
+		Protection struct {
+			RequiredStatusChecks struct {
+				Contexts []string `json:"contexts"`
+				Checks   []struct {
+					Context string `json:"context"`
+				} `json:"checks"`
+			} `json:"required_status_checks"`
+		} `json:"protection"`
+	}
+	if _, err := cl.Do(ctx, req, &b); err != nil {
+		return nil, wrapErr(what, err)
+	}
+	if !b.Protected {
+		return nil, nil
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, c := range b.Protection.RequiredStatusChecks.Contexts {
+		if !seen[c] {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	for _, c := range b.Protection.RequiredStatusChecks.Checks {
+		if !seen[c.Context] {
+			seen[c.Context] = true
+			out = append(out, c.Context)
+		}
+	}
+	return out, nil
+}

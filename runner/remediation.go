@@ -1,0 +1,254 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/atollhq/atoll/runner/gate"
+	"github.com/atollhq/atoll/templates"
+	"github.com/atollhq/atoll/vcs"
+)
+
+// A drift remediation applies only a plan shown on its issue (`atoll plan`
+// there), once a second person with the apply permission signed it off
+// (`atoll approve`), or the applier belongs to a team the server lets
+// remediate alone. auto_remediate applies without a comment only where the
+// server turns it on for the repository.
+
+// RemediationApproval records who approved the remediation plan of one
+// drift issue; it binds to the plan job, so a new plan needs new approvals.
+type RemediationApproval struct {
+	PlanJob string   `json:"plan_job"`
+	Users   []string `json:"users"`
+}
+
+func remediationApprovalKey(repo string, issue int, project string) string {
+	return prKey(repo, issue) + "#remediation#" + project
+}
+
+// driftRepo is the full repository of a drift issue and its default
+// branch head.
+func (r *Runner) driftRepo(ctx context.Context, repo vcs.Repo) (vcs.Repo, string, error) {
+	full, err := r.host.GetRepo(ctx, repo)
+	if err != nil {
+		return vcs.Repo{}, "", err
+	}
+	full.InstallationID = repo.InstallationID
+	head, err := r.host.BranchSHA(ctx, full, full.DefaultBranch)
+	if err != nil {
+		return vcs.Repo{}, "", fmt.Errorf("head of %s: %w", full.DefaultBranch, err)
+	}
+	return full, head, nil
+}
+
+// planOnIssue plans the default branch head for a drift issue's project
+// and shows the plan on the issue: the plan a remediation applies.
+func (r *Runner) planOnIssue(ctx context.Context, repo vcs.Repo, issue int, p Project, user string) error {
+	full, head, err := r.driftRepo(ctx, repo)
+	if err != nil {
+		return err
+	}
+	if l, ok, err := r.cfg.Store.Get(ctx, lockKey(Job{Repo: full, Project: p})); err == nil && ok {
+		return r.reply(ctx, full, issue, "remediation.tmpl", templates.Remediation{Kind: templates.RemediationLocked, Project: p.Name, LockedBy: l.Owner.Number})
+	}
+	_, err = r.startRun(ctx, runSpec{Repo: full, Number: issue, Command: "remediation-plan", User: user, HeadSHA: head,
+		Jobs: []Job{{Kind: JobDrift, Repo: full, Number: issue, Project: p, HeadSHA: head, Commit: head, User: user}}})
+	return err
+}
+
+// storeIssuePlan stores the plan a drift job made on an issue, with its
+// policy results, as the plan `atoll apply` on that issue applies.
+func (r *Runner) storeIssuePlan(ctx context.Context, job *Job, res planResult, out *Outcome) {
+	out.Policies = r.evaluatePolicies(ctx, *job, vcs.PullRequest{Repo: job.Repo}, res.planJSON)
+	plan := Plan{Repo: job.Repo.FullName(), Number: job.Number, Project: job.Project, HeadSHA: job.Commit,
+		BaseSHA: job.Commit, Commit: job.Commit, File: res.planFile, SHA256: res.sha256, HasChanges: res.changes,
+		Summary: out.Summary, Policies: out.Policies, PlanJob: job.ID, State: PlanPlanned, Created: r.now()}
+	if !res.changes {
+		plan.State = PlanApplied
+	}
+	if err := r.rec.put(ctx, bucketPlans, planKey(plan.Repo, plan.Number, job.Project.Name), plan); err != nil {
+		r.log.Error("store remediation plan", "issue", job.Number, "err", err)
+	}
+}
+
+// approveRemediation records (or with clear withdraws) user's sign-off of
+// the plan shown on a drift issue. Only users with the apply permission
+// may sign off.
+func (r *Runner) approveRemediation(ctx context.Context, repo vcs.Repo, issue int, p Project, user string, clear bool) error {
+	var plan Plan
+	found, err := r.rec.get(ctx, bucketPlans, planKey(repo.FullName(), issue, p.Name), &plan)
+	if err != nil {
+		return err
+	}
+	if !found || plan.State != PlanPlanned {
+		return r.reply(ctx, repo, issue, "remediation.tmpl", templates.Remediation{Kind: templates.RemediationNoPlan, Project: p.Name})
+	}
+	if need, err := r.authorize(ctx, repo, user, "apply"); err != nil {
+		return err
+	} else if need != "" {
+		return r.reply(ctx, repo, issue, "permission_denied.tmpl", templates.PermissionDenied{User: user, Command: "approve", Need: need})
+	}
+	err = update(ctx, r.rec, bucketApprovals, remediationApprovalKey(repo.FullName(), issue, p.Name), func(a *RemediationApproval, _ bool) error {
+		if a.PlanJob != plan.PlanJob {
+			a.PlanJob, a.Users = plan.PlanJob, nil
+		}
+		a.Users = withoutUser(a.Users, user)
+		if !clear {
+			a.Users = append(a.Users, user)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	kind := templates.RemediationApproved
+	if clear {
+		kind = templates.RemediationWithdrawn
+	}
+	return r.reply(ctx, repo, issue, "remediation.tmpl", templates.Remediation{Kind: kind, Project: p.Name, User: user, Commit: plan.HeadSHA})
+}
+
+// remediate applies the plan shown on a drift issue when the gate clears
+// it (path remediation).
+func (r *Runner) remediate(ctx context.Context, repo vcs.Repo, issue int, p Project, user string) error {
+	full, head, err := r.driftRepo(ctx, repo)
+	if err != nil {
+		return err
+	}
+	if l, ok, err := r.cfg.Store.Get(ctx, lockKey(Job{Repo: full, Project: p})); err == nil && ok {
+		return r.reply(ctx, full, issue, "remediation.tmpl", templates.Remediation{Kind: templates.RemediationLocked, Project: p.Name, LockedBy: l.Owner.Number})
+	}
+	key := planKey(full.FullName(), issue, p.Name)
+	var plan Plan
+	shown, err := r.rec.get(ctx, bucketPlans, key, &plan)
+	if err != nil {
+		return err
+	}
+	if shown && plan.State == PlanApplied && !plan.HasChanges {
+		return r.reply(ctx, full, issue, "remediation.tmpl", templates.Remediation{Kind: templates.RemediationNoChanges, Project: p.Name})
+	}
+	shown = shown && plan.State == PlanPlanned
+	rem := &gate.Remediation{PlanShown: shown, PlanHead: plan.HeadSHA, Head: head, Applier: user}
+	need, err := r.authorize(ctx, full, user, "apply")
+	if err != nil {
+		return err
+	}
+	rem.ApplierPermitted = need == ""
+	rem.ApplierAlone = r.memberOfAny(ctx, full, user, r.set.Drift.RemediateAloneTeams)
+	var a RemediationApproval
+	if _, err := r.rec.get(ctx, bucketApprovals, remediationApprovalKey(full.FullName(), issue, p.Name), &a); err != nil {
+		return err
+	}
+	if shown && a.PlanJob == plan.PlanJob {
+		for _, u := range a.Users {
+			if need, err := r.authorize(ctx, full, u, "apply"); err == nil && need == "" {
+				rem.Approvers = append(rem.Approvers, u)
+			}
+		}
+	}
+	in := gate.Input{Path: gate.PathRemediation, Project: p.Name, Remediation: rem}
+	if shown {
+		sum, err := fileSHA256(plan.File)
+		in.Plan = &gate.Plan{HeadSHA: plan.HeadSHA, FileMatches: err == nil && sum == plan.SHA256, Created: plan.Created}
+		in.Policies = r.gatePolicies(ctx, Job{Repo: full, Number: issue, Project: p, HeadSHA: plan.HeadSHA}, plan.Policies)
+	}
+	d := gate.Decide(in)
+	c, ok := d.Clearance()
+	if !ok {
+		return r.reply(ctx, full, issue, "apply_refused.tmpl", templates.ApplyRefused{Path: string(gate.PathRemediation),
+			Projects: []templates.RefusedProject{r.refusedProject(p.Name, d)}})
+	}
+	claimed := false
+	err = update(ctx, r.rec, bucketPlans, key, func(cur *Plan, exists bool) error {
+		if !exists || cur.State != PlanPlanned || cur.PlanJob != plan.PlanJob {
+			return errAbort
+		}
+		cur.State, cur.ApplyJob, claimed = PlanApplying, "claimed", true
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if !claimed {
+		return r.reply(ctx, full, issue, "remediation.tmpl", templates.Remediation{Kind: templates.RemediationBusy, Project: p.Name})
+	}
+	bind := func(ctx context.Context, jobs []Job) {
+		for _, j := range jobs {
+			r.setPlanState(ctx, key, PlanApplying, j.ID)
+		}
+	}
+	_, err = r.startApply(ctx, runSpec{Repo: full, Number: issue, Command: "remediate", User: user, HeadSHA: plan.HeadSHA,
+		Jobs:        []Job{{Kind: JobApply, Repo: full, Number: issue, Project: p, HeadSHA: plan.HeadSHA, Commit: plan.Commit, User: user}},
+		beforeQueue: bind}, []gate.Clearance{c})
+	if err != nil {
+		r.setPlanState(ctx, key, PlanPlanned, "-")
+	}
+	return err
+}
+
+// autoRemediate plans and applies a drifted project without a comment,
+// when the server turns auto_remediate on for the repository (path
+// auto_remediate); the run is recorded as "auto-remediate" by atoll.
+// A refusal is said once per issue.
+func (r *Runner) autoRemediate(ctx context.Context, repo vcs.Repo, issue int, p Project) error {
+	full, head, err := r.driftRepo(ctx, repo)
+	if err != nil {
+		return err
+	}
+	if _, ok, err := r.cfg.Store.Get(ctx, lockKey(Job{Repo: full, Project: p})); err == nil && ok {
+		return nil // a pull request holds it: its apply comes first
+	}
+	d := gate.Decide(gate.Input{Path: gate.PathAutoRemediate, Project: p.Name,
+		Remediation: &gate.Remediation{AutoAllowed: r.autoRemediateAllowed(full.FullName())}})
+	c, ok := d.Clearance()
+	if !ok {
+		first := false
+		err := r.cfg.Store.UpdateRecord(ctx, bucketPRs, prKey(full.FullName(), issue)+"#auto-refused", func(_ []byte, exists bool) ([]byte, error) {
+			if exists {
+				return nil, errAbort
+			}
+			first = true
+			return []byte("1"), nil
+		})
+		if err != nil && err != errAbort {
+			return err
+		}
+		if !first {
+			return nil
+		}
+		return r.reply(ctx, full, issue, "apply_refused.tmpl", templates.ApplyRefused{Path: string(gate.PathAutoRemediate),
+			Projects: []templates.RefusedProject{r.refusedProject(p.Name, d)}})
+	}
+	_, err = r.startApply(ctx, runSpec{Repo: full, Number: issue, Command: "auto-remediate", User: "atoll", HeadSHA: head,
+		Jobs: []Job{{Kind: JobPlanApply, Repo: full, Number: issue, Project: p, HeadSHA: head, Commit: head, User: "atoll"}}},
+		[]gate.Clearance{c})
+	return err
+}
+
+// autoRemediateAllowed reports whether the server turns auto_remediate on
+// for a repository ("owner/name"; globs, letter case ignored).
+func (r *Runner) autoRemediateAllowed(fullName string) bool {
+	for _, g := range r.set.Drift.AutoRemediateRepos {
+		if ok, _ := path.Match(strings.ToLower(g), strings.ToLower(fullName)); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// memberOfAny reports whether user is an active member of one of teams
+// ("org/team-slug").
+func (r *Runner) memberOfAny(ctx context.Context, repo vcs.Repo, user string, teams []string) bool {
+	for _, t := range teams {
+		org, slug, ok := strings.Cut(t, "/")
+		if !ok {
+			continue
+		}
+		if m, err := r.host.IsTeamMember(ctx, repo, org, slug, user); err == nil && m {
+			return true
+		}
+	}
+	return false
+}
