@@ -386,6 +386,24 @@ func (c *Control) SetPermission(ctx context.Context, repo, user, permission stri
 	return c.do(ctx, http.MethodPut, "/repos/"+p+"/collaborators/"+url.PathEscape(user), map[string]string{"permission": permission}, nil)
 }
 
+// ProtectBranch sets the protection rule of a branch (replacing any).
+func (c *Control) ProtectBranch(ctx context.Context, in BranchProtection) error {
+	p, err := splitRepo(in.Repo)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, http.MethodPut, "/repos/"+p+"/branches/"+url.PathEscape(in.Branch)+"/protection", in, nil)
+}
+
+// ExternalCheck creates a check run of another CI on a commit.
+func (c *Control) ExternalCheck(ctx context.Context, in ExternalCheck) error {
+	p, err := splitRepo(in.Repo)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, http.MethodPost, "/repos/"+p+"/check-runs", in, nil)
+}
+
 // AddTeamMember adds user to org's team (created if needed); it sends
 // membership added.
 func (c *Control) AddTeamMember(ctx context.Context, org, team, user string) error {

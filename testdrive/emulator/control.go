@@ -29,6 +29,8 @@ func (s *Server) controlRoutes() *http.ServeMux {
 	m.HandleFunc("POST "+p+"/repos/{owner}/{repo}/pulls/{number}/ready", s.ctlPullAction(s.readyPull, "open"))
 	m.HandleFunc("PATCH "+p+"/repos/{owner}/{repo}/comments/{id}", s.ctlEditComment)
 	m.HandleFunc("PUT "+p+"/repos/{owner}/{repo}/collaborators/{user}", s.ctlSetPermission)
+	m.HandleFunc("PUT "+p+"/repos/{owner}/{repo}/branches/{branch}/protection", s.ctlProtectBranch)
+	m.HandleFunc("POST "+p+"/repos/{owner}/{repo}/check-runs", s.ctlExternalCheck)
 	m.HandleFunc("PUT "+p+"/orgs/{org}/teams/{team}/members/{user}", s.ctlAddTeamMember)
 	m.HandleFunc("DELETE "+p+"/orgs/{org}/teams/{team}/members/{user}", s.ctlRemoveTeamMember)
 	m.HandleFunc("GET "+p+"/deliveries", s.ctlDeliveries)

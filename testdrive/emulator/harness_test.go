@@ -138,6 +138,8 @@ func (w *recordingWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
+var protectionPath = regexp.MustCompile(`^(/repos/[^/]+/[^/]+/branches)/[^/]+(/protection/.+)$`)
+
 var multiSegment = regexp.MustCompile(`^(/repos/[^/]+/[^/]+/(?:contents|branches|compare|git/refs))/.+$`)
 
 // validating wraps the emulator: every REST response must match the
@@ -180,7 +182,9 @@ func validateResponse(router routers.Router, r *http.Request, reqBody []byte, re
 	req := r.Clone(context.Background())
 	req.Body = io.NopCloser(bytes.NewReader(reqBody))
 	path := strings.TrimPrefix(req.URL.Path, "/api/v3")
-	if m := multiSegment.FindStringSubmatch(path); m != nil {
+	if m := protectionPath.FindStringSubmatch(path); m != nil {
+		path = m[1] + "/x" + m[2] // a branch's protection sub-resource
+	} else if m := multiSegment.FindStringSubmatch(path); m != nil {
 		path = m[1] + "/x"
 	}
 	req.URL = &url.URL{Path: path, RawQuery: req.URL.RawQuery}

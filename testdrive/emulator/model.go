@@ -59,6 +59,7 @@ type repo struct {
 	nextNumber    int
 	issues        map[int]*issue // pull requests too
 	labels        map[string]*label
+	protection    map[string]*protection // branch -> its protection rule
 	gitMu         sync.Mutex
 }
 

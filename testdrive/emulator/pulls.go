@@ -25,10 +25,12 @@ type prStats struct {
 type pullSnapshot struct {
 	dir, base, head string
 	open, draft     bool
+	gate            gateSnapshot
 }
 
 func (s *Server) snapshot(rp *repo, is *issue) pullSnapshot {
-	return pullSnapshot{dir: rp.dir, base: s.baseSHA(rp, is), head: is.pr.headSHA, open: is.state == "open", draft: is.pr.draft}
+	return pullSnapshot{dir: rp.dir, base: s.baseSHA(rp, is), head: is.pr.headSHA, open: is.state == "open", draft: is.pr.draft,
+		gate: s.gateSnapshotLocked(rp, is)}
 }
 
 func (s *Server) baseSHA(rp *repo, is *issue) string {
@@ -39,8 +41,9 @@ func (s *Server) baseSHA(rp *repo, is *issue) string {
 }
 
 // stats computes a pull request's counts and, when withMergeable, whether
-// it merges: mergeable false and state "dirty" on conflicts, "behind"
-// when the base moved on, "draft" for drafts, else "clean".
+// it merges: mergeable false and state "dirty" on conflicts, "draft" for
+// drafts, else what the base branch's protection and the head's checks
+// make of it (gateState): behind, blocked, unstable or clean.
 func (s *Server) stats(ctx context.Context, p pullSnapshot, withMergeable bool) prStats {
 	st := prStats{state: "unknown"}
 	if out, err := s.run(ctx, p.dir, nil, "rev-list", "--count", p.head, "^"+p.base); err == nil {
@@ -66,10 +69,8 @@ func (s *Server) stats(ctx context.Context, p pullSnapshot, withMergeable bool) 
 		st.state = "dirty"
 	case p.draft:
 		st.state = "draft"
-	case !s.isAncestor(ctx, p.dir, p.base, p.head):
-		st.state = "behind"
 	default:
-		st.state = "clean"
+		st.state = s.gateState(ctx, p)
 	}
 	return st
 }

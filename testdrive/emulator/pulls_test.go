@@ -133,7 +133,11 @@ func TestMergeConflict(t *testing.T) {
 	if err == nil || resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Fatalf("merge of a conflicting PR: %v", err)
 	}
-	// A base that moved without conflict makes the PR "behind".
+	// A base that moved without conflict makes the PR "behind" when branch
+	// protection requires up-to-date branches.
+	if err := e.ctl.ProtectBranch(ctx, BranchProtection{Repo: "acme/infra", Branch: "main", Strict: true}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := e.ctl.Commit(ctx, Commit{Repo: "acme/infra", Branch: "feature", Author: "alice", Files: map[string]*string{"main.tf": strp("# conflicting\n")}}); err != nil {
 		t.Fatal(err)
 	}

@@ -97,6 +97,11 @@ func (s *Server) handleGetBranch(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("branch")
 	sha, ok := rp.branches[name]
 	dir := rp.dir
+	var prot *protection
+	if p := rp.protection[name]; p != nil {
+		cp := *p
+		prot = &cp
+	}
 	s.mu.Unlock()
 	if !ok {
 		writeError(w, http.StatusNotFound, "Branch not found")
@@ -110,8 +115,8 @@ func (s *Server) handleGetBranch(w http.ResponseWriter, r *http.Request) {
 	u := urlsOf(r)
 	api := repoURL(u, rp) + "/branches/" + escapePath(name)
 	writeJSON(w, http.StatusOK, obj{
-		"name": name, "commit": s.commitJSON(u, rp, c), "protected": false,
-		"protection":     obj{"enabled": false, "required_status_checks": obj{"enforcement_level": "off", "contexts": []string{}, "checks": []obj{}}},
+		"name": name, "commit": s.commitJSON(u, rp, c), "protected": prot != nil,
+		"protection":     protectionJSON(prot),
 		"protection_url": api + "/protection",
 		"_links":         obj{"self": api, "html": u.web + "/" + rp.fullName() + "/tree/" + escapePath(name)},
 	})
