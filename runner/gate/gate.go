@@ -361,7 +361,9 @@ func (in Input) approvers() []string {
 	var made time.Time
 	if in.Plan != nil {
 		head = in.Plan.HeadSHA
-		risky, made = len(RiskyArgs(in.Plan.ExtraArgs)) > 0, in.Plan.Created
+		// GitHub's review times are whole seconds: a review in the plan's
+		// own second may predate it, so it does not count.
+		risky, made = len(RiskyArgs(in.Plan.ExtraArgs)) > 0, in.Plan.Created.Truncate(time.Second)
 	}
 	var out []string
 	for _, rv := range in.Reviews {

@@ -52,6 +52,11 @@ func TestDecide(t *testing.T) {
 			in.Reviews[0].SubmittedAt = t0.Add(-time.Minute)
 		}, []Code{CodeApproved}},
 		{"destroy plan approved after", func(in *Input) { in.Plan.ExtraArgs = []string{"-destroy"} }, nil},
+		{"destroy plan approved in its second", func(in *Input) {
+			in.Plan.ExtraArgs = []string{"-destroy"}
+			in.Plan.Created = t0.Add(500 * time.Millisecond)
+			in.Reviews[0].SubmittedAt = t0
+		}, []Code{CodeApproved}},
 		{"target plan with approved relaxed", func(in *Input) {
 			in.Plan.ExtraArgs = []string{"-target=terraform_data.a"}
 			in.Rules.Requirements = nil

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/atollhq/atoll/testdrive/emulator"
 )
@@ -98,6 +99,7 @@ func TestGateDestroyPlanNeedsNewApproval(t *testing.T) {
 	last = e.Comment(repo, n, "alice", "atoll apply")
 	cm = e.Wait(repo, n, last, "Apply refused")
 	applyWant(t, cm.Body, "`approved`: 0 of 1 approving reviews by writers other than the author of the planned commit, submitted after the plan made with `-destroy`")
+	time.Sleep(time.Second) // review times are whole seconds: one in the plan's second does not count
 	gateApprove(e, repo, n, "bob")
 	last = e.Comment(repo, n, "alice", "atoll apply")
 	e.Wait(repo, n, last, "Apply complete! Resources: 0 added, 0 changed, 2 destroyed")
