@@ -80,7 +80,7 @@ func TestDriftIssue(t *testing.T) {
 		"| Commit | `fedcba9` on `main` |", "| First seen | 2025-03-01 06:00 UTC |", "| Last seen | 2025-03-01 12:00 UTC |",
 		"**Plan: 1 to add, 0 to change, 0 to destroy.**", "- ➕ **create** (1): `local_file.g`",
 		"- ✏️ **update** (1): `terraform_data.d`", "- 🗑️ **delete** (1): `terraform_data.gone`",
-		"<details><summary>Show plan</summary>", "comment `atoll apply` on this issue", "[Full log](https://atoll.example/jobs/5)")
+		"<details><summary>Show plan</summary>", "comment `atoll plan` on this issue", "`atoll approve`", "then comment `atoll apply`", "[Full log](https://atoll.example/jobs/5)")
 	assertOutsideFolds(t, got.Body, "> [!CAUTION]")
 	assertNotContains(t, got.Body, "The drift changed", "holds the lock")
 
