@@ -426,13 +426,30 @@ func TestDriftScheduleRepoOverride(t *testing.T) {
 // check finds drift: the remediation is commented on the issue, and the
 // check after it finds the project in sync and closes the issue.
 func TestDriftAutoRemediate(t *testing.T) {
-	e := Start(t, Options{})
+	e := Start(t, Options{ServerConfig: "drift:\n  auto_remediate_repos: [\"acme/driftauto\"]\n"})
+	// Where the server does not allow it, auto_remediate is refused, once,
+	// with the reason.
+	off := filepath.Join(e.Dir, "files", "off.txt")
+	offRepo := e.Repo("driftauto-off", map[string]string{
+		"atoll.yaml":  "version: 1\nprojects:\n  - name: app\n    dir: app\n    auto_remediate: true\n",
+		"app/main.tf": localFilesTF(e, "auto-off", [2]string{"a", off}),
+	}, nil)
+	dr := e.driftRun(offRepo, "")
+	if st, n := driftStatus(t, dr, "app"); st != "drifted" || n == 0 {
+		t.Fatalf("status %s, issue %d; want drifted with an issue", st, n)
+	} else {
+		e.Wait(offRepo, n, 0, "Apply refused", "`auto_remediate`", "drift.auto_remediate_repos")
+	}
+	if _, err := os.Stat(off); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("auto_remediate ran where the server does not allow it (%v)", err)
+	}
+
 	a := filepath.Join(e.Dir, "files", "a.txt")
 	repo := e.Repo("driftauto", map[string]string{
 		"atoll.yaml":  "version: 1\nprojects:\n  - name: app\n    dir: app\n    auto_remediate: true\n",
 		"app/main.tf": localFilesTF(e, "auto", [2]string{"a", a}),
 	}, nil)
-	dr := e.driftRun(repo, "")
+	dr = e.driftRun(repo, "")
 	st, n := driftStatus(t, dr, "app")
 	if st != "drifted" || n == 0 {
 		t.Fatalf("status %s, issue %d; want drifted with an issue", st, n)
@@ -447,7 +464,8 @@ func TestDriftAutoRemediate(t *testing.T) {
 
 // Remediation follows the same policies as a pull request: a mandatory
 // policy that denies the plan refuses `atoll apply` on the drift issue
-// until an owner approves on the issue; then it applies.
+// until an owner approves on the issue; it applies only the plan shown on
+// the issue, signed off by a second person (`atoll approve`).
 func TestDriftRemediationPolicies(t *testing.T) {
 	pol := t.TempDir()
 	writeFile(t, filepath.Join(pol, "guard.rego"), `package atoll
@@ -470,8 +488,11 @@ deny contains sprintf("%s writes a file", [rc.address]) if {
 		t.Fatalf("status %s, issue %d; want drifted with an issue", st, n)
 	}
 
-	last := e.Comment(repo, n, "alice", "atoll apply")
-	e.Wait(repo, n, last, "policy set `guard` failed", "local_file.a writes a file", "@carol")
+	last := e.Comment(repo, n, "alice", "atoll plan")
+	e.Wait(repo, n, last, "Plan: 1 to add")
+	last = e.Comment(repo, n, "alice", "atoll apply")
+	e.Wait(repo, n, last, "policy set `guard` failed", "local_file.a writes a file", "@carol",
+		"no approval by a second person with the apply permission")
 	if _, err := os.Stat(a); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("a remediation refused by policy wrote %s (%v)", a, err)
 	}
@@ -479,6 +500,8 @@ deny contains sprintf("%s writes a file", [rc.address]) if {
 	e.Wait(repo, n, last, "owns no policy set")
 	last = e.Comment(repo, n, "carol", "atoll approve_policies")
 	e.Wait(repo, n, last, "Approved policy sets `guard`")
+	last = e.Comment(repo, n, "carol", "atoll approve")
+	e.Wait(repo, n, last, "approved the remediation plan")
 
 	last = e.Comment(repo, n, "alice", "atoll apply")
 	e.Wait(repo, n, last, "Apply complete!")
