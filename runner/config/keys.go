@@ -142,7 +142,7 @@ var repoDocs = map[string]string{
 	"projects[].autoplan.when_modified":     "Globs relative to the project dir (`../` allowed) whose changes plan the project. Default: `*.tf`, `*.tf.json`, `*.tofu`, `*.tofu.json`, `*.tfvars`, `*.tfvars.json`, `.terraform.lock.hcl`. Changes to the local modules the project calls, transitively, always count.",
 	"projects[].var_files":                  "`-var-file` arguments, relative to the project dir.",
 	"projects[].apply_requirements":         "Changes to the server's `apply_requirements` for this project: `undiverged` adds a requirement, `!approved` removes one (only if the server's `repo_may_relax` lists it). Applied after the top-level list.",
-	"projects[].auto_remediate":             "Apply this project's drift plan without a comment once its apply requirements hold.",
+	"projects[].auto_remediate":             "Plan and apply this project's drift without a comment; honoured only in the repositories the server's `drift.auto_remediate_repos` lists.",
 	"projects[].required_reviewers":         "Reviewer rules added for this project.",
 	"projects[].required_reviewers[].paths": "Globs relative to the project dir. Empty: every apply of the project.",
 	"projects[].required_reviewers[].teams": "Teams (`org/team-slug`) whose members' approving reviews count. Required.",
