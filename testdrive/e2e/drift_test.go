@@ -164,7 +164,7 @@ func TestDriftIssueLifecycle(t *testing.T) {
 	e := Start(t, Options{})
 	a, b := filepath.Join(e.Dir, "files", "a.txt"), filepath.Join(e.Dir, "files", "b.txt")
 	repo := e.Repo("drift", map[string]string{"app/main.tf": localFilesTF(e, "app", [2]string{"a", a}, [2]string{"b", b})},
-		map[string]string{"alice": "write"})
+		map[string]string{"alice": "write", "bob": "write"})
 
 	// Never applied: the check finds the files to create.
 	dr := e.driftRun(repo, "")
@@ -172,8 +172,13 @@ func TestDriftIssueLifecycle(t *testing.T) {
 	if st != "drifted" || first == 0 {
 		t.Fatalf("first check: status %s, issue %d; want drifted with an issue (run %+v)", st, first, dr)
 	}
-	// Remediation: `atoll apply` on the issue plans the default branch and applies it.
-	last := e.Comment(repo, first, "alice", "atoll apply")
+	// Remediation: `atoll plan` on the issue shows the plan of the default
+	// branch, a second person signs it off, `atoll apply` applies it.
+	last := e.Comment(repo, first, "alice", "atoll plan")
+	e.Wait(repo, first, last, "Plan: 2 to add")
+	last = e.Comment(repo, first, "bob", "atoll approve")
+	e.Wait(repo, first, last, "approved the remediation plan")
+	last = e.Comment(repo, first, "alice", "atoll apply")
 	e.Wait(repo, first, last, "Apply complete!")
 	for _, f := range []string{a, b} {
 		if got, err := os.ReadFile(f); err != nil || !strings.HasSuffix(string(got), " v1\n") {

@@ -190,7 +190,7 @@ policy_sets:
 			{act: "apply", want: policyApplied},
 		}},
 		{name: "merged unapproved", dir: "e", author: "alice", repo: merged, steps: []policyStep{
-			{act: "merge", want: []string{"Apply refused: requirements not met", "`policies_passed`", policyMessage}},
+			{act: "merge", want: []string{"Apply refused", "This pull request is merged", "`policies_passed`", policyMessage}},
 			{act: "approve", who: "wes", want: notOwner("wes")},
 			{act: "apply", want: policyRefused},
 			{act: "approve", who: "wanda", want: policyApproved},
@@ -306,7 +306,7 @@ func (p *policyPR) step(i int, st policyStep) {
 			}
 		}
 		if st.act == "merge" {
-			p.waitFor(what, last, "The apply of `"+p.dir+"` was refused", "locks stay held", "comment `atoll apply`")
+			p.waitFor(what, last, "`"+p.dir+"`", "locks stay held", "comment `atoll apply`")
 		}
 		applied := p.stateHasResource()
 		if want := st.want[0] == "Apply complete!"; applied != want {
