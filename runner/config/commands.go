@@ -15,7 +15,7 @@ type Commands struct {
 	// [atlantis] makes `atlantis plan -d dir` mean `atoll plan -d dir`.
 	CommandAliases []string `yaml:"command_aliases"`
 	// AllowCommands are the commands atoll runs (default all:
-	// plan, apply, unlock, approve_policies, help, version). Others get a
+	// plan, apply, unlock, approve_policies, approve, help, version). Others get a
 	// reply saying the server does not allow them.
 	AllowCommands []string `yaml:"allow_commands"`
 	// DisableApply refuses every apply (comments, after merge, retries,
@@ -35,7 +35,7 @@ type Commands struct {
 }
 
 // CommandNames are the commands allow_commands may list, in help order.
-var CommandNames = []string{"plan", "apply", "unlock", "approve_policies", "help", "version"}
+var CommandNames = []string{"plan", "apply", "unlock", "approve_policies", "approve", "help", "version"}
 
 var aliasRE = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
 
@@ -54,7 +54,7 @@ func (s Server) validateCommands(c checker) {
 	}
 	for i, cmd := range s.AllowCommands {
 		if cmd != "all" && !slices.Contains(CommandNames, cmd) {
-			c.errorf(index("allow_commands", i), "unknown command %q: use all or any of plan, apply, unlock, approve_policies, help, version", cmd)
+			c.errorf(index("allow_commands", i), "unknown command %q: use all or any of plan, apply, unlock, approve_policies, approve, help, version", cmd)
 		}
 	}
 }

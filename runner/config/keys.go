@@ -75,7 +75,7 @@ var serverDocs = map[string]string{
 	"automerge.method":           "`merge`, `squash` or `rebase`.",
 
 	"command_aliases":      "Words that address atoll besides `atoll`: with `[atlantis]`, `atlantis plan -d dir` is `atoll plan -d dir`, Atlantis's flags included. Commands atoll does not have (`import`, `state`) get a reply saying so.",
-	"allow_commands":       "Commands atoll runs: any of `plan`, `apply`, `unlock`, `approve_policies`, `help`, `version`, or `all`. Others get a reply that this server does not allow them (`help` always answers). Empty: all.",
+	"allow_commands":       "Commands atoll runs: any of `plan`, `apply`, `unlock`, `approve_policies`, `approve`, `help`, `version`, or `all`. Others get a reply that this server does not allow them (`help` always answers). Empty: all.",
 	"disable_apply":        "Refuse every apply (comments, after merge, retries, drift remediation); each refusal says so. An admin can also stop applies for a while with the apply lock (`POST /api/apply-lock`).",
 	"apply_all_or_nothing": "`true`: an `atoll apply` without `-p`, `-d` or `-w` applies nothing when one of its projects is refused. `false`: it applies the projects that meet their requirements and lists the others with why, as Atlantis does.",
 	"job_timeout":          "Longest a job (a project's plan or apply, with its workflow's custom steps and hooks) may run; past it terraform and the steps are interrupted, then killed, and the job fails saying so. `0`: no limit. An apply cut short may leave the infrastructure partly changed, so allow for your slowest apply.",
