@@ -104,6 +104,9 @@ func (r *Runner) commandApply(ctx context.Context, pr vcs.PullRequest, user stri
 // plan; only the plans this call moved are applied, so concurrent apply
 // commands and redelivered webhooks apply a plan once.
 func (r *Runner) claimAndApply(ctx context.Context, pr vcs.PullRequest, user string, plans []Plan, opts RunOptions, cleared []gate.Clearance) error {
+	// Claims of one PR are serialized: of concurrent apply comments, the
+	// first claims every plan it was cleared for, in one run.
+	defer r.prMu.lock(prKey(pr.Repo.FullName(), pr.Number))()
 	var jobs []Job
 	var lost []string
 	for _, p := range plans {
