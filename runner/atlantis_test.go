@@ -36,7 +36,7 @@ func TestConfiguredByDir(t *testing.T) {
 		{Project: Project{Name: "prod", Dir: "envs/prod", Workspace: "default", ApplyRequirements: []string{"approved", "undiverged"}},
 			RequiredReviewers: []ReviewerRule{{Teams: []string{"acme/sre"}}}},
 	}}
-	base := (&Runner{}).baseConfig(rc)
+	base := (&Runner{}).baseConfig("acme/x", "main", rc)
 	for _, tc := range []struct {
 		name, dir string
 		want      []string

@@ -18,16 +18,22 @@ import (
 // This file gathers the facts runner/gate decides from, and renders its
 // reasons. The decision itself lives in runner/gate.
 
-// baseConfig is the base branch's atoll.yaml as the gate reads it.
-func (r *Runner) baseConfig(rc RepoConfig) gate.BaseConfig {
+// baseConfig is the base branch's atoll.yaml (rc, of repository repo and
+// base branch base) as the gate reads it. A project the file does not list
+// has the server's requirements for that repository and branch (repo
+// rules included) with the file's top-level changes.
+func (r *Runner) baseConfig(repo, base string, rc RepoConfig) gate.BaseConfig {
+	defaults := r.set.ApplyRequirements
+	if rc.Defaults != nil {
+		defaults = rc.Defaults
+	} else if reqs := r.effectiveRequirements(repo, base, rc.Source.DefaultProject(".")); reqs != nil {
+		defaults = reqs
+	}
 	bc := gate.BaseConfig{
-		Requirements:    r.set.ApplyRequirements,
+		Requirements:    defaults,
 		Reviewers:       gateRules(rc.RequiredReviewers, "the top level of "+RepoConfigFile),
 		ServerReviewers: gateRules(r.set.RequiredReviewers, "the server configuration"),
 		DefaultName:     func(dir, _ string) string { return dir },
-	}
-	if rc.Defaults != nil {
-		bc.Requirements = rc.Defaults
 	}
 	for _, p := range rc.Projects {
 		reqs := p.ApplyRequirements
@@ -58,7 +64,7 @@ func (r *Runner) baseRules(ctx context.Context, repo vcs.Repo, baseSHA, baseRef 
 		r.log.Warn("base configuration unreadable: server rules apply", "repo", repo.FullName(), "ref", baseRef, "err", err)
 		rc = RepoConfig{}
 	}
-	return gate.BaseRules(r.baseConfig(rc), p.Dir, p.Workspace, p.Name)
+	return gate.BaseRules(r.baseConfig(repo.FullName(), baseRef, rc), p.Dir, p.Workspace, p.Name)
 }
 
 // gateFacts are a pull request's facts the gate reads, gathered once per
@@ -317,7 +323,7 @@ func (r *Runner) gateMerged(ctx context.Context, pr vcs.PullRequest, path gate.P
 	if err != nil {
 		rc = RepoConfig{} // the server's rules, never looser than a repository's
 	}
-	base := r.baseConfig(rc)
+	base := r.baseConfig(pr.Repo.FullName(), pr.BaseRef, rc)
 	rules := make([]gate.Rules, len(projects))
 	for i, p := range projects {
 		rules[i] = gate.BaseRules(base, p.Dir, p.Workspace, p.Name)

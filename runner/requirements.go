@@ -24,7 +24,7 @@ const (
 // Rules come from the base branch (rc), attached to each plan's dir and
 // workspace.
 func (r *Runner) checkRequirements(ctx context.Context, pr vcs.PullRequest, rc RepoConfig, plans []Plan) ([]templates.RefusedProject, []gate.Clearance, error) {
-	base := r.baseConfig(rc)
+	base := r.baseConfig(pr.Repo.FullName(), pr.BaseRef, rc)
 	rules := make([]gate.Rules, len(plans))
 	for i, p := range plans {
 		rules[i] = gate.BaseRules(base, p.Project.Dir, p.Project.Workspace, p.Project.Name)
