@@ -100,7 +100,7 @@ func (r *Runner) gatherGateFacts(ctx context.Context, pr vcs.PullRequest, rules 
 	f := &gateFacts{approvals: r.set.Approvals, dismissStale: r.set.DismissStale, ownersOn: r.set.CodeOwners,
 		members: map[string]map[string]bool{}}
 	f.pr = gate.PR{Author: pr.Author, HeadSHA: pr.HeadSHA, BaseRef: pr.BaseRef, Merged: pr.Merged,
-		Mergeable: pr.Mergeable, MergeableState: pr.MergeableState, OwnChecks: "atoll/",
+		Mergeable: pr.Mergeable, MergeableState: pr.MergeableState, OwnChecks: "atoll/", Fork: pr.Fork(), HeadRepo: pr.HeadRepo,
 		CheckBase: r.set.CheckoutStrategy != "branch"}
 	if !pr.Merged {
 		head, err := r.host.BranchSHA(ctx, pr.Repo, pr.BaseRef)
@@ -252,7 +252,7 @@ func (r *Runner) gatePolicies(ctx context.Context, job Job, results []policy.Res
 // results to judge (the stored plan's); pendingDeps the projects of its
 // depends_on to apply first.
 func (r *Runner) decideForPR(ctx context.Context, path gate.Path, pr vcs.PullRequest, f *gateFacts, p Project, rules gate.Rules, plan *Plan, results []policy.Result, pendingDeps []string) gate.Decision {
-	in := gate.Input{Path: path, Project: p.Name, Rules: rules, PR: &f.pr, Reviews: f.reviews, PendingDeps: pendingDeps,
+	in := gate.Input{Path: path, Project: p.Name, Rules: rules, PR: &f.pr, Reviews: f.reviews, PendingDeps: pendingDeps, AllowForks: r.set.AllowForkPRs,
 		Approvals: f.approvals, DismissStale: f.dismissStale, Members: f.members, ChangedFiles: f.changed,
 		Match: discovery.Match, CodeOwners: f.owned, CodeOwnersOn: f.ownersOn, CodeOwnersErr: f.ownersErr}
 	if plan != nil {

@@ -167,7 +167,7 @@ type unmetSample struct {
 	Have, Need, Line, More                           int
 	Stale                                            bool
 	PlannedSHA, HeadSHA, BaseRef, Why, State, Origin string
-	Pattern, File, Set, Err, User                    string
+	Pattern, File, Set, Err, User, HeadRepo          string
 	Args, Checks, Teams, Paths, Owners, Files, Deny  []string
 	PlannedAt                                        time.Time
 }
@@ -203,5 +203,6 @@ func unmetSamples() []sample {
 		u("remediation_approval", func(s *unmetSample) { s.User = "eve" }),
 		u("auto_remediate_off", func(*unmetSample) {}),
 		u("depends_on", func(s *unmetSample) { s.Set = "staging" }),
+		u("fork", func(s *unmetSample) { s.HeadRepo = "mallory/infra" }),
 	}
 }

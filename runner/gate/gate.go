@@ -89,6 +89,9 @@ type PR struct {
 	RequiredChecks []string
 	// OwnChecks is the prefix of atoll's own check names ("atoll/").
 	OwnChecks string
+	// Fork: the head lives in a fork (HeadRepo names it).
+	Fork     bool
+	HeadRepo string
 }
 
 // Check is one check run (or status) on the head.
@@ -181,6 +184,9 @@ type Input struct {
 	// PendingDeps are the projects of the project's depends_on still to be
 	// applied before it (not applied, and not earlier in this apply).
 	PendingDeps []string
+	// AllowForks is the server's allow_fork_prs: without it nothing of a
+	// fork's pull request is applied, on any path.
+	AllowForks bool
 }
 
 // Decision is Decide's answer: every unmet requirement, and a Clearance
@@ -238,6 +244,9 @@ func Decide(in Input) Decision {
 	add := func(r Reason) {
 		r.Project = in.Project
 		rs = append(rs, r)
+	}
+	if in.PR != nil && in.PR.Fork && !in.AllowForks {
+		add(Reason{Code: CodeFork, HeadRepo: in.PR.HeadRepo})
 	}
 	if p := in.Plan; p != nil {
 		switch {

@@ -121,6 +121,8 @@ func TestDecide(t *testing.T) {
 		{"policy advisory", func(in *Input) { in.Policies = []Policy{{Set: "sec", Failed: true, Advisory: true}} }, nil},
 		{"policy error", func(in *Input) { in.Policies = []Policy{{Set: "sec", Failed: true, Err: "x"}} }, []Code{CodePolicyError}},
 		{"dependency pending", func(in *Input) { in.PendingDeps = []string{"staging"} }, []Code{CodeDependsOn}},
+		{"fork not allowed", func(in *Input) { in.PR.Fork, in.PR.HeadRepo = true, "mallory/x" }, []Code{CodeFork}},
+		{"fork allowed", func(in *Input) { in.PR.Fork, in.AllowForks = true, true }, nil},
 		{"every reason at once", func(in *Input) {
 			in.Reviews = nil
 			in.PR.MergeableState = "blocked"

@@ -46,13 +46,16 @@ const (
 	CodeAutoRemediateOff Code = "auto_remediate_off"
 	// CodeDependsOn: the project Set of depends_on must be applied first.
 	CodeDependsOn Code = "depends_on"
+	// CodeFork: the head lives in the fork HeadRepo and the server does
+	// not allow forks (allow_fork_prs).
+	CodeFork Code = "fork"
 )
 
 // Codes lists every reason code, so that a test can check each has a
 // template.
 var Codes = []Code{CodePlanStale, CodeBaseMoved, CodePlanFile, CodeApproved, CodeMergeable, CodeUndiverged,
 	CodeReviewers, CodeCodeOwners, CodeCodeOwnersUnreadable, CodePolicy, CodePolicyError,
-	CodeRemediationPlan, CodeRemediationApplier, CodeRemediationApproval, CodeAutoRemediateOff, CodeDependsOn}
+	CodeRemediationPlan, CodeRemediationApplier, CodeRemediationApproval, CodeAutoRemediateOff, CodeDependsOn, CodeFork}
 
 // Reason is one unmet requirement. Code says which; the other fields are
 // its facts, set as the Code's comment says.
@@ -84,6 +87,7 @@ type Reason struct {
 	Deny       []string
 	Err        string
 	User       string
+	HeadRepo   string
 }
 
 // Template is the name of the template that renders r.
