@@ -264,7 +264,7 @@ func (d *Demo) policy(ctx context.Context) error {
 }
 
 func (d *Demo) afterMerge(ctx context.Context) error {
-	d.say("In %s (apply_mode: after_merge), a PR is applied when it merges", platform)
+	d.say("In %s (apply_mode: after_merge), a PR is applied when it merges, once its reviews are in", platform)
 	if _, err := d.c.Control.Commit(ctx, emulator.Commit{Repo: platform, Branch: "bigger-vpc", Author: "alice", Message: "network: bigger VPC",
 		Files: map[string]*string{"network/main.tf": Str(strings.Replace(demoPlatform(d.DataDir)["network/main.tf"], "10.0.0.0/16", "10.0.0.0/8", 1))}}); err != nil {
 		return err
@@ -274,6 +274,10 @@ func (d *Demo) afterMerge(ctx context.Context) error {
 		return err
 	}
 	if _, err := d.waitRun(ctx, platform, n, 0, "Plan: 1 to add"); err != nil {
+		return err
+	}
+	d.say("bob approves PR #%d: a merge lifts no apply requirement", n)
+	if _, err := d.c.Control.Review(ctx, emulator.Review{Repo: platform, Number: n, Author: "bob", State: "APPROVED"}); err != nil {
 		return err
 	}
 	last := d.c.LastCommentID(ctx, platform, n)
