@@ -17,7 +17,8 @@ import (
 // Sandbox is how the runner confines terraform and what it starts, and
 // the commands of workflows' custom steps and hooks (see runner/sandbox):
 // each command sees the job's worktree, its private temp
-// dir and its project's state dir (read-write), the binary, the plugin
+// dir and the state dir of its project and workspace (read-write; the
+// backend's workspace_dir may be listed, not read), the binary, the plugin
 // cache (read-write for init only), the provider mirrors of the CLI
 // configuration and the system directories (read-only), and nothing
 // else: not the data dir, not atoll's configuration, keys or /proc
@@ -63,11 +64,11 @@ var tempSalt = func() []byte {
 
 // tfPaths are the paths one job's terraform commands use.
 type tfPaths struct {
-	bin      terraform.Binary
-	root     string // the worktree
-	tmp      string // jobTempDir(root)
-	stateDir string // the project's local state dir under the data dir; "" when it names a backend
-	cache    string // the plugin cache
+	bin   terraform.Binary
+	root  string    // the worktree
+	tmp   string    // jobTempDir(root)
+	state stateDirs // the project's local state dirs under the data dir; zero when it names a backend
+	cache string    // the plugin cache
 }
 
 // jobPaths returns the paths of job's terraform commands in the checkout
@@ -75,7 +76,7 @@ type tfPaths struct {
 // names none (ensureStateBackend) and makes the job's temp dir.
 func (r *Runner) jobPaths(job Job, root string, bin terraform.Binary) (tfPaths, error) {
 	dir := filepath.Join(root, filepath.FromSlash(job.Project.Dir))
-	stateDir, err := r.ensureStateBackend(job, dir)
+	state, err := r.ensureStateBackend(job, dir)
 	if err != nil {
 		return tfPaths{}, err
 	}
@@ -83,7 +84,7 @@ func (r *Runner) jobPaths(job Job, root string, bin terraform.Binary) (tfPaths, 
 	if cache == "" {
 		cache = filepath.Join(r.cfg.DataDir, "plugin-cache")
 	}
-	p := tfPaths{bin: bin, root: root, tmp: jobTempDir(root), stateDir: stateDir, cache: cache}
+	p := tfPaths{bin: bin, root: root, tmp: jobTempDir(root), state: state, cache: cache}
 	return p, os.MkdirAll(p.tmp, 0o700)
 }
 
@@ -137,8 +138,12 @@ func (r *Runner) policy(p tfPaths, cacheWritable bool) sandbox.Policy {
 	}
 	pol.Read = append(pol.Read, sb.Read...)
 	pol.Write = append(pol.Write, sb.Write...)
-	if p.stateDir != "" {
-		pol.Write = append(pol.Write, p.stateDir)
+	if p.state.own != "" {
+		// Its own workspace's state, and the names of the project's
+		// workspaces (terraform's workspace list, select and new read
+		// workspace_dir), never another workspace's or project's state.
+		pol.Write = append(pol.Write, p.state.own)
+		pol.List = append(pol.List, p.state.list)
 	}
 	if cacheWritable {
 		pol.Write = append(pol.Write, p.cache)

@@ -28,7 +28,7 @@ func TestWrapperPolicy(t *testing.T) {
 		Read: []string{"/creds"}, Write: []string{"/shared"}}}}
 	r.set.Terraform.CLIConfigFile = rc
 	p := tfPaths{bin: terraform.Binary{Path: "/data/bin/terraform"}, root: "/data/work/j1", tmp: "/data/work/j1.tmp",
-		stateDir: "/data/state/o/r/app", cache: "/data/plugin-cache"}
+		state: stateDirs{project: "/data/tfstate/o/r/app", own: "/data/tfstate/o/r/app/ws/staging", list: "/data/tfstate/o/r/app/ws"}, cache: "/data/plugin-cache"}
 	policy := func(init bool) sandbox.Policy {
 		t.Helper()
 		w := r.wrapper(p, init)
@@ -47,7 +47,7 @@ func TestWrapperPolicy(t *testing.T) {
 	}
 	for _, init := range []bool{true, false} {
 		pol := policy(init)
-		for _, w := range []string{"/data/work/j1", "/data/work/j1.tmp", "/data/state/o/r/app", "/shared", "/dev/null"} {
+		for _, w := range []string{"/data/work/j1", "/data/work/j1.tmp", "/data/tfstate/o/r/app/ws/staging", "/shared", "/dev/null"} {
 			if !slices.Contains(pol.Write, w) {
 				t.Errorf("init=%v: %s is not writable: %q", init, w, pol.Write)
 			}
@@ -59,6 +59,18 @@ func TestWrapperPolicy(t *testing.T) {
 		}
 		if !slices.Contains(pol.Hide, "/data") || !slices.Contains(pol.Hide, "/etc/atoll") {
 			t.Errorf("init=%v: Hide = %q", init, pol.Hide)
+		}
+		if !slices.Equal(pol.List, []string{"/data/tfstate/o/r/app/ws"}) {
+			t.Errorf("init=%v: List = %q, want only the workspace_dir", init, pol.List)
+		}
+		// No read or write entry reaches the project's other
+		// workspaces' states (the default's, staging's siblings).
+		for _, other := range []string{"/data/tfstate/o/r/app/default/terraform.tfstate", "/data/tfstate/o/r/app/ws/prod/terraform.tfstate"} {
+			for _, e := range slices.Concat(pol.Read, pol.Write) {
+				if e == other || strings.HasPrefix(other, strings.TrimSuffix(e, "/")+"/") {
+					t.Errorf("init=%v: %s reaches %s", init, e, other)
+				}
+			}
 		}
 		if got := slices.Contains(pol.Write, "/data/plugin-cache"); got != init {
 			t.Errorf("init=%v: plugin cache writable = %v", init, got)

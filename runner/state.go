@@ -1,7 +1,11 @@
 package runner
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -39,20 +43,85 @@ func hasBackend(dir string) (bool, error) {
 	return false, nil
 }
 
+// stateDirs are where a project without a backend keeps its state
+// (ensureStateBackend). Each (project dir, workspace) has a directory of
+// its own, and none holds another's, so that the sandbox can give a job
+// its own state and nothing else:
+//
+//	DATA/tfstate/OWNER/REPO/DIR/default/terraform.tfstate  (the default workspace)
+//	DATA/tfstate/OWNER/REPO/DIR/ws/NAME/terraform.tfstate  (workspace NAME)
+//
+// DIR is the project dir escaped into one path segment (stateSegment).
+type stateDirs struct {
+	project string // DATA/tfstate/OWNER/REPO/DIR
+	own     string // the job's workspace's directory: read-write
+	list    string // the backend's workspace_dir: listed, never read
+}
+
+// stateLayout returns the state dirs of job's project and workspace, or
+// an error when the workspace name is not one path segment.
+func (r *Runner) stateLayout(job Job) (stateDirs, error) {
+	ws := job.Project.Workspace
+	if ws == "" {
+		ws = "default"
+	}
+	if ws == "." || ws == ".." || strings.ContainsAny(ws, "/\\\x00") {
+		return stateDirs{}, fmt.Errorf("workspace name %q cannot name a state directory", ws)
+	}
+	project := filepath.Join(r.cfg.DataDir, "tfstate", job.Repo.Owner, job.Repo.Name, stateSegment(job.Project.Dir))
+	d := stateDirs{project: project, list: filepath.Join(project, "ws")}
+	if ws == "default" {
+		d.own = filepath.Join(project, "default")
+	} else {
+		d.own = filepath.Join(d.list, ws)
+	}
+	return d, nil
+}
+
+// stateSegment escapes a project dir into one path segment, one to one:
+// path escaping ("/" becomes %2F, "%" %25), a leading "." as %2E (the
+// repository root "." is "%2E"), and a name too long for a file name as
+// %00 and its SHA-256 (no dir holds a NUL).
+func stateSegment(dir string) string {
+	d := filepath.ToSlash(filepath.Clean(dir))
+	if d == "" {
+		d = "."
+	}
+	seg := url.PathEscape(d)
+	if strings.HasPrefix(seg, ".") {
+		seg = "%2E" + seg[1:]
+	}
+	if len(seg) > 200 {
+		sum := sha256.Sum256([]byte(d))
+		seg = "%00" + hex.EncodeToString(sum[:])
+	}
+	return seg
+}
+
 // ensureStateBackend gives a project that names no backend a local backend
-// under the data dir, one state per repository, directory and workspace,
-// and returns that project's state dir ("" for a project with a backend).
-// Worktrees are thrown away after each job; without this, such a project's
-// state would be lost after every apply and every drift check would find
-// everything missing. A project that names a backend is left alone.
-func (r *Runner) ensureStateBackend(job Job, dir string) (string, error) {
+// under the data dir (stateDirs), creates the job's workspace's state dir
+// and moves the project's state there from the old layout
+// (migrateOldState), and returns the state dirs (zero for a project with a
+// backend). Worktrees are thrown away after each job; without this, such a
+// project's state would be lost after every apply and every drift check
+// would find everything missing. A project that names a backend is left
+// alone.
+func (r *Runner) ensureStateBackend(job Job, dir string) (stateDirs, error) {
 	ok, err := hasBackend(dir)
 	if err != nil || ok {
-		return "", err
+		return stateDirs{}, err
 	}
-	stateDir := filepath.Join(r.cfg.DataDir, "state", job.Repo.Owner, job.Repo.Name, filepath.FromSlash(cleanRel(job.Project.Dir)))
-	if err := os.MkdirAll(stateDir, 0o700); err != nil {
-		return "", err
+	d, err := r.stateLayout(job)
+	if err != nil {
+		return stateDirs{}, err
+	}
+	for _, p := range []string{d.own, d.list} {
+		if err := os.MkdirAll(p, 0o700); err != nil {
+			return stateDirs{}, err
+		}
+	}
+	if err := r.migrateOldState(job, d); err != nil {
+		return stateDirs{}, fmt.Errorf("moving the state of %s to its new place: %w", job.Project.Dir, err)
 	}
 	body := fmt.Sprintf(`# Written by atoll: this project names no backend, so its state is kept
 # in atoll's data dir instead of the job's throwaway worktree.
@@ -62,11 +131,69 @@ terraform {
     workspace_dir = %q
   }
 }
-`, filepath.Join(stateDir, "terraform.tfstate"), filepath.Join(stateDir, "terraform.tfstate.d"))
-	return stateDir, os.WriteFile(filepath.Join(dir, backendOverrideFile), []byte(body), 0o644)
+`, filepath.Join(d.project, "default", "terraform.tfstate"), d.list)
+	return d, os.WriteFile(filepath.Join(dir, backendOverrideFile), []byte(body), 0o644)
 }
 
-// cleanRel is a project dir as a path segment: "." becomes "_root".
+// stateFiles are the files of one workspace's local state that
+// migrateOldState moves: the state and terraform's backup of it.
+var stateFiles = []string{"terraform.tfstate", "terraform.tfstate.backup"}
+
+// migrateOldState moves the project's state from the layout of earlier
+// versions (DATA/state/OWNER/REPO/DIR/terraform.tfstate, and
+// DIR/terraform.tfstate.d/NAME/terraform.tfstate for workspace NAME),
+// where a project's dir held its workspaces' states and the dirs of the
+// projects under it, to stateDirs. Only the project's own files move
+// (the old dir of project a holds the old dir of project a/b), each by a
+// rename, and only to where no state is yet; old dirs left empty are
+// removed.
+func (r *Runner) migrateOldState(job Job, d stateDirs) error {
+	old := filepath.Join(r.cfg.DataDir, "state", job.Repo.Owner, job.Repo.Name, filepath.FromSlash(cleanRel(job.Project.Dir)))
+	if _, err := os.Stat(old); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	moves := map[string]string{old: filepath.Join(d.project, "default")}
+	oldWS := filepath.Join(old, "terraform.tfstate.d")
+	entries, err := os.ReadDir(oldWS)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	for _, e := range entries {
+		if e.IsDir() && e.Name() != "." && e.Name() != ".." {
+			moves[filepath.Join(oldWS, e.Name())] = filepath.Join(d.list, e.Name())
+		}
+	}
+	for from, to := range moves {
+		for _, f := range stateFiles {
+			src, dst := filepath.Join(from, f), filepath.Join(to, f)
+			if _, err := os.Lstat(src); errors.Is(err, os.ErrNotExist) {
+				continue
+			}
+			if _, err := os.Lstat(dst); err == nil {
+				continue // the new place has its state already
+			}
+			if err := os.MkdirAll(to, 0o700); err != nil {
+				return err
+			}
+			if err := os.Rename(src, dst); err != nil {
+				return err
+			}
+		}
+		if from != old {
+			_ = os.Remove(from) // only when empty
+		}
+	}
+	_ = os.Remove(oldWS)
+	// The old dir, and its parents up to the data dir's state dir, when
+	// empty (os.Remove refuses a dir that is not).
+	top := filepath.Join(r.cfg.DataDir, "state")
+	for p := old; strings.HasPrefix(p, top+string(filepath.Separator)) && os.Remove(p) == nil; p = filepath.Dir(p) {
+	}
+	return nil
+}
+
+// cleanRel is a project dir as the old layout's relative path: "." is
+// "_root".
 func cleanRel(dir string) string {
 	d := filepath.ToSlash(filepath.Clean(dir))
 	if d == "." || d == "" {

@@ -63,6 +63,9 @@ func Restrict(p Policy) error {
 	if len(g.rwFiles) > 0 {
 		rules = append(rules, landlock.RWFiles(g.rwFiles...))
 	}
+	if len(g.lsDirs) > 0 {
+		rules = append(rules, landlock.PathAccess(llsys.AccessFSReadDir, g.lsDirs...))
+	}
 	if err := config.Restrict(rules...); err != nil {
 		return fmt.Errorf("sandbox: landlock: %w", err)
 	}

@@ -29,6 +29,10 @@ type Policy struct {
 	Read []string
 	// Write may be read, written, executed, created, renamed and removed.
 	Write []string
+	// List are directories whose entries may be listed (Landlock's
+	// read_dir), not read, written or executed: for a directory under
+	// them, listing too, nothing more, unless another entry grants it.
+	List []string
 	// Hide may never be read, even where a Read or Write entry holds it:
 	// such an entry is replaced by its children, recursively, leaving out
 	// the hidden paths. A Read or Write entry under a hidden path is still
@@ -47,7 +51,7 @@ func (p Policy) Command(program string) []string {
 	for _, f := range []struct {
 		flag  string
 		paths []string
-	}{{"--ro", p.Read}, {"--rw", p.Write}, {"--hide", p.Hide}} {
+	}{{"--ro", p.Read}, {"--rw", p.Write}, {"--ls", p.List}, {"--hide", p.Hide}} {
 		for _, path := range f.paths {
 			args = append(args, f.flag, path)
 		}
@@ -79,10 +83,12 @@ func ParseCommand(args []string) (Policy, []string, error) {
 			p.Read = append(p.Read, path)
 		case "--rw":
 			p.Write = append(p.Write, path)
+		case "--ls":
+			p.List = append(p.List, path)
 		case "--hide":
 			p.Hide = append(p.Hide, path)
 		default:
-			return p, nil, fmt.Errorf("sandbox-exec: unknown flag %q (want --ro, --rw, --hide or --)", a)
+			return p, nil, fmt.Errorf("sandbox-exec: unknown flag %q (want --ro, --rw, --ls, --hide or --)", a)
 		}
 		i++
 	}
@@ -93,7 +99,7 @@ func ParseCommand(args []string) (Policy, []string, error) {
 // symlinks resolved, hidden paths carved out, directories apart from
 // files (Landlock grants directory rights on directories only).
 type grants struct {
-	roDirs, roFiles, rwDirs, rwFiles []string
+	roDirs, roFiles, rwDirs, rwFiles, lsDirs []string
 }
 
 // resolve turns p into grants. A missing path is skipped; any other error
@@ -120,6 +126,21 @@ func (p Policy) resolve() (grants, error) {
 				return g, err
 			}
 		}
+	}
+	for _, path := range p.List {
+		// Listing shows names only: nothing hidden is carved out.
+		r, err := filepath.EvalSymlinks(path)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return g, fmt.Errorf("sandbox: %s: %w", path, err)
+		}
+		if fi, err := os.Stat(r); err != nil {
+			return g, fmt.Errorf("sandbox: %s: %w", path, err)
+		} else if !fi.IsDir() {
+			return g, fmt.Errorf("sandbox: --ls %s: not a directory", path)
+		}
+		g.lsDirs = appendNew(g.lsDirs, r)
 	}
 	return g, nil
 }

@@ -50,9 +50,9 @@ func TestMain(m *testing.M) {
 }
 
 func TestCommand(t *testing.T) {
-	p := Policy{Read: []string{"/usr", "/opt/tf"}, Write: []string{"/w"}, Hide: []string{"/etc/atoll.yaml"}}
+	p := Policy{Read: []string{"/usr", "/opt/tf"}, Write: []string{"/w"}, List: []string{"/s/ws"}, Hide: []string{"/etc/atoll.yaml"}}
 	got := p.Command("/usr/bin/terraform")
-	want := []string{"sandbox-exec", "--ro", "/usr", "--ro", "/opt/tf", "--rw", "/w", "--hide", "/etc/atoll.yaml", "--", "/usr/bin/terraform"}
+	want := []string{"sandbox-exec", "--ro", "/usr", "--ro", "/opt/tf", "--rw", "/w", "--ls", "/s/ws", "--hide", "/etc/atoll.yaml", "--", "/usr/bin/terraform"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("Command:\n got %q\nwant %q", got, want)
 	}
@@ -189,6 +189,46 @@ func TestExec(t *testing.T) {
 			}
 			if !tc.allowed && strings.Contains(out, "sandbox:") {
 				t.Errorf("the sandbox failed instead of refusing:\n%s", out)
+			}
+		})
+	}
+}
+
+// TestExecList checks a List entry: the directory and those under it may
+// be listed, their files not read, while a Write entry under it stays
+// writable (how a job sees its project's other workspaces' states).
+func TestExecList(t *testing.T) {
+	if _, err := Probe(); err != nil {
+		t.Fatalf("this test needs Landlock: %v", err)
+	}
+	ws := t.TempDir()
+	for _, d := range []string{"own", "other"} {
+		if err := os.Mkdir(filepath.Join(ws, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(ws, "other", "terraform.tfstate"), []byte("secret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := Policy{Read: SystemRead, Write: []string{filepath.Join(ws, "own")}, List: []string{ws}}
+	for _, tc := range []struct {
+		name    string
+		argv    []string
+		allowed bool
+	}{
+		{"list the listed dir", []string{"/bin/ls", ws}, true},
+		{"list a dir under it", []string{"/bin/ls", filepath.Join(ws, "other")}, true},
+		{"read a file under it", []string{"/bin/cat", filepath.Join(ws, "other", "terraform.tfstate")}, false},
+		{"write a file under it", []string{"/bin/sh", "-c", "echo x > " + filepath.Join(ws, "other", "x")}, false},
+		{"write under the write path in it", []string{"/bin/sh", "-c", "echo x > " + filepath.Join(ws, "own", "x") + " && cat " + filepath.Join(ws, "own", "x")}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := sandboxed(t, p, tc.argv...)
+			if tc.allowed && err != nil {
+				t.Errorf("refused: %v\n%s", err, out)
+			}
+			if !tc.allowed && err == nil {
+				t.Errorf("allowed:\n%s", out)
 			}
 		})
 	}
