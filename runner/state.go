@@ -123,6 +123,9 @@ func (r *Runner) ensureStateBackend(job Job, dir string) (stateDirs, error) {
 	if err := r.migrateOldState(job, d); err != nil {
 		return stateDirs{}, fmt.Errorf("moving the state of %s to its new place: %w", job.Project.Dir, err)
 	}
+	if err := selectStateWorkspace(dir, job.Project.Workspace); err != nil {
+		return stateDirs{}, err
+	}
 	body := fmt.Sprintf(`# Written by atoll: this project names no backend, so its state is kept
 # in atoll's data dir instead of the job's throwaway worktree.
 terraform {
@@ -133,6 +136,31 @@ terraform {
 }
 `, filepath.Join(d.project, "default", "terraform.tfstate"), d.list)
 	return d, os.WriteFile(filepath.Join(dir, backendOverrideFile), []byte(body), 0o644)
+}
+
+// selectStateWorkspace makes ws the checkout's current workspace before
+// terraform runs, as `terraform workspace select` records it
+// (.terraform/environment in the project dir): terraform init reads the
+// current workspace's state, and in a fresh checkout that is the default
+// workspace's, which the sandbox of another workspace's job refuses. A
+// .terraform or environment file that is not a plain directory or file
+// (a symlink the pull request committed) is refused.
+func selectStateWorkspace(dir, ws string) error {
+	if ws == "" || ws == "default" {
+		return nil
+	}
+	tfDir := filepath.Join(dir, ".terraform")
+	if fi, err := os.Lstat(tfDir); err == nil && !fi.IsDir() {
+		return fmt.Errorf("%s is not a directory", tfDir)
+	}
+	if err := os.MkdirAll(tfDir, 0o755); err != nil {
+		return err
+	}
+	env := filepath.Join(tfDir, "environment")
+	if fi, err := os.Lstat(env); err == nil && !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file", env)
+	}
+	return os.WriteFile(env, []byte(ws), 0o644)
 }
 
 // stateFiles are the files of one workspace's local state that
