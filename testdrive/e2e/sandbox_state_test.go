@@ -39,7 +39,7 @@ func TestSandboxIsolatesWorkspaceState(t *testing.T) {
 		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(p, []byte(`{"secret":"`+secret+`"}`), 0o600); err != nil {
+		if err := os.WriteFile(p, []byte(`{"version":4,"terraform_version":"1.5.7","serial":1,"lineage":"`+secret+`","outputs":{},"resources":[]}`), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
