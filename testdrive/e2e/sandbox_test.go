@@ -54,7 +54,7 @@ func TestSandboxHidesAtollFromPlans(t *testing.T) {
 	e := Start(t, Options{})
 	// Another repository's state under the data dir, as a project
 	// without a backend keeps it.
-	victim := filepath.Join(e.DataDir(), "state", Org, "victim", "_root", "terraform.tfstate")
+	victim := filepath.Join(e.DataDir(), "tfstate", Org, "victim", "%2E", "default", "terraform.tfstate")
 	if err := os.MkdirAll(filepath.Dir(victim), 0o700); err != nil {
 		t.Fatal(err)
 	}
