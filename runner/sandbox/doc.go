@@ -11,7 +11,7 @@
 // Landlock restricts the process that asks for it and everything that
 // process starts afterwards, and it cannot be lifted. atoll therefore
 // starts a copy of itself as the sandboxing parent: `atoll sandbox-exec
-// --ro PATH --rw PATH --hide PATH -- PROGRAM ARGS...` (Command) restricts
+// --ro PATH --rw PATH --ls PATH --hide PATH -- PROGRAM ARGS...` (Command) restricts
 // itself to a Policy and replaces itself (execve) with PROGRAM, which keeps
 // its pid, its environment and the restriction. terraform-exec starts the
 // binary it is given with terraform's arguments and cannot put arguments
@@ -25,8 +25,9 @@
 //     Policy.Read and Policy.Write, write only under Policy.Write, and
 //     never read a path of Policy.Hide that lies under one of those (a
 //     Read or Write entry that holds a hidden path is replaced by its
-//     other entries). Everything else, /proc included, is refused with
-//     EACCES.
+//     other entries). Under Policy.List they may list directories, and
+//     nothing more unless another entry grants it. Everything else,
+//     /proc included, is refused with EACCES.
 //   - On kernels with Landlock ABI 6 or later they cannot signal processes
 //     outside the sandbox (atoll) nor reach their abstract UNIX sockets;
 //     ptrace of processes outside the sandbox is refused on every ABI.
