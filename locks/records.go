@@ -202,3 +202,58 @@ func (db *DB) NextID(ctx context.Context, bucket string) (uint64, error) {
 	}
 	return id, nil
 }
+
+// RecordUpdate is one read-modify-write of an UpdateRecords batch: Fn
+// gets the current value of Key in Bucket and returns the new one, as in
+// UpdateRecord (nil deletes the key).
+type RecordUpdate struct {
+	Bucket string
+	Key    string
+	Fn     func(old []byte, exists bool) ([]byte, error)
+}
+
+// UpdateRecords runs every update, in order, in one read-write
+// transaction: either all of them are stored or none is. Use it when
+// records of several buckets must change together (a run, its jobs, and
+// the PR state that says they exist). Each Fn sees what the updates
+// before it wrote. If an Fn returns an error, nothing changes and
+// UpdateRecords returns that error as is. The rules of UpdateRecord's fn
+// apply to every Fn.
+//
+// Errors: an Fn's error; ErrInvalid for an empty bucket or key; ErrClosed;
+// ctx's error.
+func (db *DB) UpdateRecords(ctx context.Context, updates []RecordUpdate) error {
+	for _, u := range updates {
+		if err := validateRecord(u.Bucket, u.Key, true); err != nil {
+			return fmt.Errorf("locks: update records: %w", err)
+		}
+	}
+	var fnErr error
+	err := db.update(ctx, fmt.Sprintf("update %d records", len(updates)), func(tx *bolt.Tx) error {
+		for _, u := range updates {
+			b, err := recordBucket(tx, u.Bucket, true)
+			if err != nil {
+				return err
+			}
+			old, exists := get(b, []byte(u.Key))
+			value, err := u.Fn(old, exists)
+			if err != nil {
+				fnErr = err
+				return err
+			}
+			if value == nil {
+				err = b.Delete([]byte(u.Key))
+			} else {
+				err = b.Put([]byte(u.Key), append([]byte{}, value...))
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if fnErr != nil {
+		return fnErr
+	}
+	return err
+}

@@ -3,6 +3,7 @@ package locks
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -317,4 +318,47 @@ func TestNextID(t *testing.T) {
 			t.Fatalf("NextID after reopen = %d, want 206", got)
 		}
 	})
+}
+
+// UpdateRecords stores all of its updates or none: a veto in the last one
+// leaves the first one unwritten.
+func TestUpdateRecords(t *testing.T) {
+	db := openDB(t, "", Options{})
+	ctx := t.Context()
+	set := func(v string) func([]byte, bool) ([]byte, error) {
+		return func([]byte, bool) ([]byte, error) { return []byte(v), nil }
+	}
+	errVeto := errors.New("veto")
+	err := db.UpdateRecords(ctx, []RecordUpdate{
+		{Bucket: "jobs", Key: "j1", Fn: set("queued")},
+		{Bucket: "prs", Key: "p1", Fn: func([]byte, bool) ([]byte, error) { return nil, errVeto }},
+	})
+	if err != errVeto {
+		t.Fatalf("got %v, want the veto", err)
+	}
+	if _, ok, _ := db.GetRecord(ctx, "jobs", "j1"); ok {
+		t.Fatal("a vetoed batch wrote its first update")
+	}
+	err = db.UpdateRecords(ctx, []RecordUpdate{
+		{Bucket: "jobs", Key: "j1", Fn: set("queued")},
+		{Bucket: "prs", Key: "p1", Fn: set("seen")},
+		{Bucket: "prs", Key: "p1", Fn: func(old []byte, exists bool) ([]byte, error) {
+			if !exists || string(old) != "seen" {
+				return nil, fmt.Errorf("an update did not see the one before it: %q %v", old, exists)
+			}
+			return append(old, '!'), nil
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range [][3]string{{"jobs", "j1", "queued"}, {"prs", "p1", "seen!"}} {
+		got, ok, err := db.GetRecord(ctx, want[0], want[1])
+		if err != nil || !ok || string(got) != want[2] {
+			t.Errorf("%s/%s = %q, %v, %v; want %q", want[0], want[1], got, ok, err, want[2])
+		}
+	}
+	if err := db.UpdateRecords(ctx, []RecordUpdate{{Bucket: "", Key: "k", Fn: set("x")}}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("empty bucket: got %v, want ErrInvalid", err)
+	}
 }

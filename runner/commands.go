@@ -165,8 +165,8 @@ func (r *Runner) commandPlan(ctx context.Context, pr vcs.PullRequest, user strin
 	if len(projects) == 0 {
 		return r.notice(ctx, pr.Repo, pr.Number, "No project matches: this pull request changes no Terraform project"+selector(cmd)+".")
 	}
-	r.recordHead(ctx, pr, mergeProjects(st.Projects, projects, st.HeadSHA == pr.HeadSHA))
-	_, err = r.startPlanRun(ctx, pr, "plan", user, projects, cmd.ExtraArgs, runOptions(cmd), r.configNote(rc))
+	_, err = r.startPlanRun(ctx, pr, "plan", user, projects, cmd.ExtraArgs, runOptions(cmd), r.configNote(rc),
+		headUpdate(pr, mergeProjects(st.Projects, projects, st.HeadSHA == pr.HeadSHA)))
 	return err
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 
+	"github.com/atollhq/atoll/locks"
 	"github.com/atollhq/atoll/vcs"
 )
 
@@ -77,26 +78,33 @@ func (r *Runner) autoplan(ctx context.Context, pr vcs.PullRequest, reason string
 			auto = append(auto, p.Project)
 		}
 	}
-	r.recordHead(ctx, pr, auto)
 	if len(auto) == 0 {
+		r.recordHead(ctx, pr, nil)
 		return nil
 	}
-	_, err = r.startPlanRun(ctx, pr, "autoplan", "", auto, nil, RunOptions{}, r.configNote(rc))
+	// The head is seen in the same transaction that stores the plan's
+	// jobs: a stop in between can neither lose the plan (head seen, no
+	// job) nor plan it twice.
+	_, err = r.startPlanRun(ctx, pr, "autoplan", "", auto, nil, RunOptions{}, r.configNote(rc), headUpdate(pr, auto))
 	return err
 }
 
 // recordHead remembers the head SHA (and projects) last seen for a PR.
 func (r *Runner) recordHead(ctx context.Context, pr vcs.PullRequest, projects []Project) {
-	err := update(ctx, r.rec, bucketPRs, prKey(pr.Repo.FullName(), pr.Number), func(st *PRState, _ bool) error {
+	if err := r.cfg.Store.UpdateRecords(ctx, []locks.RecordUpdate{headUpdate(pr, projects)}); err != nil {
+		r.log.Error("record PR head", "pr", pr.Number, "err", err)
+	}
+}
+
+// headUpdate records the head SHA (and projects) last seen for a PR.
+func headUpdate(pr vcs.PullRequest, projects []Project) locks.RecordUpdate {
+	return typedUpdate(bucketPRs, prKey(pr.Repo.FullName(), pr.Number), func(st *PRState, _ bool) error {
 		st.Repo, st.Number, st.Author = pr.Repo.FullName(), pr.Number, pr.Author
 		st.HeadSHA = pr.HeadSHA
 		st.Projects = projects
 		st.Closed = false
 		return nil
 	})
-	if err != nil {
-		r.log.Error("record PR head", "pr", pr.Number, "err", err)
-	}
 }
 
 func (r *Runner) prState(ctx context.Context, pr vcs.PullRequest) (PRState, error) {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/atollhq/atoll/locks"
+	"github.com/atollhq/atoll/runner/crashpoint"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 )
@@ -29,15 +31,18 @@ type runSpec struct {
 	beforeQueue func(ctx context.Context, jobs []Job)
 	// cleared is set by startApply only: apply jobs need the gate.
 	cleared bool
+	// also are record updates stored in the same transaction as the run
+	// and its jobs: what says the run exists (the PR's head seen) is never
+	// stored without the run, nor the run without it.
+	also []locks.RecordUpdate
 }
 
-// startPlanRun starts a plan of projects for a PR. A note (at most one),
-// such as the repository configuration's warnings, heads its comment.
-func (r *Runner) startPlanRun(ctx context.Context, pr vcs.PullRequest, command, user string, projects []Project, extra []string, opts RunOptions, note ...string) (Run, error) {
-	spec := runSpec{Repo: pr.Repo, Number: pr.Number, Command: command, User: user, HeadSHA: pr.HeadSHA, PlanComment: true, Options: opts}
-	if len(note) > 0 {
-		spec.Message = note[0]
-	}
+// startPlanRun starts a plan of projects for a PR. A note, such as the
+// repository configuration's warnings, heads its comment ("" for none);
+// also are stored with the run and its jobs, in one transaction.
+func (r *Runner) startPlanRun(ctx context.Context, pr vcs.PullRequest, command, user string, projects []Project, extra []string, opts RunOptions, note string, also ...locks.RecordUpdate) (Run, error) {
+	spec := runSpec{Repo: pr.Repo, Number: pr.Number, Command: command, User: user, HeadSHA: pr.HeadSHA, PlanComment: true, Options: opts, also: also}
+	spec.Message = note
 	for _, p := range projects {
 		spec.Jobs = append(spec.Jobs, Job{
 			Kind: JobPlan, Repo: pr.Repo, Number: pr.Number, Project: p,
@@ -47,8 +52,12 @@ func (r *Runner) startPlanRun(ctx context.Context, pr vcs.PullRequest, command, 
 	return r.startRun(ctx, spec)
 }
 
-// startRun persists a run and its jobs, opens their check runs and the
-// run's comment, and queues the jobs.
+// startRun persists a run and its jobs (with spec.also, in one
+// transaction), then opens their check runs and the run's comment, and
+// queues the jobs. Nothing is said on the code host before the jobs are
+// durable: a process stopped at any point either left no trace of the run
+// (the delivery is handled again at start-up) or left queued jobs that the
+// start-up recovery runs.
 func (r *Runner) startRun(ctx context.Context, spec runSpec) (Run, error) {
 	if !spec.cleared {
 		for _, j := range spec.Jobs {
@@ -65,6 +74,7 @@ func (r *Runner) startRun(ctx context.Context, spec runSpec) (Run, error) {
 	run := Run{ID: "r" + id, Repo: spec.Repo, Number: spec.Number, Command: spec.Command,
 		User: spec.User, HeadSHA: spec.HeadSHA, Message: spec.Message, DriftRun: spec.DriftRun, Created: now,
 		Options: spec.Options}
+	var batch []locks.RecordUpdate
 	for i := range spec.Jobs {
 		j := &spec.Jobs[i]
 		jid, err := r.rec.newID(ctx, bucketJobs, now)
@@ -74,17 +84,17 @@ func (r *Runner) startRun(ctx context.Context, spec runSpec) (Run, error) {
 		j.ID, j.RunID, j.State, j.Created = "j"+jid, run.ID, JobQueued, now
 		j.LogPath = r.logPath(j.ID)
 		j.Outcome.Status = string(templates.StatusQueued)
-		if j.Kind != JobDrift && j.HeadSHA != "" {
-			j.CheckRun = r.openCheck(ctx, *j)
-		}
-		if err := r.rec.put(ctx, bucketJobs, j.ID, j); err != nil {
-			return Run{}, err
-		}
+		batch = append(batch, putUpdate(bucketJobs, j.ID, *j))
 		run.JobIDs = append(run.JobIDs, j.ID)
 		run.Ordered = run.Ordered || j.Project.OrderGroup != 0 || j.serial()
 	}
-	if err := r.rec.put(ctx, bucketRuns, run.ID, run); err != nil {
-		return Run{}, err
+	batch = append(batch, putUpdate(bucketRuns, run.ID, run))
+	batch = append(batch, spec.also...)
+	if err := r.cfg.Store.UpdateRecords(ctx, batch); err != nil {
+		return Run{}, fmt.Errorf("store run: %w", err)
+	}
+	for i := range spec.Jobs {
+		r.ensureCheck(ctx, &spec.Jobs[i])
 	}
 	if spec.Number > 0 {
 		if err := r.renderRun(ctx, run.ID); err != nil {
@@ -101,6 +111,31 @@ func (r *Runner) startRun(ctx context.Context, spec runSpec) (Run, error) {
 		r.enqueue(j.ID)
 	}
 	return run, nil
+}
+
+// ensureCheck opens a job's check run when it should have one and has
+// none yet, and stores its id with the job. A job stored by a process
+// that stopped before its check run was opened gets it when it runs.
+func (r *Runner) ensureCheck(ctx context.Context, j *Job) {
+	if j.CheckRun != 0 || j.Kind == JobDrift || j.HeadSHA == "" {
+		return
+	}
+	crashpoint.Hit(ctx, crashpoint.OpenCheck)
+	id := r.openCheck(ctx, *j)
+	if id == 0 {
+		return
+	}
+	j.CheckRun = id
+	err := update(ctx, r.rec, bucketJobs, j.ID, func(cur *Job, exists bool) error {
+		if !exists {
+			return errAbort
+		}
+		cur.CheckRun = id
+		return nil
+	})
+	if err != nil {
+		r.log.Warn("store check run id", "job", j.ID, "err", err)
+	}
 }
 
 // rememberPlanComment records a run's comments on its PR so that a later

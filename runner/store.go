@@ -30,6 +30,7 @@ type Store interface {
 	DeleteRecord(ctx context.Context, bucket, key string) error
 	ListRecords(ctx context.Context, bucket, prefix string) ([]locks.Record, error)
 	UpdateRecord(ctx context.Context, bucket, key string, fn func(old []byte, exists bool) ([]byte, error)) error
+	UpdateRecords(ctx context.Context, updates []locks.RecordUpdate) error
 	NextID(ctx context.Context, bucket string) (uint64, error)
 }
 
@@ -121,4 +122,35 @@ func (r records) newID(ctx context.Context, bucket string, now time.Time) (strin
 		return "", err
 	}
 	return fmt.Sprintf("%s-%06d-%x", now.UTC().Format("20060102"), n, b), nil
+}
+
+// putUpdate is a batch update that stores v under key.
+func putUpdate(bucket, key string, v any) locks.RecordUpdate {
+	return locks.RecordUpdate{Bucket: bucket, Key: key, Fn: func([]byte, bool) ([]byte, error) {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("encode %s/%s: %w", bucket, key, err)
+		}
+		return b, nil
+	}}
+}
+
+// typedUpdate is update (see above) as one update of a batch: fn returning
+// errAbort leaves this record as it is, and the rest of the batch goes on.
+func typedUpdate[T any](bucket, key string, fn func(v *T, exists bool) error) locks.RecordUpdate {
+	return locks.RecordUpdate{Bucket: bucket, Key: key, Fn: func(old []byte, exists bool) ([]byte, error) {
+		var v T
+		if exists {
+			if err := json.Unmarshal(old, &v); err != nil {
+				return nil, fmt.Errorf("decode %s/%s: %w", bucket, key, err)
+			}
+		}
+		if err := fn(&v, exists); err != nil {
+			if errors.Is(err, errAbort) {
+				return old, nil // nil when absent: it stays absent
+			}
+			return nil, err
+		}
+		return json.Marshal(v)
+	}}
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/atollhq/atoll/runner/crashpoint"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 )
@@ -84,6 +85,8 @@ func (r *Runner) runJob(ctx context.Context, id string) {
 	}
 	unlock := r.projMu.lock(job.Repo.FullName() + "#" + job.Project.Dir + "#" + job.Project.Workspace)
 	defer unlock()
+	crashpoint.Hit(ctx, crashpoint.JobClaimed)
+	r.ensureCheck(ctx, &job)
 	r.checkProgress(ctx, job)
 	r.afterUpdate(ctx, job)
 
@@ -127,6 +130,7 @@ func (r *Runner) runJob(ctx context.Context, id string) {
 		}
 		return Outcome{Status: string(templates.StatusSkipped), Error: "unknown job kind " + string(job.Kind)}
 	}()
+	crashpoint.Hit(ctx, crashpoint.JobFinishing)
 	if aj.requeue.Load() && ctx.Err() == nil {
 		r.requeue(ctx, job)
 		return

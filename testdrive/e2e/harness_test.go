@@ -39,7 +39,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	atollBin = filepath.Join(dir, "atoll")
-	build := exec.Command("go", "build", "-o", atollBin, "github.com/atollhq/atoll/cmd/atoll")
+	// The crash points (runner/crashpoint) are compiled in: they act only
+	// when a test's environment arms one.
+	build := exec.Command("go", "build", "-tags", "atoll_crashpoints", "-o", atollBin, "github.com/atollhq/atoll/cmd/atoll")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: build atoll:", err)
@@ -84,6 +86,9 @@ type Env struct {
 	Token    string
 	AtollURL string
 	Config   string
+	// AtollEnv is added to atoll's environment at each StartAtoll (e.g.
+	// ATOLL_TEST_CRASHPOINT=...).
+	AtollEnv []string
 
 	listen string
 	mu     sync.Mutex
@@ -187,7 +192,7 @@ func (e *Env) StartAtoll() {
 	cmd := exec.Command(atollBin, "server", "--config", e.Config)
 	cmd.Stdout = &lockedWriter{mu: &e.mu, w: e.log}
 	cmd.Stderr = cmd.Stdout
-	cmd.Env = append(os.Environ(), "ATOLL_TEST=1")
+	cmd.Env = append(append(os.Environ(), "ATOLL_TEST=1"), e.AtollEnv...)
 	if err := cmd.Start(); err != nil {
 		e.t.Fatal(err)
 	}
@@ -236,6 +241,12 @@ func (e *Env) signal(sig syscall.Signal) {
 		_ = cmd.Process.Kill()
 		<-exited
 	}
+}
+
+// WaitLog waits until atoll's log holds sub (e.g. a crash point's line).
+func (e *Env) WaitLog(sub string) {
+	e.t.Helper()
+	e.Eventually("atoll's log to show "+sub, func() bool { return strings.Contains(e.Log(), sub) })
 }
 
 // Log is what atoll printed so far.
