@@ -62,7 +62,11 @@ func (r *Runner) runApply(ctx context.Context, job *Job, log io.Writer) Outcome 
 		return failure(templates.StatusApplyFailed, step("apply", err), tail)
 	}
 	started := false
-	steps, err := r.applyProject(ctx, job, dir, w, local, func() { applyOut.Reset(); started = true })
+	steps, err := r.applyProject(ctx, job, dir, w, local, func() {
+		applyOut.Reset()
+		started = true
+		r.noteApplying(ctx, *job, plan.Summary)
+	})
 	if err != nil {
 		r.setPlanState(ctx, key, PlanApplyFailed, job.ID)
 		o := failure(templates.StatusApplyFailed, err, tail)
@@ -111,7 +115,11 @@ func (r *Runner) runPlanApply(ctx context.Context, job *Job, log io.Writer) Outc
 		return out
 	}
 	started := false
-	steps, err := r.applyProject(ctx, job, dir, w, res.localPlan, func() { applyOut.Reset(); started = true })
+	steps, err := r.applyProject(ctx, job, dir, w, res.localPlan, func() {
+		applyOut.Reset()
+		started = true
+		r.noteApplying(ctx, *job, out.Summary)
+	})
 	out.Steps = append(out.Steps, steps...)
 	if err != nil {
 		o := failure(templates.StatusApplyFailed, err, tail)
@@ -158,7 +166,7 @@ func (r *Runner) afterRunDone(ctx context.Context, runID string) {
 		}
 	}
 	switch run.Command {
-	case "autoplan", "plan":
+	case "autoplan", "plan", "queued-plan":
 		r.labelPlanRun(ctx, run, jobs)
 	case "apply-after-merge", "apply", "retry-after-merge":
 		r.afterApplyRun(ctx, run, jobs)
@@ -185,6 +193,7 @@ func (r *Runner) afterApplyRun(ctx context.Context, run Run, jobs []Job) {
 				if err := r.cfg.Store.Unlock(ctx, lockKey(j)); err != nil {
 					r.log.Error("release lock", "project", j.Project.Name, "err", err)
 				}
+				r.lockReleased()
 				r.discardPlanOf(ctx, j)
 			case string(templates.StatusRefused):
 				refused = append(refused, j.Project.Name)

@@ -252,6 +252,9 @@ func (r *Runner) releaseMergedExcept(ctx context.Context, pr vcs.PullRequest, ke
 		}
 		names = append(names, path.Join(l.Key.Dir)+" ("+l.Key.Workspace+")")
 	}
+	if len(names) > 0 {
+		r.lockReleased()
+	}
 	plans, err := list[Plan](ctx, r.rec, bucketPlans, prKey(repo, pr.Number)+"#")
 	if err != nil {
 		return names, err

@@ -127,10 +127,14 @@ type Job struct {
 	// Path is the gate's apply path that cleared an apply job.
 	Path string `json:"path,omitempty"`
 
-	State    JobState `json:"state"`
-	Outcome  Outcome  `json:"outcome"`
-	LogPath  string   `json:"log_path"`
-	CheckRun int64    `json:"check_run,omitempty"`
+	State   JobState `json:"state"`
+	Outcome Outcome  `json:"outcome"`
+	LogPath string   `json:"log_path"`
+	// Mark is put in the environment of the job's terraform commands
+	// (terraform.Config.JobMark), set when the job is claimed: recovery
+	// kills what a killed atoll left running under it.
+	Mark     string `json:"mark,omitempty"`
+	CheckRun int64  `json:"check_run,omitempty"`
 
 	Created  time.Time `json:"created"`
 	Started  time.Time `json:"started,omitempty"`
@@ -148,9 +152,12 @@ type Outcome struct {
 	Error      string             `json:"error,omitempty"`
 	LogTail    string             `json:"log_tail,omitempty"`
 	LockedBy   *LockHolder        `json:"locked_by,omitempty"`
-	Policies   []policy.Result    `json:"policies,omitempty"`
-	Unmet      []string           `json:"unmet,omitempty"`
-	Hash       string             `json:"hash,omitempty"` // drift: hash of resource changes
+	// Behind are the PRs ahead in the lock's plan queue, the holder first,
+	// when the plan was refused for a lock: it runs by itself in turn.
+	Behind   []LockHolder    `json:"behind,omitempty"`
+	Policies []policy.Result `json:"policies,omitempty"`
+	Unmet    []string        `json:"unmet,omitempty"`
+	Hash     string          `json:"hash,omitempty"` // drift: hash of resource changes
 	// Steps are the outputs a workflow's custom steps show.
 	Steps []StepOutput `json:"steps,omitempty"`
 }

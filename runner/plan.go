@@ -104,7 +104,7 @@ func (r *Runner) takeLock(ctx context.Context, job Job, pr vcs.PullRequest, cmd 
 	if !job.Project.locksOn(cmd) {
 		return Outcome{}, false
 	}
-	held, ok, err := r.lockFor(ctx, job, pr)
+	held, ok, behind, err := r.lockFor(ctx, job, pr)
 	if err != nil {
 		st := templates.StatusPlanError
 		if cmd == "apply" {
@@ -113,15 +113,16 @@ func (r *Runner) takeLock(ctx context.Context, job Job, pr vcs.PullRequest, cmd 
 		return failure(st, step("lock", err), nil), true
 	}
 	if !ok {
-		return Outcome{Status: string(templates.StatusLocked), LockedBy: &LockHolder{Repo: held.Owner.Repo, Number: held.Owner.Number, Author: held.Owner.Author}}, true
+		out := Outcome{Status: string(templates.StatusLocked)}
+		if held.Owner.Number > 0 {
+			out.LockedBy = &LockHolder{Repo: held.Owner.Repo, Number: held.Owner.Number, Author: held.Owner.Author}
+		}
+		for _, n := range behind {
+			out.Behind = append(out.Behind, LockHolder{Repo: job.Repo.FullName(), Number: n})
+		}
+		return out, true
 	}
 	return Outcome{}, false
-}
-
-// lockFor locks a job's project for its PR.
-func (r *Runner) lockFor(ctx context.Context, job Job, pr vcs.PullRequest) (locks.Lock, bool, error) {
-	return r.auditLock(ctx, job)(r.cfg.Store.TryLock(ctx, lockKey(job), locks.Owner{Repo: job.Repo.FullName(), Number: job.Number,
-		Author: pr.Author, HeadSHA: pr.HeadSHA, Time: r.now()}))
 }
 
 func lockKey(job Job) locks.Key {
@@ -288,7 +289,8 @@ func (r *Runner) newWorkdirFor(ctx context.Context, job Job, root string, out io
 	}
 	wd, err := terraform.New(terraform.Config{Binary: bin, Dir: dir, RepoDir: root, Env: env, Secrets: tf.Secrets, Masker: r.masker,
 		PluginCacheDir: paths.cache, CLIConfigFile: tf.CLIConfigFile, Output: out, OnExit: r.observer.ObserveTerraformExit,
-		TempDir: paths.tmp, Wrapper: r.wrapper(paths, forInit)})
+		TempDir: paths.tmp, Wrapper: r.wrapper(paths, forInit),
+		JobMark: job.Mark})
 	if err != nil {
 		return nil, step("init", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"path"
 
 	"github.com/atollhq/atoll/locks"
+	"github.com/atollhq/atoll/runner/crashpoint"
 	"github.com/atollhq/atoll/vcs"
 )
 
@@ -190,10 +191,13 @@ func (r *Runner) releasePR(ctx context.Context, repo string, number int) ([]stri
 		}
 		r.discardPlan(ctx, p)
 	}
+	r.leaveQueues(ctx, repo, number)
 	locks, err := r.cfg.Store.UnlockByOwner(ctx, repo, number)
 	if err != nil {
 		return nil, fmt.Errorf("release locks of #%d: %w", number, err)
 	}
+	crashpoint.Hit(ctx, crashpoint.LockReleased)
+	r.lockReleased()
 	var names []string
 	for _, l := range locks {
 		names = append(names, path.Join(l.Key.Dir)+" ("+l.Key.Workspace+")")

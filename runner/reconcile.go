@@ -24,9 +24,11 @@ func (r *Runner) reconcileLoop(ctx context.Context) {
 	}
 }
 
-// Reconcile plans every open PR whose head has neither a plan nor a job,
-// and releases the locks of PRs found closed.
+// Reconcile releases the locks of PRs found closed, then plans every open
+// PR whose head has neither a plan nor a job. Releasing comes first: a PR
+// found new must not be told a project is locked by a PR that is gone.
 func (r *Runner) Reconcile(ctx context.Context) {
+	r.reconcileLocks(ctx)
 	repos, err := r.servedRepos(ctx)
 	if err != nil {
 		r.log.Error("reconcile: list repos", "err", err)
@@ -50,7 +52,6 @@ func (r *Runner) Reconcile(ctx context.Context) {
 			}
 		}
 	}
-	r.reconcileLocks(ctx)
 }
 
 // reconcileLocks releases locks whose PR is closed without merge, or

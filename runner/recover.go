@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 
+	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/templates"
 )
 
@@ -21,6 +22,11 @@ func (r *Runner) recover(ctx context.Context) error {
 		case JobQueued:
 			r.enqueue(j.ID)
 		case JobRunning:
+			// What the killed process started may still run: a provisioner's
+			// command outlives terraform. It is stopped before anyone is told.
+			if n := terraform.KillJob(j.Mark); n > 0 {
+				r.log.Warn("stopped processes an interrupted job left running", "job", j.ID, "processes", n)
+			}
 			out := j.Outcome
 			out.Status = string(templates.StatusInterrupted)
 			switch j.Kind {

@@ -98,18 +98,19 @@ type Runner struct {
 	botLogin string
 	masker   *mask.Masker
 
-	queue    chan string   // job ids ready to run
-	wake     chan struct{} // a delivery arrived
-	events   chan struct{} // bounds concurrent event handling
-	runMu    keyedMutex    // per run: comment edits
-	projMu   keyedMutex    // per repo+dir+workspace: one terraform at a time
-	prMu     keyedMutex    // per PR: event handling that reads then writes PR state
-	inFlight sync.Map      // delivery ids being handled (true) or handled (false); see handlePending
-	wg       sync.WaitGroup
-	drift    *driftScheduler
-	observer Observer
-	started  atomic.Bool // Start began the workers
-	sd       shutdown
+	queue     chan string   // job ids ready to run
+	wake      chan struct{} // a delivery arrived
+	queueWake chan struct{} // a lock was released: serve the plan queue
+	events    chan struct{} // bounds concurrent event handling
+	runMu     keyedMutex    // per run: comment edits
+	projMu    keyedMutex    // per repo+dir+workspace: one terraform at a time
+	prMu      keyedMutex    // per PR: event handling that reads then writes PR state
+	inFlight  sync.Map      // delivery ids being handled (true) or handled (false); see handlePending
+	wg        sync.WaitGroup
+	drift     *driftScheduler
+	observer  Observer
+	started   atomic.Bool // Start began the workers
+	sd        shutdown
 }
 
 // New checks cfg and returns a Runner that does nothing until Start.
@@ -152,18 +153,19 @@ func New(cfg Config) (*Runner, error) {
 	cfg.Masker.Add(cfg.Settings.Terraform.Secrets...)
 	cfg.Logger = slog.New(cfg.Masker.Handler(cfg.Logger.Handler()))
 	r := &Runner{
-		cfg:    cfg,
-		set:    cfg.Settings,
-		host:   cfg.Host,
-		git:    cfg.Git,
-		rec:    records{cfg.Store},
-		tmpl:   cfg.Templates,
-		log:    cfg.Logger,
-		now:    cfg.Now,
-		masker: cfg.Masker,
-		queue:  make(chan string, 4096),
-		wake:   make(chan struct{}, 1),
-		events: make(chan struct{}, 8),
+		cfg:       cfg,
+		set:       cfg.Settings,
+		host:      cfg.Host,
+		git:       cfg.Git,
+		rec:       records{cfg.Store},
+		tmpl:      cfg.Templates,
+		log:       cfg.Logger,
+		now:       cfg.Now,
+		masker:    cfg.Masker,
+		queue:     make(chan string, 4096),
+		wake:      make(chan struct{}, 1),
+		queueWake: make(chan struct{}, 1),
+		events:    make(chan struct{}, 8),
 
 		observer: cfg.Observer,
 		sd:       shutdown{stopped: make(chan struct{})},
@@ -192,6 +194,7 @@ func (r *Runner) Start(ctx context.Context) error {
 	r.goSafe(ctx, "reconciler", func(ctx context.Context) { r.reconcileLoop(ctx) })
 	r.goSafe(ctx, "inbox pruner", func(ctx context.Context) { r.pruneLoop(ctx) })
 	r.goSafe(ctx, "audit retention", func(ctx context.Context) { r.pruneAuditLoop(ctx) })
+	r.goSafe(ctx, "planqueue", func(ctx context.Context) { r.queueLoop(ctx) })
 	if r.drift.enabled() {
 		r.goSafe(ctx, "drift", func(ctx context.Context) { r.drift.loop(ctx) })
 	}

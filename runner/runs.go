@@ -31,18 +31,22 @@ type runSpec struct {
 	beforeQueue func(ctx context.Context, jobs []Job)
 	// cleared is set by startApply only: apply jobs need the gate.
 	cleared bool
-	// also are record updates stored in the same transaction as the run
-	// and its jobs: what says the run exists (the PR's head seen) is never
-	// stored without the run, nor the run without it.
-	also []locks.RecordUpdate
+	// also, when set, returns record updates stored in the same
+	// transaction as the run (named runID) and its jobs: what says the run
+	// exists (the PR's head seen) is never stored without the run, nor the
+	// run without it.
+	also func(runID string) []locks.RecordUpdate
 }
 
 // startPlanRun starts a plan of projects for a PR. A note, such as the
 // repository configuration's warnings, heads its comment ("" for none);
 // also are stored with the run and its jobs, in one transaction.
 func (r *Runner) startPlanRun(ctx context.Context, pr vcs.PullRequest, command, user string, projects []Project, extra []string, opts RunOptions, note string, also ...locks.RecordUpdate) (Run, error) {
-	spec := runSpec{Repo: pr.Repo, Number: pr.Number, Command: command, User: user, HeadSHA: pr.HeadSHA, PlanComment: true, Options: opts, also: also}
+	spec := runSpec{Repo: pr.Repo, Number: pr.Number, Command: command, User: user, HeadSHA: pr.HeadSHA, PlanComment: true, Options: opts}
 	spec.Message = note
+	if len(also) > 0 {
+		spec.also = func(string) []locks.RecordUpdate { return also }
+	}
 	for _, p := range projects {
 		spec.Jobs = append(spec.Jobs, Job{
 			Kind: JobPlan, Repo: pr.Repo, Number: pr.Number, Project: p,
@@ -89,7 +93,9 @@ func (r *Runner) startRun(ctx context.Context, spec runSpec) (Run, error) {
 		run.Ordered = run.Ordered || j.Project.OrderGroup != 0 || j.serial()
 	}
 	batch = append(batch, putUpdate(bucketRuns, run.ID, run))
-	batch = append(batch, spec.also...)
+	if spec.also != nil {
+		batch = append(batch, spec.also(run.ID)...)
+	}
 	if err := r.cfg.Store.UpdateRecords(ctx, batch); err != nil {
 		return Run{}, fmt.Errorf("store run: %w", err)
 	}

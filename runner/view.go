@@ -113,7 +113,7 @@ func (r *Runner) runJobs(ctx context.Context, run Run) ([]Job, error) {
 
 func commandName(c string) string {
 	switch c {
-	case "autoplan", "plan":
+	case "autoplan", "plan", "queued-plan":
 		return "plan"
 	case "apply", "apply-after-merge", "retry-after-merge", "remediate":
 		return "apply"
@@ -127,6 +127,8 @@ func triggerText(run Run) string {
 		return "push of " + short(run.HeadSHA)
 	case "apply-after-merge":
 		return "merge of #" + fmt.Sprint(run.Number)
+	case "queued-plan":
+		return "the plan queue, once the lock was released"
 	}
 	return ""
 }
@@ -156,8 +158,14 @@ func (r *Runner) projectResult(ctx context.Context, j Job) templates.ProjectResu
 	for _, st := range o.Steps {
 		p.StepOutputs = append(p.StepOutputs, templates.StepOutput{Step: r.mask(st.Step), Output: r.mask(st.Output)})
 	}
+	if s := o.Summary; s != nil && p.Status == templates.StatusInterrupted && (j.Kind == JobApply || j.Kind == JobPlanApply) {
+		p.Provisioned = s.Provisioned
+	}
 	if h := o.LockedBy; h != nil {
 		p.LockedBy = &templates.LockHolder{Number: h.Number, Author: h.Author, URL: r.prURL(h.Repo, h.Number)}
+	}
+	for _, h := range o.Behind {
+		p.Behind = append(p.Behind, templates.LockHolder{Number: h.Number, URL: r.prURL(h.Repo, h.Number)})
 	}
 	if len(o.Policies) > 0 {
 		approvals := r.approvalsFor(ctx, j)

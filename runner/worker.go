@@ -3,6 +3,8 @@ package runner
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/atollhq/atoll/runner/crashpoint"
+	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 )
@@ -65,7 +68,7 @@ func (r *Runner) runJob(ctx context.Context, id string) {
 		if !exists || j.State != JobQueued {
 			return errAbort
 		}
-		j.State, j.Started = JobRunning, r.now()
+		j.State, j.Started, j.Mark = JobRunning, r.now(), newMark()
 		j.Outcome.Status = string(templates.StatusRunning)
 		if j.Kind == JobApply {
 			j.Outcome.Status = string(templates.StatusApplying)
@@ -167,6 +170,7 @@ func (r *Runner) finishJob(ctx context.Context, job Job, out Outcome) {
 	r.afterUpdate(ctx, job)
 	r.releaseOrdered(ctx, job.RunID)
 	r.afterRunDone(ctx, job.RunID)
+	r.lockReleased() // a queued plan that ended without its lock lets the next go
 }
 
 // afterUpdate re-renders what shows a job: its run's comment, or for a
@@ -266,4 +270,28 @@ func (m *maskingWriter) flush() error {
 	_, err := io.WriteString(m.w, m.mask(string(m.buf)))
 	m.buf = m.buf[:0]
 	return err
+}
+
+// newMark returns a random job mark (Job.Mark).
+func newMark() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// noteApplying stores, with a job about to apply, the summary of the plan
+// it applies: if the process dies during the apply, recovery names the
+// resources whose provisioners may have run outside the state.
+func (r *Runner) noteApplying(ctx context.Context, job Job, s *terraform.Summary) {
+	err := update(ctx, r.rec, bucketJobs, job.ID, func(j *Job, exists bool) error {
+		if !exists {
+			return errAbort
+		}
+		j.Outcome.Summary = s
+		return nil
+	})
+	if err != nil {
+		r.log.Warn("store the summary of an apply", "job", job.ID, "err", err)
+	}
+	crashpoint.Hit(ctx, crashpoint.BeforeApply)
 }

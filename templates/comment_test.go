@@ -219,6 +219,23 @@ func TestCommentLocked(t *testing.T) {
 	assertContains(t, body, "so this project was not applied", "`atoll apply -p db`")
 }
 
+// A plan refused for a lock says it waits in the plan queue, and behind
+// which pull requests; with the lock free but another PR first in line, it
+// names no holder.
+func TestCommentLockedQueued(t *testing.T) {
+	body := renderComment(t, CommandComment{Projects: []ProjectResult{{Name: "db", Dir: "infra/db", Status: StatusLocked,
+		LockedBy: &LockHolder{Number: 12, URL: "https://github.com/acme/infra/pull/12", Author: "carol"},
+		Behind:   []LockHolder{{Number: 12, URL: "https://github.com/acme/infra/pull/12"}, {Number: 14}}}}})
+	assertContains(t, body, "🔒 **Locked by [#12](https://github.com/acme/infra/pull/12)** (@carol)",
+		"⏳ **Waiting** in the plan queue, behind [#12](https://github.com/acme/infra/pull/12), #14: atoll plans this project by itself", "comment `atoll unlock` on #12")
+	assertNotContains(t, body, "Then comment `atoll plan")
+
+	body = renderComment(t, CommandComment{Projects: []ProjectResult{{Name: "db", Dir: "infra/db", Status: StatusLocked,
+		Behind: []LockHolder{{Number: 14}}}}})
+	assertContains(t, body, "other pull requests wait for its lock first", "behind #14")
+	assertNotContains(t, body, "Locked by")
+}
+
 func TestCommentPolicies(t *testing.T) {
 	body := renderComment(t, CommandComment{Projects: []ProjectResult{{Name: "app", Status: StatusPlanned, Add: 1,
 		Unmet: []string{"`approved`: 0 of 1 approving reviews", "`policies_passed`: security failed"},
@@ -294,6 +311,9 @@ func TestCommentInterruptedAndSkipped(t *testing.T) {
 	assertContains(t, body, "⚠️ **Interrupted**: the infrastructure may be partly changed. Comment `atoll plan -p a` to see what remains to apply.")
 	body = renderComment(t, CommandComment{Command: "plan", Projects: []ProjectResult{{Name: "a", Status: StatusInterrupted, Error: "stopped"}}})
 	assertContains(t, body, "⚠️ **Interrupted**: stopped. Comment `atoll plan -p a` to run it again.")
+	body = renderComment(t, CommandComment{Command: "apply", Projects: []ProjectResult{{Name: "a", Status: StatusInterrupted,
+		Provisioned: []string{"terraform_data.x", "module.m.null_resource.y[0]"}}}})
+	assertContains(t, body, "🧨 **Provisioners may have run outside the state**: `terraform_data.x`, `module.m.null_resource.y[0]` have provisioners")
 }
 
 func TestProjectTarget(t *testing.T) {

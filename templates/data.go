@@ -147,8 +147,15 @@ type ProjectResult struct {
 	// secrets already masked. Optional.
 	StepOutputs []StepOutput
 
+	// Provisioned are the resources with provisioners in the plan of an
+	// interrupted apply: their commands may have run outside the state.
+	Provisioned []string
 	// LockedBy is the pull request holding the lock when Status is locked.
 	LockedBy *LockHolder
+	// Behind are the pull requests ahead of this one in the lock's plan
+	// queue, the holder first, when Status is locked: the project is
+	// planned by itself once they are done.
+	Behind []LockHolder
 	// Policies are the results of each policy set that applies.
 	Policies []PolicyResult
 	// Unmet lists apply requirements not met yet, each as "`name`: why",

@@ -26,8 +26,6 @@ const (
 	JobClaimed = "job-claimed"
 	// BeforeApply: an apply job is about to run terraform apply.
 	BeforeApply = "before-apply"
-	// ApplyStarted: terraform apply runs (a moment after it started).
-	ApplyStarted = "apply-started"
 	// JobFinishing: a job's work is done and its outcome not yet stored.
 	JobFinishing = "job-finishing"
 	// MergeClaimed: a merge was claimed for its apply, before the run starts.

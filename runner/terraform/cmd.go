@@ -96,6 +96,29 @@ func causeOf(err error) (cause error, exitCode int) {
 // (see killRun).
 const runIDEnv = "ATOLL_TERRAFORM_RUN"
 
+// jobMarkEnv is set to Config.JobMark in the environment of every command
+// of a Workdir that has one: the caller records the mark durably before
+// terraform starts, so that a later process finds what a killed one left
+// running (KillJob).
+const jobMarkEnv = "ATOLL_JOB_MARK"
+
+// KillJob kills, with SIGKILL, every process whose environment holds the
+// job mark (Config.JobMark), and the process group of each: terraform,
+// its providers and the commands of its provisioners left running by an
+// atoll process that was killed. It returns how many it killed; it does
+// nothing (0) where it cannot find processes (outside Linux).
+//
+// A mark, not a recorded process group id, finds them: the process ids
+// of a process that is gone are reused, and killing a recorded group
+// after a restart could hit an unrelated one. A provisioner's command that
+// clears its environment escapes it.
+func KillJob(mark string) int {
+	if mark == "" {
+		return 0
+	}
+	return killMarked(jobMarkEnv + "=" + mark)
+}
+
 // waitDelaySlack is how long after the kill at KillGrace terraform-exec's
 // own kill of terraform (cmd.WaitDelay) comes, as a backstop.
 const waitDelaySlack = 2 * time.Second
@@ -171,6 +194,9 @@ func (w *Workdir) run(ctx context.Context, name string, stdout io.Writer, fn fun
 		// For the wrapper alone: not in w.env, so that Environ (what
 		// custom steps see) does not hold it.
 		maps.Copy(env, w.cfg.Wrapper.Env)
+	}
+	if w.cfg.JobMark != "" {
+		env[jobMarkEnv] = w.cfg.JobMark
 	}
 	if err := w.tf.SetEnv(env); err != nil {
 		return newError(w.mask, w.binName(), name, -1, "", err, nil)

@@ -20,8 +20,12 @@ const canKillRun = true
 //
 // terraform-exec does not say which process it started, so the command
 // is found by the mark in its environment, in /proc.
-func killRun(id string) int {
-	mark := []byte(runIDEnv + "=" + id)
+func killRun(id string) int { return killMarked(runIDEnv + "=" + id) }
+
+// killMarked kills, as killRun does, the processes whose environment
+// holds the entry mark, and their process groups.
+func killMarked(entry string) int {
+	mark := []byte(entry)
 	self, ownGroup := os.Getpid(), syscall.Getpgrp()
 	killed := 0
 	for pass := 0; pass < 5; pass++ {

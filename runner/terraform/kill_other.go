@@ -8,3 +8,6 @@ const canKillRun = false
 
 // killRun does nothing outside Linux; see the Linux version.
 func killRun(id string) int { return 0 }
+
+// killMarked does nothing outside Linux; see the Linux version.
+func killMarked(entry string) int { return 0 }

@@ -3,6 +3,7 @@ package terraform
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"sort"
 
 	tfjson "github.com/hashicorp/terraform-json"
@@ -41,6 +42,11 @@ type Summary struct {
 	// terraform (the plan's resource_drift).
 	Drifted []string `json:"drifted,omitempty"`
 
+	// Provisioned lists the addresses of resources the plan changes whose
+	// configuration has provisioners: applying the plan may run their
+	// commands, which act outside Terraform's state.
+	Provisioned []string `json:"provisioned,omitempty"`
+
 	// HasChanges is true when applying the plan would change a resource
 	// (any count above is non-zero) or an output. Drift alone does not
 	// count: a refresh-only plan's findings are in Drifted.
@@ -74,11 +80,18 @@ func Summarize(planJSON []byte) (*Summary, error) {
 // summarizePlan summarizes a plan parsed by terraform-json.
 func summarizePlan(p *tfjson.Plan) *Summary {
 	s := &Summary{}
+	provisioned := map[string]bool{}
+	if p.Config != nil {
+		provisionedIn(p.Config.RootModule, "", provisioned)
+	}
 	for _, rc := range p.ResourceChanges {
 		if rc == nil || rc.Change == nil || rc.Mode == tfjson.DataResourceMode {
 			continue
 		}
 		s.addResource(rc)
+		if provisioned[configAddress(rc)] && !rc.Change.Actions.NoOp() && !rc.Change.Actions.Read() {
+			s.Provisioned = append(s.Provisioned, rc.Address)
+		}
 	}
 	for name, ch := range p.OutputChanges {
 		if ch == nil {
@@ -145,4 +158,36 @@ func outputAction(a tfjson.Actions) string {
 		return "update"
 	}
 	return ""
+}
+
+// provisionedIn adds to out the configuration addresses (module path
+// without instance keys, then TYPE.NAME) of the managed resources of m and
+// its child modules that have provisioners.
+func provisionedIn(m *tfjson.ConfigModule, prefix string, out map[string]bool) {
+	if m == nil {
+		return
+	}
+	for _, r := range m.Resources {
+		if r != nil && r.Mode == tfjson.ManagedResourceMode && len(r.Provisioners) > 0 {
+			out[prefix+r.Type+"."+r.Name] = true
+		}
+	}
+	for name, call := range m.ModuleCalls {
+		if call != nil {
+			provisionedIn(call.Module, prefix+"module."+name+".", out)
+		}
+	}
+}
+
+// instanceKey matches an instance key in an address: [0], ["a"].
+var instanceKey = regexp.MustCompile(`\[[^\]]*\]`)
+
+// configAddress is the configuration address of a resource change, as
+// provisionedIn names it.
+func configAddress(rc *tfjson.ResourceChange) string {
+	mod := instanceKey.ReplaceAllString(rc.ModuleAddress, "")
+	if mod != "" {
+		mod += "."
+	}
+	return mod + rc.Type + "." + rc.Name
 }

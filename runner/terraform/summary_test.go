@@ -130,3 +130,52 @@ func TestSummarizeRejects(t *testing.T) {
 		})
 	}
 }
+
+// Provisioned lists the changed resources whose configuration has
+// provisioners, in modules too, whatever their instance keys; an
+// unchanged one is not listed.
+func TestSummarizeProvisioned(t *testing.T) {
+	res := func(typ, name string, provisioners bool) map[string]any {
+		r := map[string]any{"address": typ + "." + name, "mode": "managed", "type": typ, "name": name}
+		if provisioners {
+			r["provisioners"] = []any{map[string]any{"type": "local-exec"}}
+		}
+		return r
+	}
+	change := func(mod, typ, name, key string, actions ...string) map[string]any {
+		addr := typ + "." + name + key
+		if mod != "" {
+			addr = mod + "." + addr
+		}
+		m := map[string]any{"address": addr, "mode": "managed", "type": typ, "name": name, "change": map[string]any{"actions": actions}}
+		if mod != "" {
+			m["module_address"] = mod
+		}
+		return m
+	}
+	doc := map[string]any{"format_version": "1.2", "terraform_version": "1.5.7",
+		"configuration": map[string]any{"root_module": map[string]any{
+			"resources": []any{res("terraform_data", "x", true), res("terraform_data", "plain", false), res("terraform_data", "same", true)},
+			"module_calls": map[string]any{"m": map[string]any{"module": map[string]any{
+				"resources": []any{res("null_resource", "y", true)}}}},
+		}},
+		"resource_changes": []any{
+			change("", "terraform_data", "x", "", "create"),
+			change("", "terraform_data", "plain", "", "create"),
+			change("", "terraform_data", "same", "", "no-op"),
+			change("module.m[0]", "null_resource", "y", `["a"]`, "delete", "create"),
+		},
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Summarize(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"terraform_data.x", `module.m[0].null_resource.y["a"]`}
+	if !reflect.DeepEqual(s.Provisioned, want) {
+		t.Fatalf("Provisioned = %q, want %q", s.Provisioned, want)
+	}
+}

@@ -91,6 +91,11 @@ type Config struct {
 	// OnExit, when set, is told each command's name and exit code once it
 	// ended (0: success; -1: it did not start or was killed), for metrics.
 	OnExit func(command string, code int)
+	// JobMark, when set, is put in the environment of every command, which
+	// terraform's providers and provisioners inherit: KillJob(JobMark)
+	// finds them after the process that started them is gone. Record it
+	// durably before running anything.
+	JobMark string
 
 	// TempDir is where terraform and this package put temporary files
 	// (TMPDIR, the var file of TF_VAR_ values): the private temp dir of
@@ -269,7 +274,7 @@ func checkEnvKey(k string) error {
 		return fmt.Errorf("environment variable %s is not allowed: use Config.CLIConfigFile", k)
 	case k == "TF_VAR_":
 		return fmt.Errorf("environment variable %s is not allowed: it names no variable", k)
-	case k == runIDEnv:
+	case k == runIDEnv || k == jobMarkEnv:
 		return fmt.Errorf("environment variable %s is not allowed: atoll sets it", k)
 	case strings.HasPrefix(k, "TF_VAR_") || k == "TF_IN_AUTOMATION" || k == "TF_INPUT":
 		return nil // handled by buildEnv

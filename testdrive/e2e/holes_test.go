@@ -1,10 +1,12 @@
 package e2e
 
 import (
+	"fmt"
 	"syscall"
 	"testing"
 
 	"github.com/atollhq/atoll/runner/crashpoint"
+	"github.com/atollhq/atoll/testdrive/emulator"
 )
 
 // A pull request whose first check run was being opened when the server
@@ -31,6 +33,86 @@ func TestStopWhileOpeningFirstCheckRun(t *testing.T) {
 			if got := len(e.BotComments(repo, n)); got != 1 {
 				t.Errorf("%d comments from atoll, want one plan comment", got)
 			}
+		})
+	}
+}
+
+// Reconciliation releases what closed PRs hold before it plans what it
+// finds new: the locking PR closed and a new PR opened while atoll was
+// down, the new PR is planned, never told it is locked.
+func TestReconcileReleasesBeforePlanning(t *testing.T) {
+	e := Start(t, Options{})
+	repo := e.Repo("reorder", map[string]string{"app/main.tf": e.Backend("app")}, map[string]string{"alice": "write", "bob": "write"})
+	one := e.PR(repo, "one", "alice", map[string]*string{"app/main.tf": S(applyTF(e, "app", "one"))})
+	e.Wait(repo, one, 0, "Plan: 1 to add, 0 to change, 0 to destroy.")
+
+	e.Stop()
+	if err := e.C.Control.ClosePR(e.Ctx(), emulator.ClosePR{Repo: repo, Number: one, Author: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	two := e.PR(repo, "two", "bob", map[string]*string{"app/main.tf": S(applyTF(e, "app", "two"))})
+	e.StartAtoll()
+
+	e.Wait(repo, two, 0, "Plan: 1 to add, 0 to change, 0 to destroy.")
+	for _, c := range e.BotComments(repo, two) {
+		applyNot(t, c.Body, "Locked")
+	}
+}
+
+// The plan queue: a PR refused for a lock says it waits, and behind whom,
+// and is planned by itself once the lock is released, by a merge, a close
+// or `atoll unlock`; in the order the PRs asked, and across a restart.
+func TestPlanQueue(t *testing.T) {
+	e := Start(t, Options{})
+	for _, release := range []string{"merge", "close", "unlock"} {
+		t.Run(release, func(t *testing.T) {
+			repo := e.Repo("queue-"+release, map[string]string{"atoll.yaml": "version: 1\napply_mode: both\n", "app/main.tf": e.Backend(release)},
+				map[string]string{"alice": "write", "bob": "write", "carol": "write"})
+			one := e.PR(repo, "one", "alice", map[string]*string{"app/main.tf": S(applyTF(e, release, "one"))})
+			e.Wait(repo, one, 0, "Plan: 1 to add, 0 to change, 0 to destroy.")
+			two := e.PR(repo, "two", "bob", map[string]*string{"app/main.tf": S(applyTF(e, release, "two"))})
+			cm := e.Wait(repo, two, 0, "**done**")
+			applyWant(t, cm.Body, fmt.Sprintf("🔒 **Locked by [#%d]", one), "⏳ **Waiting** in the plan queue, behind [#"+fmt.Sprint(one))
+			applyNot(t, cm.Body, "Plan: 1 to add")
+			three := e.PR(repo, "three", "carol", map[string]*string{"app/main.tf": S(applyTF(e, release, "three"))})
+			cm = e.Wait(repo, three, 0, "**done**")
+			applyWant(t, cm.Body, fmt.Sprintf("behind [#%d](%s/%s/pull/%d), [#%d]", one, e.GitHub.URL, repo, one, two))
+			if release == "unlock" {
+				// The queue survives a restart.
+				e.Stop()
+				e.StartAtoll()
+			}
+			lastTwo := e.C.LastCommentID(e.Ctx(), repo, two)
+			switch release {
+			case "merge":
+				if _, err := e.C.Control.Review(e.Ctx(), reviewOf(repo, one, "bob")); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := e.C.Control.Merge(e.Ctx(), emulator.Merge{Repo: repo, Number: one, Author: "alice"}); err != nil {
+					t.Fatal(err)
+				}
+				e.Wait(repo, one, 0, "### atoll apply", "Apply complete!")
+			case "close":
+				if err := e.C.Control.ClosePR(e.Ctx(), emulator.ClosePR{Repo: repo, Number: one, Author: "alice"}); err != nil {
+					t.Fatal(err)
+				}
+			case "unlock":
+				l := e.Comment(repo, one, "alice", "atoll unlock")
+				e.Wait(repo, one, l, "Released the locks")
+			}
+			cm = e.Wait(repo, two, lastTwo, "Plan: 1 to add")
+			applyWant(t, cm.Body, "Started by the plan queue", "terraform_data.x")
+			// #3 waits behind #2 now; it is planned after #2 is closed.
+			lastThree := e.C.LastCommentID(e.Ctx(), repo, three)
+			for _, c := range e.BotComments(repo, three) {
+				if c.ID > lastThree {
+					t.Fatalf("#3 was planned before #2 let the lock go:\n%s", c.Body)
+				}
+			}
+			if err := e.C.Control.ClosePR(e.Ctx(), emulator.ClosePR{Repo: repo, Number: two, Author: "bob"}); err != nil {
+				t.Fatal(err)
+			}
+			e.Wait(repo, three, lastThree, "Plan: 1 to add", "Started by the plan queue")
 		})
 	}
 }
