@@ -62,11 +62,28 @@ func (r *Runner) runApply(ctx context.Context, job *Job, log io.Writer) Outcome 
 		return failure(templates.StatusApplyFailed, step("apply", err), tail)
 	}
 	started := false
-	steps, err := r.applyProject(ctx, job, dir, w, local, func() {
+	var stale *staleHeadError
+	steps, err := r.applyProject(ctx, job, dir, w, local, func() error {
 		applyOut.Reset()
 		started = true
 		r.noteApplying(ctx, *job, plan.Summary)
+		// A push since the apply was asked for makes this plan stale: the
+		// last look at the PR's head is taken just before terraform runs.
+		pr, err := r.host.GetPullRequest(ctx, job.Repo, job.Number)
+		if err != nil {
+			return step("fetch pull request", err)
+		}
+		if pr.HeadSHA != plan.HeadSHA {
+			stale = &staleHeadError{head: pr.HeadSHA}
+			return stale
+		}
+		return nil
 	})
+	if stale != nil {
+		r.discardPlan(ctx, plan)
+		return Outcome{Status: string(templates.StatusRefused), Steps: steps, Unmet: []string{
+			"`plan`: commit " + short(stale.head) + " was pushed after this plan was made; it is planned instead, and this plan is never applied"}}
+	}
 	if err != nil {
 		r.setPlanState(ctx, key, PlanApplyFailed, job.ID)
 		o := failure(templates.StatusApplyFailed, err, tail)
@@ -115,10 +132,11 @@ func (r *Runner) runPlanApply(ctx context.Context, job *Job, log io.Writer) Outc
 		return out
 	}
 	started := false
-	steps, err := r.applyProject(ctx, job, dir, w, res.localPlan, func() {
+	steps, err := r.applyProject(ctx, job, dir, w, res.localPlan, func() error {
 		applyOut.Reset()
 		started = true
 		r.noteApplying(ctx, *job, out.Summary)
+		return nil
 	})
 	out.Steps = append(out.Steps, steps...)
 	if err != nil {
@@ -272,3 +290,9 @@ func (r *Runner) automerge(ctx context.Context, repo vcs.Repo) bool {
 	}
 	return r.set.Automerge
 }
+
+// staleHeadError: the PR's head moved after the plan an apply was about to
+// apply.
+type staleHeadError struct{ head string }
+
+func (e *staleHeadError) Error() string { return "the pull request's head moved to " + e.head }

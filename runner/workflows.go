@@ -341,7 +341,7 @@ func (s *stageRun) writeShow(ctx context.Context, wd *terraform.Workdir) error {
 // checkout at root: atoll's init and apply, or the workflow's apply
 // stage, whose apply step applies that file (run steps find a copy at
 // PLANFILE). beforeApply is called just before terraform apply starts.
-func (r *Runner) applyProject(ctx context.Context, job *Job, root string, out io.Writer, planFile string, beforeApply func()) ([]StepOutput, error) {
+func (r *Runner) applyProject(ctx context.Context, job *Job, root string, out io.Writer, planFile string, beforeApply func() error) ([]StepOutput, error) {
 	if err := r.preHooks(ctx, job, root, out, "apply"); err != nil {
 		return nil, err
 	}
@@ -355,7 +355,9 @@ func (r *Runner) applyProject(ctx context.Context, job *Job, root string, out io
 		if err != nil {
 			return nil, err
 		}
-		beforeApply()
+		if err := beforeApply(); err != nil {
+			return nil, err
+		}
 		return nil, step("apply", wd.Apply(ctx, planFile))
 	}
 	s, err := r.newStageRun(ctx, job, root, out)
@@ -379,7 +381,9 @@ func (r *Runner) applyProject(ctx context.Context, job *Job, root string, out io
 			if err := s.selectWorkspace(ctx, wd); err != nil {
 				return err
 			}
-			beforeApply()
+			if err := beforeApply(); err != nil {
+				return err
+			}
 			return wd.Apply(ctx, planFile)
 		case config.StepShow:
 			return s.writeShow(ctx, wd)

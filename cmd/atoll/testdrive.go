@@ -47,8 +47,10 @@ type testdriveMain struct {
 	ServerConfig string
 	DataDir      string
 	Verbose      bool
-	Stdout       io.Writer
-	Stderr       io.Writer
+	// RedeliverEach has the emulator deliver every webhook this many times.
+	RedeliverEach int
+	Stdout        io.Writer
+	Stderr        io.Writer
 
 	Info ReadyInfo
 	// Terraform is the binary the server runs (Path "" when none of 1.5
@@ -79,11 +81,15 @@ func (m *testdriveMain) ParseFlags(args []string) error {
 	fs.StringVar(&m.ServerConfig, "server-config", "", "a server config file merged over the testdrive defaults")
 	fs.StringVar(&m.DataDir, "data-dir", "", "where everything lives (default: a new temporary directory)")
 	fs.BoolVar(&m.Verbose, "verbose", false, "show the server's log lines inline, not only in DATA_DIR/server.log")
+	fs.IntVar(&m.RedeliverEach, "redeliver-each", 1, "deliver every webhook N times, each copy under a delivery id of its own (1 to 100)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	if m.RedeliverEach < 1 || m.RedeliverEach > 100 {
+		return fmt.Errorf("%w: --redeliver-each must be between 1 and 100", errUsage)
 	}
 	return nil
 }
@@ -127,7 +133,7 @@ func (m *testdriveMain) Open(ctx context.Context) (err error) {
 		return err
 	}
 	m.emu, err = emulator.New(emulator.Config{AppID: testdriveAppID, AppSlug: "atoll", AppPublicKey: &key.PublicKey,
-		WebhookSecret: m.Info.WebhookSecret, DataDir: filepath.Join(m.DataDir, "github"),
+		WebhookSecret: m.Info.WebhookSecret, DataDir: filepath.Join(m.DataDir, "github"), RedeliverEach: m.RedeliverEach,
 		// The web UI signs people in through the emulator's OAuth flow,
 		// which offers to sign in as any demo user.
 		ClientID: testdriveClientID, ClientSecret: m.clientSecret,

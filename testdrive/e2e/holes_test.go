@@ -2,8 +2,13 @@ package e2e
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/atollhq/atoll/runner/crashpoint"
 	"github.com/atollhq/atoll/testdrive/emulator"
@@ -115,4 +120,68 @@ func TestPlanQueue(t *testing.T) {
 			e.Wait(repo, three, lastThree, "Plan: 1 to add", "Started by the plan queue")
 		})
 	}
+}
+
+// An apply stopped while a local-exec provisioner runs (the server killed,
+// or stopped gracefully): after the restart the provisioner's command is
+// gone and never finishes its work, and the interrupted comment names the
+// resource whose provisioners may have run outside the state.
+func TestStoppedApplyStopsProvisioners(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
+			e := Start(t, Options{})
+			repo := e.Repo("provisioners", map[string]string{"app/main.tf": e.Backend("app")},
+				map[string]string{"alice": "write", "bob": "write"})
+			started := filepath.Join(e.Dir, "provisioner-started")
+			const sleep = 30 * time.Second
+			tf := e.Backend("app") + fmt.Sprintf(`
+resource "terraform_data" "x" {
+  input = "v1"
+  provisioner "local-exec" {
+    command = "echo $$ > '%s'; sleep %d; echo v1 >> '%s'"
+  }
+}
+`, started, int(sleep.Seconds()), applyCountFile(e, "app"))
+			// Should the test fail, nothing outlives it.
+			t.Cleanup(func() { applyKillGroupOf(started) })
+			n := e.PR(repo, "slow", "alice", map[string]*string{"app/main.tf": S(tf)})
+			e.Wait(repo, n, 0, "Plan: 1 to add, 0 to change, 0 to destroy.")
+			if _, err := e.C.Control.Review(e.Ctx(), reviewOf(repo, n, "bob")); err != nil {
+				t.Fatal(err)
+			}
+			last := e.Comment(repo, n, "alice", "atoll apply")
+			var pid int
+			e.Eventually("the provisioner started", func() bool {
+				data, err := os.ReadFile(started)
+				pid, _ = strconv.Atoi(strings.TrimSpace(string(data)))
+				return err == nil && pid > 1
+			})
+			at := time.Now()
+			e.signal(sig)
+			e.StartAtoll()
+
+			cm := e.Wait(repo, n, last, "### atoll apply", "Interrupted")
+			applyWant(t, cm.Body, "Provisioners may have run outside the state", "`terraform_data.x`")
+			if alive(pid) {
+				t.Errorf("the provisioner's command (pid %d) still runs after the restart", pid)
+			}
+			time.Sleep(time.Until(at.Add(sleep + 5*time.Second)))
+			if got := applyLines(t, applyCountFile(e, "app")); len(got) != 0 {
+				t.Fatalf("the provisioner of the interrupted apply finished its work: %q", got)
+			}
+		})
+	}
+}
+
+// alive reports whether process pid runs (a zombie does not).
+func alive(pid int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// pid (comm) STATE ...
+	s := string(data)
+	i := strings.LastIndex(s, ")")
+	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
 }

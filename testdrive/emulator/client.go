@@ -455,6 +455,18 @@ func (c *Control) FlushDeliveries(ctx context.Context) error {
 	return c.do(ctx, http.MethodPost, "/deliveries/flush", nil, nil)
 }
 
+// Settings are the emulator's settings the control API changes.
+type Settings struct {
+	// RedeliverEach delivers every later webhook this many times (1 to
+	// 100), each copy under a delivery id of its own.
+	RedeliverEach int `json:"redeliver_each"`
+}
+
+// SetSettings changes the emulator's settings.
+func (c *Control) SetSettings(ctx context.Context, in Settings) error {
+	return c.do(ctx, http.MethodPut, "/settings", in, nil)
+}
+
 // ForceRateLimit makes the next API requests fail with a rate limit.
 func (c *Control) ForceRateLimit(ctx context.Context, in RateLimit) error {
 	return c.do(ctx, http.MethodPost, "/ratelimit", in, nil)

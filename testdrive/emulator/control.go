@@ -40,6 +40,7 @@ func (s *Server) controlRoutes() *http.ServeMux {
 	m.HandleFunc("POST "+p+"/deliveries/pause", s.ctlPause)
 	m.HandleFunc("POST "+p+"/deliveries/resume", s.ctlResume)
 	m.HandleFunc("POST "+p+"/ratelimit", s.ctlRateLimit)
+	m.HandleFunc("PUT "+p+"/settings", s.ctlSettings)
 	m.HandleFunc(p+"/", func(w http.ResponseWriter, r *http.Request) {
 		ctlError(w, http.StatusNotFound, "no such control endpoint")
 	})
@@ -502,4 +503,20 @@ func (s *Server) ctlRateLimit(w http.ResponseWriter, r *http.Request) {
 	}
 	s.forceRateLimit(forcedLimit{count: in.Count, status: in.Status, retryAfter: in.RetryAfter, remaining: in.Remaining, resetIn: in.ResetIn})
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// ctlSettings changes the emulator's settings: {"redeliver_each": N}
+// delivers every later webhook N times (Config.RedeliverEach). It answers
+// the settings now in force.
+func (s *Server) ctlSettings(w http.ResponseWriter, r *http.Request) {
+	var in Settings
+	if !decodeBody(w, r, &in) {
+		return
+	}
+	if in.RedeliverEach < 1 || in.RedeliverEach > 100 {
+		ctlError(w, http.StatusUnprocessableEntity, "redeliver_each must be between 1 and 100")
+		return
+	}
+	s.SetRedeliverEach(in.RedeliverEach)
+	writeJSON(w, http.StatusOK, in)
 }

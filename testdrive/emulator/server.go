@@ -41,6 +41,12 @@ type Config struct {
 	// (default 60, GitHub's). A test client that stands for a signed-in
 	// user, who would have 5000, may raise it.
 	AnonymousRateLimit int
+	// RedeliverEach delivers every webhook this many times (default 1):
+	// the copies follow the first at once, each under a delivery id of its
+	// own, as a second hook or a replaying proxy would send them. (GitHub's
+	// own redelivery, with the same id, is the control API's redeliver.)
+	// SetRedeliverEach changes it later.
+	RedeliverEach int
 	// DataDir holds the bare git repositories (required).
 	DataDir string
 	// Now is the clock (default time.Now).
@@ -159,6 +165,10 @@ func (s *Server) SetWebhookURL(url string) {
 	defer s.mu.Unlock()
 	s.webhookURL = url
 }
+
+// SetRedeliverEach sets how many times every later webhook is delivered
+// (Config.RedeliverEach); n < 1 means once.
+func (s *Server) SetRedeliverEach(n int) { s.hooks.setEach(n) }
 
 // Close waits for queued webhook deliveries to finish and stops accepting
 // new ones. The bare repositories stay in DataDir.

@@ -47,12 +47,20 @@ type webhookQueue struct {
 	wg      sync.WaitGroup
 	closed  bool
 	paused  bool // deliveries wait in pending until resume
+	each    int  // deliveries of every webhook (Config.RedeliverEach)
+}
+
+func (q *webhookQueue) setEach(n int) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.each = max(n, 1)
 }
 
 func (q *webhookQueue) init(s *Server) {
 	q.s = s
 	q.client = &http.Client{Timeout: deliveryTimeout}
 	q.byID = map[string]*delivery{}
+	q.each = max(s.cfg.RedeliverEach, 1)
 	q.pending = map[string][]*delivery{}
 	q.running = map[string]bool{}
 }
@@ -67,16 +75,18 @@ func (q *webhookQueue) send(queue, event string, payload obj) {
 		return
 	}
 	action, _ := payload["action"].(string)
-	d := &delivery{id: newGUID(), event: event, action: action, queue: queue, body: body}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.all = append(q.all, d)
-	q.byID[d.id] = d
-	if q.closed {
-		d.err = "emulator closed"
-		return
+	for range q.each {
+		d := &delivery{id: newGUID(), event: event, action: action, queue: queue, body: body}
+		q.all = append(q.all, d)
+		q.byID[d.id] = d
+		if q.closed {
+			d.err = "emulator closed"
+			continue
+		}
+		q.enqueueLocked(d)
 	}
-	q.enqueueLocked(d)
 }
 
 // enqueueLocked queues d for delivery and starts its queue's worker

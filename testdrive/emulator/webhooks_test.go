@@ -225,3 +225,37 @@ func TestWebhookReplayAndPause(t *testing.T) {
 		t.Errorf("after resume: %d webhooks, want bob's then carol's", len(got))
 	}
 }
+
+// With redeliver_each 3, every webhook arrives three times, in a row, with
+// the same body and three delivery ids; 0 is refused.
+func TestWebhookRedeliverEach(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	setupRepo(t, e, false)
+	e.flush()
+	before := len(e.hooks.all())
+	if err := e.ctl.SetSettings(ctx, Settings{RedeliverEach: 0}); err == nil {
+		t.Fatal("redeliver_each 0 was accepted")
+	}
+	if err := e.ctl.SetSettings(ctx, Settings{RedeliverEach: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ctl.Comment(ctx, Comment{Repo: "acme/infra", Number: 1, Author: "bob", Body: "atoll plan"}); err != nil {
+		t.Fatal(err)
+	}
+	e.flush()
+	got := e.hooks.all()[before:]
+	if len(got) != 3 {
+		t.Fatalf("got %d deliveries of one comment, want 3: %v", len(got), eventsOf(got))
+	}
+	ids := map[string]bool{}
+	for _, r := range got {
+		ids[r.Delivery] = true
+		if r.Event != "issue_comment" || string(r.Body) != string(got[0].Body) {
+			t.Errorf("copy %s differs from the first delivery", r.Delivery)
+		}
+	}
+	if len(ids) != 3 {
+		t.Errorf("the copies share delivery ids: %v", ids)
+	}
+}
