@@ -2,10 +2,13 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 
+	"github.com/atollhq/atoll/locks"
 	"github.com/atollhq/atoll/runner/command"
+	"github.com/atollhq/atoll/runner/crashpoint"
 	"github.com/atollhq/atoll/runner/gate"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
@@ -185,22 +188,21 @@ func (r *Runner) onMerged(ctx context.Context, pr vcs.PullRequest) error {
 		}
 		return err
 	}
-	// Claim the merge once: a redelivered "closed" event must not apply twice.
-	first := false
+	// Claim the merge once: a redelivered "closed" event must not apply
+	// twice. The claim is stored with the apply's run and jobs, in one
+	// transaction: a stop before it leaves the merge unclaimed, and the
+	// delivery handled again at start-up applies it.
 	key := prKey(pr.Repo.FullName(), pr.Number) + "#merged"
-	err = r.cfg.Store.UpdateRecord(ctx, bucketPRs, key, func(_ []byte, exists bool) ([]byte, error) {
-		if exists {
-			return nil, errAbort
-		}
-		first = true
-		return []byte(pr.MergeCommitSHA), nil
-	})
-	if err != nil && err != errAbort {
+	if _, claimed, err := r.cfg.Store.GetRecord(ctx, bucketPRs, key); err != nil || claimed {
 		return err
 	}
-	if !first {
-		return nil
-	}
+	claim := locks.RecordUpdate{Bucket: bucketPRs, Key: key, Fn: func(_ []byte, exists bool) ([]byte, error) {
+		if exists {
+			return nil, errMergeClaimed
+		}
+		return []byte(pr.MergeCommitSHA), nil
+	}}
+	crashpoint.Hit(ctx, crashpoint.MergeClaimed)
 	projects, applying, err := r.mergedProjects(ctx, pr, rc)
 	if err != nil {
 		return err
@@ -211,15 +213,22 @@ func (r *Runner) onMerged(ctx context.Context, pr vcs.PullRequest) error {
 		return err
 	}
 	if len(projects) == 0 {
-		return nil
+		return r.cfg.Store.UpdateRecords(ctx, []locks.RecordUpdate{claim})
 	}
 	// The review requirements still hold after a merge: what the gate
 	// refuses is not applied, and its locks stay held for a retry.
 	projects, cleared, err := r.gateMerged(ctx, pr, gate.PathAfterMerge, projects)
-	if err != nil || len(projects) == 0 {
+	if err != nil {
 		return err
 	}
-	return r.planApplyRun(ctx, pr, "apply-after-merge", "", pr.MergeCommitSHA, projects, cleared)
+	if len(projects) == 0 {
+		return r.cfg.Store.UpdateRecords(ctx, []locks.RecordUpdate{claim})
+	}
+	err = r.planApplyRun(ctx, pr, "apply-after-merge", "", pr.MergeCommitSHA, projects, cleared, claim)
+	if errors.Is(err, errMergeClaimed) {
+		return nil
+	}
+	return err
 }
 
 // releaseMergedExcept releases the locks a merged PR holds, but those of
@@ -319,10 +328,17 @@ func (r *Runner) mergedProjects(ctx context.Context, pr vcs.PullRequest, rc Repo
 	return toApply, applying, nil
 }
 
+// errMergeClaimed: another handler claimed the merge's apply first.
+var errMergeClaimed = errors.New("the merge is claimed")
+
 // planApplyRun plans commit for each project and applies it; each project
-// needs the gate's clearance.
-func (r *Runner) planApplyRun(ctx context.Context, pr vcs.PullRequest, command, user, commit string, projects []Project, cleared []gate.Clearance) error {
+// needs the gate's clearance; also are stored with the run, in one
+// transaction.
+func (r *Runner) planApplyRun(ctx context.Context, pr vcs.PullRequest, command, user, commit string, projects []Project, cleared []gate.Clearance, also ...locks.RecordUpdate) error {
 	spec := runSpec{Repo: pr.Repo, Number: pr.Number, Command: command, User: user, HeadSHA: commit}
+	if len(also) > 0 {
+		spec.also = func(string) []locks.RecordUpdate { return also }
+	}
 	for _, p := range projects {
 		spec.Jobs = append(spec.Jobs, Job{Kind: JobPlanApply, Repo: pr.Repo, Number: pr.Number, Project: p,
 			HeadSHA: pr.HeadSHA, BaseSHA: pr.BaseSHA, Commit: commit, User: user, PRAuthor: pr.Author})
