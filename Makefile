@@ -10,7 +10,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: all build tools test testdrive bench fuzz soak fmt vet clean
+.PHONY: all build tools test testdrive bench fuzz soak chaos fmt vet clean
 
 all: build
 
@@ -40,6 +40,14 @@ test: tools
 testdrive: build
 	@bash scripts/tools.sh testdrive
 	PATH="$(ATOLL_TOOLS_DIR)/bin:$$PATH" ./bin/atoll testdrive $(ARGS)
+
+## chaos: kill the server at CHAOS_POINTS random points (default 24) and check
+## the invariants after each; CHAOS_SEED replays a run (its seed is printed)
+CHAOS_POINTS ?= 24
+CHAOS_SEED ?= 0
+chaos: tools
+	PATH="$(ATOLL_TOOLS_DIR)/bin:$$PATH" $(GO) test -count=1 -timeout 90m -run '^TestChaos$$' ./testdrive/e2e/ \
+	  -args -chaos.points=$(CHAOS_POINTS) -chaos.seed=$(CHAOS_SEED)
 
 ## bench: Go benchmarks and the table they make
 bench: tools
