@@ -88,6 +88,7 @@ func TestPlanQueue(t *testing.T) {
 				e.StartAtoll()
 			}
 			lastTwo := e.C.LastCommentID(e.Ctx(), repo, two)
+			lastThree := e.C.LastCommentID(e.Ctx(), repo, three)
 			switch release {
 			case "merge":
 				if _, err := e.C.Control.Review(e.Ctx(), reviewOf(repo, one, "bob")); err != nil {
@@ -108,7 +109,7 @@ func TestPlanQueue(t *testing.T) {
 			cm = e.Wait(repo, two, lastTwo, "Plan: 1 to add")
 			applyWant(t, cm.Body, "Started by the plan queue", "terraform_data.x")
 			// #3 waits behind #2 now; it is planned after #2 is closed.
-			lastThree := e.C.LastCommentID(e.Ctx(), repo, three)
+			time.Sleep(3 * time.Second)
 			for _, c := range e.BotComments(repo, three) {
 				if c.ID > lastThree {
 					t.Fatalf("#3 was planned before #2 let the lock go:\n%s", c.Body)
