@@ -55,7 +55,16 @@ func TestReconcileReleasesBeforePlanning(t *testing.T) {
 	if err := e.C.Control.ClosePR(e.Ctx(), emulator.ClosePR{Repo: repo, Number: one, Author: "alice"}); err != nil {
 		t.Fatal(err)
 	}
+	// Other PRs found new around it keep reconciliation busy: had it
+	// planned first, the new PR's plan would meet the lock of the closed one.
+	other := func(name string) {
+		e.PR(repo, name, "bob", map[string]*string{name + "/main.tf": S(e.Backend(name) + "resource \"terraform_data\" \"o\" {}\n")})
+	}
+	other("before1")
+	other("before2")
 	two := e.PR(repo, "two", "bob", map[string]*string{"app/main.tf": S(applyTF(e, "app", "two"))})
+	other("after1")
+	other("after2")
 	e.StartAtoll()
 
 	e.Wait(repo, two, 0, "Plan: 1 to add, 0 to change, 0 to destroy.")
@@ -73,13 +82,17 @@ func TestPlanQueue(t *testing.T) {
 		t.Run(release, func(t *testing.T) {
 			repo := e.Repo("queue-"+release, map[string]string{"atoll.yaml": "version: 1\napply_mode: both\n", "app/main.tf": e.Backend(release)},
 				map[string]string{"alice": "write", "bob": "write", "carol": "write"})
-			one := e.PR(repo, "one", "alice", map[string]*string{"app/main.tf": S(applyTF(e, release, "one"))})
+			// Each PR adds a file of its own, so that they merge cleanly.
+			change := func(name string) map[string]*string {
+				return map[string]*string{"app/" + name + ".tf": S("resource \"terraform_data\" \"" + name + "\" {}\n")}
+			}
+			one := e.PR(repo, "one", "alice", change("one"))
 			e.Wait(repo, one, 0, "Plan: 1 to add, 0 to change, 0 to destroy.")
-			two := e.PR(repo, "two", "bob", map[string]*string{"app/main.tf": S(applyTF(e, release, "two"))})
+			two := e.PR(repo, "two", "bob", change("two"))
 			cm := e.Wait(repo, two, 0, "**done**")
 			applyWant(t, cm.Body, fmt.Sprintf("🔒 **Locked by [#%d]", one), "⏳ **Waiting** in the plan queue, behind [#"+fmt.Sprint(one))
 			applyNot(t, cm.Body, "Plan: 1 to add")
-			three := e.PR(repo, "three", "carol", map[string]*string{"app/main.tf": S(applyTF(e, release, "three"))})
+			three := e.PR(repo, "three", "carol", change("three"))
 			cm = e.Wait(repo, three, 0, "**done**")
 			applyWant(t, cm.Body, fmt.Sprintf("behind [#%d](%s/%s/pull/%d), [#%d]", one, e.GitHub.URL, repo, one, two))
 			if release == "unlock" {
@@ -107,7 +120,7 @@ func TestPlanQueue(t *testing.T) {
 				e.Wait(repo, one, l, "Released the locks")
 			}
 			cm = e.Wait(repo, two, lastTwo, "Plan: 1 to add")
-			applyWant(t, cm.Body, "Started by the plan queue", "terraform_data.x")
+			applyWant(t, cm.Body, "Started by the plan queue", "terraform_data.two")
 			// #3 waits behind #2 now; it is planned after #2 is closed.
 			time.Sleep(3 * time.Second)
 			for _, c := range e.BotComments(repo, three) {
