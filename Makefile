@@ -46,7 +46,7 @@ testdrive: build
 CHAOS_POINTS ?= 24
 CHAOS_SEED ?= 0
 chaos: tools
-	PATH="$(ATOLL_TOOLS_DIR)/bin:$$PATH" $(GO) test -count=1 -timeout 90m -run '^TestChaos$$' ./testdrive/e2e/ \
+	PATH="$(ATOLL_TOOLS_DIR)/bin:$$PATH" $(GO) test -count=1 -v -timeout 90m -run '^TestChaos$$' ./testdrive/e2e/ \
 	  -args -chaos.points=$(CHAOS_POINTS) -chaos.seed=$(CHAOS_SEED)
 
 ## bench: Go benchmarks and the table they make
