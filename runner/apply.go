@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/atollhq/atoll/runner/crashpoint"
 	"github.com/atollhq/atoll/runner/gate"
 	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/templates"
@@ -211,6 +212,7 @@ func (r *Runner) afterApplyRun(ctx context.Context, run Run, jobs []Job) {
 				if err := r.cfg.Store.Unlock(ctx, lockKey(j)); err != nil {
 					r.log.Error("release lock", "project", j.Project.Name, "err", err)
 				}
+				crashpoint.Hit(ctx, crashpoint.LockReleased)
 				r.lockReleased()
 				r.discardPlanOf(ctx, j)
 			case string(templates.StatusRefused):

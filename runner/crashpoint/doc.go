@@ -30,7 +30,8 @@ const (
 	JobFinishing = "job-finishing"
 	// MergeClaimed: a merge was claimed for its apply, before the run starts.
 	MergeClaimed = "merge-claimed"
-	// LockReleased: a PR's locks were released, before the plan queue is told.
+	// LockReleased: a PR's lock was released (closed, unlocked, or applied
+	// after merge), before the plan queue is told.
 	LockReleased = "lock-released"
 )
 
