@@ -62,7 +62,7 @@ func (r *Runner) runApply(ctx context.Context, job *Job, log io.Writer) Outcome 
 		r.setPlanState(ctx, key, PlanApplyFailed, job.ID)
 		return failure(templates.StatusApplyFailed, step("apply", err), tail)
 	}
-	started := false
+	started, notRun := false, false
 	var stale *staleHeadError
 	steps, err := r.applyProject(ctx, job, dir, w, local, func() error {
 		applyOut.Reset()
@@ -72,6 +72,7 @@ func (r *Runner) runApply(ctx context.Context, job *Job, log io.Writer) Outcome 
 		// last look at the PR's head is taken just before terraform runs.
 		pr, err := r.host.GetPullRequest(ctx, job.Repo, job.Number)
 		if err != nil {
+			notRun = true
 			return step("fetch pull request", err)
 		}
 		if pr.HeadSHA != plan.HeadSHA {
@@ -86,7 +87,11 @@ func (r *Runner) runApply(ctx context.Context, job *Job, log io.Writer) Outcome 
 			"`plan`: commit " + short(stale.head) + " was pushed after this plan was made; it is planned instead, and this plan is never applied"}}
 	}
 	if err != nil {
-		r.setPlanState(ctx, key, PlanApplyFailed, job.ID)
+		if notRun {
+			r.setPlanState(ctx, key, PlanPlanned, "-") // terraform never ran: the plan may be applied later
+		} else {
+			r.setPlanState(ctx, key, PlanApplyFailed, job.ID)
+		}
 		o := failure(templates.StatusApplyFailed, err, tail)
 		if started {
 			o.ApplyText = terraform.StripANSI(applyOut.String())
