@@ -143,6 +143,11 @@ func (r *Runner) newStageRun(ctx context.Context, job *Job, root string, out io.
 		v.UserName = v.PullAuthor
 	}
 	s.env = append(base.Environ(), v.Environ()...)
+	if job.Mark != "" {
+		// Custom steps and hooks carry the job's mark, as terraform does:
+		// recovery stops what a killed atoll left running of them too.
+		s.env = append(s.env, terraform.JobMarkEntry(job.Mark))
+	}
 	return s, nil
 }
 

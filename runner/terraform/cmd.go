@@ -102,6 +102,11 @@ const runIDEnv = "ATOLL_TERRAFORM_RUN"
 // running (KillJob).
 const jobMarkEnv = "ATOLL_JOB_MARK"
 
+// JobMarkEntry is the environment entry ("KEY=value") that marks the
+// processes of the job mark: commands run outside this package (a
+// workflow's custom steps) carry it so that KillJob finds them too.
+func JobMarkEntry(mark string) string { return jobMarkEnv + "=" + mark }
+
 // KillJob kills, with SIGKILL, every process whose environment holds the
 // job mark (Config.JobMark), and the process group of each: terraform,
 // its providers and the commands of its provisioners left running by an
@@ -116,7 +121,7 @@ func KillJob(mark string) int {
 	if mark == "" {
 		return 0
 	}
-	return killMarked(jobMarkEnv + "=" + mark)
+	return killMarked(JobMarkEntry(mark))
 }
 
 // waitDelaySlack is how long after the kill at KillGrace terraform-exec's
