@@ -156,7 +156,7 @@ func (d *Demo) planPR(ctx context.Context) error {
 }
 
 func (d *Demo) lockConflict(ctx context.Context) error {
-	d.say("bob opens PR #2 that changes app: app is locked by PR #1, so atoll does not plan it")
+	d.say("bob opens PR #2 that changes app: app is locked by PR #1, so atoll does not plan it; PR #2 waits in the plan queue")
 	if _, err := d.c.Control.Commit(ctx, emulator.Commit{Repo: infra, Branch: "app-motd", Author: "bob", Message: "app: new motd",
 		Files: map[string]*string{"app/main.tf": Str(strings.Replace(demoInfra(d.DataDir)["app/main.tf"], "hello from atoll", "hello again", 1))}}); err != nil {
 		return err
@@ -164,7 +164,7 @@ func (d *Demo) lockConflict(ctx context.Context) error {
 	if _, err := d.c.Control.OpenPR(ctx, emulator.OpenPR{Repo: infra, Head: "app-motd", Title: "New motd", Author: "bob"}); err != nil {
 		return err
 	}
-	_, err := d.wait(ctx, infra, 2, 0, "#1")
+	_, err := d.wait(ctx, infra, 2, 0, "#1", "Waiting")
 	return err
 }
 
@@ -198,18 +198,16 @@ func (d *Demo) applyPR(ctx context.Context) error {
 		return fmt.Errorf("the apply did not create %s: %w", DemoMotdPath(d.DataDir), err)
 	}
 	fmt.Fprintf(d.Out, "   %s now exists\n", DemoMotdPath(d.DataDir))
-	d.say("alice merges PR #1: its locks are released; bob re-plans PR #2, then closes it")
+	d.say("alice merges PR #1: its locks are released, and the plan queue plans PR #2 by itself; bob then closes it")
 	last = d.c.LastCommentID(ctx, infra, 1)
+	lastTwo := d.c.LastCommentID(ctx, infra, 2)
 	if _, err := d.c.Control.Merge(ctx, emulator.Merge{Repo: infra, Number: 1, Author: "alice"}); err != nil {
 		return err
 	}
 	if _, err := d.wait(ctx, infra, 1, last, "released"); err != nil {
 		return err
 	}
-	if last, err = d.comment(ctx, infra, 2, "bob", "atoll plan"); err != nil {
-		return err
-	}
-	if _, err := d.waitRun(ctx, infra, 2, last, "Plan:"); err != nil {
+	if _, err := d.waitRun(ctx, infra, 2, lastTwo, "Started by the plan queue", "Plan:"); err != nil {
 		return err
 	}
 	return d.c.Control.ClosePR(ctx, emulator.ClosePR{Repo: infra, Number: 2, Author: "bob"})

@@ -127,7 +127,7 @@ func TestTestdriveDemo(t *testing.T) {
 	if code != 0 || !strings.Contains(out.String(), "demo complete") {
 		t.Fatalf("atoll testdrive exited %d:\n%s\n--- stderr:\n%s", code, out.String(), errOut.String())
 	}
-	for _, want := range []string{"Plan: 2 to add", "Locked by", "Apply complete!", "policies_passed", "drifted", "is closed"} {
+	for _, want := range []string{"Plan: 2 to add", "Locked by", "Waiting", "Started by the plan queue", "Apply complete!", "policies_passed", "drifted", "is closed"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the demo's output lacks %q", want)
 		}
