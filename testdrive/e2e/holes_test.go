@@ -144,7 +144,9 @@ func TestStoppedApplyStopsProvisioners(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
 			t.Parallel()
-			e := Start(t, Options{})
+			// A graceful stop gives a running apply shutdown_grace to finish:
+			// a short one cuts it off, as a long apply meets a long one.
+			e := Start(t, Options{ServerConfig: "shutdown_grace: 2s\n"})
 			repo := e.Repo("provisioners", map[string]string{"app/main.tf": e.Backend("app")},
 				map[string]string{"alice": "write", "bob": "write"})
 			started := filepath.Join(e.Dir, "provisioner-started")
