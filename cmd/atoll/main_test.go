@@ -185,12 +185,12 @@ func TestTestdriveVerbose(t *testing.T) {
 func TestAtlantisValidateAndConftestCheck(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "atlantis.yaml")
-	if err := os.WriteFile(file, []byte("version: 3\nprojects:\n- dir: app\n  silence_pr_comments: [plan]\n"), 0o644); err != nil {
+	if err := os.WriteFile(file, []byte("version: 3\nprojects:\n- dir: app\n  import_requirements: [approved]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), []string{"config", "validate", file}, &out, &errOut)
-	if code != 0 || !strings.Contains(out.String(), "atlantis.yaml:4:24: projects[0].silence_pr_comments: warning:") || !strings.Contains(out.String(), ": ok") {
+	if code != 0 || !strings.Contains(out.String(), "atlantis.yaml:4:24: projects[0].import_requirements: warning:") || !strings.Contains(out.String(), ": ok") {
 		t.Errorf("validate atlantis.yaml exited %d and printed %q", code, out.String())
 	}
 
@@ -222,7 +222,7 @@ func TestMigrateAtlantis(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s%s", code, stdout.String(), stderr.String())
 	}
-	if !strings.Contains(stdout.String(), "Not carried over") || !strings.Contains(stdout.String(), "plan_requirements: atoll has no plan requirements") {
+	if !strings.Contains(stdout.String(), "Not carried over") || !strings.Contains(stdout.String(), "repos[0].plan_requirements: atoll's server has no default for it") {
 		t.Errorf("output lacks the list of what was not carried over:\n%s", stdout.String())
 	}
 	if data, err := os.ReadFile(out); err != nil || !strings.Contains(string(data), "repo_rules:") {
