@@ -78,6 +78,8 @@ func (r *Runner) runJob(ctx context.Context, id string) {
 		}
 		return
 	}
+	r.log.Debug("job started", "job", job.ID, "kind", job.Kind, "repo", job.Repo.FullName(), "pr", job.Number,
+		"project", job.Project.Name, "queued", job.Started.Sub(job.Created))
 	if out, skip := r.orderAborted(ctx, job); skip {
 		r.finishJob(ctx, job, out)
 		return
