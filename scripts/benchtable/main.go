@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
@@ -22,6 +23,8 @@ func main() {
 	bin := flag.String("atoll", "bin/atoll", "the atoll binary to measure")
 	out := flag.String("out", "bin/bench.md", "where to write the table")
 	smoke := flag.Bool("smoke", false, "one small iteration of everything (checks the harness, measures nothing)")
+	only := flag.String("only", "", "measure only these rows, comma-separated (P2,P3)")
+	dir := flag.String("dir", "", "keep everything (servers' data and logs) in this directory (default: a temporary one, removed)")
 	flag.Parse()
 	abs, err := filepath.Abs(*bin)
 	if err != nil {
@@ -32,6 +35,10 @@ func main() {
 		o = bench.Smoke(abs)
 	}
 	o.Progress = os.Stderr
+	o.Dir = *dir
+	if *only != "" {
+		o.Only = strings.Split(*only, ",")
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	start := time.Now()

@@ -51,6 +51,9 @@ type Options struct {
 	Workers int
 	// Progress receives a line per step (may be nil).
 	Progress io.Writer
+	// Only, when set, measures only these rows ("P2"); the others read
+	// "not measured".
+	Only []string
 }
 
 // Full is `make bench`: the sizes the issue's table names.
@@ -107,6 +110,10 @@ func Run(ctx context.Context, o Options) ([]Row, error) {
 	}
 	var rows []Row
 	for _, f := range figures {
+		if len(o.Only) > 0 && !slices.Contains(o.Only, f.id) {
+			rows = append(rows, Row{ID: f.id, Measure: f.measure, Goal: f.goal, Result: "not measured", Reference: "—", Ratio: "—"})
+			continue
+		}
 		b.progress("%s: %s", f.id, f.measure)
 		start := time.Now()
 		r, err := f.fn(ctx)

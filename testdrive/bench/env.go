@@ -74,6 +74,7 @@ type atoll struct {
 	url, token       string
 	cmd              *exec.Cmd
 	exited           chan struct{}
+	logFile          *os.File
 	mu               sync.Mutex
 	log              bytes.Buffer
 }
@@ -134,7 +135,12 @@ func newAtoll(ctx context.Context, bin, dir string, g *ghEmu, cache string, over
 
 func (a *atoll) start(ctx context.Context) error {
 	cmd := exec.Command(a.bin, "server", "--config", a.config)
-	cmd.Stdout = &lockedWriter{mu: &a.mu, w: &a.log}
+	var logTo io.Writer = &a.log
+	if f, err := os.OpenFile(filepath.Join(a.dir, "server.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err == nil {
+		a.logFile = f // closed by stop, once the output is copied
+		logTo = io.MultiWriter(&a.log, f)
+	}
+	cmd.Stdout = &lockedWriter{mu: &a.mu, w: logTo}
 	cmd.Stderr = cmd.Stdout
 	if err := cmd.Start(); err != nil {
 		return err
@@ -179,6 +185,10 @@ func (a *atoll) stop() {
 		<-a.exited
 	}
 	a.cmd = nil
+	if a.logFile != nil {
+		_ = a.logFile.Close()
+		a.logFile = nil
+	}
 }
 
 func (a *atoll) logText() string {
