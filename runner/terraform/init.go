@@ -59,15 +59,24 @@ func (w *Workdir) Init(ctx context.Context, o InitOptions) error {
 	}
 	defer release()
 	if w.cfg.PluginCacheDir != "" {
+		shared := linksOnly(w.cfg.Dir, w.cfg.PluginCacheDir)
 		lock := lockCache
-		if linksOnly(w.cfg.Dir, w.cfg.PluginCacheDir) {
+		if shared {
 			lock = lockCacheShared
 		}
 		unlock, err := lock(ctx, w.cfg.PluginCacheDir)
 		if err != nil {
 			return fmt.Errorf("%s init: %w", w.binName(), err)
 		}
-		defer unlock()
+		// Inits that queued for an empty cache find it filled by the one
+		// before them: they only link now, together.
+		if !shared && linksOnly(w.cfg.Dir, w.cfg.PluginCacheDir) {
+			unlock()
+			if unlock, err = lockCacheShared(ctx, w.cfg.PluginCacheDir); err != nil {
+				return fmt.Errorf("%s init: %w", w.binName(), err)
+			}
+		}
+		defer func() { unlock() }()
 	}
 	return w.run(ctx, "init", nil, func(ctx context.Context, tf *tfexec.Terraform) error {
 		return tf.Init(ctx, opts...)

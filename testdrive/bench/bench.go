@@ -106,7 +106,7 @@ func Run(ctx context.Context, o Options) ([]Row, error) {
 		{"P5", fmt.Sprintf("resident memory idle; with %d PRs holding %d locks", o.P5PRs, o.P5Locks), "≤ 40 MB; ≤ 150 MB", b.p5},
 		{"P6", fmt.Sprintf("a %d-resource plan: render time, comment count, largest comment", o.P6Resources), "< 200 ms; all under the limit; nothing lost", b.p6},
 		{"P7", "runner overhead on a plan (init, plan, show -json through runner/terraform)", "≤ 1.05×", b.p7},
-		{"P8", fmt.Sprintf("drift sweep of %d projects; webhook → job queued, p99, with %d PRs opened at once", o.P8Projects, o.P8PRs), "≤ 1.1×; ≤ 100 ms", b.p8},
+		{"P8", fmt.Sprintf("drift sweep (refresh-only) of %d projects; webhook → job queued, p99, with %d PRs opened at once", o.P8Projects, o.P8PRs), "≤ 1.1×; ≤ 100 ms", b.p8},
 	}
 	var rows []Row
 	for _, f := range figures {

@@ -494,7 +494,7 @@ var jobStarted = regexp.MustCompile(`^time=(\S+) level=DEBUG msg="job started" .
 // refresh-only plans over the workers; then P8PRs pull requests opened at
 // once, each webhook → its job queued and started.
 func (b *bench) p8(ctx context.Context) (Row, error) {
-	s, done, err := b.stack(ctx, "p8", map[string]any{"drift": map[string]any{"concurrency": b.o.Workers}})
+	s, done, err := b.stack(ctx, "p8", map[string]any{"drift": map[string]any{"concurrency": b.o.Workers, "mode": "refresh-only"}})
 	if err != nil {
 		return Row{}, err
 	}
