@@ -78,8 +78,6 @@ func (r *Runner) runJob(ctx context.Context, id string) {
 		}
 		return
 	}
-	r.log.Debug("job started", "job", job.ID, "kind", job.Kind, "repo", job.Repo.FullName(), "pr", job.Number,
-		"project", job.Project.Name, "queued", job.Started.Sub(job.Created))
 	if out, skip := r.orderAborted(ctx, job); skip {
 		r.finishJob(ctx, job, out)
 		return
@@ -108,7 +106,7 @@ func (r *Runner) runJob(ctx context.Context, id string) {
 		return
 	}
 	defer r.untrack(job.ID)
-	r.log.Info("job started", "job", job.ID, "kind", job.Kind)
+	r.log.Info("job started", "job", job.ID, "kind", job.Kind, "queued", job.Started.Sub(job.Created))
 	out := func() (o Outcome) {
 		ctx := jctx
 		defer func() {

@@ -487,8 +487,18 @@ func (b *bench) p7(ctx context.Context) (Row, error) {
 	return Row{Result: g.String(), Reference: "bare: " + r.String(), Ratio: ratio(g.med, r.med)}, nil
 }
 
-// jobStarted matches the server's debug line for a job it starts.
-var jobStarted = regexp.MustCompile(`^time=(\S+) level=DEBUG msg="job started" .*?kind=(\S+) repo=(\S+) pr=(\d+) .*queued=(\S+)$`)
+// jobStarted matches the server's line for a job it starts; jobAttr
+// reads one of its key=value attributes.
+var (
+	jobStarted = regexp.MustCompile(`^time=(\S+) level=INFO msg="job started" `)
+	jobAttr    = func(line, key string) string {
+		m := regexp.MustCompile(` ` + key + `=(\S+)`).FindStringSubmatch(line)
+		if m == nil {
+			return ""
+		}
+		return m[1]
+	}
+)
 
 // p8: a drift sweep of P8Projects projects against the sum of their bare
 // refresh-only plans over the workers; then P8PRs pull requests opened at
@@ -576,13 +586,14 @@ func (b *bench) p8(ctx context.Context) (Row, error) {
 		sc := bufio.NewScanner(strings.NewReader(s.a.logText()))
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		for sc.Scan() {
-			m := jobStarted.FindStringSubmatch(sc.Text())
-			if m == nil || m[3] != "acme/burst" || m[2] != "plan" {
+			line := sc.Text()
+			m := jobStarted.FindStringSubmatch(line)
+			if m == nil || jobAttr(line, "repo") != "acme/burst" || jobAttr(line, "kind") != "plan" {
 				continue
 			}
-			n, _ := strconv.Atoi(m[4])
+			n, _ := strconv.Atoi(jobAttr(line, "pr"))
 			at, err1 := time.Parse(time.RFC3339Nano, m[1])
-			q, err2 := time.ParseDuration(m[5])
+			q, err2 := time.ParseDuration(jobAttr(line, "queued"))
 			t, ok := opened[n]
 			if err1 != nil || err2 != nil || !ok {
 				continue
