@@ -38,6 +38,10 @@ type Options struct {
 	// P3Projects is the number of projects in P3's pull request;
 	// P3Inits the number of parallel inits on one plugin cache.
 	P3Projects, P3Inits int
+	// P3Provider gives P3's projects a provider to install (hashicorp/local
+	// from the tools mirror) and its committed lock file; without it they
+	// hold terraform_data only.
+	P3Provider bool
 	// P4Dirs and P4Changed size P4's repository and pull request.
 	P4Dirs, P4Changed int
 	// P5PRs and P5Locks: the lock owners and locks P5 loads.
@@ -51,6 +55,8 @@ type Options struct {
 	Workers int
 	// Progress receives a line per step (may be nil).
 	Progress io.Writer
+	// ServerConfig is merged over every server's configuration.
+	ServerConfig map[string]any
 	// Only, when set, measures only these rows ("P2"); the others read
 	// "not measured".
 	Only []string
@@ -58,7 +64,7 @@ type Options struct {
 
 // Full is `make bench`: the sizes the issue's table names.
 func Full(bin string) Options {
-	return Options{AtollBin: bin, Runs: 5, P1Rate: 500, P1Duration: 20 * time.Second, P3Projects: 8, P3Inits: 100,
+	return Options{AtollBin: bin, Runs: 5, P1Rate: 500, P1Duration: 20 * time.Second, P3Projects: 8, P3Inits: 100, P3Provider: true,
 		P4Dirs: 5000, P4Changed: 200, P5PRs: 1000, P5Locks: 10000, P6Resources: 3000, P8Projects: 200, P8PRs: 50, Workers: 4}
 }
 

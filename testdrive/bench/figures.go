@@ -47,6 +47,7 @@ func (b *bench) stack(ctx context.Context, name string, over map[string]any) (*s
 		over = map[string]any{}
 	}
 	over["workers"] = b.o.Workers
+	testdrive.MergeConfig(over, b.o.ServerConfig)
 	a, err := newAtoll(ctx, b.o.AtollBin, filepath.Join(dir, "atoll"), gh, b.tf.cache, over)
 	if err != nil {
 		gh.close()
@@ -144,10 +145,27 @@ func openPR(ctx context.Context, c *testdrive.Client, repo, branch string, files
 // waitPlanned waits until atoll's comment on the PR is done and shows
 // want plan lines.
 func waitPlanned(ctx context.Context, c *testdrive.Client, repo string, n, want int) error {
-	_, err := c.WaitComment(ctx, repo, n, 0, 5*time.Minute, func(body string) bool {
-		return strings.Count(body, "Plan: 2 to add") >= want && !strings.Contains(body, "🔄 **running**")
+	cm, err := c.WaitComment(ctx, repo, n, 0, 5*time.Minute, func(body string) bool {
+		return strings.HasPrefix(body, "<!-- atoll:") && !strings.Contains(body, "🔄 **running**") &&
+			(strings.Count(body, "Plan: 2 to add") >= want || strings.Contains(body, "failed"))
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	if strings.Count(cm.Body, "Plan: 2 to add") < want {
+		return fmt.Errorf("%s#%d: the plan failed: %s", repo, n, oneLine(firstFailure(cm.Body)))
+	}
+	return nil
+}
+
+// firstFailure is the line of a comment that says what failed.
+func firstFailure(body string) string {
+	for _, l := range strings.Split(body, "\n") {
+		if strings.Contains(l, "failed**") {
+			return strings.TrimSpace(l)
+		}
+	}
+	return body
 }
 
 // p2: one project, pull request opened → plan comment done; the bare
@@ -205,10 +223,16 @@ func (b *bench) p3(ctx context.Context) (Row, error) {
 	for i := range b.o.Runs {
 		repo := fmt.Sprintf("p3-%d", i)
 		base, change := map[string]string{}, map[string]*string{}
+		project, lock := twoResources, ""
+		if b.o.P3Provider {
+			project, lock = localProject, b.tf.lock
+		}
 		for p := range b.o.P3Projects {
-			base[fmt.Sprintf("p%02d/main.tf", p)] = localProject("base")
-			base[fmt.Sprintf("p%02d/.terraform.lock.hcl", p)] = b.tf.lock
-			change[fmt.Sprintf("p%02d/main.tf", p)] = ptr(localProject(fmt.Sprintf("r%dp%d", i, p)))
+			base[fmt.Sprintf("p%02d/main.tf", p)] = project("base")
+			if lock != "" {
+				base[fmt.Sprintf("p%02d/.terraform.lock.hcl", p)] = lock
+			}
+			change[fmt.Sprintf("p%02d/main.tf", p)] = ptr(project(fmt.Sprintf("r%dp%d", i, p)))
 		}
 		if _, err := s.c.Control.CreateRepo(ctx, emulator.CreateRepo{Owner: "acme", Name: repo, Files: base}); err != nil {
 			return Row{}, err
@@ -224,7 +248,11 @@ func (b *bench) p3(ctx context.Context) (Row, error) {
 		t1 := time.Now()
 		for p := range b.o.P3Projects {
 			bare := filepath.Join(b.o.Dir, "p3", "bare", repo, fmt.Sprintf("p%02d", p))
-			if err := writeFiles(bare, map[string]string{"main.tf": *change[fmt.Sprintf("p%02d/main.tf", p)], ".terraform.lock.hcl": b.tf.lock}); err != nil {
+			files := map[string]string{"main.tf": *change[fmt.Sprintf("p%02d/main.tf", p)]}
+			if lock != "" {
+				files[".terraform.lock.hcl"] = lock
+			}
+			if err := writeFiles(bare, files); err != nil {
 				return Row{}, err
 			}
 			if err := b.tf.plan(ctx, bare, false); err != nil {
