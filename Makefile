@@ -49,9 +49,10 @@ chaos: tools
 	PATH="$(ATOLL_TOOLS_DIR)/bin:$$PATH" $(GO) test -count=1 -v -timeout 90m -run '^TestChaos$$' ./testdrive/e2e/ \
 	  -args -chaos.points=$(CHAOS_POINTS) -chaos.seed=$(CHAOS_SEED)
 
-## bench: Go benchmarks and the table they make
-bench: tools
-	PATH="$(ATOLL_TOOLS_DIR)/bin:$$PATH" $(GO) run ./scripts/benchtable
+## bench: atoll measured end to end (emulator, real server, real terraform):
+## one markdown table, rows P1-P8, printed and written to bin/bench.md
+bench: tools build
+	PATH="$(ATOLL_TOOLS_DIR)/bin:$$PATH" $(GO) run ./scripts/benchtable -atoll bin/atoll -out bin/bench.md
 
 ## fuzz: every fuzz target for FUZZTIME each (default 1m), one after another
 ## (go test -fuzz takes one target per run); `make test` runs their corpora

@@ -100,6 +100,10 @@ func Open(path string, o Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("locks: open %s: %w", path, err)
 	}
+	// Webhook deliveries arrive in bursts: concurrent AddDelivery calls
+	// share one commit (one fsync) instead of queueing for one each. A
+	// lone delivery waits at most this long for company.
+	b.MaxBatchDelay = time.Millisecond
 	db := &DB{bolt: b, path: path, now: o.Now}
 	if err := b.Update(func(tx *bolt.Tx) error { return migrate(tx, db.now()) }); err != nil {
 		_ = b.Close()
@@ -177,6 +181,29 @@ func (db *DB) view(ctx context.Context, op string, fn func(tx *bolt.Tx) error) e
 // and rolled back otherwise; ctx is checked as in view.
 func (db *DB) update(ctx context.Context, op string, fn func(tx *bolt.Tx) error) error {
 	return db.run(ctx, op, true, fn)
+}
+
+// batch is update for writes that come in bursts from many goroutines:
+// bbolt commits concurrent calls together (db.bolt.Batch). fn may run
+// more than once, so it must set its results afresh each time.
+func (db *DB) batch(ctx context.Context, op string, fn func(tx *bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("locks: %s: %w", op, err)
+	}
+	err := db.bolt.Batch(func(tx *bolt.Tx) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, berrors.ErrDatabaseNotOpen):
+		return fmt.Errorf("locks: %s: %w", op, ErrClosed)
+	default:
+		return fmt.Errorf("locks: %s: %w", op, err)
+	}
 }
 
 func (db *DB) run(ctx context.Context, op string, write bool, fn func(tx *bolt.Tx) error) error {

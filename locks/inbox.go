@@ -110,7 +110,8 @@ func (db *DB) AddDelivery(ctx context.Context, id, event string, body []byte) (d
 		return false, fmt.Errorf("locks: add delivery: %w", err)
 	}
 	received := db.now().UTC()
-	err = db.update(ctx, fmt.Sprintf("add delivery %q", id), func(tx *bolt.Tx) error {
+	err = db.batch(ctx, fmt.Sprintf("add delivery %q", id), func(tx *bolt.Tx) error {
+		duplicate = false
 		in, err := openInbox(tx)
 		if err != nil {
 			return err

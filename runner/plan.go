@@ -191,16 +191,15 @@ func (r *Runner) planProject(ctx context.Context, job *Job, root string, out io.
 	// under the data dir once made.
 	localPlan := filepath.Join(jobTempDir(root), job.ID+".tfplan")
 	planFile := filepath.Join(planDir, job.ID+".tfplan")
-	outcome, err := wd.Plan(ctx, terraform.PlanOptions{Out: localPlan, RefreshOnly: refreshOnly,
+	// The text comes from the plan run itself: one terraform fewer than
+	// a "show PLANFILE" after it. "show -json" stays, for the summary,
+	// policies and the plan's hash.
+	outcome, text, err := wd.PlanText(ctx, terraform.PlanOptions{Out: localPlan, RefreshOnly: refreshOnly,
 		VarFiles: job.Project.VarFiles, ExtraArgs: job.ExtraArgs})
 	if err != nil {
 		return planResult{}, step("plan", err)
 	}
 	summary, js, err := wd.Show(ctx, localPlan)
-	if err != nil {
-		return planResult{}, step("show", err)
-	}
-	text, err := wd.ShowText(ctx, localPlan)
 	if err != nil {
 		return planResult{}, step("show", err)
 	}

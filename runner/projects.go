@@ -171,8 +171,23 @@ func (r *Runner) withTree(ctx context.Context, repo vcs.Repo, sha string, fn fun
 	return fn(dir)
 }
 
-// fetchPR brings the PR's head and the branches into the repo's mirror.
+// commitChecker is the optional part of Git that spares a fetch: vcs/git's
+// *Mirrors has it.
+type commitChecker interface {
+	HasCommits(ctx context.Context, repo vcs.Repo, shas ...string) (bool, error)
+}
+
+// fetchPR brings the PR's head and the branches into the repo's mirror,
+// unless the mirror already holds the PR's head and base commits: then
+// the fetch an event made for its discovery serves its jobs, and a job
+// starts without a second round trip to GitHub.
 func (r *Runner) fetchPR(ctx context.Context, pr vcs.PullRequest) error {
+	if cc, ok := r.git.(commitChecker); ok && pr.HeadSHA != "" && pr.BaseSHA != "" {
+		if has, err := cc.HasCommits(ctx, pr.Repo, pr.HeadSHA, pr.BaseSHA); err == nil && has {
+			r.log.Debug("mirror holds the pull request's commits: no fetch", "repo", pr.Repo.FullName(), "pr", pr.Number)
+			return nil
+		}
+	}
 	spec := fmt.Sprintf("+refs/pull/%d/head:refs/pull/%d/head", pr.Number, pr.Number)
 	if err := r.git.Fetch(ctx, pr.Repo, spec); err != nil {
 		return fmt.Errorf("fetch #%d: %w", pr.Number, err)

@@ -112,7 +112,7 @@ func (r *Runner) runJob(ctx context.Context, id string) {
 		return
 	}
 	defer r.untrack(job.ID)
-	r.log.Info("job started", "job", job.ID, "kind", job.Kind)
+	r.log.Info("job started", "job", job.ID, "kind", job.Kind, "queued", job.Started.Sub(job.Created))
 	out := func() (o Outcome) {
 		ctx := jctx
 		defer func() {

@@ -144,6 +144,30 @@ func TestTestdriveDemo(t *testing.T) {
 	}
 }
 
+// TestTestdriveTLS: with --tls the emulator serves HTTPS with a CA it
+// writes to the data dir, and the whole demo runs over it.
+func TestTestdriveTLS(t *testing.T) {
+	// --tls points this process's SSL_CERT_FILE and GIT_SSL_CAINFO at the
+	// emulator's CA bundle: restore them after.
+	t.Setenv("SSL_CERT_FILE", os.Getenv("SSL_CERT_FILE"))
+	t.Setenv("GIT_SSL_CAINFO", os.Getenv("GIT_SSL_CAINFO"))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	dataDir := t.TempDir()
+	var out, errOut bytes.Buffer
+	code := run(ctx, []string{"testdrive", "--tls", "--data-dir", dataDir}, &out, &errOut)
+	if code != 0 || !strings.Contains(out.String(), "demo complete") {
+		t.Fatalf("atoll testdrive --tls exited %d:\n%s\n--- stderr:\n%s", code, out.String(), errOut.String())
+	}
+	if !strings.Contains(out.String(), "GitHub emulator: https://127.0.0.1:") {
+		t.Errorf("the emulator is not named with https:\n%s", out.String())
+	}
+	ca, err := os.ReadFile(filepath.Join(dataDir, "github", "ca.pem"))
+	if err != nil || !strings.Contains(string(ca), "BEGIN CERTIFICATE") {
+		t.Errorf("no CA in the data dir: %v %q", err, ca)
+	}
+}
+
 // TestTestdriveVerbose: with --verbose, the server's log lines are shown
 // inline and no log file is written.
 func TestTestdriveVerbose(t *testing.T) {

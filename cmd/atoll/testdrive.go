@@ -34,6 +34,8 @@ type ReadyInfo struct {
 	WebhookSecret string `json:"webhook_secret"`
 	APIToken      string `json:"api_token"`
 	DataDir       string `json:"data_dir"`
+	// CAFile is the emulator's certificate authority (PEM), with --tls.
+	CAFile string `json:"ca_file,omitempty"`
 }
 
 // testdriveMain is `atoll testdrive`: the GitHub emulator and an atoll
@@ -42,6 +44,7 @@ type testdriveMain struct {
 	clientSecret string
 	NoDemo       bool
 	Keep         bool
+	TLS          bool
 	Listen       string
 	ReadyFile    string
 	ServerConfig string
@@ -80,6 +83,7 @@ func (m *testdriveMain) ParseFlags(args []string) error {
 	fs.StringVar(&m.ReadyFile, "ready-file", "", "write {github_url, atoll_url, webhook_secret, api_token, data_dir} as JSON here once ready")
 	fs.StringVar(&m.ServerConfig, "server-config", "", "a server config file merged over the testdrive defaults")
 	fs.StringVar(&m.DataDir, "data-dir", "", "where everything lives (default: a new temporary directory)")
+	fs.BoolVar(&m.TLS, "tls", false, "serve the emulator over HTTPS with a certificate authority of its own, written to DATA_DIR/github/ca.pem")
 	fs.BoolVar(&m.Verbose, "verbose", false, "show the server's log lines inline, not only in DATA_DIR/server.log")
 	fs.IntVar(&m.RedeliverEach, "redeliver-each", 1, "deliver every webhook N times, each copy under a delivery id of its own (1 to 100)")
 	if err := fs.Parse(args); err != nil {
@@ -148,7 +152,16 @@ func (m *testdriveMain) Open(ctx context.Context) (err error) {
 	}
 	m.Info.GitHubURL = "http://" + emuLn.Addr().String()
 	m.emuSrv = &http.Server{Handler: m.emu.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = m.emuSrv.Serve(emuLn) }()
+	if m.TLS {
+		if err := m.serveTLS(); err != nil {
+			emuLn.Close()
+			return err
+		}
+		m.Info.GitHubURL = "https://" + emuLn.Addr().String()
+		go func() { _ = m.emuSrv.ServeTLS(emuLn, "", "") }()
+	} else {
+		go func() { _ = m.emuSrv.Serve(emuLn) }()
+	}
 
 	cfgPath, err := m.writeServerConfig(ctx, keyFile)
 	if err != nil {
@@ -171,6 +184,38 @@ func (m *testdriveMain) Open(ctx context.Context) (err error) {
 	}
 	m.Info.AtollURL = "http://" + loopbackAddr(m.server.Addr)
 	m.emu.SetWebhookURL(m.Info.AtollURL + "/events")
+	return nil
+}
+
+// serveTLS makes the emulator's certificate authority and certificate
+// and has this process trust it: the server's GitHub client, the git it
+// runs and the demo all read SSL_CERT_FILE (Go) or GIT_SSL_CAINFO (git),
+// here a bundle of the system's authorities and the emulator's, so that
+// terraform and everything else keep reaching the hosts they did.
+func (m *testdriveMain) serveTLS() error {
+	dir := filepath.Join(m.DataDir, "github")
+	cfg, caFile, err := emulator.WriteTLS(dir)
+	if err != nil {
+		return err
+	}
+	m.emuSrv.TLSConfig = cfg
+	m.Info.CAFile = caFile
+	bundle, err := os.ReadFile(caFile)
+	if err != nil {
+		return err
+	}
+	for _, sys := range []string{os.Getenv("SSL_CERT_FILE"), "/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"} {
+		if b, err := os.ReadFile(sys); sys != "" && err == nil {
+			bundle = append(append(bundle, '\n'), b...)
+			break
+		}
+	}
+	bundleFile := filepath.Join(dir, "ca-bundle.pem")
+	if err := os.WriteFile(bundleFile, bundle, 0o644); err != nil {
+		return err
+	}
+	os.Setenv("SSL_CERT_FILE", bundleFile)
+	os.Setenv("GIT_SSL_CAINFO", bundleFile)
 	return nil
 }
 

@@ -46,7 +46,7 @@ func lockCache(ctx context.Context, dir string) (unlock func(), err error) {
 	case <-ctx.Done():
 		return nil, fmt.Errorf("waiting for the plugin cache lock in %s: %w", dir, ctx.Err())
 	}
-	f, err := flockWait(ctx, filepath.Join(dir, cacheLockFile))
+	f, err := flockWait(ctx, filepath.Join(dir, cacheLockFile), syscall.LOCK_EX)
 	if err != nil {
 		<-sem
 		return nil, err
@@ -58,16 +58,32 @@ func lockCache(ctx context.Context, dir string) (unlock func(), err error) {
 	}, nil
 }
 
-// flockWait opens path and takes an exclusive flock on it, polling so
-// that ctx can end the wait.
-func flockWait(ctx context.Context, path string) (*os.File, error) {
+// lockCacheShared takes the plugin cache dir's init lock shared: inits
+// that only link providers already in the cache run together, while an
+// init that may install into the cache (lockCache) waits for them and
+// they for it. flock(2) locks belong to open files, not processes, so
+// shared and exclusive holders in this process exclude each other too.
+func lockCacheShared(ctx context.Context, dir string) (unlock func(), err error) {
+	f, err := flockWait(ctx, filepath.Join(dir, cacheLockFile), syscall.LOCK_SH)
+	if err != nil {
+		return nil, err
+	}
+	return func() {
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		_ = f.Close()
+	}, nil
+}
+
+// flockWait opens path and takes a flock of kind how (LOCK_EX or
+// LOCK_SH) on it, polling so that ctx can end the wait.
+func flockWait(ctx context.Context, path string, how int) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("opening the plugin cache lock: %w", err)
 	}
 	delay := 10 * time.Millisecond
 	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		err := syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB)
 		if err == nil {
 			return f, nil
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -50,12 +51,12 @@ func TestLockCacheFlock(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
 	defer cancel()
-	if f, err := flockWait(ctx, dir+"/"+cacheLockFile); err == nil {
+	if f, err := flockWait(ctx, dir+"/"+cacheLockFile, syscall.LOCK_EX); err == nil {
 		f.Close()
 		t.Fatal("second flock acquired while the first is held")
 	}
 	unlock()
-	f, err := flockWait(context.Background(), dir+"/"+cacheLockFile)
+	f, err := flockWait(context.Background(), dir+"/"+cacheLockFile, syscall.LOCK_EX)
 	if err != nil {
 		t.Fatalf("flock after unlock: %v", err)
 	}
@@ -74,4 +75,32 @@ func TestLockCacheContext(t *testing.T) {
 	if _, err := lockCache(ctx, dir); err == nil {
 		t.Fatal("lock acquired twice")
 	}
+}
+
+// TestCacheLockShared: link-only inits hold the cache lock together; an
+// init that may install waits for them.
+func TestCacheLockShared(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	u1, err := lockCacheShared(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u2, err := lockCacheShared(ctx, dir)
+	if err != nil {
+		t.Fatalf("a second shared holder waits: %v", err)
+	}
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if unlock, err := lockCache(short, dir); err == nil {
+		unlock()
+		t.Fatal("the exclusive lock was taken while shared holders held it")
+	}
+	u1()
+	u2()
+	unlock, err := lockCache(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock()
 }

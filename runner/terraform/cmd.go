@@ -1,6 +1,7 @@
 package terraform
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -149,7 +150,7 @@ func (w *Workdir) acquire(ctx context.Context, name string) (release func(), err
 }
 
 // ensureVersion has terraform-exec run and cache "version -json" once per
-// Workdir, with stdout discarded. terraform-exec asks for the version
+// binary (see versioncache.go), with stdout discarded. terraform-exec asks for the version
 // before most commands (to check which flags the binary supports) and
 // would otherwise stream its JSON to Config.Output as part of the first
 // command that needs it. The caller holds the command lock.
@@ -157,8 +158,15 @@ func (w *Workdir) ensureVersion(ctx context.Context) error {
 	if w.versionKnown {
 		return nil
 	}
+	if cachedVersion(w.tf, w.cfg.Binary.Path) {
+		w.versionKnown = true
+		return nil
+	}
 	err := w.run(ctx, "version", io.Discard, func(ctx context.Context, tf *tfexec.Terraform) error {
-		_, _, err := tf.Version(ctx, false)
+		v, provs, err := tf.Version(ctx, false)
+		if err == nil {
+			rememberVersion(w.cfg.Binary.Path, v, provs)
+		}
 		return err
 	})
 	if err == nil {
@@ -167,13 +175,21 @@ func (w *Workdir) ensureVersion(ctx context.Context) error {
 	return err
 }
 
+// captureStdout, given to run as stdout, streams stdout as a nil stdout
+// does and also keeps it, as terraform wrote it, in buf.
+type captureStdout struct{ buf bytes.Buffer }
+
+// Write implements io.Writer; run never calls it.
+func (c *captureStdout) Write(p []byte) (int, error) { return c.buf.Write(p) }
+
 // run runs fn, one call of the Workdir's tfexec.Terraform, for the
 // command name. The caller holds the command lock.
 //
 // Every line terraform writes to stderr is masked and streamed to
 // Config.Output, and its last lines make the error's text. stdout is
-// streamed in the same way when stdout is nil; otherwise it goes to
-// stdout alone, as terraform wrote it.
+// streamed in the same way when stdout is nil or a *captureStdout (which
+// also keeps it); otherwise it goes to stdout alone, as terraform wrote
+// it.
 //
 // terraform-exec interrupts terraform when ctx ends and kills it
 // cmd.WaitDelay later. run sets that delay to KillGrace plus a margin and
@@ -185,7 +201,10 @@ func (w *Workdir) run(ctx context.Context, name string, stdout io.Writer, fn fun
 	sink := &lineSink{mu: &w.outMu, out: w.cfg.Output}
 	stderr := &lineWriter{sink: sink, mask: w.mask, keep: true}
 	var stdoutLines *lineWriter
-	if stdout == nil {
+	if c, ok := stdout.(*captureStdout); ok {
+		stdoutLines = &lineWriter{sink: sink, mask: w.mask}
+		stdout = io.MultiWriter(stdoutLines, &c.buf)
+	} else if stdout == nil {
 		stdoutLines = &lineWriter{sink: sink, mask: w.mask}
 		stdout = stdoutLines
 	}

@@ -31,10 +31,13 @@ func initOptions(o InitOptions) ([]tfexec.InitOption, error) {
 
 // Init runs "init" (modules, backend, providers) through terraform-exec.
 // With a Config.PluginCacheDir it first takes that cache's init lock (an
-// in-process lock plus flock on a file in the cache), so that no two inits
-// into one cache ever run at once, in this process or another: terraform's
-// cache is not safe for concurrent writers (hashicorp/terraform#25849,
-// runatlantis/atlantis#2242). Plans, shows and applies take no lock and
+// in-process lock plus flock on a file in the cache), so that no init that
+// may write into the cache runs beside another init, in this process or
+// another: terraform's cache is not safe for concurrent writers
+// (hashicorp/terraform#25849, runatlantis/atlantis#2242). Only the
+// population of the cache is serialized: an init whose committed lock file
+// names providers all already in the cache only links them, and takes the
+// lock shared, in parallel with other such inits (see linksOnly). Plans, shows and applies take no lock and
 // stay parallel: New sets TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE so
 // that an init links an existing cache entry instead of rewriting one
 // another project may be executing. The price: a cache entry that does not
@@ -56,11 +59,24 @@ func (w *Workdir) Init(ctx context.Context, o InitOptions) error {
 	}
 	defer release()
 	if w.cfg.PluginCacheDir != "" {
-		unlock, err := lockCache(ctx, w.cfg.PluginCacheDir)
+		shared := linksOnly(w.cfg.Dir, w.cfg.PluginCacheDir)
+		lock := lockCache
+		if shared {
+			lock = lockCacheShared
+		}
+		unlock, err := lock(ctx, w.cfg.PluginCacheDir)
 		if err != nil {
 			return fmt.Errorf("%s init: %w", w.binName(), err)
 		}
-		defer unlock()
+		// Inits that queued for an empty cache find it filled by the one
+		// before them: they only link now, together.
+		if !shared && linksOnly(w.cfg.Dir, w.cfg.PluginCacheDir) {
+			unlock()
+			if unlock, err = lockCacheShared(ctx, w.cfg.PluginCacheDir); err != nil {
+				return fmt.Errorf("%s init: %w", w.binName(), err)
+			}
+		}
+		defer func() { unlock() }()
 	}
 	return w.run(ctx, "init", nil, func(ctx context.Context, tf *tfexec.Terraform) error {
 		return tf.Init(ctx, opts...)

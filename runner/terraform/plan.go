@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/hashicorp/terraform-exec/tfexec"
@@ -186,37 +187,94 @@ func (w *Workdir) checkPlan(o PlanOptions) error {
 // as HCL. That file comes before every other -var-file, so VarFiles and
 // ExtraArgs override it.
 func (w *Workdir) Plan(ctx context.Context, o PlanOptions) (PlanOutcome, error) {
+	outcome, _, err := w.PlanText(ctx, o)
+	return outcome, err
+}
+
+// PlanText is Plan that also returns the plan's human text, taken from
+// the plan run's own output rather than from a second terraform ("show
+// PLANFILE"): what ShowText would return for the plan file, without the
+// progress lines before it (refreshing and reading objects, state lock)
+// and the "Saved the plan to" trailer after it, with Config.Secrets
+// masked. terraform-exec runs plan with -no-color. The text is "" when
+// the plan failed.
+func (w *Workdir) PlanText(ctx context.Context, o PlanOptions) (PlanOutcome, string, error) {
 	if err := w.checkPlan(o); err != nil {
-		return PlanFailed, err
+		return PlanFailed, "", err
 	}
 	if o.Out != "" {
 		o.Out = w.abs(o.Out)
 	}
 	release, err := w.acquire(ctx, "plan")
 	if err != nil {
-		return PlanFailed, err
+		return PlanFailed, "", err
 	}
 	defer release()
 	envVars, cleanup, err := w.envVarFile()
 	if err != nil {
-		return PlanFailed, fmt.Errorf("%s plan: %w", w.binName(), err)
+		return PlanFailed, "", fmt.Errorf("%s plan: %w", w.binName(), err)
 	}
 	defer cleanup()
 	opts, err := planOptions(o, envVars)
 	if err != nil {
-		return PlanFailed, fmt.Errorf("%s plan: %w", w.binName(), err)
+		return PlanFailed, "", fmt.Errorf("%s plan: %w", w.binName(), err)
 	}
 	changes := false
-	err = w.run(ctx, "plan", nil, func(ctx context.Context, tf *tfexec.Terraform) error {
+	var out captureStdout
+	err = w.run(ctx, "plan", &out, func(ctx context.Context, tf *tfexec.Terraform) error {
 		var err error
 		changes, err = tf.Plan(ctx, opts...)
 		return err
 	})
-	switch {
-	case err != nil:
-		return PlanFailed, err
-	case changes:
-		return Changes, nil
+	if err != nil {
+		return PlanFailed, "", err
 	}
-	return NoChanges, nil
+	text := w.mask.mask(planBody(StripANSI(out.buf.String())))
+	if changes {
+		return Changes, text, nil
+	}
+	return NoChanges, text, nil
+}
+
+// planBody cuts a plan run's output down to what "show PLANFILE" prints:
+// it drops the progress lines terraform writes before the plan (objects
+// refreshed or read, the state lock taken) and the rule and "Saved the
+// plan to:" instructions after it.
+func planBody(out string) string {
+	lines := strings.Split(out, "\n")
+	start := 0
+	for start < len(lines) {
+		l := lines[start]
+		if strings.TrimSpace(l) == "" || isProgressLine(l) {
+			start++
+			continue
+		}
+		break
+	}
+	lines = lines[start:]
+	for i := len(lines) - 1; i >= 0; i-- {
+		if strings.HasPrefix(lines[i], "Saved the plan to: ") {
+			j := i
+			for j > 0 && (strings.TrimSpace(lines[j-1]) == "" || strings.Trim(lines[j-1], "─") == "") {
+				j--
+			}
+			lines = lines[:j]
+			break
+		}
+	}
+	return strings.TrimRight(strings.Join(lines, "\n"), "\n") + "\n"
+}
+
+// progressLine matches what terraform prints about one object while it
+// plans ("ADDRESS: Refreshing state... [id=x]", "ADDRESS: Reading...",
+// "ADDRESS: Preparing import... [id=x]", "ADDRESS: Read complete after
+// 0s [id=x]"): an address without spaces, a colon, and a status.
+var progressLine = regexp.MustCompile(`^\S+: (?:[A-Z][a-z]+(?: [a-z]+)*\.\.\.|Read complete after \S+)(?: \[[a-z_]+=.*\])?$`)
+
+// isProgressLine is a line terraform prints while it refreshes, reads or
+// imports objects, or takes and releases the state lock, before the plan
+// itself.
+func isProgressLine(l string) bool {
+	return progressLine.MatchString(l) ||
+		strings.HasPrefix(l, "Acquiring state lock.") || strings.HasPrefix(l, "Releasing state lock.")
 }

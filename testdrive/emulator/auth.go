@@ -28,7 +28,7 @@ const (
 	anonymous callerKind = iota
 	appJWT
 	installationToken
-	userToken // a user-to-server token from the OAuth web flow
+	userToken // a user's token: from the OAuth web flow, or a personal access token (see Server.UserToken)
 )
 
 // caller is who made a request.
@@ -91,7 +91,7 @@ func (s *Server) authenticate(r *http.Request) (caller, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, ok := s.tokens[cred]
-	if !ok || !s.now().Before(t.expires) {
+	if !ok || (!t.expires.IsZero() && !s.now().Before(t.expires)) {
 		return caller{}, errBadCredentials
 	}
 	if t.user != nil {
@@ -153,7 +153,7 @@ func requireJWT(w http.ResponseWriter, r *http.Request) bool {
 // installation token.
 func requireToken(w http.ResponseWriter, r *http.Request) bool {
 	switch callerOf(r).kind {
-	case installationToken:
+	case installationToken, userToken:
 		return true
 	case appJWT:
 		writeError(w, http.StatusForbidden, "Resource not accessible by integration")
@@ -169,12 +169,11 @@ func requireToken(w http.ResponseWriter, r *http.Request) bool {
 func (s *Server) visibleRepo(w http.ResponseWriter, r *http.Request, write bool) *repo {
 	rp := s.repoLocked(r.PathValue("owner"), r.PathValue("repo"))
 	c := callerOf(r)
-	own := c.owns(rp)
-	if rp == nil || (rp.private && !own) {
-		notFound(w) // private repositories outside a narrowed token's scope included
+	if rp == nil || (rp.private && !s.canReadLocked(c, rp)) {
+		notFound(w)
 		return nil
 	}
-	if write && (!own || !c.writes()) {
+	if write && !s.canWriteLocked(c, rp) {
 		if c.kind == anonymous {
 			writeError(w, http.StatusUnauthorized, "Requires authentication")
 		} else {
@@ -185,6 +184,51 @@ func (s *Server) visibleRepo(w http.ResponseWriter, r *http.Request, write bool)
 	return rp
 }
 
-// actor is who a write through the REST API is attributed to: the App's
-// bot user.
-func (s *Server) actor() *user { return s.appUser }
+// canReadLocked says whether c may read the private repository rp: the
+// installation that holds it, or a user with any role on it.
+func (s *Server) canReadLocked(c caller, rp *repo) bool {
+	switch c.kind {
+	case installationToken:
+		return c.owns(rp)
+	case userToken:
+		return s.permissionLocked(rp, c.user.login) != "none"
+	}
+	return false
+}
+
+// canWriteLocked says whether c may change rp: the installation that
+// holds it, or a user with the write, maintain or admin role.
+func (s *Server) canWriteLocked(c caller, rp *repo) bool {
+	switch c.kind {
+	case installationToken:
+		return c.owns(rp) && c.writes()
+	case userToken:
+		role := s.permissionLocked(rp, c.user.login)
+		return role == "write" || role == "maintain" || role == "admin"
+	}
+	return false
+}
+
+// actorOf is who a write through the REST API by r is attributed to: the
+// App's bot user, or the owner of a personal access token.
+func (s *Server) actorOf(r *http.Request) *user {
+	if c := callerOf(r); c.kind == userToken {
+		return c.user
+	}
+	return s.appUser
+}
+
+// UserToken makes a personal access token ("ghp_" and 36 characters, as
+// GitHub's classic tokens) for the user login, created when missing, for
+// a tool that acts as a bot user rather than as a GitHub App. The token
+// never expires; it is accepted as "token", "Bearer" or Basic auth (as
+// the password) on REST, GraphQL and git. The user reads and writes the
+// repositories where it has a role (see the collaborators control call).
+func (s *Server) UserToken(login string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.userLocked(login)
+	t := "ghp_" + newToken()[4:40]
+	s.tokens[t] = &token{user: u}
+	return t
+}

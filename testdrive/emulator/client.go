@@ -471,3 +471,13 @@ func (c *Control) SetSettings(ctx context.Context, in Settings) error {
 func (c *Control) ForceRateLimit(ctx context.Context, in RateLimit) error {
 	return c.do(ctx, http.MethodPost, "/ratelimit", in, nil)
 }
+
+// UserToken makes a personal access token for the user login (created
+// when missing), for tools that act as a bot user rather than an App.
+func (c *Control) UserToken(ctx context.Context, login string) (string, error) {
+	var out struct {
+		Token string `json:"token"`
+	}
+	err := c.do(ctx, http.MethodPost, "/users/"+url.PathEscape(login)+"/tokens", nil, &out)
+	return out.Token, err
+}

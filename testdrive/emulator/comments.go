@@ -40,7 +40,7 @@ func (s *Server) handleCreateComment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u := urlsOf(r)
-	c := s.addComment(u, rp, is, s.actor(), *in.Body, true)
+	c := s.addComment(u, rp, is, s.actorOf(r), *in.Body, true)
 	w.Header().Set("Location", repoURL(u, rp)+"/issues/comments/"+itoa(c.id))
 	writeJSON(w, http.StatusCreated, s.commentJSON(u, c, true))
 }
@@ -113,7 +113,7 @@ func (s *Server) handleUpdateComment(w http.ResponseWriter, r *http.Request) {
 		old := c.body
 		c.body = *in.Body
 		c.updated = s.now()
-		s.sendIssueComment(u, c.repo, c, "edited", s.actor(), obj{"body": obj{"from": old}})
+		s.sendIssueComment(u, c.repo, c, "edited", s.actorOf(r), obj{"body": obj{"from": old}})
 	}
 	writeJSON(w, http.StatusOK, s.commentJSON(u, c, true))
 }
@@ -138,7 +138,7 @@ func (s *Server) handleCreateReaction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u := urlsOf(r)
-	who := s.actor()
+	who := s.actorOf(r)
 	for _, x := range c.reactions {
 		if x.user == who && x.content == in.Content {
 			writeJSON(w, http.StatusOK, s.reactionJSON(u, x))

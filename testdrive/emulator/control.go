@@ -33,6 +33,7 @@ func (s *Server) controlRoutes() *http.ServeMux {
 	m.HandleFunc("POST "+p+"/repos/{owner}/{repo}/check-runs", s.ctlExternalCheck)
 	m.HandleFunc("PUT "+p+"/orgs/{org}/teams/{team}/members/{user}", s.ctlAddTeamMember)
 	m.HandleFunc("DELETE "+p+"/orgs/{org}/teams/{team}/members/{user}", s.ctlRemoveTeamMember)
+	m.HandleFunc("POST "+p+"/users/{login}/tokens", s.ctlUserToken)
 	m.HandleFunc("GET "+p+"/deliveries", s.ctlDeliveries)
 	m.HandleFunc("POST "+p+"/deliveries/flush", s.ctlFlush)
 	m.HandleFunc("POST "+p+"/deliveries/{id}/redeliver", s.ctlRedeliver)
@@ -519,4 +520,9 @@ func (s *Server) ctlSettings(w http.ResponseWriter, r *http.Request) {
 	}
 	s.SetRedeliverEach(in.RedeliverEach)
 	writeJSON(w, http.StatusOK, in)
+}
+
+// ctlUserToken makes a personal access token for a user (see UserToken).
+func (s *Server) ctlUserToken(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusCreated, obj{"token": s.UserToken(r.PathValue("login"))})
 }

@@ -30,7 +30,7 @@ func (s *Server) serveGit(w http.ResponseWriter, r *http.Request) {
 	c, authErr := s.gitCaller(r)
 	s.mu.Lock()
 	rp := s.repoLocked(owner, name)
-	own := c.owns(rp)
+	own := rp != nil && s.canReadLocked(c, rp)
 	var dir string
 	private := false
 	if rp != nil {

@@ -36,7 +36,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := callerOf(r)
-	if c.kind != installationToken {
+	if c.kind != installationToken && c.kind != userToken {
 		writeJSON(w, http.StatusUnauthorized, obj{
 			"message":           "This endpoint requires you to be authenticated.",
 			"documentation_url": "https://docs.github.com/graphql/guides/forming-calls-with-graphql#authenticating-with-graphql",
@@ -179,6 +179,8 @@ func (g *gqlRun) root(f *ast.Field, path []any) (any, bool) {
 			return nil, true
 		}
 		return g.object("IssueComment", f.SelectionSet, path, g.commentFields(c)), true
+	case "repository":
+		return g.repository(f, path)
 	case "rateLimit":
 		return g.object("RateLimit", f.SelectionSet, path, func(sf *ast.Field, _ []any) (any, bool) {
 			v, ok := map[string]any{"limit": 5000, "remaining": 4999, "used": 1, "cost": 1,

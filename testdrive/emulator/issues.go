@@ -102,12 +102,12 @@ func (s *Server) handleCreateIssue(w http.ResponseWriter, r *http.Request) {
 		writeValidation(w, fe)
 		return
 	}
-	is := s.newIssueLocked(rp, *in.Title, body, s.actor(), true)
+	is := s.newIssueLocked(rp, *in.Title, body, s.actorOf(r), true)
 	if in.Labels != nil {
 		s.setLabels(rp, is, *in.Labels)
 	}
 	u := urlsOf(r)
-	s.sendIssues(u, rp, is, "opened", s.actor(), nil)
+	s.sendIssues(u, rp, is, "opened", s.actorOf(r), nil)
 	writeJSON(w, http.StatusCreated, s.issueJSON(u, rp, is))
 }
 
@@ -228,7 +228,7 @@ func (s *Server) handleUpdateIssue(w http.ResponseWriter, r *http.Request) {
 		action = *in.State
 		is.state = *in.State
 		if action == "closed" {
-			is.closed, is.closedBy, is.stateReason = now, s.actor(), "completed"
+			is.closed, is.closedBy, is.stateReason = now, s.actorOf(r), "completed"
 		} else {
 			action, is.closed, is.closedBy, is.stateReason = "reopened", time.Time{}, nil, "reopened"
 		}
@@ -240,10 +240,10 @@ func (s *Server) handleUpdateIssue(w http.ResponseWriter, r *http.Request) {
 	u := urlsOf(r)
 	if is.pr == nil {
 		if len(changes) > 0 {
-			s.sendIssues(u, rp, is, "edited", s.actor(), obj{"changes": changes})
+			s.sendIssues(u, rp, is, "edited", s.actorOf(r), obj{"changes": changes})
 		}
 		if action != "" {
-			s.sendIssues(u, rp, is, action, s.actor(), nil)
+			s.sendIssues(u, rp, is, action, s.actorOf(r), nil)
 		}
 	}
 	writeJSON(w, http.StatusOK, s.issueJSON(u, rp, is))

@@ -36,9 +36,9 @@ type installation struct {
 }
 
 type token struct {
-	inst    *installation // nil for a user-to-server token
-	user    *user         // a user-to-server token's user
-	expires time.Time
+	inst    *installation // nil for a user's token
+	user    *user         // a user's token: OAuth user-to-server or personal access token
+	expires time.Time     // zero: never (personal access tokens)
 	// repos, when set, are the ids of the only repositories the token
 	// reaches; perms, when set, its permissions (narrowed at issue).
 	repos map[int64]bool
@@ -59,7 +59,8 @@ type repo struct {
 	nextNumber    int
 	issues        map[int]*issue // pull requests too
 	labels        map[string]*label
-	protection    map[string]*protection // branch -> its protection rule
+	protection    map[string]*protection     // branch -> its protection rule
+	statuses      map[string][]*commitStatus // by commit sha, oldest first
 	gitMu         sync.Mutex
 }
 

@@ -315,7 +315,7 @@ func (s *Server) handleMergePull(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sha, err := s.mergePull(r.Context(), urlsOf(r), rp, is.number, mergeRequest{
-		method: in.MergeMethod, sha: in.SHA, title: in.CommitTitle, message: in.CommitMessage, actor: s.actor(),
+		method: in.MergeMethod, sha: in.SHA, title: in.CommitTitle, message: in.CommitMessage, actor: s.actorOf(r),
 	})
 	if err != nil {
 		writeOpError(w, err)

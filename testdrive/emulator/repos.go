@@ -19,8 +19,13 @@ func (s *Server) handleGetRepo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m := s.fullRepoJSON(urlsOf(r), rp)
-	if c := callerOf(r); c.owns(rp) {
+	switch c := callerOf(r); {
+	case c.owns(rp):
 		m["permissions"] = obj{"admin": false, "maintain": false, "push": true, "triage": true, "pull": true}
+	case c.kind == userToken:
+		role := s.permissionLocked(rp, c.user.login)
+		m["permissions"] = obj{"admin": role == "admin", "maintain": role == "maintain" || role == "admin",
+			"push": s.canWriteLocked(c, rp), "triage": role != "read" && role != "none", "pull": role != "none" || !rp.private}
 	}
 	writeJSON(w, http.StatusOK, m)
 }

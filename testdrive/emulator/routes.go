@@ -42,6 +42,9 @@ func (s *Server) restRoutes() *http.ServeMux {
 		"GET " + rp + "/check-runs/{id}":                                     s.handleGetCheckRun,
 		"PATCH " + rp + "/check-runs/{id}":                                   s.handleUpdateCheckRun,
 		"GET " + rp + "/commits/{ref}/check-runs":                            s.handleListCheckRuns,
+		"POST " + rp + "/statuses/{sha}":                                     s.handleCreateStatus,
+		"GET " + rp + "/commits/{ref}/statuses":                              s.handleListStatuses,
+		"GET " + rp + "/commits/{ref}/status":                                s.handleCombinedStatus,
 		"GET " + rp + "/issues/{number}/{sub}":                               s.handleIssueSub,
 	} {
 		m.HandleFunc(pattern, h)

@@ -187,6 +187,34 @@ func checkRev(what, rev string) error {
 	return nil
 }
 
+// HasCommits reports whether repo's mirror already holds every commit of
+// shas (full or abbreviated ids), so that a caller that needs only those
+// commits can skip a fetch: commits never change, so one fetched for an
+// event's discovery serves its jobs too. No mirror yet: false.
+func (m *Mirrors) HasCommits(ctx context.Context, repo vcs.Repo, shas ...string) (bool, error) {
+	path, err := m.MirrorPath(repo)
+	if err != nil {
+		return false, err
+	}
+	if _, err := os.Stat(filepath.Join(path, "HEAD")); err != nil {
+		return false, nil
+	}
+	for _, sha := range shas {
+		if err := checkSHA("sha", sha); err != nil {
+			return false, err
+		}
+		_, err := m.run(ctx, command{dir: path, args: []string{"cat-file", "-e", sha + "^{commit}"}})
+		switch {
+		case err == nil:
+		case exitCode(err) == 1 || exitCode(err) == 128:
+			return false, nil
+		default:
+			return false, fmt.Errorf("git: has commit %s (%s): %w", sha, repo.FullName(), err)
+		}
+	}
+	return true, nil
+}
+
 // Worktree checks out sha (already fetched) into a new detached worktree
 // at dest, which must not exist yet.
 func (m *Mirrors) Worktree(ctx context.Context, repo vcs.Repo, sha, dest string) error {

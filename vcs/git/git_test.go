@@ -381,3 +381,28 @@ func TestInputsChecked(t *testing.T) {
 		t.Error("a worktree of a commit never fetched was made")
 	}
 }
+
+// TestHasCommits: the mirror answers whether it holds commits, so that a
+// job can skip the fetch its event's discovery already made.
+func TestHasCommits(t *testing.T) {
+	o := newOrigin(t)
+	ctx := context.Background()
+	a := o.commit("main", map[string]string{"main.tf": "a\n"})
+	m := o.mirrors(t, &bytes.Buffer{})
+	if has, err := m.HasCommits(ctx, testRepo, a); err != nil || has {
+		t.Fatalf("before any fetch: %v, %v; want false", has, err)
+	}
+	if err := m.Fetch(ctx, testRepo); err != nil {
+		t.Fatal(err)
+	}
+	if has, err := m.HasCommits(ctx, testRepo, a, a[:12]); err != nil || !has {
+		t.Errorf("after the fetch: %v, %v; want true", has, err)
+	}
+	b := o.commit("main", map[string]string{"main.tf": "b\n"})
+	if has, err := m.HasCommits(ctx, testRepo, a, b); err != nil || has {
+		t.Errorf("a commit pushed since: %v, %v; want false", has, err)
+	}
+	if _, err := m.HasCommits(ctx, testRepo, "--all"); err == nil {
+		t.Error("a flag as sha was accepted")
+	}
+}
