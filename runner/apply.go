@@ -70,6 +70,12 @@ func (r *Runner) runApply(ctx context.Context, job *Job, log io.Writer) Outcome 
 		r.noteApplying(ctx, *job, plan.Summary)
 		// A push since the apply was asked for makes this plan stale: the
 		// last look at the PR's head is taken just before terraform runs.
+		// Only an open pull request's head can move: a merged one's is
+		// fixed (its applies plan the base branch), and a drift issue has
+		// none.
+		if job.Path != string(gate.PathComment) {
+			return nil
+		}
 		pr, err := r.host.GetPullRequest(ctx, job.Repo, job.Number)
 		if err != nil {
 			notRun = true
