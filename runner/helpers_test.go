@@ -128,24 +128,6 @@ func TestSettingsFromConfig(t *testing.T) {
 	}
 }
 
-func TestHasBackend(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, body string) {
-		t.Helper()
-		if err := writeFile(dir, name, body); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("main.tf", "resource \"terraform_data\" \"x\" {}\n")
-	if ok, err := hasBackend(dir); err != nil || ok {
-		t.Fatalf("hasBackend = %v, %v; want false", ok, err)
-	}
-	write("backend.tf", "terraform {\n  backend \"s3\" {\n    bucket = \"b\"\n  }\n}\n")
-	if ok, err := hasBackend(dir); err != nil || !ok {
-		t.Fatalf("hasBackend = %v, %v; want true", ok, err)
-	}
-}
-
 func writeFile(dir, name, body string) error {
 	return os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644)
 }

@@ -8,40 +8,14 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
+
+	"github.com/atollhq/atoll/runner/terraform"
 )
 
 // backendOverrideFile is the file atoll writes into a project without a
 // backend, so that its state outlives the job's worktree.
 const backendOverrideFile = "zz_atoll_backend.tf"
-
-// backendRE finds a backend or cloud block in Terraform files.
-var backendRE = regexp.MustCompile(`(?m)^\s*(backend\s+"[^"]*"|cloud)\s*\{`)
-
-// hasBackend reports whether the project's .tf files name a backend;
-// atoll's own backendOverrideFile does not count, so that
-// ensureStateBackend gives the same answer each time a job asks.
-func hasBackend(dir string) (bool, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return false, err
-	}
-	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() || name == backendOverrideFile || !(strings.HasSuffix(name, ".tf") || strings.HasSuffix(name, ".tofu")) {
-			continue
-		}
-		data, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			return false, err
-		}
-		if backendRE.Match(data) {
-			return true, nil
-		}
-	}
-	return false, nil
-}
 
 // stateDirs are where a project without a backend keeps its state
 // (ensureStateBackend). Each (project dir, workspace) has a directory of
@@ -107,7 +81,7 @@ func stateSegment(dir string) string {
 // would find everything missing. A project that names a backend is left
 // alone.
 func (r *Runner) ensureStateBackend(job Job, dir string) (stateDirs, error) {
-	ok, err := hasBackend(dir)
+	ok, err := terraform.HasBackend(dir, terraform.Distribution(r.distributionOf(job.Project)), backendOverrideFile)
 	if err != nil || ok {
 		return stateDirs{}, err
 	}
