@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/agnivade/levenshtein"
 	"gopkg.in/yaml.v3"
 )
 
@@ -367,36 +368,20 @@ func fieldsOf(t reflect.Type) *structFields {
 }
 
 // suggest returns the known name closest to an unknown one, if at most two
-// edits away.
+// edits (of characters, not bytes) away. Names longer than 64 bytes get no
+// suggestion, so a huge key costs no quadratic work.
 func suggest(name string, known []string) string {
+	if len(name) > 64 {
+		return ""
+	}
 	best, bestD := "", 3
 	for _, k := range known {
-		if d := editDistance(name, k); d < bestD {
+		if len(k) > 64 {
+			continue
+		}
+		if d := levenshtein.ComputeDistance(name, k); d < bestD {
 			best, bestD = k, d
 		}
 	}
 	return best
-}
-
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 99
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
