@@ -258,12 +258,50 @@ func (r *Runner) jobURL(jobID string) string {
 
 func goVersion() string { return runtime.Version() }
 
-// keyedMutex is a set of mutexes by key.
-type keyedMutex struct{ m sync.Map }
+// keyedMutex is a set of mutexes by key. A key's mutex is made when it is
+// first locked and freed when no one holds or waits for it, so keys that
+// come and go (run ids, pull requests) do not accumulate. The zero value
+// is ready to use.
+type keyedMutex struct {
+	mu sync.Mutex
+	m  map[string]*keyedEntry
+}
 
+// keyedEntry is one key's mutex and the number of goroutines that hold or
+// wait for it (guarded by keyedMutex.mu).
+type keyedEntry struct {
+	mu   sync.Mutex
+	refs int
+}
+
+// lock locks key's mutex and returns the function that unlocks it, to be
+// called exactly once.
 func (k *keyedMutex) lock(key string) func() {
-	v, _ := k.m.LoadOrStore(key, &sync.Mutex{})
-	mu := v.(*sync.Mutex)
-	mu.Lock()
-	return mu.Unlock
+	k.mu.Lock()
+	if k.m == nil {
+		k.m = map[string]*keyedEntry{}
+	}
+	e := k.m[key]
+	if e == nil {
+		e = &keyedEntry{}
+		k.m[key] = e
+	}
+	e.refs++
+	k.mu.Unlock()
+	e.mu.Lock()
+	return func() {
+		e.mu.Unlock()
+		k.mu.Lock()
+		if e.refs--; e.refs == 0 {
+			delete(k.m, key)
+		}
+		k.mu.Unlock()
+	}
+}
+
+// size is the number of keys whose mutex is held or waited for.
+func (k *keyedMutex) size() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.m)
 }
