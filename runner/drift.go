@@ -138,13 +138,19 @@ func (r *Runner) TriggerDrift(ctx context.Context, fullName, project string) (st
 	return dr.ID, nil
 }
 
-// launchDrift starts a stored drift run in the background.
+// launchDrift starts a stored drift run in the background, until the
+// runner's lifetime ends (Runner.life). A launch cut off by shutdown is
+// left as it was stored, for the next start to restart (recoverDrift).
 func (r *Runner) launchDrift(dr DriftRun) {
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		ctx := context.Background()
+		ctx := r.life
 		if err := r.startDrift(ctx, dr); err != nil {
+			if ctx.Err() != nil {
+				r.log.Info("drift run stopped by shutdown; the next start restarts it", "repo", dr.Repo, "run", dr.ID)
+				return
+			}
 			r.log.Error("drift run", "repo", dr.Repo, "run", dr.ID, "err", err)
 			_ = update(ctx, r.rec, bucketDriftRuns, dr.ID, func(cur *DriftRun, _ bool) error {
 				cur.State, cur.Error = "done", err.Error()

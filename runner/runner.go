@@ -111,6 +111,11 @@ type Runner struct {
 	observer  Observer
 	started   atomic.Bool // Start began the workers
 	sd        shutdown
+	// life ends when the ctx given to Start ends (or at once, if Start's
+	// ctx has ended): the context of work Start does not begin itself but
+	// that must stop at shutdown, such as a drift launch.
+	life    context.Context
+	endLife context.CancelFunc
 }
 
 // New checks cfg and returns a Runner that does nothing until Start.
@@ -171,6 +176,7 @@ func New(cfg Config) (*Runner, error) {
 		sd:       shutdown{stopped: make(chan struct{})},
 	}
 	r.log = slog.New(jobLogHandler{cfg.Logger.Handler(), r})
+	r.life, r.endLife = context.WithCancel(context.Background())
 	r.drift = newDriftScheduler(r)
 	return r, nil
 }
@@ -179,6 +185,7 @@ func New(cfg Config) (*Runner, error) {
 // the inbox, the reconciler and the drift scheduler until ctx ends. It
 // returns once recovery is done; Wait waits for the goroutines.
 func (r *Runner) Start(ctx context.Context) error {
+	context.AfterFunc(ctx, r.endLife)
 	slug, err := r.host.AppSlug(ctx)
 	if err != nil {
 		return fmt.Errorf("runner: learn the App's identity: %w", err)
