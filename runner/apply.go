@@ -246,7 +246,7 @@ func (r *Runner) afterApplyRun(ctx context.Context, run Run, jobs []Job) {
 	if run.Options.NoAutomerge || !r.automerge(ctx, run.Repo) {
 		return
 	}
-	plans, err := list[Plan](ctx, r.rec, bucketPlans, prKey(run.Repo.FullName(), run.Number)+"#")
+	plans, err := r.rec.plansOf(ctx, run.Repo.FullName(), run.Number)
 	if err != nil || len(plans) == 0 {
 		return
 	}

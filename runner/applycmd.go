@@ -46,7 +46,7 @@ func (r *Runner) commandApply(ctx context.Context, pr vcs.PullRequest, user stri
 		return r.notice(ctx, pr.Repo, pr.Number, "`atoll apply` is refused: this repository's `apply_mode` is `after_merge`, "+
 			"so atoll applies the plans when this pull request is merged, not before.")
 	}
-	plans, err := list[Plan](ctx, r.rec, bucketPlans, prKey(pr.Repo.FullName(), pr.Number)+"#")
+	plans, err := r.rec.plansOf(ctx, pr.Repo.FullName(), pr.Number)
 	if err != nil {
 		return err
 	}
@@ -172,7 +172,7 @@ func (r *Runner) onMerged(ctx context.Context, pr vcs.PullRequest) error {
 	}
 	mode := r.applyMode(rc)
 	if mode == "comment" {
-		plans, err := list[Plan](ctx, r.rec, bucketPlans, prKey(pr.Repo.FullName(), pr.Number)+"#")
+		plans, err := r.rec.plansOf(ctx, pr.Repo.FullName(), pr.Number)
 		if err != nil {
 			return err
 		}
@@ -264,7 +264,7 @@ func (r *Runner) releaseMergedExcept(ctx context.Context, pr vcs.PullRequest, ke
 	if len(names) > 0 {
 		r.lockReleased()
 	}
-	plans, err := list[Plan](ctx, r.rec, bucketPlans, prKey(repo, pr.Number)+"#")
+	plans, err := r.rec.plansOf(ctx, repo, pr.Number)
 	if err != nil {
 		return names, err
 	}
@@ -286,7 +286,7 @@ func (r *Runner) mergedProjects(ctx context.Context, pr vcs.PullRequest, rc Repo
 	if err != nil {
 		return nil, nil, err
 	}
-	plans, err := list[Plan](ctx, r.rec, bucketPlans, prKey(pr.Repo.FullName(), pr.Number)+"#")
+	plans, err := r.rec.plansOf(ctx, pr.Repo.FullName(), pr.Number)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -405,7 +405,7 @@ func (r *Runner) retryAfterMerge(ctx context.Context, pr vcs.PullRequest, user s
 	if len(projects) == 0 {
 		return r.notice(ctx, pr.Repo, pr.Number, "This pull request is merged and every project is applied: nothing to retry.")
 	}
-	plans, err := list[Plan](ctx, r.rec, bucketPlans, prKey(pr.Repo.FullName(), pr.Number)+"#")
+	plans, err := r.rec.plansOf(ctx, pr.Repo.FullName(), pr.Number)
 	if err != nil {
 		return err
 	}

@@ -109,28 +109,14 @@ func (r *Runner) authorize(ctx context.Context, repo vcs.Repo, user, cmdName str
 	if len(need.Teams) == 0 {
 		return "", nil
 	}
-	for _, t := range need.Teams {
-		org, slug, ok := strings.Cut(t, "/")
-		if !ok {
-			continue
-		}
-		member, err := r.host.IsTeamMember(ctx, repo, org, slug, user)
-		if err != nil {
-			return "", fmt.Errorf("team membership of %s: %w", user, err)
-		}
-		if member {
-			return "", nil
-		}
+	member, err := memberOfAny(ctx, r.host, repo, user, need.Teams)
+	if member {
+		return "", nil
 	}
-	return "membership of one of " + strings.Join(prefixAt(need.Teams), ", "), nil
-}
-
-func prefixAt(ss []string) []string {
-	out := make([]string, len(ss))
-	for i, s := range ss {
-		out[i] = "@" + s
+	if err != nil {
+		return "", err
 	}
-	return out
+	return "membership of one of " + strings.Join(atMentions(need.Teams), ", "), nil
 }
 
 // commandPlan plans the PR's projects (all it touches, or those selected).

@@ -261,12 +261,7 @@ func (r *Runner) findRepo(ctx context.Context, fullName string) (vcs.Repo, error
 	}
 	for _, repo := range repos {
 		if repo.FullName() == fullName {
-			full, err := r.host.GetRepo(ctx, repo)
-			if err != nil {
-				return vcs.Repo{}, err
-			}
-			full.InstallationID = repo.InstallationID
-			return full, nil
+			return repoFacts(ctx, r.host, repo)
 		}
 	}
 	return vcs.Repo{}, fmt.Errorf("%s: %w", fullName, ErrUnknownRepo)

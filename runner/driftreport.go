@@ -270,12 +270,7 @@ func (r *Runner) approveOnIssue(ctx context.Context, repo vcs.Repo, number int, 
 	if r.cfg.Policies == nil {
 		return r.notice(ctx, repo, number, "No policy set is configured.")
 	}
-	full, err := r.host.GetRepo(ctx, repo)
-	if err != nil {
-		return err
-	}
-	full.InstallationID = repo.InstallationID
-	head, err := r.host.BranchSHA(ctx, full, full.DefaultBranch)
+	full, head, err := r.driftRepo(ctx, repo)
 	if err != nil {
 		return err
 	}
@@ -288,15 +283,7 @@ func (r *Runner) approveOnIssue(ctx context.Context, repo vcs.Repo, number int, 
 			continue
 		}
 		key := approvalKey(full.FullName(), number, head, p.Name, set.Name)
-		err := update(ctx, r.rec, bucketApprovals, key, func(a *PolicyApproval, _ bool) error {
-			a.Set, a.Project = set.Name, p.Name
-			a.Users = withoutUser(a.Users, user)
-			if !cmd.Clear {
-				a.Users = append(a.Users, user)
-			}
-			return nil
-		})
-		if err != nil {
+		if err := r.rec.recordApproval(ctx, key, set.Name, p.Name, user, cmd.Clear); err != nil {
 			return err
 		}
 		approved = append(approved, set.Name)

@@ -154,14 +154,9 @@ func (r *Runner) gatherGateFacts(ctx context.Context, pr vcs.PullRequest, rules 
 		}
 	}
 	if needFiles {
-		files, complete, err := r.host.ListPullRequestFiles(ctx, pr.Repo, pr.Number)
+		files, err := changedFiles(ctx, r.host, r.git, pr)
 		if err != nil {
-			return nil, fmt.Errorf("changed files of #%d: %w", pr.Number, err)
-		}
-		if !complete {
-			if files, err = r.git.ChangedFiles(ctx, pr.Repo, pr.BaseSHA, pr.HeadSHA); err != nil {
-				return nil, fmt.Errorf("changed files of #%d from git: %w", pr.Number, err)
-			}
+			return nil, err
 		}
 		f.changed = files
 	}
@@ -184,13 +179,12 @@ func (r *Runner) gatherGateFacts(ctx context.Context, pr vcs.PullRequest, rules 
 		}
 	}
 	for t := range teams {
-		org, slug, ok := strings.Cut(t, "/")
-		if !ok {
+		if !strings.Contains(t, "/") {
 			continue
 		}
 		m := map[string]bool{}
 		for _, u := range approvers {
-			if yes, err := r.host.IsTeamMember(ctx, pr.Repo, org, slug, u); err == nil && yes {
+			if yes, _ := memberOfAny(ctx, r.host, pr.Repo, u, []string{t}); yes {
 				m[strings.ToLower(u)] = true
 			}
 		}
@@ -332,7 +326,7 @@ func (r *Runner) gateMerged(ctx context.Context, pr vcs.PullRequest, path gate.P
 	if err != nil {
 		return nil, nil, err
 	}
-	plans, err := list[Plan](ctx, r.rec, bucketPlans, prKey(pr.Repo.FullName(), pr.Number)+"#")
+	plans, err := r.rec.plansOf(ctx, pr.Repo.FullName(), pr.Number)
 	if err != nil {
 		return nil, nil, err
 	}

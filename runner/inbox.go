@@ -104,23 +104,10 @@ func (r *Runner) handleDelivery(ctx context.Context, id, event string, body []by
 	return r.HandleEvent(ctx, ev)
 }
 
-// HandleEvent routes one event to its handler.
+// HandleEvent routes one event to its handler. It takes the pointer types
+// vcs/github's parser returns; any other event is an error.
 func (r *Runner) HandleEvent(ctx context.Context, ev vcs.Event) error {
 	switch e := ev.(type) {
-	case vcs.PullRequestEvent:
-		return r.onPullRequest(ctx, &e)
-	case vcs.CommentEvent:
-		return r.onComment(ctx, &e)
-	case vcs.PushEvent:
-		r.drift.onPush(e.Repo, e.Ref)
-		return nil
-	case vcs.InstallationEvent:
-		r.drift.onInstallation()
-		return nil
-	case vcs.ReviewEvent:
-		return r.onReview(ctx, &e)
-	case vcs.PingEvent:
-		return nil
 	case *vcs.PullRequestEvent:
 		return r.onPullRequest(ctx, e)
 	case *vcs.CommentEvent:

@@ -31,19 +31,7 @@ func (r *Runner) evaluatePolicies(ctx context.Context, job Job, pr vcs.PullReque
 	if r.cfg.Policies == nil || len(planJSON) == 0 {
 		return nil
 	}
-	in := policy.Input{
-		Plan:    json.RawMessage(planJSON),
-		Project: policy.ProjectInput{Name: job.Project.Name, Dir: job.Project.Dir, Workspace: job.Project.Workspace, Distribution: r.distributionOf(job.Project)},
-		PullRequest: policy.PullRequestInput{Number: pr.Number, Author: pr.Author, Base: pr.BaseRef, HeadSHA: pr.HeadSHA,
-			Labels: pr.Labels},
-		Repo: job.Repo.FullName(),
-		User: job.User,
-	}
-	if pr.Number > 0 {
-		if files, _, err := r.host.ListPullRequestFiles(ctx, pr.Repo, pr.Number); err == nil {
-			in.PullRequest.ChangedFiles = files
-		}
-	}
+	in := r.policyInput(ctx, job, pr, planJSON)
 	// Sets scoped by project name match the name the base branch gives
 	// the project's dir and workspace: a pull request cannot rename a
 	// project out of a set's scope.
@@ -56,6 +44,28 @@ func (r *Runner) evaluatePolicies(ctx context.Context, job Job, pr vcs.PullReque
 		results = r.scopedMandatory(results)
 	}
 	return results
+}
+
+// policyInput is the document policies judge job's plan by. Its changed
+// files are all the pull request's, from git where the code host's list
+// is incomplete; none when they cannot be listed (the failure is logged).
+func (r *Runner) policyInput(ctx context.Context, job Job, pr vcs.PullRequest, planJSON []byte) policy.Input {
+	in := policy.Input{
+		Plan:    json.RawMessage(planJSON),
+		Project: policy.ProjectInput{Name: job.Project.Name, Dir: job.Project.Dir, Workspace: job.Project.Workspace, Distribution: r.distributionOf(job.Project)},
+		PullRequest: policy.PullRequestInput{Number: pr.Number, Author: pr.Author, Base: pr.BaseRef, HeadSHA: pr.HeadSHA,
+			Labels: pr.Labels},
+		Repo: job.Repo.FullName(),
+		User: job.User,
+	}
+	if pr.Number > 0 {
+		files, err := changedFiles(ctx, r.host, r.git, pr)
+		if err != nil {
+			r.log.Warn("policies see no changed files", "pr", pr.Number, "err", err)
+		}
+		in.PullRequest.ChangedFiles = files
+	}
+	return in
 }
 
 func (r *Runner) distributionOf(p Project) string {
@@ -94,7 +104,7 @@ func (r *Runner) onReview(ctx context.Context, e *vcs.ReviewEvent) error {
 	if r.cfg.Policies == nil || !r.set.RepoAllowed(e.PR.Repo.FullName()) {
 		return nil
 	}
-	plans, err := list[Plan](ctx, r.rec, bucketPlans, prKey(e.PR.Repo.FullName(), e.PR.Number)+"#")
+	plans, err := r.rec.plansOf(ctx, e.PR.Repo.FullName(), e.PR.Number)
 	if err != nil {
 		return err
 	}
@@ -121,14 +131,6 @@ func (r *Runner) reviewCanApprove(results []policy.Result) bool {
 		}
 	}
 	return false
-}
-
-func ownersText(owners []string) []string {
-	out := make([]string, len(owners))
-	for i, o := range owners {
-		out[i] = "@" + o
-	}
-	return out
 }
 
 // validApprovers are the owners whose approval of res counts now: recorded
@@ -187,23 +189,18 @@ func (r *Runner) policySet(name string) policy.SetConfig {
 // active member of a listed "org/team", asked of the code host now.
 func (r *Runner) isOwner(ctx context.Context, repo vcs.Repo, user string, owners []string) bool {
 	for _, o := range owners {
-		if org, team, ok := strings.Cut(o, "/"); ok {
-			if m, err := r.host.IsTeamMember(ctx, repo, org, team, user); err == nil && m {
-				return true
-			}
-			continue
-		}
-		if strings.EqualFold(o, user) {
+		if !strings.Contains(o, "/") && strings.EqualFold(o, user) {
 			return true
 		}
 	}
-	return false
+	yes, _ := memberOfAny(ctx, r.host, repo, user, owners)
+	return yes
 }
 
 // commandApprovePolicies records (or with --clear withdraws) an owner's
 // approval of failing policy sets on the PR's current plans.
 func (r *Runner) commandApprovePolicies(ctx context.Context, pr vcs.PullRequest, user string, cmd *command.Command) error {
-	plans, err := list[Plan](ctx, r.rec, bucketPlans, prKey(pr.Repo.FullName(), pr.Number)+"#")
+	plans, err := r.rec.plansOf(ctx, pr.Repo.FullName(), pr.Number)
 	if err != nil {
 		return err
 	}
@@ -229,15 +226,7 @@ func (r *Runner) commandApprovePolicies(ctx context.Context, pr vcs.PullRequest,
 				continue
 			}
 			key := approvalKey(pr.Repo.FullName(), pr.Number, pr.HeadSHA, p.Project.Name, res.Set)
-			err := update(ctx, r.rec, bucketApprovals, key, func(a *PolicyApproval, _ bool) error {
-				a.Set, a.Project = res.Set, p.Project.Name
-				a.Users = withoutUser(a.Users, user)
-				if !cmd.Clear {
-					a.Users = append(a.Users, user)
-				}
-				return nil
-			})
-			if err != nil {
+			if err := r.rec.recordApproval(ctx, key, res.Set, p.Project.Name, user, cmd.Clear); err != nil {
 				return err
 			}
 			approved = append(approved, fmt.Sprintf("%s on %s", res.Set, p.Project.Name))
@@ -264,7 +253,7 @@ func (r *Runner) commandApprovePolicies(ctx context.Context, pr vcs.PullRequest,
 		return r.notice(ctx, pr.Repo, pr.Number, fmt.Sprintf("@%s, the author of a pull request cannot approve its own policy failures (%s).", user, joinProjects(authorRefused)))
 	case len(notOwner) > 0:
 		sort.Strings(owners)
-		return r.notice(ctx, pr.Repo, pr.Number, fmt.Sprintf("@%s is not an owner of %s. Its owners are: %s.", user, joinProjects(dedupe(notOwner)), strings.Join(ownersText(dedupe(owners)), ", ")))
+		return r.notice(ctx, pr.Repo, pr.Number, fmt.Sprintf("@%s is not an owner of %s. Its owners are: %s.", user, joinProjects(dedupe(notOwner)), strings.Join(atMentions(dedupe(owners)), ", ")))
 	}
 	return r.notice(ctx, pr.Repo, pr.Number, "No failing policy set to approve"+selector(cmd)+" on the current plans.")
 }

@@ -116,7 +116,7 @@ func (r *Runner) prState(ctx context.Context, pr vcs.PullRequest) (PRState, erro
 
 // supersede discards the plans of older heads and minimizes their comments.
 func (r *Runner) supersede(ctx context.Context, pr vcs.PullRequest, st PRState) error {
-	plans, err := list[Plan](ctx, r.rec, bucketPlans, prKey(pr.Repo.FullName(), pr.Number)+"#")
+	plans, err := r.rec.plansOf(ctx, pr.Repo.FullName(), pr.Number)
 	if err != nil {
 		return err
 	}
@@ -181,7 +181,7 @@ func (r *Runner) markClosed(ctx context.Context, repo string, number int) {
 // releasePR unlocks every lock a PR holds and discards its plans; it returns
 // the released projects' names (dir and workspace).
 func (r *Runner) releasePR(ctx context.Context, repo string, number int) ([]string, error) {
-	plans, err := list[Plan](ctx, r.rec, bucketPlans, prKey(repo, number)+"#")
+	plans, err := r.rec.plansOf(ctx, repo, number)
 	if err != nil {
 		return nil, err
 	}

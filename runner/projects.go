@@ -122,14 +122,9 @@ func (r *Runner) affectedProjects(ctx context.Context, pr vcs.PullRequest) ([]af
 	if err := r.fetchPR(ctx, pr); err != nil {
 		return nil, rc, err
 	}
-	changed, complete, err := r.host.ListPullRequestFiles(ctx, pr.Repo, pr.Number)
+	changed, err := changedFiles(ctx, r.host, r.git, pr)
 	if err != nil {
-		return nil, rc, fmt.Errorf("list changed files of #%d: %w", pr.Number, err)
-	}
-	if !complete {
-		if changed, err = r.git.ChangedFiles(ctx, pr.Repo, pr.BaseSHA, pr.HeadSHA); err != nil {
-			return nil, rc, fmt.Errorf("changed files of #%d from git: %w", pr.Number, err)
-		}
+		return nil, rc, err
 	}
 	var found []affected
 	err = r.withTree(ctx, pr.Repo, pr.HeadSHA, func(root string) error {

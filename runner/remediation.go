@@ -31,11 +31,10 @@ func remediationApprovalKey(repo string, issue int, project string) string {
 // driftRepo is the full repository of a drift issue and its default
 // branch head.
 func (r *Runner) driftRepo(ctx context.Context, repo vcs.Repo) (vcs.Repo, string, error) {
-	full, err := r.host.GetRepo(ctx, repo)
+	full, err := repoFacts(ctx, r.host, repo)
 	if err != nil {
 		return vcs.Repo{}, "", err
 	}
-	full.InstallationID = repo.InstallationID
 	head, err := r.host.BranchSHA(ctx, full, full.DefaultBranch)
 	if err != nil {
 		return vcs.Repo{}, "", fmt.Errorf("head of %s: %w", full.DefaultBranch, err)
@@ -136,7 +135,7 @@ func (r *Runner) remediate(ctx context.Context, repo vcs.Repo, issue int, p Proj
 		return err
 	}
 	rem.ApplierPermitted = need == ""
-	rem.ApplierAlone = r.memberOfAny(ctx, full, user, r.set.Drift.RemediateAloneTeams)
+	rem.ApplierAlone, _ = memberOfAny(ctx, r.host, full, user, r.set.Drift.RemediateAloneTeams)
 	var a RemediationApproval
 	if _, err := r.rec.get(ctx, bucketApprovals, remediationApprovalKey(full.FullName(), issue, p.Name), &a); err != nil {
 		return err
@@ -232,21 +231,6 @@ func (r *Runner) autoRemediate(ctx context.Context, repo vcs.Repo, issue int, p 
 func (r *Runner) autoRemediateAllowed(fullName string) bool {
 	for _, g := range r.set.Drift.AutoRemediateRepos {
 		if ok, _ := path.Match(strings.ToLower(g), strings.ToLower(fullName)); ok {
-			return true
-		}
-	}
-	return false
-}
-
-// memberOfAny reports whether user is an active member of one of teams
-// ("org/team-slug").
-func (r *Runner) memberOfAny(ctx context.Context, repo vcs.Repo, user string, teams []string) bool {
-	for _, t := range teams {
-		org, slug, ok := strings.Cut(t, "/")
-		if !ok {
-			continue
-		}
-		if m, err := r.host.IsTeamMember(ctx, repo, org, slug, user); err == nil && m {
 			return true
 		}
 	}

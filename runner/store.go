@@ -154,3 +154,9 @@ func typedUpdate[T any](bucket, key string, fn func(v *T, exists bool) error) lo
 		return json.Marshal(v)
 	}}
 }
+
+// plansOf lists the stored plans of pull request (or drift issue) number
+// of repo ("owner/name"), of every head, ordered by project.
+func (r records) plansOf(ctx context.Context, repo string, number int) ([]Plan, error) {
+	return list[Plan](ctx, r, bucketPlans, prKey(repo, number)+"#")
+}

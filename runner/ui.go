@@ -70,7 +70,7 @@ func (r *Runner) ReleaseLock(ctx context.Context, k locks.Key, by string) (locks
 		return l, ok, err
 	}
 	defer r.prMu.lock(prKey(l.Owner.Repo, l.Owner.Number))()
-	plans, err := list[Plan](ctx, r.rec, bucketPlans, prKey(l.Owner.Repo, l.Owner.Number)+"#")
+	plans, err := r.rec.plansOf(ctx, l.Owner.Repo, l.Owner.Number)
 	if err != nil {
 		return l, false, err
 	}
