@@ -255,7 +255,7 @@ func (r *Runner) afterApplyRun(ctx context.Context, run Run, jobs []Job) {
 			return
 		}
 	}
-	method := r.set.MergeMethod
+	method := r.srv.Automerge.Method
 	if run.Options.MergeMethod != "" {
 		method = run.Options.MergeMethod
 	}
@@ -301,7 +301,7 @@ func (r *Runner) automerge(ctx context.Context, repo vcs.Repo) bool {
 	if err == nil && rc.Automerge != nil {
 		return *rc.Automerge
 	}
-	return r.set.Automerge
+	return r.srv.Automerge.Enabled
 }
 
 // staleHeadError: the PR's head moved after the plan an apply was about to

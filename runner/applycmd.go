@@ -19,7 +19,7 @@ func (r *Runner) applyMode(rc RepoConfig) string {
 	if rc.ApplyMode != "" {
 		return rc.ApplyMode
 	}
-	return r.set.ApplyMode
+	return string(r.srv.ApplyMode)
 }
 
 // commandApply checks every requirement of the selected plans and, when
@@ -158,7 +158,7 @@ func (r *Runner) claimAndApply(ctx context.Context, pr vcs.PullRequest, user str
 // otherwise releases its locks.
 func (r *Runner) onMerged(ctx context.Context, pr vcs.PullRequest) error {
 	defer r.prMu.lock(prKey(pr.Repo.FullName(), pr.Number))()
-	if pr.Fork() && !r.set.AllowForkPRs {
+	if pr.Fork() && !r.srv.AllowForkPRs {
 		// Nothing of a fork is applied (it was told so when it was opened).
 		_, err := r.releasePR(ctx, pr.Repo.FullName(), pr.Number)
 		return err

@@ -28,7 +28,7 @@ func (r *Runner) applyWhatPasses(ctx context.Context, pr vcs.PullRequest, user s
 			names = append(names, p.Project.Name)
 		}
 	}
-	if !r.set.ApplyPartial || len(passing) == 0 {
+	if r.srv.ApplyAllOrNothing || len(passing) == 0 {
 		return r.reply(ctx, pr.Repo, pr.Number, "apply_refused.tmpl", templates.ApplyRefused{Projects: refused, Withheld: names})
 	}
 	if err := r.reply(ctx, pr.Repo, pr.Number, "apply_refused.tmpl", templates.ApplyRefused{Projects: refused, Applying: names}); err != nil {

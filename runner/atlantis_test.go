@@ -34,7 +34,7 @@ func TestAdHocWorkspaces(t *testing.T) {
 func TestConfiguredByDir(t *testing.T) {
 	rc := RepoConfig{Defaults: []string{"approved"}, Projects: []ConfiguredProject{
 		{Project: Project{Name: "prod", Dir: "envs/prod", Workspace: "default", ApplyRequirements: []string{"approved", "undiverged"}},
-			RequiredReviewers: []ReviewerRule{{Teams: []string{"acme/sre"}}}},
+			RequiredReviewers: []config.ReviewerRule{{Teams: []string{"acme/sre"}}}},
 	}}
 	base := (&Runner{}).baseConfig("acme/x", "main", rc)
 	for _, tc := range []struct {

@@ -25,10 +25,10 @@ func (r *Runner) onComment(ctx context.Context, e *vcs.CommentEvent) error {
 	if repo.InstallationID == 0 {
 		repo.InstallationID = e.InstallationID
 	}
-	if !r.set.RepoAllowed(repo.FullName()) {
+	if !r.srv.RepoAllowed(repo.FullName()) {
 		return nil
 	}
-	cmd, err := command.Parser{Aliases: r.set.Aliases}.Parse(e.Comment.Body)
+	cmd, err := command.Parser{Aliases: r.srv.CommandAliases}.Parse(e.Comment.Body)
 	if cmd == nil && err == nil {
 		return nil
 	}
@@ -39,9 +39,9 @@ func (r *Runner) onComment(ctx context.Context, e *vcs.CommentEvent) error {
 	if errors.As(err, &cerr) && cerr.Unsupported {
 		return r.reply(ctx, repo, e.IssueNumber, "command_unsupported.tmpl", templates.CommandUnsupported{Command: cerr.Command})
 	}
-	if err == nil && cmd.Name != command.Help && !r.set.CommandAllowed(cmd.Name) {
+	if err == nil && cmd.Name != command.Help && !r.srv.CommandAllowed(cmd.Name) {
 		return r.reply(ctx, repo, e.IssueNumber, "command_not_allowed.tmpl",
-			templates.CommandNotAllowed{Command: cmd.Name, Allowed: r.set.AllowedCommands})
+			templates.CommandNotAllowed{Command: cmd.Name, Allowed: r.srv.AllowCommands})
 	}
 	if err == nil && len(cmd.ExtraArgs) > 0 {
 		// Refused before anything runs: no lock taken, no plan discarded.
@@ -98,13 +98,13 @@ func (r *Runner) onComment(ctx context.Context, e *vcs.CommentEvent) error {
 
 // authorize returns what user lacks to run command, or "" when allowed.
 func (r *Runner) authorize(ctx context.Context, repo vcs.Repo, user, cmdName string) (string, error) {
-	need := r.set.permissionFor(cmdName)
+	need := permissionFor(r.srv, cmdName)
 	perm, err := r.host.UserPermission(ctx, repo, user)
 	if err != nil {
 		return "", fmt.Errorf("permission of %s: %w", user, err)
 	}
-	if !perm.AtLeast(need.Level) {
-		return fmt.Sprintf("%s permission on %s (you have %s)", need.Level, repo.FullName(), perm), nil
+	if !perm.AtLeast(need.Permission) {
+		return fmt.Sprintf("%s permission on %s (you have %s)", need.Permission, repo.FullName(), perm), nil
 	}
 	if len(need.Teams) == 0 {
 		return "", nil

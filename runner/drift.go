@@ -89,7 +89,7 @@ var ErrUnknownRepo = errors.New("repository not served by this atoll")
 // the trigger) or covers another project, one follow-up check is queued
 // to start when it ends, and later triggers join that one.
 func (r *Runner) TriggerDrift(ctx context.Context, fullName, project string) (string, error) {
-	if !r.set.RepoAllowed(fullName) {
+	if !r.srv.RepoAllowed(fullName) {
 		return "", fmt.Errorf("%s: %w", fullName, ErrUnknownRepo)
 	}
 	if !r.drift.serves(fullName) {
@@ -228,7 +228,7 @@ func (r *Runner) startDrift(ctx context.Context, dr DriftRun) error {
 	spec := runSpec{Repo: repo, Command: "drift", HeadSHA: head}
 	for _, p := range projects {
 		spec.Jobs = append(spec.Jobs, Job{Kind: JobDrift, Repo: repo, Project: p, HeadSHA: head, Commit: head,
-			RefreshOnly: r.set.Drift.Mode == "refresh-only", User: "atoll"})
+			RefreshOnly: r.srv.Drift.Mode == "refresh-only", User: "atoll"})
 	}
 	if len(spec.Jobs) == 0 {
 		err := update(ctx, r.rec, bucketDriftRuns, dr.ID, func(cur *DriftRun, _ bool) error {

@@ -78,7 +78,7 @@ func newDriftScheduler(r *Runner) *driftScheduler {
 		running:    map[string]string{},
 		pending:    map[string]string{},
 		launch:     r.launchDrift,
-		limit:      max(r.set.Drift.Concurrency, 1),
+		limit:      max(r.srv.Drift.Concurrency, 1),
 		isPark:     map[string]bool{},
 		repos:      map[string]*driftRepo{},
 		poke:       make(chan struct{}, 1),
@@ -90,14 +90,14 @@ func newDriftScheduler(r *Runner) *driftScheduler {
 // enabled reports whether any repository may have a drift schedule: the
 // server's is on, or repositories may turn theirs on.
 func (d *driftScheduler) enabled() bool {
-	return d.r.set.Drift.Enabled || d.r.set.Drift.RepoOverride
+	return d.r.srv.Drift.Enabled || d.r.srv.Drift.RepoOverride
 }
 
 // loop starts the checks that fall due until ctx ends. It wakes at the
 // earliest due time, at least once a minute, and when a webhook changed
 // what it knows.
 func (d *driftScheduler) loop(ctx context.Context) {
-	tt := newDriftTimetable(d.r.set.Drift.Jitter, d.randJitter)
+	tt := newDriftTimetable(d.r.srv.Drift.Jitter, d.randJitter)
 	memory := d.loadMemory(ctx)
 	for {
 		now := d.r.now().UTC()
@@ -219,7 +219,7 @@ func (d *driftScheduler) refresh(ctx context.Context, now time.Time) map[string]
 // off for it: the server's, or its atoll.yaml's when the server allows
 // repo_override. A broken or unreadable atoll.yaml keeps the server's.
 func (d *driftScheduler) scheduleOf(ctx context.Context, repo vcs.Repo) string {
-	s := d.r.set.Drift
+	s := d.r.srv.Drift
 	server := ""
 	if s.Enabled {
 		server = s.Schedule
@@ -241,16 +241,9 @@ func (d *driftScheduler) scheduleOf(ctx context.Context, repo vcs.Repo) string {
 	return rc.DriftSchedule
 }
 
-// driftServer is the part of the server configuration that decides a
-// repository's drift schedule (config.Repo.DriftSchedule).
-func (r *Runner) driftServer() config.Server {
-	s := r.set.Drift
-	return config.Server{Drift: config.Drift{Enabled: s.Enabled, Schedule: s.Schedule, RepoOverride: s.RepoOverride}}
-}
-
 // onPush notes a push: a push to a default branch may change its atoll.yaml.
 func (d *driftScheduler) onPush(repo vcs.Repo, ref string) {
-	if !d.enabled() || !d.r.set.Drift.RepoOverride {
+	if !d.enabled() || !d.r.srv.Drift.RepoOverride {
 		return
 	}
 	d.mu.Lock()

@@ -231,12 +231,8 @@ func schedTestRunner(t *testing.T, srv config.Server, h *fakeHost) (*Runner, *[]
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	parse, reqs, _ := RepoConfigFuncs(srv)
-	set := SettingsFrom(srv)
-	set.defaults()
-	r := &Runner{set: set, host: h, rec: records{db}, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		now: time.Now, queue: make(chan string, 16),
-		cfg: Config{Store: db, ParseRepo: parse, Requirements: reqs}}
+	r := &Runner{srv: withDefaults(srv), host: h, rec: records{db}, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		now: time.Now, queue: make(chan string, 16), cfg: Config{Store: db}}
 	r.drift = newDriftScheduler(r)
 	var started []string
 	r.drift.trigger = func(_ context.Context, repo, _ string) (string, error) {

@@ -56,7 +56,7 @@ func (r *Runner) noteHead(ctx context.Context, pr vcs.PullRequest) (HeadSeen, bo
 // command is the refused command, "" for an automatic plan (told once per
 // PR).
 func (r *Runner) refuseFork(ctx context.Context, pr vcs.PullRequest, command string) (bool, error) {
-	if !pr.Fork() || r.set.AllowForkPRs {
+	if !pr.Fork() || r.srv.AllowForkPRs {
 		return false, nil
 	}
 	data := templates.ForkRefused{Command: command, HeadRepo: pr.HeadRepo}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/atollhq/atoll/runner/config"
 	"slices"
 	"strings"
 	"time"
@@ -23,7 +24,7 @@ import (
 // has the server's requirements for that repository and branch (repo
 // rules included) with the file's top-level changes.
 func (r *Runner) baseConfig(repo, base string, rc RepoConfig) gate.BaseConfig {
-	defaults := r.set.ApplyRequirements
+	defaults := requirementNames(r.srv.ApplyRequirements)
 	if rc.Defaults != nil {
 		defaults = rc.Defaults
 	} else if reqs := r.effectiveRequirements(repo, base, rc.Source.DefaultProject(".")); reqs != nil {
@@ -32,13 +33,13 @@ func (r *Runner) baseConfig(repo, base string, rc RepoConfig) gate.BaseConfig {
 	bc := gate.BaseConfig{
 		Requirements:    defaults,
 		Reviewers:       gateRules(rc.RequiredReviewers, "the top level of "+RepoConfigFile),
-		ServerReviewers: gateRules(r.set.RequiredReviewers, "the server configuration"),
+		ServerReviewers: gateRules(r.srv.RequiredReviewers, "the server configuration"),
 		DefaultName:     func(dir, _ string) string { return dir },
 	}
 	for _, p := range rc.Projects {
 		reqs := p.ApplyRequirements
 		if reqs == nil {
-			reqs = r.set.ApplyRequirements
+			reqs = requirementNames(r.srv.ApplyRequirements)
 		}
 		bc.Projects = append(bc.Projects, gate.BaseProject{Name: p.Name, Dir: p.Dir, Workspace: p.Workspace,
 			Requirements: reqs, Reviewers: gateRules(p.RequiredReviewers, fmt.Sprintf("project `%s` of %s", p.Name, RepoConfigFile))})
@@ -46,7 +47,7 @@ func (r *Runner) baseConfig(repo, base string, rc RepoConfig) gate.BaseConfig {
 	return bc
 }
 
-func gateRules(rules []ReviewerRule, origin string) []gate.ReviewerRule {
+func gateRules(rules []config.ReviewerRule, origin string) []gate.ReviewerRule {
 	var out []gate.ReviewerRule
 	for _, rule := range rules {
 		out = append(out, gate.ReviewerRule{Paths: rule.Paths, Teams: rule.Teams, Count: rule.Count, Origin: origin})
@@ -97,11 +98,11 @@ func (r *Runner) gatherGateFacts(ctx context.Context, pr vcs.PullRequest, rules 
 			pr = again
 		}
 	}
-	f := &gateFacts{approvals: r.set.Approvals, dismissStale: r.set.DismissStale, ownersOn: r.set.CodeOwners,
+	f := &gateFacts{approvals: r.srv.Approvals, dismissStale: r.srv.DismissStaleApprovals, ownersOn: r.srv.CodeOwners,
 		members: map[string]map[string]bool{}}
 	f.pr = gate.PR{Author: pr.Author, HeadSHA: pr.HeadSHA, BaseRef: pr.BaseRef, Merged: pr.Merged,
 		Mergeable: pr.Mergeable, MergeableState: pr.MergeableState, OwnChecks: "atoll/", Fork: pr.Fork(), HeadRepo: pr.HeadRepo,
-		CheckBase: r.set.CheckoutStrategy != "branch"}
+		CheckBase: r.srv.CheckoutStrategy != "branch"}
 	if !pr.Merged {
 		head, err := r.host.BranchSHA(ctx, pr.Repo, pr.BaseRef)
 		if err != nil {
@@ -144,7 +145,7 @@ func (r *Runner) gatherGateFacts(ctx context.Context, pr vcs.PullRequest, rules 
 		f.reviews = append(f.reviews, g)
 	}
 	teams := map[string]bool{}
-	needFiles := r.set.CodeOwners
+	needFiles := r.srv.CodeOwners
 	for _, rs := range rules {
 		for _, rule := range rs.Reviewers {
 			needFiles = true
@@ -160,7 +161,7 @@ func (r *Runner) gatherGateFacts(ctx context.Context, pr vcs.PullRequest, rules 
 		}
 		f.changed = files
 	}
-	if r.set.CodeOwners {
+	if r.srv.CodeOwners {
 		// CODEOWNERS of the base branch as the pull request found it: a
 		// pull request's own edits to it change nothing.
 		co, err := r.readCodeOwners(ctx, pr.Repo, pr.BaseSHA)
@@ -246,7 +247,7 @@ func (r *Runner) gatePolicies(ctx context.Context, job Job, results []policy.Res
 // results to judge (the stored plan's); pendingDeps the projects of its
 // depends_on to apply first.
 func (r *Runner) decideForPR(ctx context.Context, path gate.Path, pr vcs.PullRequest, f *gateFacts, p Project, rules gate.Rules, plan *Plan, results []policy.Result, pendingDeps []string) gate.Decision {
-	in := gate.Input{Path: path, Project: p.Name, Rules: rules, PR: &f.pr, Reviews: f.reviews, PendingDeps: pendingDeps, AllowForks: r.set.AllowForkPRs,
+	in := gate.Input{Path: path, Project: p.Name, Rules: rules, PR: &f.pr, Reviews: f.reviews, PendingDeps: pendingDeps, AllowForks: r.srv.AllowForkPRs,
 		Approvals: f.approvals, DismissStale: f.dismissStale, Members: f.members, ChangedFiles: f.changed,
 		Match: discovery.Match, CodeOwners: f.owned, CodeOwnersOn: f.ownersOn, CodeOwnersErr: f.ownersErr}
 	if plan != nil {

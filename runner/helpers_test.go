@@ -106,25 +106,24 @@ func TestMaskHidesSecrets(t *testing.T) {
 	}
 }
 
-func TestSettingsFromConfig(t *testing.T) {
+func TestRunnerReadsTheServerConfiguration(t *testing.T) {
 	t.Setenv("ATOLL_TEST_SECRET", "very-secret")
 	srv := config.DefaultServer()
 	srv.Terraform.SecretsEnv = []string{"ATOLL_TEST_SECRET", "ATOLL_TEST_UNSET"}
 	srv.Terraform.Env = map[string]config.EnvValue{"TF_VAR_plain": {Value: "eu-west-1"}, "TF_VAR_key": {Value: "env-secret", Secret: true}}
-	srv.Repos = []string{"acme/*", "!acme/sandbox"}
-	s := SettingsFrom(srv)
-	if s.Terraform.Env["ATOLL_TEST_SECRET"] != "very-secret" || s.Terraform.Env["TF_VAR_key"] != "env-secret" ||
-		s.Terraform.Env["TF_VAR_plain"] != "eu-west-1" || !slices.Equal(s.Terraform.Secrets, []string{"env-secret", "very-secret"}) {
-		t.Errorf("secrets_env and secret terraform.env values not passed and masked: env %v secrets %v", s.Terraform.Env, s.Terraform.Secrets)
+	env, secrets := srv.Terraform.Environ(os.LookupEnv)
+	if env["ATOLL_TEST_SECRET"] != "very-secret" || env["TF_VAR_key"] != "env-secret" ||
+		env["TF_VAR_plain"] != "eu-west-1" || !slices.Equal(secrets, []string{"env-secret", "very-secret"}) {
+		t.Errorf("secrets_env and secret terraform.env values not passed and masked: env %v secrets %v", env, secrets)
 	}
-	if !s.RepoAllowed("acme/infra") || s.RepoAllowed("acme/sandbox") || s.RepoAllowed("other/x") {
-		t.Error("repo allowlist not applied")
+	if got := permissionFor(srv, "apply"); got.Permission != vcs.PermissionWrite {
+		t.Errorf("apply needs %q, want write by default", got.Permission)
 	}
-	if got := s.permissionFor("apply"); got.Level != vcs.PermissionWrite {
-		t.Errorf("apply needs %q, want write by default", got.Level)
+	if got := permissionFor(config.Server{}, "plan"); got.Permission != vcs.PermissionWrite {
+		t.Errorf("plan needs %q without a permissions entry, want write", got.Permission)
 	}
-	if len(s.ApplyRequirements) != 2 {
-		t.Errorf("default requirements %v, want approved and mergeable", s.ApplyRequirements)
+	if got := requirementNames(withDefaults(srv).ApplyRequirements); !slices.Equal(got, []string{"approved", "mergeable"}) {
+		t.Errorf("default requirements %v, want approved and mergeable", got)
 	}
 }
 

@@ -21,11 +21,10 @@ import (
 // hooksFor returns the hooks of job's repository for command ("plan" or
 // "apply").
 func (r *Runner) hooksFor(ctx context.Context, job Job, command string) (pre, post []config.Hook) {
-	wfs := r.set.Workflows
-	if !wfs.HasRules || wfs.RepoSettings == nil || job.Kind == JobDrift {
+	if len(r.srv.RepoRules) == 0 || job.Kind == JobDrift {
 		return nil, nil
 	}
-	rs := wfs.RepoSettings(job.Repo.FullName(), r.baseRefOf(ctx, job))
+	rs := r.srv.RepoSettings(job.Repo.FullName(), r.baseRefOf(ctx, job))
 	return hooksOf(rs.PreWorkflowHooks, command), hooksOf(rs.PostWorkflowHooks, command)
 }
 

@@ -136,7 +136,7 @@ func (r *Runner) checkoutPR(ctx context.Context, job *Job, pr vcs.PullRequest, d
 	if err := r.fetchPR(ctx, pr); err != nil {
 		return step("fetch", err)
 	}
-	if r.set.CheckoutStrategy == "branch" {
+	if r.srv.CheckoutStrategy == "branch" {
 		job.Commit = job.HeadSHA
 		return step("checkout", r.git.Worktree(ctx, job.Repo, job.HeadSHA, dir))
 	}
@@ -258,7 +258,8 @@ func (r *Runner) newWorkdir(ctx context.Context, job Job, root string, out io.Wr
 // plugin cache.
 func (r *Runner) newWorkdirFor(ctx context.Context, job Job, root string, out io.Writer, extraEnv map[string]string, forInit bool) (*terraform.Workdir, error) {
 	dir := filepath.Join(root, filepath.FromSlash(job.Project.Dir))
-	tf := r.set.Terraform
+	tf := r.srv.Terraform
+	tfEnv := r.tfEnv
 	dist := terraform.Distribution(tf.Distribution)
 	if job.Project.Distribution != "" {
 		dist = terraform.Distribution(job.Project.Distribution)
@@ -276,17 +277,17 @@ func (r *Runner) newWorkdirFor(ctx context.Context, job Job, root string, out io
 	if err != nil {
 		return nil, step("init", err)
 	}
-	env := tf.Env
+	env := tfEnv
 	if len(extraEnv) > 0 {
-		env = make(map[string]string, len(tf.Env)+len(extraEnv))
-		for k, v := range tf.Env {
+		env = make(map[string]string, len(tfEnv)+len(extraEnv))
+		for k, v := range tfEnv {
 			env[k] = v
 		}
 		for k, v := range extraEnv {
 			env[k] = v
 		}
 	}
-	wd, err := terraform.New(terraform.Config{Binary: bin, Dir: dir, RepoDir: root, Env: env, Secrets: tf.Secrets, Masker: r.masker,
+	wd, err := terraform.New(terraform.Config{Binary: bin, Dir: dir, RepoDir: root, Env: env, Secrets: r.tfSecrets, Masker: r.masker,
 		PluginCacheDir: paths.cache, CLIConfigFile: tf.CLIConfigFile, Output: out, OnExit: r.observer.ObserveTerraformExit,
 		TempDir: paths.tmp, Wrapper: r.wrapper(paths, forInit),
 		JobMark: job.Mark})

@@ -72,7 +72,7 @@ func (r *Runner) distributionOf(p Project) string {
 	if p.Distribution != "" {
 		return p.Distribution
 	}
-	return r.set.Terraform.Distribution
+	return r.srv.Terraform.Distribution
 }
 
 // approvalsFor returns the recorded approvers per set of a job's project
@@ -101,7 +101,7 @@ func (r *Runner) approvalsFor(ctx context.Context, j Job) map[string][]string {
 // the current head are brought up to date. Apply requirements read reviews
 // afresh anyway.
 func (r *Runner) onReview(ctx context.Context, e *vcs.ReviewEvent) error {
-	if r.cfg.Policies == nil || !r.set.RepoAllowed(e.PR.Repo.FullName()) {
+	if r.cfg.Policies == nil || !r.srv.RepoAllowed(e.PR.Repo.FullName()) {
 		return nil
 	}
 	plans, err := r.rec.plansOf(ctx, e.PR.Repo.FullName(), e.PR.Number)

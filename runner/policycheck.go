@@ -13,8 +13,8 @@ import (
 // policy_check in allowed_overrides. The file alone never turns them off.
 func (r *Runner) policyChecksOff(ctx context.Context, job Job) bool {
 	rs := config.RepoSettings{PolicyCheck: true}
-	if wfs := r.set.Workflows; wfs.HasRules && wfs.RepoSettings != nil {
-		rs = wfs.RepoSettings(job.Repo.FullName(), r.baseRefOf(ctx, job))
+	if len(r.srv.RepoRules) > 0 {
+		rs = r.srv.RepoSettings(job.Repo.FullName(), r.baseRefOf(ctx, job))
 	}
 	if !rs.PolicyCheck {
 		return true

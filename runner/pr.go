@@ -19,7 +19,7 @@ func (r *Runner) onPullRequest(ctx context.Context, e *vcs.PullRequestEvent) err
 	if pr.Repo.InstallationID == 0 {
 		pr.Repo.InstallationID = e.InstallationID
 	}
-	if !r.set.RepoAllowed(pr.Repo.FullName()) {
+	if !r.srv.RepoAllowed(pr.Repo.FullName()) {
 		r.log.Info("repo not allowed; event ignored", "repo", pr.Repo.FullName())
 		return nil
 	}
@@ -48,7 +48,7 @@ func (r *Runner) autoplan(ctx context.Context, pr vcs.PullRequest, reason string
 	if refused, err := r.refuseFork(ctx, pr, ""); refused || err != nil {
 		return err
 	}
-	if pr.Draft && !r.set.AllowDraftPRs {
+	if pr.Draft && !r.srv.AllowDraftPRs {
 		return nil // planned when it becomes ready for review
 	}
 	// A new head discards the plans of the old one and folds their comments.

@@ -41,7 +41,7 @@ type RepoConfig struct {
 	// RequiredReviewers are atoll.yaml's top-level reviewer rules (paths
 	// relative to the repository root), added to the server's for every
 	// project it does not list.
-	RequiredReviewers []ReviewerRule
+	RequiredReviewers []config.ReviewerRule
 	// Autodiscover and IgnoreDirs are the file's autodiscover.mode and
 	// autodiscover.ignore_paths (see discovery.Options).
 	Autodiscover string
@@ -61,7 +61,7 @@ type ConfiguredProject struct {
 	WhenModified []string
 	// RequiredReviewers are the top-level rules followed by the project's
 	// own, all with paths relative to the repository root.
-	RequiredReviewers []ReviewerRule
+	RequiredReviewers []config.ReviewerRule
 }
 
 // configError is a broken atoll.yaml: where and what.
@@ -85,10 +85,7 @@ type affected struct {
 // pull requests into base: atoll.yaml, else the Atlantis-style file the
 // server's repo rules name (atlantis.yaml by default), else none.
 func (r *Runner) repoConfig(ctx context.Context, repo vcs.Repo, ref, base string) (RepoConfig, error) {
-	names := []string{RepoConfigFile, config.AtlantisFile}
-	if r.cfg.AtlantisFile != nil {
-		names[1] = r.cfg.AtlantisFile(repo.FullName(), base)
-	}
+	names := []string{RepoConfigFile, r.srv.RepoSettings(repo.FullName(), base).RepoConfigFile}
 	for _, name := range names {
 		data, err := r.host.ReadFile(ctx, repo, ref, name)
 		if errors.Is(err, vcs.ErrNotFound) {

@@ -47,7 +47,7 @@ func (r *Runner) Overview(ctx context.Context) (Overview, error) {
 	if ov.Drift, err = list[DriftRecord](ctx, r.rec, bucketDrift, ""); err != nil {
 		return ov, err
 	}
-	ov.ApplyDisabled = r.set.DisableApply
+	ov.ApplyDisabled = r.srv.DisableApply
 	if ov.ApplyLock, err = r.GetApplyLock(ctx); err != nil {
 		return ov, err
 	}

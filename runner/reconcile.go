@@ -12,7 +12,7 @@ import (
 // does not redeliver a failed webhook by itself, so atoll does not trust
 // webhooks alone.
 func (r *Runner) reconcileLoop(ctx context.Context) {
-	t := time.NewTicker(r.set.ReconcileInterval)
+	t := time.NewTicker(r.srv.ReconcileInterval)
 	defer t.Stop()
 	for {
 		r.Reconcile(ctx)
@@ -99,7 +99,7 @@ func (r *Runner) servedRepos(ctx context.Context) ([]vcs.Repo, error) {
 		}
 		for _, repo := range repos {
 			repo.InstallationID = id
-			if r.set.RepoAllowed(repo.FullName()) {
+			if r.srv.RepoAllowed(repo.FullName()) {
 				out = append(out, repo)
 			}
 		}

@@ -135,7 +135,7 @@ func (r *Runner) remediate(ctx context.Context, repo vcs.Repo, issue int, p Proj
 		return err
 	}
 	rem.ApplierPermitted = need == ""
-	rem.ApplierAlone, _ = memberOfAny(ctx, r.host, full, user, r.set.Drift.RemediateAloneTeams)
+	rem.ApplierAlone, _ = memberOfAny(ctx, r.host, full, user, r.srv.Drift.RemediateAloneTeams)
 	var a RemediationApproval
 	if _, err := r.rec.get(ctx, bucketApprovals, remediationApprovalKey(full.FullName(), issue, p.Name), &a); err != nil {
 		return err
@@ -229,7 +229,7 @@ func (r *Runner) autoRemediate(ctx context.Context, repo vcs.Repo, issue int, p 
 // autoRemediateAllowed reports whether the server turns auto_remediate on
 // for a repository ("owner/name"; globs, letter case ignored).
 func (r *Runner) autoRemediateAllowed(fullName string) bool {
-	for _, g := range r.set.Drift.AutoRemediateRepos {
+	for _, g := range r.srv.Drift.AutoRemediateRepos {
 		if ok, _ := path.Match(strings.ToLower(g), strings.ToLower(fullName)); ok {
 			return true
 		}

@@ -18,7 +18,7 @@ import (
 const bucketCommands = "commands"
 
 // DefaultInboxRetention is how long deliveries and command claims are
-// kept when Settings.InboxRetention is zero.
+// kept when the server configuration's inbox_retention is zero.
 const DefaultInboxRetention = 14 * 24 * time.Hour
 
 // commandClaim records the first delivery that brought a comment's
@@ -123,10 +123,10 @@ func (r *Runner) pruneLoop(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
-		if d, c, err := pruneInbox(ctx, r.cfg.Store, r.now(), r.set.InboxRetention); err != nil {
+		if d, c, err := pruneInbox(ctx, r.cfg.Store, r.now(), r.srv.InboxRetention); err != nil {
 			r.log.Error("prune the inbox", "err", err)
 		} else if d+c > 0 {
-			r.log.Info("pruned the inbox", "deliveries", d, "command_claims", c, "retention", r.set.InboxRetention)
+			r.log.Info("pruned the inbox", "deliveries", d, "command_claims", c, "retention", r.srv.InboxRetention)
 		}
 		select {
 		case <-ctx.Done():
@@ -139,7 +139,7 @@ func (r *Runner) pruneLoop(ctx context.Context) {
 // commandOnce reports whether the command of e's comment runs (see
 // claimCommand); a replay or a too old comment is logged and dropped.
 func (r *Runner) commandOnce(ctx context.Context, repo vcs.Repo, e *vcs.CommentEvent) (bool, error) {
-	verdict, prev, err := claimCommand(ctx, r.cfg.Store, r.now(), r.set.InboxRetention, repo.FullName(), e.Comment, e.DeliveryID())
+	verdict, prev, err := claimCommand(ctx, r.cfg.Store, r.now(), r.srv.InboxRetention, repo.FullName(), e.Comment, e.DeliveryID())
 	if err != nil {
 		return false, err
 	}
@@ -150,7 +150,7 @@ func (r *Runner) commandOnce(ctx context.Context, repo vcs.Repo, e *vcs.CommentE
 		return false, nil
 	case commandTooOld:
 		r.log.Warn("comment older than the inbox retention; not run", "repo", repo.FullName(),
-			"comment", e.Comment.ID, "created", e.Comment.CreatedAt, "retention", r.set.InboxRetention)
+			"comment", e.Comment.ID, "created", e.Comment.CreatedAt, "retention", r.srv.InboxRetention)
 		return false, nil
 	}
 	return true, nil

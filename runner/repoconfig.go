@@ -2,6 +2,7 @@ package runner
 
 import (
 	"errors"
+	"path"
 
 	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/templates"
@@ -12,7 +13,11 @@ import (
 // runner's RepoConfig. A broken file is a *configError naming file, line
 // and key of every problem.
 func (r *Runner) parseRepoConfig(repoName, base, filename string, data []byte) (RepoConfig, error) {
-	repo, err := r.cfg.ParseRepo(repoName, base, filename, data)
+	parse := config.ParseAtlantis
+	if path.Base(filename) == config.RepoFile {
+		parse = config.ParseRepo
+	}
+	repo, err := parse(filename, data, r.srv.ForRepo(repoName, base))
 	if err != nil {
 		var ve *config.ValidationError
 		if errors.As(err, &ve) {
@@ -37,7 +42,7 @@ func (r *Runner) parseRepoConfig(repoName, base, filename string, data []byte) (
 	for _, w := range repo.Warnings {
 		rc.Warnings = append(rc.Warnings, templates.FieldError{Line: w.Line, Column: w.Column, Key: w.Key, Message: w.Message})
 	}
-	rc.DriftSchedule, rc.DriftEnabled = repo.DriftSchedule(r.driftServer())
+	rc.DriftSchedule, rc.DriftEnabled = repo.DriftSchedule(r.srv)
 	for _, p := range repo.Projects {
 		rc.Projects = append(rc.Projects, ConfiguredProject{
 			Project: Project{Name: p.Name, Dir: p.Dir, Workspace: p.Workspace, TerraformVersion: p.TerraformVersion,
@@ -51,10 +56,10 @@ func (r *Runner) parseRepoConfig(repoName, base, filename string, data []byte) (
 				LockMode:         p.LockMode(), Silence: p.SilencePRComments, PlanRequirements: p.PlanRequirements,
 				DeleteSourceBranch: firstBool(p.DeleteSourceBranchOnMerge, repo.DeleteSourceBranchOnMerge)},
 			Autoplan: p.Autoplan.Enabled, WhenModified: p.Autoplan.WhenModified,
-			RequiredReviewers: reviewerRules(p.RequiredReviewers),
+			RequiredReviewers: p.RequiredReviewers,
 		})
 	}
-	rc.RequiredReviewers = reviewerRules(repo.RequiredReviewers)
+	rc.RequiredReviewers = repo.RequiredReviewers
 	// Discovered projects get the repository-level changes on top of the
 	// server's requirements as the repo rules set them for this repository.
 	rc.Defaults = r.effectiveRequirements(repoName, base, repo.DefaultProject("."))
@@ -64,18 +69,7 @@ func (r *Runner) parseRepoConfig(repoName, base, filename string, data []byte) (
 // effectiveRequirements are a configured project's apply requirements with
 // the server's folded in.
 func (r *Runner) effectiveRequirements(repo, base string, p config.Project) []string {
-	if r.cfg.Requirements == nil {
-		return nil
-	}
-	return r.cfg.Requirements(repo, base, p)
-}
-
-func reviewerRules(rules []config.ReviewerRule) []ReviewerRule {
-	var out []ReviewerRule
-	for _, rule := range rules {
-		out = append(out, ReviewerRule{Paths: rule.Paths, Teams: rule.Teams, Count: rule.Count})
-	}
-	return out
+	return requirementNames(p.EffectiveApplyRequirements(r.srv.ForRepo(repo, base)))
 }
 
 // configNote renders the keys the repository configuration sets that atoll

@@ -118,6 +118,6 @@ func (r *Runner) unmetPlanRequirements(ctx context.Context, pr vcs.PullRequest, 
 		return nil, err
 	}
 	d := gate.Decide(gate.Input{Path: gate.PathComment, Rules: rules, PR: &f.pr, Reviews: f.reviews,
-		Approvals: f.approvals, DismissStale: f.dismissStale, AllowForks: r.set.AllowForkPRs})
+		Approvals: f.approvals, DismissStale: f.dismissStale, AllowForks: r.srv.AllowForkPRs})
 	return r.renderReasons(d.Reasons), nil
 }

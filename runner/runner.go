@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -28,26 +29,16 @@ import (
 
 // Config wires a Runner. Host, Git, Store and Templates are required.
 type Config struct {
-	Settings  Settings
+	// Server is the server configuration the runner follows (from
+	// config.LoadServer); the runner reads it and never changes it. Its
+	// zero values take config.DefaultServer's where the runner needs one.
+	Server    config.Server
 	Host      Host
 	Git       Git
 	Store     Store
 	Templates *templates.Renderer
 	// Policies may be nil: no policy sets.
 	Policies *policy.Engine
-	// ParseRepo checks a repository configuration of repo ("owner/name")
-	// for pull requests into base against the server configuration
-	// (config.ParseRepo for atoll.yaml, config.ParseAtlantis for any other
-	// file, with the server's config for that repository; see
-	// RepoConfigFuncs).
-	ParseRepo func(repo, base, filename string, data []byte) (config.Repo, error)
-	// Requirements are a configured project's effective apply
-	// requirements (config.Project.EffectiveApplyRequirements).
-	Requirements func(repo, base string, p config.Project) []string
-	// AtlantisFile names the Atlantis-style file read when a repository
-	// has no atoll.yaml (the repo rules' repo_config_file); nil:
-	// "atlantis.yaml".
-	AtlantisFile func(repo, base string) string
 	// ParseEvent turns a stored delivery into an event (vcs/github.ParseWebhook).
 	ParseEvent func(event, deliveryID string, body []byte) (vcs.Event, error)
 	// Resolve finds terraform; default terraform.Resolve.
@@ -71,7 +62,7 @@ type Config struct {
 	Commit  string
 	// Masker masks secrets in every text the runner writes (comments,
 	// issues, check runs, job logs, its log lines) and in terraform's
-	// output; Settings.Terraform.Secrets are added to it. Nil: a masker
+	// output; the terraform secrets of Server are added to it. Nil: a masker
 	// of those secrets alone.
 	Masker *mask.Masker
 	Logger *slog.Logger
@@ -87,16 +78,20 @@ type Config struct {
 
 // Runner is the engine. Create it with New, start it with Start.
 type Runner struct {
-	cfg      Config
-	set      Settings
-	host     Host
-	git      Git
-	rec      records
-	tmpl     *templates.Renderer
-	log      *slog.Logger
-	now      func() time.Time
-	botLogin string
-	masker   *mask.Masker
+	cfg Config
+	srv config.Server
+	// tfEnv and tfSecrets are the environment of every terraform run and
+	// the values of it to mask (config.Terraform.Environ).
+	tfEnv     map[string]string
+	tfSecrets []string
+	host      Host
+	git       Git
+	rec       records
+	tmpl      *templates.Renderer
+	log       *slog.Logger
+	now       func() time.Time
+	botLogin  string
+	masker    *mask.Masker
 
 	queue     chan string   // job ids ready to run
 	wake      chan struct{} // a delivery arrived
@@ -129,8 +124,6 @@ func New(cfg Config) (*Runner, error) {
 		return nil, errors.New("runner: Store is required")
 	case cfg.Templates == nil:
 		return nil, errors.New("runner: Templates is required")
-	case cfg.ParseRepo == nil:
-		return nil, errors.New("runner: ParseRepo is required")
 	case cfg.ParseEvent == nil:
 		return nil, errors.New("runner: ParseEvent is required")
 	case cfg.DataDir == "":
@@ -151,15 +144,18 @@ func New(cfg Config) (*Runner, error) {
 	if cfg.Observer == nil {
 		cfg.Observer = noObserver{}
 	}
-	cfg.Settings.defaults()
+	cfg.Server = withDefaults(cfg.Server)
+	tfEnv, tfSecrets := cfg.Server.Terraform.Environ(os.LookupEnv)
 	if cfg.Masker == nil {
 		cfg.Masker = mask.New()
 	}
-	cfg.Masker.Add(cfg.Settings.Terraform.Secrets...)
+	cfg.Masker.Add(tfSecrets...)
 	cfg.Logger = slog.New(cfg.Masker.Handler(cfg.Logger.Handler()))
 	r := &Runner{
 		cfg:       cfg,
-		set:       cfg.Settings,
+		srv:       cfg.Server,
+		tfEnv:     tfEnv,
+		tfSecrets: tfSecrets,
 		host:      cfg.Host,
 		git:       cfg.Git,
 		rec:       records{cfg.Store},
@@ -194,7 +190,7 @@ func (r *Runner) Start(ctx context.Context) error {
 	if err := r.recover(ctx); err != nil {
 		return fmt.Errorf("runner: recover jobs: %w", err)
 	}
-	for i := 0; i < r.set.Workers; i++ {
+	for i := 0; i < r.srv.Workers; i++ {
 		r.goSafe(ctx, "worker", func(ctx context.Context) { r.work(ctx) })
 	}
 	r.goSafe(ctx, "inbox", func(ctx context.Context) { r.drainInbox(ctx) })

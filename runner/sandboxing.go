@@ -80,7 +80,7 @@ func (r *Runner) jobPaths(job Job, root string, bin terraform.Binary) (tfPaths, 
 	if err != nil {
 		return tfPaths{}, err
 	}
-	cache := r.set.Terraform.PluginCacheDir
+	cache := r.srv.Terraform.PluginCacheDir
 	if cache == "" {
 		cache = filepath.Join(r.cfg.DataDir, "plugin-cache")
 	}
@@ -150,7 +150,7 @@ func (r *Runner) policy(p tfPaths, cacheWritable bool) sandbox.Policy {
 	} else {
 		pol.Read = append(pol.Read, p.cache)
 	}
-	if rc := r.set.Terraform.CLIConfigFile; rc != "" {
+	if rc := r.srv.Terraform.CLIConfigFile; rc != "" {
 		pol.Read = append(pol.Read, rc)
 		if dirs, err := terraform.CLIConfigDirs(rc); err == nil {
 			pol.Read = append(pol.Read, dirs...)

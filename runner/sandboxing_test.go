@@ -26,7 +26,7 @@ func TestWrapperPolicy(t *testing.T) {
 	}
 	r := &Runner{cfg: Config{DataDir: "/data", Sandbox: &Sandbox{Self: "/usr/bin/atoll", Hide: []string{"/etc/atoll"},
 		Read: []string{"/creds"}, Write: []string{"/shared"}}}}
-	r.set.Terraform.CLIConfigFile = rc
+	r.srv.Terraform.CLIConfigFile = rc
 	p := tfPaths{bin: terraform.Binary{Path: "/data/bin/terraform"}, root: "/data/work/j1", tmp: "/data/work/j1.tmp",
 		state: stateDirs{project: "/data/tfstate/o/r/app", own: "/data/tfstate/o/r/app/ws/staging", list: "/data/tfstate/o/r/app/ws"}, cache: "/data/plugin-cache"}
 	policy := func(init bool) sandbox.Policy {

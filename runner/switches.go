@@ -78,7 +78,7 @@ type applyBlock struct {
 // error blocks too: an apply that cannot tell whether it is allowed does
 // not run.
 func (r *Runner) applyBlocked(ctx context.Context) *applyBlock {
-	if r.set.DisableApply {
+	if r.srv.DisableApply {
 		return &applyBlock{Disabled: true}
 	}
 	l, err := r.GetApplyLock(ctx)
@@ -117,8 +117,8 @@ func (r *Runner) blockedOutcome(ctx context.Context) (Outcome, bool) {
 // stop with it (interrupted, then killed); the job then fails with the
 // deadline as its error.
 func (r *Runner) jobContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	if r.set.JobTimeout > 0 {
-		return context.WithTimeout(ctx, r.set.JobTimeout)
+	if r.srv.JobTimeout > 0 {
+		return context.WithTimeout(ctx, r.srv.JobTimeout)
 	}
 	return context.WithCancel(ctx)
 }

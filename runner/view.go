@@ -39,7 +39,7 @@ func (r *Runner) renderRun(ctx context.Context, runID string) error {
 			c.Status = templates.RunRunning
 		}
 		p := r.projectResult(ctx, j)
-		if r.set.QuietPolicyChecks {
+		if r.srv.QuietPolicyChecks {
 			p.Policies = quietPolicies(p.Policies)
 		}
 		if run.Options.Verbose && j.State.Final() {
@@ -141,7 +141,7 @@ func (r *Runner) projectResult(ctx context.Context, j Job) templates.ProjectResu
 		Status:   templates.ProjectStatus(o.Status),
 		PlanText: o.PlanText, DriftText: o.DriftText, ApplyOutput: o.ApplyText,
 		FailedStep: o.FailedStep, Error: o.Error, LogTail: o.LogTail,
-		Unmet: o.Unmet, JobURL: r.jobURL(j.ID), SummaryOnly: r.set.SummaryOnly,
+		Unmet: o.Unmet, JobURL: r.jobURL(j.ID), SummaryOnly: r.srv.SummaryOnly,
 	}
 	if j.Kind == JobPlan {
 		p.ExtraArgs = j.ExtraArgs

@@ -27,13 +27,12 @@ import (
 // runs atoll's built-in steps (no workflow named, and no server workflow
 // "default").
 func (r *Runner) workflowFor(ctx context.Context, job Job) (*config.Workflow, error) {
-	wfs := r.set.Workflows
 	name := job.Project.Workflow
 	rs := config.RepoSettings{Workflow: config.DefaultWorkflowName}
 	base := ""
-	if wfs.HasRules && wfs.RepoSettings != nil {
+	if len(r.srv.RepoRules) > 0 {
 		base = r.baseRefOf(ctx, job)
-		rs = wfs.RepoSettings(job.Repo.FullName(), base)
+		rs = r.srv.RepoSettings(job.Repo.FullName(), base)
 	}
 	if name == "" {
 		name = rs.Workflow
@@ -43,7 +42,7 @@ func (r *Runner) workflowFor(ctx context.Context, job Job) (*config.Workflow, er
 	}
 	var own map[string]config.Workflow
 	if rs.AllowCustomWorkflows && name != config.DefaultWorkflowName {
-		if _, onServer := wfs.Named[name]; !onServer {
+		if _, onServer := r.srv.Workflows[name]; !onServer {
 			ref := job.HeadSHA
 			if ref == "" {
 				ref = job.Commit
@@ -56,11 +55,11 @@ func (r *Runner) workflowFor(ctx context.Context, job Job) (*config.Workflow, er
 		}
 	}
 	if _, ok := own[name]; !ok && name == config.DefaultWorkflowName {
-		if _, ok := wfs.Named[name]; !ok {
+		if _, ok := r.srv.Workflows[name]; !ok {
 			return nil, nil // atoll's built-in steps
 		}
 	}
-	w, ok := config.LookupWorkflow(name, own, wfs.Named)
+	w, ok := config.LookupWorkflow(name, own, r.srv.Workflows)
 	if !ok {
 		return nil, fmt.Errorf("workflow %q is not defined on this atoll server", name)
 	}

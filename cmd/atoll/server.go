@@ -109,9 +109,9 @@ func (m *serverMain) Open(ctx context.Context) error {
 	m.Config = cfg
 	// One masker for every text atoll writes: its own secrets, the
 	// terraform secrets, and installation tokens as they are minted.
-	settings := runner.SettingsFrom(cfg)
 	masker := mask.New(cfg.GitHub.WebhookSecret, cfg.APIToken, cfg.GitHub.PrivateKey)
-	masker.Add(settings.Terraform.Secrets...)
+	_, tfSecrets := cfg.Terraform.Environ(os.LookupEnv)
+	masker.Add(tfSecrets...)
 	masker.AddPattern(mask.GitHubToken)
 	m.log = newLogger(cfg, m.Stderr, masker.Handler)
 	m.metrics = metrics.New(m.log)
@@ -168,10 +168,9 @@ func (m *serverMain) Open(ctx context.Context) error {
 		baseURL = "http://" + loopbackAddr(m.Addr) // listening on a port the kernel chose
 	}
 	trail := audit.New(m.db, nil)
-	parseRepo, reqs, atlantisFile := runner.RepoConfigFuncs(cfg)
 	m.runner, err = runner.New(runner.Config{
-		Settings: settings, Masker: masker, Host: gh, Git: mirrors, Store: m.db, Templates: tmpl,
-		Policies: engine, ParseEvent: github.ParseWebhook, ParseRepo: parseRepo, Requirements: reqs, AtlantisFile: atlantisFile,
+		Server: cfg, Masker: masker, Host: gh, Git: mirrors, Store: m.db, Templates: tmpl,
+		Policies: engine, ParseEvent: github.ParseWebhook,
 		DataDir: dataDir, Sandbox: sb, BaseURL: baseURL, HTMLURL: webURL, Version: version, Commit: commit, Logger: m.log,
 		Observer: m.metrics,
 		Audit:    trail, AuditRetention: cfg.Audit.Retention,
