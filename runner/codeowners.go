@@ -122,9 +122,11 @@ func codeOwnersPattern(pattern string) (*regexp.Regexp, error) {
 			b.WriteString("[^/]")
 		case c == '\\' && i+1 < len(p):
 			i++
-			b.WriteString(regexp.QuoteMeta(string(p[i])))
+			b.WriteString(regexp.QuoteMeta(p[i : i+1]))
 		default:
-			b.WriteString(regexp.QuoteMeta(string(c)))
+			// One byte as it is (not string(c), which would make a
+			// byte of a multi-byte character a rune of its own).
+			b.WriteString(regexp.QuoteMeta(p[i : i+1]))
 		}
 	}
 	switch {

@@ -62,6 +62,10 @@ func TestCodeOwnersPattern(t *testing.T) {
 		{"infra/*/iam.tf", []string{"infra/app/iam.tf"}, []string{"infra/iam.tf", "infra/a/b/iam.tf"}},
 		{"?.tf", []string{"a.tf", "x/b.tf"}, []string{"ab.tf"}},
 		{"a.b", []string{"a.b"}, []string{"axb"}},
+		// A character of several bytes is one character, matched as itself.
+		{"/café/", []string{"café/a.tf"}, []string{"cafe/a.tf", "caf/a.tf"}},
+		{"/caf?/", []string{"café/a.tf", "cafe/a.tf"}, []string{"caf/a.tf"}},
+		{"/\\é.tf", []string{"é.tf"}, []string{"e.tf"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.pattern, func(t *testing.T) {
@@ -118,5 +122,60 @@ func TestCodeOwnersLastMatchWins(t *testing.T) {
 	}
 	if _, ok := parseCodeOwners("CODEOWNERS", []byte("/infra/ @a\n")).match("app/main.tf"); ok {
 		t.Error("a file no pattern matches has a rule")
+	}
+}
+
+// TestCodeOwnersGitHubRules pins the behaviours of GitHub's CODEOWNERS
+// documentation that a maintained parser (github.com/hmarr/codeowners
+// v1.2.1) does not share, and that keep atoll on its own matcher (see the
+// README): a line with invalid syntax is skipped and the rest of the file
+// still applies; a path may hold any character a file name may; an owner
+// may be any e-mail address.
+func TestCodeOwnersGitHubRules(t *testing.T) {
+	co := parseCodeOwners("CODEOWNERS", []byte(
+		"*                  @acme/everyone\n"+
+			"!infra/negated.tf  @mallory\n"+ // "!" does not work: skipped
+			"/x/                not-an-owner\n"+ // invalid owner: skipped
+			"[ab].tf            @mallory\n"+ // "[ ]" does not work: skipped
+			"/infra/            @acme/platform\n"+
+			"/envs/café/        @alice\n"+
+			"/envs/prod,eu/     @bob\n"+
+			"/envs/~shared/     @carol\n"+
+			"/envs/a=b/         @dave\n"+
+			"/billing/          ops@example.company\n"+
+			"/apps/             @octocat\n"+
+			"/apps/github\n"+ // no owners: unowned
+			"docs/*             docs@example.com\n"+
+			"**/logs            @monalisa\n"))
+	tests := []struct {
+		file   string
+		owners []string
+	}{
+		{"infra/negated.tf", []string{"acme/platform"}},
+		{"x/a.tf", []string{"acme/everyone"}},
+		{"a.tf", []string{"acme/everyone"}},
+		{"envs/café/main.tf", []string{"alice"}},
+		{"envs/prod,eu/main.tf", []string{"bob"}},
+		{"envs/~shared/main.tf", []string{"carol"}},
+		{"envs/a=b/main.tf", []string{"dave"}},
+		{"billing/main.tf", []string{"ops@example.company"}},
+		{"apps/web/main.tf", []string{"octocat"}},
+		{"apps/github/main.tf", nil},
+		{"docs/getting-started.md", []string{"docs@example.com"}},
+		{"docs/build-app/troubleshooting.md", []string{"acme/everyone"}},
+		{"deeply/nested/logs/x.log", []string{"monalisa"}},
+	}
+	for _, tt := range tests {
+		rule, ok := co.match(tt.file)
+		if !ok {
+			t.Errorf("%s: no rule", tt.file)
+			continue
+		}
+		if !reflect.DeepEqual(rule.Owners, tt.owners) {
+			t.Errorf("%s: owners %v (line %d), want %v", tt.file, rule.Owners, rule.Line, tt.owners)
+		}
+	}
+	if len(co.Rules) != 11 {
+		t.Errorf("%d rules kept, want 11 (three invalid lines skipped)", len(co.Rules))
 	}
 }
