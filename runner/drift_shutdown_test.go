@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -52,5 +53,31 @@ func TestDriftLaunchStopsAtShutdown(t *testing.T) {
 	}
 	if got.State == "done" {
 		t.Errorf("drift run cut off by shutdown is %q (%s); want it left open for the next start", got.State, got.Error)
+	}
+}
+
+// noSlugHost fails the first call Start makes.
+type noSlugHost struct{ *fakeHost }
+
+func (noSlugHost) AppSlug(context.Context) (string, error) { return "", errors.New("no app") }
+
+// The runner's lifetime is Start's ctx: it ends when that ctx ends, even
+// when Start itself failed.
+func TestRunnerLifeEndsWithStartContext(t *testing.T) {
+	r, _ := schedTestRunner(t, config.DefaultServer(), &fakeHost{})
+	r.host = noSlugHost{&fakeHost{}}
+	r.life, r.endLife = context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := r.Start(ctx); err == nil {
+		t.Fatal("Start without an App slug: no error")
+	}
+	if r.life.Err() != nil {
+		t.Fatal("the runner's lifetime ended before Start's ctx")
+	}
+	cancel()
+	select {
+	case <-r.life.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the runner's lifetime did not end with Start's ctx")
 	}
 }
