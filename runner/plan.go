@@ -227,8 +227,14 @@ func (r *Runner) terraformFor(ctx context.Context, job Job, root string, out io.
 	if err != nil {
 		return nil, err
 	}
-	if err := wd.Init(ctx, terraform.InitOptions{}); err != nil {
+	// The project's .terraform from an earlier job when init would make
+	// the same one (see terraform.InitCache); a copy, its own.
+	reused, err := wd.InitCached(ctx, terraform.InitCache{Dir: filepath.Join(r.cfg.DataDir, "init-cache")}, terraform.InitOptions{})
+	if err != nil {
 		return nil, step("init", err)
+	}
+	if reused {
+		r.log.Debug("init skipped: the project's .terraform from an earlier job", "job", job.ID, "project", job.Project.Name)
 	}
 	if r.cfg.Sandbox != nil {
 		// Past init, terraform runs providers: the plugin cache becomes
