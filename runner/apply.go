@@ -2,7 +2,7 @@ package runner
 
 import (
 	"context"
-	"fmt"
+
 	"io"
 	"strings"
 
@@ -140,7 +140,7 @@ func (r *Runner) runPlanApply(ctx context.Context, job *Job, log io.Writer) Outc
 	}
 	if !res.changes {
 		out.Status = string(templates.StatusApplied)
-		out.ApplyText = "No changes. Your infrastructure matches the configuration.\n\nApply complete! Resources: 0 added, 0 changed, 0 destroyed."
+		out.NothingToApply = true
 		return out
 	}
 	started := false
@@ -233,13 +233,10 @@ func (r *Runner) afterApplyRun(ctx context.Context, run Run, jobs []Job) {
 			}
 		}
 		if len(failed) > 0 {
-			_ = r.notice(ctx, run.Repo, run.Number, fmt.Sprintf("The apply of %s failed; their locks stay held. "+
-				"Comment `atoll apply` on this pull request to plan the default branch head for them and apply it.", joinProjects(failed)))
+			_ = r.say(ctx, run.Repo, run.Number, templates.MergedApplyFailed{Projects: failed})
 		}
 		if len(refused) > 0 {
-			_ = r.notice(ctx, run.Repo, run.Number, fmt.Sprintf("The apply of %s was refused: their requirements are not met (see above); "+
-				"their locks stay held. Once they are met, comment `atoll apply` on this pull request to plan the default branch head for them and apply it.",
-				joinProjects(refused)))
+			_ = r.say(ctx, run.Repo, run.Number, templates.MergedApplyRefused{Projects: refused})
 		}
 		return
 	}
@@ -260,12 +257,12 @@ func (r *Runner) afterApplyRun(ctx context.Context, run Run, jobs []Job) {
 		method = run.Options.MergeMethod
 	}
 	if _, err := r.host.MergePullRequest(ctx, run.Repo, run.Number, method, pr.HeadSHA); err != nil {
-		_ = r.notice(ctx, run.Repo, run.Number, "Every project is applied, but automerge failed: "+err.Error())
+		_ = r.say(ctx, run.Repo, run.Number, templates.AutomergeFailed{Error: err.Error()})
 		return
 	}
 	if pr.HeadRef != "" && !pr.Fork() && r.deleteSourceBranch(ctx, pr, plans) {
 		if err := r.host.DeleteBranch(ctx, run.Repo, pr.HeadRef); err != nil {
-			_ = r.notice(ctx, run.Repo, run.Number, "Merged, but deleting the branch `"+pr.HeadRef+"` failed: "+err.Error())
+			_ = r.say(ctx, run.Repo, run.Number, templates.BranchDeleteFailed{Branch: pr.HeadRef, Error: err.Error()})
 		}
 	}
 }

@@ -40,11 +40,10 @@ func (r *Runner) commandApply(ctx context.Context, pr vcs.PullRequest, user stri
 		return r.retryAfterMerge(ctx, pr, user, cmd)
 	}
 	if pr.State != "open" {
-		return r.notice(ctx, pr.Repo, pr.Number, "This pull request is closed without merge: nothing to apply.")
+		return r.say(ctx, pr.Repo, pr.Number, templates.ApplyClosed{})
 	}
 	if mode == "after_merge" {
-		return r.notice(ctx, pr.Repo, pr.Number, "`atoll apply` is refused: this repository's `apply_mode` is `after_merge`, "+
-			"so atoll applies the plans when this pull request is merged, not before.")
+		return r.say(ctx, pr.Repo, pr.Number, templates.ApplyAfterMergeOnly{})
 	}
 	plans, err := r.rec.plansOf(ctx, pr.Repo.FullName(), pr.Number)
 	if err != nil {
@@ -57,17 +56,18 @@ func (r *Runner) commandApply(ctx context.Context, pr vcs.PullRequest, user stri
 		}
 	}
 	if len(selected) == 0 {
-		return r.notice(ctx, pr.Repo, pr.Number, "There is no plan to apply"+selector(cmd)+". Comment `atoll plan` first.")
+		return r.say(ctx, pr.Repo, pr.Number, templates.NoPlanToApply{Selected: selection(cmd)})
 	}
 	var pending []Plan
-	var busy, failed []string
+	var busy []templates.BusyProject
+	var failed []string
 	for _, p := range selected {
 		switch p.State {
 		case PlanApplying, PlanMerged:
-			busy = append(busy, p.Project.Name+" (applying)")
+			busy = append(busy, templates.BusyProject{Name: p.Project.Name})
 		case PlanApplied:
 			if p.HasChanges {
-				busy = append(busy, p.Project.Name+" (applied)")
+				busy = append(busy, templates.BusyProject{Name: p.Project.Name, Applied: true})
 			}
 		case PlanApplyFailed:
 			failed = append(failed, p.Project.Name)
@@ -78,16 +78,14 @@ func (r *Runner) commandApply(ctx context.Context, pr vcs.PullRequest, user stri
 	if len(failed) > 0 {
 		// A plan whose apply failed or was cut off may be partly applied:
 		// it is never applied again.
-		_ = r.notice(ctx, pr.Repo, pr.Number, "The last apply of "+joinProjects(failed)+" failed or was interrupted, "+
-			"so its plan is not applied again: the infrastructure may be partly changed. "+
-			"Comment `atoll plan` to see what remains, then `atoll apply`.")
+		_ = r.say(ctx, pr.Repo, pr.Number, templates.ApplyNotRepeated{Projects: failed})
 	}
 	if len(pending) == 0 {
 		if len(busy) > 0 {
-			return r.notice(ctx, pr.Repo, pr.Number, "Nothing to apply: the apply of "+joinProjects(busy)+" is already running or done.")
+			return r.say(ctx, pr.Repo, pr.Number, templates.NothingToApplyBusy{Projects: busy})
 		}
 		if len(failed) == 0 {
-			return r.notice(ctx, pr.Repo, pr.Number, "Nothing to apply: every plan"+selector(cmd)+" has no changes.")
+			return r.say(ctx, pr.Repo, pr.Number, templates.NothingToApplyNoChanges{Selected: selection(cmd)})
 		}
 		return nil
 	}
@@ -133,7 +131,7 @@ func (r *Runner) claimAndApply(ctx context.Context, pr vcs.PullRequest, user str
 			HeadSHA: pr.HeadSHA, BaseSHA: pr.BaseSHA, Commit: p.Commit, User: user, PRAuthor: pr.Author})
 	}
 	if len(lost) > 0 {
-		_ = r.notice(ctx, pr.Repo, pr.Number, "The apply of "+joinProjects(lost)+" is already running or done.")
+		_ = r.say(ctx, pr.Repo, pr.Number, templates.ApplyTaken{Projects: lost})
 	}
 	if len(jobs) == 0 {
 		return nil
@@ -184,7 +182,7 @@ func (r *Runner) onMerged(ctx context.Context, pr vcs.PullRequest) error {
 		}
 		released, err := r.releaseMergedExcept(ctx, pr, applying)
 		if err == nil && len(released) > 0 {
-			_ = r.notice(ctx, pr.Repo, pr.Number, "Merged: released the locks of "+joinProjects(released)+".")
+			_ = r.say(ctx, pr.Repo, pr.Number, templates.MergedLocksReleased{Projects: released})
 		}
 		return err
 	}
@@ -403,7 +401,7 @@ func (r *Runner) retryAfterMerge(ctx context.Context, pr vcs.PullRequest, user s
 	}
 	projects = filterProjects(projects, cmd.Project, cmd.Dir, cmd.Workspace)
 	if len(projects) == 0 {
-		return r.notice(ctx, pr.Repo, pr.Number, "This pull request is merged and every project is applied: nothing to retry.")
+		return r.say(ctx, pr.Repo, pr.Number, templates.NothingToRetry{})
 	}
 	plans, err := r.rec.plansOf(ctx, pr.Repo.FullName(), pr.Number)
 	if err != nil {
@@ -423,11 +421,11 @@ func (r *Runner) retryAfterMerge(ctx context.Context, pr vcs.PullRequest, user s
 		}
 	}
 	if len(busy) > 0 {
-		_ = r.notice(ctx, pr.Repo, pr.Number, "The apply of "+joinProjects(busy)+" is already running.")
+		_ = r.say(ctx, pr.Repo, pr.Number, templates.ApplyAlreadyRunning{Projects: busy})
 	}
 	if projects = retry; len(projects) == 0 {
 		if len(busy) == 0 {
-			return r.notice(ctx, pr.Repo, pr.Number, "This pull request is merged and every project is applied: nothing to retry.")
+			return r.say(ctx, pr.Repo, pr.Number, templates.NothingToRetry{})
 		}
 		return nil
 	}

@@ -122,7 +122,7 @@ func (r *Runner) authorize(ctx context.Context, repo vcs.Repo, user, cmdName str
 // commandPlan plans the PR's projects (all it touches, or those selected).
 func (r *Runner) commandPlan(ctx context.Context, pr vcs.PullRequest, user string, cmd *command.Command) error {
 	if pr.State != "open" {
-		return r.notice(ctx, pr.Repo, pr.Number, "This pull request is closed: nothing to plan.")
+		return r.say(ctx, pr.Repo, pr.Number, templates.PlanClosed{})
 	}
 	defer r.prMu.lock(prKey(pr.Repo.FullName(), pr.Number))()
 	st, err := r.prState(ctx, pr)
@@ -149,7 +149,7 @@ func (r *Runner) commandPlan(ctx context.Context, pr vcs.PullRequest, user strin
 		projects = r.selectProjects(ctx, pr, projects, cmd)
 	}
 	if len(projects) == 0 {
-		return r.notice(ctx, pr.Repo, pr.Number, "No project matches: this pull request changes no Terraform project"+selector(cmd)+".")
+		return r.say(ctx, pr.Repo, pr.Number, templates.NoProjectMatches{Selected: selection(cmd)})
 	}
 	_, err = r.startPlanRun(ctx, pr, "plan", user, projects, cmd.ExtraArgs, runOptions(cmd), r.configNote(rc),
 		headUpdate(pr, mergeProjects(st.Projects, projects, st.HeadSHA == pr.HeadSHA)))
@@ -226,21 +226,8 @@ func mergeProjects(old, add []Project, sameHead bool) []Project {
 	return out
 }
 
-func selector(cmd *command.Command) string {
-	var parts []string
-	if cmd.Project != "" {
-		parts = append(parts, "-p "+cmd.Project)
-	}
-	if cmd.Dir != "" {
-		parts = append(parts, "-d "+cmd.Dir)
-	}
-	if cmd.Workspace != "" {
-		parts = append(parts, "-w "+cmd.Workspace)
-	}
-	if len(parts) == 0 {
-		return ""
-	}
-	return " (`" + strings.Join(parts, " ") + "`)"
+func selection(cmd *command.Command) templates.Selector {
+	return templates.Selector{Project: cmd.Project, Dir: cmd.Dir, Workspace: cmd.Workspace}
 }
 
 // commandUnlock releases the PR's locks and discards its plans.
@@ -252,10 +239,9 @@ func (r *Runner) commandUnlock(ctx context.Context, pr vcs.PullRequest) error {
 	}
 	r.auditReleased(ctx, pr.Repo.FullName(), pr.Number, released, "atoll unlock")
 	if len(released) == 0 {
-		return r.notice(ctx, pr.Repo, pr.Number, "This pull request holds no locks.")
+		return r.say(ctx, pr.Repo, pr.Number, templates.NoLocks{})
 	}
-	return r.notice(ctx, pr.Repo, pr.Number, "Released the locks of "+joinProjects(released)+
-		" and discarded their plans. Comment `atoll plan` to plan again.")
+	return r.say(ctx, pr.Repo, pr.Number, templates.Unlocked{Projects: released})
 }
 
 func (r *Runner) versionData() templates.Version {

@@ -225,7 +225,7 @@ func (r *Runner) onIssueCommand(ctx context.Context, repo vcs.Repo, number int, 
 	case "version":
 		return r.reply(ctx, repo, number, "version.tmpl", r.versionData())
 	}
-	return r.notice(ctx, repo, number, "On a drift issue, atoll understands `atoll plan` (show the remediation plan), `atoll approve` (a second person signs it off), `atoll apply` (apply it) and `atoll approve_policies`.")
+	return r.say(ctx, repo, number, templates.DriftIssueCommands{})
 }
 
 // driftRecordOfIssue finds the drift record an issue belongs to.
@@ -268,7 +268,7 @@ func (r *Runner) afterRemediation(ctx context.Context, run Run, jobs []Job) {
 // remediation of a drift issue at the default branch head.
 func (r *Runner) approveOnIssue(ctx context.Context, repo vcs.Repo, number int, p Project, user string, cmd *command.Command) error {
 	if r.cfg.Policies == nil {
-		return r.notice(ctx, repo, number, "No policy set is configured.")
+		return r.say(ctx, repo, number, templates.NoPolicySets{})
 	}
 	full, head, err := r.driftRepo(ctx, repo)
 	if err != nil {
@@ -289,7 +289,7 @@ func (r *Runner) approveOnIssue(ctx context.Context, repo vcs.Repo, number int, 
 		approved = append(approved, set.Name)
 	}
 	if len(approved) == 0 {
-		return r.notice(ctx, full, number, fmt.Sprintf("@%s owns no policy set to approve here.", user))
+		return r.say(ctx, full, number, templates.NoPolicySetOwned{User: user})
 	}
-	return r.notice(ctx, full, number, fmt.Sprintf("Approved policy sets %s for the remediation of `%s` at %s, by @%s.", joinProjects(approved), p.Name, short(head), user))
+	return r.say(ctx, full, number, templates.RemediationPoliciesApproved{Sets: approved, Project: p.Name, Commit: head, User: user})
 }

@@ -143,15 +143,18 @@ type Job struct {
 
 // Outcome is what a job found, in the shape comments and checks show.
 type Outcome struct {
-	Status     string             `json:"status"` // a templates ProjectResult status
-	Summary    *terraform.Summary `json:"summary,omitempty"`
-	PlanText   string             `json:"plan_text,omitempty"`
-	DriftText  string             `json:"drift_text,omitempty"`
-	ApplyText  string             `json:"apply_text,omitempty"`
-	FailedStep string             `json:"failed_step,omitempty"`
-	Error      string             `json:"error,omitempty"`
-	LogTail    string             `json:"log_tail,omitempty"`
-	LockedBy   *LockHolder        `json:"locked_by,omitempty"`
+	Status    string             `json:"status"` // a templates ProjectResult status
+	Summary   *terraform.Summary `json:"summary,omitempty"`
+	PlanText  string             `json:"plan_text,omitempty"`
+	DriftText string             `json:"drift_text,omitempty"`
+	ApplyText string             `json:"apply_text,omitempty"`
+	// NothingToApply: the plan had no changes, so terraform apply did not
+	// run.
+	NothingToApply bool        `json:"nothing_to_apply,omitempty"`
+	FailedStep     string      `json:"failed_step,omitempty"`
+	Error          string      `json:"error,omitempty"`
+	LogTail        string      `json:"log_tail,omitempty"`
+	LockedBy       *LockHolder `json:"locked_by,omitempty"`
 	// Behind are the PRs ahead in the lock's plan queue, the holder first,
 	// when the plan was refused for a lock: it runs by itself in turn.
 	Behind   []LockHolder    `json:"behind,omitempty"`

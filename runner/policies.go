@@ -3,7 +3,7 @@ package runner
 import (
 	"context"
 	"encoding/json"
-	"fmt"
+
 	"sort"
 	"strings"
 
@@ -204,7 +204,8 @@ func (r *Runner) commandApprovePolicies(ctx context.Context, pr vcs.PullRequest,
 	if err != nil {
 		return err
 	}
-	var approved, notOwner, authorRefused []string
+	var approved []templates.PolicyApproval
+	var notOwner, authorRefused []string
 	var owners []string
 	touched := map[string]bool{}
 	for _, p := range plans {
@@ -229,16 +230,12 @@ func (r *Runner) commandApprovePolicies(ctx context.Context, pr vcs.PullRequest,
 			if err := r.rec.recordApproval(ctx, key, res.Set, p.Project.Name, user, cmd.Clear); err != nil {
 				return err
 			}
-			approved = append(approved, fmt.Sprintf("%s on %s", res.Set, p.Project.Name))
+			approved = append(approved, templates.PolicyApproval{Set: res.Set, Project: p.Project.Name})
 			touched[p.PlanJob] = true
 		}
 	}
 	switch {
 	case len(approved) > 0:
-		verb := "Approved"
-		if cmd.Clear {
-			verb = "Withdrew the approval of"
-		}
 		for jobID := range touched {
 			var j Job
 			if ok, _ := r.rec.get(ctx, bucketJobs, jobID, &j); ok {
@@ -248,14 +245,14 @@ func (r *Runner) commandApprovePolicies(ctx context.Context, pr vcs.PullRequest,
 				r.policyCheck(ctx, j, r.projectResult(ctx, j))
 			}
 		}
-		return r.notice(ctx, pr.Repo, pr.Number, fmt.Sprintf("%s the failing policy sets %s for %s, by @%s.", verb, joinProjects(approved), short(pr.HeadSHA), user))
+		return r.say(ctx, pr.Repo, pr.Number, templates.PoliciesApproved{Approvals: approved, Commit: pr.HeadSHA, User: user, Withdrawn: cmd.Clear})
 	case len(authorRefused) > 0:
-		return r.notice(ctx, pr.Repo, pr.Number, fmt.Sprintf("@%s, the author of a pull request cannot approve its own policy failures (%s).", user, joinProjects(authorRefused)))
+		return r.say(ctx, pr.Repo, pr.Number, templates.AuthorCannotApprove{User: user, Sets: authorRefused})
 	case len(notOwner) > 0:
 		sort.Strings(owners)
-		return r.notice(ctx, pr.Repo, pr.Number, fmt.Sprintf("@%s is not an owner of %s. Its owners are: %s.", user, joinProjects(dedupe(notOwner)), strings.Join(atMentions(dedupe(owners)), ", ")))
+		return r.say(ctx, pr.Repo, pr.Number, templates.NotPolicyOwner{User: user, Sets: dedupe(notOwner), Owners: dedupe(owners)})
 	}
-	return r.notice(ctx, pr.Repo, pr.Number, "No failing policy set to approve"+selector(cmd)+" on the current plans.")
+	return r.say(ctx, pr.Repo, pr.Number, templates.NoFailingPolicy{Selected: selection(cmd)})
 }
 
 func withoutUser(users []string, user string) []string {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/atollhq/atoll/locks"
 	"github.com/atollhq/atoll/runner/crashpoint"
+	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 )
 
@@ -159,8 +160,7 @@ func (r *Runner) onClosed(ctx context.Context, pr vcs.PullRequest) error {
 	if len(released) == 0 {
 		return nil
 	}
-	return r.notice(ctx, pr.Repo, pr.Number, fmt.Sprintf(
-		"Pull request closed: released the locks of %s and discarded their plans.", joinProjects(released)))
+	return r.say(ctx, pr.Repo, pr.Number, templates.ClosedLocksReleased{Projects: released})
 }
 
 // markClosed records that a PR was seen closed and forgets its planned
@@ -205,13 +205,3 @@ func (r *Runner) releasePR(ctx context.Context, repo string, number int) ([]stri
 	return names, nil
 }
 
-func joinProjects(names []string) string {
-	s := ""
-	for i, n := range names {
-		if i > 0 {
-			s += ", "
-		}
-		s += "`" + n + "`"
-	}
-	return s
-}

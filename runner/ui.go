@@ -83,8 +83,7 @@ func (r *Runner) ReleaseLock(ctx context.Context, k locks.Key, by string) (locks
 		return l, false, err
 	}
 	if rp, err := repoFromName(l.Owner.Repo); err == nil {
-		_ = r.notice(ctx, rp, l.Owner.Number, fmt.Sprintf("The lock of `%s` (%s) was released by %s and its plan was discarded. Comment `atoll plan` to plan again.",
-			l.Key.Dir, l.Key.Workspace, by))
+		_ = r.say(ctx, rp, l.Owner.Number, templates.LockReleasedByAdmin{Dir: l.Key.Dir, Workspace: l.Key.Workspace, By: by})
 	}
 	return l, true, nil
 }

@@ -139,7 +139,7 @@ func (r *Runner) projectResult(ctx context.Context, j Job) templates.ProjectResu
 	p := templates.ProjectResult{
 		Name: j.Project.Name, Dir: j.Project.Dir, Workspace: j.Project.Workspace,
 		Status:   templates.ProjectStatus(o.Status),
-		PlanText: o.PlanText, DriftText: o.DriftText, ApplyOutput: o.ApplyText,
+		PlanText: o.PlanText, DriftText: o.DriftText, ApplyOutput: o.ApplyText, NothingToApply: o.NothingToApply,
 		FailedStep: o.FailedStep, Error: o.Error, LogTail: o.LogTail,
 		Unmet: o.Unmet, JobURL: r.jobURL(j.ID), SummaryOnly: r.srv.SummaryOnly,
 	}
@@ -229,14 +229,10 @@ func (r *Runner) reply(ctx context.Context, repo vcs.Repo, number int, name stri
 	return nil
 }
 
-// notice posts a short reply.
-func (r *Runner) notice(ctx context.Context, repo vcs.Repo, number int, text string) error {
-	return r.reply(ctx, repo, number, "notice.tmpl", templates.Notice{Text: text})
-}
-
-// noteOnce posts a notice about a PR only once per kind.
-func (r *Runner) noteOnce(ctx context.Context, pr vcs.PullRequest, kind, text string) error {
-	return r.replyOnce(ctx, pr, kind, "notice.tmpl", templates.Notice{Text: text})
+// say posts a message (a notice or a refusal) rendered by its own
+// template.
+func (r *Runner) say(ctx context.Context, repo vcs.Repo, number int, m templates.Message) error {
+	return r.reply(ctx, repo, number, m.Template(), m)
 }
 
 // replyOnce posts a reply rendered from a template only once per PR and kind.

@@ -130,6 +130,9 @@ type ProjectResult struct {
 	// ApplyOutput is the output of terraform apply. Its "Apply complete!"
 	// line is shown verbatim outside the fold.
 	ApplyOutput string
+	// NothingToApply: the plan made before the apply had no changes, so
+	// terraform apply did not run (status applied, no ApplyOutput).
+	NothingToApply bool
 
 	// FailedStep names the step that failed ("checkout", "init", "plan",
 	// "policy", "apply", ...) for plan_error and apply_failed.

@@ -118,12 +118,6 @@ type RefusedProject struct {
 	Unmet []string
 }
 
-// Notice is a short reply, e.g. "An apply is already running for this
-// pull request." Template: notice.tmpl.
-type Notice struct {
-	Text string
-}
-
 // ForkRefused is the reply when a pull request from a fork is not
 // planned or applied because the server's allow_fork_prs is off.
 // Template: fork_refused.tmpl.

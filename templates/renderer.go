@@ -246,9 +246,6 @@ func (r *Renderer) RenderApplyRefused(a ApplyRefused) (string, error) {
 	return r.Render("apply_refused.tmpl", a)
 }
 
-// RenderNotice renders a short reply (notice.tmpl).
-func (r *Renderer) RenderNotice(n Notice) (string, error) { return r.Render("notice.tmpl", n) }
-
 // RenderVersion renders the reply to `atoll version` (version.tmpl).
 func (r *Renderer) RenderVersion(v Version) (string, error) { return r.Render("version.tmpl", v) }
 

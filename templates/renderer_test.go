@@ -51,10 +51,11 @@ func TestOverrides(t *testing.T) {
 		files   map[string]string
 		wantErr string // "" for success
 	}{
-		{name: "replaces a template", files: map[string]string{"notice.tmpl": "NOTE: {{.Text}}"}},
+		{name: "replaces a template", files: map[string]string{"notice_no_locks.tmpl": "NOTE: no locks"}},
 		{name: "replaces a partial", files: map[string]string{"failure.tmpl": "BROKE {{.FailedStep}}"}},
 		{name: "ignores other files", files: map[string]string{"README.md": "{{", ".hidden.tmpl": "{{"}},
-		{name: "parse error", files: map[string]string{"notice.tmpl": "{{.Text"}, wantErr: "notice.tmpl"},
+		{name: "parse error", files: map[string]string{"notice_unlocked.tmpl": "{{.Projects"}, wantErr: "notice_unlocked.tmpl"},
+		{name: "unknown field in a notice", files: map[string]string{"notice_unlocked.tmpl": "{{.Text}}"}, wantErr: "notice_unlocked.tmpl"},
 		{name: "unknown field", files: map[string]string{"help.tmpl": "{{.Nope}}"}, wantErr: "help.tmpl"},
 		{name: "unknown field in a partial", files: map[string]string{"counts.tmpl": "{{.Nope}}"}, wantErr: "counts.tmpl"},
 		{name: "unknown function", files: map[string]string{"version.tmpl": "{{shout .Version}}"}, wantErr: "version.tmpl"},
@@ -88,15 +89,15 @@ func TestOverrides(t *testing.T) {
 
 func TestOverrideIsUsed(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, dir, "notice.tmpl", "NOTE: {{.Text}}")
+	writeFile(t, dir, "notice_apply_taken.tmpl", "NOTE: {{.Projects}}")
 	writeFile(t, dir, "failure.tmpl", "BROKE at {{.FailedStep}}")
 	r, err := New(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := r.RenderNotice(Notice{Text: "apply already running"})
-	if err != nil || out != "NOTE: apply already running\n" {
-		t.Fatalf("RenderNotice = %q, %v", out, err)
+	out, err := r.RenderMessage(ApplyTaken{Projects: []string{"app"}})
+	if err != nil || out != "NOTE: [app]\n" {
+		t.Fatalf("RenderMessage = %q, %v", out, err)
 	}
 	body, err := r.RenderCommandComment(CommandComment{ID: "x", Command: "plan", Status: RunDone,
 		Projects: []ProjectResult{{Name: "app", Status: StatusPlanError, FailedStep: "init"}}})
@@ -105,7 +106,7 @@ func TestOverrideIsUsed(t *testing.T) {
 	}
 	// The embedded templates stay as they were for a renderer without overrides.
 	plain := newTestRenderer(t)
-	if out, _ := plain.RenderNotice(Notice{Text: "x"}); strings.HasPrefix(out, "NOTE") {
+	if out, _ := plain.RenderMessage(ApplyTaken{Projects: []string{"x"}}); strings.HasPrefix(out, "NOTE") {
 		t.Fatalf("override leaked into another renderer")
 	}
 }
@@ -121,7 +122,7 @@ func TestRenderUnknownTemplate(t *testing.T) {
 	if _, err := r.Render("nope", nil); !errors.Is(err, ErrUnknownTemplate) {
 		t.Fatalf("err = %v, want ErrUnknownTemplate", err)
 	}
-	if out, err := r.Render("notice", Notice{Text: "hi"}); err != nil || !strings.Contains(out, "hi") {
+	if out, err := r.Render("notice_no_locks", NoLocks{}); err != nil || !strings.Contains(out, "no locks") {
 		t.Fatalf("Render without .tmpl = %q, %v", out, err)
 	}
 }

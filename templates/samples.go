@@ -88,6 +88,7 @@ func sampleProjects() []ProjectResult {
 			SummaryOnly: true, JobURL: "https://atoll.example/jobs/2", Log: "Initializing...\nPlan: 0 to add, 1 to change, 0 to destroy.",
 			StepOutputs: []StepOutput{{Step: "run: tflint", Output: "1 issue(s) found"}}},
 		{Name: "locked2", Dir: "l", Status: StatusLocked},
+		{Name: "same", Dir: "same", Status: StatusApplied, NothingToApply: true},
 	}
 }
 
@@ -128,7 +129,6 @@ func samples() []sample {
 		{"command_not_allowed.tmpl", "a command not allowed", CommandNotAllowed{Command: "apply", Allowed: []string{"plan", "unlock"}}},
 		{"apply_disabled.tmpl", "apply disabled", ApplyDisabled{Disabled: true}},
 		{"apply_disabled.tmpl", "apply locked", ApplyDisabled{Reason: "change freeze until Monday", By: "API", Since: at}},
-		{"notice.tmpl", "a notice", Notice{Text: "An apply is already running."}},
 		{"fork_refused.tmpl", "a fork refused at autoplan", ForkRefused{HeadRepo: "mallory/infra"}},
 		{"fork_refused.tmpl", "a fork refused by comment", ForkRefused{Command: "plan", HeadRepo: "mallory/infra"}},
 		{"fork_head_moved.tmpl", "a fork pushed after the comment", ForkHeadMoved{User: "alice", Command: "plan", Head: "0123456789abcdef", Unseen: true}},
@@ -144,6 +144,7 @@ func samples() []sample {
 	}
 	out = append(out, sample{"drift_comment.tmpl", "a drift error", DriftComment{Kind: DriftError, Project: projects[2]}})
 	out = append(out, sample{"drift_comment.tmpl", "a remediation", DriftComment{Kind: DriftRemediated, Project: projects[7]}})
+	out = append(out, sample{"drift_comment.tmpl", "a remediation with nothing to apply", DriftComment{Kind: DriftRemediated, Project: projects[len(projects)-1]}})
 	for _, st := range []CheckStage{CheckPlan, CheckPolicy, CheckApply, CheckDrift} {
 		for _, p := range projects {
 			c := CheckSummary{Stage: st, Project: p, CommentURL: "https://github.com/acme/infra/pull/3#issuecomment-1"}
@@ -152,7 +153,36 @@ func samples() []sample {
 				sample{"check_summary.tmpl", "a check summary", c})
 		}
 	}
+	for _, m := range noticeSamples() {
+		out = append(out, sample{m.Template(), "a notice", m})
+	}
 	return append(out, unmetSamples()...)
+}
+
+// noticeSamples are a value of each notice kind, most branches included.
+func noticeSamples() []Message {
+	sel := Selector{Project: "app", Workspace: "prod"}
+	return []Message{
+		PlanClosed{}, NoProjectMatches{}, NoProjectMatches{Selected: sel}, NoLocks{},
+		Unlocked{Projects: []string{"app", "db"}},
+		LockReleasedByAdmin{Dir: "infra/app", Workspace: "default", By: "alice (web UI)"},
+		ClosedLocksReleased{Projects: []string{"app"}}, MergedLocksReleased{Projects: []string{"app"}},
+		MergedApplyFailed{Projects: []string{"app"}}, MergedApplyRefused{Projects: []string{"app", "db"}},
+		AutomergeFailed{Error: "405 Method Not Allowed"}, BranchDeleteFailed{Branch: "feature", Error: "422 protected"},
+		ApplyClosed{}, ApplyAfterMergeOnly{}, NoPlanToApply{}, NoPlanToApply{Selected: Selector{Dir: "infra/db"}},
+		ApplyNotRepeated{Projects: []string{"app"}},
+		NothingToApplyBusy{Projects: []BusyProject{{Name: "app"}, {Name: "db", Applied: true}}},
+		NothingToApplyNoChanges{Selected: sel}, ApplyTaken{Projects: []string{"app"}},
+		ApplyAlreadyRunning{Projects: []string{"app"}}, NothingToRetry{}, DriftIssueCommands{}, NoPolicySets{},
+		NoPolicySetOwned{User: "eve"},
+		RemediationPoliciesApproved{Sets: []string{"security"}, Project: "app", Commit: "0123456789", User: "alice"},
+		PoliciesApproved{Approvals: []PolicyApproval{{Set: "security", Project: "app"}}, Commit: "0123456789", User: "alice"},
+		PoliciesApproved{Approvals: []PolicyApproval{{Set: "security", Project: "app"}, {Set: "cost", Project: "db"}},
+			Commit: "0123456789", User: "alice", Withdrawn: true},
+		AuthorCannotApprove{User: "eve", Sets: []string{"security"}},
+		NotPolicyOwner{User: "eve", Sets: []string{"security"}, Owners: []string{"alice", "@acme/sec"}},
+		NoFailingPolicy{}, NoFailingPolicy{Selected: Selector{Project: "app", Dir: "infra/app", Workspace: "prod"}},
+	}
 }
 
 func withLock(p ProjectResult, l *LockHolder) ProjectResult {
