@@ -38,7 +38,7 @@ func (r *Runner) runApply(ctx context.Context, job *Job, log io.Writer) Outcome 
 	sum, err := fileSHA256(plan.File)
 	if err != nil || sum != plan.SHA256 {
 		r.setPlanState(ctx, key, PlanPlanned, "")
-		return Outcome{Status: string(templates.StatusRefused), Unmet: []string{"`plan`: the plan file does not match the one recorded; comment `atoll plan`"}}
+		return Outcome{Status: string(templates.StatusRefused), Unmet: r.renderReasons([]gate.Reason{{Code: gate.CodePlanFile, Project: job.Project.Name}})}
 	}
 	// Policy approvals are checked once more: one withdrawn, or an owner
 	// who left the team, since `atoll apply` checked them no longer counts.
@@ -89,8 +89,8 @@ func (r *Runner) runApply(ctx context.Context, job *Job, log io.Writer) Outcome 
 	})
 	if stale != nil {
 		r.discardPlan(ctx, plan)
-		return Outcome{Status: string(templates.StatusRefused), Steps: steps, Unmet: []string{
-			"`plan`: commit " + short(stale.head) + " was pushed after this plan was made; it is planned instead, and this plan is never applied"}}
+		return Outcome{Status: string(templates.StatusRefused), Steps: steps,
+			Unmet: r.renderReasons([]gate.Reason{{Code: gate.CodeHeadMoved, Project: job.Project.Name, HeadSHA: stale.head}})}
 	}
 	if err != nil {
 		if notRun {

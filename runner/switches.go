@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/atollhq/atoll/runner/gate"
 	"github.com/atollhq/atoll/templates"
 )
 
@@ -94,11 +95,11 @@ func (r *Runner) applyBlocked(ctx context.Context) *applyBlock {
 
 // unmet is the block as an unmet requirement of one project, for the
 // outcome of an apply job refused by it.
-func (b *applyBlock) unmet() string {
+func (b *applyBlock) unmet() gate.Reason {
 	if b.Disabled {
-		return "`disable_apply`: applies are disabled on this atoll server"
+		return gate.Reason{Code: gate.CodeApplyDisabled}
 	}
-	return "`apply lock`: applies are stopped on this atoll server: " + b.Lock.Reason
+	return gate.Reason{Code: gate.CodeApplyLock, Why: b.Lock.Reason}
 }
 
 // blockedOutcome is the outcome of an apply job started while applies are
@@ -109,7 +110,7 @@ func (r *Runner) blockedOutcome(ctx context.Context) (Outcome, bool) {
 	if b == nil {
 		return Outcome{}, false
 	}
-	return Outcome{Status: string(templates.StatusRefused), Unmet: []string{b.unmet()}}, true
+	return Outcome{Status: string(templates.StatusRefused), Unmet: r.renderReasons([]gate.Reason{b.unmet()})}, true
 }
 
 // jobContext is the context a job runs under: ctx, ended after

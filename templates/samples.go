@@ -234,5 +234,8 @@ func unmetSamples() []sample {
 		u("auto_remediate_off", func(*unmetSample) {}),
 		u("depends_on", func(s *unmetSample) { s.Set = "staging" }),
 		u("fork", func(s *unmetSample) { s.HeadRepo = "mallory/infra" }),
+		u("head_moved", func(*unmetSample) {}),
+		u("apply_disabled", func(*unmetSample) {}),
+		u("apply_lock", func(s *unmetSample) { s.Why = "change freeze until Monday" }),
 	}
 }

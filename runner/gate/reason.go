@@ -49,13 +49,21 @@ const (
 	// CodeFork: the head lives in the fork HeadRepo and the server does
 	// not allow forks (allow_fork_prs).
 	CodeFork Code = "fork"
+	// CodeHeadMoved: commit HeadSHA was pushed after the plan was made (an
+	// apply job's last check); it is planned instead.
+	CodeHeadMoved Code = "head_moved"
+	// CodeApplyDisabled: the server's disable_apply stops every apply.
+	CodeApplyDisabled Code = "apply_disabled"
+	// CodeApplyLock: an admin's apply lock stops every apply, for Why.
+	CodeApplyLock Code = "apply_lock"
 )
 
 // Codes lists every reason code, so that a test can check each has a
 // template.
 var Codes = []Code{CodePlanStale, CodeBaseMoved, CodePlanFile, CodeApproved, CodeMergeable, CodeUndiverged,
 	CodeReviewers, CodeCodeOwners, CodeCodeOwnersUnreadable, CodePolicy, CodePolicyError,
-	CodeRemediationPlan, CodeRemediationApplier, CodeRemediationApproval, CodeAutoRemediateOff, CodeDependsOn, CodeFork}
+	CodeRemediationPlan, CodeRemediationApplier, CodeRemediationApproval, CodeAutoRemediateOff, CodeDependsOn, CodeFork,
+	CodeHeadMoved, CodeApplyDisabled, CodeApplyLock}
 
 // Reason is one unmet requirement. Code says which; the other fields are
 // its facts, set as the Code's comment says.
