@@ -204,4 +204,3 @@ func (r *Runner) releasePR(ctx context.Context, repo string, number int) ([]stri
 	}
 	return names, nil
 }
-
