@@ -13,7 +13,7 @@ import (
 // environments, 200 modules calling each other in chains of ten, and 3,779
 // directories of application code with no Terraform. It returns the root and
 // a 200-file change set: 100 project files, 50 module files, 50 others.
-func benchTree(b *testing.B) (string, []string) {
+func benchTree(b testing.TB) (string, []string) {
 	b.Helper()
 	root := b.TempDir()
 	dirs := 0

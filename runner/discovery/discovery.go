@@ -131,6 +131,18 @@ func isConfigFile(name string) bool {
 // checkout at root. A changed path that no longer exists still counts for its
 // directory. The result is sorted and never nil.
 func Discover(ctx context.Context, root string, changed []string, o Options) ([]Project, error) {
+	return discover(ctx, dirSource(root), changed, o)
+}
+
+// DiscoverFiles is Discover on a commit given as its configuration files
+// (path to content, every file WantFile accepts; a file larger than 8 MiB
+// may be given empty): the same projects as Discover on its checkout,
+// without one.
+func DiscoverFiles(ctx context.Context, files map[string][]byte, changed []string, o Options) ([]Project, error) {
+	return discover(ctx, filesSource(files), changed, o)
+}
+
+func discover(ctx context.Context, src source, changed []string, o Options) ([]Project, error) {
 	ignore, err := CompileGlobs(o.Ignore)
 	if err != nil {
 		return nil, fmt.Errorf("discovery: ignore: %w", err)
@@ -145,12 +157,12 @@ func Discover(ctx context.Context, root string, changed []string, o Options) ([]
 	}
 	var conf []Project
 	if len(o.Configured) > 0 || o.Autodiscover == AutodiscoverDisabled {
-		conf, err = discoverConfigured(ctx, root, files, o)
+		conf, err = discoverConfigured(ctx, src, files, o)
 		if err != nil || o.Autodiscover != AutodiscoverEnabled {
 			return conf, err
 		}
 	}
-	t, err := walk(ctx, root, o.concurrency())
+	t, err := src.all(ctx, o.concurrency())
 	if err != nil {
 		return nil, err
 	}
@@ -211,6 +223,16 @@ func mergeConfigured(conf, found []Project, configured []ConfiguredProject) []Pr
 // that no other directory calls as a local module and no ignore glob matches.
 // Drift detection plans these. The result is sorted and never nil.
 func All(ctx context.Context, root string, o Options) ([]Project, error) {
+	return all(ctx, dirSource(root), o)
+}
+
+// AllFiles is All on a commit given as its configuration files (see
+// DiscoverFiles).
+func AllFiles(ctx context.Context, files map[string][]byte, o Options) ([]Project, error) {
+	return all(ctx, filesSource(files), o)
+}
+
+func all(ctx context.Context, src source, o Options) ([]Project, error) {
 	ignore, err := CompileGlobs(o.Ignore)
 	if err != nil {
 		return nil, fmt.Errorf("discovery: ignore: %w", err)
@@ -227,7 +249,7 @@ func All(ctx context.Context, root string, o Options) ([]Project, error) {
 		sortProjects(conf)
 		return conf, nil
 	}
-	t, err := walk(ctx, root, o.concurrency())
+	t, err := src.all(ctx, o.concurrency())
 	if err != nil {
 		return nil, err
 	}
@@ -244,7 +266,7 @@ func All(ctx context.Context, root string, o Options) ([]Project, error) {
 }
 
 // discoverConfigured resolves the atoll.yaml project list.
-func discoverConfigured(ctx context.Context, root string, files []string, o Options) ([]Project, error) {
+func discoverConfigured(ctx context.Context, src source, files []string, o Options) ([]Project, error) {
 	changedDirs := map[string]bool{}
 	for _, f := range files {
 		if IsTerraformFile(f) {
@@ -279,7 +301,7 @@ func discoverConfigured(ctx context.Context, root string, files []string, o Opti
 		for _, c := range pending {
 			starts = append(starts, cleanDir(c.Dir))
 		}
-		g, err := moduleClosure(ctx, root, starts, o.concurrency())
+		g, err := src.closure(ctx, starts, o.concurrency())
 		if err != nil {
 			return nil, err
 		}

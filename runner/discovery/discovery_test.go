@@ -88,7 +88,7 @@ func TestDiscoverWithoutConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Discover(context.Background(), root, tt.changed, Options{Ignore: tt.ignore})
+			got, err := discoverBoth(t, root, tt.changed, Options{Ignore: tt.ignore})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -106,7 +106,7 @@ func TestDiscoverWithoutConfig(t *testing.T) {
 
 func TestAllWithoutConfig(t *testing.T) {
 	root := writeTree(t, repo)
-	got, err := All(context.Background(), root, Options{Ignore: []string{"examples/**"}})
+	got, err := allBoth(t, root, Options{Ignore: []string{"examples/**"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestDiscoverConfigured(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Discover(context.Background(), root, tt.changed, Options{Configured: configured, IncludeAutoplanDisabled: tt.disabled, Ignore: tt.ignore})
+			got, err := discoverBoth(t, root, tt.changed, Options{Configured: configured, IncludeAutoplanDisabled: tt.disabled, Ignore: tt.ignore})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -156,7 +156,7 @@ func TestDiscoverConfigured(t *testing.T) {
 		})
 	}
 
-	all, err := All(context.Background(), root, Options{Configured: configured})
+	all, err := allBoth(t, root, Options{Configured: configured})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -213,25 +213,103 @@ func readDir(root, rel string, wantSubdirs bool) (dirInfo, []string, error) {
 		if err != nil {
 			return info, nil, fmt.Errorf("discovery: read %s: %w", path.Join(rel, name), err)
 		}
-		var srcs []string
-		if strings.HasSuffix(name, ".json") {
-			srcs = moduleSourcesJSON(data)
-		} else {
-			srcs = moduleSources(data)
-		}
-		for _, s := range srcs {
-			if !isLocalSource(s) {
-				continue
-			}
-			target := path.Join(rel, strings.ReplaceAll(s, `\`, "/"))
-			if target == ".." || strings.HasPrefix(target, "../") || target == rel {
-				continue
-			}
-			calls = append(calls, target)
-		}
+		calls = appendCalls(calls, rel, name, data)
 	}
 	info.calls = uniq(calls)
 	return info, subdirs, nil
+}
+
+// appendCalls appends to calls the dirs (repository-relative) of the local
+// modules that the configuration file name of the dir rel calls.
+func appendCalls(calls []string, rel, name string, data []byte) []string {
+	var srcs []string
+	if strings.HasSuffix(name, ".json") {
+		srcs = moduleSourcesJSON(data)
+	} else {
+		srcs = moduleSources(data)
+	}
+	for _, s := range srcs {
+		if !isLocalSource(s) {
+			continue
+		}
+		target := path.Join(rel, strings.ReplaceAll(s, `\`, "/"))
+		if target == ".." || strings.HasPrefix(target, "../") || target == rel {
+			continue
+		}
+		calls = append(calls, target)
+	}
+	return calls
+}
+
+// source is what discovery reads a repository from: a checkout
+// (dirSource) or a commit's configuration files (filesSource).
+type source interface {
+	// all returns every Terraform directory.
+	all(ctx context.Context, workers int) (*tree, error)
+	// closure returns at least the dirs of starts and every local module
+	// they call, directly or not.
+	closure(ctx context.Context, starts []string, workers int) (*tree, error)
+}
+
+// dirSource is a checkout's root.
+type dirSource string
+
+func (d dirSource) all(ctx context.Context, workers int) (*tree, error) {
+	return walk(ctx, string(d), workers)
+}
+
+func (d dirSource) closure(ctx context.Context, starts []string, workers int) (*tree, error) {
+	return moduleClosure(ctx, string(d), starts, workers)
+}
+
+// filesSource is every configuration file of a commit, by
+// repository-relative path (see WantFile).
+type filesSource map[string][]byte
+
+func (f filesSource) all(ctx context.Context, _ int) (*tree, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	t := &tree{dirs: map[string]dirInfo{}}
+	for p, data := range f {
+		if !WantFile(p) {
+			continue
+		}
+		if len(data) > maxFileSize {
+			data = nil // as a checkout's huge file: counted, not scanned
+		}
+		rel, name := path.Dir(p), path.Base(p)
+		info := t.dirs[rel]
+		info.hasTF = true
+		info.calls = appendCalls(info.calls, rel, name, data)
+		t.dirs[rel] = info
+	}
+	for d, info := range t.dirs {
+		info.calls = uniq(info.calls)
+		t.dirs[d] = info
+	}
+	return t, nil
+}
+
+func (f filesSource) closure(ctx context.Context, _ []string, workers int) (*tree, error) {
+	return f.all(ctx, workers)
+}
+
+// WantFile reports whether discovery reads the file at p (a clean,
+// slash-separated, repository-relative path) of a checkout: a Terraform
+// or OpenTofu configuration file outside the directories it never walks
+// (.git, .terraform, .terragrunt-cache, node_modules). DiscoverFiles and
+// AllFiles need every such file of the commit.
+func WantFile(p string) bool {
+	if !isConfigFile(path.Base(p)) {
+		return false
+	}
+	for _, part := range strings.Split(path.Dir(p), "/") {
+		if skipDirs[part] {
+			return false
+		}
+	}
+	return true
 }
 
 // readSmallFile reads a regular file (or a symlink to one) of at most

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -22,6 +23,8 @@ type command struct {
 	// token, when set, is sent as an HTTP Authorization header through
 	// GIT_CONFIG_* environment variables: never in argv or a URL.
 	token string
+	// stdin, when set, is the command's standard input.
+	stdin io.Reader
 }
 
 // env returns the environment of a git command: the process's, without
@@ -92,6 +95,7 @@ func (m *Mirrors) run(ctx context.Context, c command) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, "git", c.args...)
 	cmd.Dir = c.dir
 	cmd.Env = c.env()
+	cmd.Stdin = c.stdin
 	cmd.WaitDelay = 10 * time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
