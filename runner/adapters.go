@@ -44,10 +44,23 @@ func withSettings(found []discovery.Project, rc RepoConfig) []Project {
 	return out
 }
 
+// commitTree is a commit discovery reads: its checkout (root) or its
+// configuration files (files, when not nil; see discovery.DiscoverFiles).
+type commitTree struct {
+	root  string
+	files map[string][]byte
+}
+
 // discoverChanged finds the projects the changed files touch; autoplan
 // tells those that plan by themselves.
-func (r *Runner) discoverChanged(ctx context.Context, root string, changed []string, rc RepoConfig) ([]affected, error) {
-	found, err := discovery.Discover(ctx, root, changed, discoveryOptions(rc, true))
+func (r *Runner) discoverChanged(ctx context.Context, tree commitTree, changed []string, rc RepoConfig) ([]affected, error) {
+	var found []discovery.Project
+	var err error
+	if tree.files != nil {
+		found, err = discovery.DiscoverFiles(ctx, tree.files, changed, discoveryOptions(rc, true))
+	} else {
+		found, err = discovery.Discover(ctx, tree.root, changed, discoveryOptions(rc, true))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -63,9 +76,15 @@ func (r *Runner) discoverChanged(ctx context.Context, root string, changed []str
 	return out, nil
 }
 
-// discoverAll lists every project of the checkout at root.
-func (r *Runner) discoverAll(ctx context.Context, root string, rc RepoConfig) ([]Project, error) {
-	found, err := discovery.All(ctx, root, discoveryOptions(rc, true))
+// discoverAll lists every project of the commit.
+func (r *Runner) discoverAll(ctx context.Context, tree commitTree, rc RepoConfig) ([]Project, error) {
+	var found []discovery.Project
+	var err error
+	if tree.files != nil {
+		found, err = discovery.AllFiles(ctx, tree.files, discoveryOptions(rc, true))
+	} else {
+		found, err = discovery.All(ctx, tree.root, discoveryOptions(rc, true))
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/atollhq/atoll/runner/config"
+	"github.com/atollhq/atoll/runner/discovery"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 )
@@ -124,8 +125,8 @@ func (r *Runner) affectedProjects(ctx context.Context, pr vcs.PullRequest) ([]af
 		return nil, rc, err
 	}
 	var found []affected
-	err = r.withTree(ctx, pr.Repo, pr.HeadSHA, func(root string) error {
-		found, err = r.discoverChanged(ctx, root, changed, rc)
+	err = r.withTree(ctx, pr.Repo, pr.HeadSHA, func(tree commitTree) error {
+		found, err = r.discoverChanged(ctx, tree, changed, rc)
 		return err
 	})
 	return found, rc, err
@@ -134,16 +135,43 @@ func (r *Runner) affectedProjects(ctx context.Context, pr vcs.PullRequest) ([]af
 // allProjects lists every project of the repository at sha.
 func (r *Runner) allProjects(ctx context.Context, repo vcs.Repo, sha string, rc RepoConfig) ([]Project, error) {
 	var out []Project
-	err := r.withTree(ctx, repo, sha, func(root string) error {
+	err := r.withTree(ctx, repo, sha, func(tree commitTree) error {
 		var err error
-		out, err = r.discoverAll(ctx, root, rc)
+		out, err = r.discoverAll(ctx, tree, rc)
 		return err
 	})
 	return out, err
 }
 
-// withTree checks sha out into a temporary worktree for fn.
-func (r *Runner) withTree(ctx context.Context, repo vcs.Repo, sha string, fn func(root string) error) error {
+// treeReader is the optional part of Git that reads a commit's files
+// from the mirror's objects: vcs/git's *Mirrors has it.
+type treeReader interface {
+	TreeFiles(ctx context.Context, repo vcs.Repo, sha string, want func(path string) bool, maxSize int64) (map[string][]byte, error)
+}
+
+// maxDiscoveryFile is the size above which discovery does not scan a
+// configuration file for module calls (as runner/discovery does in a
+// checkout).
+const maxDiscoveryFile = 8 << 20
+
+// withTree gives fn the commit sha to discover in: its configuration
+// files read from the mirror's objects, without a checkout (an event's
+// discovery then costs two git commands instead of a worktree added and
+// removed), or, when Git cannot read them so (a linked configuration
+// file), a temporary worktree.
+func (r *Runner) withTree(ctx context.Context, repo vcs.Repo, sha string, fn func(tree commitTree) error) error {
+	if tr, ok := r.git.(treeReader); ok {
+		files, err := tr.TreeFiles(ctx, repo, sha, discovery.WantFile, maxDiscoveryFile)
+		if err == nil {
+			return fn(commitTree{files: files})
+		}
+		r.log.Debug("discovery needs a checkout", "repo", repo.FullName(), "sha", short(sha), "err", err)
+	}
+	return r.withWorktree(ctx, repo, sha, func(root string) error { return fn(commitTree{root: root}) })
+}
+
+// withWorktree checks sha out into a temporary worktree for fn.
+func (r *Runner) withWorktree(ctx context.Context, repo vcs.Repo, sha string, fn func(root string) error) error {
 	if err := os.MkdirAll(filepath.Join(r.cfg.DataDir, "work"), 0o755); err != nil {
 		return err
 	}
