@@ -35,7 +35,7 @@ func (r *Runner) runApply(ctx context.Context, job *Job, log io.Writer) Outcome 
 		r.setPlanState(ctx, key, PlanPlanned, "")
 		return out
 	}
-	sum, err := fileSHA256(plan.File)
+	sum, err := r.planSHA256(ctx, plan)
 	if err != nil || sum != plan.SHA256 {
 		r.setPlanState(ctx, key, PlanPlanned, "")
 		return Outcome{Status: string(templates.StatusRefused), Unmet: r.renderReasons([]gate.Reason{{Code: gate.CodePlanFile, Project: job.Project.Name}})}
@@ -57,7 +57,12 @@ func (r *Runner) runApply(ctx context.Context, job *Job, log io.Writer) Outcome 
 		return failure(templates.StatusApplyFailed, step("checkout", err), tail)
 	}
 	// A sandboxed terraform reads the plan from the job's temp dir.
-	local, err := stagePlan(plan.File, plan.SHA256, dir)
+	planFile, err := r.planFileOf(ctx, plan)
+	if err != nil {
+		r.setPlanState(ctx, key, PlanApplyFailed, job.ID)
+		return failure(templates.StatusApplyFailed, step("apply", err), tail)
+	}
+	local, err := stagePlan(planFile, plan.SHA256, dir)
 	if err != nil {
 		r.setPlanState(ctx, key, PlanApplyFailed, job.ID)
 		return failure(templates.StatusApplyFailed, step("apply", err), tail)

@@ -100,6 +100,7 @@ func (r *Runner) TriggerDrift(ctx context.Context, fullName, project string) (st
 	d := r.drift
 	d.tmu.Lock()
 	defer d.tmu.Unlock()
+	d.settleElsewhere(ctx, fullName)
 	cur, busy := d.running[fullName]
 	if busy {
 		var dr DriftRun

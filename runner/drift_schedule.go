@@ -137,6 +137,9 @@ func (d *driftScheduler) tick(ctx context.Context, now time.Time, tt *driftTimet
 // fire starts a scheduled check through Runner.TriggerDrift, so it never
 // overlaps a check of the repository started by the API or a remediation.
 func (d *driftScheduler) fire(ctx context.Context, f driftFire) {
+	if !d.claimTick(ctx, f) {
+		return
+	}
 	id, err := d.trigger(ctx, f.Repo, "")
 	if err != nil {
 		d.r.log.Error("drift: scheduled check", "repo", f.Repo, "err", err)

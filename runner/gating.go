@@ -251,7 +251,7 @@ func (r *Runner) decideForPR(ctx context.Context, path gate.Path, pr vcs.PullReq
 		Approvals: f.approvals, DismissStale: f.dismissStale, Members: f.members, ChangedFiles: f.changed,
 		Match: discovery.Match, CodeOwners: f.owned, CodeOwnersOn: f.ownersOn, CodeOwnersErr: f.ownersErr}
 	if plan != nil {
-		sum, err := fileSHA256(plan.File)
+		sum, err := r.planSHA256(ctx, *plan)
 		in.Plan = &gate.Plan{HeadSHA: plan.HeadSHA, BaseSHA: plan.BaseSHA, FileMatches: err == nil && sum == plan.SHA256,
 			ExtraArgs: plan.ExtraArgs, Created: plan.Created}
 	}

@@ -57,11 +57,18 @@ func (r *Runner) handlePending(ctx context.Context) {
 			r.inFlight.Delete(d.ID)
 			return
 		}
+		if !r.claimDelivery(ctx, d.ID) { // another replica handles it
+			<-r.events
+			r.inFlight.Delete(d.ID)
+			continue
+		}
 		r.wg.Add(1)
 		go func(id, event string, body []byte) {
 			defer r.wg.Done()
 			handled := false
+			endClaim := r.holdDelivery(id)
 			defer func() {
+				endClaim(context.WithoutCancel(ctx), handled)
 				<-r.events
 				if handled {
 					r.inFlight.Store(id, false)

@@ -135,6 +135,11 @@ type Job struct {
 	// kills what a killed atoll left running under it.
 	Mark     string `json:"mark,omitempty"`
 	CheckRun int64  `json:"check_run,omitempty"`
+	// Owner and LeaseUntil are a running job's claim: the replica running
+	// it (Cluster.ReplicaID) renews LeaseUntil while it works; once it has
+	// passed, another replica takes the job over (see joblease.go).
+	Owner      string    `json:"owner,omitempty"`
+	LeaseUntil time.Time `json:"lease_until,omitempty"`
 
 	Created  time.Time `json:"created"`
 	Started  time.Time `json:"started,omitempty"`

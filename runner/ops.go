@@ -173,6 +173,7 @@ func (r *Runner) requeue(ctx context.Context, job Job) {
 		return
 	}
 	r.log.Info("job cancelled by shutdown; queued again for the next start", "job", job.ID)
+	r.signalQueuedJobs() // another replica may take it now
 	r.observer.ObserveJob(string(job.Kind), "requeued", 0)
 	if job.CheckRun != 0 {
 		err := r.host.UpdateCheckRun(ctx, job.Repo, vcs.CheckRun{ID: job.CheckRun,

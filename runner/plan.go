@@ -210,6 +210,9 @@ func (r *Runner) planProject(ctx context.Context, job *Job, root string, out io.
 	if err := copyFile(localPlan, planFile); err != nil {
 		return planResult{}, step("plan", err)
 	}
+	if err := r.sharePlan(ctx, planFile); err != nil {
+		return planResult{}, step("plan", err)
+	}
 	res := planResult{planFile: planFile, localPlan: localPlan, sha256: sum, changes: outcome == terraform.Changes, planJSON: js}
 	res.outcome = Outcome{Summary: summary, PlanText: terraform.StripANSI(text)}
 	if res.changes {

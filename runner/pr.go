@@ -142,6 +142,7 @@ func (r *Runner) discardPlan(ctx context.Context, p Plan) {
 	if p.File != "" {
 		_ = os.Remove(p.File)
 	}
+	r.dropSharedPlan(ctx, p)
 	if err := r.cfg.Store.DeleteRecord(ctx, bucketPlans, planKey(p.Repo, p.Number, p.Project.Name)); err != nil {
 		r.log.Error("discard plan", "plan", p.Project.Name, "err", err)
 	}

@@ -12,6 +12,9 @@ import (
 // apply leaves its lock held and its plan marked failed, since the
 // infrastructure may be partly changed. Queued jobs are queued again.
 func (r *Runner) recover(ctx context.Context) error {
+	if r.shared() {
+		return r.recoverShared(ctx) // other replicas may be running jobs: see joblease.go
+	}
 	jobs, err := list[Job](ctx, r.rec, bucketJobs, "")
 	if err != nil {
 		return err
@@ -27,50 +30,14 @@ func (r *Runner) recover(ctx context.Context) error {
 			if n := terraform.KillJob(j.Mark); n > 0 {
 				r.log.Warn("stopped processes an interrupted job left running", "job", j.ID, "processes", n)
 			}
-			out := j.Outcome
-			out.Status = string(templates.StatusInterrupted)
-			switch j.Kind {
-			case JobApply, JobPlanApply:
-				out.Error = "atoll stopped during this apply, so the infrastructure may be partly changed. " +
-					"The lock stays held and this plan is not applied again: comment `atoll plan` to see what remains to apply."
-				if j.Kind == JobPlanApply {
-					out.Error = "atoll stopped during this apply, so the infrastructure may be partly changed. " +
-						"The lock stays held: comment `atoll apply` to plan again and apply what remains."
-				}
-				if j.Kind == JobApply {
-					r.setPlanState(ctx, planKey(j.Repo.FullName(), j.Number, j.Project.Name), PlanApplyFailed, j.ID)
-				}
-			default:
-				out.Error = "atoll stopped during this plan" // the comment adds how to run it again
-			}
-			err := update(ctx, r.rec, bucketJobs, j.ID, func(cur *Job, _ bool) error {
-				cur.State, cur.Outcome, cur.Finished = JobInterrupted, out, r.now()
-				j = *cur
-				return nil
-			})
-			if err != nil {
+			if _, _, err := r.interruptJob(ctx, j, nil); err != nil {
 				return err
 			}
-			r.log.Warn("job interrupted by a restart", "job", j.ID, "kind", j.Kind, "project", j.Project.Name)
-			r.checkDone(ctx, j)
 			rerender[j.RunID] = true
 		}
 	}
 	for runID := range rerender {
-		_ = update(ctx, r.rec, bucketRuns, runID, func(run *Run, exists bool) error {
-			if !exists {
-				return errAbort
-			}
-			run.Message = "This run was interrupted by a restart of atoll. Comment `atoll plan` to plan again."
-			if commandName(run.Command) == "apply" {
-				// Each project says what to do: an apply is never simply rerun.
-				run.Message = "This run was interrupted by a restart of atoll."
-			}
-			return nil
-		})
-		if err := r.renderRun(ctx, runID); err != nil {
-			r.log.Error("render interrupted run", "run", runID, "err", err)
-		}
+		r.noteRunInterrupted(ctx, runID)
 	}
 	// A plan claimed for an apply whose job was never stored goes back.
 	plans, err := list[Plan](ctx, r.rec, bucketPlans, "")
@@ -83,4 +50,62 @@ func (r *Runner) recover(ctx context.Context) error {
 		}
 	}
 	return r.recoverDrift(ctx)
+}
+
+// interruptJob marks running job j interrupted and tells its PR: a plan
+// is to be run again by a comment; an apply is never run again by itself
+// (the infrastructure may be partly changed), its lock stays held and its
+// plan is marked failed. still, when not nil, is asked in the same
+// transaction whether the stored job is still the one to interrupt;
+// interruptJob then reports false and changes nothing when it is not.
+func (r *Runner) interruptJob(ctx context.Context, j Job, still func(cur Job) bool) (Job, bool, error) {
+	out := j.Outcome
+	out.Status = string(templates.StatusInterrupted)
+	switch j.Kind {
+	case JobApply, JobPlanApply:
+		out.Error = "atoll stopped during this apply, so the infrastructure may be partly changed. " +
+			"The lock stays held and this plan is not applied again: comment `atoll plan` to see what remains to apply."
+		if j.Kind == JobPlanApply {
+			out.Error = "atoll stopped during this apply, so the infrastructure may be partly changed. " +
+				"The lock stays held: comment `atoll apply` to plan again and apply what remains."
+		}
+	default:
+		out.Error = "atoll stopped during this plan" // the comment adds how to run it again
+	}
+	done := false
+	err := update(ctx, r.rec, bucketJobs, j.ID, func(cur *Job, exists bool) error {
+		if !exists || cur.State != JobRunning || (still != nil && !still(*cur)) {
+			return errAbort
+		}
+		cur.State, cur.Outcome, cur.Finished = JobInterrupted, out, r.now()
+		j, done = *cur, true
+		return nil
+	})
+	if err != nil || !done {
+		return j, false, err
+	}
+	if j.Kind == JobApply {
+		r.setPlanState(ctx, planKey(j.Repo.FullName(), j.Number, j.Project.Name), PlanApplyFailed, j.ID)
+	}
+	r.log.Warn("job interrupted by a restart", "job", j.ID, "kind", j.Kind, "project", j.Project.Name)
+	r.checkDone(ctx, j)
+	return j, true, nil
+}
+
+// noteRunInterrupted says on a run's comment that a restart cut it off.
+func (r *Runner) noteRunInterrupted(ctx context.Context, runID string) {
+	_ = update(ctx, r.rec, bucketRuns, runID, func(run *Run, exists bool) error {
+		if !exists {
+			return errAbort
+		}
+		run.Message = "This run was interrupted by a restart of atoll. Comment `atoll plan` to plan again."
+		if commandName(run.Command) == "apply" {
+			// Each project says what to do: an apply is never simply rerun.
+			run.Message = "This run was interrupted by a restart of atoll."
+		}
+		return nil
+	})
+	if err := r.renderRun(ctx, runID); err != nil {
+		r.log.Error("render interrupted run", "run", runID, "err", err)
+	}
 }

@@ -149,7 +149,7 @@ func (r *Runner) remediate(ctx context.Context, repo vcs.Repo, issue int, p Proj
 	}
 	in := gate.Input{Path: gate.PathRemediation, Project: p.Name, Remediation: rem}
 	if shown {
-		sum, err := fileSHA256(plan.File)
+		sum, err := r.planSHA256(ctx, plan)
 		in.Plan = &gate.Plan{HeadSHA: plan.HeadSHA, FileMatches: err == nil && sum == plan.SHA256, Created: plan.Created}
 		in.Policies = r.gatePolicies(ctx, Job{Repo: full, Number: issue, Project: p, HeadSHA: plan.HeadSHA}, plan.Policies)
 	}

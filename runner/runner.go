@@ -74,6 +74,8 @@ type Config struct {
 	Audit AuditTrail
 	// AuditRetention prunes older audit records hourly; 0: keep all.
 	AuditRetention time.Duration
+	// Cluster says whether other replicas share Store (see lease.go).
+	Cluster Cluster
 }
 
 // Runner is the engine. Create it with New, start it with Start.
@@ -96,6 +98,7 @@ type Runner struct {
 	queue     chan string   // job ids ready to run
 	wake      chan struct{} // a delivery arrived
 	queueWake chan struct{} // a lock was released: serve the plan queue
+	signal    chan struct{} // a job was queued: tell the other replicas
 	events    chan struct{} // bounds concurrent event handling
 	runMu     keyedMutex    // per run: comment edits
 	projMu    keyedMutex    // per repo+dir+workspace: one terraform at a time
@@ -105,6 +108,7 @@ type Runner struct {
 	drift     *driftScheduler
 	observer  Observer
 	started   atomic.Bool // Start began the workers
+	leading   atomic.Bool // this replica runs the leader's tasks (leader.go)
 	sd        shutdown
 	// life ends when the ctx given to Start ends (or at once, if Start's
 	// ctx has ended): the context of work Start does not begin itself but
@@ -146,6 +150,10 @@ func New(cfg Config) (*Runner, error) {
 	}
 	cfg.Server = withDefaults(cfg.Server)
 	tfEnv, tfSecrets := cfg.Server.Terraform.Environ(os.LookupEnv)
+	if cfg.Cluster.JobLease <= 0 {
+		cfg.Cluster.JobLease = cfg.Server.JobLease
+	}
+	cfg.Cluster.defaults()
 	if cfg.Masker == nil {
 		cfg.Masker = mask.New()
 	}
@@ -166,6 +174,7 @@ func New(cfg Config) (*Runner, error) {
 		queue:     make(chan string, 4096),
 		wake:      make(chan struct{}, 1),
 		queueWake: make(chan struct{}, 1),
+		signal:    make(chan struct{}, 1),
 		events:    make(chan struct{}, 8),
 
 		observer: cfg.Observer,
@@ -174,6 +183,10 @@ func New(cfg Config) (*Runner, error) {
 	r.log = slog.New(jobLogHandler{cfg.Logger.Handler(), r})
 	r.life, r.endLife = context.WithCancel(context.Background())
 	r.drift = newDriftScheduler(r)
+	if cfg.Cluster.Shared {
+		r.prMu.shared = r.sharedMutex("pr/")
+		r.projMu.shared = r.sharedMutex("project/")
+	}
 	return r, nil
 }
 
@@ -194,12 +207,21 @@ func (r *Runner) Start(ctx context.Context) error {
 		r.goSafe(ctx, "worker", func(ctx context.Context) { r.work(ctx) })
 	}
 	r.goSafe(ctx, "inbox", func(ctx context.Context) { r.drainInbox(ctx) })
-	r.goSafe(ctx, "reconciler", func(ctx context.Context) { r.reconcileLoop(ctx) })
 	r.goSafe(ctx, "inbox pruner", func(ctx context.Context) { r.pruneLoop(ctx) })
 	r.goSafe(ctx, "audit retention", func(ctx context.Context) { r.pruneAuditLoop(ctx) })
-	r.goSafe(ctx, "planqueue", func(ctx context.Context) { r.queueLoop(ctx) })
+	// What must run once across replicas runs on the leader (leader.go).
+	lead := []leaderTask{
+		{"reconciler", r.reconcileLoop},
+		{"planqueue", r.queueLoop},
+	}
 	if r.drift.enabled() {
-		r.goSafe(ctx, "drift", func(ctx context.Context) { r.drift.loop(ctx) })
+		lead = append(lead, leaderTask{"drift", r.drift.loop})
+	}
+	r.lead(ctx, lead)
+	if r.shared() {
+		r.goSafe(ctx, "queue signal", r.signalLoop)
+		r.goSafe(ctx, "queue poll", r.pollQueue)
+		r.goSafe(ctx, "rescuer", r.rescueLoop)
 	}
 	r.started.Store(true)
 	r.Notify()
@@ -264,10 +286,13 @@ func goVersion() string { return runtime.Version() }
 // keyedMutex is a set of mutexes by key. A key's mutex is made when it is
 // first locked and freed when no one holds or waits for it, so keys that
 // come and go (run ids, pull requests) do not accumulate. The zero value
-// is ready to use.
+// is ready to use. With shared set (replicas on one store, see Cluster),
+// holding a key's mutex also holds its lease in the store, so that other
+// replicas wait too.
 type keyedMutex struct {
-	mu sync.Mutex
-	m  map[string]*keyedEntry
+	mu     sync.Mutex
+	m      map[string]*keyedEntry
+	shared func(key string) (unlock func())
 }
 
 // keyedEntry is one key's mutex and the number of goroutines that hold or
@@ -292,7 +317,12 @@ func (k *keyedMutex) lock(key string) func() {
 	e.refs++
 	k.mu.Unlock()
 	e.mu.Lock()
+	release := func() {}
+	if k.shared != nil {
+		release = k.shared(key)
+	}
 	return func() {
+		release()
 		e.mu.Unlock()
 		k.mu.Lock()
 		if e.refs--; e.refs == 0 {

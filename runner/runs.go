@@ -159,6 +159,7 @@ func (r *Runner) rememberPlanComment(ctx context.Context, runID string) {
 
 // enqueue hands a job to the workers.
 func (r *Runner) enqueue(jobID string) {
+	r.signalQueuedJobs() // other replicas' workers may take it
 	select {
 	case r.queue <- jobID:
 	default:

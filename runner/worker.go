@@ -69,6 +69,7 @@ func (r *Runner) runJob(ctx context.Context, id string) {
 			return errAbort
 		}
 		j.State, j.Started, j.Mark = JobRunning, r.now(), newMark()
+		r.leaseJob(j)
 		j.Outcome.Status = string(templates.StatusRunning)
 		if j.Kind == JobApply {
 			j.Outcome.Status = string(templates.StatusApplying)
@@ -82,6 +83,8 @@ func (r *Runner) runJob(ctx context.Context, id string) {
 		}
 		return
 	}
+	held := r.holdJob(job)
+	defer held.stop()
 	if out, skip := r.orderAborted(ctx, job); skip {
 		r.finishJob(ctx, job, out)
 		return
@@ -106,6 +109,7 @@ func (r *Runner) runJob(ctx context.Context, id string) {
 	}
 	jctx, cancel := r.jobContext(ctx)
 	defer cancel()
+	held.onLost(cancel) // taken over by another replica: stop working on it
 	aj, running := r.track(job, cancel)
 	if !running { // Drain began while this job was claimed
 		r.requeue(ctx, job)
@@ -155,13 +159,21 @@ func (r *Runner) finishJob(ctx context.Context, job Job, out Outcome) {
 	}
 	out.PlanText, out.ApplyText, out.LogTail = r.mask(out.PlanText), r.mask(out.ApplyText), r.mask(out.LogTail)
 	out.Error = r.mask(out.Error)
+	lost := false
 	err := update(ctx, r.rec, bucketJobs, job.ID, func(j *Job, _ bool) error {
+		if lost = takenOver(*j, job); lost {
+			return errAbort
+		}
 		j.State, j.Outcome, j.Finished, j.Commit = state, out, r.now(), job.Commit
 		job = *j
 		return nil
 	})
 	if err != nil {
 		r.log.Error("store job outcome", "job", job.ID, "err", err)
+	}
+	if lost {
+		r.log.Warn("job taken over by another replica after its lease expired; its outcome here is dropped", "job", job.ID)
+		return
 	}
 	r.observer.ObserveJob(string(job.Kind), string(state), job.Finished.Sub(job.Started))
 	r.log.Info("job finished", "job", job.ID, "kind", job.Kind, "state", state, "status", out.Status)

@@ -319,6 +319,9 @@ func (r *Runner) planWithWorkflow(ctx context.Context, job *Job, root string, ou
 	if err := copyFile(localPlan, planFile); err != nil {
 		return planResult{}, step("plan", err)
 	}
+	if err := r.sharePlan(ctx, planFile); err != nil {
+		return planResult{}, step("plan", err)
+	}
 	changes := summaryHasChanges(summary)
 	if planned != nil {
 		changes = *planned == terraform.Changes

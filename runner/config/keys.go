@@ -79,6 +79,7 @@ var serverDocs = map[string]string{
 	"disable_apply":        "Refuse every apply (comments, after merge, retries, drift remediation); each refusal says so. An admin can also stop applies for a while with the apply lock (`POST /api/apply-lock`).",
 	"apply_all_or_nothing": "`true`: an `atoll apply` without `-p`, `-d` or `-w` applies nothing when one of its projects is refused. `false`: it applies the projects that meet their requirements and lists the others with why, as Atlantis does.",
 	"job_timeout":          "Longest a job (a project's plan or apply, with its workflow's custom steps and hooks) may run; past it terraform and the steps are interrupted, then killed, and the job fails saying so. `0`: no limit. An apply cut short may leave the infrastructure partly changed, so allow for your slowest apply.",
+	"job_lease":            "How long a replica's claim of a job, a webhook delivery or the lead lasts without renewal; replicas renew theirs every third of it. When a replica dies, its plans run again on another replica and its applies are reported interrupted once their lease has expired (see [Scaling](#scaling-several-replicas-on-postgresql)). At least `1s`.",
 	"quiet_policy_checks":  "Leave policy sets that passed without a warning out of comments; failures, errors and warnings are still shown.",
 
 	"policy_sets":                         "Rego policy sets evaluated on every plan. File only.",

@@ -114,6 +114,8 @@ type Server struct {
 	// Commands are the comment commands atoll answers, and the
 	// server-wide apply switches.
 	Commands `yaml:",inline"`
+	// Replicas: how replicas sharing one database share the work.
+	Replicas `yaml:",inline"`
 	// PolicySets are the Rego policy sets evaluated on every plan.
 	PolicySets []PolicySet `yaml:"policy_sets"`
 	Drift      Drift       `yaml:"drift"`
@@ -414,6 +416,7 @@ func DefaultServer() Server {
 			Automerge:             Automerge{Method: "merge"},
 		},
 		Commands: Commands{ApplyAllOrNothing: true},
+		Replicas: Replicas{JobLease: 2 * time.Minute},
 		Drift:    Drift{Schedule: "@daily", Mode: "plan", Concurrency: 2},
 	}
 }

@@ -103,6 +103,7 @@ func (s Server) Validate() error {
 	s.validateTerraform(c)
 	s.validateApply(c)
 	s.validateCommands(c)
+	s.validateReplicas(c)
 	s.validateOps(c)
 	for _, p := range []struct {
 		key string

@@ -1,0 +1,265 @@
+package runner
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/atollhq/atoll/templates"
+)
+
+// Jobs on a shared store (see Cluster). A worker claims a queued job with
+// one conditional update of its record (queued -> running, with this
+// replica as Owner and a LeaseUntil one lease ahead), so one replica runs
+// it. While it runs, the worker renews the lease every third of it. A
+// job whose lease has passed was left by a replica that died (or lost
+// the store for a whole lease): any replica's rescuer then takes it
+// over, again by a conditional update that checks the lease has not been
+// renewed meanwhile:
+//   - a plan or drift check is queued again and runs on whichever
+//     replica claims it next;
+//   - an apply is marked interrupted and reported on its PR, and never
+//     runs again by itself: the infrastructure may be partly changed.
+// A replica that finds its lease lost stops the job and drops its
+// outcome (finishJob), so a job taken over never reports twice.
+
+// bucketSignals holds the queue signal: a counter every replica bumps
+// when it queues a job, so that the others look for it at their next poll.
+const (
+	bucketSignals = "signals"
+	signalQueued  = "queued"
+)
+
+// leaseJob makes j, being claimed, this replica's for one lease.
+func (r *Runner) leaseJob(j *Job) {
+	j.Owner, j.LeaseUntil = r.cfg.Cluster.ReplicaID, r.now().Add(r.cfg.Cluster.JobLease)
+}
+
+// takenOver reports whether the stored job cur is no longer the claim
+// this worker made (job): another replica took it over and claimed it
+// again, or queued it again, after the lease expired.
+func takenOver(cur, job Job) bool {
+	return job.Mark != "" && (cur.Mark != job.Mark || cur.State != JobRunning)
+}
+
+// heldJob is a claimed job whose lease a worker renews.
+type heldJob struct {
+	stop   func()
+	mu     sync.Mutex
+	lost   bool
+	cancel context.CancelFunc
+}
+
+// holdJob renews a claimed job's lease until stop. If the lease is lost,
+// the function given to onLost is called (at once if it was lost
+// before).
+func (r *Runner) holdJob(job Job) *heldJob {
+	h := &heldJob{}
+	h.stop = r.keepLease(bucketJobs, job.ID, func(ctx context.Context) (bool, error) {
+		ok := false
+		err := update(ctx, r.rec, bucketJobs, job.ID, func(j *Job, exists bool) error {
+			if !exists || takenOver(*j, job) {
+				return errAbort
+			}
+			j.LeaseUntil, ok = r.now().Add(r.cfg.Cluster.JobLease), true
+			return nil
+		})
+		return ok, err
+	}, func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.lost = true
+		if h.cancel != nil {
+			h.cancel()
+		}
+	})
+	return h
+}
+
+func (h *heldJob) onLost(cancel context.CancelFunc) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.cancel = cancel
+	if h.lost {
+		cancel()
+	}
+}
+
+// leaseExpired reports whether a running job's lease has passed at now.
+// A job claimed without a lease (by an atoll before leases, or by
+// CancelJob, which finishes it at once) counts one lease from its start.
+func (r *Runner) leaseExpired(j Job, now time.Time) bool {
+	until := j.LeaseUntil
+	if until.IsZero() {
+		until = j.Started.Add(r.cfg.Cluster.JobLease)
+	}
+	return j.State == JobRunning && now.After(until)
+}
+
+// recoverShared is start-up recovery on a shared store: queued jobs go to
+// the workers, and only jobs whose lease expired are taken over; the
+// others belong to live replicas.
+func (r *Runner) recoverShared(ctx context.Context) error {
+	jobs, err := list[Job](ctx, r.rec, bucketJobs, "")
+	if err != nil {
+		return err
+	}
+	for _, j := range jobs {
+		if j.State == JobQueued {
+			r.enqueue(j.ID)
+		}
+	}
+	r.rescue(ctx, jobs)
+	return nil
+}
+
+// rescueLoop takes over the jobs of dead replicas, every half lease.
+func (r *Runner) rescueLoop(ctx context.Context) {
+	t := time.NewTicker(max(r.cfg.Cluster.JobLease/2, 10*time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		jobs, err := list[Job](ctx, r.rec, bucketJobs, "")
+		if err != nil {
+			r.log.Warn("rescue: list jobs", "err", err)
+			continue
+		}
+		r.rescue(ctx, jobs)
+	}
+}
+
+// rescue takes over each running job of jobs whose lease has expired.
+func (r *Runner) rescue(ctx context.Context, jobs []Job) {
+	now := r.now()
+	runs := map[string]bool{}
+	for _, j := range jobs {
+		if !r.leaseExpired(j, now) {
+			continue
+		}
+		// Still the same claim, and still not renewed.
+		still := func(cur Job) bool { return cur.Mark == j.Mark && r.leaseExpired(cur, r.now()) }
+		switch j.Kind {
+		case JobPlan, JobDrift:
+			if r.requeueExpired(ctx, j, still) {
+				r.log.Warn("job taken over: the replica running it stopped renewing its lease; it runs again",
+					"job", j.ID, "kind", j.Kind, "owner", j.Owner)
+			}
+		default:
+			cur, done, err := r.interruptJob(ctx, j, still)
+			if err != nil {
+				r.log.Error("rescue: interrupt an apply", "job", j.ID, "err", err)
+				continue
+			}
+			if done {
+				r.log.Warn("apply interrupted: the replica running it stopped renewing its lease",
+					"job", j.ID, "owner", j.Owner)
+				runs[cur.RunID] = true
+				r.releaseOrdered(ctx, cur.RunID)
+				r.afterRunDone(ctx, cur.RunID)
+			}
+		}
+	}
+	for runID := range runs {
+		r.noteRunInterrupted(ctx, runID)
+	}
+}
+
+// requeueExpired puts a plan whose replica died back in the queue.
+func (r *Runner) requeueExpired(ctx context.Context, j Job, still func(Job) bool) bool {
+	done := false
+	err := update(ctx, r.rec, bucketJobs, j.ID, func(cur *Job, exists bool) error {
+		if !exists || !still(*cur) {
+			return errAbort
+		}
+		cur.State, cur.Started, cur.Mark, cur.Owner, cur.LeaseUntil = JobQueued, time.Time{}, "", "", time.Time{}
+		cur.Outcome = Outcome{Status: string(templates.StatusQueued)}
+		j, done = *cur, true
+		return nil
+	})
+	if err != nil {
+		r.log.Error("rescue: queue a plan again", "job", j.ID, "err", err)
+		return false
+	}
+	if done {
+		r.enqueue(j.ID)
+		r.afterUpdate(ctx, j)
+	}
+	return done
+}
+
+// signalQueuedJobs bumps the queue signal, for the other replicas' next
+// poll. Bumps coalesce: one goroutine writes them (see signalLoop).
+func (r *Runner) signalQueuedJobs() {
+	if !r.shared() {
+		return
+	}
+	select {
+	case r.signal <- struct{}{}:
+	default:
+	}
+}
+
+// signalLoop writes the queue signal whenever a job was queued here.
+func (r *Runner) signalLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-r.signal:
+		}
+		err := r.cfg.Store.UpdateRecord(ctx, bucketSignals, signalQueued, func(old []byte, _ bool) ([]byte, error) {
+			n, _ := strconv.ParseUint(string(old), 10, 64)
+			return []byte(strconv.FormatUint(n+1, 10)), nil
+		})
+		if err != nil && ctx.Err() == nil {
+			r.log.Warn("signal a queued job", "err", err)
+		}
+	}
+}
+
+// pollQueue hands this replica's workers the jobs other replicas queued:
+// every Poll it reads the queue signal, and when it moved (or every
+// thirty polls in any case) it lists the queued jobs. A job is handed
+// over at most once per lease; the claim decides which worker runs it.
+func (r *Runner) pollQueue(ctx context.Context) {
+	t := time.NewTicker(r.cfg.Cluster.Poll)
+	defer t.Stop()
+	last, handed := "", map[string]time.Time{}
+	for i := 0; ; i++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		sig, _, err := r.cfg.Store.GetRecord(ctx, bucketSignals, signalQueued)
+		if err != nil || (string(sig) == last && i%30 != 0) {
+			continue
+		}
+		last = string(sig)
+		jobs, err := list[Job](ctx, r.rec, bucketJobs, "")
+		if err != nil {
+			continue
+		}
+		now := r.now()
+		for id, at := range handed {
+			if now.Sub(at) > r.cfg.Cluster.JobLease {
+				delete(handed, id)
+			}
+		}
+		for _, j := range jobs {
+			if _, ok := handed[j.ID]; ok || j.State != JobQueued {
+				continue
+			}
+			handed[j.ID] = now
+			select { // not enqueue: that would signal the others again
+			case r.queue <- j.ID:
+			default: // full: the minute's sweep finds it
+			}
+		}
+	}
+}

@@ -1,0 +1,87 @@
+package runner
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Plan files on a shared store. A plan made on one replica may be
+// applied by another, so on a shared store (see Cluster) each plan file
+// is also stored in the store (bucketPlanFiles, under its file name) when
+// it is made. A replica that does not have a plan's file on its own disk
+// fetches it from there into its data dir; the file is used only when its
+// SHA-256 is the one recorded with the plan, as with a local file.
+const bucketPlanFiles = "planfiles" // plan file name -> its bytes
+
+// sharePlan stores a plan file made here for the other replicas.
+func (r *Runner) sharePlan(ctx context.Context, file string) error {
+	if !r.shared() {
+		return nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	if err := r.cfg.Store.PutRecord(ctx, bucketPlanFiles, filepath.Base(file), b); err != nil {
+		return fmt.Errorf("share the plan file with the other replicas: %w", err)
+	}
+	return nil
+}
+
+// planFileOf returns the path of p's plan file on this replica's disk:
+// p.File when this replica made it, or else a copy fetched from the
+// store, written only when its SHA-256 is p's.
+func (r *Runner) planFileOf(ctx context.Context, p Plan) (string, error) {
+	if !r.shared() || p.File == "" {
+		return p.File, nil
+	}
+	if _, err := os.Stat(p.File); err == nil {
+		return p.File, nil
+	}
+	local := filepath.Join(r.cfg.DataDir, "plans", filepath.Base(p.File))
+	if sum, err := fileSHA256(local); err == nil && sum == p.SHA256 {
+		return local, nil
+	}
+	b, ok, err := r.cfg.Store.GetRecord(ctx, bucketPlanFiles, filepath.Base(p.File))
+	if err != nil {
+		return "", fmt.Errorf("fetch the plan file: %w", err)
+	}
+	if !ok {
+		return "", fmt.Errorf("plan file %s: %w", filepath.Base(p.File), os.ErrNotExist)
+	}
+	if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != p.SHA256 {
+		return "", fmt.Errorf("plan file %s: the stored copy does not match the plan's SHA-256", filepath.Base(p.File))
+	}
+	if err := os.MkdirAll(filepath.Dir(local), 0o700); err != nil {
+		return "", err
+	}
+	tmp := local + ".part"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return "", err
+	}
+	return local, os.Rename(tmp, local)
+}
+
+// planSHA256 is the SHA-256 of p's plan file as this replica can read it.
+func (r *Runner) planSHA256(ctx context.Context, p Plan) (string, error) {
+	file, err := r.planFileOf(ctx, p)
+	if err != nil {
+		return "", err
+	}
+	return fileSHA256(file)
+}
+
+// dropSharedPlan removes a discarded plan's file from the store.
+func (r *Runner) dropSharedPlan(ctx context.Context, p Plan) {
+	if !r.shared() || p.File == "" {
+		return
+	}
+	if err := r.cfg.Store.DeleteRecord(ctx, bucketPlanFiles, filepath.Base(p.File)); err != nil {
+		r.log.Warn("discard a shared plan file", "err", err)
+	}
+	_ = os.Remove(filepath.Join(r.cfg.DataDir, "plans", filepath.Base(p.File)))
+}

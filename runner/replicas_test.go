@@ -1,0 +1,297 @@
+package runner
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/atollhq/atoll/locks"
+	"github.com/atollhq/atoll/templates"
+)
+
+// fakeClock is a clock tests move by hand, shared by several replicas.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// replicaSet opens one store (a real bbolt file) and returns n runners
+// sharing it as replicas would share PostgreSQL: the conditional updates
+// that decide every claim are the store's on both.
+func replicaSet(t *testing.T, n int, lease time.Duration, now func() time.Time) []*Runner {
+	t.Helper()
+	db, err := locks.Open(filepath.Join(t.TempDir(), "atoll.db"), locks.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	var out []*Runner
+	for i := range n {
+		c := Cluster{ReplicaID: string(rune('a' + i)), Shared: true, JobLease: lease}
+		c.defaults()
+		r := &Runner{rec: records{db}, log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: now,
+			queue: make(chan string, 64), signal: make(chan struct{}, 1),
+			cfg: Config{Store: db, Cluster: c, DataDir: t.TempDir()}}
+		r.drift = newDriftScheduler(r)
+		r.prMu.shared = r.sharedMutex("pr/")
+		out = append(out, r)
+	}
+	return out
+}
+
+func TestLeaseIsExclusiveUntilItExpires(t *testing.T) {
+	ctx := context.Background()
+	clock := &fakeClock{now: time.Date(2026, 12, 7, 1, 0, 0, 0, time.UTC)}
+	rs := replicaSet(t, 2, time.Minute, clock.Now)
+	a, b := rs[0], rs[1]
+	if ok, err := a.tryLease(ctx, bucketLeases, "k"); !ok || err != nil {
+		t.Fatalf("a: first claim = %v, %v; want it taken", ok, err)
+	}
+	if ok, _ := b.tryLease(ctx, bucketLeases, "k"); ok {
+		t.Fatal("b claimed a lease a holds")
+	}
+	clock.Add(50 * time.Second)
+	if ok, _ := a.renewLease(ctx, bucketLeases, "k"); !ok {
+		t.Fatal("a could not renew its own lease")
+	}
+	clock.Add(50 * time.Second) // 100s after the claim, 50s after the renewal
+	if ok, _ := b.tryLease(ctx, bucketLeases, "k"); ok {
+		t.Fatal("b claimed a renewed lease before it expired")
+	}
+	clock.Add(11 * time.Second)
+	if ok, _ := b.tryLease(ctx, bucketLeases, "k"); !ok {
+		t.Fatal("b could not claim a lease that expired")
+	}
+	if ok, _ := a.renewLease(ctx, bucketLeases, "k"); ok {
+		t.Fatal("a renewed a lease b has taken over")
+	}
+	// A handled delivery is never claimed again, even once its lease is old.
+	if err := b.releaseLease(ctx, bucketLeases, "k", true); err != nil {
+		t.Fatal(err)
+	}
+	clock.Add(time.Hour)
+	if ok, _ := a.tryLease(ctx, bucketLeases, "k"); ok {
+		t.Fatal("a claimed a key marked done")
+	}
+}
+
+// A dead replica's plan runs again elsewhere; its apply is interrupted,
+// never run again; jobs of a live replica are left alone.
+func TestRescueTakesOverOnlyExpiredLeases(t *testing.T) {
+	ctx := context.Background()
+	clock := &fakeClock{now: time.Date(2026, 12, 7, 1, 0, 0, 0, time.UTC)}
+	rs := replicaSet(t, 2, time.Minute, clock.Now)
+	live := rs[1]
+	started := clock.Now()
+	jobs := []Job{
+		{ID: "plan-dead", Kind: JobPlan, State: JobRunning, Mark: "m1", Owner: "dead", Started: started, LeaseUntil: started.Add(time.Minute)},
+		{ID: "apply-dead", Kind: JobApply, Number: 7, Repo: repoOf("infra"), Project: Project{Name: "app"}, State: JobRunning, Mark: "m2", Owner: "dead", Started: started, LeaseUntil: started.Add(time.Minute)},
+		{ID: "plan-live", Kind: JobPlan, State: JobRunning, Mark: "m3", Owner: "b", Started: started, LeaseUntil: started.Add(3 * time.Minute)},
+	}
+	for _, j := range jobs {
+		if err := live.rec.put(ctx, bucketJobs, j.ID, j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	key := planKey("acme/infra", 7, "app")
+	if err := live.rec.put(ctx, bucketPlans, key, Plan{Repo: "acme/infra", Number: 7, State: PlanApplying, ApplyJob: "apply-dead"}); err != nil {
+		t.Fatal(err)
+	}
+	all, _ := list[Job](ctx, live.rec, bucketJobs, "")
+	live.rescue(ctx, all) // nothing has expired yet
+	clock.Add(2 * time.Minute)
+	all, _ = list[Job](ctx, live.rec, bucketJobs, "")
+	live.rescue(ctx, all)
+	all, _ = list[Job](ctx, live.rec, bucketJobs, "")
+	// A second replica rescuing from the same stale listing changes nothing.
+	rs[0].rescue(ctx, jobs)
+
+	got := map[string]Job{}
+	for _, j := range all {
+		got[j.ID] = j
+	}
+	if j := got["plan-dead"]; j.State != JobQueued || j.Mark != "" || j.Owner != "" || j.Outcome.Status != string(templates.StatusQueued) {
+		t.Errorf("dead replica's plan: %+v; want queued again, unclaimed", j)
+	}
+	if j := got["apply-dead"]; j.State != JobInterrupted || j.Outcome.Status != string(templates.StatusInterrupted) {
+		t.Errorf("dead replica's apply: state %s status %s; want interrupted", j.State, j.Outcome.Status)
+	}
+	if j := got["plan-live"]; j.State != JobRunning || j.Mark != "m3" {
+		t.Errorf("live replica's plan: %+v; want untouched", j)
+	}
+	var p Plan
+	if _, err := live.rec.get(ctx, bucketPlans, key, &p); err != nil || p.State != PlanApplyFailed {
+		t.Errorf("plan of the interrupted apply: %s, %v; want apply_failed (never applied again)", p.State, err)
+	}
+	select {
+	case id := <-live.queue:
+		if id != "plan-dead" {
+			t.Errorf("queued %q, want plan-dead", id)
+		}
+	default:
+		t.Error("the rescued plan was not handed to the workers")
+	}
+}
+
+// A worker that lost its lease drops its outcome rather than overwrite
+// the job another replica took over.
+func TestTakenOverJobKeepsTheNewClaim(t *testing.T) {
+	mine := Job{ID: "j", State: JobRunning, Mark: "old"}
+	if takenOver(mine, mine) {
+		t.Error("a job still claimed by its worker counts as taken over")
+	}
+	if !takenOver(Job{ID: "j", State: JobRunning, Mark: "new"}, mine) {
+		t.Error("a job claimed again by another replica does not count as taken over")
+	}
+	if !takenOver(Job{ID: "j", State: JobQueued}, mine) {
+		t.Error("a job queued again does not count as taken over")
+	}
+	if takenOver(Job{ID: "j", State: JobRunning}, Job{ID: "j", State: JobRunning}) {
+		t.Error("a job finished without a claim (CancelJob) counts as taken over")
+	}
+}
+
+// The shared half of the per-PR mutex keeps two replicas out of one PR's
+// critical section at once.
+func TestSharedMutexAcrossReplicas(t *testing.T) {
+	rs := replicaSet(t, 3, 5*time.Second, time.Now)
+	var inside, overlaps atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 12 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			unlock := rs[i%3].prMu.lock("acme/infra#0000007")
+			if inside.Add(1) > 1 {
+				overlaps.Add(1)
+			}
+			time.Sleep(5 * time.Millisecond)
+			inside.Add(-1)
+			unlock()
+		}()
+	}
+	wg.Wait()
+	if overlaps.Load() > 0 {
+		t.Errorf("%d times two replicas held one PR's mutex at once", overlaps.Load())
+	}
+}
+
+// A scheduled drift check fires once per tick across replicas, even when
+// the lead changes hands between them.
+func TestDriftTickClaimedOnce(t *testing.T) {
+	ctx := context.Background()
+	rs := replicaSet(t, 3, time.Minute, time.Now)
+	due := time.Date(2026, 12, 7, 2, 0, 0, 0, time.UTC)
+	fired := 0
+	for _, r := range rs {
+		for range 2 {
+			if r.drift.claimTick(ctx, driftFire{Repo: "acme/infra", Due: due}) {
+				fired++
+			}
+		}
+	}
+	if fired != 1 {
+		t.Errorf("tick claimed %d times, want once", fired)
+	}
+	if !rs[2].drift.claimTick(ctx, driftFire{Repo: "acme/infra", Due: due.Add(time.Hour)}) {
+		t.Error("the next tick could not be claimed")
+	}
+}
+
+// One replica leads at a time; when it stops, another takes over.
+func TestLeaderFailover(t *testing.T) {
+	rs := replicaSet(t, 3, 300*time.Millisecond, time.Now)
+	var running atomic.Int32
+	var max atomic.Int32
+	task := func(ctx context.Context) {
+		n := running.Add(1)
+		for m := max.Load(); n > m && !max.CompareAndSwap(m, n); m = max.Load() {
+		}
+		<-ctx.Done()
+		running.Add(-1)
+	}
+	ctxs := make([]context.CancelFunc, len(rs))
+	for i, r := range rs {
+		ctx, cancel := context.WithCancel(context.Background())
+		ctxs[i] = cancel
+		r.lead(ctx, []leaderTask{{"t", task}})
+	}
+	t.Cleanup(func() {
+		for i, r := range rs {
+			ctxs[i]()
+			r.Wait()
+		}
+	})
+	leader := func() int {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for time.Now().Before(deadline) {
+			for i, r := range rs {
+				if r.IsLeader() && running.Load() == 1 {
+					return i
+				}
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Fatal("no leader")
+		return -1
+	}
+	first := leader()
+	ctxs[first]()
+	rs[first].Wait()
+	second := leader()
+	if second == first {
+		t.Fatal("a stopped replica still leads")
+	}
+	time.Sleep(400 * time.Millisecond) // more than a lease: no second leader appears
+	if max.Load() != 1 {
+		t.Errorf("%d leaders ran at once", max.Load())
+	}
+}
+
+// Of three replicas listing one pending delivery, one handles it; once
+// handled, none takes it again.
+func TestDeliveryClaimedOnce(t *testing.T) {
+	ctx := context.Background()
+	clock := &fakeClock{now: time.Date(2026, 12, 7, 1, 0, 0, 0, time.UTC)}
+	rs := replicaSet(t, 3, time.Minute, clock.Now)
+	claimed := 0
+	for _, r := range rs {
+		if r.claimDelivery(ctx, "d1") {
+			claimed++
+		}
+	}
+	if claimed != 1 {
+		t.Fatalf("delivery claimed by %d replicas, want 1", claimed)
+	}
+	clock.Add(2 * time.Minute) // its replica died: another may take it
+	if !rs[2].claimDelivery(ctx, "d1") {
+		t.Fatal("a delivery whose claim expired could not be taken over")
+	}
+	if err := rs[2].releaseLease(ctx, bucketDelClaims, "d1", true); err != nil {
+		t.Fatal(err)
+	}
+	clock.Add(2 * time.Minute)
+	for _, r := range rs {
+		if r.claimDelivery(ctx, "d1") {
+			t.Fatal("a handled delivery was claimed again")
+		}
+	}
+}
