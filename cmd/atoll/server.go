@@ -174,7 +174,7 @@ func (m *serverMain) Open(ctx context.Context) error {
 		DataDir: dataDir, Sandbox: sb, BaseURL: baseURL, HTMLURL: webURL, Version: version, Commit: commit, Logger: m.log,
 		Observer: m.metrics,
 		Audit:    trail, AuditRetention: cfg.Audit.Retention,
-		Cluster:  runner.Cluster{JobLease: cfg.JobLease},
+		Cluster: runner.Cluster{JobLease: cfg.JobLease},
 	})
 	if err != nil {
 		return m.closeAfter(err)
