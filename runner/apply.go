@@ -8,6 +8,7 @@ import (
 
 	"github.com/atollhq/atoll/runner/crashpoint"
 	"github.com/atollhq/atoll/runner/gate"
+	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
@@ -18,8 +19,8 @@ import (
 // applies it.
 func (r *Runner) runApply(ctx context.Context, job *Job, log io.Writer) Outcome {
 	var plan Plan
-	key := planKey(job.Repo.FullName(), job.Number, job.Project.Name)
-	if ok, err := r.rec.get(ctx, bucketPlans, key, &plan); err != nil || !ok {
+	key := records.PlanKey(job.Repo.FullName(), job.Number, job.Project.Name)
+	if ok, err := r.rec.Get(ctx, records.Plans, key, &plan); err != nil || !ok {
 		return Outcome{Status: string(templates.StatusSkipped), Error: "the plan is gone: comment `atoll plan`"}
 	}
 	if plan.ApplyJob != job.ID || plan.State != PlanApplying {
@@ -168,27 +169,11 @@ func (r *Runner) runPlanApply(ctx context.Context, job *Job, log io.Writer) Outc
 	return out
 }
 
-func (r *Runner) setPlanState(ctx context.Context, key string, st PlanState, jobID string) {
-	err := update(ctx, r.rec, bucketPlans, key, func(p *Plan, exists bool) error {
-		if !exists {
-			return errAbort
-		}
-		p.State = st
-		if jobID != "" {
-			p.ApplyJob = jobID
-		}
-		return nil
-	})
-	if err != nil {
-		r.log.Error("set plan state", "plan", key, "err", err)
-	}
-}
-
 // afterRunDone finishes what a run leaves behind once every job is final:
 // a merged PR's locks are released for applied projects, and automerge.
 func (r *Runner) afterRunDone(ctx context.Context, runID string) {
 	var run Run
-	if ok, err := r.rec.get(ctx, bucketRuns, runID, &run); err != nil || !ok {
+	if ok, err := r.rec.Get(ctx, records.Runs, runID, &run); err != nil || !ok {
 		return
 	}
 	jobs, err := r.runJobs(ctx, run)
@@ -248,7 +233,7 @@ func (r *Runner) afterApplyRun(ctx context.Context, run Run, jobs []Job) {
 	if run.Options.NoAutomerge || !r.automerge(ctx, run.Repo) {
 		return
 	}
-	plans, err := r.rec.plansOf(ctx, run.Repo.FullName(), run.Number)
+	plans, err := r.rec.PlansOf(ctx, run.Repo.FullName(), run.Number)
 	if err != nil || len(plans) == 0 {
 		return
 	}
@@ -291,8 +276,8 @@ func (r *Runner) deleteSourceBranch(ctx context.Context, pr vcs.PullRequest, pla
 
 func (r *Runner) discardPlanOf(ctx context.Context, j Job) {
 	var p Plan
-	key := planKey(j.Repo.FullName(), j.Number, j.Project.Name)
-	if ok, _ := r.rec.get(ctx, bucketPlans, key, &p); ok {
+	key := records.PlanKey(j.Repo.FullName(), j.Number, j.Project.Name)
+	if ok, _ := r.rec.Get(ctx, records.Plans, key, &p); ok {
 		r.discardPlan(ctx, p)
 	}
 }
@@ -311,3 +296,11 @@ func (r *Runner) automerge(ctx context.Context, repo vcs.Repo) bool {
 type staleHeadError struct{ head string }
 
 func (e *staleHeadError) Error() string { return "the pull request's head moved to " + e.head }
+
+// setPlanState is records' SetPlanState, logging a failure: the job's
+// outcome stands whether or not the plan's state could be written.
+func (r *Runner) setPlanState(ctx context.Context, key string, st PlanState, jobID string) {
+	if err := r.rec.SetPlanState(ctx, key, st, jobID); err != nil {
+		r.log.Error("set plan state", "plan", key, "err", err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/atollhq/atoll/runner/command"
 	"github.com/atollhq/atoll/runner/crashpoint"
 	"github.com/atollhq/atoll/runner/gate"
+	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 )
@@ -45,7 +46,7 @@ func (r *Runner) commandApply(ctx context.Context, pr vcs.PullRequest, user stri
 	if mode == "after_merge" {
 		return r.say(ctx, pr.Repo, pr.Number, templates.ApplyAfterMergeOnly{})
 	}
-	plans, err := r.rec.plansOf(ctx, pr.Repo.FullName(), pr.Number)
+	plans, err := r.rec.PlansOf(ctx, pr.Repo.FullName(), pr.Number)
 	if err != nil {
 		return err
 	}
@@ -107,15 +108,15 @@ func (r *Runner) commandApply(ctx context.Context, pr vcs.PullRequest, user stri
 func (r *Runner) claimAndApply(ctx context.Context, pr vcs.PullRequest, user string, plans []Plan, opts RunOptions, cleared []gate.Clearance) error {
 	// Claims of one PR are serialized: of concurrent apply comments, the
 	// first claims every plan it was cleared for, in one run.
-	defer r.prMu.lock(prKey(pr.Repo.FullName(), pr.Number))()
+	defer r.prMu.lock(records.PRKey(pr.Repo.FullName(), pr.Number))()
 	var jobs []Job
 	var lost []string
 	for _, p := range plans {
 		claimed := false
-		key := planKey(p.Repo, p.Number, p.Project.Name)
-		err := update(ctx, r.rec, bucketPlans, key, func(cur *Plan, exists bool) error {
+		key := records.PlanKey(p.Repo, p.Number, p.Project.Name)
+		err := records.Update(ctx, r.rec, records.Plans, key, func(cur *Plan, exists bool) error {
 			if !exists || cur.State != PlanPlanned || cur.SHA256 != p.SHA256 || cur.HeadSHA != pr.HeadSHA {
-				return errAbort
+				return records.ErrAbort
 			}
 			cur.State, cur.ApplyJob, claimed = PlanApplying, "claimed", true
 			return nil
@@ -139,14 +140,14 @@ func (r *Runner) claimAndApply(ctx context.Context, pr vcs.PullRequest, user str
 	// Each claimed plan names its job before the job can run.
 	bind := func(ctx context.Context, jobs []Job) {
 		for _, j := range jobs {
-			r.setPlanState(ctx, planKey(j.Repo.FullName(), j.Number, j.Project.Name), PlanApplying, j.ID)
+			r.setPlanState(ctx, records.PlanKey(j.Repo.FullName(), j.Number, j.Project.Name), PlanApplying, j.ID)
 		}
 	}
 	_, err := r.startApply(ctx, runSpec{Repo: pr.Repo, Number: pr.Number, Command: "apply", User: user,
 		HeadSHA: pr.HeadSHA, Jobs: jobs, Options: opts, beforeQueue: bind}, cleared)
 	if err != nil {
 		for _, j := range jobs {
-			r.setPlanState(ctx, planKey(pr.Repo.FullName(), pr.Number, j.Project.Name), PlanPlanned, "-")
+			r.setPlanState(ctx, records.PlanKey(pr.Repo.FullName(), pr.Number, j.Project.Name), PlanPlanned, "-")
 		}
 	}
 	return err
@@ -155,7 +156,7 @@ func (r *Runner) claimAndApply(ctx context.Context, pr vcs.PullRequest, user str
 // onMerged applies a merged PR's projects when its mode says so, and
 // otherwise releases its locks.
 func (r *Runner) onMerged(ctx context.Context, pr vcs.PullRequest) error {
-	defer r.prMu.lock(prKey(pr.Repo.FullName(), pr.Number))()
+	defer r.prMu.lock(records.PRKey(pr.Repo.FullName(), pr.Number))()
 	if pr.Fork() && !r.srv.AllowForkPRs {
 		// Nothing of a fork is applied (it was told so when it was opened).
 		_, err := r.releasePR(ctx, pr.Repo.FullName(), pr.Number)
@@ -170,7 +171,7 @@ func (r *Runner) onMerged(ctx context.Context, pr vcs.PullRequest) error {
 	}
 	mode := r.applyMode(rc)
 	if mode == "comment" {
-		plans, err := r.rec.plansOf(ctx, pr.Repo.FullName(), pr.Number)
+		plans, err := r.rec.PlansOf(ctx, pr.Repo.FullName(), pr.Number)
 		if err != nil {
 			return err
 		}
@@ -190,11 +191,11 @@ func (r *Runner) onMerged(ctx context.Context, pr vcs.PullRequest) error {
 	// twice. The claim is stored with the apply's run and jobs, in one
 	// transaction: a stop before it leaves the merge unclaimed, and the
 	// delivery handled again at start-up applies it.
-	key := prKey(pr.Repo.FullName(), pr.Number) + "#merged"
-	if _, claimed, err := r.cfg.Store.GetRecord(ctx, bucketPRs, key); err != nil || claimed {
+	key := records.PRKey(pr.Repo.FullName(), pr.Number) + "#merged"
+	if _, claimed, err := r.cfg.Store.GetRecord(ctx, records.PRs, key); err != nil || claimed {
 		return err
 	}
-	claim := locks.RecordUpdate{Bucket: bucketPRs, Key: key, Fn: func(_ []byte, exists bool) ([]byte, error) {
+	claim := locks.RecordUpdate{Bucket: records.PRs, Key: key, Fn: func(_ []byte, exists bool) ([]byte, error) {
 		if exists {
 			return nil, errMergeClaimed
 		}
@@ -262,7 +263,7 @@ func (r *Runner) releaseMergedExcept(ctx context.Context, pr vcs.PullRequest, ke
 	if len(names) > 0 {
 		r.lockReleased()
 	}
-	plans, err := r.rec.plansOf(ctx, repo, pr.Number)
+	plans, err := r.rec.PlansOf(ctx, repo, pr.Number)
 	if err != nil {
 		return names, err
 	}
@@ -284,13 +285,13 @@ func (r *Runner) mergedProjects(ctx context.Context, pr vcs.PullRequest, rc Repo
 	if err != nil {
 		return nil, nil, err
 	}
-	plans, err := r.rec.plansOf(ctx, pr.Repo.FullName(), pr.Number)
+	plans, err := r.rec.PlansOf(ctx, pr.Repo.FullName(), pr.Number)
 	if err != nil {
 		return nil, nil, err
 	}
 	applied := map[string]bool{}
 	for _, p := range plans {
-		err := update(ctx, r.rec, bucketPlans, planKey(p.Repo, p.Number, p.Project.Name), func(cur *Plan, exists bool) error {
+		err := records.Update(ctx, r.rec, records.Plans, records.PlanKey(p.Repo, p.Number, p.Project.Name), func(cur *Plan, exists bool) error {
 			switch {
 			case !exists:
 			case cur.State == PlanApplying:
@@ -302,7 +303,7 @@ func (r *Runner) mergedProjects(ctx context.Context, pr vcs.PullRequest, rc Repo
 				cur.State = PlanMerged
 				return nil
 			}
-			return errAbort
+			return records.ErrAbort
 		})
 		if err != nil {
 			return nil, nil, err
@@ -350,18 +351,18 @@ func (r *Runner) planApplyRun(ctx context.Context, pr vcs.PullRequest, command, 
 // PR's lock, as onMerged does, and skips projects with an apply queued or
 // running, so a retry never runs beside the merge's apply or another retry.
 func (r *Runner) retryAfterMerge(ctx context.Context, pr vcs.PullRequest, user string, cmd *command.Command) error {
-	defer r.prMu.lock(prKey(pr.Repo.FullName(), pr.Number))()
+	defer r.prMu.lock(records.PRKey(pr.Repo.FullName(), pr.Number))()
 	// A merge whose webhook was not handled yet is handled by this retry:
 	// it applies the merge commit, as the merge would have.
 	mergeUnhandled := false
-	err := r.cfg.Store.UpdateRecord(ctx, bucketPRs, prKey(pr.Repo.FullName(), pr.Number)+"#merged", func(_ []byte, exists bool) ([]byte, error) {
+	err := r.cfg.Store.UpdateRecord(ctx, records.PRs, records.PRKey(pr.Repo.FullName(), pr.Number)+"#merged", func(_ []byte, exists bool) ([]byte, error) {
 		if exists {
-			return nil, errAbort
+			return nil, records.ErrAbort
 		}
 		mergeUnhandled = true
 		return []byte(pr.MergeCommitSHA), nil
 	})
-	if err != nil && err != errAbort {
+	if err != nil && err != records.ErrAbort {
 		return err
 	}
 	held, err := r.cfg.Store.ListByOwner(ctx, pr.Repo.FullName(), pr.Number)
@@ -380,7 +381,7 @@ func (r *Runner) retryAfterMerge(ctx context.Context, pr vcs.PullRequest, user s
 	var busy []string
 	var appliedAfter map[string]bool
 	for _, p := range st.Projects {
-		if !p.locksOn("plan") {
+		if !p.LocksOn("plan") {
 			// repo_locks.mode on_apply or disabled: no lock marks what is
 			// left to apply; the merge's (or a retry's) apply jobs do.
 			if appliedAfter == nil {
@@ -403,7 +404,7 @@ func (r *Runner) retryAfterMerge(ctx context.Context, pr vcs.PullRequest, user s
 	if len(projects) == 0 {
 		return r.say(ctx, pr.Repo, pr.Number, templates.NothingToRetry{})
 	}
-	plans, err := r.rec.plansOf(ctx, pr.Repo.FullName(), pr.Number)
+	plans, err := r.rec.PlansOf(ctx, pr.Repo.FullName(), pr.Number)
 	if err != nil {
 		return err
 	}
@@ -445,7 +446,7 @@ func (r *Runner) retryAfterMerge(ctx context.Context, pr vcs.PullRequest, user s
 // appliedAfterMerge are the projects of a merged PR that an apply after
 // the merge (or a retry) applied.
 func (r *Runner) appliedAfterMerge(ctx context.Context, repo string, number int) (map[string]bool, error) {
-	jobs, err := list[Job](ctx, r.rec, bucketJobs, "")
+	jobs, err := records.List[Job](ctx, r.rec, records.Jobs, "")
 	if err != nil {
 		return nil, err
 	}
@@ -462,7 +463,7 @@ func (r *Runner) appliedAfterMerge(ctx context.Context, repo string, number int)
 // applyingProjects are the projects of a PR with an apply (or plan and
 // apply) queued or running.
 func (r *Runner) applyingProjects(ctx context.Context, repo string, number int) (map[string]bool, error) {
-	jobs, err := list[Job](ctx, r.rec, bucketJobs, "")
+	jobs, err := records.List[Job](ctx, r.rec, records.Jobs, "")
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/atollhq/atoll/runner/command"
 	"github.com/atollhq/atoll/runner/discovery"
+	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
@@ -124,7 +125,7 @@ func (r *Runner) commandPlan(ctx context.Context, pr vcs.PullRequest, user strin
 	if pr.State != "open" {
 		return r.say(ctx, pr.Repo, pr.Number, templates.PlanClosed{})
 	}
-	defer r.prMu.lock(prKey(pr.Repo.FullName(), pr.Number))()
+	defer r.prMu.lock(records.PRKey(pr.Repo.FullName(), pr.Number))()
 	st, err := r.prState(ctx, pr)
 	if err != nil {
 		return err
@@ -232,7 +233,7 @@ func selection(cmd *command.Command) templates.Selector {
 
 // commandUnlock releases the PR's locks and discards its plans.
 func (r *Runner) commandUnlock(ctx context.Context, pr vcs.PullRequest) error {
-	defer r.prMu.lock(prKey(pr.Repo.FullName(), pr.Number))()
+	defer r.prMu.lock(records.PRKey(pr.Repo.FullName(), pr.Number))()
 	released, err := r.releasePR(ctx, pr.Repo.FullName(), pr.Number)
 	if err != nil {
 		return err

@@ -6,63 +6,13 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"time"
 
 	"github.com/atollhq/atoll/locks"
+	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 )
-
-// Drift statuses of a project, as the API reports them.
-const (
-	DriftInSync  = "in_sync"
-	DriftDrifted = "drifted"
-	DriftError   = "error"
-)
-
-// DriftRun is one drift check of a repository (or one of its projects),
-// as GET /api/drift/runs/{id} shows it.
-type DriftRun struct {
-	ID       string         `json:"run_id"`
-	Repo     string         `json:"repo"`
-	Project  string         `json:"project,omitempty"`
-	State    string         `json:"state"` // queued, running, done (reporting inside the store)
-	Commit   string         `json:"commit,omitempty"`
-	Error    string         `json:"error,omitempty"`
-	Projects []DriftProject `json:"projects"`
-	Created  time.Time      `json:"created"`
-}
-
-// DriftProject is one project's result in a DriftRun.
-type DriftProject struct {
-	Repo    string `json:"repo"`
-	Project string `json:"project"`
-	Status  string `json:"status,omitempty"` // in_sync, drifted, error; empty while running
-	Issue   *int   `json:"issue"`
-}
-
-// DriftRecord is what atoll remembers of one project's drift: the open
-// issue, and a bounded history of checks.
-type DriftRecord struct {
-	Repo      string        `json:"repo"`
-	Project   Project       `json:"project"`
-	Issue     int           `json:"issue,omitempty"`
-	Hash      string        `json:"hash,omitempty"`
-	FirstSeen time.Time     `json:"first_seen,omitempty"`
-	LastSeen  time.Time     `json:"last_seen,omitempty"`
-	History   []DriftResult `json:"history"`
-}
-
-// DriftResult is one check of one project.
-type DriftResult struct {
-	At      time.Time          `json:"at"`
-	Commit  string             `json:"commit"`
-	Status  string             `json:"status"`
-	Summary *terraform.Summary `json:"summary,omitempty"`
-	Hash    string             `json:"hash,omitempty"`
-	Error   string             `json:"error,omitempty"`
-}
 
 // driftHistory bounds DriftRecord.History.
 const driftHistory = 50
@@ -104,7 +54,7 @@ func (r *Runner) TriggerDrift(ctx context.Context, fullName, project string) (st
 	cur, busy := d.running[fullName]
 	if busy {
 		var dr DriftRun
-		found, err := r.rec.get(ctx, bucketDriftRuns, cur, &dr)
+		found, err := r.rec.Get(ctx, records.DriftRuns, cur, &dr)
 		if err != nil {
 			return "", err
 		}
@@ -112,9 +62,9 @@ func (r *Runner) TriggerDrift(ctx context.Context, fullName, project string) (st
 			return cur, nil
 		}
 		if next, ok := d.pending[fullName]; ok {
-			err := update(ctx, r.rec, bucketDriftRuns, next, func(p *DriftRun, exists bool) error {
+			err := records.Update(ctx, r.rec, records.DriftRuns, next, func(p *DriftRun, exists bool) error {
 				if !exists || p.Project == "" || p.Project == project {
-					return errAbort
+					return records.ErrAbort
 				}
 				p.Project = "" // two projects asked for: check them all
 				return nil
@@ -122,12 +72,12 @@ func (r *Runner) TriggerDrift(ctx context.Context, fullName, project string) (st
 			return next, err
 		}
 	}
-	id, err := r.rec.newID(ctx, bucketDriftRuns, r.now())
+	id, err := r.rec.NewID(ctx, records.DriftRuns, r.now())
 	if err != nil {
 		return "", err
 	}
 	dr := DriftRun{ID: "d" + id, Repo: fullName, Project: project, State: "queued", Projects: []DriftProject{}, Created: r.now()}
-	if err := r.rec.put(ctx, bucketDriftRuns, dr.ID, dr); err != nil {
+	if err := r.rec.Put(ctx, records.DriftRuns, dr.ID, dr); err != nil {
 		return "", err
 	}
 	if busy {
@@ -153,7 +103,7 @@ func (r *Runner) launchDrift(dr DriftRun) {
 				return
 			}
 			r.log.Error("drift run", "repo", dr.Repo, "run", dr.ID, "err", err)
-			_ = update(ctx, r.rec, bucketDriftRuns, dr.ID, func(cur *DriftRun, _ bool) error {
+			_ = records.Update(ctx, r.rec, records.DriftRuns, dr.ID, func(cur *DriftRun, _ bool) error {
 				cur.State, cur.Error = "done", err.Error()
 				return nil
 			})
@@ -179,7 +129,7 @@ func (r *Runner) driftDone(repo, id string) {
 	}
 	delete(d.pending, repo)
 	var dr DriftRun
-	if found, err := r.rec.get(context.Background(), bucketDriftRuns, next, &dr); err != nil || !found {
+	if found, err := r.rec.Get(context.Background(), records.DriftRuns, next, &dr); err != nil || !found {
 		r.log.Error("drift: follow-up check lost", "repo", repo, "run", next, "err", err)
 		return
 	}
@@ -191,7 +141,7 @@ func (r *Runner) driftDone(repo, id string) {
 // done.
 func (r *Runner) GetDriftRun(ctx context.Context, id string) (DriftRun, bool, error) {
 	var dr DriftRun
-	ok, err := r.rec.get(ctx, bucketDriftRuns, id, &dr)
+	ok, err := r.rec.Get(ctx, records.DriftRuns, id, &dr)
 	if dr.State == driftReporting {
 		dr.State = "running"
 	}
@@ -232,7 +182,7 @@ func (r *Runner) startDrift(ctx context.Context, dr DriftRun) error {
 			RefreshOnly: r.srv.Drift.Mode == "refresh-only", User: "atoll"})
 	}
 	if len(spec.Jobs) == 0 {
-		err := update(ctx, r.rec, bucketDriftRuns, dr.ID, func(cur *DriftRun, _ bool) error {
+		err := records.Update(ctx, r.rec, records.DriftRuns, dr.ID, func(cur *DriftRun, _ bool) error {
 			cur.State, cur.Commit = "done", head
 			return nil
 		})
@@ -240,7 +190,7 @@ func (r *Runner) startDrift(ctx context.Context, dr DriftRun) error {
 		return err
 	}
 	spec.DriftRun = dr.ID
-	err = update(ctx, r.rec, bucketDriftRuns, dr.ID, func(cur *DriftRun, _ bool) error {
+	err = records.Update(ctx, r.rec, records.DriftRuns, dr.ID, func(cur *DriftRun, _ bool) error {
 		cur.State, cur.Commit, cur.Projects = "running", head, nil
 		for _, p := range projects {
 			cur.Projects = append(cur.Projects, DriftProject{Repo: dr.Repo, Project: p.Name})
@@ -310,7 +260,7 @@ func (r *Runner) runDrift(ctx context.Context, job *Job, log io.Writer) Outcome 
 // before its jobs were stored starts again (after the repository's check
 // under way, if any).
 func (r *Runner) recoverDrift(ctx context.Context) error {
-	drs, err := list[DriftRun](ctx, r.rec, bucketDriftRuns, "")
+	drs, err := records.List[DriftRun](ctx, r.rec, records.DriftRuns, "")
 	if err != nil {
 		return err
 	}
@@ -323,7 +273,7 @@ func (r *Runner) recoverDrift(ctx context.Context) error {
 	if len(open) == 0 {
 		return nil
 	}
-	runs, err := list[Run](ctx, r.rec, bucketRuns, "")
+	runs, err := records.List[Run](ctx, r.rec, records.Runs, "")
 	if err != nil {
 		return err
 	}
@@ -339,7 +289,7 @@ func (r *Runner) recoverDrift(ctx context.Context) error {
 		d.running[dr.Repo] = dr.ID
 		d.tmu.Unlock()
 		if dr.State == driftReporting { // cut off while reporting: report again
-			err := update(ctx, r.rec, bucketDriftRuns, dr.ID, func(cur *DriftRun, _ bool) error {
+			err := records.Update(ctx, r.rec, records.DriftRuns, dr.ID, func(cur *DriftRun, _ bool) error {
 				cur.State = "running"
 				return nil
 			})
@@ -365,7 +315,7 @@ func (r *Runner) recoverDrift(ctx context.Context) error {
 		case !queued:
 			d.pending[dr.Repo] = dr.ID
 		default:
-			err = update(ctx, r.rec, bucketDriftRuns, dr.ID, func(cur *DriftRun, _ bool) error {
+			err = records.Update(ctx, r.rec, records.DriftRuns, dr.ID, func(cur *DriftRun, _ bool) error {
 				cur.State, cur.Error = "done", "atoll restarted before this check started, and another check of the repository is queued"
 				return nil
 			})

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/atollhq/atoll/runner/records"
 	"github.com/robfig/cron/v3"
 
 	"github.com/atollhq/atoll/runner/config"
@@ -146,7 +147,7 @@ func (d *driftScheduler) fire(ctx context.Context, f driftFire) {
 		return
 	}
 	d.r.log.Info("drift: scheduled check", "repo", f.Repo, "run", id, "due", f.Due)
-	if err := d.r.rec.put(ctx, bucketDriftSched, f.Repo, driftMemory{Last: f.Due}); err != nil {
+	if err := d.r.rec.Put(ctx, bucketDriftSched, f.Repo, driftMemory{Last: f.Due}); err != nil {
 		d.r.log.Warn("drift: remember scheduled check", "repo", f.Repo, "err", err)
 	}
 }
@@ -293,7 +294,7 @@ func (d *driftScheduler) serves(repo string) bool {
 // the slot back and hands it to the oldest parked job.
 func (d *driftScheduler) admit(ctx context.Context, id string) (release func(), ok bool) {
 	var j Job
-	if found, err := d.r.rec.get(ctx, bucketJobs, id, &j); err != nil || !found || j.Kind != JobDrift || j.State != JobQueued {
+	if found, err := d.r.rec.Get(ctx, records.Jobs, id, &j); err != nil || !found || j.Kind != JobDrift || j.State != JobQueued {
 		return func() {}, true
 	}
 	d.mu.Lock()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/atollhq/atoll/locks"
 	"github.com/atollhq/atoll/runner/config"
+	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/vcs"
 )
 
@@ -231,7 +232,7 @@ func schedTestRunner(t *testing.T, srv config.Server, h *fakeHost) (*Runner, *[]
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	r := &Runner{srv: withDefaults(srv), host: h, rec: records{db}, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	r := &Runner{srv: withDefaults(srv), host: h, rec: records.New(db), log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		now: time.Now, queue: make(chan string, 16), cfg: Config{Store: db}}
 	r.drift = newDriftScheduler(r)
 	var started []string
@@ -381,7 +382,7 @@ func TestDriftTriggerNoOverlap(t *testing.T) {
 	}
 	setState := func(id, state string) {
 		t.Helper()
-		if err := update(ctx, r.rec, bucketDriftRuns, id, func(dr *DriftRun, _ bool) error { dr.State = state; return nil }); err != nil {
+		if err := records.Update(ctx, r.rec, records.DriftRuns, id, func(dr *DriftRun, _ bool) error { dr.State = state; return nil }); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -471,7 +472,7 @@ func TestDriftAdmitBoundsConcurrency(t *testing.T) {
 	ctx := context.Background()
 	for _, j := range []Job{{ID: "j1", Kind: JobDrift}, {ID: "j2", Kind: JobDrift}, {ID: "j3", Kind: JobDrift}, {ID: "j4", Kind: JobPlan}} {
 		j.State = JobQueued
-		if err := r.rec.put(ctx, bucketJobs, j.ID, j); err != nil {
+		if err := r.rec.Put(ctx, records.Jobs, j.ID, j); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/atollhq/atoll/runner/config"
+	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/vcs"
 )
 
@@ -34,7 +35,7 @@ func TestDriftLaunchStopsAtShutdown(t *testing.T) {
 	r.life, r.endLife = context.WithCancel(context.Background())
 	ctx := context.Background()
 	dr := DriftRun{ID: "d1", Repo: "acme/a", State: "queued", Projects: []DriftProject{}, Created: time.Now()}
-	if err := r.rec.put(ctx, bucketDriftRuns, dr.ID, dr); err != nil {
+	if err := r.rec.Put(ctx, records.DriftRuns, dr.ID, dr); err != nil {
 		t.Fatal(err)
 	}
 	r.launchDrift(dr)
@@ -48,7 +49,7 @@ func TestDriftLaunchStopsAtShutdown(t *testing.T) {
 		t.Fatal("Wait did not return after shutdown: the drift launch ignores it")
 	}
 	var got DriftRun
-	if _, err := r.rec.get(ctx, bucketDriftRuns, dr.ID, &got); err != nil {
+	if _, err := r.rec.Get(ctx, records.DriftRuns, dr.ID, &got); err != nil {
 		t.Fatal(err)
 	}
 	if got.State == "done" {

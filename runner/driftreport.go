@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/atollhq/atoll/runner/command"
+	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 )
@@ -37,9 +38,9 @@ func (r *Runner) reportDrift(ctx context.Context, run Run, jobs []Job) {
 			}
 		}
 	}
-	err := update(ctx, r.rec, bucketDriftRuns, run.DriftRun, func(dr *DriftRun, exists bool) error {
+	err := records.Update(ctx, r.rec, records.DriftRuns, run.DriftRun, func(dr *DriftRun, exists bool) error {
 		if !exists {
-			return errAbort
+			return records.ErrAbort
 		}
 		dr.State = "done"
 		for i, p := range dr.Projects {
@@ -62,9 +63,9 @@ const driftReporting = "reporting"
 // reports whether this call did.
 func (r *Runner) claimDriftReport(ctx context.Context, id string) bool {
 	claimed := false
-	err := update(ctx, r.rec, bucketDriftRuns, id, func(dr *DriftRun, exists bool) error {
+	err := records.Update(ctx, r.rec, records.DriftRuns, id, func(dr *DriftRun, exists bool) error {
 		if !exists || dr.State == "done" || dr.State == driftReporting {
-			return errAbort
+			return records.ErrAbort
 		}
 		dr.State, claimed = driftReporting, true
 		return nil
@@ -92,7 +93,7 @@ func driftStatus(j Job) string {
 func (r *Runner) driftIssue(ctx context.Context, j Job, status string) (int, error) {
 	key := driftKey(j.Repo.FullName(), j.Project.Name)
 	var rec DriftRecord
-	if _, err := r.rec.get(ctx, bucketDrift, key, &rec); err != nil {
+	if _, err := r.rec.Get(ctx, records.Drift, key, &rec); err != nil {
 		return 0, err
 	}
 	rec.Repo, rec.Project = j.Repo.FullName(), j.Project
@@ -121,7 +122,7 @@ func (r *Runner) driftIssue(ctx context.Context, j Job, status string) (int, err
 		}
 	}
 	issue := rec.Issue
-	if perr := r.rec.put(ctx, bucketDrift, key, rec); perr != nil && err == nil {
+	if perr := r.rec.Put(ctx, records.Drift, key, rec); perr != nil && err == nil {
 		err = perr
 	}
 	return issue, err
@@ -236,11 +237,11 @@ func (r *Runner) driftRecordOfIssue(ctx context.Context, repo vcs.Repo, number i
 			continue
 		}
 		var rec DriftRecord
-		if found, err := r.rec.get(ctx, bucketDrift, driftKey(repo.FullName(), project), &rec); err == nil && found {
+		if found, err := r.rec.Get(ctx, records.Drift, driftKey(repo.FullName(), project), &rec); err == nil && found {
 			return rec, true
 		}
 	}
-	recs, err := list[DriftRecord](ctx, r.rec, bucketDrift, repo.FullName()+"#")
+	recs, err := records.List[DriftRecord](ctx, r.rec, records.Drift, repo.FullName()+"#")
 	if err != nil {
 		return DriftRecord{}, false
 	}
@@ -282,8 +283,8 @@ func (r *Runner) approveOnIssue(ctx context.Context, repo vcs.Repo, number int, 
 		if !r.isOwner(ctx, full, user, set.Owners) {
 			continue
 		}
-		key := approvalKey(full.FullName(), number, head, p.Name, set.Name)
-		if err := r.rec.recordApproval(ctx, key, set.Name, p.Name, user, cmd.Clear); err != nil {
+		key := records.ApprovalKey(full.FullName(), number, head, p.Name, set.Name)
+		if err := r.rec.RecordApproval(ctx, key, set.Name, p.Name, user, cmd.Clear); err != nil {
 			return err
 		}
 		approved = append(approved, set.Name)

@@ -94,17 +94,3 @@ func repoFacts(ctx context.Context, host repoGetter, repo vcs.Repo) (vcs.Repo, e
 	full.InstallationID = repo.InstallationID
 	return full, nil
 }
-
-// recordApproval records user's approval of policy set on project under
-// key (an approvalKey), or withdraws it when clear. An approval given
-// twice is recorded once.
-func (r records) recordApproval(ctx context.Context, key, set, project, user string, clear bool) error {
-	return update(ctx, r, bucketApprovals, key, func(a *PolicyApproval, _ bool) error {
-		a.Set, a.Project = set, project
-		a.Users = withoutUser(a.Users, user)
-		if !clear {
-			a.Users = append(a.Users, user)
-		}
-		return nil
-	})
-}

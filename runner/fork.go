@@ -2,24 +2,15 @@ package runner
 
 import (
 	"context"
-	"time"
 
 	"github.com/atollhq/atoll/runner/command"
+	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 )
 
 // maxHeads bounds a PR's head history (PRState.Heads).
 const maxHeads = 100
-
-// HeadSeen is one head a pull request had: its SHA and since when. At is
-// the code host's clock (the PR's updated_at when atoll first saw that
-// head, which a push sets) so that it compares with a comment's
-// created_at without trusting atoll's own clock to agree.
-type HeadSeen struct {
-	SHA string    `json:"sha"`
-	At  time.Time `json:"at"`
-}
 
 // noteHead appends pr's head to the PR's head history when it differs
 // from the last head recorded, in one store transaction, and returns the
@@ -29,10 +20,10 @@ type HeadSeen struct {
 func (r *Runner) noteHead(ctx context.Context, pr vcs.PullRequest) (HeadSeen, bool, error) {
 	var last HeadSeen
 	added := false
-	err := update(ctx, r.rec, bucketPRs, prKey(pr.Repo.FullName(), pr.Number), func(st *PRState, exists bool) error {
+	err := records.Update(ctx, r.rec, records.PRs, records.PRKey(pr.Repo.FullName(), pr.Number), func(st *PRState, exists bool) error {
 		if n := len(st.Heads); n > 0 && st.Heads[n-1].SHA == pr.HeadSHA {
 			last = st.Heads[n-1]
-			return errAbort
+			return records.ErrAbort
 		}
 		if !exists {
 			st.Repo, st.Number, st.Author = pr.Repo.FullName(), pr.Number, pr.Author

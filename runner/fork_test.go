@@ -6,13 +6,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/vcs"
 )
 
 func TestNoteHead(t *testing.T) {
 	ctx := context.Background()
 	c := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-	r := &Runner{rec: records{openDB(t, c)}, now: c.now}
+	r := &Runner{rec: records.New(openDB(t, c)), now: c.now}
 	pr := vcs.PullRequest{Repo: vcs.Repo{Owner: "acme", Name: "infra"}, Number: 3}
 	t0 := c.t.Add(-time.Hour)
 	steps := []struct {

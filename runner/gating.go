@@ -327,7 +327,7 @@ func (r *Runner) gateMerged(ctx context.Context, pr vcs.PullRequest, path gate.P
 	if err != nil {
 		return nil, nil, err
 	}
-	plans, err := r.rec.plansOf(ctx, pr.Repo.FullName(), pr.Number)
+	plans, err := r.rec.PlansOf(ctx, pr.Repo.FullName(), pr.Number)
 	if err != nil {
 		return nil, nil, err
 	}

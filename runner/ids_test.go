@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/atollhq/atoll/locks"
+	"github.com/atollhq/atoll/runner/records"
 )
 
 // TestIDsAreUnguessable: job and run ids carry 128 random bits after the
@@ -18,13 +19,13 @@ func TestIDsAreUnguessable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rec := records{db}
+	rec := records.New(db)
 	now := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
-	a, err := rec.newID(context.Background(), bucketJobs, now)
+	a, err := rec.NewID(context.Background(), records.Jobs, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := rec.newID(context.Background(), bucketJobs, now)
+	b, _ := rec.NewID(context.Background(), records.Jobs, now)
 	shape := regexp.MustCompile(`^20261206-00000[12]-[0-9a-f]{32}$`)
 	if !shape.MatchString(a) || !shape.MatchString(b) || a[16:] == b[16:] || a >= b {
 		t.Errorf("ids %q, %q", a, b)

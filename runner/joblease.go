@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
 )
 
@@ -56,11 +57,11 @@ type heldJob struct {
 // before).
 func (r *Runner) holdJob(job Job) *heldJob {
 	h := &heldJob{}
-	h.stop = r.keepLease(bucketJobs, job.ID, func(ctx context.Context) (bool, error) {
+	h.stop = r.keepLease(records.Jobs, job.ID, func(ctx context.Context) (bool, error) {
 		ok := false
-		err := update(ctx, r.rec, bucketJobs, job.ID, func(j *Job, exists bool) error {
+		err := records.Update(ctx, r.rec, records.Jobs, job.ID, func(j *Job, exists bool) error {
 			if !exists || takenOver(*j, job) {
-				return errAbort
+				return records.ErrAbort
 			}
 			j.LeaseUntil, ok = r.now().Add(r.cfg.Cluster.JobLease), true
 			return nil
@@ -101,7 +102,7 @@ func (r *Runner) leaseExpired(j Job, now time.Time) bool {
 // the workers, and only jobs whose lease expired are taken over; the
 // others belong to live replicas.
 func (r *Runner) recoverShared(ctx context.Context) error {
-	jobs, err := list[Job](ctx, r.rec, bucketJobs, "")
+	jobs, err := records.List[Job](ctx, r.rec, records.Jobs, "")
 	if err != nil {
 		return err
 	}
@@ -124,7 +125,7 @@ func (r *Runner) rescueLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		jobs, err := list[Job](ctx, r.rec, bucketJobs, "")
+		jobs, err := records.List[Job](ctx, r.rec, records.Jobs, "")
 		if err != nil {
 			r.log.Warn("rescue: list jobs", "err", err)
 			continue
@@ -172,9 +173,9 @@ func (r *Runner) rescue(ctx context.Context, jobs []Job) {
 // requeueExpired puts a plan whose replica died back in the queue.
 func (r *Runner) requeueExpired(ctx context.Context, j Job, still func(Job) bool) bool {
 	done := false
-	err := update(ctx, r.rec, bucketJobs, j.ID, func(cur *Job, exists bool) error {
+	err := records.Update(ctx, r.rec, records.Jobs, j.ID, func(cur *Job, exists bool) error {
 		if !exists || !still(*cur) {
-			return errAbort
+			return records.ErrAbort
 		}
 		cur.State, cur.Started, cur.Mark, cur.Owner, cur.LeaseUntil = JobQueued, time.Time{}, "", "", time.Time{}
 		cur.Outcome = Outcome{Status: string(templates.StatusQueued)}
@@ -241,7 +242,7 @@ func (r *Runner) pollQueue(ctx context.Context) {
 			continue
 		}
 		last = string(sig)
-		jobs, err := list[Job](ctx, r.rec, bucketJobs, "")
+		jobs, err := records.List[Job](ctx, r.rec, records.Jobs, "")
 		if err != nil {
 			continue
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/atollhq/atoll/runner/records"
 )
 
 // The leader runs what must run once across replicas: the reconciler,
@@ -108,9 +110,9 @@ func (d *driftScheduler) claimTick(ctx context.Context, f driftFire) bool {
 		return true
 	}
 	claimed := false
-	err := update(ctx, d.r.rec, bucketDriftSched, f.Repo, func(m *driftMemory, _ bool) error {
+	err := records.Update(ctx, d.r.rec, bucketDriftSched, f.Repo, func(m *driftMemory, _ bool) error {
 		if !m.Last.Before(f.Due) {
-			return errAbort
+			return records.ErrAbort
 		}
 		m.Last, claimed = f.Due, true
 		return nil
@@ -135,7 +137,7 @@ func (d *driftScheduler) settleElsewhere(ctx context.Context, repo string) bool 
 		return busy
 	}
 	var dr DriftRun
-	found, err := d.r.rec.get(ctx, bucketDriftRuns, cur, &dr)
+	found, err := d.r.rec.Get(ctx, records.DriftRuns, cur, &dr)
 	if err != nil || (found && dr.State != "done") {
 		return true
 	}
@@ -146,7 +148,7 @@ func (d *driftScheduler) settleElsewhere(ctx context.Context, repo string) bool 
 	}
 	delete(d.pending, repo)
 	var nr DriftRun
-	if found, err := d.r.rec.get(ctx, bucketDriftRuns, next, &nr); err != nil || !found {
+	if found, err := d.r.rec.Get(ctx, records.DriftRuns, next, &nr); err != nil || !found {
 		return false
 	}
 	d.running[repo] = next

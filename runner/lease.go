@@ -8,6 +8,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/atollhq/atoll/runner/records"
 )
 
 // Cluster says whether this runner shares its store with other atoll
@@ -92,10 +94,10 @@ func (l lease) heldByOther(me string, now time.Time) bool {
 func (r *Runner) tryLease(ctx context.Context, bucket, key string) (bool, error) {
 	me, ttl := r.cfg.Cluster.ReplicaID, r.cfg.Cluster.JobLease
 	got := false
-	err := update(ctx, r.rec, bucket, key, func(l *lease, exists bool) error {
+	err := records.Update(ctx, r.rec, bucket, key, func(l *lease, exists bool) error {
 		now := r.now()
 		if exists && (l.Done || l.heldByOther(me, now)) {
-			return errAbort
+			return records.ErrAbort
 		}
 		l.Owner, l.Until, got = me, now.Add(ttl), true
 		return nil
@@ -108,9 +110,9 @@ func (r *Runner) tryLease(ctx context.Context, bucket, key string) (bool, error)
 func (r *Runner) renewLease(ctx context.Context, bucket, key string) (bool, error) {
 	me, ttl := r.cfg.Cluster.ReplicaID, r.cfg.Cluster.JobLease
 	ok := false
-	err := update(ctx, r.rec, bucket, key, func(l *lease, exists bool) error {
+	err := records.Update(ctx, r.rec, bucket, key, func(l *lease, exists bool) error {
 		if !exists || l.Owner != me || l.Done {
-			return errAbort
+			return records.ErrAbort
 		}
 		l.Until, ok = r.now().Add(ttl), true
 		return nil
@@ -123,7 +125,7 @@ func (r *Runner) renewLease(ctx context.Context, bucket, key string) (bool, erro
 func (r *Runner) releaseLease(ctx context.Context, bucket, key string, done bool) error {
 	me := r.cfg.Cluster.ReplicaID
 	if done {
-		return update(ctx, r.rec, bucket, key, func(l *lease, exists bool) error {
+		return records.Update(ctx, r.rec, bucket, key, func(l *lease, exists bool) error {
 			l.Owner, l.Until, l.Done = me, r.now(), true
 			return nil
 		})

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 )
@@ -37,7 +38,7 @@ type Gauges struct {
 // drift status.
 func (r *Runner) Gauges(ctx context.Context) (Gauges, error) {
 	g := Gauges{Drift: map[string]int{}}
-	jobs, err := list[Job](ctx, r.rec, bucketJobs, "")
+	jobs, err := records.List[Job](ctx, r.rec, records.Jobs, "")
 	if err != nil {
 		return g, err
 	}
@@ -54,7 +55,7 @@ func (r *Runner) Gauges(ctx context.Context) (Gauges, error) {
 		return g, err
 	}
 	g.Locks = len(held)
-	recs, err := list[DriftRecord](ctx, r.rec, bucketDrift, "")
+	recs, err := records.List[DriftRecord](ctx, r.rec, records.Drift, "")
 	if err != nil {
 		return g, err
 	}
@@ -159,9 +160,9 @@ func (r *Runner) Drain(grace time.Duration) bool {
 // requeue puts a job Drain cancelled back in the queue, as it was before
 // a worker claimed it, so the next start runs it again.
 func (r *Runner) requeue(ctx context.Context, job Job) {
-	err := update(ctx, r.rec, bucketJobs, job.ID, func(j *Job, exists bool) error {
+	err := records.Update(ctx, r.rec, records.Jobs, job.ID, func(j *Job, exists bool) error {
 		if !exists {
-			return errAbort
+			return records.ErrAbort
 		}
 		j.State, j.Started = JobQueued, time.Time{}
 		j.Outcome = Outcome{Status: string(templates.StatusQueued)}

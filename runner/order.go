@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
 )
 
@@ -20,7 +21,7 @@ import (
 // of its run.
 func (r *Runner) orderWait(ctx context.Context, id string) bool {
 	var j Job
-	if ok, err := r.rec.get(ctx, bucketJobs, id, &j); err != nil || !ok || j.State != JobQueued || j.RunID == "" {
+	if ok, err := r.rec.Get(ctx, records.Jobs, id, &j); err != nil || !ok || j.State != JobQueued || j.RunID == "" {
 		return false
 	}
 	wait, _ := r.lowerGroups(ctx, j)
@@ -32,7 +33,7 @@ func (r *Runner) orderWait(ctx context.Context, id string) bool {
 // interrupted. A run without groups (Run.Ordered false) costs one read.
 func (r *Runner) lowerGroups(ctx context.Context, j Job) (wait bool, failed string) {
 	var run Run
-	if ok, err := r.rec.get(ctx, bucketRuns, j.RunID, &run); err != nil || !ok || !run.Ordered {
+	if ok, err := r.rec.Get(ctx, records.Runs, j.RunID, &run); err != nil || !ok || !run.Ordered {
 		return false, ""
 	}
 	earlier := map[string]bool{}
@@ -47,12 +48,12 @@ func (r *Runner) lowerGroups(ctx context.Context, j Job) (wait bool, failed stri
 			continue
 		}
 		var o Job
-		if ok, err := r.rec.get(ctx, bucketJobs, oid, &o); err != nil || !ok {
+		if ok, err := r.rec.Get(ctx, records.Jobs, oid, &o); err != nil || !ok {
 			continue
 		}
 		if o.Project.OrderGroup >= j.Project.OrderGroup {
 			// Within a group, a serial job waits for the jobs before it.
-			if earlier[oid] && j.serial() && o.Project.OrderGroup == j.Project.OrderGroup && !o.State.Final() {
+			if earlier[oid] && j.Serial() && o.Project.OrderGroup == j.Project.OrderGroup && !o.State.Final() {
 				wait = true
 			}
 			continue
@@ -84,12 +85,12 @@ func (r *Runner) orderAborted(ctx context.Context, j Job) (Outcome, bool) {
 // once one of its jobs is final: those of the next group may start.
 func (r *Runner) releaseOrdered(ctx context.Context, runID string) {
 	var run Run
-	if ok, err := r.rec.get(ctx, bucketRuns, runID, &run); err != nil || !ok || !run.Ordered {
+	if ok, err := r.rec.Get(ctx, records.Runs, runID, &run); err != nil || !ok || !run.Ordered {
 		return
 	}
 	for _, oid := range run.JobIDs {
 		var o Job
-		if ok, _ := r.rec.get(ctx, bucketJobs, oid, &o); ok && o.State == JobQueued {
+		if ok, _ := r.rec.Get(ctx, records.Jobs, oid, &o); ok && o.State == JobQueued {
 			r.enqueue(oid)
 		}
 	}
@@ -114,16 +115,4 @@ func pendingDependencies(p Plan, plans map[string]Plan, applying map[string]int)
 	}
 	slices.Sort(pending)
 	return pending
-}
-
-// serial reports whether the job runs after the jobs before it in its
-// run's group (parallel_plan or parallel_apply false).
-func (j Job) serial() bool {
-	switch j.Kind {
-	case JobPlan:
-		return j.Project.SerialPlan
-	case JobApply, JobPlanApply:
-		return j.Project.SerialApply
-	}
-	return false
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/atollhq/atoll/locks"
+	"github.com/atollhq/atoll/runner/records"
 )
 
 func orderTestRunner(t *testing.T) *Runner {
@@ -20,7 +21,7 @@ func orderTestRunner(t *testing.T) *Runner {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return &Runner{rec: records{db}, log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: time.Now, queue: make(chan string, 16)}
+	return &Runner{rec: records.New(db), log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: time.Now, queue: make(chan string, 16)}
 }
 
 // Jobs of a run start group by group; with abort_on_execution_order_fail a
@@ -36,14 +37,14 @@ func TestExecutionOrderGroups(t *testing.T) {
 	}
 	put := func(j Job) {
 		t.Helper()
-		if err := r.rec.put(ctx, bucketJobs, j.ID, j); err != nil {
+		if err := r.rec.Put(ctx, records.Jobs, j.ID, j); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for _, j := range jobs {
 		put(j)
 	}
-	if err := r.rec.put(ctx, bucketRuns, "r1", Run{ID: "r1", JobIDs: []string{"a", "b", "c", "d"}, Ordered: true}); err != nil {
+	if err := r.rec.Put(ctx, records.Runs, "r1", Run{ID: "r1", JobIDs: []string{"a", "b", "c", "d"}, Ordered: true}); err != nil {
 		t.Fatal(err)
 	}
 	if r.orderWait(ctx, "d") {
@@ -109,11 +110,11 @@ func TestSerialPlans(t *testing.T) {
 		{ID: "c", RunID: "r1", Kind: JobApply, State: JobQueued, Project: Project{Name: "c", SerialPlan: true}},
 	}
 	for _, j := range jobs {
-		if err := r.rec.put(ctx, bucketJobs, j.ID, j); err != nil {
+		if err := r.rec.Put(ctx, records.Jobs, j.ID, j); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := r.rec.put(ctx, bucketRuns, "r1", Run{ID: "r1", JobIDs: []string{"a", "b", "c"}, Ordered: true}); err != nil {
+	if err := r.rec.Put(ctx, records.Runs, "r1", Run{ID: "r1", JobIDs: []string{"a", "b", "c"}, Ordered: true}); err != nil {
 		t.Fatal(err)
 	}
 	if !r.orderWait(ctx, "b") {

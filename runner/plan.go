@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/atollhq/atoll/locks"
+	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
@@ -91,7 +92,7 @@ func (r *Runner) runPlan(ctx context.Context, job *Job, log io.Writer) Outcome {
 	if !res.changes {
 		plan.State = PlanApplied // nothing to apply
 	}
-	if err := r.rec.put(ctx, bucketPlans, planKey(plan.Repo, plan.Number, job.Project.Name), plan); err != nil {
+	if err := r.rec.Put(ctx, records.Plans, records.PlanKey(plan.Repo, plan.Number, job.Project.Name), plan); err != nil {
 		return failure(templates.StatusPlanError, step("store plan", err), tail)
 	}
 	return out
@@ -101,7 +102,7 @@ func (r *Runner) runPlan(ctx context.Context, job *Job, log io.Writer) Outcome {
 // "apply") takes the lock under the project's repo_locks.mode; locked is
 // true, with the outcome to report, when it cannot.
 func (r *Runner) takeLock(ctx context.Context, job Job, pr vcs.PullRequest, cmd string) (Outcome, bool) {
-	if !job.Project.locksOn(cmd) {
+	if !job.Project.LocksOn(cmd) {
 		return Outcome{}, false
 	}
 	held, ok, behind, err := r.lockFor(ctx, job, pr)

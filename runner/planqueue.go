@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/atollhq/atoll/locks"
+	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/vcs"
 )
 
@@ -52,7 +53,7 @@ func queueKey(k locks.Key, seq uint64) string { return fmt.Sprintf("%s%012d", qu
 
 // waiters are the PRs waiting for k, first in line first.
 func (r *Runner) waiters(ctx context.Context, k locks.Key) ([]Waiter, error) {
-	return list[Waiter](ctx, r.rec, bucketQueue, queuePrefix(k))
+	return records.List[Waiter](ctx, r.rec, bucketQueue, queuePrefix(k))
 }
 
 // lockFor locks a job's project for its PR. When it cannot, the PR joins
@@ -104,7 +105,7 @@ func (r *Runner) joinQueue(ctx context.Context, k locks.Key, job Job, ws []Waite
 		if w.Repo.FullName() == job.Repo.FullName() && w.Number == job.Number {
 			// Waiting already: the same place, and no run of its own now.
 			w.Project, w.RunID = job.Project, ""
-			return behind, r.rec.put(ctx, bucketQueue, queueKey(k, w.Seq), w)
+			return behind, r.rec.Put(ctx, bucketQueue, queueKey(k, w.Seq), w)
 		}
 		behind = append(behind, w.Number)
 	}
@@ -113,7 +114,7 @@ func (r *Runner) joinQueue(ctx context.Context, k locks.Key, job Job, ws []Waite
 		return nil, err
 	}
 	w := Waiter{Key: k, Repo: job.Repo, Number: job.Number, Project: job.Project, Seq: seq, Since: r.now()}
-	if err := r.rec.put(ctx, bucketQueue, queueKey(k, seq), w); err != nil {
+	if err := r.rec.Put(ctx, bucketQueue, queueKey(k, seq), w); err != nil {
 		return nil, fmt.Errorf("join the plan queue: %w", err)
 	}
 	return behind, nil
@@ -122,7 +123,7 @@ func (r *Runner) joinQueue(ctx context.Context, k locks.Key, job Job, ws []Waite
 // leaveQueues takes a PR out of every queue (closed, or unlocked by its
 // own `atoll unlock`).
 func (r *Runner) leaveQueues(ctx context.Context, repo string, number int) {
-	all, err := list[Waiter](ctx, r.rec, bucketQueue, repo+"\x00")
+	all, err := records.List[Waiter](ctx, r.rec, bucketQueue, repo+"\x00")
 	if err != nil {
 		return
 	}
@@ -161,7 +162,7 @@ func (r *Runner) queueLoop(ctx context.Context) {
 // serveQueue plans, for each free lock with waiters, the first waiter
 // still open. Waiters whose PR is closed leave the queue.
 func (r *Runner) serveQueue(ctx context.Context) {
-	all, err := list[Waiter](ctx, r.rec, bucketQueue, "")
+	all, err := records.List[Waiter](ctx, r.rec, bucketQueue, "")
 	if err != nil {
 		r.log.Error("plan queue: list", "err", err)
 		return
@@ -219,7 +220,7 @@ func (r *Runner) serveLock(ctx context.Context, ws []Waiter) {
 // planWaiter starts the plan of a waiter's project on its PR's head, and
 // records the run with the waiter in the same transaction.
 func (r *Runner) planWaiter(ctx context.Context, pr vcs.PullRequest, w Waiter) error {
-	defer r.prMu.lock(prKey(pr.Repo.FullName(), pr.Number))()
+	defer r.prMu.lock(records.PRKey(pr.Repo.FullName(), pr.Number))()
 	st, err := r.prState(ctx, pr)
 	if err != nil {
 		return err
@@ -230,9 +231,9 @@ func (r *Runner) planWaiter(ctx context.Context, pr vcs.PullRequest, w Waiter) e
 	spec.also = func(runID string) []locks.RecordUpdate {
 		return []locks.RecordUpdate{
 			headUpdate(pr, mergeProjects(st.Projects, []Project{w.Project}, st.HeadSHA == pr.HeadSHA)),
-			typedUpdate(bucketQueue, queueKey(w.Key, w.Seq), func(cur *Waiter, exists bool) error {
+			records.TypedUpdate(bucketQueue, queueKey(w.Key, w.Seq), func(cur *Waiter, exists bool) error {
 				if !exists {
-					return errAbort
+					return records.ErrAbort
 				}
 				cur.RunID = runID
 				return nil
@@ -253,7 +254,7 @@ func (r *Runner) planWaiter(ctx context.Context, pr vcs.PullRequest, w Waiter) e
 // runBusy reports whether a run has a job not final yet.
 func (r *Runner) runBusy(ctx context.Context, runID string) bool {
 	var run Run
-	if ok, err := r.rec.get(ctx, bucketRuns, runID, &run); err != nil || !ok {
+	if ok, err := r.rec.Get(ctx, records.Runs, runID, &run); err != nil || !ok {
 		return false
 	}
 	jobs, err := r.runJobs(ctx, run)

@@ -9,22 +9,10 @@ import (
 
 	"github.com/atollhq/atoll/policy"
 	"github.com/atollhq/atoll/runner/command"
+	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 )
-
-// PolicyApproval records the owners who approved one policy set's failure
-// on one project for one head SHA. A new commit means a new key, so
-// approvals never carry over.
-type PolicyApproval struct {
-	Set     string   `json:"set"`
-	Project string   `json:"project"`
-	Users   []string `json:"users"`
-}
-
-func approvalKey(repo string, number int, headSHA, project, set string) string {
-	return approvalPrefix(repo, number, headSHA) + project + "#" + set
-}
 
 // evaluatePolicies judges a plan with every policy set that applies.
 func (r *Runner) evaluatePolicies(ctx context.Context, job Job, pr vcs.PullRequest, planJSON []byte) []policy.Result {
@@ -79,7 +67,7 @@ func (r *Runner) distributionOf(p Project) string {
 // and head, for display.
 func (r *Runner) approvalsFor(ctx context.Context, j Job) map[string][]string {
 	out := map[string][]string{}
-	recs, err := list[PolicyApproval](ctx, r.rec, bucketApprovals, approvalPrefix(j.Repo.FullName(), j.Number, j.HeadSHA)+j.Project.Name+"#")
+	recs, err := records.List[PolicyApproval](ctx, r.rec, records.Approvals, records.ApprovalPrefix(j.Repo.FullName(), j.Number, j.HeadSHA)+j.Project.Name+"#")
 	if err != nil {
 		return out
 	}
@@ -104,7 +92,7 @@ func (r *Runner) onReview(ctx context.Context, e *vcs.ReviewEvent) error {
 	if r.cfg.Policies == nil || !r.srv.RepoAllowed(e.PR.Repo.FullName()) {
 		return nil
 	}
-	plans, err := r.rec.plansOf(ctx, e.PR.Repo.FullName(), e.PR.Number)
+	plans, err := r.rec.PlansOf(ctx, e.PR.Repo.FullName(), e.PR.Number)
 	if err != nil {
 		return err
 	}
@@ -113,7 +101,7 @@ func (r *Runner) onReview(ctx context.Context, e *vcs.ReviewEvent) error {
 			continue
 		}
 		var j Job
-		if ok, err := r.rec.get(ctx, bucketJobs, p.PlanJob, &j); err != nil || !ok {
+		if ok, err := r.rec.Get(ctx, records.Jobs, p.PlanJob, &j); err != nil || !ok {
 			continue
 		}
 		r.afterUpdate(ctx, j)
@@ -141,7 +129,7 @@ func (r *Runner) reviewCanApprove(results []policy.Result) bool {
 func (r *Runner) validApprovers(ctx context.Context, job Job, res policy.Result) []string {
 	set := r.policySet(res.Set)
 	var a PolicyApproval
-	_, _ = r.rec.get(ctx, bucketApprovals, approvalKey(job.Repo.FullName(), job.Number, job.HeadSHA, job.Project.Name, res.Set), &a)
+	_, _ = r.rec.Get(ctx, records.Approvals, records.ApprovalKey(job.Repo.FullName(), job.Number, job.HeadSHA, job.Project.Name, res.Set), &a)
 	candidates := append([]string{}, a.Users...)
 	if set.ReviewApproves && job.Number > 0 {
 		if reviews, err := r.host.ListReviews(ctx, job.Repo, job.Number); err == nil {
@@ -200,7 +188,7 @@ func (r *Runner) isOwner(ctx context.Context, repo vcs.Repo, user string, owners
 // commandApprovePolicies records (or with --clear withdraws) an owner's
 // approval of failing policy sets on the PR's current plans.
 func (r *Runner) commandApprovePolicies(ctx context.Context, pr vcs.PullRequest, user string, cmd *command.Command) error {
-	plans, err := r.rec.plansOf(ctx, pr.Repo.FullName(), pr.Number)
+	plans, err := r.rec.PlansOf(ctx, pr.Repo.FullName(), pr.Number)
 	if err != nil {
 		return err
 	}
@@ -226,8 +214,8 @@ func (r *Runner) commandApprovePolicies(ctx context.Context, pr vcs.PullRequest,
 				authorRefused = append(authorRefused, res.Set)
 				continue
 			}
-			key := approvalKey(pr.Repo.FullName(), pr.Number, pr.HeadSHA, p.Project.Name, res.Set)
-			if err := r.rec.recordApproval(ctx, key, res.Set, p.Project.Name, user, cmd.Clear); err != nil {
+			key := records.ApprovalKey(pr.Repo.FullName(), pr.Number, pr.HeadSHA, p.Project.Name, res.Set)
+			if err := r.rec.RecordApproval(ctx, key, res.Set, p.Project.Name, user, cmd.Clear); err != nil {
 				return err
 			}
 			approved = append(approved, templates.PolicyApproval{Set: res.Set, Project: p.Project.Name})
@@ -238,7 +226,7 @@ func (r *Runner) commandApprovePolicies(ctx context.Context, pr vcs.PullRequest,
 	case len(approved) > 0:
 		for jobID := range touched {
 			var j Job
-			if ok, _ := r.rec.get(ctx, bucketJobs, jobID, &j); ok {
+			if ok, _ := r.rec.Get(ctx, records.Jobs, jobID, &j); ok {
 				r.afterUpdate(ctx, j)
 				// A new check run of the same name replaces the old one, so
 				// branch protection that requires it sees the approval.
@@ -253,16 +241,6 @@ func (r *Runner) commandApprovePolicies(ctx context.Context, pr vcs.PullRequest,
 		return r.say(ctx, pr.Repo, pr.Number, templates.NotPolicyOwner{User: user, Sets: dedupe(notOwner), Owners: dedupe(owners)})
 	}
 	return r.say(ctx, pr.Repo, pr.Number, templates.NoFailingPolicy{Selected: selection(cmd)})
-}
-
-func withoutUser(users []string, user string) []string {
-	var out []string
-	for _, u := range users {
-		if !strings.EqualFold(u, user) {
-			out = append(out, u)
-		}
-	}
-	return out
 }
 
 func dedupe(ss []string) []string {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/atollhq/atoll/locks"
 	"github.com/atollhq/atoll/runner/crashpoint"
+	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 )
@@ -39,7 +40,7 @@ func (r *Runner) onPullRequest(ctx context.Context, e *vcs.PullRequestEvent) err
 // autoplan plans the projects a PR's change touches, once per head SHA.
 // user is the commenter for `atoll plan`; empty for an automatic plan.
 func (r *Runner) autoplan(ctx context.Context, pr vcs.PullRequest, reason string) error {
-	defer r.prMu.lock(prKey(pr.Repo.FullName(), pr.Number))()
+	defer r.prMu.lock(records.PRKey(pr.Repo.FullName(), pr.Number))()
 	if pr.State != "" && pr.State != "open" {
 		return nil
 	}
@@ -100,7 +101,7 @@ func (r *Runner) recordHead(ctx context.Context, pr vcs.PullRequest, projects []
 
 // headUpdate records the head SHA (and projects) last seen for a PR.
 func headUpdate(pr vcs.PullRequest, projects []Project) locks.RecordUpdate {
-	return typedUpdate(bucketPRs, prKey(pr.Repo.FullName(), pr.Number), func(st *PRState, _ bool) error {
+	return records.TypedUpdate(records.PRs, records.PRKey(pr.Repo.FullName(), pr.Number), func(st *PRState, _ bool) error {
 		st.Repo, st.Number, st.Author = pr.Repo.FullName(), pr.Number, pr.Author
 		st.HeadSHA = pr.HeadSHA
 		st.Projects = projects
@@ -111,13 +112,13 @@ func headUpdate(pr vcs.PullRequest, projects []Project) locks.RecordUpdate {
 
 func (r *Runner) prState(ctx context.Context, pr vcs.PullRequest) (PRState, error) {
 	var st PRState
-	_, err := r.rec.get(ctx, bucketPRs, prKey(pr.Repo.FullName(), pr.Number), &st)
+	_, err := r.rec.Get(ctx, records.PRs, records.PRKey(pr.Repo.FullName(), pr.Number), &st)
 	return st, err
 }
 
 // supersede discards the plans of older heads and minimizes their comments.
 func (r *Runner) supersede(ctx context.Context, pr vcs.PullRequest, st PRState) error {
-	plans, err := r.rec.plansOf(ctx, pr.Repo.FullName(), pr.Number)
+	plans, err := r.rec.PlansOf(ctx, pr.Repo.FullName(), pr.Number)
 	if err != nil {
 		return err
 	}
@@ -132,7 +133,7 @@ func (r *Runner) supersede(ctx context.Context, pr vcs.PullRequest, st PRState) 
 			r.log.Warn("minimize outdated plan comment", "pr", pr.Number, "err", err)
 		}
 	}
-	return update(ctx, r.rec, bucketPRs, prKey(pr.Repo.FullName(), pr.Number), func(s *PRState, _ bool) error {
+	return records.Update(ctx, r.rec, records.PRs, records.PRKey(pr.Repo.FullName(), pr.Number), func(s *PRState, _ bool) error {
 		s.PlanComments = nil
 		return nil
 	})
@@ -143,7 +144,7 @@ func (r *Runner) discardPlan(ctx context.Context, p Plan) {
 		_ = os.Remove(p.File)
 	}
 	r.dropSharedPlan(ctx, p)
-	if err := r.cfg.Store.DeleteRecord(ctx, bucketPlans, planKey(p.Repo, p.Number, p.Project.Name)); err != nil {
+	if err := r.cfg.Store.DeleteRecord(ctx, records.Plans, records.PlanKey(p.Repo, p.Number, p.Project.Name)); err != nil {
 		r.log.Error("discard plan", "plan", p.Project.Name, "err", err)
 	}
 }
@@ -151,7 +152,7 @@ func (r *Runner) discardPlan(ctx context.Context, p Plan) {
 // onClosed releases a closed PR's locks and discards its plans. It
 // forgets the PR's planned projects, so that reopening it plans again.
 func (r *Runner) onClosed(ctx context.Context, pr vcs.PullRequest) error {
-	defer r.prMu.lock(prKey(pr.Repo.FullName(), pr.Number))()
+	defer r.prMu.lock(records.PRKey(pr.Repo.FullName(), pr.Number))()
 	r.markClosed(ctx, pr.Repo.FullName(), pr.Number)
 	released, err := r.releasePR(ctx, pr.Repo.FullName(), pr.Number)
 	if err != nil {
@@ -167,9 +168,9 @@ func (r *Runner) onClosed(ctx context.Context, pr vcs.PullRequest) error {
 // markClosed records that a PR was seen closed and forgets its planned
 // projects: if it is reopened, autoplan and reconciliation plan it again.
 func (r *Runner) markClosed(ctx context.Context, repo string, number int) {
-	err := update(ctx, r.rec, bucketPRs, prKey(repo, number), func(st *PRState, exists bool) error {
+	err := records.Update(ctx, r.rec, records.PRs, records.PRKey(repo, number), func(st *PRState, exists bool) error {
 		if !exists {
-			return errAbort
+			return records.ErrAbort
 		}
 		st.Closed, st.Projects = true, nil
 		return nil
@@ -182,7 +183,7 @@ func (r *Runner) markClosed(ctx context.Context, repo string, number int) {
 // releasePR unlocks every lock a PR holds and discards its plans; it returns
 // the released projects' names (dir and workspace).
 func (r *Runner) releasePR(ctx context.Context, repo string, number int) ([]string, error) {
-	plans, err := r.rec.plansOf(ctx, repo, number)
+	plans, err := r.rec.PlansOf(ctx, repo, number)
 	if err != nil {
 		return nil, err
 	}

@@ -5,12 +5,13 @@ import (
 	"sort"
 
 	"github.com/atollhq/atoll/locks"
+	"github.com/atollhq/atoll/runner/records"
 )
 
 // GetJob returns a job by id.
 func (r *Runner) GetJob(ctx context.Context, id string) (Job, bool, error) {
 	var j Job
-	ok, err := r.rec.get(ctx, bucketJobs, id, &j)
+	ok, err := r.rec.Get(ctx, records.Jobs, id, &j)
 	return j, ok, err
 }
 
@@ -35,7 +36,7 @@ func (r *Runner) Overview(ctx context.Context) (Overview, error) {
 	if ov.Locks, err = r.cfg.Store.List(ctx); err != nil {
 		return ov, err
 	}
-	jobs, err := list[Job](ctx, r.rec, bucketJobs, "")
+	jobs, err := records.List[Job](ctx, r.rec, records.Jobs, "")
 	if err != nil {
 		return ov, err
 	}
@@ -44,7 +45,7 @@ func (r *Runner) Overview(ctx context.Context) (Overview, error) {
 		jobs = jobs[:overviewJobs]
 	}
 	ov.Jobs = jobs
-	if ov.Drift, err = list[DriftRecord](ctx, r.rec, bucketDrift, ""); err != nil {
+	if ov.Drift, err = records.List[DriftRecord](ctx, r.rec, records.Drift, ""); err != nil {
 		return ov, err
 	}
 	ov.ApplyDisabled = r.srv.DisableApply

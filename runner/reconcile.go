@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/vcs"
 )
 
@@ -63,7 +64,7 @@ func (r *Runner) reconcileLocks(ctx context.Context) {
 	}
 	seen := map[string]bool{}
 	for _, l := range held {
-		key := prKey(l.Owner.Repo, l.Owner.Number)
+		key := records.PRKey(l.Owner.Repo, l.Owner.Number)
 		if seen[key] || l.Owner.Number == 0 {
 			continue
 		}

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 
+	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/templates"
 )
@@ -15,7 +16,7 @@ func (r *Runner) recover(ctx context.Context) error {
 	if r.shared() {
 		return r.recoverShared(ctx) // other replicas may be running jobs: see joblease.go
 	}
-	jobs, err := list[Job](ctx, r.rec, bucketJobs, "")
+	jobs, err := records.List[Job](ctx, r.rec, records.Jobs, "")
 	if err != nil {
 		return err
 	}
@@ -40,13 +41,13 @@ func (r *Runner) recover(ctx context.Context) error {
 		r.noteRunInterrupted(ctx, runID)
 	}
 	// A plan claimed for an apply whose job was never stored goes back.
-	plans, err := list[Plan](ctx, r.rec, bucketPlans, "")
+	plans, err := records.List[Plan](ctx, r.rec, records.Plans, "")
 	if err != nil {
 		return err
 	}
 	for _, p := range plans {
 		if p.State == PlanApplying && p.ApplyJob == "claimed" {
-			r.setPlanState(ctx, planKey(p.Repo, p.Number, p.Project.Name), PlanPlanned, "-")
+			r.setPlanState(ctx, records.PlanKey(p.Repo, p.Number, p.Project.Name), PlanPlanned, "-")
 		}
 	}
 	return r.recoverDrift(ctx)
@@ -73,9 +74,9 @@ func (r *Runner) interruptJob(ctx context.Context, j Job, still func(cur Job) bo
 		out.Error = "atoll stopped during this plan" // the comment adds how to run it again
 	}
 	done := false
-	err := update(ctx, r.rec, bucketJobs, j.ID, func(cur *Job, exists bool) error {
+	err := records.Update(ctx, r.rec, records.Jobs, j.ID, func(cur *Job, exists bool) error {
 		if !exists || cur.State != JobRunning || (still != nil && !still(*cur)) {
-			return errAbort
+			return records.ErrAbort
 		}
 		cur.State, cur.Outcome, cur.Finished = JobInterrupted, out, r.now()
 		j, done = *cur, true
@@ -85,7 +86,7 @@ func (r *Runner) interruptJob(ctx context.Context, j Job, still func(cur Job) bo
 		return j, false, err
 	}
 	if j.Kind == JobApply {
-		r.setPlanState(ctx, planKey(j.Repo.FullName(), j.Number, j.Project.Name), PlanApplyFailed, j.ID)
+		r.setPlanState(ctx, records.PlanKey(j.Repo.FullName(), j.Number, j.Project.Name), PlanApplyFailed, j.ID)
 	}
 	r.log.Warn("job interrupted by a restart", "job", j.ID, "kind", j.Kind, "project", j.Project.Name)
 	r.checkDone(ctx, j)
@@ -94,9 +95,9 @@ func (r *Runner) interruptJob(ctx context.Context, j Job, still func(cur Job) bo
 
 // noteRunInterrupted says on a run's comment that a restart cut it off.
 func (r *Runner) noteRunInterrupted(ctx context.Context, runID string) {
-	_ = update(ctx, r.rec, bucketRuns, runID, func(run *Run, exists bool) error {
+	_ = records.Update(ctx, r.rec, records.Runs, runID, func(run *Run, exists bool) error {
 		if !exists {
-			return errAbort
+			return records.ErrAbort
 		}
 		run.Message = "This run was interrupted by a restart of atoll. Comment `atoll plan` to plan again."
 		if commandName(run.Command) == "apply" {

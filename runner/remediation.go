@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/atollhq/atoll/runner/gate"
+	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 )
@@ -16,17 +17,6 @@ import (
 // (`atoll approve`), or the applier belongs to a team the server lets
 // remediate alone. auto_remediate applies without a comment only where the
 // server turns it on for the repository.
-
-// RemediationApproval records who approved the remediation plan of one
-// drift issue; it binds to the plan job, so a new plan needs new approvals.
-type RemediationApproval struct {
-	PlanJob string   `json:"plan_job"`
-	Users   []string `json:"users"`
-}
-
-func remediationApprovalKey(repo string, issue int, project string) string {
-	return prKey(repo, issue) + "#remediation#" + project
-}
 
 // driftRepo is the full repository of a drift issue and its default
 // branch head.
@@ -67,7 +57,7 @@ func (r *Runner) storeIssuePlan(ctx context.Context, job *Job, res planResult, o
 	if !res.changes {
 		plan.State = PlanApplied
 	}
-	if err := r.rec.put(ctx, bucketPlans, planKey(plan.Repo, plan.Number, job.Project.Name), plan); err != nil {
+	if err := r.rec.Put(ctx, records.Plans, records.PlanKey(plan.Repo, plan.Number, job.Project.Name), plan); err != nil {
 		r.log.Error("store remediation plan", "issue", job.Number, "err", err)
 	}
 }
@@ -77,7 +67,7 @@ func (r *Runner) storeIssuePlan(ctx context.Context, job *Job, res planResult, o
 // may sign off.
 func (r *Runner) approveRemediation(ctx context.Context, repo vcs.Repo, issue int, p Project, user string, clear bool) error {
 	var plan Plan
-	found, err := r.rec.get(ctx, bucketPlans, planKey(repo.FullName(), issue, p.Name), &plan)
+	found, err := r.rec.Get(ctx, records.Plans, records.PlanKey(repo.FullName(), issue, p.Name), &plan)
 	if err != nil {
 		return err
 	}
@@ -89,11 +79,11 @@ func (r *Runner) approveRemediation(ctx context.Context, repo vcs.Repo, issue in
 	} else if need != "" {
 		return r.reply(ctx, repo, issue, "permission_denied.tmpl", templates.PermissionDenied{User: user, Command: "approve", Need: need})
 	}
-	err = update(ctx, r.rec, bucketApprovals, remediationApprovalKey(repo.FullName(), issue, p.Name), func(a *RemediationApproval, _ bool) error {
+	err = records.Update(ctx, r.rec, records.Approvals, records.RemediationApprovalKey(repo.FullName(), issue, p.Name), func(a *RemediationApproval, _ bool) error {
 		if a.PlanJob != plan.PlanJob {
 			a.PlanJob, a.Users = plan.PlanJob, nil
 		}
-		a.Users = withoutUser(a.Users, user)
+		a.Users = records.WithoutUser(a.Users, user)
 		if !clear {
 			a.Users = append(a.Users, user)
 		}
@@ -119,9 +109,9 @@ func (r *Runner) remediate(ctx context.Context, repo vcs.Repo, issue int, p Proj
 	if l, ok, err := r.cfg.Store.Get(ctx, lockKey(Job{Repo: full, Project: p})); err == nil && ok {
 		return r.reply(ctx, full, issue, "remediation.tmpl", templates.Remediation{Kind: templates.RemediationLocked, Project: p.Name, LockedBy: l.Owner.Number})
 	}
-	key := planKey(full.FullName(), issue, p.Name)
+	key := records.PlanKey(full.FullName(), issue, p.Name)
 	var plan Plan
-	shown, err := r.rec.get(ctx, bucketPlans, key, &plan)
+	shown, err := r.rec.Get(ctx, records.Plans, key, &plan)
 	if err != nil {
 		return err
 	}
@@ -137,7 +127,7 @@ func (r *Runner) remediate(ctx context.Context, repo vcs.Repo, issue int, p Proj
 	rem.ApplierPermitted = need == ""
 	rem.ApplierAlone, _ = memberOfAny(ctx, r.host, full, user, r.srv.Drift.RemediateAloneTeams)
 	var a RemediationApproval
-	if _, err := r.rec.get(ctx, bucketApprovals, remediationApprovalKey(full.FullName(), issue, p.Name), &a); err != nil {
+	if _, err := r.rec.Get(ctx, records.Approvals, records.RemediationApprovalKey(full.FullName(), issue, p.Name), &a); err != nil {
 		return err
 	}
 	if shown && a.PlanJob == plan.PlanJob {
@@ -160,9 +150,9 @@ func (r *Runner) remediate(ctx context.Context, repo vcs.Repo, issue int, p Proj
 			Projects: []templates.RefusedProject{r.refusedProject(p.Name, d)}})
 	}
 	claimed := false
-	err = update(ctx, r.rec, bucketPlans, key, func(cur *Plan, exists bool) error {
+	err = records.Update(ctx, r.rec, records.Plans, key, func(cur *Plan, exists bool) error {
 		if !exists || cur.State != PlanPlanned || cur.PlanJob != plan.PlanJob {
-			return errAbort
+			return records.ErrAbort
 		}
 		cur.State, cur.ApplyJob, claimed = PlanApplying, "claimed", true
 		return nil
@@ -204,14 +194,14 @@ func (r *Runner) autoRemediate(ctx context.Context, repo vcs.Repo, issue int, p 
 	c, ok := d.Clearance()
 	if !ok {
 		first := false
-		err := r.cfg.Store.UpdateRecord(ctx, bucketPRs, prKey(full.FullName(), issue)+"#auto-refused", func(_ []byte, exists bool) ([]byte, error) {
+		err := r.cfg.Store.UpdateRecord(ctx, records.PRs, records.PRKey(full.FullName(), issue)+"#auto-refused", func(_ []byte, exists bool) ([]byte, error) {
 			if exists {
-				return nil, errAbort
+				return nil, records.ErrAbort
 			}
 			first = true
 			return []byte("1"), nil
 		})
-		if err != nil && err != errAbort {
+		if err != nil && err != records.ErrAbort {
 			return err
 		}
 		if !first {

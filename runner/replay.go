@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/atollhq/atoll/locks"
+	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/vcs"
 )
 
@@ -67,11 +68,11 @@ func claimCommand(ctx context.Context, s Store, now time.Time, retention time.Du
 			if prev.Delivery != delivery {
 				verdict = commandReplayed
 			}
-			return nil, errAbort
+			return nil, records.ErrAbort
 		}
 		return json.Marshal(commandClaim{Delivery: delivery, Created: c.CreatedAt, Claimed: now})
 	})
-	if err != nil && err != errAbort {
+	if err != nil && err != records.ErrAbort {
 		return commandRun, prev, fmt.Errorf("claim command of comment %d: %w", c.ID, err)
 	}
 	return verdict, prev, nil

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/atollhq/atoll/locks"
+	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
 )
 
@@ -46,7 +47,7 @@ func replicaSet(t *testing.T, n int, lease time.Duration, now func() time.Time) 
 	for i := range n {
 		c := Cluster{ReplicaID: string(rune('a' + i)), Shared: true, JobLease: lease}
 		c.defaults()
-		r := &Runner{rec: records{db}, log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: now,
+		r := &Runner{rec: records.New(db), log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: now,
 			queue: make(chan string, 64), signal: make(chan struct{}, 1),
 			cfg: Config{Store: db, Cluster: c, DataDir: t.TempDir()}}
 		r.drift = newDriftScheduler(r)
@@ -106,20 +107,20 @@ func TestRescueTakesOverOnlyExpiredLeases(t *testing.T) {
 		{ID: "plan-live", Kind: JobPlan, State: JobRunning, Mark: "m3", Owner: "b", Started: started, LeaseUntil: started.Add(3 * time.Minute)},
 	}
 	for _, j := range jobs {
-		if err := live.rec.put(ctx, bucketJobs, j.ID, j); err != nil {
+		if err := live.rec.Put(ctx, records.Jobs, j.ID, j); err != nil {
 			t.Fatal(err)
 		}
 	}
-	key := planKey("acme/infra", 7, "app")
-	if err := live.rec.put(ctx, bucketPlans, key, Plan{Repo: "acme/infra", Number: 7, State: PlanApplying, ApplyJob: "apply-dead"}); err != nil {
+	key := records.PlanKey("acme/infra", 7, "app")
+	if err := live.rec.Put(ctx, records.Plans, key, Plan{Repo: "acme/infra", Number: 7, State: PlanApplying, ApplyJob: "apply-dead"}); err != nil {
 		t.Fatal(err)
 	}
-	all, _ := list[Job](ctx, live.rec, bucketJobs, "")
+	all, _ := records.List[Job](ctx, live.rec, records.Jobs, "")
 	live.rescue(ctx, all) // nothing has expired yet
 	clock.Add(2 * time.Minute)
-	all, _ = list[Job](ctx, live.rec, bucketJobs, "")
+	all, _ = records.List[Job](ctx, live.rec, records.Jobs, "")
 	live.rescue(ctx, all)
-	all, _ = list[Job](ctx, live.rec, bucketJobs, "")
+	all, _ = records.List[Job](ctx, live.rec, records.Jobs, "")
 	// A second replica rescuing from the same stale listing changes nothing.
 	rs[0].rescue(ctx, jobs)
 
@@ -137,7 +138,7 @@ func TestRescueTakesOverOnlyExpiredLeases(t *testing.T) {
 		t.Errorf("live replica's plan: %+v; want untouched", j)
 	}
 	var p Plan
-	if _, err := live.rec.get(ctx, bucketPlans, key, &p); err != nil || p.State != PlanApplyFailed {
+	if _, err := live.rec.Get(ctx, records.Plans, key, &p); err != nil || p.State != PlanApplyFailed {
 		t.Errorf("plan of the interrupted apply: %s, %v; want apply_failed (never applied again)", p.State, err)
 	}
 	select {

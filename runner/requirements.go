@@ -47,7 +47,7 @@ func (r *Runner) checkRequirements(ctx context.Context, pr vcs.PullRequest, rc R
 		if len(p.Project.DependsOn) > 0 && p.Number > 0 {
 			if prPlans == nil {
 				prPlans = map[string]Plan{}
-				all, err := r.rec.plansOf(ctx, p.Repo, p.Number)
+				all, err := r.rec.PlansOf(ctx, p.Repo, p.Number)
 				if err != nil {
 					return nil, nil, err
 				}

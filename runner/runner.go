@@ -21,6 +21,7 @@ import (
 	"github.com/atollhq/atoll/policy"
 	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/runner/mask"
+	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/runner/workflow"
 	"github.com/atollhq/atoll/templates"
@@ -88,7 +89,7 @@ type Runner struct {
 	tfSecrets []string
 	host      Host
 	git       Git
-	rec       records
+	rec       records.Records
 	tmpl      *templates.Renderer
 	log       *slog.Logger
 	now       func() time.Time
@@ -166,7 +167,7 @@ func New(cfg Config) (*Runner, error) {
 		tfSecrets: tfSecrets,
 		host:      cfg.Host,
 		git:       cfg.Git,
-		rec:       records{cfg.Store},
+		rec:       records.New(cfg.Store),
 		tmpl:      cfg.Templates,
 		log:       cfg.Logger,
 		now:       cfg.Now,

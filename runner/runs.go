@@ -6,6 +6,7 @@ import (
 
 	"github.com/atollhq/atoll/locks"
 	"github.com/atollhq/atoll/runner/crashpoint"
+	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 )
@@ -71,7 +72,7 @@ func (r *Runner) startRun(ctx context.Context, spec runSpec) (Run, error) {
 		}
 	}
 	now := r.now()
-	id, err := r.rec.newID(ctx, bucketRuns, now)
+	id, err := r.rec.NewID(ctx, records.Runs, now)
 	if err != nil {
 		return Run{}, err
 	}
@@ -81,18 +82,18 @@ func (r *Runner) startRun(ctx context.Context, spec runSpec) (Run, error) {
 	var batch []locks.RecordUpdate
 	for i := range spec.Jobs {
 		j := &spec.Jobs[i]
-		jid, err := r.rec.newID(ctx, bucketJobs, now)
+		jid, err := r.rec.NewID(ctx, records.Jobs, now)
 		if err != nil {
 			return Run{}, err
 		}
 		j.ID, j.RunID, j.State, j.Created = "j"+jid, run.ID, JobQueued, now
 		j.LogPath = r.logPath(j.ID)
 		j.Outcome.Status = string(templates.StatusQueued)
-		batch = append(batch, putUpdate(bucketJobs, j.ID, *j))
+		batch = append(batch, records.PutUpdate(records.Jobs, j.ID, *j))
 		run.JobIDs = append(run.JobIDs, j.ID)
-		run.Ordered = run.Ordered || j.Project.OrderGroup != 0 || j.serial()
+		run.Ordered = run.Ordered || j.Project.OrderGroup != 0 || j.Serial()
 	}
-	batch = append(batch, putUpdate(bucketRuns, run.ID, run))
+	batch = append(batch, records.PutUpdate(records.Runs, run.ID, run))
 	if spec.also != nil {
 		batch = append(batch, spec.also(run.ID)...)
 	}
@@ -132,9 +133,9 @@ func (r *Runner) ensureCheck(ctx context.Context, j *Job) {
 		return
 	}
 	j.CheckRun = id
-	err := update(ctx, r.rec, bucketJobs, j.ID, func(cur *Job, exists bool) error {
+	err := records.Update(ctx, r.rec, records.Jobs, j.ID, func(cur *Job, exists bool) error {
 		if !exists {
-			return errAbort
+			return records.ErrAbort
 		}
 		cur.CheckRun = id
 		return nil
@@ -148,10 +149,10 @@ func (r *Runner) ensureCheck(ctx context.Context, j *Job) {
 // head can minimize them.
 func (r *Runner) rememberPlanComment(ctx context.Context, runID string) {
 	var run Run
-	if ok, err := r.rec.get(ctx, bucketRuns, runID, &run); err != nil || !ok {
+	if ok, err := r.rec.Get(ctx, records.Runs, runID, &run); err != nil || !ok {
 		return
 	}
-	_ = update(ctx, r.rec, bucketPRs, prKey(run.Repo.FullName(), run.Number), func(st *PRState, _ bool) error {
+	_ = records.Update(ctx, r.rec, records.PRs, records.PRKey(run.Repo.FullName(), run.Number), func(st *PRState, _ bool) error {
 		st.PlanComments = append(st.PlanComments, run.CommentIDs...)
 		return nil
 	})

@@ -38,7 +38,7 @@ var ErrNoReason = errors.New("an apply lock needs a reason")
 // GetApplyLock returns the apply lock (Locked false when none is held).
 func (r *Runner) GetApplyLock(ctx context.Context) (ApplyLock, error) {
 	var l ApplyLock
-	_, err := r.rec.get(ctx, bucketSettings, applyLockKey, &l)
+	_, err := r.rec.Get(ctx, bucketSettings, applyLockKey, &l)
 	return l, err
 }
 
@@ -51,7 +51,7 @@ func (r *Runner) SetApplyLock(ctx context.Context, reason, by string) (ApplyLock
 		return ApplyLock{}, ErrNoReason
 	}
 	l := ApplyLock{Locked: true, Reason: reason, By: by, Since: r.now().UTC()}
-	if err := r.rec.put(ctx, bucketSettings, applyLockKey, l); err != nil {
+	if err := r.rec.Put(ctx, bucketSettings, applyLockKey, l); err != nil {
 		return ApplyLock{}, err
 	}
 	r.log.Info("apply lock set", "reason", reason, "by", by)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/atollhq/atoll/locks"
+	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 )
@@ -69,8 +70,8 @@ func (r *Runner) ReleaseLock(ctx context.Context, k locks.Key, by string) (locks
 	if err != nil || !ok {
 		return l, ok, err
 	}
-	defer r.prMu.lock(prKey(l.Owner.Repo, l.Owner.Number))()
-	plans, err := r.rec.plansOf(ctx, l.Owner.Repo, l.Owner.Number)
+	defer r.prMu.lock(records.PRKey(l.Owner.Repo, l.Owner.Number))()
+	plans, err := r.rec.PlansOf(ctx, l.Owner.Repo, l.Owner.Number)
 	if err != nil {
 		return l, false, err
 	}
@@ -94,9 +95,9 @@ func (r *Runner) ReleaseLock(ctx context.Context, k locks.Key, by string) (locks
 func (r *Runner) CancelJob(ctx context.Context, id, by string) (Job, bool, error) {
 	var job Job
 	claimed := false
-	err := update(ctx, r.rec, bucketJobs, id, func(j *Job, exists bool) error {
+	err := records.Update(ctx, r.rec, records.Jobs, id, func(j *Job, exists bool) error {
 		if !exists || j.State != JobQueued {
-			return errAbort
+			return records.ErrAbort
 		}
 		j.State, j.Started = JobRunning, r.now() // claimed: no worker takes it now
 		job, claimed = *j, true

@@ -8,6 +8,7 @@ import (
 
 	"github.com/atollhq/atoll/policy"
 	"github.com/atollhq/atoll/runner/gate"
+	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 )
@@ -17,7 +18,7 @@ import (
 func (r *Runner) renderRun(ctx context.Context, runID string) error {
 	defer r.runMu.lock(runID)()
 	var run Run
-	if ok, err := r.rec.get(ctx, bucketRuns, runID, &run); err != nil || !ok {
+	if ok, err := r.rec.Get(ctx, records.Runs, runID, &run); err != nil || !ok {
 		return fmt.Errorf("load run %s: %v", runID, err)
 	}
 	jobs, err := r.runJobs(ctx, run)
@@ -81,7 +82,7 @@ func (r *Runner) writeParts(ctx context.Context, run *Run, parts []string) error
 		run.CommentIDs = append(run.CommentIDs, cm.NodeID)
 	}
 	if len(run.Comments) > existing {
-		if err := r.rec.put(ctx, bucketRuns, run.ID, run); err != nil {
+		if err := r.rec.Put(ctx, records.Runs, run.ID, run); err != nil {
 			return err
 		}
 	}
@@ -100,7 +101,7 @@ func (r *Runner) runJobs(ctx context.Context, run Run) ([]Job, error) {
 	jobs := make([]Job, 0, len(run.JobIDs))
 	for _, id := range run.JobIDs {
 		var j Job
-		ok, err := r.rec.get(ctx, bucketJobs, id, &j)
+		ok, err := r.rec.Get(ctx, records.Jobs, id, &j)
 		if err != nil {
 			return nil, err
 		}
@@ -237,16 +238,16 @@ func (r *Runner) say(ctx context.Context, repo vcs.Repo, number int, m templates
 
 // replyOnce posts a reply rendered from a template only once per PR and kind.
 func (r *Runner) replyOnce(ctx context.Context, pr vcs.PullRequest, kind, name string, data any) error {
-	key := prKey(pr.Repo.FullName(), pr.Number) + "#note#" + kind
+	key := records.PRKey(pr.Repo.FullName(), pr.Number) + "#note#" + kind
 	first := false
-	err := r.cfg.Store.UpdateRecord(ctx, bucketPRs, key, func(old []byte, exists bool) ([]byte, error) {
+	err := r.cfg.Store.UpdateRecord(ctx, records.PRs, key, func(old []byte, exists bool) ([]byte, error) {
 		if exists {
-			return nil, errAbort
+			return nil, records.ErrAbort
 		}
 		first = true
 		return []byte("1"), nil
 	})
-	if err != nil && err != errAbort {
+	if err != nil && err != records.ErrAbort {
 		return err
 	}
 	if !first {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/atollhq/atoll/runner/crashpoint"
+	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
@@ -37,7 +38,7 @@ func (r *Runner) work(ctx context.Context) {
 }
 
 func (r *Runner) sweepQueued(ctx context.Context) {
-	jobs, err := list[Job](ctx, r.rec, bucketJobs, "")
+	jobs, err := records.List[Job](ctx, r.rec, records.Jobs, "")
 	if err != nil {
 		return
 	}
@@ -64,9 +65,9 @@ func (r *Runner) runJob(ctx context.Context, id string) {
 	defer release()
 	var job Job
 	claimed := false
-	err := update(ctx, r.rec, bucketJobs, id, func(j *Job, exists bool) error {
+	err := records.Update(ctx, r.rec, records.Jobs, id, func(j *Job, exists bool) error {
 		if !exists || j.State != JobQueued {
-			return errAbort
+			return records.ErrAbort
 		}
 		j.State, j.Started, j.Mark = JobRunning, r.now(), newMark()
 		r.leaseJob(j)
@@ -160,9 +161,9 @@ func (r *Runner) finishJob(ctx context.Context, job Job, out Outcome) {
 	out.PlanText, out.ApplyText, out.LogTail = r.mask(out.PlanText), r.mask(out.ApplyText), r.mask(out.LogTail)
 	out.Error = r.mask(out.Error)
 	lost := false
-	err := update(ctx, r.rec, bucketJobs, job.ID, func(j *Job, _ bool) error {
+	err := records.Update(ctx, r.rec, records.Jobs, job.ID, func(j *Job, _ bool) error {
 		if lost = takenOver(*j, job); lost {
-			return errAbort
+			return records.ErrAbort
 		}
 		j.State, j.Outcome, j.Finished, j.Commit = state, out, r.now(), job.Commit
 		job = *j
@@ -295,9 +296,9 @@ func newMark() string {
 // it applies: if the process dies during the apply, recovery names the
 // resources whose provisioners may have run outside the state.
 func (r *Runner) noteApplying(ctx context.Context, job Job, s *terraform.Summary) {
-	err := update(ctx, r.rec, bucketJobs, job.ID, func(j *Job, exists bool) error {
+	err := records.Update(ctx, r.rec, records.Jobs, job.ID, func(j *Job, exists bool) error {
 		if !exists {
-			return errAbort
+			return records.ErrAbort
 		}
 		j.Outcome.Summary = s
 		return nil

@@ -1,0 +1,242 @@
+package records
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/atollhq/atoll/locks"
+)
+
+// Store is what records need of durable storage: records by bucket and
+// key, updated one at a time or in one transaction, and counters.
+// locks.DB implements it.
+type Store interface {
+	PutRecord(ctx context.Context, bucket, key string, value []byte) error
+	GetRecord(ctx context.Context, bucket, key string) ([]byte, bool, error)
+	DeleteRecord(ctx context.Context, bucket, key string) error
+	ListRecords(ctx context.Context, bucket, prefix string) ([]locks.Record, error)
+	UpdateRecord(ctx context.Context, bucket, key string, fn func(old []byte, exists bool) ([]byte, error)) error
+	UpdateRecords(ctx context.Context, updates []locks.RecordUpdate) error
+	NextID(ctx context.Context, bucket string) (uint64, error)
+}
+
+// Buckets of the runner's records in the Store.
+const (
+	Runs      = "runs"      // run id -> Run
+	Jobs      = "jobs"      // job id -> Job
+	Plans     = "plans"     // PlanKey -> Plan
+	Approvals = "approvals" // ApprovalKey -> PolicyApproval; RemediationApprovalKey -> RemediationApproval
+	PRs       = "prs"       // PRKey -> PRState
+	Drift     = "drift"     // repo and project -> DriftRecord
+	DriftRuns = "driftruns" // run id -> DriftRun
+)
+
+// ErrAbort, returned by the function of an Update or TypedUpdate, writes
+// nothing; the update then returns nil.
+var ErrAbort = errors.New("abort update")
+
+// Records is typed JSON access to a Store. The zero value has no store;
+// make one with New.
+type Records struct{ s Store }
+
+// New returns Records over s.
+func New(s Store) Records { return Records{s: s} }
+
+// Store is the store the records are kept in.
+func (r Records) Store() Store { return r.s }
+
+// Get decodes the record at bucket and key into v; false when there is
+// none.
+func (r Records) Get(ctx context.Context, bucket, key string, v any) (bool, error) {
+	b, ok, err := r.s.GetRecord(ctx, bucket, key)
+	if err != nil || !ok {
+		return ok, err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return false, fmt.Errorf("decode %s/%s: %w", bucket, key, err)
+	}
+	return true, nil
+}
+
+// Put stores v at bucket and key, replacing what was there.
+func (r Records) Put(ctx context.Context, bucket, key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s/%s: %w", bucket, key, err)
+	}
+	return r.s.PutRecord(ctx, bucket, key, b)
+}
+
+// Delete removes the record at bucket and key; a missing one is no error.
+func (r Records) Delete(ctx context.Context, bucket, key string) error {
+	return r.s.DeleteRecord(ctx, bucket, key)
+}
+
+// List decodes every record of bucket under prefix into a new T each, in
+// key order.
+func List[T any](ctx context.Context, r Records, bucket, prefix string) ([]T, error) {
+	recs, err := r.s.ListRecords(ctx, bucket, prefix)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, 0, len(recs))
+	for _, rec := range recs {
+		var v T
+		if err := json.Unmarshal(rec.Value, &v); err != nil {
+			return nil, fmt.Errorf("decode %s/%s: %w", bucket, rec.Key, err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// Update runs fn on the decoded record (zero T when absent) in one
+// transaction and writes the result. fn returns ErrAbort to write nothing;
+// Update then returns nil.
+func Update[T any](ctx context.Context, r Records, bucket, key string, fn func(v *T, exists bool) error) error {
+	err := r.s.UpdateRecord(ctx, bucket, key, func(old []byte, exists bool) ([]byte, error) {
+		var v T
+		if exists {
+			if err := json.Unmarshal(old, &v); err != nil {
+				return nil, fmt.Errorf("decode %s/%s: %w", bucket, key, err)
+			}
+		}
+		if err := fn(&v, exists); err != nil {
+			return nil, err
+		}
+		return json.Marshal(v)
+	})
+	if errors.Is(err, ErrAbort) {
+		return nil
+	}
+	return err
+}
+
+// PutUpdate is one update of a batch (Store.UpdateRecords) that stores v
+// under key.
+func PutUpdate(bucket, key string, v any) locks.RecordUpdate {
+	return locks.RecordUpdate{Bucket: bucket, Key: key, Fn: func([]byte, bool) ([]byte, error) {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("encode %s/%s: %w", bucket, key, err)
+		}
+		return b, nil
+	}}
+}
+
+// TypedUpdate is Update as one update of a batch: fn returning ErrAbort
+// leaves this record as it is (absent stays absent), and the rest of the
+// batch goes on.
+func TypedUpdate[T any](bucket, key string, fn func(v *T, exists bool) error) locks.RecordUpdate {
+	return locks.RecordUpdate{Bucket: bucket, Key: key, Fn: func(old []byte, exists bool) ([]byte, error) {
+		var v T
+		if exists {
+			if err := json.Unmarshal(old, &v); err != nil {
+				return nil, fmt.Errorf("decode %s/%s: %w", bucket, key, err)
+			}
+		}
+		if err := fn(&v, exists); err != nil {
+			if errors.Is(err, ErrAbort) {
+				return old, nil
+			}
+			return nil, err
+		}
+		return json.Marshal(v)
+	}}
+}
+
+// NewID makes a job, run or drift run id: the day and a counter of
+// bucket, so ids sort by age, then 128 random bits, so that an id seen
+// nowhere cannot be guessed (job pages and logs are addressed by it).
+func (r Records) NewID(ctx context.Context, bucket string, now time.Time) (string, error) {
+	n, err := r.s.NextID(ctx, bucket)
+	if err != nil {
+		return "", err
+	}
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s-%06d-%x", now.UTC().Format("20060102"), n, b), nil
+}
+
+// PRKey is the key of pull request (or drift issue) number of repo
+// ("owner/name") in PRs, and the prefix of its plans and approvals.
+func PRKey(repo string, number int) string { return fmt.Sprintf("%s#%07d", repo, number) }
+
+// PlanKey is the key of a pull request's plan of project in Plans: one
+// plan a project, the latest.
+func PlanKey(repo string, number int, project string) string {
+	return PRKey(repo, number) + "#" + project
+}
+
+// ApprovalPrefix is the prefix of a pull request's policy approvals at
+// headSHA in Approvals: an approval binds to the head it was given at.
+func ApprovalPrefix(repo string, number int, headSHA string) string {
+	return PRKey(repo, number) + "#" + headSHA + "#"
+}
+
+// ApprovalKey is the key of the approvals of policy set on project at
+// headSHA.
+func ApprovalKey(repo string, number int, headSHA, project, set string) string {
+	return ApprovalPrefix(repo, number, headSHA) + project + "#" + set
+}
+
+// RemediationApprovalKey is the key of the remediation approvals of a
+// drift issue's project.
+func RemediationApprovalKey(repo string, issue int, project string) string {
+	return PRKey(repo, issue) + "#remediation#" + project
+}
+
+// PlansOf lists the stored plans of pull request (or drift issue) number
+// of repo ("owner/name"), of every head, ordered by project.
+func (r Records) PlansOf(ctx context.Context, repo string, number int) ([]Plan, error) {
+	return List[Plan](ctx, r, Plans, PRKey(repo, number)+"#")
+}
+
+// SetPlanState moves the plan at key (a PlanKey) to st and, when jobID is
+// not empty, names jobID its apply job. A plan that is gone stays gone.
+// It is the only write of a plan's state besides the claim that moves it
+// to applying.
+func (r Records) SetPlanState(ctx context.Context, key string, st PlanState, jobID string) error {
+	return Update(ctx, r, Plans, key, func(p *Plan, exists bool) error {
+		if !exists {
+			return ErrAbort
+		}
+		p.State = st
+		if jobID != "" {
+			p.ApplyJob = jobID
+		}
+		return nil
+	})
+}
+
+// RecordApproval records user's approval of policy set on project under
+// key (an ApprovalKey), or withdraws it when clear. An approval given
+// twice is recorded once; letter case does not tell users apart.
+func (r Records) RecordApproval(ctx context.Context, key, set, project, user string, clear bool) error {
+	return Update(ctx, r, Approvals, key, func(a *PolicyApproval, _ bool) error {
+		a.Set, a.Project = set, project
+		a.Users = WithoutUser(a.Users, user)
+		if !clear {
+			a.Users = append(a.Users, user)
+		}
+		return nil
+	})
+}
+
+// WithoutUser is users without user (letter case ignored).
+func WithoutUser(users []string, user string) []string {
+	var out []string
+	for _, u := range users {
+		if !strings.EqualFold(u, user) {
+			out = append(out, u)
+		}
+	}
+	return out
+}
