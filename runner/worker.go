@@ -178,9 +178,11 @@ func (r *Runner) finishJob(ctx context.Context, job Job, out Outcome) {
 	}
 	r.observer.ObserveJob(string(job.Kind), string(state), job.Finished.Sub(job.Started))
 	r.log.Info("job finished", "job", job.ID, "kind", job.Kind, "state", state, "status", out.Status)
+	// The comment first: it is what the pull request's author waits
+	// for; the audit entry and the check run follow.
+	r.afterUpdate(ctx, job)
 	r.auditJob(ctx, job)
 	r.checkDone(ctx, job)
-	r.afterUpdate(ctx, job)
 	r.releaseOrdered(ctx, job.RunID)
 	r.afterRunDone(ctx, job.RunID)
 	r.lockReleased() // a queued plan that ended without its lock lets the next go

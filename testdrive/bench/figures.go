@@ -169,24 +169,23 @@ func firstFailure(body string) string {
 }
 
 // p2: one project, pull request opened → plan comment done; the bare
-// reference plans a copy of the same directory.
+// reference plans a copy of the same directory. Each run is a new pull
+// request changing the same project, as a repository's pull requests do
+// (the one before it closed, so that its lock is released); the first is
+// a warm-up.
 func (b *bench) p2(ctx context.Context) (Row, error) {
 	s, done, err := b.stack(ctx, "p2", nil)
 	if err != nil {
 		return Row{}, err
 	}
 	defer done()
-	files := map[string]string{}
-	for i := range b.o.Runs + 1 {
-		files[fmt.Sprintf("p%d/main.tf", i)] = "# empty\n"
-	}
-	if _, err := s.c.Control.CreateRepo(ctx, emulator.CreateRepo{Owner: "acme", Name: "p2", Files: files}); err != nil {
+	if _, err := s.c.Control.CreateRepo(ctx, emulator.CreateRepo{Owner: "acme", Name: "p2", Files: map[string]string{"app/main.tf": twoResources("base")}}); err != nil {
 		return Row{}, err
 	}
 	var got, ref []time.Duration
 	for i := range b.o.Runs + 1 {
 		tag := fmt.Sprintf("run%d", i)
-		n, t0, err := openPR(ctx, s.c, "acme/p2", "b"+tag, map[string]*string{fmt.Sprintf("p%d/main.tf", i): ptr(twoResources(tag))})
+		n, t0, err := openPR(ctx, s.c, "acme/p2", "b"+tag, map[string]*string{"app/main.tf": ptr(twoResources(tag))})
 		if err != nil {
 			return Row{}, err
 		}
@@ -194,6 +193,9 @@ func (b *bench) p2(ctx context.Context) (Row, error) {
 			return Row{}, err
 		}
 		d := time.Since(t0)
+		if err := s.c.Control.ClosePR(ctx, emulator.ClosePR{Repo: "acme/p2", Number: n, Author: "alice"}); err != nil {
+			return Row{}, err
+		}
 		bare := filepath.Join(b.o.Dir, "p2", "bare", tag)
 		if err := writeFiles(bare, map[string]string{"main.tf": twoResources(tag)}); err != nil {
 			return Row{}, err
@@ -212,42 +214,50 @@ func (b *bench) p2(ctx context.Context) (Row, error) {
 }
 
 // p3: one PR with P3Projects projects; the reference plans them bare, one
-// after another. Then P3Inits inits at once on one new plugin cache.
+// after another. Each run is a new pull request changing every project
+// of the same repository (the one before it closed); the first is a
+// warm-up. Then P3Inits inits at once on one new plugin cache.
 func (b *bench) p3(ctx context.Context) (Row, error) {
 	s, done, err := b.stack(ctx, "p3", nil)
 	if err != nil {
 		return Row{}, err
 	}
 	defer done()
-	var got, ref []time.Duration
-	for i := range b.o.Runs {
-		repo := fmt.Sprintf("p3-%d", i)
-		base, change := map[string]string{}, map[string]*string{}
-		project, lock := twoResources, ""
-		if b.o.P3Provider {
-			project, lock = localProject, b.tf.lock
+	const repo = "p3"
+	project, lock := twoResources, ""
+	if b.o.P3Provider {
+		project, lock = localProject, b.tf.lock
+	}
+	base := map[string]string{}
+	for p := range b.o.P3Projects {
+		base[fmt.Sprintf("p%02d/main.tf", p)] = project("base")
+		if lock != "" {
+			base[fmt.Sprintf("p%02d/.terraform.lock.hcl", p)] = lock
 		}
+	}
+	if _, err := s.c.Control.CreateRepo(ctx, emulator.CreateRepo{Owner: "acme", Name: repo, Files: base}); err != nil {
+		return Row{}, err
+	}
+	var got, ref []time.Duration
+	for i := range b.o.Runs + 1 {
+		change := map[string]*string{}
 		for p := range b.o.P3Projects {
-			base[fmt.Sprintf("p%02d/main.tf", p)] = project("base")
-			if lock != "" {
-				base[fmt.Sprintf("p%02d/.terraform.lock.hcl", p)] = lock
-			}
 			change[fmt.Sprintf("p%02d/main.tf", p)] = ptr(project(fmt.Sprintf("r%dp%d", i, p)))
 		}
-		if _, err := s.c.Control.CreateRepo(ctx, emulator.CreateRepo{Owner: "acme", Name: repo, Files: base}); err != nil {
-			return Row{}, err
-		}
-		n, t0, err := openPR(ctx, s.c, "acme/"+repo, "change", change)
+		n, t0, err := openPR(ctx, s.c, "acme/"+repo, fmt.Sprintf("change%d", i), change)
 		if err != nil {
 			return Row{}, err
 		}
 		if err := waitPlanned(ctx, s.c, "acme/"+repo, n, b.o.P3Projects); err != nil {
 			return Row{}, err
 		}
-		got = append(got, time.Since(t0))
+		d := time.Since(t0)
+		if err := s.c.Control.ClosePR(ctx, emulator.ClosePR{Repo: "acme/" + repo, Number: n, Author: "alice"}); err != nil {
+			return Row{}, err
+		}
 		t1 := time.Now()
 		for p := range b.o.P3Projects {
-			bare := filepath.Join(b.o.Dir, "p3", "bare", repo, fmt.Sprintf("p%02d", p))
+			bare := filepath.Join(b.o.Dir, "p3", "bare", fmt.Sprintf("run%d", i), fmt.Sprintf("p%02d", p))
 			files := map[string]string{"main.tf": *change[fmt.Sprintf("p%02d/main.tf", p)]}
 			if lock != "" {
 				files[".terraform.lock.hcl"] = lock
@@ -259,7 +269,10 @@ func (b *bench) p3(ctx context.Context) (Row, error) {
 				return Row{}, err
 			}
 		}
-		ref = append(ref, time.Since(t1))
+		if i == 0 && b.o.Runs > 1 {
+			continue // warm-up, as P2's
+		}
+		got, ref = append(got, d), append(ref, time.Since(t1))
 	}
 	failures, initTime, err := b.parallelInits(ctx)
 	if err != nil {
