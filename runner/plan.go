@@ -75,7 +75,8 @@ func (r *Runner) runPlan(ctx context.Context, job *Job, log io.Writer) Outcome {
 	tail := newTailBuffer(60)
 	w := io.MultiWriter(log, tail)
 	dir := r.workDir(job.ID)
-	defer r.dropWorktree(ctx, job.Repo, dir)
+	// Removed once the comment shows the plan: not on the way to it.
+	defer deferAfterJob(ctx, func() { r.dropWorktree(ctx, job.Repo, dir) })
 	if err := r.checkoutPR(ctx, job, pr, dir); err != nil {
 		return failure(templates.StatusPlanError, err, tail)
 	}
