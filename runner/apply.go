@@ -21,10 +21,10 @@ func (r *Runner) runApply(ctx context.Context, job *Job, log io.Writer) Outcome 
 	var plan Plan
 	key := records.PlanKey(job.Repo.FullName(), job.Number, job.Project.Name)
 	if ok, err := r.rec.Get(ctx, records.Plans, key, &plan); err != nil || !ok {
-		return Outcome{Status: string(templates.StatusSkipped), Error: "the plan is gone: comment `atoll plan`"}
+		return Outcome{Status: string(templates.StatusSkipped), Error: r.text(templates.JobSkipped{Kind: templates.SkipPlanGone})}
 	}
 	if plan.ApplyJob != job.ID || plan.State != PlanApplying {
-		return Outcome{Status: string(templates.StatusSkipped), Error: "another apply owns this plan"}
+		return Outcome{Status: string(templates.StatusSkipped), Error: r.text(templates.JobSkipped{Kind: templates.SkipApplyTaken})}
 	}
 	if out, blocked := r.blockedOutcome(ctx); blocked {
 		r.setPlanState(ctx, key, PlanPlanned, "")

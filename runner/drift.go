@@ -316,7 +316,7 @@ func (r *Runner) recoverDrift(ctx context.Context) error {
 			d.pending[dr.Repo] = dr.ID
 		default:
 			err = records.Update(ctx, r.rec, records.DriftRuns, dr.ID, func(cur *DriftRun, _ bool) error {
-				cur.State, cur.Error = "done", "atoll restarted before this check started, and another check of the repository is queued"
+				cur.State, cur.Error = "done", r.text(templates.JobSkipped{Kind: templates.SkipRestarted})
 				return nil
 			})
 		}

@@ -54,10 +54,10 @@ func (r *Runner) runPlan(ctx context.Context, job *Job, log io.Writer) Outcome {
 		return failure(templates.StatusPlanError, step("fetch pull request", err), nil)
 	}
 	if pr.State == "closed" {
-		return Outcome{Status: string(templates.StatusSkipped), Error: "the pull request is closed"}
+		return Outcome{Status: string(templates.StatusSkipped), Error: r.text(templates.JobSkipped{Kind: templates.SkipPRClosed})}
 	}
 	if pr.HeadSHA != job.HeadSHA {
-		return Outcome{Status: string(templates.StatusSkipped), Error: "superseded by commit " + short(pr.HeadSHA)}
+		return Outcome{Status: string(templates.StatusSkipped), Error: r.text(templates.JobSkipped{Kind: templates.SkipSuperseded, Commit: pr.HeadSHA})}
 	}
 	job.BaseSHA = pr.BaseSHA
 	if reqs := job.Project.PlanRequirements; len(reqs) > 0 {

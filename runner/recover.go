@@ -64,14 +64,9 @@ func (r *Runner) interruptJob(ctx context.Context, j Job, still func(cur Job) bo
 	out.Status = string(templates.StatusInterrupted)
 	switch j.Kind {
 	case JobApply, JobPlanApply:
-		out.Error = "atoll stopped during this apply, so the infrastructure may be partly changed. " +
-			"The lock stays held and this plan is not applied again: comment `atoll plan` to see what remains to apply."
-		if j.Kind == JobPlanApply {
-			out.Error = "atoll stopped during this apply, so the infrastructure may be partly changed. " +
-				"The lock stays held: comment `atoll apply` to plan again and apply what remains."
-		}
+		out.Error = r.text(templates.JobInterrupted{Kind: string(j.Kind)})
 	default:
-		out.Error = "atoll stopped during this plan" // the comment adds how to run it again
+		out.Error = r.text(templates.JobInterrupted{Kind: string(JobPlan)}) // the comment adds how to run it again
 	}
 	done := false
 	err := records.Update(ctx, r.rec, records.Jobs, j.ID, func(cur *Job, exists bool) error {
@@ -99,11 +94,9 @@ func (r *Runner) noteRunInterrupted(ctx context.Context, runID string) {
 		if !exists {
 			return records.ErrAbort
 		}
-		run.Message = "This run was interrupted by a restart of atoll. Comment `atoll plan` to plan again."
-		if commandName(run.Command) == "apply" {
-			// Each project says what to do: an apply is never simply rerun.
-			run.Message = "This run was interrupted by a restart of atoll."
-		}
+		// After an apply, each project says what to do: an apply is never
+		// simply rerun.
+		run.Message = r.text(templates.RunInterrupted{Apply: commandName(run.Command) == "apply"})
 		return nil
 	})
 	if err := r.renderRun(ctx, runID); err != nil {

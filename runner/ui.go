@@ -106,6 +106,6 @@ func (r *Runner) CancelJob(ctx context.Context, id, by string) (Job, bool, error
 	if err != nil || !claimed {
 		return job, false, err
 	}
-	r.finishJob(ctx, job, Outcome{Status: string(templates.StatusSkipped), Error: "cancelled by " + by})
+	r.finishJob(ctx, job, Outcome{Status: string(templates.StatusSkipped), Error: r.text(templates.JobSkipped{Kind: templates.SkipCancelled, By: by})})
 	return job, true, nil
 }

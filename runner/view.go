@@ -33,7 +33,7 @@ func (r *Runner) renderRun(ctx context.Context, runID string) error {
 		Status: templates.RunDone, Message: run.Message, Unsandboxed: r.cfg.Sandbox == nil,
 	}
 	if run.User == "" {
-		c.Trigger = triggerText(run)
+		c.Trigger = trigger(run)
 	}
 	for _, j := range jobs {
 		if !j.State.Final() {
@@ -122,16 +122,18 @@ func commandName(c string) string {
 	return c
 }
 
-func triggerText(run Run) string {
+// trigger is what started a run no comment asked for, as trigger.tmpl
+// shows it.
+func trigger(run Run) templates.Trigger {
 	switch run.Command {
 	case "autoplan":
-		return "push of " + short(run.HeadSHA)
+		return templates.Trigger{Kind: templates.TriggerPush, Commit: run.HeadSHA}
 	case "apply-after-merge":
-		return "merge of #" + fmt.Sprint(run.Number)
+		return templates.Trigger{Kind: templates.TriggerMerge, Number: run.Number}
 	case "queued-plan":
-		return "the plan queue, once the lock was released"
+		return templates.Trigger{Kind: templates.TriggerPlanQueue}
 	}
-	return ""
+	return templates.Trigger{}
 }
 
 // projectResult is a job as the templates show it.
@@ -228,6 +230,29 @@ func (r *Runner) reply(ctx context.Context, repo vcs.Repo, number int, name stri
 		return fmt.Errorf("reply on #%d: %w", number, err)
 	}
 	return nil
+}
+
+// text renders a message to put into another text: a run's note, a job's
+// error. A message that fails to render (a broken override cannot: New
+// test-renders each) gives its template's name rather than nothing.
+func (r *Runner) text(m templates.Message) string {
+	s, err := r.tmpl.RenderMessage(m)
+	if err != nil {
+		r.log.Error("render", "template", m.Template(), "err", err)
+		return m.Template()
+	}
+	return strings.TrimSpace(s)
+}
+
+// checkText is the title and summary of a job's check run before the job
+// ends.
+func (r *Runner) checkText(state templates.CheckState, j Job) templates.CheckOutput {
+	out, err := r.tmpl.RenderCheckProgress(templates.CheckProgress{State: state, Kind: string(j.Kind), Project: j.Project.Name})
+	if err != nil {
+		r.log.Error("render check progress", "err", err)
+		return templates.CheckOutput{Title: string(state)}
+	}
+	return out
 }
 
 // say posts a message (a notice or a refusal) rendered by its own

@@ -126,7 +126,7 @@ func (r *Runner) runJob(ctx context.Context, id string) {
 		defer func() {
 			if p := recover(); p != nil {
 				r.log.Error("panic in job", "job", job.ID, "panic", fmt.Sprint(p))
-				o = Outcome{Status: failedStatus(job.Kind), FailedStep: "internal", Error: fmt.Sprintf("atoll failed unexpectedly: %v", p)}
+				o = Outcome{Status: failedStatus(job.Kind), FailedStep: "internal", Error: r.text(templates.JobPanicked{Error: fmt.Sprint(p)})}
 			}
 		}()
 		switch job.Kind {
@@ -214,10 +214,10 @@ func (r *Runner) checkProgress(ctx context.Context, j Job) {
 	if j.CheckRun == 0 {
 		return
 	}
+	progress := r.checkText(templates.CheckRunning, j)
 	err := r.host.UpdateCheckRun(ctx, j.Repo, vcs.CheckRun{ID: j.CheckRun,
 		Name: templates.CheckName(checkStage(j.Kind), j.Project.Name), HeadSHA: j.HeadSHA,
-		Status: vcs.CheckInProgress, Title: "Running", Summary: fmt.Sprintf("atoll is running %s for `%s`.", j.Kind, j.Project.Name),
-		DetailsURL: r.jobURL(j.ID)})
+		Status: vcs.CheckInProgress, Title: progress.Title, Summary: progress.Summary, DetailsURL: r.jobURL(j.ID)})
 	if err != nil {
 		r.log.Warn("update check run", "job", j.ID, "err", err)
 	}

@@ -126,3 +126,30 @@ func TestUnknownMessageKind(t *testing.T) {
 		t.Fatalf("RenderMessage = %q, %v; want ErrUnknownTemplate", out, err)
 	}
 }
+
+func TestCheckProgressAndNotes(t *testing.T) {
+	r := newTestRenderer(t)
+	out, err := r.RenderCheckProgress(CheckProgress{State: CheckQueued, Kind: "plan_apply", Project: "app"})
+	if err != nil || out.Title != "Queued" || out.Summary != "atoll will plan and apply `app` soon.\n" {
+		t.Errorf("queued = %+v, %v", out, err)
+	}
+	out, err = r.RenderCheckProgress(CheckProgress{State: CheckRunning, Kind: "apply", Project: "app"})
+	if err != nil || out.Title != "Running" || out.Summary != "atoll is applying `app`.\n" {
+		t.Errorf("running = %+v, %v", out, err)
+	}
+	for m, want := range map[Message]string{
+		RunInterrupted{}:            "This run was interrupted by a restart of atoll. Comment `atoll plan` to plan again.\n",
+		RunInterrupted{Apply: true}: "This run was interrupted by a restart of atoll.\n",
+		JobSkipped{Kind: SkipSuperseded, Commit: "0123456789"}: "superseded by commit 0123456\n",
+		JobInterrupted{Kind: "plan"}:                           "atoll stopped during this plan\n",
+	} {
+		if got, err := r.RenderMessage(m); err != nil || got != want {
+			t.Errorf("%#v = %q, %v; want %q", m, got, err, want)
+		}
+	}
+	body, err := r.RenderCommandComment(CommandComment{ID: "x", Command: "plan", Status: RunDone,
+		Trigger: Trigger{Kind: TriggerPush, Commit: "0123456789"}})
+	if err != nil || !strings.Contains(body, "Started by push of 0123456 ·") {
+		t.Errorf("trigger: %v\n%s", err, body)
+	}
+}

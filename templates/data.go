@@ -56,9 +56,10 @@ type CommandComment struct {
 	// User is the login of whoever commented the command; empty for a run
 	// atoll started itself (autoplan, apply on merge).
 	User string
-	// Trigger says what started a run that no comment asked for, e.g.
-	// "push of abc1234" or "merge of #12". Optional.
-	Trigger string
+	// Trigger says what started a run that no comment asked for (shown
+	// by trigger.tmpl, e.g. "push of abc1234" or "merge of #12").
+	// Optional.
+	Trigger Trigger
 	// HeadSHA is the commit the run works on (shown shortened). Optional.
 	HeadSHA string
 	// Status is running until every project has finished, then done. Next

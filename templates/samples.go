@@ -103,7 +103,7 @@ func samples() []sample {
 			ID: "plan-1", Command: "plan", User: "alice", HeadSHA: "0123456789abcdef", Status: RunDone,
 			Message: "This run was interrupted by a server restart.", Projects: projects}},
 		{"command_comment.tmpl", "a running apply", CommandComment{
-			ID: "apply-1", Command: "apply", Trigger: "merge of #3", Status: RunRunning, Projects: projects}},
+			ID: "apply-1", Command: "apply", Trigger: Trigger{Kind: TriggerMerge, Number: 3}, Status: RunRunning, Projects: projects}},
 		{"command_comment.tmpl", "a failed apply", CommandComment{
 			ID: "apply-2", Command: "apply", User: "bob", Status: RunDone, Projects: projects[8:9]}},
 		{"command_comment.tmpl", "an unsandboxed plan", CommandComment{ID: "run-5", Command: "plan", Status: RunDone,
@@ -153,6 +153,17 @@ func samples() []sample {
 				sample{"check_summary.tmpl", "a check summary", c})
 		}
 	}
+	for _, k := range []TriggerKind{TriggerPush, TriggerPlanQueue, "other"} {
+		out = append(out, sample{"command_comment.tmpl", "a run started by " + string(k), CommandComment{
+			ID: "plan-3", Command: "plan", Trigger: Trigger{Kind: k, Commit: "0123456789"}, Status: RunDone, Projects: projects[:1]}})
+	}
+	for _, st := range []CheckState{CheckQueued, CheckRunning, CheckRestarting} {
+		for _, k := range []string{"plan", "apply", "plan_apply", "drift"} {
+			c := CheckProgress{State: st, Kind: k, Project: "app"}
+			out = append(out, sample{"check_progress_title.tmpl", "a check in progress", c},
+				sample{"check_progress.tmpl", "a check in progress", c})
+		}
+	}
 	for _, m := range noticeSamples() {
 		out = append(out, sample{m.Template(), "a notice", m})
 	}
@@ -182,6 +193,11 @@ func noticeSamples() []Message {
 		AuthorCannotApprove{User: "eve", Sets: []string{"security"}},
 		NotPolicyOwner{User: "eve", Sets: []string{"security"}, Owners: []string{"alice", "@acme/sec"}},
 		NoFailingPolicy{}, NoFailingPolicy{Selected: Selector{Project: "app", Dir: "infra/app", Workspace: "prod"}},
+		RunInterrupted{}, RunInterrupted{Apply: true},
+		JobInterrupted{Kind: "plan"}, JobInterrupted{Kind: "apply"}, JobInterrupted{Kind: "plan_apply"},
+		JobSkipped{Kind: SkipCancelled, By: "alice (web UI)"}, JobSkipped{Kind: SkipPlanGone}, JobSkipped{Kind: SkipApplyTaken},
+		JobSkipped{Kind: SkipPRClosed}, JobSkipped{Kind: SkipSuperseded, Commit: "0123456789"}, JobSkipped{Kind: SkipRestarted},
+		JobPanicked{Error: "runtime error: index out of range"},
 	}
 }
 

@@ -1,0 +1,100 @@
+package templates
+
+// The texts below are not comments of their own: the runner renders each
+// (with Renderer.RenderMessage) into a field another template shows, such
+// as a run's note atop its comment or a job's error. Each still has its own
+// template, which an operator may override like any other.
+
+// TriggerKind says what started a run that no comment asked for.
+type TriggerKind string
+
+// Triggers.
+const (
+	TriggerNone      TriggerKind = ""
+	TriggerPush      TriggerKind = "push"       // a push of Commit (autoplan)
+	TriggerMerge     TriggerKind = "merge"      // the merge of pull request Number
+	TriggerPlanQueue TriggerKind = "plan_queue" // the plan queue, once the lock was released
+)
+
+// Trigger is what started a run. The partial trigger.tmpl shows it after
+// "Started by", e.g. "push of abc1234".
+type Trigger struct {
+	Kind   TriggerKind
+	Commit string
+	Number int
+}
+
+// RunInterrupted is the note atop a run's comment after atoll restarted
+// in the middle of it. Apply: the run applies (each project then says what
+// to do, as an apply is never simply rerun). Template: run_interrupted.tmpl.
+type RunInterrupted struct{ Apply bool }
+
+// JobInterrupted is the error of a job atoll's restart cut off. Kind is
+// the job's kind: "plan", "apply" (a reviewed plan) or "plan_apply" (a
+// plan made and applied at once, after a merge or on a drift issue).
+// Template: job_interrupted.tmpl.
+type JobInterrupted struct{ Kind string }
+
+// SkipKind says why a job was skipped without running.
+type SkipKind string
+
+// Skip reasons.
+const (
+	SkipCancelled  SkipKind = "cancelled"   // an admin (By) cancelled it while queued
+	SkipPlanGone   SkipKind = "plan_gone"   // the plan to apply was discarded
+	SkipApplyTaken SkipKind = "apply_taken" // another apply owns the plan
+	SkipPRClosed   SkipKind = "pr_closed"   // the pull request was closed
+	SkipSuperseded SkipKind = "superseded"  // a newer head (Commit) is planned instead
+	SkipRestarted  SkipKind = "restarted"   // a drift check atoll's restart left unstarted, another is queued
+)
+
+// JobSkipped is the reason a job ended skipped (shown after "Skipped:").
+// Template: job_skipped.tmpl.
+type JobSkipped struct {
+	Kind   SkipKind
+	By     string
+	Commit string
+}
+
+// JobPanicked is the error of a job that failed on a bug of atoll's (a
+// panic, with its value as Error). Template: job_panicked.tmpl.
+type JobPanicked struct{ Error string }
+
+func (RunInterrupted) Template() string { return "run_interrupted.tmpl" }
+func (JobInterrupted) Template() string { return "job_interrupted.tmpl" }
+func (JobSkipped) Template() string     { return "job_skipped.tmpl" }
+func (JobPanicked) Template() string    { return "job_panicked.tmpl" }
+
+// CheckState is the state of a check run before its job ends.
+type CheckState string
+
+// Check run states before the end.
+const (
+	CheckQueued     CheckState = "queued"     // the job waits for a worker
+	CheckRunning    CheckState = "running"    // the job runs
+	CheckRestarting CheckState = "restarting" // atoll stops; the job runs again after the restart
+)
+
+// CheckProgress is the output of a check run whose job has not ended.
+// Templates: check_progress_title.tmpl (one line) and check_progress.tmpl
+// (the summary).
+type CheckProgress struct {
+	State CheckState
+	// Kind is the job's kind: "plan", "apply", "plan_apply" or "drift".
+	Kind    string
+	Project string
+}
+
+// RenderCheckProgress renders the title and summary of a check run whose
+// job has not ended; Name is left empty (the caller names the check).
+func (r *Renderer) RenderCheckProgress(c CheckProgress) (CheckOutput, error) {
+	title, err := r.Render("check_progress_title.tmpl", c)
+	if err != nil {
+		return CheckOutput{}, err
+	}
+	summary, err := r.Render("check_progress.tmpl", c)
+	if err != nil {
+		return CheckOutput{}, err
+	}
+	return CheckOutput{Title: oneline(title), Summary: summary}, nil
+}
