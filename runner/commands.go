@@ -105,7 +105,7 @@ func (r *Runner) authorize(ctx context.Context, repo vcs.Repo, user, cmdName str
 		return "", fmt.Errorf("permission of %s: %w", user, err)
 	}
 	if !perm.AtLeast(need.Permission) {
-		return fmt.Sprintf("%s permission on %s (you have %s)", need.Permission, repo.FullName(), perm), nil
+		return r.text(templates.Need{Permission: string(need.Permission), Repo: repo.FullName(), Have: string(perm)}), nil
 	}
 	if len(need.Teams) == 0 {
 		return "", nil
@@ -117,7 +117,7 @@ func (r *Runner) authorize(ctx context.Context, repo vcs.Repo, user, cmdName str
 	if err != nil {
 		return "", err
 	}
-	return "membership of one of " + strings.Join(atMentions(need.Teams), ", "), nil
+	return r.text(templates.Need{Teams: need.Teams}), nil
 }
 
 // commandPlan plans the PR's projects (all it touches, or those selected).

@@ -70,15 +70,6 @@ func memberOfAny(ctx context.Context, host teamAsker, repo vcs.Repo, user string
 	return false, first
 }
 
-// atMentions are names as mentions: "@" before each user or team.
-func atMentions(names []string) []string {
-	out := make([]string, len(names))
-	for i, n := range names {
-		out[i] = "@" + n
-	}
-	return out
-}
-
 // repoGetter reads a repository's facts (Host's method).
 type repoGetter interface {
 	GetRepo(ctx context.Context, repo vcs.Repo) (vcs.Repo, error)

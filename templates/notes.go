@@ -60,6 +60,16 @@ type JobSkipped struct {
 // panic, with its value as Error). Template: job_panicked.tmpl.
 type JobPanicked struct{ Error string }
 
+// Need is what a user lacks to run a command, as permission_denied.tmpl
+// and the web UI's refusals say it after "needs": a Permission on Repo
+// (the user Has less), or else membership of one of Teams. Template:
+// need.tmpl.
+type Need struct {
+	Permission, Repo, Have string
+	Teams                  []string
+}
+
+func (Need) Template() string           { return "need.tmpl" }
 func (RunInterrupted) Template() string { return "run_interrupted.tmpl" }
 func (JobInterrupted) Template() string { return "job_interrupted.tmpl" }
 func (JobSkipped) Template() string     { return "job_skipped.tmpl" }

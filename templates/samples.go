@@ -194,6 +194,7 @@ func noticeSamples() []Message {
 		NotPolicyOwner{User: "eve", Sets: []string{"security"}, Owners: []string{"alice", "@acme/sec"}},
 		NoFailingPolicy{}, NoFailingPolicy{Selected: Selector{Project: "app", Dir: "infra/app", Workspace: "prod"}},
 		RunInterrupted{}, RunInterrupted{Apply: true},
+		Need{Permission: "write", Repo: "acme/infra", Have: "read"}, Need{Teams: []string{"acme/infra", "carol"}},
 		JobInterrupted{Kind: "plan"}, JobInterrupted{Kind: "apply"}, JobInterrupted{Kind: "plan_apply"},
 		JobSkipped{Kind: SkipCancelled, By: "alice (web UI)"}, JobSkipped{Kind: SkipPlanGone}, JobSkipped{Kind: SkipApplyTaken},
 		JobSkipped{Kind: SkipPRClosed}, JobSkipped{Kind: SkipSuperseded, Commit: "0123456789"}, JobSkipped{Kind: SkipRestarted},
