@@ -43,11 +43,15 @@ func replicaSet(t *testing.T, n int, lease time.Duration, now func() time.Time) 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	tmpl, err := templates.New("") // interrupting a job renders its note
+	if err != nil {
+		t.Fatal(err)
+	}
 	var out []*Runner
 	for i := range n {
 		c := Cluster{ReplicaID: string(rune('a' + i)), Shared: true, JobLease: lease}
 		c.defaults()
-		r := &Runner{rec: records.New(db), log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: now,
+		r := &Runner{rec: records.New(db), tmpl: tmpl, log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: now,
 			queue: make(chan string, 64), signal: make(chan struct{}, 1),
 			cfg: Config{Store: db, Cluster: c, DataDir: t.TempDir()}}
 		r.drift = newDriftScheduler(r)
