@@ -70,7 +70,7 @@ func (r *Runner) runApply(ctx context.Context, job *Job, log io.Writer) Outcome 
 	}
 	started, notRun := false, false
 	var stale *staleHeadError
-	steps, err := r.applyProject(ctx, job, dir, w, local, func() error {
+	steps, err := r.applyProject(ctx, job, dir, w, local, nil, func() error {
 		applyOut.Reset()
 		started = true
 		r.noteApplying(ctx, *job, plan.Summary)
@@ -150,7 +150,9 @@ func (r *Runner) runPlanApply(ctx context.Context, job *Job, log io.Writer) Outc
 		return out
 	}
 	started := false
-	steps, err := r.applyProject(ctx, job, dir, w, res.localPlan, func() error {
+	// The plan's working directory is initialised already: one init a
+	// job.
+	steps, err := r.applyProject(ctx, job, dir, w, res.localPlan, res.wd, func() error {
 		applyOut.Reset()
 		started = true
 		r.noteApplying(ctx, *job, out.Summary)

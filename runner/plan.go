@@ -166,6 +166,10 @@ type planResult struct {
 	sha256    string
 	changes   bool
 	planJSON  []byte
+	// wd is the initialised working directory the plan ran in (built-in
+	// steps only; nil for a workflow's): an apply of this plan in the
+	// same job runs there, without a second init.
+	wd *terraform.Workdir
 }
 
 // planProject runs init, workspace, plan and show for job's project in the
@@ -215,7 +219,7 @@ func (r *Runner) planProject(ctx context.Context, job *Job, root string, out io.
 	if err := r.sharePlan(ctx, planFile); err != nil {
 		return planResult{}, step("plan", err)
 	}
-	res := planResult{planFile: planFile, localPlan: localPlan, sha256: sum, changes: outcome == terraform.Changes, planJSON: js}
+	res := planResult{planFile: planFile, localPlan: localPlan, sha256: sum, changes: outcome == terraform.Changes, planJSON: js, wd: wd}
 	res.outcome = Outcome{Summary: summary, PlanText: terraform.StripANSI(text)}
 	if res.changes {
 		res.outcome.Status = string(templates.StatusPlanned)

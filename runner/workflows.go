@@ -347,8 +347,10 @@ func (s *stageRun) writeShow(ctx context.Context, wd *terraform.Workdir) error {
 // applyProject applies the recorded plan file of job's project in the
 // checkout at root: atoll's init and apply, or the workflow's apply
 // stage, whose apply step applies that file (run steps find a copy at
-// PLANFILE). beforeApply is called just before terraform apply starts.
-func (r *Runner) applyProject(ctx context.Context, job *Job, root string, out io.Writer, planFile string, beforeApply func() error) ([]StepOutput, error) {
+// PLANFILE). wd, when not nil, is the working directory the plan was
+// made in, initialised already (built-in steps only). beforeApply is
+// called just before terraform apply starts.
+func (r *Runner) applyProject(ctx context.Context, job *Job, root string, out io.Writer, planFile string, wd *terraform.Workdir, beforeApply func() error) ([]StepOutput, error) {
 	if err := r.preHooks(ctx, job, root, out, "apply"); err != nil {
 		return nil, err
 	}
@@ -358,9 +360,10 @@ func (r *Runner) applyProject(ctx context.Context, job *Job, root string, out io
 		return nil, step("workflow", err)
 	}
 	if wf == nil {
-		wd, err := r.terraformFor(ctx, *job, root, out)
-		if err != nil {
-			return nil, err
+		if wd == nil {
+			if wd, err = r.terraformFor(ctx, *job, root, out); err != nil {
+				return nil, err
+			}
 		}
 		if err := beforeApply(); err != nil {
 			return nil, err
