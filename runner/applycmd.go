@@ -112,14 +112,9 @@ func (r *Runner) claimAndApply(ctx context.Context, pr vcs.PullRequest, user str
 	var jobs []Job
 	var lost []string
 	for _, p := range plans {
-		claimed := false
 		key := records.PlanKey(p.Repo, p.Number, p.Project.Name)
-		err := records.Update(ctx, r.rec, records.Plans, key, func(cur *Plan, exists bool) error {
-			if !exists || cur.State != PlanPlanned || cur.SHA256 != p.SHA256 || cur.HeadSHA != pr.HeadSHA {
-				return records.ErrAbort
-			}
-			cur.State, cur.ApplyJob, claimed = PlanApplying, "claimed", true
-			return nil
+		claimed, err := r.rec.ClaimPlan(ctx, key, func(cur Plan) bool {
+			return cur.SHA256 == p.SHA256 && cur.HeadSHA == pr.HeadSHA
 		})
 		if err != nil {
 			return err
@@ -354,15 +349,8 @@ func (r *Runner) retryAfterMerge(ctx context.Context, pr vcs.PullRequest, user s
 	defer r.prMu.lock(records.PRKey(pr.Repo.FullName(), pr.Number))()
 	// A merge whose webhook was not handled yet is handled by this retry:
 	// it applies the merge commit, as the merge would have.
-	mergeUnhandled := false
-	err := r.cfg.Store.UpdateRecord(ctx, records.PRs, records.PRKey(pr.Repo.FullName(), pr.Number)+"#merged", func(_ []byte, exists bool) ([]byte, error) {
-		if exists {
-			return nil, records.ErrAbort
-		}
-		mergeUnhandled = true
-		return []byte(pr.MergeCommitSHA), nil
-	})
-	if err != nil && err != records.ErrAbort {
+	mergeUnhandled, err := r.rec.Once(ctx, pr.Repo.FullName(), pr.Number, "merged", []byte(pr.MergeCommitSHA))
+	if err != nil {
 		return err
 	}
 	held, err := r.cfg.Store.ListByOwner(ctx, pr.Repo.FullName(), pr.Number)

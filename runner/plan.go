@@ -209,15 +209,9 @@ func (r *Runner) planProject(ctx context.Context, job *Job, root string, out io.
 	if err != nil {
 		return planResult{}, step("show", err)
 	}
-	sum, err := fileSHA256(localPlan)
+	sum, err := r.keepPlan(ctx, localPlan, planFile)
 	if err != nil {
-		return planResult{}, step("plan", err)
-	}
-	if err := copyFile(localPlan, planFile); err != nil {
-		return planResult{}, step("plan", err)
-	}
-	if err := r.sharePlan(ctx, planFile); err != nil {
-		return planResult{}, step("plan", err)
+		return planResult{}, err
 	}
 	res := planResult{planFile: planFile, localPlan: localPlan, sha256: sum, changes: outcome == terraform.Changes, planJSON: js, wd: wd}
 	res.outcome = Outcome{Summary: summary, PlanText: terraform.StripANSI(text)}
@@ -390,4 +384,21 @@ func (t *tailBuffer) String() string {
 		lines = lines[len(lines)-t.n:]
 	}
 	return terraform.StripANSI(strings.TrimSpace(strings.Join(lines, "\n")))
+}
+
+// keepPlan stores the plan terraform wrote at localPlan (in the job's
+// temp dir) as planFile under the data dir, shared with the other
+// replicas, and returns its SHA-256: what an apply checks it against.
+func (r *Runner) keepPlan(ctx context.Context, localPlan, planFile string) (string, error) {
+	sum, err := fileSHA256(localPlan)
+	if err != nil {
+		return "", step("plan", err)
+	}
+	if err := copyFile(localPlan, planFile); err != nil {
+		return "", step("plan", err)
+	}
+	if err := r.sharePlan(ctx, planFile); err != nil {
+		return "", step("plan", err)
+	}
+	return sum, nil
 }

@@ -149,14 +149,7 @@ func (r *Runner) remediate(ctx context.Context, repo vcs.Repo, issue int, p Proj
 		return r.reply(ctx, full, issue, "apply_refused.tmpl", templates.ApplyRefused{Path: string(gate.PathRemediation),
 			Projects: []templates.RefusedProject{r.refusedProject(p.Name, d)}})
 	}
-	claimed := false
-	err = records.Update(ctx, r.rec, records.Plans, key, func(cur *Plan, exists bool) error {
-		if !exists || cur.State != PlanPlanned || cur.PlanJob != plan.PlanJob {
-			return records.ErrAbort
-		}
-		cur.State, cur.ApplyJob, claimed = PlanApplying, "claimed", true
-		return nil
-	})
+	claimed, err := r.rec.ClaimPlan(ctx, key, func(cur Plan) bool { return cur.PlanJob == plan.PlanJob })
 	if err != nil {
 		return err
 	}
@@ -193,15 +186,8 @@ func (r *Runner) autoRemediate(ctx context.Context, repo vcs.Repo, issue int, p 
 		Remediation: &gate.Remediation{AutoAllowed: r.autoRemediateAllowed(full.FullName())}})
 	c, ok := d.Clearance()
 	if !ok {
-		first := false
-		err := r.cfg.Store.UpdateRecord(ctx, records.PRs, records.PRKey(full.FullName(), issue)+"#auto-refused", func(_ []byte, exists bool) ([]byte, error) {
-			if exists {
-				return nil, records.ErrAbort
-			}
-			first = true
-			return []byte("1"), nil
-		})
-		if err != nil && err != records.ErrAbort {
+		first, err := r.rec.Once(ctx, full.FullName(), issue, "auto-refused", []byte("1"))
+		if err != nil {
 			return err
 		}
 		if !first {

@@ -263,16 +263,8 @@ func (r *Runner) say(ctx context.Context, repo vcs.Repo, number int, m templates
 
 // replyOnce posts a reply rendered from a template only once per PR and kind.
 func (r *Runner) replyOnce(ctx context.Context, pr vcs.PullRequest, kind, name string, data any) error {
-	key := records.PRKey(pr.Repo.FullName(), pr.Number) + "#note#" + kind
-	first := false
-	err := r.cfg.Store.UpdateRecord(ctx, records.PRs, key, func(old []byte, exists bool) ([]byte, error) {
-		if exists {
-			return nil, records.ErrAbort
-		}
-		first = true
-		return []byte("1"), nil
-	})
-	if err != nil && err != records.ErrAbort {
+	first, err := r.rec.Once(ctx, pr.Repo.FullName(), pr.Number, "note#"+kind, []byte("1"))
+	if err != nil {
 		return err
 	}
 	if !first {

@@ -312,15 +312,9 @@ func (r *Runner) planWithWorkflow(ctx context.Context, job *Job, root string, ou
 	if err != nil {
 		return planResult{}, step("show", err)
 	}
-	sum, err := fileSHA256(localPlan)
+	sum, err := r.keepPlan(ctx, localPlan, planFile)
 	if err != nil {
-		return planResult{}, step("plan", err)
-	}
-	if err := copyFile(localPlan, planFile); err != nil {
-		return planResult{}, step("plan", err)
-	}
-	if err := r.sharePlan(ctx, planFile); err != nil {
-		return planResult{}, step("plan", err)
+		return planResult{}, err
 	}
 	changes := summaryHasChanges(summary)
 	if planned != nil {

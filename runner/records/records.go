@@ -240,3 +240,38 @@ func WithoutUser(users []string, user string) []string {
 	}
 	return out
 }
+
+// Once marks key of pull request (or drift issue) number of repo in PRs
+// with value, in one transaction, unless it is marked already; first
+// reports whether this call marked it. Things said or done once a pull
+// request (a note, a handled merge) are claimed through it.
+func (r Records) Once(ctx context.Context, repo string, number int, key string, value []byte) (first bool, err error) {
+	err = r.s.UpdateRecord(ctx, PRs, PRKey(repo, number)+"#"+key, func(_ []byte, exists bool) ([]byte, error) {
+		if exists {
+			return nil, ErrAbort
+		}
+		first = true
+		return value, nil
+	})
+	if errors.Is(err, ErrAbort) {
+		err = nil
+	}
+	return first && err == nil, err
+}
+
+// ClaimPlan moves the plan at key (a PlanKey) from planned to applying in
+// one transaction, when it is still planned and still the plan the caller
+// decided on (same reports whether the stored plan is it). claimed is
+// false when it is gone, not planned any more or another plan: someone
+// else applies it, or it was replaced. This claim is what makes a plan
+// applied once; its apply job is named later (SetPlanState).
+func (r Records) ClaimPlan(ctx context.Context, key string, same func(stored Plan) bool) (claimed bool, err error) {
+	err = Update(ctx, r, Plans, key, func(cur *Plan, exists bool) error {
+		if !exists || cur.State != PlanPlanned || !same(*cur) {
+			return ErrAbort
+		}
+		cur.State, cur.ApplyJob, claimed = PlanApplying, "claimed", true
+		return nil
+	})
+	return claimed && err == nil, err
+}

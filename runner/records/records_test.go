@@ -180,3 +180,49 @@ func TestNewIDSortsByAgeAndIsUnguessable(t *testing.T) {
 		t.Errorf("id %q: want day-counter-128 random bits in hex", a)
 	}
 }
+
+func TestOnceMarksOnce(t *testing.T) {
+	ctx := context.Background()
+	r := open(t)
+	for i, want := range []bool{true, false, false} {
+		first, err := r.Once(ctx, "acme/infra", 4, "note#fork", []byte("1"))
+		if err != nil || first != want {
+			t.Errorf("call %d: first = %v, %v; want %v", i+1, first, err, want)
+		}
+	}
+	// Another pull request, or another mark, is its own.
+	if first, _ := r.Once(ctx, "acme/infra", 5, "note#fork", nil); !first {
+		t.Error("the mark of #4 counted for #5")
+	}
+	if first, _ := r.Once(ctx, "acme/infra", 4, "merged", []byte("abc")); !first {
+		t.Error("another mark of #4 was taken as marked")
+	}
+}
+
+// Two appliers claim one plan: exactly one wins, and a plan that was
+// replaced (another plan job) or is not planned any more is never claimed.
+func TestClaimPlanOnce(t *testing.T) {
+	ctx := context.Background()
+	r := open(t)
+	key := records.PlanKey("acme/infra", 6, "app")
+	if err := r.Put(ctx, records.Plans, key, records.Plan{State: records.PlanPlanned, PlanJob: "j1"}); err != nil {
+		t.Fatal(err)
+	}
+	same := func(p records.Plan) bool { return p.PlanJob == "j1" }
+	if ok, err := r.ClaimPlan(ctx, key, func(p records.Plan) bool { return p.PlanJob == "j0" }); ok || err != nil {
+		t.Fatalf("a replaced plan was claimed (%v, %v)", ok, err)
+	}
+	if ok, err := r.ClaimPlan(ctx, key, same); !ok || err != nil {
+		t.Fatalf("first claim = %v, %v; want claimed", ok, err)
+	}
+	if ok, err := r.ClaimPlan(ctx, key, same); ok || err != nil {
+		t.Fatalf("second claim = %v, %v; want refused: the plan is being applied", ok, err)
+	}
+	var p records.Plan
+	if _, err := r.Get(ctx, records.Plans, key, &p); err != nil || p.State != records.PlanApplying {
+		t.Errorf("claimed plan state %s, %v; want applying", p.State, err)
+	}
+	if ok, _ := r.ClaimPlan(ctx, records.PlanKey("acme/infra", 6, "gone"), same); ok {
+		t.Error("a missing plan was claimed")
+	}
+}
