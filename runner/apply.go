@@ -2,9 +2,7 @@ package runner
 
 import (
 	"context"
-
 	"io"
-	"strings"
 
 	"github.com/atollhq/atoll/runner/crashpoint"
 	"github.com/atollhq/atoll/runner/gate"
@@ -26,52 +24,61 @@ func (r *Runner) runApply(ctx context.Context, job *Job, log io.Writer) Outcome 
 	if plan.ApplyJob != job.ID || plan.State != PlanApplying {
 		return Outcome{Status: string(templates.StatusSkipped), Error: r.text(templates.JobSkipped{Kind: templates.SkipApplyTaken})}
 	}
+	// The plan's state once the job ends, written once: back to planned
+	// where terraform never ran (it may be applied later), applied, or
+	// apply_failed. Empty: left as it is (a stale plan is discarded).
+	var after struct {
+		state PlanState
+		job   string
+	}
+	defer func() {
+		if after.state != "" {
+			r.setPlanState(ctx, key, after.state, after.job)
+		}
+	}()
 	if out, blocked := r.blockedOutcome(ctx); blocked {
-		r.setPlanState(ctx, key, PlanPlanned, "")
+		after.state, after.job = PlanPlanned, ""
 		return out
 	}
 	// repo_locks.mode on_apply: the lock is taken now, not at plan time.
 	pr := vcs.PullRequest{Repo: job.Repo, Number: job.Number, Author: job.PRAuthor, HeadSHA: job.HeadSHA}
 	if out, locked := r.takeLock(ctx, *job, pr, "apply"); locked {
-		r.setPlanState(ctx, key, PlanPlanned, "")
+		after.state, after.job = PlanPlanned, ""
 		return out
 	}
 	sum, err := r.planSHA256(ctx, plan)
 	if err != nil || sum != plan.SHA256 {
-		r.setPlanState(ctx, key, PlanPlanned, "")
+		after.state, after.job = PlanPlanned, ""
 		return Outcome{Status: string(templates.StatusRefused), Unmet: r.renderReasons([]gate.Reason{{Code: gate.CodePlanFile, Project: job.Project.Name}})}
 	}
 	// Policy approvals are checked once more: one withdrawn, or an owner
 	// who left the team, since `atoll apply` checked them no longer counts.
 	if d := r.decidePolicies(ctx, gate.Path(job.Path), *job, plan.Policies); len(d.Reasons) > 0 {
-		r.setPlanState(ctx, key, PlanPlanned, "")
+		after.state, after.job = PlanPlanned, ""
 		return Outcome{Status: string(templates.StatusRefused), Unmet: r.renderReasons(d.Reasons)}
 	}
-	tail := newTailBuffer(60)
-	applyOut := &strings.Builder{}
-	w := io.MultiWriter(log, tail, applyOut)
-	dir := r.workDir(job.ID)
-	defer r.dropWorktree(ctx, job.Repo, dir)
+	sp, done := r.newJobSpace(ctx, *job, log, true)
+	defer done()
 	job.Commit = plan.Commit
-	if err := r.git.Worktree(ctx, job.Repo, plan.Commit, dir); err != nil {
-		r.setPlanState(ctx, key, PlanApplyFailed, job.ID)
-		return failure(templates.StatusApplyFailed, step("checkout", err), tail)
+	if err := r.git.Worktree(ctx, job.Repo, plan.Commit, sp.dir); err != nil {
+		after.state, after.job = PlanApplyFailed, job.ID
+		return failure(templates.StatusApplyFailed, step("checkout", err), sp.tail)
 	}
 	// A sandboxed terraform reads the plan from the job's temp dir.
 	planFile, err := r.planFileOf(ctx, plan)
 	if err != nil {
-		r.setPlanState(ctx, key, PlanApplyFailed, job.ID)
-		return failure(templates.StatusApplyFailed, step("apply", err), tail)
+		after.state, after.job = PlanApplyFailed, job.ID
+		return failure(templates.StatusApplyFailed, step("apply", err), sp.tail)
 	}
-	local, err := stagePlan(planFile, plan.SHA256, dir)
+	local, err := stagePlan(planFile, plan.SHA256, sp.dir)
 	if err != nil {
-		r.setPlanState(ctx, key, PlanApplyFailed, job.ID)
-		return failure(templates.StatusApplyFailed, step("apply", err), tail)
+		after.state, after.job = PlanApplyFailed, job.ID
+		return failure(templates.StatusApplyFailed, step("apply", err), sp.tail)
 	}
 	started, notRun := false, false
 	var stale *staleHeadError
-	steps, err := r.applyProject(ctx, job, dir, w, local, nil, func() error {
-		applyOut.Reset()
+	steps, err := r.applyProject(ctx, job, sp.dir, sp.w, local, nil, func() error {
+		sp.apply.Reset()
 		started = true
 		r.noteApplying(ctx, *job, plan.Summary)
 		// A push since the apply was asked for makes this plan stale: the
@@ -100,19 +107,19 @@ func (r *Runner) runApply(ctx context.Context, job *Job, log io.Writer) Outcome 
 	}
 	if err != nil {
 		if notRun {
-			r.setPlanState(ctx, key, PlanPlanned, "-") // terraform never ran: the plan may be applied later
+			after.state, after.job = PlanPlanned, "-" // terraform never ran: the plan may be applied later
 		} else {
-			r.setPlanState(ctx, key, PlanApplyFailed, job.ID)
+			after.state, after.job = PlanApplyFailed, job.ID
 		}
-		o := failure(templates.StatusApplyFailed, err, tail)
+		o := failure(templates.StatusApplyFailed, err, sp.tail)
 		if started {
-			o.ApplyText = terraform.StripANSI(applyOut.String())
+			o.ApplyText = terraform.StripANSI(sp.apply.String())
 		}
 		o.Steps = steps
 		return o
 	}
-	r.setPlanState(ctx, key, PlanApplied, job.ID)
-	return Outcome{Status: string(templates.StatusApplied), Summary: plan.Summary, ApplyText: terraform.StripANSI(applyOut.String()), Steps: steps}
+	after.state, after.job = PlanApplied, job.ID
+	return Outcome{Status: string(templates.StatusApplied), Summary: plan.Summary, ApplyText: terraform.StripANSI(sp.apply.String()), Steps: steps}
 }
 
 // runPlanApply plans job.Commit and applies that plan at once: apply after
@@ -122,20 +129,17 @@ func (r *Runner) runPlanApply(ctx context.Context, job *Job, log io.Writer) Outc
 	if out, blocked := r.blockedOutcome(ctx); blocked {
 		return out
 	}
-	tail := newTailBuffer(60)
-	applyOut := &strings.Builder{}
-	w := io.MultiWriter(log, tail, applyOut)
-	dir := r.workDir(job.ID)
-	defer r.dropWorktree(ctx, job.Repo, dir)
+	sp, done := r.newJobSpace(ctx, *job, log, true)
+	defer done()
 	if err := r.git.Fetch(ctx, job.Repo); err != nil {
-		return failure(templates.StatusApplyFailed, step("fetch", err), tail)
+		return failure(templates.StatusApplyFailed, step("fetch", err), sp.tail)
 	}
-	if err := r.git.Worktree(ctx, job.Repo, job.Commit, dir); err != nil {
-		return failure(templates.StatusApplyFailed, step("checkout", err), tail)
+	if err := r.git.Worktree(ctx, job.Repo, job.Commit, sp.dir); err != nil {
+		return failure(templates.StatusApplyFailed, step("checkout", err), sp.tail)
 	}
-	res, err := r.planProject(ctx, job, dir, w, false)
+	res, err := r.planProject(ctx, job, sp.dir, sp.w, false)
 	if err != nil {
-		return failure(templates.StatusApplyFailed, err, tail)
+		return failure(templates.StatusApplyFailed, err, sp.tail)
 	}
 	out := res.outcome
 	pr := vcs.PullRequest{Repo: job.Repo, Number: job.Number, Author: job.PRAuthor, HeadSHA: job.HeadSHA}
@@ -152,22 +156,22 @@ func (r *Runner) runPlanApply(ctx context.Context, job *Job, log io.Writer) Outc
 	started := false
 	// The plan's working directory is initialised already: one init a
 	// job.
-	steps, err := r.applyProject(ctx, job, dir, w, res.localPlan, res.wd, func() error {
-		applyOut.Reset()
+	steps, err := r.applyProject(ctx, job, sp.dir, sp.w, res.localPlan, res.wd, func() error {
+		sp.apply.Reset()
 		started = true
 		r.noteApplying(ctx, *job, out.Summary)
 		return nil
 	})
 	out.Steps = append(out.Steps, steps...)
 	if err != nil {
-		o := failure(templates.StatusApplyFailed, err, tail)
+		o := failure(templates.StatusApplyFailed, err, sp.tail)
 		o.Summary, o.Steps = out.Summary, out.Steps
 		if started {
-			o.ApplyText = terraform.StripANSI(applyOut.String())
+			o.ApplyText = terraform.StripANSI(sp.apply.String())
 		}
 		return o
 	}
-	out.Status, out.ApplyText = string(templates.StatusApplied), terraform.StripANSI(applyOut.String())
+	out.Status, out.ApplyText = string(templates.StatusApplied), terraform.StripANSI(sp.apply.String())
 	return out
 }
 

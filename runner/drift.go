@@ -221,22 +221,20 @@ func (r *Runner) findRepo(ctx context.Context, fullName string) (vcs.Repo, error
 // runDrift plans a project of the default branch; the plan changes
 // nothing. A project locked by an open PR is still checked.
 func (r *Runner) runDrift(ctx context.Context, job *Job, log io.Writer) Outcome {
-	tail := newTailBuffer(60)
-	w := io.MultiWriter(log, tail)
-	dir := r.workDir(job.ID)
-	defer r.dropWorktree(ctx, job.Repo, dir)
+	sp, done := r.newJobSpace(ctx, *job, log, false)
+	defer done()
 	var holder *LockHolder
 	if l, ok, err := r.cfg.Store.Get(ctx, locks.Key{Repo: job.Repo.FullName(), Dir: job.Project.Dir, Workspace: job.Project.Workspace}); err == nil && ok {
 		holder = &LockHolder{Repo: l.Owner.Repo, Number: l.Owner.Number, Author: l.Owner.Author}
 	}
-	if err := r.git.Worktree(ctx, job.Repo, job.Commit, dir); err != nil {
-		o := failure(templates.StatusPlanError, step("checkout", err), tail)
+	if err := r.git.Worktree(ctx, job.Repo, job.Commit, sp.dir); err != nil {
+		o := failure(templates.StatusPlanError, step("checkout", err), sp.tail)
 		o.LockedBy = holder
 		return o
 	}
-	res, err := r.planProject(ctx, job, dir, w, job.RefreshOnly)
+	res, err := r.planProject(ctx, job, sp.dir, sp.w, job.RefreshOnly)
 	if err != nil {
-		o := failure(templates.StatusPlanError, err, tail)
+		o := failure(templates.StatusPlanError, err, sp.tail)
 		o.LockedBy = holder
 		return o
 	}

@@ -72,17 +72,15 @@ func (r *Runner) runPlan(ctx context.Context, job *Job, log io.Writer) Outcome {
 	if out, locked := r.takeLock(ctx, *job, pr, "plan"); locked {
 		return out
 	}
-	tail := newTailBuffer(60)
-	w := io.MultiWriter(log, tail)
-	dir := r.workDir(job.ID)
+	sp, done := r.newJobSpace(ctx, *job, log, false)
 	// Removed once the comment shows the plan: not on the way to it.
-	defer deferAfterJob(ctx, func() { r.dropWorktree(ctx, job.Repo, dir) })
-	if err := r.checkoutPR(ctx, job, pr, dir); err != nil {
-		return failure(templates.StatusPlanError, err, tail)
+	defer deferAfterJob(ctx, done)
+	if err := r.checkoutPR(ctx, job, pr, sp.dir); err != nil {
+		return failure(templates.StatusPlanError, err, sp.tail)
 	}
-	res, err := r.planProject(ctx, job, dir, w, false)
+	res, err := r.planProject(ctx, job, sp.dir, sp.w, false)
 	if err != nil {
-		return failure(templates.StatusPlanError, err, tail)
+		return failure(templates.StatusPlanError, err, sp.tail)
 	}
 	out := res.outcome
 	out.Policies = r.evaluatePolicies(ctx, *job, pr, res.planJSON)
@@ -94,7 +92,7 @@ func (r *Runner) runPlan(ctx context.Context, job *Job, log io.Writer) Outcome {
 		plan.State = PlanApplied // nothing to apply
 	}
 	if err := r.rec.Put(ctx, records.Plans, records.PlanKey(plan.Repo, plan.Number, job.Project.Name), plan); err != nil {
-		return failure(templates.StatusPlanError, step("store plan", err), tail)
+		return failure(templates.StatusPlanError, step("store plan", err), sp.tail)
 	}
 	return out
 }
@@ -150,6 +148,31 @@ func (r *Runner) checkoutPR(ctx context.Context, job *Job, pr vcs.PullRequest, d
 	return nil
 }
 
+// jobSpace is where one job runs and what it keeps of its output: the
+// worktree dir (checked out by the job, removed when it ends), the tail
+// of its output for a failure's comment, and the writer its steps write
+// to: the job's log, the tail and, for a job that applies, apply (the
+// apply's own text, shown in the comment).
+type jobSpace struct {
+	dir   string
+	tail  *tailBuffer
+	apply *strings.Builder // nil unless the job applies
+	w     io.Writer
+}
+
+// newJobSpace sets up job's space over its log; done removes the
+// worktree and the job's temp dir, whatever state they are in.
+func (r *Runner) newJobSpace(ctx context.Context, job Job, log io.Writer, applies bool) (sp *jobSpace, done func()) {
+	sp = &jobSpace{dir: r.workDir(job.ID), tail: newTailBuffer(60)}
+	sp.w = io.MultiWriter(log, sp.tail)
+	if applies {
+		sp.apply = &strings.Builder{}
+		sp.w = io.MultiWriter(log, sp.tail, sp.apply)
+	}
+	return sp, func() { r.dropWorktree(ctx, job.Repo, sp.dir) }
+}
+
+// dropWorktree removes a job's worktree dir and its temp dir.
 func (r *Runner) dropWorktree(ctx context.Context, repo vcs.Repo, dir string) {
 	if err := r.git.RemoveWorktree(context.WithoutCancel(ctx), repo, dir); err != nil {
 		r.log.Warn("remove worktree", "dir", dir, "err", err)
