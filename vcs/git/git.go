@@ -199,17 +199,29 @@ func (m *Mirrors) HasCommits(ctx context.Context, repo vcs.Repo, shas ...string)
 	if _, err := os.Stat(filepath.Join(path, "HEAD")); err != nil {
 		return false, nil
 	}
+	var in strings.Builder
 	for _, sha := range shas {
 		if err := checkSHA("sha", sha); err != nil {
 			return false, err
 		}
-		_, err := m.run(ctx, command{dir: path, args: []string{"cat-file", "-e", sha + "^{commit}"}})
-		switch {
-		case err == nil:
-		case exitCode(err) == 1 || exitCode(err) == 128:
+		in.WriteString(sha + "^{commit}\n")
+	}
+	if len(shas) == 0 {
+		return true, nil
+	}
+	// One process for all of them: "<oid> commit <size>" for each found,
+	// "<name> missing" (or "ambiguous") for any other.
+	out, err := m.run(ctx, command{dir: path, args: []string{"cat-file", "--batch-check"}, stdin: strings.NewReader(in.String())})
+	if err != nil {
+		return false, fmt.Errorf("git: has commits (%s): %w", repo.FullName(), err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != len(shas) {
+		return false, fmt.Errorf("git: has commits (%s): %d answers for %d commits", repo.FullName(), len(lines), len(shas))
+	}
+	for _, l := range lines {
+		if f := strings.Fields(l); len(f) != 3 || f[1] != "commit" {
 			return false, nil
-		default:
-			return false, fmt.Errorf("git: has commit %s (%s): %w", sha, repo.FullName(), err)
 		}
 	}
 	return true, nil
@@ -230,10 +242,12 @@ func (m *Mirrors) Worktree(ctx context.Context, repo vcs.Repo, sha, dest string)
 	}
 	unlock := m.lock(path)
 	defer unlock()
-	if _, err := m.run(ctx, command{dir: path, args: []string{"cat-file", "-e", sha + "^{commit}"}}); err != nil {
-		return fmt.Errorf("git: worktree of %s at %s: commit not in mirror (fetch first): %w", repo.FullName(), sha, err)
-	}
-	if _, err := m.run(ctx, command{dir: path, args: []string{"worktree", "add", "--detach", "--quiet", dest, sha}}); err != nil {
+	// One git command when the commit is there; a commit the mirror
+	// lacks is told apart once worktree add has failed.
+	if _, err := m.run(ctx, command{dir: path, args: []string{"worktree", "add", "--detach", "--quiet", dest, sha + "^{commit}"}}); err != nil {
+		if _, cerr := m.run(ctx, command{dir: path, args: []string{"cat-file", "-e", sha + "^{commit}"}}); cerr != nil {
+			return fmt.Errorf("git: worktree of %s at %s: commit not in mirror (fetch first): %w", repo.FullName(), sha, cerr)
+		}
 		return fmt.Errorf("git: worktree of %s at %s: %w", repo.FullName(), sha, err)
 	}
 	return nil
