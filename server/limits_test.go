@@ -151,3 +151,50 @@ func TestPagesAndLogsMasked(t *testing.T) {
 		}
 	}
 }
+
+// The bytes of the bodies in flight are capped too, each counted at its
+// Content-Length: a delivery that would pass the budget is refused with
+// 503, small ones still get in, and a body that declares no length counts
+// as the largest allowed.
+func TestWebhookBytesCap(t *testing.T) {
+	inbox := newMemInbox()
+	body := []byte(pushBody)
+	h, err := NewWebhookHandler(WebhookHandler{Secret: secret, Inbox: inbox, MaxBytes: 3 * int64(len(body)),
+		MaxBody: 2 * int64(len(body)), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	done := make(chan int, 1)
+	go func() {
+		req := httptest.NewRequest(http.MethodPost, "/events", blockingBody{release})
+		req.ContentLength = 2 * int64(len(body))
+		req.Header.Set("X-Hub-Signature-256", "sha256=00")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		done <- rec.Code
+	}()
+	for deadline := time.Now().Add(5 * time.Second); len(h.slots) < 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the slow sender never took its slot")
+		}
+	}
+	if rec := post(h, "push", "d-fits", github.Sign(secret, body), body); rec.Code != http.StatusAccepted {
+		t.Errorf("a delivery within the budget: status %d, want 202", rec.Code)
+	}
+	req := httptest.NewRequest(http.MethodPost, "/events", bytes.NewReader(body))
+	req.ContentLength = -1 // chunked: counted as MaxBody
+	req.Header.Set("X-GitHub-Event", "push")
+	req.Header.Set("X-GitHub-Delivery", "d-unknown-length")
+	req.Header.Set("X-Hub-Signature-256", github.Sign(secret, body))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
+		t.Errorf("a delivery past the budget: status %d, want 503 with Retry-After", rec.Code)
+	}
+	close(release)
+	<-done
+	if inbox.count() != 1 {
+		t.Errorf("inbox holds %d deliveries, want 1", inbox.count())
+	}
+}

@@ -10,16 +10,24 @@ import (
 	"time"
 
 	"github.com/atollhq/atoll/vcs/github"
+	"golang.org/x/sync/semaphore"
 )
 
 // DefaultMaxWebhookBody is GitHub's payload cap (25 MiB): larger payloads
 // are never delivered, so a larger body is not GitHub's.
 const DefaultMaxWebhookBody = 25 << 20
 
-// DefaultMaxConcurrentWebhooks caps the webhook bodies read at once: with
-// the 25 MiB cap, at most about 1.6 GiB is held by deliveries in flight,
-// and a flood of slow senders cannot take every connection.
-const DefaultMaxConcurrentWebhooks = 64
+// DefaultMaxConcurrentWebhooks caps the webhook bodies read and stored at
+// once, so that a flood of slow senders cannot take every connection. It
+// is high: a delivery is held while it is written durably, and when disk
+// syncs slow down under a burst, hundreds may wait for their commit; a
+// lower cap refused them (GitHub then shows them failed).
+const DefaultMaxConcurrentWebhooks = 1024
+
+// DefaultMaxWebhookBytes caps the bytes of the bodies in flight (each
+// counted at its Content-Length, or at the body cap when it declares
+// none): the memory deliveries may hold at once.
+const DefaultMaxWebhookBytes = 256 << 20
 
 // maxDeliveryID bounds X-GitHub-Delivery (GitHub sends a 36-character
 // GUID), so that an id the inbox cannot store is a 400, not a 500 that
@@ -38,9 +46,10 @@ type Inbox interface {
 // Every request's X-Hub-Signature-256 is checked against Secret before
 // anything else is done with the body. Answers:
 //   - 401: signature missing, garbled or wrong (nothing processed);
-//   - 503 (with Retry-After): MaxConcurrent bodies are being read already;
-//     nothing is read or stored. GitHub shows the delivery as failed, it
-//     can be redelivered, and reconciliation catches up meanwhile;
+//   - 503 (with Retry-After): MaxConcurrent bodies, or MaxBytes of
+//     them, are being read and stored already; nothing is read or
+//     stored. GitHub shows the delivery as failed, it can be redelivered,
+//     and reconciliation catches up meanwhile;
 //   - 413: body over MaxBody;
 //   - 400: X-GitHub-Event or X-GitHub-Delivery missing, an
 //     X-GitHub-Delivery over 256 bytes, or a handled event whose JSON does
@@ -69,8 +78,13 @@ type WebhookHandler struct {
 	// MaxConcurrent caps the requests whose body is being read and
 	// stored at once (default DefaultMaxConcurrentWebhooks).
 	MaxConcurrent int
+	// MaxBytes caps the bytes of the bodies being read and stored at
+	// once, each counted at its Content-Length (MaxBody when it declares
+	// none) (default DefaultMaxWebhookBytes).
+	MaxBytes int64
 
-	slots chan struct{} // set by NewWebhookHandler; nil: no cap
+	slots chan struct{}       // set by NewWebhookHandler; nil: no cap
+	bytes *semaphore.Weighted // MaxBytes; nil: no cap
 }
 
 // WebhookObserver counts webhook deliveries. event is a GitHub event atoll
@@ -99,7 +113,11 @@ func NewWebhookHandler(cfg WebhookHandler) (*WebhookHandler, error) {
 	if cfg.MaxConcurrent <= 0 {
 		cfg.MaxConcurrent = DefaultMaxConcurrentWebhooks
 	}
+	if cfg.MaxBytes <= 0 {
+		cfg.MaxBytes = DefaultMaxWebhookBytes
+	}
 	cfg.slots = make(chan struct{}, cfg.MaxConcurrent)
+	cfg.bytes = semaphore.NewWeighted(cfg.MaxBytes)
 	return &cfg, nil
 }
 
@@ -148,6 +166,19 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	maxBody := h.MaxBody
 	if maxBody <= 0 {
 		maxBody = DefaultMaxWebhookBody
+	}
+	if h.bytes != nil {
+		n := maxBody
+		if r.ContentLength >= 0 && r.ContentLength < n {
+			n = r.ContentLength
+		}
+		if !h.bytes.TryAcquire(n) {
+			log.Warn("too many webhook bytes being read; delivery refused", "limit", h.MaxBytes)
+			w.Header().Set("Retry-After", "5")
+			reply(w, http.StatusServiceUnavailable, "too many deliveries at once")
+			return
+		}
+		defer h.bytes.Release(n)
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
