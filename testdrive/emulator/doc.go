@@ -25,7 +25,8 @@
 //     "<slug>[bot]";
 //   - webhooks for every action, signed with Config.WebhookSecret and
 //     delivered asynchronously, in order per repository, to
-//     Config.WebhookURL; like GitHub, a failed delivery is recorded and not
+//     Config.WebhookURL (or round-robin over Config.WebhookURLs, as a load
+//     balancer before several replicas); like GitHub, a failed delivery is recorded and not
 //     retried until someone asks for a redelivery (same X-GitHub-Delivery);
 //   - git's smart HTTP protocol at /{owner}/{repo}.git through
 //     `git http-backend` (fetch and clone; pushes are refused): anonymous

@@ -157,7 +157,7 @@ func (s *Server) handleManifestConversion(w http.ResponseWriter, r *http.Request
 	s.appUser.typ = "Bot"
 	s.appOwner = s.userLocked(p.owner)
 	if m.HookAttributes.URL != "" && (m.HookAttributes.Active == nil || *m.HookAttributes.Active) {
-		s.webhookURL = m.HookAttributes.URL
+		s.webhookURLs = nonEmpty([]string{m.HookAttributes.URL})
 	}
 	out := s.appJSON(urlsOf(r))
 	s.mu.Unlock()

@@ -27,6 +27,10 @@ type Config struct {
 	AppPublicKey *rsa.PublicKey
 	// WebhookURL receives every webhook; empty records deliveries as failed.
 	WebhookURL string
+	// WebhookURLs, when set, replace WebhookURL: deliveries go to each in
+	// turn (round-robin), as a load balancer in front of several atoll
+	// replicas would spread them.
+	WebhookURLs []string
 	// WebhookSecret signs every webhook (X-Hub-Signature-256).
 	WebhookSecret string
 	// ClientID and ClientSecret are the App's OAuth credentials for the
@@ -65,7 +69,8 @@ type Server struct {
 	log  *slog.Logger
 
 	mu            sync.Mutex
-	webhookURL    string
+	webhookURLs   []string // round-robin; see Config.WebhookURLs
+	webhookNext   int
 	nextID        int64
 	users         map[string]*user // by lower-case login
 	orgs          map[string]*org  // by lower-case login
@@ -127,7 +132,7 @@ func New(cfg Config) (*Server, error) {
 		cfg:           cfg,
 		git:           gitPath,
 		log:           cfg.Logger,
-		webhookURL:    cfg.WebhookURL,
+		webhookURLs:   hookURLs(cfg),
 		nextID:        1000,
 		users:         map[string]*user{},
 		orgs:          map[string]*org{},
@@ -160,10 +165,43 @@ func (s *Server) Handler() http.Handler {
 }
 
 // SetWebhookURL changes where later deliveries (and redeliveries) go.
-func (s *Server) SetWebhookURL(url string) {
+func (s *Server) SetWebhookURL(url string) { s.SetWebhookURLs(url) }
+
+// SetWebhookURLs has later deliveries (and redeliveries) go to each URL
+// in turn, round-robin; none records them as failed.
+func (s *Server) SetWebhookURLs(urls ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.webhookURL = url
+	s.webhookURLs = nonEmpty(urls)
+	s.webhookNext = 0
+}
+
+// nextWebhookURL is where the next delivery goes ("" when nowhere).
+// Called with s.mu held.
+func (s *Server) nextWebhookURL() string {
+	if len(s.webhookURLs) == 0 {
+		return ""
+	}
+	u := s.webhookURLs[s.webhookNext%len(s.webhookURLs)]
+	s.webhookNext++
+	return u
+}
+
+func hookURLs(cfg Config) []string {
+	if len(cfg.WebhookURLs) > 0 {
+		return nonEmpty(cfg.WebhookURLs)
+	}
+	return nonEmpty([]string{cfg.WebhookURL})
+}
+
+func nonEmpty(urls []string) []string {
+	var out []string
+	for _, u := range urls {
+		if u != "" {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 // SetRedeliverEach sets how many times every later webhook is delivered

@@ -163,7 +163,7 @@ func (q *webhookQueue) work(queue string) {
 // deliver posts one delivery to the webhook URL and records the outcome.
 func (q *webhookQueue) deliver(ctx context.Context, d *delivery) {
 	q.s.mu.Lock()
-	target := q.s.webhookURL
+	target := q.s.nextWebhookURL()
 	q.s.mu.Unlock()
 	status, err := q.post(ctx, target, d)
 	q.mu.Lock()

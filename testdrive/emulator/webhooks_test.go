@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http/httptest"
 	"slices"
 	"testing"
 	"time"
@@ -257,5 +258,30 @@ func TestWebhookRedeliverEach(t *testing.T) {
 	}
 	if len(ids) != 3 {
 		t.Errorf("the copies share delivery ids: %v", ids)
+	}
+}
+
+// With several webhook URLs, deliveries go to each in turn, as a load
+// balancer before several atoll replicas spreads them.
+func TestWebhookRoundRobin(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	setupRepo(t, e, false)
+	e.flush()
+	second := &hookReceiver{t: t, secret: "s3cret"}
+	srv2 := httptest.NewServer(second)
+	t.Cleanup(srv2.Close)
+	first := httptest.NewServer(e.hooks)
+	t.Cleanup(first.Close)
+	before := len(e.hooks.all())
+	e.srv.SetWebhookURLs(first.URL, srv2.URL)
+	for range 6 {
+		if _, err := e.ctl.Comment(ctx, Comment{Repo: "acme/infra", Number: 1, Author: "bob", Body: "atoll plan"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.flush()
+	if a, b := len(e.hooks.all())-before, len(second.all()); a != 3 || b != 3 {
+		t.Errorf("deliveries: %d to the first URL, %d to the second; want 3 each", a, b)
 	}
 }
