@@ -4,7 +4,9 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -298,5 +300,38 @@ func TestDeliveryClaimedOnce(t *testing.T) {
 		if r.claimDelivery(ctx, "d1") {
 			t.Fatal("a handled delivery was claimed again")
 		}
+	}
+}
+
+// A plan made on one replica is applied from another: the file comes
+// from the store, and only when its SHA-256 is the plan's.
+func TestPlanFileReachesOtherReplicas(t *testing.T) {
+	ctx := context.Background()
+	rs := replicaSet(t, 2, time.Minute, time.Now)
+	a, b := rs[0], rs[1]
+	file := filepath.Join(a.cfg.DataDir, "plans", "job1.tfplan")
+	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, []byte("plan bytes"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sum, _ := fileSHA256(file)
+	if err := a.sharePlan(ctx, file); err != nil {
+		t.Fatal(err)
+	}
+	p := Plan{File: file, SHA256: sum}
+	got, err := b.planFileOf(ctx, p)
+	if err != nil || !strings.HasPrefix(got, b.cfg.DataDir) {
+		t.Fatalf("other replica's plan file = %q, %v; want a copy in its data dir", got, err)
+	}
+	if s, _ := b.planSHA256(ctx, p); s != sum {
+		t.Errorf("copy's SHA-256 %s, want %s", s, sum)
+	}
+	if err := a.cfg.Store.PutRecord(ctx, bucketPlanFiles, "job2.tfplan", []byte("tampered")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.planFileOf(ctx, Plan{File: filepath.Join(a.cfg.DataDir, "plans", "job2.tfplan"), SHA256: sum}); err == nil {
+		t.Error("a stored plan file whose SHA-256 is not the plan's was used")
 	}
 }
