@@ -320,6 +320,7 @@ func TestPlanFileReachesOtherReplicas(t *testing.T) {
 	if err := a.sharePlan(ctx, file); err != nil {
 		t.Fatal(err)
 	}
+	_ = os.Remove(file) // b runs on another machine: a's disk is not there
 	p := Plan{File: file, SHA256: sum}
 	got, err := b.planFileOf(ctx, p)
 	if err != nil || !strings.HasPrefix(got, b.cfg.DataDir) {
