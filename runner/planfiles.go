@@ -17,35 +17,9 @@ import (
 // SHA-256 is the one recorded with the plan, as with a local file.
 const bucketPlanFiles = "planfiles" // plan file name -> its bytes
 
-// planFileStore is what a store offers to keep plan files itself
-// (PostgreSQL: a table of blobs checked against their SHA-256 on read).
-// A store without it keeps them as records of bucketPlanFiles.
-type planFileStore interface {
-	PutPlanFile(ctx context.Context, name string, data []byte) error
-	GetPlanFile(ctx context.Context, name string) ([]byte, bool, error)
-	DeletePlanFile(ctx context.Context, name string) error
-}
-
-func (r *Runner) putPlanFile(ctx context.Context, name string, data []byte) error {
-	if s, ok := r.cfg.Store.(planFileStore); ok {
-		return s.PutPlanFile(ctx, name, data)
-	}
-	return r.cfg.Store.PutRecord(ctx, bucketPlanFiles, name, data)
-}
-
-func (r *Runner) getPlanFile(ctx context.Context, name string) ([]byte, bool, error) {
-	if s, ok := r.cfg.Store.(planFileStore); ok {
-		return s.GetPlanFile(ctx, name)
-	}
-	return r.cfg.Store.GetRecord(ctx, bucketPlanFiles, name)
-}
-
-func (r *Runner) deletePlanFile(ctx context.Context, name string) error {
-	if s, ok := r.cfg.Store.(planFileStore); ok {
-		return s.DeletePlanFile(ctx, name)
-	}
-	return r.cfg.Store.DeleteRecord(ctx, bucketPlanFiles, name)
-}
+// PlanFilesBucket is the record bucket of shared plan files, for `atoll
+// db migrate`, which moves a data dir's plan files into it.
+const PlanFilesBucket = bucketPlanFiles
 
 // sharePlan stores a plan file made here for the other replicas.
 func (r *Runner) sharePlan(ctx context.Context, file string) error {
@@ -56,7 +30,7 @@ func (r *Runner) sharePlan(ctx context.Context, file string) error {
 	if err != nil {
 		return err
 	}
-	if err := r.putPlanFile(ctx, filepath.Base(file), b); err != nil {
+	if err := r.cfg.Store.PutRecord(ctx, bucketPlanFiles, filepath.Base(file), b); err != nil {
 		return fmt.Errorf("share the plan file with the other replicas: %w", err)
 	}
 	return nil
@@ -76,7 +50,7 @@ func (r *Runner) planFileOf(ctx context.Context, p Plan) (string, error) {
 	if sum, err := fileSHA256(local); err == nil && sum == p.SHA256 {
 		return local, nil
 	}
-	b, ok, err := r.getPlanFile(ctx, filepath.Base(p.File))
+	b, ok, err := r.cfg.Store.GetRecord(ctx, bucketPlanFiles, filepath.Base(p.File))
 	if err != nil {
 		return "", fmt.Errorf("fetch the plan file: %w", err)
 	}
@@ -110,7 +84,7 @@ func (r *Runner) dropSharedPlan(ctx context.Context, p Plan) {
 	if !r.shared() || p.File == "" {
 		return
 	}
-	if err := r.deletePlanFile(ctx, filepath.Base(p.File)); err != nil {
+	if err := r.cfg.Store.DeleteRecord(ctx, bucketPlanFiles, filepath.Base(p.File)); err != nil {
 		r.log.Warn("discard a shared plan file", "err", err)
 	}
 	_ = os.Remove(filepath.Join(r.cfg.DataDir, "plans", filepath.Base(p.File)))
