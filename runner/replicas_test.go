@@ -336,3 +336,28 @@ func TestPlanFileReachesOtherReplicas(t *testing.T) {
 		t.Error("a stored plan file whose SHA-256 is not the plan's was used")
 	}
 }
+
+// A job queued on one replica reaches the workers of another through the
+// queue signal, within a few polls.
+func TestQueuedJobReachesOtherReplicas(t *testing.T) {
+	rs := replicaSet(t, 2, 400*time.Millisecond, time.Now)
+	a, b := rs[0], rs[1]
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := a.rec.Put(ctx, records.Jobs, "j1", Job{ID: "j1", State: JobQueued}); err != nil {
+		t.Fatal(err)
+	}
+	go a.signalLoop(ctx)
+	go b.pollQueue(ctx)
+	time.Sleep(150 * time.Millisecond) // b's first poll has seen the signal as it was
+	a.enqueue("j1")
+	<-a.queue // a's own worker channel
+	select {
+	case id := <-b.queue:
+		if id != "j1" {
+			t.Errorf("b was handed %q, want j1", id)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("a job queued on one replica did not reach the other's workers")
+	}
+}
