@@ -2,7 +2,6 @@ package runner
 
 import (
 	"context"
-	"fmt"
 	"slices"
 
 	"github.com/atollhq/atoll/runner/records"
@@ -76,7 +75,7 @@ func (r *Runner) orderAborted(ctx context.Context, j Job) (Outcome, bool) {
 		return Outcome{}, false
 	}
 	if _, failed := r.lowerGroups(ctx, j); failed != "" {
-		return Outcome{Status: string(templates.StatusSkipped), Error: fmt.Sprintf("not run: %s, in an earlier execution order group, failed (abort_on_execution_order_fail)", failed)}, true
+		return Outcome{Status: string(templates.StatusSkipped), Error: r.text(templates.JobSkipped{Kind: templates.SkipOrderFailed, Project: failed})}, true
 	}
 	return Outcome{}, false
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/atollhq/atoll/locks"
 	"github.com/atollhq/atoll/runner/records"
+	"github.com/atollhq/atoll/templates"
 )
 
 func orderTestRunner(t *testing.T) *Runner {
@@ -21,7 +22,11 @@ func orderTestRunner(t *testing.T) *Runner {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return &Runner{rec: records.New(db), log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: time.Now, queue: make(chan string, 16)}
+	tmpl, err := templates.New("") // a skipped job's reason is rendered
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Runner{rec: records.New(db), tmpl: tmpl, log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: time.Now, queue: make(chan string, 16)}
 }
 
 // Jobs of a run start group by group; with abort_on_execution_order_fail a

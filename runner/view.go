@@ -87,7 +87,7 @@ func (r *Runner) writeParts(ctx context.Context, run *Run, parts []string) error
 		}
 	}
 	for i := len(parts); i < len(run.Comments); i++ {
-		_ = r.host.UpdateComment(ctx, run.Repo, run.Comments[i], templates.Marker(run.ID)+"\n_(this part is no longer needed)_")
+		_ = r.host.UpdateComment(ctx, run.Repo, run.Comments[i], r.text(templates.PartUnused{ID: run.ID}))
 	}
 	for i := min(existing, len(parts)) - 1; i >= 0; i-- {
 		if err := r.host.UpdateComment(ctx, run.Repo, run.Comments[i], parts[i]); err != nil {
@@ -234,8 +234,12 @@ func (r *Runner) reply(ctx context.Context, repo vcs.Repo, number int, name stri
 
 // text renders a message to put into another text: a run's note, a job's
 // error. A message that fails to render (a broken override cannot: New
-// test-renders each) gives its template's name rather than nothing.
+// test-renders each), or a Runner built without templates (New requires
+// them; a test may not), gives its template's name rather than nothing.
 func (r *Runner) text(m templates.Message) string {
+	if r.tmpl == nil {
+		return m.Template()
+	}
 	s, err := r.tmpl.RenderMessage(m)
 	if err != nil {
 		r.log.Error("render", "template", m.Template(), "err", err)

@@ -40,21 +40,30 @@ type SkipKind string
 
 // Skip reasons.
 const (
-	SkipCancelled  SkipKind = "cancelled"   // an admin (By) cancelled it while queued
-	SkipPlanGone   SkipKind = "plan_gone"   // the plan to apply was discarded
-	SkipApplyTaken SkipKind = "apply_taken" // another apply owns the plan
-	SkipPRClosed   SkipKind = "pr_closed"   // the pull request was closed
-	SkipSuperseded SkipKind = "superseded"  // a newer head (Commit) is planned instead
-	SkipRestarted  SkipKind = "restarted"   // a drift check atoll's restart left unstarted, another is queued
+	SkipCancelled   SkipKind = "cancelled"    // an admin (By) cancelled it while queued
+	SkipPlanGone    SkipKind = "plan_gone"    // the plan to apply was discarded
+	SkipApplyTaken  SkipKind = "apply_taken"  // another apply owns the plan
+	SkipPRClosed    SkipKind = "pr_closed"    // the pull request was closed
+	SkipSuperseded  SkipKind = "superseded"   // a newer head (Commit) is planned instead
+	SkipRestarted   SkipKind = "restarted"    // a drift check atoll's restart left unstarted, another is queued
+	SkipOrderFailed SkipKind = "order_failed" // Project, of an earlier execution order group, failed
 )
 
 // JobSkipped is the reason a job ended skipped (shown after "Skipped:").
 // Template: job_skipped.tmpl.
 type JobSkipped struct {
-	Kind   SkipKind
-	By     string
-	Commit string
+	Kind    SkipKind
+	By      string
+	Commit  string
+	Project string
 }
+
+// PartUnused is the body left in a run's extra comment once the run's
+// text fits in fewer comments; it starts with Marker(ID). Template:
+// part_unused.tmpl.
+type PartUnused struct{ ID string }
+
+func (PartUnused) Template() string { return "part_unused.tmpl" }
 
 // JobPanicked is the error of a job that failed on a bug of atoll's (a
 // panic, with its value as Error). Template: job_panicked.tmpl.
