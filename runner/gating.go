@@ -32,8 +32,8 @@ func (r *Runner) baseConfig(repo, base string, rc RepoConfig) gate.BaseConfig {
 	}
 	bc := gate.BaseConfig{
 		Requirements:    defaults,
-		Reviewers:       gateRules(rc.RequiredReviewers, "the top level of "+RepoConfigFile),
-		ServerReviewers: gateRules(r.srv.RequiredReviewers, "the server configuration"),
+		Reviewers:       gateRules(rc.RequiredReviewers, "file", ""),
+		ServerReviewers: gateRules(r.srv.RequiredReviewers, "server", ""),
 		DefaultName:     func(dir, _ string) string { return dir },
 	}
 	for _, p := range rc.Projects {
@@ -42,15 +42,18 @@ func (r *Runner) baseConfig(repo, base string, rc RepoConfig) gate.BaseConfig {
 			reqs = requirementNames(r.srv.ApplyRequirements)
 		}
 		bc.Projects = append(bc.Projects, gate.BaseProject{Name: p.Name, Dir: p.Dir, Workspace: p.Workspace,
-			Requirements: reqs, Reviewers: gateRules(p.RequiredReviewers, fmt.Sprintf("project `%s` of %s", p.Name, RepoConfigFile))})
+			Requirements: reqs, Reviewers: gateRules(p.RequiredReviewers, "project", p.Name)})
 	}
 	return bc
 }
 
-func gateRules(rules []config.ReviewerRule, origin string) []gate.ReviewerRule {
+// gateRules are reviewer rules of origin ("server", "file" or "project",
+// with the project's name) as the gate takes them.
+func gateRules(rules []config.ReviewerRule, origin, project string) []gate.ReviewerRule {
 	var out []gate.ReviewerRule
 	for _, rule := range rules {
-		out = append(out, gate.ReviewerRule{Paths: rule.Paths, Teams: rule.Teams, Count: rule.Count, Origin: origin})
+		out = append(out, gate.ReviewerRule{Paths: rule.Paths, Teams: rule.Teams, Count: rule.Count,
+			Origin: origin, File: RepoConfigFile, Project: project})
 	}
 	return out
 }

@@ -251,6 +251,9 @@ func (r *Runner) text(m templates.Message) string {
 // checkText is the title and summary of a job's check run before the job
 // ends.
 func (r *Runner) checkText(state templates.CheckState, j Job) templates.CheckOutput {
+	if r.tmpl == nil {
+		return templates.CheckOutput{Title: string(state)}
+	}
 	out, err := r.tmpl.RenderCheckProgress(templates.CheckProgress{State: state, Kind: string(j.Kind), Project: j.Project.Name})
 	if err != nil {
 		r.log.Error("render check progress", "err", err)

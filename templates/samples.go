@@ -215,6 +215,7 @@ type unmetSample struct {
 	Have, Need, Line, More                           int
 	Stale                                            bool
 	PlannedSHA, HeadSHA, BaseRef, Why, State, Origin string
+	OriginProject                                    string
 	Pattern, File, Set, Err, User, HeadRepo          string
 	Args, Checks, Teams, Paths, Owners, Files, Deny  []string
 	PlannedAt                                        time.Time
@@ -238,8 +239,10 @@ func unmetSamples() []sample {
 		u("mergeable", func(s *unmetSample) { s.Why, s.State = "unknown", "has_hooks" }),
 		u("undiverged", func(*unmetSample) {}),
 		u("required_reviewers", func(s *unmetSample) {
-			s.Teams, s.Paths, s.Origin = []string{"acme/sec"}, []string{"db/**"}, "project `prod`"
+			s.Teams, s.Paths, s.Origin, s.OriginProject, s.File = []string{"acme/sec"}, []string{"db/**"}, "project", "prod", "atoll.yaml"
 		}),
+		u("required_reviewers", func(s *unmetSample) { s.Teams, s.Origin, s.File = []string{"acme/sec"}, "file", "atoll.yaml" }),
+		u("required_reviewers", func(s *unmetSample) { s.Teams, s.Origin = []string{"acme/sec"}, "server" }),
 		u("code_owners", func(s *unmetSample) {
 			s.Pattern, s.Owners, s.File, s.Line, s.Files, s.More = "/db/", []string{"carol", "a@b.c"}, "CODEOWNERS", 2, []string{"db/x"}, 3
 		}),

@@ -101,13 +101,16 @@ type Check struct {
 }
 
 // ReviewerRule requires Count approvals from members of Teams when a
-// changed file matches Paths (empty: always). Origin names where the rule
-// comes from, for the refusal.
+// changed file matches Paths (empty: always). Origin says where the rule
+// comes from, for the refusal: "server" (the server configuration), "file"
+// (the top level of File) or "project" (project Project of File).
 type ReviewerRule struct {
-	Paths  []string
-	Teams  []string
-	Count  int
-	Origin string
+	Paths   []string
+	Teams   []string
+	Count   int
+	Origin  string
+	File    string
+	Project string
 }
 
 // OwnedFiles are the changed files one CODEOWNERS rule decides, with that
@@ -314,7 +317,7 @@ func Decide(in Input) Decision {
 				}
 			}
 			if got < need {
-				add(Reason{Code: CodeReviewers, Have: got, Need: need, Teams: rule.Teams, Paths: rule.Paths, Origin: rule.Origin})
+				add(Reason{Code: CodeReviewers, Have: got, Need: need, Teams: rule.Teams, Paths: rule.Paths, Origin: rule.Origin, File: rule.File, OriginProject: rule.Project})
 			}
 		}
 		switch {

@@ -22,8 +22,9 @@ const (
 	CodeMergeable Code = "mergeable"
 	// CodeUndiverged: the branch lacks BaseRef's head HeadSHA.
 	CodeUndiverged Code = "undiverged"
-	// CodeReviewers: Have of Need approvals from Teams for Paths (Origin
-	// names the rule's source).
+	// CodeReviewers: Have of Need approvals from Teams for Paths; the rule
+	// is of Origin ("server", "file": the top level of File, "project":
+	// project OriginProject of File).
 	CodeReviewers Code = "required_reviewers"
 	// CodeCodeOwners: no approval by an owner of Pattern for Files.
 	CodeCodeOwners Code = "code_owners"
@@ -85,17 +86,19 @@ type Reason struct {
 	Teams      []string
 	Paths      []string
 	Origin     string
-	Pattern    string
-	Owners     []string
-	File       string
-	Line       int
-	Files      []string
-	More       int
-	Set        string
-	Deny       []string
-	Err        string
-	User       string
-	HeadRepo   string
+	// OriginProject is the project whose rule it is (Origin "project").
+	OriginProject string
+	Pattern       string
+	Owners        []string
+	File          string
+	Line          int
+	Files         []string
+	More          int
+	Set           string
+	Deny          []string
+	Err           string
+	User          string
+	HeadRepo      string
 }
 
 // Template is the name of the template that renders r.
