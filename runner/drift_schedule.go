@@ -4,15 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"math/rand/v2"
-	"sort"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/atollhq/atoll/runner/drift"
 	"github.com/atollhq/atoll/runner/records"
-	"github.com/robfig/cron/v3"
-
-	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/vcs"
 )
 
@@ -98,13 +94,13 @@ func (d *driftScheduler) enabled() bool {
 // earliest due time, at least once a minute, and when a webhook changed
 // what it knows.
 func (d *driftScheduler) loop(ctx context.Context) {
-	tt := newDriftTimetable(d.r.srv.Drift.Jitter, d.randJitter)
+	tt := drift.NewTimetable(d.r.srv.Drift.Jitter, d.randJitter)
 	memory := d.loadMemory(ctx)
 	for {
 		now := d.r.now().UTC()
 		d.tick(ctx, now, tt, memory)
 		wait := time.Minute
-		if next := tt.next(); !next.IsZero() && next.Sub(now) < wait {
+		if next := tt.Next(); !next.IsZero() && next.Sub(now) < wait {
 			wait = max(next.Sub(now), 0)
 		}
 		t := time.NewTimer(wait)
@@ -122,12 +118,12 @@ func (d *driftScheduler) loop(ctx context.Context) {
 // tick is one turn of the loop at now: refresh what is stale, start the
 // checks that fell due. memory is the scheduled time of each repository's
 // last check, updated as checks start.
-func (d *driftScheduler) tick(ctx context.Context, now time.Time, tt *driftTimetable, memory map[string]time.Time) []driftFire {
+func (d *driftScheduler) tick(ctx context.Context, now time.Time, tt *drift.Timetable, memory map[string]time.Time) []drift.Fire {
 	specs := d.refresh(ctx, now)
-	for repo, err := range tt.sync(now, specs, memory) {
+	for repo, err := range tt.Sync(now, specs, memory) {
 		d.r.log.Error("drift schedule", "repo", repo, "err", err)
 	}
-	fires := tt.take(now)
+	fires := tt.Take(now)
 	for _, f := range fires {
 		d.fire(ctx, f)
 		memory[f.Repo] = f.Due
@@ -137,7 +133,7 @@ func (d *driftScheduler) tick(ctx context.Context, now time.Time, tt *driftTimet
 
 // fire starts a scheduled check through Runner.TriggerDrift, so it never
 // overlaps a check of the repository started by the API or a remediation.
-func (d *driftScheduler) fire(ctx context.Context, f driftFire) {
+func (d *driftScheduler) fire(ctx context.Context, f drift.Fire) {
 	if !d.claimTick(ctx, f) {
 		return
 	}
@@ -324,123 +320,4 @@ func (d *driftScheduler) release() {
 	if next != "" {
 		d.r.enqueue(next)
 	}
-}
-
-// driftTimetable is the scheduler's clock-free memory: per repository, its
-// schedule, the scheduled time of its last check, and when the next one
-// fires (its due time plus a random jitter). Time is passed in, so tests
-// drive it with any clock. It is not safe for concurrent use.
-type driftTimetable struct {
-	jitter time.Duration
-	rand   func(n time.Duration) time.Duration // in [0, n)
-	repos  map[string]*driftEntry
-}
-
-type driftEntry struct {
-	spec   string
-	sched  cron.Schedule
-	last   time.Time // scheduled time of the last check started, or when first seen
-	due    time.Time // the schedule's next time after last; zero: never
-	fireAt time.Time // due plus jitter
-}
-
-// driftFire is a check that fell due.
-type driftFire struct {
-	Repo string
-	Due  time.Time
-}
-
-func newDriftTimetable(jitter time.Duration, rand func(time.Duration) time.Duration) *driftTimetable {
-	return &driftTimetable{jitter: jitter, rand: rand, repos: map[string]*driftEntry{}}
-}
-
-// sync sets the repositories and their schedules (repo -> cron spec; an
-// empty spec or an absent repo is not checked) at now. A repository seen
-// for the first time counts from its remembered last check (so a check
-// missed while atoll was down runs at once) or from now; a changed
-// schedule counts from the same last check. It returns the schedules that
-// do not parse, by repository; those repositories are not checked.
-func (t *driftTimetable) sync(now time.Time, specs map[string]string, memory map[string]time.Time) map[string]error {
-	var errs map[string]error
-	for repo := range t.repos {
-		if specs[repo] == "" {
-			delete(t.repos, repo)
-		}
-	}
-	for repo, spec := range specs {
-		if spec == "" {
-			continue
-		}
-		e := t.repos[repo]
-		if e != nil && e.spec == spec {
-			continue
-		}
-		sched, err := config.ParseSchedule(spec)
-		if err != nil {
-			if errs == nil {
-				errs = map[string]error{}
-			}
-			errs[repo] = err
-			delete(t.repos, repo)
-			continue
-		}
-		last := now
-		if e != nil {
-			last = e.last
-		} else if m, ok := memory[repo]; ok && !m.IsZero() && m.Before(now) {
-			last = m
-		}
-		e = &driftEntry{spec: spec, sched: sched, last: last}
-		t.plan(e)
-		t.repos[repo] = e
-	}
-	return errs
-}
-
-// plan computes an entry's next due time from its last check, and when it
-// fires.
-func (t *driftTimetable) plan(e *driftEntry) {
-	e.due = e.sched.Next(e.last.UTC())
-	e.fireAt = e.due
-	if e.due.IsZero() {
-		return
-	}
-	if t.jitter > 0 {
-		e.fireAt = e.due.Add(t.rand(t.jitter))
-	}
-}
-
-// take returns the checks that fire at now, sorted by repository, and
-// moves each repository to its next due time. Due times missed in between
-// (atoll was down, or the jitter is longer than the period) are skipped:
-// a repository fires once however late it is.
-func (t *driftTimetable) take(now time.Time) []driftFire {
-	var out []driftFire
-	for repo, e := range t.repos {
-		if e.due.IsZero() || e.fireAt.After(now) {
-			continue
-		}
-		out = append(out, driftFire{Repo: repo, Due: e.due})
-		e.last = e.due
-		if next := e.sched.Next(e.last.UTC()); !next.IsZero() && !next.After(now) {
-			e.last = now
-		}
-		t.plan(e)
-	}
-	sort.Slice(out, func(i, j int) bool { return strings.Compare(out[i].Repo, out[j].Repo) < 0 })
-	return out
-}
-
-// next is the earliest time a repository fires; zero when none will.
-func (t *driftTimetable) next() time.Time {
-	var at time.Time
-	for _, e := range t.repos {
-		if e.due.IsZero() {
-			continue
-		}
-		if at.IsZero() || e.fireAt.Before(at) {
-			at = e.fireAt
-		}
-	}
-	return at
 }

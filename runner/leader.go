@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/atollhq/atoll/runner/drift"
 	"github.com/atollhq/atoll/runner/records"
 )
 
@@ -105,7 +106,7 @@ func (r *Runner) serveAsLeader(ctx context.Context, tasks []leaderTask) {
 // claimTick claims a scheduled drift check of repo due at due, so that
 // it starts once across replicas: false when it was already started (by
 // an earlier leader). On a store of its own every tick is this process's.
-func (d *driftScheduler) claimTick(ctx context.Context, f driftFire) bool {
+func (d *driftScheduler) claimTick(ctx context.Context, f drift.Fire) bool {
 	if !d.r.shared() {
 		return true
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/atollhq/atoll/locks"
+	"github.com/atollhq/atoll/runner/drift"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
 )
@@ -209,7 +210,7 @@ func TestDriftTickClaimedOnce(t *testing.T) {
 	fired := 0
 	for _, r := range rs {
 		for range 2 {
-			if r.drift.claimTick(ctx, driftFire{Repo: "acme/infra", Due: due}) {
+			if r.drift.claimTick(ctx, drift.Fire{Repo: "acme/infra", Due: due}) {
 				fired++
 			}
 		}
@@ -217,7 +218,7 @@ func TestDriftTickClaimedOnce(t *testing.T) {
 	if fired != 1 {
 		t.Errorf("tick claimed %d times, want once", fired)
 	}
-	if !rs[2].drift.claimTick(ctx, driftFire{Repo: "acme/infra", Due: due.Add(time.Hour)}) {
+	if !rs[2].drift.claimTick(ctx, drift.Fire{Repo: "acme/infra", Due: due.Add(time.Hour)}) {
 		t.Error("the next tick could not be claimed")
 	}
 }
