@@ -2,20 +2,19 @@ package locks
 
 import "errors"
 
-// The sentinel errors of this package, all of them. Methods return them
+// The sentinel errors of the store contract, all of them. Stores return them
 // wrapped with context (the file, the key, the operation): test with
 // errors.Is, never with ==.
 var (
-	// ErrInUse is returned by Open when another process (or another DB in
-	// this process) holds the file and did not release it within
+	// ErrInUse is returned by boltdb.Open when another process (or another
+	// DB in this process) holds the file and did not release it within
 	// Options.Timeout. The message names the file.
 	ErrInUse = errors.New("database file in use")
 
-	// ErrSchema is returned by Open when the file's schema cannot be used:
-	// it was written by a newer atoll (a higher schema version than
-	// SchemaVersion), its version is unreadable, or it is a bbolt file that
-	// atoll did not create. Other methods return it if one of the file's
-	// buckets has gone missing (a damaged or hand-edited file).
+	// ErrSchema is returned when opening a store whose schema cannot be
+	// used: it was written by a newer atoll, its version is unreadable, or
+	// it is not an atoll database. Other methods return it when the store
+	// is damaged (a missing bucket, an unreadable row).
 	ErrSchema = errors.New("unsupported database schema")
 
 	// ErrClosed is returned by every method called after Close.
@@ -23,8 +22,8 @@ var (
 
 	// ErrInvalid is returned when an argument cannot be stored: an empty or
 	// NUL-containing lock key part, an owner without repo or number, an
-	// empty delivery id, record bucket or record key, or a key that is too
-	// long.
+	// empty delivery id, record bucket or record key, or a key longer than
+	// MaxKeySize.
 	ErrInvalid = errors.New("invalid argument")
 
 	// ErrNotFound is returned by FinishDelivery for a delivery id the inbox

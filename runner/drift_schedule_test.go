@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/atollhq/atoll/locks"
+	"github.com/atollhq/atoll/locks/boltdb"
 	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/runner/drift"
 	"github.com/atollhq/atoll/runner/records"
@@ -69,7 +69,7 @@ func (h *fakeHost) ReadFile(_ context.Context, repo vcs.Repo, ref, path string) 
 // server's drift settings, whose scheduler records the checks it starts.
 func schedTestRunner(t *testing.T, srv config.Server, h *fakeHost) (*Runner, *[]string) {
 	t.Helper()
-	db, err := locks.Open(filepath.Join(t.TempDir(), "atoll.db"), locks.Options{})
+	db, err := boltdb.Open(filepath.Join(t.TempDir(), "atoll.db"), boltdb.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,14 +7,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/atollhq/atoll/locks"
+	"github.com/atollhq/atoll/locks/boltdb"
 	"github.com/atollhq/atoll/runner/records"
 )
 
 // TestIDsAreUnguessable: job and run ids carry 128 random bits after the
 // day and counter that keep them in order.
 func TestIDsAreUnguessable(t *testing.T) {
-	db, err := locks.Open(filepath.Join(t.TempDir(), "atoll.db"), locks.Options{})
+	db, err := boltdb.Open(filepath.Join(t.TempDir(), "atoll.db"), boltdb.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,14 +10,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/atollhq/atoll/locks"
+	"github.com/atollhq/atoll/locks/boltdb"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
 )
 
 func orderTestRunner(t *testing.T) *Runner {
 	t.Helper()
-	db, err := locks.Open(filepath.Join(t.TempDir(), "atoll.db"), locks.Options{})
+	db, err := boltdb.Open(filepath.Join(t.TempDir(), "atoll.db"), boltdb.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,18 +6,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/atollhq/atoll/locks"
+	"github.com/atollhq/atoll/locks/boltdb"
 	"github.com/atollhq/atoll/vcs"
 )
 
-// clock is a settable time source for a locks.DB.
+// clock is a settable time source for a boltdb.DB.
 type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time { return c.t }
 
-func openDB(t *testing.T, c *clock) *locks.DB {
+func openDB(t *testing.T, c *clock) *boltdb.DB {
 	t.Helper()
-	db, err := locks.Open(filepath.Join(t.TempDir(), "atoll.db"), locks.Options{Now: c.now})
+	db, err := boltdb.Open(filepath.Join(t.TempDir(), "atoll.db"), boltdb.Options{Now: c.now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/atollhq/atoll/locks"
+	"github.com/atollhq/atoll/locks/boltdb"
 	"github.com/atollhq/atoll/vcs/github"
 )
 
@@ -20,7 +20,7 @@ import (
 // delivery gets its status and an answer that names the problem, none is
 // stored, and afterwards a good delivery is still accepted and stored.
 func TestBadWebhooks(t *testing.T) {
-	db, err := locks.Open(filepath.Join(t.TempDir(), "atoll.db"), locks.Options{})
+	db, err := boltdb.Open(filepath.Join(t.TempDir(), "atoll.db"), boltdb.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/atollhq/atoll/locks"
+	"github.com/atollhq/atoll/locks/boltdb"
 	"github.com/atollhq/atoll/testdrive/toolscache"
 	"github.com/atollhq/atoll/vcs/github"
 )
@@ -15,7 +15,7 @@ import (
 // BenchmarkWebhookAck measures what GitHub waits for: a signed pull_request
 // webhook checked, written durably to the real bbolt inbox, and answered.
 func BenchmarkWebhookAck(b *testing.B) {
-	db, err := locks.Open(filepath.Join(b.TempDir(), "atoll.db"), locks.Options{})
+	db, err := boltdb.Open(filepath.Join(b.TempDir(), "atoll.db"), boltdb.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

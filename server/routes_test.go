@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/atollhq/atoll/locks"
+	"github.com/atollhq/atoll/locks/boltdb"
 	"github.com/atollhq/atoll/runner"
 	"github.com/atollhq/atoll/vcs"
 )
@@ -69,7 +70,7 @@ func (n nobody) ReleaseLock(context.Context, locks.Key, string) (locks.Lock, boo
 
 func newAnonServer(t *testing.T) *Server {
 	t.Helper()
-	db, err := locks.Open(filepath.Join(t.TempDir(), "atoll.db"), locks.Options{})
+	db, err := boltdb.Open(filepath.Join(t.TempDir(), "atoll.db"), boltdb.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

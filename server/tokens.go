@@ -51,7 +51,7 @@ type Token struct {
 	LastUsed time.Time `json:"last_used,omitempty"`
 }
 
-// RecordStore is the part of the database tokens live in; locks.DB
+// RecordStore is the part of the database tokens live in; locks.Records
 // implements it.
 type RecordStore interface {
 	GetRecord(ctx context.Context, bucket, key string) ([]byte, bool, error)

@@ -16,14 +16,14 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/atollhq/atoll/locks"
 	"github.com/atollhq/atoll/locks/audit"
+	"github.com/atollhq/atoll/locks/boltdb"
 	"github.com/atollhq/atoll/server"
 )
 
 // openDataDir opens the database of a data dir that no server holds;
 // create makes it when there is none yet.
-func openDataDir(dir string, create bool) (*locks.DB, error) {
+func openDataDir(dir string, create bool) (*boltdb.DB, error) {
 	if dir == "" {
 		return nil, fmt.Errorf("%w: --data-dir is required", errUsage)
 	}
@@ -31,7 +31,7 @@ func openDataDir(dir string, create bool) (*locks.DB, error) {
 	if _, err := os.Stat(path); err != nil && !create {
 		return nil, fmt.Errorf("no atoll database in %s: %w", dir, err)
 	}
-	return locks.Open(path, locks.Options{Timeout: 2 * time.Second})
+	return boltdb.Open(path, boltdb.Options{Timeout: 2 * time.Second})
 }
 
 // runAudit is `atoll audit verify` and `atoll audit export`.
@@ -146,7 +146,7 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		_, _ = audit.New(toks.Store.(*locks.DB), nil).Append(ctx, audit.Entry{Actor: "cli", Action: "token.created", Outcome: "ok",
+		_, _ = audit.New(toks.Store.(*boltdb.DB), nil).Append(ctx, audit.Entry{Actor: "cli", Action: "token.created", Outcome: "ok",
 			Details: map[string]string{"name": tok.Name, "scope": string(tok.Scope)}})
 		fmt.Fprintln(stdout, secret)
 		fmt.Fprintf(stderr, "token %s (%s) created; it is shown only this once\n", tok.Name, tok.Scope)
@@ -183,7 +183,7 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err := toks.Revoke(ctx, target); err != nil {
 			return err
 		}
-		_, _ = audit.New(toks.Store.(*locks.DB), nil).Append(ctx, audit.Entry{Actor: "cli", Action: "token.revoked", Outcome: "ok",
+		_, _ = audit.New(toks.Store.(*boltdb.DB), nil).Append(ctx, audit.Entry{Actor: "cli", Action: "token.revoked", Outcome: "ok",
 			Details: map[string]string{"name": target}})
 		fmt.Fprintf(stdout, "token %s revoked\n", target)
 		return nil

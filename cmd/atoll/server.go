@@ -15,8 +15,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/atollhq/atoll/locks"
 	"github.com/atollhq/atoll/locks/audit"
+	"github.com/atollhq/atoll/locks/boltdb"
 	"github.com/atollhq/atoll/policy"
 	"github.com/atollhq/atoll/runner"
 	"github.com/atollhq/atoll/runner/config"
@@ -46,7 +46,7 @@ type serverMain struct {
 	// Addr is the address the server listens on, once Open returned.
 	Addr string
 
-	db      *locks.DB
+	db      *boltdb.DB
 	runner  *runner.Runner
 	http    *server.Server
 	ln      net.Listener
@@ -148,7 +148,7 @@ func (m *serverMain) Open(ctx context.Context) error {
 	webURL := webURLOf(cfg.GitHub.APIURL)
 	mirrors := &git.Mirrors{Dir: filepath.Join(dataDir, "repos"), Token: gh.Token, Logger: m.log,
 		CloneURL: func(r vcs.Repo) string { return webURL + "/" + r.FullName() + ".git" }}
-	if m.db, err = locks.Open(filepath.Join(dataDir, "atoll.db"), locks.Options{}); err != nil {
+	if m.db, err = boltdb.Open(filepath.Join(dataDir, "atoll.db"), boltdb.Options{}); err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)

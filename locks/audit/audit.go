@@ -7,8 +7,8 @@
 // replaces a prefix of the chain with one checkpoint record that keeps the
 // hash of the last pruned record, so what is left still verifies.
 //
-// Storage is behind Store (locks.DB implements it in bbolt; a PostgreSQL
-// store can implement it later); Trail adds the chaining.
+// Storage is behind Store (locks/boltdb and locks/postgres implement it,
+// appends serialised across processes); Trail adds the chaining.
 package audit
 
 import (

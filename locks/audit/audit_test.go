@@ -7,15 +7,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/atollhq/atoll/locks"
 	"github.com/atollhq/atoll/locks/audit"
+	"github.com/atollhq/atoll/locks/boltdb"
 	bolt "go.etcd.io/bbolt"
 )
 
 func TestTrailChainsPrunesAndVerifies(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "atoll.db")
-	db, err := locks.Open(path, locks.Options{})
+	db, err := boltdb.Open(path, boltdb.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestTrailChainsPrunesAndVerifies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err = locks.Open(path, locks.Options{})
+	db, err = boltdb.Open(path, boltdb.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

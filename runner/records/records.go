@@ -14,7 +14,7 @@ import (
 
 // Store is what records need of durable storage: records by bucket and
 // key, updated one at a time or in one transaction, and counters.
-// locks.DB implements it.
+// locks.Store (bbolt or PostgreSQL) implements it.
 type Store interface {
 	PutRecord(ctx context.Context, bucket, key string, value []byte) error
 	GetRecord(ctx context.Context, bucket, key string) ([]byte, bool, error)

@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/atollhq/atoll/locks"
+	"github.com/atollhq/atoll/locks/boltdb"
 	"github.com/atollhq/atoll/runner/discovery"
 	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/templates"
@@ -407,7 +408,7 @@ func (b *bench) p5(ctx context.Context) (Row, error) {
 		return Row{}, err
 	}
 	s.a.stop()
-	db, err := locks.Open(filepath.Join(s.a.dir, "data", "atoll.db"), locks.Options{})
+	db, err := boltdb.Open(filepath.Join(s.a.dir, "data", "atoll.db"), boltdb.Options{})
 	if err != nil {
 		return Row{}, err
 	}

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/atollhq/atoll/locks"
+	"github.com/atollhq/atoll/locks/boltdb"
 	"github.com/atollhq/atoll/runner"
 	"github.com/atollhq/atoll/runner/crashpoint"
 	"github.com/atollhq/atoll/testdrive/emulator"
@@ -211,7 +211,7 @@ func (c *chaos) redeliverFailed() {
 func (c *chaos) check() {
 	t, e := c.t, c.e
 	ctx := context.Background()
-	db, err := locks.Open(filepath.Join(e.Dir, "atoll", "atoll.db"), locks.Options{Timeout: 10 * time.Second})
+	db, err := boltdb.Open(filepath.Join(e.Dir, "atoll", "atoll.db"), boltdb.Options{Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,7 +312,7 @@ func chaosApplied(jobs []runner.Job, number int, dir string) bool {
 }
 
 // chaosRecords decodes a bucket of the runner's records.
-func chaosRecords[T any](t *testing.T, db *locks.DB, bucket string) []T {
+func chaosRecords[T any](t *testing.T, db *boltdb.DB, bucket string) []T {
 	t.Helper()
 	recs, err := db.ListRecords(context.Background(), bucket, "")
 	if err != nil {

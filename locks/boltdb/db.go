@@ -1,4 +1,4 @@
-package locks
+package boltdb
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/atollhq/atoll/locks"
 )
 
 // SchemaVersion is the layout version this package reads and writes (see
@@ -84,7 +86,7 @@ func Open(path string, o Options) (*DB, error) {
 		o.Now = time.Now
 	}
 	if path == "" {
-		return nil, fmt.Errorf("locks: open: empty path: %w", ErrInvalid)
+		return nil, fmt.Errorf("locks: open: empty path: %w", locks.ErrInvalid)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("locks: open %s: create directory: %w", path, err)
@@ -92,7 +94,7 @@ func Open(path string, o Options) (*DB, error) {
 	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.Timeout})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("locks: open %s: another atoll process holds it (gave up after %s): %w",
-			path, o.Timeout, ErrInUse)
+			path, o.Timeout, locks.ErrInUse)
 	}
 	if errors.Is(err, berrors.ErrInvalid) || errors.Is(err, berrors.ErrVersionMismatch) || errors.Is(err, berrors.ErrChecksum) {
 		return nil, fmt.Errorf("locks: open %s: not a bbolt database file, or a damaged one: %w", path, err)
@@ -120,7 +122,7 @@ func migrate(tx *bolt.Tx, now time.Time) error {
 	}
 	if version > SchemaVersion {
 		return fmt.Errorf("schema version %d is newer than this atoll supports (%d); upgrade atoll: %w",
-			version, SchemaVersion, ErrSchema)
+			version, SchemaVersion, locks.ErrSchema)
 	}
 	for v := version; v < SchemaVersion; v++ {
 		if err := migrations[v](tx, now); err != nil {
@@ -143,14 +145,14 @@ func schemaVersion(tx *bolt.Tx) (int, error) {
 			return errStop
 		})
 		if other != nil {
-			return 0, fmt.Errorf("bucket %q but no meta bucket: not an atoll file: %w", other, ErrSchema)
+			return 0, fmt.Errorf("bucket %q but no meta bucket: not an atoll file: %w", other, locks.ErrSchema)
 		}
 		return 0, nil
 	}
 	raw := meta.Get(metaSchema)
 	v, err := strconv.Atoi(string(raw))
 	if err != nil || v < 1 {
-		return 0, fmt.Errorf("unreadable schema version %q: %w", raw, ErrSchema)
+		return 0, fmt.Errorf("unreadable schema version %q: %w", raw, locks.ErrSchema)
 	}
 	return v, nil
 }
@@ -200,7 +202,7 @@ func (db *DB) batch(ctx context.Context, op string, fn func(tx *bolt.Tx) error) 
 	case err == nil:
 		return nil
 	case errors.Is(err, berrors.ErrDatabaseNotOpen):
-		return fmt.Errorf("locks: %s: %w", op, ErrClosed)
+		return fmt.Errorf("locks: %s: %w", op, locks.ErrClosed)
 	default:
 		return fmt.Errorf("locks: %s: %w", op, err)
 	}
@@ -226,7 +228,7 @@ func (db *DB) run(ctx context.Context, op string, write bool, fn func(tx *bolt.T
 	case err == nil:
 		return nil
 	case errors.Is(err, berrors.ErrDatabaseNotOpen):
-		return fmt.Errorf("locks: %s: %w", op, ErrClosed)
+		return fmt.Errorf("locks: %s: %w", op, locks.ErrClosed)
 	default:
 		return fmt.Errorf("locks: %s: %w", op, err)
 	}
@@ -237,7 +239,7 @@ func (db *DB) run(ctx context.Context, op string, write bool, fn func(tx *bolt.T
 func bucket(tx *bolt.Tx, name []byte) (*bolt.Bucket, error) {
 	b := tx.Bucket(name)
 	if b == nil {
-		return nil, fmt.Errorf("bucket %q is missing: %w", name, ErrSchema)
+		return nil, fmt.Errorf("bucket %q is missing: %w", name, locks.ErrSchema)
 	}
 	return b, nil
 }
@@ -253,3 +255,13 @@ func get(b *bolt.Bucket, key []byte) ([]byte, bool) {
 }
 
 func isBucket(b *bolt.Bucket, k []byte) bool { return b.Bucket(k) != nil }
+
+// Ping checks that the file is open and readable (for /readyz).
+func (db *DB) Ping(ctx context.Context) error {
+	return db.view(ctx, "ping", func(tx *bolt.Tx) error {
+		_, err := bucket(tx, bucketMeta)
+		return err
+	})
+}
+
+var _ locks.Store = (*DB)(nil)

@@ -1,4 +1,4 @@
-package locks
+package boltdb
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/atollhq/atoll/locks"
 )
 
 // The audit bucket holds the audit trail's records (package audit), keyed
@@ -56,7 +58,7 @@ func (db *DB) ReadAudit(ctx context.Context, since uint64, fn func(seq uint64, r
 		c := b.Cursor()
 		for k, v := c.Seek(auditKey(since)); k != nil; k, v = c.Next() {
 			if len(k) != 8 {
-				return fmt.Errorf("audit key %x is not a sequence number: %w", k, ErrSchema)
+				return fmt.Errorf("audit key %x is not a sequence number: %w", k, locks.ErrSchema)
 			}
 			if err := fn(binary.BigEndian.Uint64(k), v); err != nil {
 				fnErr = err

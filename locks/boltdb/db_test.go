@@ -1,4 +1,4 @@
-package locks
+package boltdb
 
 import (
 	"bufio"
@@ -15,6 +15,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/atollhq/atoll/locks"
 )
 
 // clock is a settable Options.Now for tests.
@@ -126,7 +128,7 @@ func TestOpenSchemaErrors(t *testing.T) {
 					return tx.Bucket(bucketMeta).Put(metaSchema, []byte("99"))
 				})
 			},
-			want: ErrSchema,
+			want: locks.ErrSchema,
 			msg:  "schema version 99 is newer than this atoll supports (1); upgrade atoll",
 		},
 		{
@@ -137,7 +139,7 @@ func TestOpenSchemaErrors(t *testing.T) {
 					return tx.Bucket(bucketMeta).Put(metaSchema, []byte("one"))
 				})
 			},
-			want: ErrSchema,
+			want: locks.ErrSchema,
 			msg:  `unreadable schema version "one"`,
 		},
 		{
@@ -148,7 +150,7 @@ func TestOpenSchemaErrors(t *testing.T) {
 					return err
 				})
 			},
-			want: ErrSchema,
+			want: locks.ErrSchema,
 			msg:  "not an atoll file",
 		},
 		{
@@ -174,7 +176,7 @@ func TestOpenSchemaErrors(t *testing.T) {
 			if tt.want != nil && !errors.Is(err, tt.want) {
 				t.Errorf("Open error %q, want errors.Is %v", err, tt.want)
 			}
-			if errors.Is(err, ErrInUse) {
+			if errors.Is(err, locks.ErrInUse) {
 				t.Errorf("Open error %q is ErrInUse", err)
 			}
 			if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), tt.msg) {
@@ -197,7 +199,7 @@ func TestOpenInUseInProcess(t *testing.T) {
 		db.Close()
 		t.Fatal("second Open succeeded")
 	}
-	if !errors.Is(err, ErrInUse) {
+	if !errors.Is(err, locks.ErrInUse) {
 		t.Fatalf("second Open: %v, want ErrInUse", err)
 	}
 	if d := time.Since(start); d > 2*time.Second {
@@ -221,7 +223,7 @@ func childOpen(path string) {
 	db, err := Open(path, Options{}) // the default timeout, 1s
 	elapsed := time.Since(start)
 	switch {
-	case errors.Is(err, ErrInUse):
+	case errors.Is(err, locks.ErrInUse):
 		fmt.Printf("%d %s\n", elapsed.Milliseconds(), err)
 		os.Exit(childInUse)
 	case err != nil:
@@ -277,12 +279,12 @@ func TestOpenInUseByAnotherProcess(t *testing.T) {
 		code, took, msg := runChild(t, path)
 		t.Logf("child: exit %d after %s: %s", code, took, msg)
 		if code != childInUse {
-			t.Fatalf("child exit %d (%s), want %d (ErrInUse)", code, msg, childInUse)
+			t.Fatalf("child exit %d (%s), want %d (locks.ErrInUse)", code, msg, childInUse)
 		}
 		if took < 500*time.Millisecond || took > 2500*time.Millisecond {
 			t.Errorf("child's Open gave up after %s, want about 1s", took)
 		}
-		for _, want := range []string{path, "another atoll process holds it", ErrInUse.Error()} {
+		for _, want := range []string{path, "another atoll process holds it", locks.ErrInUse.Error()} {
 			if !strings.Contains(msg, want) {
 				t.Errorf("child's error %q does not contain %q", msg, want)
 			}
@@ -302,8 +304,8 @@ func TestOpenInUseByAnotherProcess(t *testing.T) {
 // TestCancelledAndClosed checks that every method refuses to work with a
 // done context, and after Close.
 func TestCancelledAndClosed(t *testing.T) {
-	k := Key{Repo: "o/r", Dir: ".", Workspace: "default"}
-	o := Owner{Repo: "o/r", Number: 1}
+	k := locks.Key{Repo: "o/r", Dir: ".", Workspace: "default"}
+	o := locks.Owner{Repo: "o/r", Number: 1}
 	calls := map[string]func(ctx context.Context, db *DB) error{
 		"TryLock": func(ctx context.Context, db *DB) error { _, _, err := db.TryLock(ctx, k, o); return err },
 		"Unlock":  func(ctx context.Context, db *DB) error { return db.Unlock(ctx, k) },
@@ -349,7 +351,7 @@ func TestCancelledAndClosed(t *testing.T) {
 			if err := call(cancelled, db); !errors.Is(err, context.Canceled) {
 				t.Errorf("with a cancelled context: %v, want context.Canceled", err)
 			}
-			if err := call(t.Context(), closed); !errors.Is(err, ErrClosed) {
+			if err := call(t.Context(), closed); !errors.Is(err, locks.ErrClosed) {
 				t.Errorf("after Close: %v, want ErrClosed", err)
 			}
 		})

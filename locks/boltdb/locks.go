@@ -1,4 +1,4 @@
-package locks
+package boltdb
 
 import (
 	"context"
@@ -7,40 +7,9 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/atollhq/atoll/locks"
 )
-
-// Owner is the pull request that holds a lock. Two owners are the same PR
-// when Repo and Number are equal; Author, HeadSHA and Time describe the
-// latest lock request.
-type Owner struct {
-	// Repo is the PR's repository, "owner/name".
-	Repo string
-	// Number is the PR number (> 0).
-	Number int
-	// Author is the PR author's login.
-	Author string
-	// HeadSHA is the commit the lock was taken for.
-	HeadSHA string
-	// Time is when the lock was taken or last refreshed; TryLock fills it
-	// with Options.Now when zero. Returned in UTC.
-	Time time.Time
-}
-
-// samePR reports whether o and p are the same pull request.
-func (o Owner) samePR(p Owner) bool { return o.Repo == p.Repo && o.Number == p.Number }
-
-func (o Owner) validate() error {
-	if o.Repo == "" || o.Number <= 0 {
-		return fmt.Errorf("owner %s#%d: want a repo and a PR number > 0: %w", o.Repo, o.Number, ErrInvalid)
-	}
-	return nil
-}
-
-// Lock is a workspace held by a pull request.
-type Lock struct {
-	Key   Key
-	Owner Owner
-}
 
 // lockValue is the JSON stored under a lock key (see doc.go). It is kept
 // apart from the API types so the file format changes only on purpose.
@@ -56,24 +25,24 @@ type ownerValue struct {
 	Time    time.Time `json:"time"`
 }
 
-func encodeLock(o Owner) ([]byte, error) {
+func encodeLock(o locks.Owner) ([]byte, error) {
 	return json.Marshal(lockValue{Owner: ownerValue{
 		Repo: o.Repo, Number: o.Number, Author: o.Author, HeadSHA: o.HeadSHA, Time: o.Time.UTC(),
 	}})
 }
 
 // decodeLock rebuilds a Lock from a bucket entry.
-func decodeLock(key, value []byte) (Lock, error) {
+func decodeLock(key, value []byte) (locks.Lock, error) {
 	k, err := decodeKey(key)
 	if err != nil {
-		return Lock{}, err
+		return locks.Lock{}, err
 	}
 	var v lockValue
 	if err := json.Unmarshal(value, &v); err != nil {
-		return Lock{}, fmt.Errorf("lock %s: decode: %w", k, err)
+		return locks.Lock{}, fmt.Errorf("lock %s: decode: %w", k, err)
 	}
 	o := v.Owner
-	return Lock{Key: k, Owner: Owner{
+	return locks.Lock{Key: k, Owner: locks.Owner{
 		Repo: o.Repo, Number: o.Number, Author: o.Author, HeadSHA: o.HeadSHA, Time: o.Time.UTC(),
 	}}, nil
 }
@@ -87,14 +56,14 @@ func decodeLock(key, value []byte) (Lock, error) {
 // acquired=false. A zero o.Time is set to Options.Now.
 //
 // Errors: ErrInvalid for a bad key or owner; ErrClosed; ctx's error.
-func (db *DB) TryLock(ctx context.Context, k Key, o Owner) (held Lock, acquired bool, err error) {
-	k = k.canonical()
+func (db *DB) TryLock(ctx context.Context, k locks.Key, o locks.Owner) (held locks.Lock, acquired bool, err error) {
+	k = k.Canonical()
 	key, err := encodeKey(k)
 	if err != nil {
-		return Lock{}, false, fmt.Errorf("locks: trylock: %w", err)
+		return locks.Lock{}, false, fmt.Errorf("locks: trylock: %w", err)
 	}
-	if err := o.validate(); err != nil {
-		return Lock{}, false, fmt.Errorf("locks: trylock %s: %w", k, err)
+	if err := o.Validate(); err != nil {
+		return locks.Lock{}, false, fmt.Errorf("locks: trylock %s: %w", k, err)
 	}
 	if o.Time.IsZero() {
 		o.Time = db.now()
@@ -110,7 +79,7 @@ func (db *DB) TryLock(ctx context.Context, k Key, o Owner) (held Lock, acquired 
 			if err != nil {
 				return err
 			}
-			if !current.Owner.samePR(o) {
+			if !current.Owner.SamePR(o) {
 				held = current
 				return nil
 			}
@@ -122,11 +91,11 @@ func (db *DB) TryLock(ctx context.Context, k Key, o Owner) (held Lock, acquired 
 		if err := b.Put(key, value); err != nil {
 			return err
 		}
-		held, acquired = Lock{Key: k, Owner: o}, true
+		held, acquired = locks.Lock{Key: k, Owner: o}, true
 		return nil
 	})
 	if err != nil {
-		return Lock{}, false, err
+		return locks.Lock{}, false, err
 	}
 	return held, acquired, nil
 }
@@ -135,8 +104,8 @@ func (db *DB) TryLock(ctx context.Context, k Key, o Owner) (held Lock, acquired 
 // not an error.
 //
 // Errors: ErrInvalid for a bad key; ErrClosed; ctx's error.
-func (db *DB) Unlock(ctx context.Context, k Key) error {
-	k = k.canonical()
+func (db *DB) Unlock(ctx context.Context, k locks.Key) error {
+	k = k.Canonical()
 	key, err := encodeKey(k)
 	if err != nil {
 		return fmt.Errorf("locks: unlock: %w", err)
@@ -153,14 +122,14 @@ func (db *DB) Unlock(ctx context.Context, k Key) error {
 // Get returns the lock on k and true, or false when k is free.
 //
 // Errors: ErrInvalid for a bad key; ErrClosed; ctx's error.
-func (db *DB) Get(ctx context.Context, k Key) (Lock, bool, error) {
-	k = k.canonical()
+func (db *DB) Get(ctx context.Context, k locks.Key) (locks.Lock, bool, error) {
+	k = k.Canonical()
 	key, err := encodeKey(k)
 	if err != nil {
-		return Lock{}, false, fmt.Errorf("locks: get: %w", err)
+		return locks.Lock{}, false, fmt.Errorf("locks: get: %w", err)
 	}
 	var (
-		l  Lock
+		l  locks.Lock
 		ok bool
 	)
 	err = db.view(ctx, "get "+k.String(), func(tx *bolt.Tx) error {
@@ -177,7 +146,7 @@ func (db *DB) Get(ctx context.Context, k Key) (Lock, bool, error) {
 		return err
 	})
 	if err != nil {
-		return Lock{}, false, err
+		return locks.Lock{}, false, err
 	}
 	return l, ok, nil
 }
@@ -186,15 +155,15 @@ func (db *DB) Get(ctx context.Context, k Key) (Lock, bool, error) {
 // (byte order). It returns an empty slice when nothing is locked.
 //
 // Errors: ErrClosed; ctx's error.
-func (db *DB) List(ctx context.Context) ([]Lock, error) {
-	return db.listLocks(ctx, "list", func(Lock) bool { return true })
+func (db *DB) List(ctx context.Context) ([]locks.Lock, error) {
+	return db.listLocks(ctx, "list", func(locks.Lock) bool { return true })
 }
 
 // ListByOwner returns the locks held by PR number of repo, in List's order.
 //
 // Errors: ErrClosed; ctx's error.
-func (db *DB) ListByOwner(ctx context.Context, repo string, number int) ([]Lock, error) {
-	return db.listLocks(ctx, fmt.Sprintf("list locks of %s#%d", repo, number), func(l Lock) bool {
+func (db *DB) ListByOwner(ctx context.Context, repo string, number int) ([]locks.Lock, error) {
+	return db.listLocks(ctx, fmt.Sprintf("list locks of %s#%d", repo, number), func(l locks.Lock) bool {
 		return l.Owner.Repo == repo && l.Owner.Number == number
 	})
 }
@@ -204,14 +173,14 @@ func (db *DB) ListByOwner(ctx context.Context, repo string, number int) ([]Lock,
 // the PR held none).
 //
 // Errors: ErrClosed; ctx's error.
-func (db *DB) UnlockByOwner(ctx context.Context, repo string, number int) ([]Lock, error) {
-	released := []Lock{}
+func (db *DB) UnlockByOwner(ctx context.Context, repo string, number int) ([]locks.Lock, error) {
+	released := []locks.Lock{}
 	err := db.update(ctx, fmt.Sprintf("unlock locks of %s#%d", repo, number), func(tx *bolt.Tx) error {
 		b, err := bucket(tx, bucketLocks)
 		if err != nil {
 			return err
 		}
-		released, err = scanLocks(ctx, b, func(l Lock) bool {
+		released, err = scanLocks(ctx, b, func(l locks.Lock) bool {
 			return l.Owner.Repo == repo && l.Owner.Number == number
 		})
 		if err != nil {
@@ -235,8 +204,8 @@ func (db *DB) UnlockByOwner(ctx context.Context, repo string, number int) ([]Loc
 	return released, nil
 }
 
-func (db *DB) listLocks(ctx context.Context, op string, keep func(Lock) bool) ([]Lock, error) {
-	var out []Lock
+func (db *DB) listLocks(ctx context.Context, op string, keep func(locks.Lock) bool) ([]locks.Lock, error) {
+	var out []locks.Lock
 	err := db.view(ctx, op, func(tx *bolt.Tx) error {
 		b, err := bucket(tx, bucketLocks)
 		if err != nil {
@@ -253,8 +222,8 @@ func (db *DB) listLocks(ctx context.Context, op string, keep func(Lock) bool) ([
 
 // scanLocks decodes every lock of b in key order and returns those keep
 // accepts (never nil). It stops with ctx's error when ctx is done.
-func scanLocks(ctx context.Context, b *bolt.Bucket, keep func(Lock) bool) ([]Lock, error) {
-	out := []Lock{}
+func scanLocks(ctx context.Context, b *bolt.Bucket, keep func(locks.Lock) bool) ([]locks.Lock, error) {
+	out := []locks.Lock{}
 	c := b.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		if err := ctx.Err(); err != nil {

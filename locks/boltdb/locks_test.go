@@ -1,4 +1,4 @@
-package locks
+package boltdb
 
 import (
 	"errors"
@@ -7,69 +7,71 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/atollhq/atoll/locks"
 )
 
 func TestTryLock(t *testing.T) {
 	t0 := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
-	pr1 := Owner{Repo: "o/r", Number: 1, Author: "alice", HeadSHA: "aaa", Time: t0}
-	key := Key{Repo: "o/r", Dir: "infra/prod", Workspace: "default"}
+	pr1 := locks.Owner{Repo: "o/r", Number: 1, Author: "alice", HeadSHA: "aaa", Time: t0}
+	key := locks.Key{Repo: "o/r", Dir: "infra/prod", Workspace: "default"}
 	tests := []struct {
 		name         string
-		existing     *Lock // held before the call
-		key          Key
-		owner        Owner
+		existing     *locks.Lock // held before the call
+		key          locks.Key
+		owner        locks.Owner
 		wantAcquired bool
-		wantHeld     Lock
+		wantHeld     locks.Lock
 	}{
 		{
 			name:  "free key",
 			key:   key,
 			owner: pr1, wantAcquired: true,
-			wantHeld: Lock{Key: key, Owner: pr1},
+			wantHeld: locks.Lock{Key: key, Owner: pr1},
 		},
 		{
 			name:         "same PR again refreshes the owner",
-			existing:     &Lock{Key: key, Owner: pr1},
+			existing:     &locks.Lock{Key: key, Owner: pr1},
 			key:          key,
-			owner:        Owner{Repo: "o/r", Number: 1, Author: "alice", HeadSHA: "bbb", Time: t0.Add(time.Hour)},
+			owner:        locks.Owner{Repo: "o/r", Number: 1, Author: "alice", HeadSHA: "bbb", Time: t0.Add(time.Hour)},
 			wantAcquired: true,
-			wantHeld:     Lock{Key: key, Owner: Owner{Repo: "o/r", Number: 1, Author: "alice", HeadSHA: "bbb", Time: t0.Add(time.Hour)}},
+			wantHeld:     locks.Lock{Key: key, Owner: locks.Owner{Repo: "o/r", Number: 1, Author: "alice", HeadSHA: "bbb", Time: t0.Add(time.Hour)}},
 		},
 		{
 			name:     "another PR is refused",
-			existing: &Lock{Key: key, Owner: pr1},
+			existing: &locks.Lock{Key: key, Owner: pr1},
 			key:      key,
-			owner:    Owner{Repo: "o/r", Number: 2, Author: "bob", HeadSHA: "ccc", Time: t0},
-			wantHeld: Lock{Key: key, Owner: pr1},
+			owner:    locks.Owner{Repo: "o/r", Number: 2, Author: "bob", HeadSHA: "ccc", Time: t0},
+			wantHeld: locks.Lock{Key: key, Owner: pr1},
 		},
 		{
 			name:     "same number in another repo is another PR",
-			existing: &Lock{Key: key, Owner: pr1},
+			existing: &locks.Lock{Key: key, Owner: pr1},
 			key:      key,
-			owner:    Owner{Repo: "o/fork", Number: 1, Time: t0},
-			wantHeld: Lock{Key: key, Owner: pr1},
+			owner:    locks.Owner{Repo: "o/fork", Number: 1, Time: t0},
+			wantHeld: locks.Lock{Key: key, Owner: pr1},
 		},
 		{
 			name:     "another spelling of the dir is the same lock",
-			existing: &Lock{Key: key, Owner: pr1},
-			key:      Key{Repo: "o/r", Dir: "./infra/prod/", Workspace: "default"},
-			owner:    Owner{Repo: "o/r", Number: 2, Time: t0},
-			wantHeld: Lock{Key: key, Owner: pr1},
+			existing: &locks.Lock{Key: key, Owner: pr1},
+			key:      locks.Key{Repo: "o/r", Dir: "./infra/prod/", Workspace: "default"},
+			owner:    locks.Owner{Repo: "o/r", Number: 2, Time: t0},
+			wantHeld: locks.Lock{Key: key, Owner: pr1},
 		},
 		{
 			name:         "another workspace is another lock",
-			existing:     &Lock{Key: key, Owner: pr1},
-			key:          Key{Repo: "o/r", Dir: "infra/prod", Workspace: "staging"},
-			owner:        Owner{Repo: "o/r", Number: 2, Time: t0},
+			existing:     &locks.Lock{Key: key, Owner: pr1},
+			key:          locks.Key{Repo: "o/r", Dir: "infra/prod", Workspace: "staging"},
+			owner:        locks.Owner{Repo: "o/r", Number: 2, Time: t0},
 			wantAcquired: true,
-			wantHeld:     Lock{Key: Key{Repo: "o/r", Dir: "infra/prod", Workspace: "staging"}, Owner: Owner{Repo: "o/r", Number: 2, Time: t0}},
+			wantHeld:     locks.Lock{Key: locks.Key{Repo: "o/r", Dir: "infra/prod", Workspace: "staging"}, Owner: locks.Owner{Repo: "o/r", Number: 2, Time: t0}},
 		},
 		{
 			name:         "zero time is set from the clock, in UTC",
-			key:          Key{Repo: "o/r", Dir: "", Workspace: "default"},
-			owner:        Owner{Repo: "o/r", Number: 3},
+			key:          locks.Key{Repo: "o/r", Dir: "", Workspace: "default"},
+			owner:        locks.Owner{Repo: "o/r", Number: 3},
 			wantAcquired: true,
-			wantHeld:     Lock{Key: Key{Repo: "o/r", Dir: ".", Workspace: "default"}, Owner: Owner{Repo: "o/r", Number: 3, Time: newClock().Now()}},
+			wantHeld:     locks.Lock{Key: locks.Key{Repo: "o/r", Dir: ".", Workspace: "default"}, Owner: locks.Owner{Repo: "o/r", Number: 3, Time: newClock().Now()}},
 		},
 	}
 	for _, tt := range tests {
@@ -97,24 +99,24 @@ func TestTryLock(t *testing.T) {
 }
 
 func TestTryLockInvalid(t *testing.T) {
-	ok := Key{Repo: "o/r", Dir: ".", Workspace: "default"}
-	owner := Owner{Repo: "o/r", Number: 1}
+	ok := locks.Key{Repo: "o/r", Dir: ".", Workspace: "default"}
+	owner := locks.Owner{Repo: "o/r", Number: 1}
 	tests := []struct {
 		name  string
-		key   Key
-		owner Owner
+		key   locks.Key
+		owner locks.Owner
 	}{
-		{"empty repo", Key{Dir: ".", Workspace: "default"}, owner},
-		{"empty workspace", Key{Repo: "o/r", Dir: "."}, owner},
-		{"NUL in dir", Key{Repo: "o/r", Dir: "a\x00", Workspace: "default"}, owner},
-		{"owner without repo", ok, Owner{Number: 1}},
-		{"owner without number", ok, Owner{Repo: "o/r"}},
-		{"negative number", ok, Owner{Repo: "o/r", Number: -1}},
+		{"empty repo", locks.Key{Dir: ".", Workspace: "default"}, owner},
+		{"empty workspace", locks.Key{Repo: "o/r", Dir: "."}, owner},
+		{"NUL in dir", locks.Key{Repo: "o/r", Dir: "a\x00", Workspace: "default"}, owner},
+		{"owner without repo", ok, locks.Owner{Number: 1}},
+		{"owner without number", ok, locks.Owner{Repo: "o/r"}},
+		{"negative number", ok, locks.Owner{Repo: "o/r", Number: -1}},
 	}
 	db := openDB(t, "", Options{})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, _, err := db.TryLock(t.Context(), tt.key, tt.owner); !errors.Is(err, ErrInvalid) {
+			if _, _, err := db.TryLock(t.Context(), tt.key, tt.owner); !errors.Is(err, locks.ErrInvalid) {
 				t.Errorf("TryLock: %v, want ErrInvalid", err)
 			}
 		})
@@ -129,10 +131,10 @@ func TestTryLockInvalid(t *testing.T) {
 func TestTryLockContention(t *testing.T) {
 	const n = 100
 	db := openDB(t, "", Options{})
-	key := Key{Repo: "o/r", Dir: "infra", Workspace: "default"}
+	key := locks.Key{Repo: "o/r", Dir: "infra", Workspace: "default"}
 	type result struct {
 		number   int
-		held     Lock
+		held     locks.Lock
 		acquired bool
 		err      error
 	}
@@ -142,7 +144,7 @@ func TestTryLockContention(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			o := Owner{Repo: "o/r", Number: i + 1, Author: "dev", HeadSHA: "sha"}
+			o := locks.Owner{Repo: "o/r", Number: i + 1, Author: "dev", HeadSHA: "sha"}
 			held, acquired, err := db.TryLock(t.Context(), key, o)
 			results[i] = result{i + 1, held, acquired, err}
 		})
@@ -176,10 +178,10 @@ func TestTryLockContention(t *testing.T) {
 func TestLocksSurviveReopen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "atoll.db")
 	clk := newClock()
-	want := []Lock{
-		{Key{"o/a", ".", "default"}, Owner{Repo: "o/a", Number: 7, Author: "alice", HeadSHA: "a1", Time: clk.Now()}},
-		{Key{"o/a", "net", "prod"}, Owner{Repo: "o/a", Number: 7, Author: "alice", HeadSHA: "a1", Time: clk.Now()}},
-		{Key{"o/b", "db", "default"}, Owner{Repo: "o/b", Number: 9, Author: "bob", HeadSHA: "b1", Time: clk.Now()}},
+	want := []locks.Lock{
+		{Key: locks.Key{Repo: "o/a", Dir: ".", Workspace: "default"}, Owner: locks.Owner{Repo: "o/a", Number: 7, Author: "alice", HeadSHA: "a1", Time: clk.Now()}},
+		{Key: locks.Key{Repo: "o/a", Dir: "net", Workspace: "prod"}, Owner: locks.Owner{Repo: "o/a", Number: 7, Author: "alice", HeadSHA: "a1", Time: clk.Now()}},
+		{Key: locks.Key{Repo: "o/b", Dir: "db", Workspace: "default"}, Owner: locks.Owner{Repo: "o/b", Number: 9, Author: "bob", HeadSHA: "b1", Time: clk.Now()}},
 	}
 	db, err := Open(path, Options{Now: clk.Now})
 	if err != nil {
@@ -200,7 +202,7 @@ func TestLocksSurviveReopen(t *testing.T) {
 		t.Fatalf("List after reopen = %+v, %v; want %+v", got, err, want)
 	}
 	// Still held: another PR is refused after the restart.
-	if held, ok, err := db.TryLock(t.Context(), want[2].Key, Owner{Repo: "o/b", Number: 10}); err != nil || ok || held != want[2] {
+	if held, ok, err := db.TryLock(t.Context(), want[2].Key, locks.Owner{Repo: "o/b", Number: 10}); err != nil || ok || held != want[2] {
 		t.Fatalf("TryLock by another PR after reopen = %+v, %v, %v; want refused, held by %+v", held, ok, err, want[2])
 	}
 }
@@ -208,17 +210,17 @@ func TestLocksSurviveReopen(t *testing.T) {
 func TestUnlock(t *testing.T) {
 	db := openDB(t, "", Options{})
 	ctx := t.Context()
-	k := Key{Repo: "o/r", Dir: "a", Workspace: "default"}
-	if _, _, err := db.TryLock(ctx, k, Owner{Repo: "o/r", Number: 1}); err != nil {
+	k := locks.Key{Repo: "o/r", Dir: "a", Workspace: "default"}
+	if _, _, err := db.TryLock(ctx, k, locks.Owner{Repo: "o/r", Number: 1}); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
 		name string
-		key  Key
+		key  locks.Key
 	}{
-		{"held, other spelling", Key{Repo: "o/r", Dir: "./a/", Workspace: "default"}},
+		{"held, other spelling", locks.Key{Repo: "o/r", Dir: "./a/", Workspace: "default"}},
 		{"already free", k},
-		{"never locked", Key{Repo: "o/r", Dir: "b", Workspace: "default"}},
+		{"never locked", locks.Key{Repo: "o/r", Dir: "b", Workspace: "default"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -231,7 +233,7 @@ func TestUnlock(t *testing.T) {
 		})
 	}
 	// Free again: another PR takes it.
-	if _, ok, err := db.TryLock(ctx, k, Owner{Repo: "o/r", Number: 2}); err != nil || !ok {
+	if _, ok, err := db.TryLock(ctx, k, locks.Owner{Repo: "o/r", Number: 2}); err != nil || !ok {
 		t.Fatalf("TryLock after Unlock: %v, %v", ok, err)
 	}
 }
@@ -239,9 +241,9 @@ func TestUnlock(t *testing.T) {
 func TestListByOwnerAndUnlockByOwner(t *testing.T) {
 	db := openDB(t, "", Options{Now: newClock().Now})
 	ctx := t.Context()
-	lock := func(repo, dir, ws string, number int) Lock {
+	lock := func(repo, dir, ws string, number int) locks.Lock {
 		t.Helper()
-		l, ok, err := db.TryLock(ctx, Key{repo, dir, ws}, Owner{Repo: repo, Number: number})
+		l, ok, err := db.TryLock(ctx, locks.Key{Repo: repo, Dir: dir, Workspace: ws}, locks.Owner{Repo: repo, Number: number})
 		if err != nil || !ok {
 			t.Fatalf("TryLock(%s %s %s, #%d): %v, %v", repo, dir, ws, number, ok, err)
 		}
@@ -252,7 +254,7 @@ func TestListByOwnerAndUnlockByOwner(t *testing.T) {
 	a1 := lock("o/a", "b", "default", 1)
 	a3 := lock("o/a", "b", "prod", 2)
 	b1 := lock("o/b", "b", "default", 1) // same number, other repo
-	if all, err := db.List(ctx); err != nil || !reflect.DeepEqual(all, []Lock{a1, a3, a2, b1}) {
+	if all, err := db.List(ctx); err != nil || !reflect.DeepEqual(all, []locks.Lock{a1, a3, a2, b1}) {
 		t.Fatalf("List = %+v, %v", all, err)
 	}
 
@@ -260,13 +262,13 @@ func TestListByOwnerAndUnlockByOwner(t *testing.T) {
 		name   string
 		repo   string
 		number int
-		want   []Lock
-		left   []Lock // List after UnlockByOwner
+		want   []locks.Lock
+		left   []locks.Lock // List after UnlockByOwner
 	}{
-		{"unknown PR", "o/a", 99, []Lock{}, []Lock{a1, a3, a2, b1}},
-		{"two locks of one PR", "o/a", 1, []Lock{a1, a2}, []Lock{a3, b1}},
-		{"already released", "o/a", 1, []Lock{}, []Lock{a3, b1}},
-		{"same number, other repo", "o/b", 1, []Lock{b1}, []Lock{a3}},
+		{"unknown PR", "o/a", 99, []locks.Lock{}, []locks.Lock{a1, a3, a2, b1}},
+		{"two locks of one PR", "o/a", 1, []locks.Lock{a1, a2}, []locks.Lock{a3, b1}},
+		{"already released", "o/a", 1, []locks.Lock{}, []locks.Lock{a3, b1}},
+		{"same number, other repo", "o/b", 1, []locks.Lock{b1}, []locks.Lock{a3}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

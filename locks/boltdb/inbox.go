@@ -1,4 +1,4 @@
-package locks
+package boltdb
 
 import (
 	"context"
@@ -8,36 +8,9 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-)
 
-// Delivery states.
-const (
-	// StatePending: stored, not yet handled (or handling was interrupted).
-	StatePending = "pending"
-	// StateDone: handled successfully.
-	StateDone = "done"
-	// StateFailed: handled, with an error (Delivery.Error).
-	StateFailed = "failed"
+	"github.com/atollhq/atoll/locks"
 )
-
-// Delivery is one webhook in the inbox.
-type Delivery struct {
-	// ID is the code host's delivery id (X-GitHub-Delivery), unique.
-	ID string
-	// Event is the event name (X-GitHub-Event).
-	Event string
-	// Body is the raw webhook body. It is nil once the delivery is done
-	// (bodies of done deliveries are dropped; failed ones keep theirs).
-	Body []byte
-	// Received is when AddDelivery stored it (Options.Now, UTC).
-	Received time.Time
-	// State is StatePending, StateDone or StateFailed.
-	State string
-	// Error is the failure message of a failed delivery.
-	Error string
-	// Finished is when FinishDelivery was last called (zero while pending).
-	Finished time.Time
-}
 
 // deliveryValue is the JSON stored in the deliveries bucket (see doc.go).
 type deliveryValue struct {
@@ -50,8 +23,8 @@ type deliveryValue struct {
 	Seq      uint64    `json:"seq"`
 }
 
-func (v deliveryValue) delivery(body []byte) Delivery {
-	return Delivery{ID: v.ID, Event: v.Event, Body: body, Received: v.Received.UTC(),
+func (v deliveryValue) delivery(body []byte) locks.Delivery {
+	return locks.Delivery{ID: v.ID, Event: v.Event, Body: body, Received: v.Received.UTC(),
 		State: v.State, Error: v.Error, Finished: v.Finished.UTC()}
 }
 
@@ -93,20 +66,13 @@ func (in inbox) store(v deliveryValue) error {
 
 func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
 
-func validateDeliveryID(id string) error {
-	if id == "" || len(id) > bolt.MaxKeySize {
-		return fmt.Errorf("delivery id of %d bytes: %w", len(id), ErrInvalid)
-	}
-	return nil
-}
-
 // AddDelivery stores a webhook as pending, in one transaction. If the inbox
 // already holds id (pending, finished, or finished and not yet pruned) it
 // changes nothing and returns duplicate=true. body is copied.
 //
 // Errors: ErrInvalid for an empty id; ErrClosed; ctx's error.
 func (db *DB) AddDelivery(ctx context.Context, id, event string, body []byte) (duplicate bool, err error) {
-	if err := validateDeliveryID(id); err != nil {
+	if err := locks.ValidateDeliveryID(id); err != nil {
 		return false, fmt.Errorf("locks: add delivery: %w", err)
 	}
 	received := db.now().UTC()
@@ -124,7 +90,7 @@ func (db *DB) AddDelivery(ctx context.Context, id, event string, body []byte) (d
 		if err != nil {
 			return err
 		}
-		v := deliveryValue{ID: id, Event: event, Received: received, State: StatePending, Seq: seq}
+		v := deliveryValue{ID: id, Event: event, Received: received, State: locks.StatePending, Seq: seq}
 		if err := in.store(v); err != nil {
 			return err
 		}
@@ -146,8 +112,8 @@ func (db *DB) AddDelivery(ctx context.Context, id, event string, body []byte) (d
 // none is pending.
 //
 // Errors: ErrClosed; ctx's error.
-func (db *DB) PendingDeliveries(ctx context.Context) ([]Delivery, error) {
-	out := []Delivery{}
+func (db *DB) PendingDeliveries(ctx context.Context) ([]locks.Delivery, error) {
+	out := []locks.Delivery{}
 	err := db.view(ctx, "pending deliveries", func(tx *bolt.Tx) error {
 		in, err := openInbox(tx)
 		if err != nil {
@@ -163,7 +129,7 @@ func (db *DB) PendingDeliveries(ctx context.Context) ([]Delivery, error) {
 				return err
 			}
 			if !ok {
-				return fmt.Errorf("pending delivery %q has no entry: %w", id, ErrSchema)
+				return fmt.Errorf("pending delivery %q has no entry: %w", id, locks.ErrSchema)
 			}
 			body, _ := get(in.bodies, id)
 			out = append(out, v.delivery(body))
@@ -180,9 +146,9 @@ func (db *DB) PendingDeliveries(ctx context.Context) ([]Delivery, error) {
 // does not hold it (never added, or pruned).
 //
 // Errors: ErrClosed; ctx's error.
-func (db *DB) GetDelivery(ctx context.Context, id string) (Delivery, bool, error) {
+func (db *DB) GetDelivery(ctx context.Context, id string) (locks.Delivery, bool, error) {
 	var (
-		d  Delivery
+		d  locks.Delivery
 		ok bool
 	)
 	err := db.view(ctx, fmt.Sprintf("get delivery %q", id), func(tx *bolt.Tx) error {
@@ -202,7 +168,7 @@ func (db *DB) GetDelivery(ctx context.Context, id string) (Delivery, bool, error
 		return nil
 	})
 	if err != nil {
-		return Delivery{}, false, err
+		return locks.Delivery{}, false, err
 	}
 	return d, ok, nil
 }
@@ -227,14 +193,14 @@ func (db *DB) FinishDelivery(ctx context.Context, id string, errMsg string) erro
 			return err
 		}
 		if !ok {
-			return ErrNotFound
+			return locks.ErrNotFound
 		}
 		if err := in.pending.Delete(seqKey(v.Seq)); err != nil {
 			return err
 		}
-		v.State, v.Error, v.Finished = StateDone, errMsg, finished
+		v.State, v.Error, v.Finished = locks.StateDone, errMsg, finished
 		if errMsg != "" {
-			v.State = StateFailed
+			v.State = locks.StateFailed
 		} else if err := in.bodies.Delete([]byte(id)); err != nil {
 			return err
 		}
@@ -266,7 +232,7 @@ func (db *DB) PruneDeliveries(ctx context.Context, olderThan time.Time) (int, er
 			if err := json.Unmarshal(raw, &v); err != nil {
 				return fmt.Errorf("delivery %q: decode: %w", k, err)
 			}
-			if v.State != StatePending && v.Finished.Before(olderThan) {
+			if v.State != locks.StatePending && v.Finished.Before(olderThan) {
 				stale = append(stale, append([]byte(nil), k...))
 			}
 		}

@@ -1,4 +1,4 @@
-package locks
+package boltdb
 
 import (
 	"errors"
@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/atollhq/atoll/locks"
 )
 
 // pendingIDs returns the ids PendingDeliveries returns, in order.
@@ -41,13 +43,13 @@ func TestAddDeliveryDedupe(t *testing.T) {
 		t.Fatalf("first AddDelivery = %v, %v; want stored", dup, err)
 	}
 	body[0] = 'X' // the inbox holds a copy
-	want := Delivery{ID: "d1", Event: "pull_request", Body: []byte(`{"action":"opened"}`),
-		Received: clk.Now(), State: StatePending}
+	want := locks.Delivery{ID: "d1", Event: "pull_request", Body: []byte(`{"action":"opened"}`),
+		Received: clk.Now(), State: locks.StatePending}
 
 	tests := []struct {
 		name   string
 		before func(t *testing.T)
-		want   Delivery
+		want   locks.Delivery
 	}{
 		{name: "while pending", want: want},
 		{
@@ -58,7 +60,7 @@ func TestAddDeliveryDedupe(t *testing.T) {
 					t.Fatal(err)
 				}
 			},
-			want: Delivery{ID: "d1", Event: "pull_request", Received: want.Received, State: StateDone,
+			want: locks.Delivery{ID: "d1", Event: "pull_request", Received: want.Received, State: locks.StateDone,
 				Finished: want.Received.Add(time.Minute)},
 		},
 	}
@@ -80,7 +82,7 @@ func TestAddDeliveryDedupe(t *testing.T) {
 	if ids := pendingIDs(t, db); len(ids) != 0 {
 		t.Fatalf("pending %v after finish and duplicates, want none", ids)
 	}
-	if _, err := db.AddDelivery(ctx, "", "ping", nil); !errors.Is(err, ErrInvalid) {
+	if _, err := db.AddDelivery(ctx, "", "ping", nil); !errors.Is(err, locks.ErrInvalid) {
 		t.Errorf("AddDelivery with empty id: %v, want ErrInvalid", err)
 	}
 	if _, ok, err := db.GetDelivery(ctx, "nope"); err != nil || ok {
@@ -114,7 +116,7 @@ func TestPendingDeliveriesOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := ds[0]; d.Event != "push" || string(d.Body) != "body-c" || d.State != StatePending || !d.Received.Equal(newClock().Now()) {
+	if d := ds[0]; d.Event != "push" || string(d.Body) != "body-c" || d.State != locks.StatePending || !d.Received.Equal(newClock().Now()) {
 		t.Fatalf("first pending = %+v", d)
 	}
 	// The queue survives a restart (at-least-once handling).
@@ -133,19 +135,19 @@ func TestFinishDelivery(t *testing.T) {
 		id      string
 		errMsg  string
 		wantErr error
-		want    Delivery
+		want    locks.Delivery
 	}{
 		{
 			name: "done drops the body",
 			id:   "d1",
-			want: Delivery{ID: "d1", Event: "push", State: StateDone},
+			want: locks.Delivery{ID: "d1", Event: "push", State: locks.StateDone},
 		},
 		{
 			name: "failed keeps the body", id: "d1", errMsg: "plan: boom",
-			want: Delivery{ID: "d1", Event: "push", Body: []byte("payload"), State: StateFailed, Error: "plan: boom"},
+			want: locks.Delivery{ID: "d1", Event: "push", Body: []byte("payload"), State: locks.StateFailed, Error: "plan: boom"},
 		},
-		{name: "unknown id", id: "nope", wantErr: ErrNotFound},
-		{name: "empty id", id: "", wantErr: ErrNotFound},
+		{name: "unknown id", id: "nope", wantErr: locks.ErrNotFound},
+		{name: "empty id", id: "", wantErr: locks.ErrNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -238,7 +240,7 @@ func TestPruneDeliveries(t *testing.T) {
 	if got := pendingIDs(t, db); !reflect.DeepEqual(got, []string{"old-pending", "old-done"}) {
 		t.Fatalf("pending = %v", got)
 	}
-	if err := db.FinishDelivery(ctx, "recent", ""); !errors.Is(err, ErrNotFound) {
+	if err := db.FinishDelivery(ctx, "recent", ""); !errors.Is(err, locks.ErrNotFound) {
 		t.Fatalf("FinishDelivery of a pruned id: %v, want ErrNotFound", err)
 	}
 }

@@ -1,4 +1,4 @@
-package locks
+package boltdb
 
 import (
 	"bytes"
@@ -6,29 +6,15 @@ import (
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
-)
 
-// Record is one entry of a record bucket.
-type Record struct {
-	Key   string
-	Value []byte
-}
+	"github.com/atollhq/atoll/locks"
+)
 
 // Record buckets are named by their owners (the runner's "jobs", "plans",
 // "approvals", "drift", ...). They live under the top-level records bucket,
 // so no name can collide with this package's own buckets. A bucket springs
 // into existence on its first write; reading a bucket never written is not
 // an error (it is empty).
-
-func validateRecord(bucketName, key string, needKey bool) error {
-	if bucketName == "" || len(bucketName) > bolt.MaxKeySize {
-		return fmt.Errorf("record bucket name of %d bytes: %w", len(bucketName), ErrInvalid)
-	}
-	if needKey && (key == "" || len(key) > bolt.MaxKeySize) {
-		return fmt.Errorf("record key of %d bytes in bucket %q: %w", len(key), bucketName, ErrInvalid)
-	}
-	return nil
-}
 
 // recordBucket returns the sub-bucket name, or nil when it was never
 // written and create is false.
@@ -48,7 +34,7 @@ func recordBucket(tx *bolt.Tx, name string, create bool) (*bolt.Bucket, error) {
 //
 // Errors: ErrInvalid for an empty bucket or key; ErrClosed; ctx's error.
 func (db *DB) PutRecord(ctx context.Context, bucket, key string, value []byte) error {
-	if err := validateRecord(bucket, key, true); err != nil {
+	if err := locks.ValidateRecord(bucket, key, true); err != nil {
 		return fmt.Errorf("locks: put record: %w", err)
 	}
 	return db.update(ctx, fmt.Sprintf("put record %s/%s", bucket, key), func(tx *bolt.Tx) error {
@@ -66,7 +52,7 @@ func (db *DB) PutRecord(ctx context.Context, bucket, key string, value []byte) e
 //
 // Errors: ErrInvalid for an empty bucket or key; ErrClosed; ctx's error.
 func (db *DB) GetRecord(ctx context.Context, bucket, key string) ([]byte, bool, error) {
-	if err := validateRecord(bucket, key, true); err != nil {
+	if err := locks.ValidateRecord(bucket, key, true); err != nil {
 		return nil, false, fmt.Errorf("locks: get record: %w", err)
 	}
 	var (
@@ -92,7 +78,7 @@ func (db *DB) GetRecord(ctx context.Context, bucket, key string) ([]byte, bool, 
 //
 // Errors: ErrInvalid for an empty bucket or key; ErrClosed; ctx's error.
 func (db *DB) DeleteRecord(ctx context.Context, bucket, key string) error {
-	if err := validateRecord(bucket, key, true); err != nil {
+	if err := locks.ValidateRecord(bucket, key, true); err != nil {
 		return fmt.Errorf("locks: delete record: %w", err)
 	}
 	return db.update(ctx, fmt.Sprintf("delete record %s/%s", bucket, key), func(tx *bolt.Tx) error {
@@ -109,11 +95,11 @@ func (db *DB) DeleteRecord(ctx context.Context, bucket, key string) error {
 // empty slice when there are none.
 //
 // Errors: ErrInvalid for an empty bucket name; ErrClosed; ctx's error.
-func (db *DB) ListRecords(ctx context.Context, bucket, prefix string) ([]Record, error) {
-	if err := validateRecord(bucket, "", false); err != nil {
+func (db *DB) ListRecords(ctx context.Context, bucket, prefix string) ([]locks.Record, error) {
+	if err := locks.ValidateRecord(bucket, "", false); err != nil {
 		return nil, fmt.Errorf("locks: list records: %w", err)
 	}
-	out := []Record{}
+	out := []locks.Record{}
 	err := db.view(ctx, fmt.Sprintf("list records %s/%s*", bucket, prefix), func(tx *bolt.Tx) error {
 		b, err := recordBucket(tx, bucket, false)
 		if err != nil || b == nil {
@@ -128,7 +114,7 @@ func (db *DB) ListRecords(ctx context.Context, bucket, prefix string) ([]Record,
 			if v == nil && b.Bucket(k) != nil {
 				continue // never written by this package; skip rather than misreport
 			}
-			out = append(out, Record{Key: string(k), Value: append([]byte{}, v...)})
+			out = append(out, locks.Record{Key: string(k), Value: append([]byte{}, v...)})
 		}
 		return nil
 	})
@@ -152,7 +138,7 @@ func (db *DB) ListRecords(ctx context.Context, bucket, prefix string) ([]Record,
 // Errors: fn's error; ErrInvalid for an empty bucket or key; ErrClosed;
 // ctx's error.
 func (db *DB) UpdateRecord(ctx context.Context, bucket, key string, fn func(old []byte, exists bool) ([]byte, error)) error {
-	if err := validateRecord(bucket, key, true); err != nil {
+	if err := locks.ValidateRecord(bucket, key, true); err != nil {
 		return fmt.Errorf("locks: update record: %w", err)
 	}
 	var fnErr error
@@ -185,7 +171,7 @@ func (db *DB) UpdateRecord(ctx context.Context, bucket, key string, fn func(old 
 //
 // Errors: ErrInvalid for an empty bucket name; ErrClosed; ctx's error.
 func (db *DB) NextID(ctx context.Context, bucket string) (uint64, error) {
-	if err := validateRecord(bucket, "", false); err != nil {
+	if err := locks.ValidateRecord(bucket, "", false); err != nil {
 		return 0, fmt.Errorf("locks: next id: %w", err)
 	}
 	var id uint64
@@ -203,15 +189,6 @@ func (db *DB) NextID(ctx context.Context, bucket string) (uint64, error) {
 	return id, nil
 }
 
-// RecordUpdate is one read-modify-write of an UpdateRecords batch: Fn
-// gets the current value of Key in Bucket and returns the new one, as in
-// UpdateRecord (nil deletes the key).
-type RecordUpdate struct {
-	Bucket string
-	Key    string
-	Fn     func(old []byte, exists bool) ([]byte, error)
-}
-
 // UpdateRecords runs every update, in order, in one read-write
 // transaction: either all of them are stored or none is. Use it when
 // records of several buckets must change together (a run, its jobs, and
@@ -222,9 +199,9 @@ type RecordUpdate struct {
 //
 // Errors: an Fn's error; ErrInvalid for an empty bucket or key; ErrClosed;
 // ctx's error.
-func (db *DB) UpdateRecords(ctx context.Context, updates []RecordUpdate) error {
+func (db *DB) UpdateRecords(ctx context.Context, updates []locks.RecordUpdate) error {
 	for _, u := range updates {
-		if err := validateRecord(u.Bucket, u.Key, true); err != nil {
+		if err := locks.ValidateRecord(u.Bucket, u.Key, true); err != nil {
 			return fmt.Errorf("locks: update records: %w", err)
 		}
 	}

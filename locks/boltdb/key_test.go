@@ -1,4 +1,4 @@
-package locks
+package boltdb
 
 import (
 	"bytes"
@@ -6,33 +6,35 @@ import (
 	"path"
 	"strings"
 	"testing"
+
+	"github.com/atollhq/atoll/locks"
 )
 
 func TestEncodeKey(t *testing.T) {
 	tests := []struct {
 		name string
-		key  Key
+		key  locks.Key
 		want string // encoded, "\x00"-separated; "" when invalid
 	}{
-		{"plain", Key{"o/r", "infra/prod", "default"}, "o/r\x00infra/prod\x00default"},
-		{"root dir", Key{"o/r", ".", "default"}, "o/r\x00.\x00default"},
-		{"empty dir is the root", Key{"o/r", "", "default"}, "o/r\x00.\x00default"},
-		{"dot slash is the root", Key{"o/r", "./", "default"}, "o/r\x00.\x00default"},
-		{"trailing slash cleaned", Key{"o/r", "a/b/", "ws"}, "o/r\x00a/b\x00ws"},
-		{"dot segments cleaned", Key{"o/r", "./a//c/../b", "ws"}, "o/r\x00a/b\x00ws"},
-		{"unicode", Key{"o/r", "régions/東京", "prod"}, "o/r\x00régions/東京\x00prod"},
-		{"empty repo", Key{"", "a", "default"}, ""},
-		{"empty workspace", Key{"o/r", "a", ""}, ""},
-		{"NUL in repo", Key{"o/\x00r", "a", "default"}, ""},
-		{"NUL in dir", Key{"o/r", "a\x00b", "default"}, ""},
-		{"NUL in workspace", Key{"o/r", "a", "d\x00"}, ""},
-		{"too long", Key{"o/r", strings.Repeat("d", 40000), "default"}, ""},
+		{"plain", locks.Key{Repo: "o/r", Dir: "infra/prod", Workspace: "default"}, "o/r\x00infra/prod\x00default"},
+		{"root dir", locks.Key{Repo: "o/r", Dir: ".", Workspace: "default"}, "o/r\x00.\x00default"},
+		{"empty dir is the root", locks.Key{Repo: "o/r", Dir: "", Workspace: "default"}, "o/r\x00.\x00default"},
+		{"dot slash is the root", locks.Key{Repo: "o/r", Dir: "./", Workspace: "default"}, "o/r\x00.\x00default"},
+		{"trailing slash cleaned", locks.Key{Repo: "o/r", Dir: "a/b/", Workspace: "ws"}, "o/r\x00a/b\x00ws"},
+		{"dot segments cleaned", locks.Key{Repo: "o/r", Dir: "./a//c/../b", Workspace: "ws"}, "o/r\x00a/b\x00ws"},
+		{"unicode", locks.Key{Repo: "o/r", Dir: "régions/東京", Workspace: "prod"}, "o/r\x00régions/東京\x00prod"},
+		{"empty repo", locks.Key{Repo: "", Dir: "a", Workspace: "default"}, ""},
+		{"empty workspace", locks.Key{Repo: "o/r", Dir: "a", Workspace: ""}, ""},
+		{"NUL in repo", locks.Key{Repo: "o/\x00r", Dir: "a", Workspace: "default"}, ""},
+		{"NUL in dir", locks.Key{Repo: "o/r", Dir: "a\x00b", Workspace: "default"}, ""},
+		{"NUL in workspace", locks.Key{Repo: "o/r", Dir: "a", Workspace: "d\x00"}, ""},
+		{"too long", locks.Key{Repo: "o/r", Dir: strings.Repeat("d", 40000), Workspace: "default"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := encodeKey(tt.key)
 			if tt.want == "" {
-				if !errors.Is(err, ErrInvalid) {
+				if !errors.Is(err, locks.ErrInvalid) {
 					t.Fatalf("encodeKey(%q) = %q, %v; want ErrInvalid", tt.key, got, err)
 				}
 				return
@@ -41,8 +43,8 @@ func TestEncodeKey(t *testing.T) {
 				t.Fatalf("encodeKey(%q) = %q, %v; want %q", tt.key, got, err, tt.want)
 			}
 			back, err := decodeKey(got)
-			if err != nil || back != tt.key.canonical() {
-				t.Fatalf("decodeKey(%q) = %q, %v; want %q", got, back, err, tt.key.canonical())
+			if err != nil || back != tt.key.Canonical() {
+				t.Fatalf("decodeKey(%q) = %q, %v; want %q", got, back, err, tt.key.Canonical())
 			}
 		})
 	}
@@ -61,7 +63,7 @@ func TestDecodeKeyRejects(t *testing.T) {
 		"o/r\x00./a\x00ws", // not clean
 	} {
 		t.Run(raw, func(t *testing.T) {
-			if k, err := decodeKey([]byte(raw)); !errors.Is(err, ErrInvalid) {
+			if k, err := decodeKey([]byte(raw)); !errors.Is(err, locks.ErrInvalid) {
 				t.Errorf("decodeKey(%q) = %q, %v; want ErrInvalid", raw, k, err)
 			}
 		})
@@ -78,13 +80,13 @@ func FuzzKeyRoundTrip(f *testing.F) {
 	f.Add("a\x00b", "c", "d")
 	f.Add("", "", "")
 	f.Fuzz(func(t *testing.T, repo, dir, workspace string) {
-		k := Key{Repo: repo, Dir: dir, Workspace: workspace}
+		k := locks.Key{Repo: repo, Dir: dir, Workspace: workspace}
 		enc, err := encodeKey(k)
 		if err != nil {
-			if !errors.Is(err, ErrInvalid) {
+			if !errors.Is(err, locks.ErrInvalid) {
 				t.Fatalf("encodeKey(%q): %v, not ErrInvalid", k, err)
 			}
-			c := k.canonical()
+			c := k.Canonical()
 			if c.Repo != "" && c.Workspace != "" && !strings.ContainsRune(repo+c.Dir+workspace, 0) &&
 				len(c.Repo)+len(c.Dir)+len(c.Workspace)+2 <= 32768 {
 				t.Fatalf("encodeKey(%q) rejected a valid key: %v", k, err)
@@ -99,7 +101,7 @@ func FuzzKeyRoundTrip(f *testing.F) {
 		if err != nil {
 			t.Fatalf("decodeKey(encodeKey(%q) = %q): %v", k, enc, err)
 		}
-		if want := (Key{Repo: repo, Dir: path.Clean(dir), Workspace: workspace}); dec != want {
+		if want := (locks.Key{Repo: repo, Dir: path.Clean(dir), Workspace: workspace}); dec != want {
 			t.Fatalf("decodeKey(encodeKey(%q)) = %q, want %q", k, dec, want)
 		}
 		again, err := encodeKey(dec)

@@ -1,4 +1,4 @@
-package locks
+package boltdb
 
 import (
 	"encoding/json"
@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sync"
 	"testing"
+
+	"github.com/atollhq/atoll/locks"
 )
 
 func TestRecordsCRUD(t *testing.T) {
@@ -26,39 +28,39 @@ func TestRecordsCRUD(t *testing.T) {
 		want   []byte
 		wantOK bool
 		prefix string
-		listed []Record
+		listed []locks.Record
 		bucket string
 	}{
 		{
 			name:   "bucket never written",
-			bucket: "empty", get: "k", listed: []Record{},
+			bucket: "empty", get: "k", listed: []locks.Record{},
 		},
 		{
 			name:   "put then get",
 			bucket: "jobs",
 			steps:  []step{{"put", "job/1", []byte(`{"state":"queued"}`)}},
 			get:    "job/1", want: []byte(`{"state":"queued"}`), wantOK: true,
-			listed: []Record{{"job/1", []byte(`{"state":"queued"}`)}},
+			listed: []locks.Record{{Key: "job/1", Value: []byte(`{"state":"queued"}`)}},
 		},
 		{
 			name:   "put replaces",
 			bucket: "jobs2",
 			steps:  []step{{"put", "k", []byte("v1")}, {"put", "k", []byte("v2")}},
 			get:    "k", want: []byte("v2"), wantOK: true,
-			listed: []Record{{"k", []byte("v2")}},
+			listed: []locks.Record{{Key: "k", Value: []byte("v2")}},
 		},
 		{
 			name:   "empty value exists",
 			bucket: "flags",
 			steps:  []step{{"put", "on", nil}},
 			get:    "on", want: []byte{}, wantOK: true,
-			listed: []Record{{"on", []byte{}}},
+			listed: []locks.Record{{Key: "on", Value: []byte{}}},
 		},
 		{
 			name:   "delete, and delete again",
 			bucket: "plans",
 			steps:  []step{{"put", "a", []byte("1")}, {"delete", "a", nil}, {"delete", "a", nil}, {"delete", "never", nil}},
-			get:    "a", listed: []Record{},
+			get:    "a", listed: []locks.Record{},
 		},
 		{
 			name:   "list by prefix in key order",
@@ -69,20 +71,20 @@ func TestRecordsCRUD(t *testing.T) {
 			},
 			get: "o/r/a", want: []byte("1"), wantOK: true,
 			prefix: "o/r/",
-			listed: []Record{{"o/r/a", []byte("1")}, {"o/r/b", []byte("2")}},
+			listed: []locks.Record{{Key: "o/r/a", Value: []byte("1")}, {Key: "o/r/b", Value: []byte("2")}},
 		},
 		{
 			name:   "buckets are separate",
 			bucket: "approvals",
 			steps:  nil, // "jobs" above holds job/1
-			get:    "job/1", listed: []Record{},
+			get:    "job/1", listed: []locks.Record{},
 		},
 		{
 			name:   "bucket named like an internal bucket",
 			bucket: "locks",
 			steps:  []step{{"put", "x", []byte("y")}},
 			get:    "x", want: []byte("y"), wantOK: true,
-			listed: []Record{{"x", []byte("y")}},
+			listed: []locks.Record{{Key: "x", Value: []byte("y")}},
 		},
 	}
 	for _, tt := range tests {
@@ -129,7 +131,7 @@ func TestRecordsInvalid(t *testing.T) {
 		"next id empty":       func() error { _, err := db.NextID(ctx, ""); return err }(),
 	} {
 		t.Run(name, func(t *testing.T) {
-			if !errors.Is(err, ErrInvalid) {
+			if !errors.Is(err, locks.ErrInvalid) {
 				t.Errorf("got %v, want ErrInvalid", err)
 			}
 		})
@@ -329,7 +331,7 @@ func TestUpdateRecords(t *testing.T) {
 		return func([]byte, bool) ([]byte, error) { return []byte(v), nil }
 	}
 	errVeto := errors.New("veto")
-	err := db.UpdateRecords(ctx, []RecordUpdate{
+	err := db.UpdateRecords(ctx, []locks.RecordUpdate{
 		{Bucket: "jobs", Key: "j1", Fn: set("queued")},
 		{Bucket: "prs", Key: "p1", Fn: func([]byte, bool) ([]byte, error) { return nil, errVeto }},
 	})
@@ -339,7 +341,7 @@ func TestUpdateRecords(t *testing.T) {
 	if _, ok, _ := db.GetRecord(ctx, "jobs", "j1"); ok {
 		t.Fatal("a vetoed batch wrote its first update")
 	}
-	err = db.UpdateRecords(ctx, []RecordUpdate{
+	err = db.UpdateRecords(ctx, []locks.RecordUpdate{
 		{Bucket: "jobs", Key: "j1", Fn: set("queued")},
 		{Bucket: "prs", Key: "p1", Fn: set("seen")},
 		{Bucket: "prs", Key: "p1", Fn: func(old []byte, exists bool) ([]byte, error) {
@@ -358,7 +360,7 @@ func TestUpdateRecords(t *testing.T) {
 			t.Errorf("%s/%s = %q, %v, %v; want %q", want[0], want[1], got, ok, err, want[2])
 		}
 	}
-	if err := db.UpdateRecords(ctx, []RecordUpdate{{Bucket: "", Key: "k", Fn: set("x")}}); !errors.Is(err, ErrInvalid) {
+	if err := db.UpdateRecords(ctx, []locks.RecordUpdate{{Bucket: "", Key: "k", Fn: set("x")}}); !errors.Is(err, locks.ErrInvalid) {
 		t.Errorf("empty bucket: got %v, want ErrInvalid", err)
 	}
 }

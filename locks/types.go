@@ -1,0 +1,104 @@
+package locks
+
+import (
+	"fmt"
+	"time"
+)
+
+// Owner is the pull request that holds a lock. Two owners are the same PR
+// when Repo and Number are equal; Author, HeadSHA and Time describe the
+// latest lock request.
+type Owner struct {
+	// Repo is the PR's repository, "owner/name".
+	Repo string
+	// Number is the PR number (> 0).
+	Number int
+	// Author is the PR author's login.
+	Author string
+	// HeadSHA is the commit the lock was taken for.
+	HeadSHA string
+	// Time is when the lock was taken or last refreshed; TryLock fills it
+	// with the store's clock when zero. Returned in UTC.
+	Time time.Time
+}
+
+// SamePR reports whether o and p are the same pull request.
+func (o Owner) SamePR(p Owner) bool { return o.Repo == p.Repo && o.Number == p.Number }
+
+// Validate reports (ErrInvalid) an owner without repo or PR number.
+func (o Owner) Validate() error {
+	if o.Repo == "" || o.Number <= 0 {
+		return fmt.Errorf("owner %s#%d: want a repo and a PR number > 0: %w", o.Repo, o.Number, ErrInvalid)
+	}
+	return nil
+}
+
+// Lock is a workspace held by a pull request.
+type Lock struct {
+	Key   Key
+	Owner Owner
+}
+
+// Delivery states.
+const (
+	// StatePending: stored, not yet handled (or handling was interrupted).
+	StatePending = "pending"
+	// StateDone: handled successfully.
+	StateDone = "done"
+	// StateFailed: handled, with an error (Delivery.Error).
+	StateFailed = "failed"
+)
+
+// Delivery is one webhook in the inbox.
+type Delivery struct {
+	// ID is the code host's delivery id (X-GitHub-Delivery), unique.
+	ID string
+	// Event is the event name (X-GitHub-Event).
+	Event string
+	// Body is the raw webhook body. It is nil once the delivery is done
+	// (bodies of done deliveries are dropped; failed ones keep theirs).
+	Body []byte
+	// Received is when AddDelivery stored it (the store's clock, UTC).
+	Received time.Time
+	// State is StatePending, StateDone or StateFailed.
+	State string
+	// Error is the failure message of a failed delivery.
+	Error string
+	// Finished is when FinishDelivery was last called (zero while pending).
+	Finished time.Time
+}
+
+// Record is one entry of a record bucket.
+type Record struct {
+	Key   string
+	Value []byte
+}
+
+// RecordUpdate is one read-modify-write of an UpdateRecords batch: Fn
+// gets the current value of Key in Bucket and returns the new one, as in
+// UpdateRecord (nil deletes the key).
+type RecordUpdate struct {
+	Bucket string
+	Key    string
+	Fn     func(old []byte, exists bool) ([]byte, error)
+}
+
+// ValidateRecord reports (ErrInvalid) an empty or too long bucket name,
+// and, when needKey, an empty or too long record key.
+func ValidateRecord(bucket, key string, needKey bool) error {
+	if bucket == "" || len(bucket) > MaxKeySize {
+		return fmt.Errorf("record bucket name of %d bytes: %w", len(bucket), ErrInvalid)
+	}
+	if needKey && (key == "" || len(key) > MaxKeySize) {
+		return fmt.Errorf("record key of %d bytes in bucket %q: %w", len(key), bucket, ErrInvalid)
+	}
+	return nil
+}
+
+// ValidateDeliveryID reports (ErrInvalid) an empty or too long delivery id.
+func ValidateDeliveryID(id string) error {
+	if id == "" || len(id) > MaxKeySize {
+		return fmt.Errorf("delivery id of %d bytes: %w", len(id), ErrInvalid)
+	}
+	return nil
+}
