@@ -9,7 +9,7 @@ import (
 // MaxKeySize is the longest key a store accepts, in bytes: a lock key's
 // three parts together, a record bucket name, a record key, a delivery id.
 // It fits both bbolt's key limit and a PostgreSQL B-tree index entry.
-const MaxKeySize = 2000
+const MaxKeySize = 1000
 
 // Key names what a lock protects: one workspace of one project directory of
 // one repository.

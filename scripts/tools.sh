@@ -19,6 +19,8 @@
 #   npm/node_modules/@octokit/{openapi,webhooks-examples,webhooks-schemas}
 #                            GitHub's REST and webhook descriptions, installed
 #                            with `npm ci` from scripts/npm (pinned, integrity-checked)
+#   (not in the cache) Debian's postgresql package, installed with apt-get when
+#                            /usr/lib/postgresql/15/bin/initdb is missing (as root)
 #   browser/node_modules/playwright-core
 #                            what drives Chromium in the browser test, with `npm ci`
 #                            from testdrive/browser, the same way
@@ -205,6 +207,19 @@ installBrowserDriver() {
   mv "$npmdir.tmp" "$npmdir"
 }
 
+# PostgreSQL: the store's tests run a real server from Debian's postgresql
+# package (testdrive/pgtest); ATOLL_PG_BIN points elsewhere if wanted.
+pgbin="${ATOLL_PG_BIN:-/usr/lib/postgresql/15/bin}"
+installPostgres() {
+  if [ -x "$pgbin/initdb" ] && [ -x "$pgbin/postgres" ]; then return; fi
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    log "PostgreSQL 15 is missing ($pgbin): install Debian's postgresql package (apt-get install postgresql) as root, or set ATOLL_PG_BIN, then run make tools again"
+    exit 1
+  fi
+  log "installing Debian's postgresql package"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+}
+
 if [ "$mode" = testdrive ]; then
   if [ -x "$bin/terraform" ] || [ -x "$bin/tofu" ]; then
     : # built before, first on make testdrive's PATH
@@ -221,6 +236,7 @@ else
     log "npm is missing: install Node.js with npm (Debian, Ubuntu: apt-get install npm), then run make tools again"
     exit 1
   fi
+  installPostgres
   [ -x "$bin/terraform" ] || buildTerraform
   [ -x "$bin/tofu" ] || buildTofu
 fi
