@@ -66,29 +66,82 @@ type session struct {
 	Expires time.Time
 }
 
+// sessions keeps the signed-in people: in the store when one is given
+// (Config.Sessions), so that every replica sharing it knows them and they
+// survive a restart; in memory otherwise. The store holds each session
+// under the SHA-256 of its id, never the id itself, so reading the
+// database does not give a usable cookie.
 type sessions struct {
-	mu sync.Mutex
-	m  map[string]*session
+	store RecordStore
+	mu    sync.Mutex
+	m     map[string]*session
 }
 
-func (ss *sessions) start(login string, ttl time.Duration) *session {
+// bucketSessions is the record bucket of stored sessions.
+const bucketSessions = "sessions"
+
+// storedSession is a session as stored (its id only as the key's hash).
+type storedSession struct {
+	Login   string    `json:"login"`
+	CSRF    string    `json:"csrf"`
+	Expires time.Time `json:"expires"`
+}
+
+func (ss *sessions) start(ctx context.Context, login string, ttl time.Duration) (*session, error) {
 	s := &session{ID: randomHex(32), Login: login, CSRF: randomHex(32), Expires: time.Now().Add(ttl)}
+	now := time.Now()
+	if ss.store != nil {
+		// Drop the expired ones first, so the bucket does not grow.
+		recs, err := ss.store.ListRecords(ctx, bucketSessions, "")
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range recs {
+			var old storedSession
+			if json.Unmarshal(r.Value, &old) != nil || now.After(old.Expires) {
+				if err := ss.store.DeleteRecord(ctx, bucketSessions, r.Key); err != nil {
+					return nil, err
+				}
+			}
+		}
+		b, err := json.Marshal(storedSession{Login: s.Login, CSRF: s.CSRF, Expires: s.Expires.UTC()})
+		if err != nil {
+			return nil, err
+		}
+		return s, ss.store.PutRecord(ctx, bucketSessions, hashSecret(s.ID), b)
+	}
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	if ss.m == nil {
 		ss.m = map[string]*session{}
 	}
-	now := time.Now()
 	for id, old := range ss.m {
 		if now.After(old.Expires) {
 			delete(ss.m, id)
 		}
 	}
 	ss.m[s.ID] = s
-	return s
+	return s, nil
 }
 
-func (ss *sessions) get(id string) *session {
+// get returns the live session id, or nil (unknown, expired, or the
+// store could not be read).
+func (ss *sessions) get(ctx context.Context, id string) *session {
+	if ss.store != nil {
+		if id == "" {
+			return nil
+		}
+		raw, ok, err := ss.store.GetRecord(ctx, bucketSessions, hashSecret(id))
+		if err != nil || !ok {
+			return nil
+		}
+		var st storedSession
+		if json.Unmarshal(raw, &st) != nil || time.Now().After(st.Expires) {
+			_ = ss.store.DeleteRecord(ctx, bucketSessions, hashSecret(id))
+			return nil
+		}
+		return &session{ID: id, Login: st.Login, CSRF: st.CSRF, Expires: st.Expires}
+	}
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	s := ss.m[id]
@@ -99,10 +152,14 @@ func (ss *sessions) get(id string) *session {
 	return s
 }
 
-func (ss *sessions) end(id string) {
+func (ss *sessions) end(ctx context.Context, id string) error {
+	if ss.store != nil {
+		return ss.store.DeleteRecord(ctx, bucketSessions, hashSecret(id))
+	}
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	delete(ss.m, id)
+	return nil
 }
 
 // randomHex returns n random bytes in hex.
@@ -160,7 +217,7 @@ func (s *Server) withSession(r *http.Request) *http.Request {
 	if err != nil {
 		return r
 	}
-	sess := s.sessions.get(c.Value)
+	sess := s.sessions.get(r.Context(), c.Value)
 	if sess == nil {
 		return r
 	}
@@ -262,7 +319,12 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "could not read the GitHub user", http.StatusBadGateway)
 		return
 	}
-	sess := s.sessions.start(login, s.cfg.Login.SessionTTL)
+	sess, err := s.sessions.start(ctx, login, s.cfg.Login.SessionTTL)
+	if err != nil {
+		s.log.Error("login: store the session", "err", err)
+		http.Error(w, "could not start a session", http.StatusServiceUnavailable)
+		return
+	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: sess.ID, Path: "/", Expires: sess.Expires,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure()})
 	s.record(r.Context(), audit.Entry{Actor: login, Action: "login", Outcome: "ok"})
@@ -310,7 +372,11 @@ func (s *Server) githubUser(ctx context.Context, token string) (string, error) {
 // logout ends the session.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	if sess := sessionOf(r); sess != nil {
-		s.sessions.end(sess.ID)
+		if err := s.sessions.end(r.Context(), sess.ID); err != nil {
+			s.log.Error("logout: end the session", "err", err)
+			http.Error(w, "could not end the session", http.StatusServiceUnavailable)
+			return
+		}
 		s.record(r.Context(), audit.Entry{Actor: sess.Login, Action: "logout", Outcome: "ok"})
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Path: "/", MaxAge: -1, HttpOnly: true,

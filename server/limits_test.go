@@ -139,7 +139,10 @@ func TestPagesAndLogsMasked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sess := srv.sessions.start("alice", time.Hour)
+	sess, err := srv.sessions.start(context.Background(), "alice", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, path := range []string{"/jobs/j1", "/jobs/j1/log"} {
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest(http.MethodGet, path, nil)

@@ -61,6 +61,10 @@ type Config struct {
 	APIToken string
 	// Tokens holds the API tokens; nil: only APIToken.
 	Tokens *Tokens
+	// Sessions, when set, keeps the web UI's sessions in the store, so
+	// that every replica sharing it serves a signed-in person and a
+	// restart signs nobody out; nil: in memory.
+	Sessions RecordStore
 	// Login signs people in to the web UI.
 	Login Login
 	// Audit receives the actions taken through the server and serves
@@ -152,7 +156,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Login.APIURL != "" && !strings.HasSuffix(cfg.Login.APIURL, "/") {
 		cfg.Login.APIURL += "/"
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), log: cfg.Logger}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), log: cfg.Logger, sessions: sessions{store: cfg.Sessions}}
 	s.handle("POST /events", routeOpen, cfg.Webhook.ServeHTTP)
 	s.handle("GET /healthz", routeOpen, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

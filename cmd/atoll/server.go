@@ -192,7 +192,7 @@ func (m *serverMain) Open(ctx context.Context) error {
 	}
 	m.http, err = server.New(server.Config{Webhook: hook, Engine: m.runner, APIToken: cfg.APIToken, Pages: tmpl, Logger: m.log,
 		Metrics: metricsOnMain, Ready: m.ready, Mask: masker.Mask, Health: []string{sandboxStatus},
-		Tokens: &server.Tokens{Store: m.db}, Audit: trail,
+		Tokens: &server.Tokens{Store: m.db}, Sessions: m.db, Audit: trail,
 		Login: server.Login{ClientID: cfg.GitHub.ClientID, ClientSecret: cfg.GitHub.ClientSecret, WebURL: webURL,
 			APIURL: cfg.GitHub.APIURL, BaseURL: baseURL, SessionTTL: cfg.UI.SessionTTL, AdminTeams: cfg.UI.AdminTeams}})
 	if err != nil {

@@ -1,0 +1,98 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/atollhq/atoll/locks/boltdb"
+	"github.com/atollhq/atoll/locks/postgres"
+	"github.com/atollhq/atoll/testdrive/pgtest"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// TestSessionsSharedThroughTheStore: a person signed in on one replica is
+// signed in on another that shares the PostgreSQL store, and on a server
+// restarted on the same bbolt file; signing out ends it everywhere; the
+// store never holds the cookie's value.
+func TestSessionsSharedThroughTheStore(t *testing.T) {
+	ctx := context.Background()
+	logPath := filepath.Join(t.TempDir(), "job.log")
+	if err := os.WriteFile(logPath, []byte("hello\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	newServer := func(store RecordStore) *Server {
+		srv, err := New(Config{Webhook: http.NotFoundHandler(), Engine: jobEngine{logPath: logPath}, Pages: rawPages{},
+			Sessions: store, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return srv
+	}
+	page := func(srv *Server, id string) int {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodGet, "/jobs/j1/log", nil)
+		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: id})
+		srv.Handler().ServeHTTP(rec, req)
+		return rec.Code
+	}
+	check := func(t *testing.T, a, b RecordStore) {
+		one, two := newServer(a), newServer(b)
+		sess, err := one.sessions.start(ctx, "alice", time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code := page(two, sess.ID); code != http.StatusOK {
+			t.Fatalf("the other server answered %d to a signed-in person, want 200", code)
+		}
+		if code := page(two, "not-a-session"); code == http.StatusOK {
+			t.Fatal("an unknown session id was let in")
+		}
+		recs, err := a.ListRecords(ctx, bucketSessions, "")
+		if err != nil || len(recs) != 1 || recs[0].Key == sess.ID {
+			t.Fatalf("stored sessions = %+v, %v; want one, keyed by a hash of the id", recs, err)
+		}
+		if err := two.sessions.end(ctx, sess.ID); err != nil {
+			t.Fatal(err)
+		}
+		if code := page(one, sess.ID); code == http.StatusOK {
+			t.Fatal("a session ended on one server still works on the other")
+		}
+		// An expired session is refused and removed.
+		old, err := one.sessions.start(ctx, "bob", -time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code := page(two, old.ID); code == http.StatusOK {
+			t.Fatal("an expired session was let in")
+		}
+	}
+	t.Run("postgres", func(t *testing.T) {
+		url := pgtest.Database(t)
+		a, err := postgres.Open(ctx, url, postgres.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close()
+		b, err := postgres.Open(ctx, url, postgres.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		check(t, a, b)
+	})
+	t.Run("bbolt", func(t *testing.T) {
+		db, err := boltdb.Open(filepath.Join(t.TempDir(), "atoll.db"), boltdb.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		check(t, db, db)
+	})
+}
