@@ -16,16 +16,23 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/atollhq/atoll/locks"
 	"github.com/atollhq/atoll/locks/audit"
 	"github.com/atollhq/atoll/locks/boltdb"
+	"github.com/atollhq/atoll/locks/postgres"
 	"github.com/atollhq/atoll/server"
 )
 
-// openDataDir opens the database of a data dir that no server holds;
-// create makes it when there is none yet.
-func openDataDir(dir string, create bool) (*boltdb.DB, error) {
+// openDataDir opens the store: the PostgreSQL database at database when
+// it is set (a server may be running on it), else the bbolt file of a
+// data dir that no server holds; create makes that file when there is
+// none yet.
+func openDataDir(ctx context.Context, dir, database string, create bool) (locks.Store, error) {
+	if database != "" {
+		return postgres.Open(ctx, database, postgres.Options{})
+	}
 	if dir == "" {
-		return nil, fmt.Errorf("%w: --data-dir is required", errUsage)
+		return nil, fmt.Errorf("%w: --data-dir or --database is required", errUsage)
 	}
 	path := filepath.Join(dir, "atoll.db")
 	if _, err := os.Stat(path); err != nil && !create {
@@ -36,7 +43,7 @@ func openDataDir(dir string, create bool) (*boltdb.DB, error) {
 
 // runAudit is `atoll audit verify` and `atoll audit export`.
 func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	const usage = "atoll audit verify --data-dir DIR | atoll audit export --server URL --token T [--since SEQ]"
+	const usage = "atoll audit verify --data-dir DIR|--database URL | atoll audit export --server URL --token T [--since SEQ]"
 	if len(args) == 0 {
 		return fmt.Errorf("%w: %s", errUsage, usage)
 	}
@@ -45,10 +52,11 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fs := flag.NewFlagSet("atoll audit verify", flag.ContinueOnError)
 		fs.SetOutput(stderr)
 		dir := fs.String("data-dir", "", "the server's data directory (the server must be stopped)")
+		database := fs.String("database", "", "the server's PostgreSQL database URL (instead of --data-dir)")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
-		db, err := openDataDir(*dir, false)
+		db, err := openDataDir(ctx, *dir, *database, false)
 		if err != nil {
 			return err
 		}
@@ -102,13 +110,14 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // runToken is `atoll token create|list|revoke`.
 func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	const usage = "atoll token create --data-dir DIR --name NAME --scope read|write|admin [--expires 90d] | atoll token list --data-dir DIR | atoll token revoke --data-dir DIR NAME"
+	const usage = "atoll token create --data-dir DIR|--database URL --name NAME --scope read|write|admin [--expires 90d] | atoll token list --data-dir DIR | atoll token revoke --data-dir DIR NAME"
 	if len(args) == 0 {
 		return fmt.Errorf("%w: %s", errUsage, usage)
 	}
 	fs := flag.NewFlagSet("atoll token "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dir := fs.String("data-dir", "", "the server's data directory (the server must be stopped)")
+	database := fs.String("database", "", "the server's PostgreSQL database URL (instead of --data-dir)")
 	name := fs.String("name", "", "the token's name")
 	scope := fs.String("scope", "read", "read, write or admin")
 	expires := fs.String("expires", "", "lifetime: 90d, 36h (default: never)")
@@ -116,7 +125,7 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	open := func() (server.Tokens, func(), error) {
-		db, err := openDataDir(*dir, args[0] == "create")
+		db, err := openDataDir(ctx, *dir, *database, args[0] == "create")
 		if err != nil {
 			return server.Tokens{}, nil, err
 		}
@@ -146,7 +155,7 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		_, _ = audit.New(toks.Store.(*boltdb.DB), nil).Append(ctx, audit.Entry{Actor: "cli", Action: "token.created", Outcome: "ok",
+		_, _ = audit.New(toks.Store.(locks.Store), nil).Append(ctx, audit.Entry{Actor: "cli", Action: "token.created", Outcome: "ok",
 			Details: map[string]string{"name": tok.Name, "scope": string(tok.Scope)}})
 		fmt.Fprintln(stdout, secret)
 		fmt.Fprintf(stderr, "token %s (%s) created; it is shown only this once\n", tok.Name, tok.Scope)
@@ -183,7 +192,7 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err := toks.Revoke(ctx, target); err != nil {
 			return err
 		}
-		_, _ = audit.New(toks.Store.(*boltdb.DB), nil).Append(ctx, audit.Entry{Actor: "cli", Action: "token.revoked", Outcome: "ok",
+		_, _ = audit.New(toks.Store.(locks.Store), nil).Append(ctx, audit.Entry{Actor: "cli", Action: "token.revoked", Outcome: "ok",
 			Details: map[string]string{"name": target}})
 		fmt.Fprintf(stdout, "token %s revoked\n", target)
 		return nil

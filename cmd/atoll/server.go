@@ -15,8 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/atollhq/atoll/locks"
 	"github.com/atollhq/atoll/locks/audit"
-	"github.com/atollhq/atoll/locks/boltdb"
 	"github.com/atollhq/atoll/policy"
 	"github.com/atollhq/atoll/runner"
 	"github.com/atollhq/atoll/runner/config"
@@ -46,7 +46,7 @@ type serverMain struct {
 	// Addr is the address the server listens on, once Open returned.
 	Addr string
 
-	db      *boltdb.DB
+	db      locks.Store
 	runner  *runner.Runner
 	http    *server.Server
 	ln      net.Listener
@@ -148,7 +148,7 @@ func (m *serverMain) Open(ctx context.Context) error {
 	webURL := webURLOf(cfg.GitHub.APIURL)
 	mirrors := &git.Mirrors{Dir: filepath.Join(dataDir, "repos"), Token: gh.Token, Logger: m.log,
 		CloneURL: func(r vcs.Repo) string { return webURL + "/" + r.FullName() + ".git" }}
-	if m.db, err = boltdb.Open(filepath.Join(dataDir, "atoll.db"), boltdb.Options{}); err != nil {
+	if m.db, err = openStore(ctx, dataDir, cfg.Database); err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -174,7 +174,7 @@ func (m *serverMain) Open(ctx context.Context) error {
 		DataDir: dataDir, Sandbox: sb, BaseURL: baseURL, HTMLURL: webURL, Version: version, Commit: commit, Logger: m.log,
 		Observer: m.metrics,
 		Audit:    trail, AuditRetention: cfg.Audit.Retention,
-		Cluster: runner.Cluster{JobLease: cfg.JobLease},
+		Cluster: runner.Cluster{JobLease: cfg.JobLease, Shared: cfg.Database != ""},
 	})
 	if err != nil {
 		return m.closeAfter(err)
@@ -252,7 +252,7 @@ func (m *serverMain) Run(ctx context.Context) error {
 // ready names what is not ready: the database, the workers, GitHub.
 func (m *serverMain) ready(ctx context.Context) map[string]string {
 	problems := map[string]string{}
-	if _, _, err := m.db.GetRecord(ctx, "settings", "readyz"); err != nil {
+	if err := m.db.Ping(ctx); err != nil {
 		problems["database"] = err.Error()
 	}
 	for _, p := range m.runner.Ready() {

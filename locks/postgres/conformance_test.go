@@ -17,6 +17,9 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 // open opens the store at url and closes it when the test ends.
 func open(t *testing.T, url string, now func() time.Time) *postgres.DB {
 	t.Helper()
+	if now == nil {
+		now = time.Now
+	}
 	db, err := postgres.Open(context.Background(), url, postgres.Options{Now: now})
 	if err != nil {
 		t.Fatal(err)

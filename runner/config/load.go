@@ -97,7 +97,8 @@ func keysOf(t reflect.Type, def reflect.Value, docs map[string]string, settable 
 }
 
 // secretKeys are the keys whose values are secrets.
-var secretKeys = map[string]bool{"github.private_key": true, "github.webhook_secret": true, "api_token": true}
+var secretKeys = map[string]bool{"github.private_key": true, "github.webhook_secret": true, "api_token": true,
+	"database": true}
 
 func envName(path string) string {
 	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(path, ".", "_"))
@@ -328,6 +329,7 @@ func (s *Server) resolveSecrets(errs *errList) {
 	read(&s.GitHub.WebhookSecret, s.GitHub.WebhookSecretFile, "github.webhook_secret", "github.webhook_secret_file")
 	read(&s.GitHub.ClientSecret, s.GitHub.ClientSecretFile, "github.client_secret", "github.client_secret_file")
 	read(&s.APIToken, s.APITokenFile, "api_token", "api_token_file")
+	read(&s.Database, s.DatabaseFile, "database", "database_file")
 	// A key pasted into an environment variable often has its newlines
 	// written as \n.
 	if k := s.GitHub.PrivateKey; !strings.Contains(k, "\n") && strings.Contains(k, `\n`) {

@@ -75,6 +75,12 @@ type Server struct {
 	// DataDir holds the database, git mirrors, plans and downloaded
 	// binaries (default "atoll-data", relative to the working directory).
 	DataDir string `yaml:"data_dir"`
+	// Database is where everything durable lives: empty (the default),
+	// bbolt in DataDir; a postgres:// URL, PostgreSQL, shared by any
+	// number of replicas. LoadServer fills it from DatabaseFile when that
+	// is set.
+	Database     string `yaml:"database"`
+	DatabaseFile string `yaml:"database_file"`
 	// LogLevel is debug, info (default), warn or error.
 	LogLevel string `yaml:"log_level"`
 	// TemplatesDir overrides the embedded templates by file name.

@@ -36,6 +36,10 @@ func (s Server) Validate() error {
 	if s.DataDir == "" {
 		c.errorf("data_dir", "required")
 	}
+	if d := s.Database; d != "" && !strings.HasPrefix(d, "postgres://") && !strings.HasPrefix(d, "postgresql://") {
+		// Never echo the value: it may carry a password.
+		c.errorf("database", "must be empty (bbolt in data_dir) or a postgres:// URL")
+	}
 	oneOf(c, "log_level", s.LogLevel, "debug", "info", "warn", "error")
 	if s.Workers < 1 || s.Workers > 256 {
 		c.errorf("workers", "must be between 1 and 256, got %d", s.Workers)
