@@ -102,3 +102,38 @@ func ValidateDeliveryID(id string) error {
 	}
 	return nil
 }
+
+// Dump is everything a store holds, in a form another store can load:
+// `atoll db migrate` moves a bbolt file into PostgreSQL with it.
+type Dump struct {
+	// Locks in List's order.
+	Locks []Lock
+	// Deliveries, every state, in arrival order (bodies included).
+	Deliveries []Delivery
+	// Records by bucket, each in key order.
+	Records map[string][]Record
+	// Sequences are the last numbers NextID gave, by bucket.
+	Sequences map[string]uint64
+	// Audit is the audit trail in order.
+	Audit []AuditRecord
+}
+
+// AuditRecord is one stored audit record: its sequence number and bytes.
+type AuditRecord struct {
+	Seq uint64
+	Raw []byte
+}
+
+// Counts returns how many things of each kind d holds: "locks",
+// "deliveries", "audit", "records/BUCKET" and "sequences/BUCKET" (the
+// sequence's value), to compare a store with the dump loaded into it.
+func (d Dump) Counts() map[string]uint64 {
+	c := map[string]uint64{"locks": uint64(len(d.Locks)), "deliveries": uint64(len(d.Deliveries)), "audit": uint64(len(d.Audit))}
+	for b, rs := range d.Records {
+		c["records/"+b] = uint64(len(rs))
+	}
+	for b, v := range d.Sequences {
+		c["sequences/"+b] = v
+	}
+	return c
+}

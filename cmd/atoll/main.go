@@ -73,6 +73,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runAudit(ctx, args[1:], stdout, stderr)
 	case "token":
 		err = runToken(ctx, args[1:], stdout, stderr)
+	case "db":
+		err = runDB(ctx, args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "atoll: unknown command %q\n\n", args[0])
 		printHelp(stderr)
@@ -113,14 +115,18 @@ Usage:
                                     print what could not be carried over
   atoll drift run --server URL --token T [--repo R] [--project P] [--wait]
                                     ask a running server for a drift check
-  atoll audit verify --data-dir DIR check the audit trail's hash chain offline
+  atoll audit verify --data-dir DIR|--database URL
+                                    check the audit trail's hash chain offline
   atoll audit export --server URL --token T [--since SEQ]
                                     write the audit trail as JSON lines
-  atoll token create --data-dir DIR --name NAME --scope read|write|admin [--expires 90d]
+  atoll token create --data-dir DIR|--database URL --name NAME --scope read|write|admin [--expires 90d]
                                     make an API token (printed once)
   atoll token list --data-dir DIR   list API tokens and their last use
   atoll token revoke --data-dir DIR NAME
-                                    revoke an API token
+                                    revoke an API token (list and revoke take --database too)
+  atoll db migrate --from DATA_DIR --to postgres://...
+                                    copy a stopped server's bbolt database and plan files
+                                    into an empty PostgreSQL database, and check the counts
   atoll version                     version, commit and Go version
   atoll help                        this text
 

@@ -17,13 +17,15 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/atollhq/atoll/testdrive/pgtest"
 )
 
 // TestMain lets the test binary be terraform's sandboxing parent, as the
 // atoll binary is, when testdrive runs in-process.
 func TestMain(m *testing.M) {
 	sandboxExecFirst()
-	os.Exit(m.Run())
+	os.Exit(pgtest.Main(m))
 }
 
 func TestVersionAndHelp(t *testing.T) {

@@ -27,6 +27,8 @@ import (
 
 	"github.com/atollhq/atoll/testdrive"
 	"github.com/atollhq/atoll/testdrive/emulator"
+
+	"github.com/atollhq/atoll/testdrive/pgtest"
 )
 
 // atollBin is the atoll binary under test, built once by TestMain.
@@ -51,7 +53,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "e2e: terraform is not on PATH: run `make tools` and add $ATOLL_TOOLS_DIR/bin to PATH (make test does)")
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := pgtest.Main(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/atollhq/atoll/locks/boltdb"
+	"github.com/atollhq/atoll/locks/postgres"
+)
+
+// runDB is `atoll db migrate --from DATA_DIR --to postgres://...`.
+func runDB(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	const usage = "atoll db migrate --from DATA_DIR --to postgres://..."
+	if len(args) == 0 || args[0] != "migrate" {
+		return fmt.Errorf("%w: %s", errUsage, usage)
+	}
+	fs := flag.NewFlagSet("atoll db migrate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	from := fs.String("from", "", "the data dir whose bbolt database (atoll.db) and plan files to copy; the server must be stopped")
+	to := fs.String("to", "", "the PostgreSQL database URL to copy into; it must hold no atoll data yet")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *from == "" || *to == "" || fs.NArg() > 0 {
+		return fmt.Errorf("%w: %s", errUsage, usage)
+	}
+	if !strings.HasPrefix(*to, "postgres://") && !strings.HasPrefix(*to, "postgresql://") {
+		return fmt.Errorf("%w: --to must be a postgres:// URL", errUsage)
+	}
+	path := filepath.Join(*from, "atoll.db")
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("no atoll database in %s: %w", *from, err)
+	}
+	src, err := boltdb.Open(path, boltdb.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		return fmt.Errorf("%w (stop the server first)", err)
+	}
+	defer src.Close()
+	dst, err := postgres.Open(ctx, *to, postgres.Options{})
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
+
+	dump, err := src.Dump(ctx)
+	if err != nil {
+		return err
+	}
+	if err := dst.Load(ctx, dump); err != nil {
+		if errors.Is(err, postgres.ErrNotEmpty) {
+			return fmt.Errorf("%s: refusing to copy into it: %w", postgres.Redact(*to), err)
+		}
+		return err
+	}
+	// Plan files: from the data dir into the database, where every
+	// replica reads them.
+	plans, err := filepath.Glob(filepath.Join(*from, "plans", "*.tfplan"))
+	if err != nil {
+		return err
+	}
+	for _, p := range plans {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if err := dst.PutPlanFile(ctx, filepath.Base(p), data); err != nil {
+			return err
+		}
+	}
+
+	// Verify: read back what PostgreSQL holds and compare, kind by kind.
+	got, err := dst.Dump(ctx)
+	if err != nil {
+		return err
+	}
+	want, have := dump.Counts(), got.Counts()
+	want["plan files"] = uint64(len(plans))
+	n, err := dst.CountPlanFiles(ctx)
+	if err != nil {
+		return err
+	}
+	have["plan files"] = uint64(n)
+	kinds := make([]string, 0, len(want))
+	for k := range want {
+		kinds = append(kinds, k)
+	}
+	for k := range have {
+		if _, ok := want[k]; !ok {
+			kinds = append(kinds, k)
+		}
+	}
+	slices.Sort(kinds)
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KIND\tBBOLT\tPOSTGRESQL")
+	var bad []string
+	for _, k := range kinds {
+		mark := ""
+		if want[k] != have[k] {
+			mark = "\tMISMATCH"
+			bad = append(bad, k)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d%s\n", k, want[k], have[k], mark)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("the copy differs from the source in: %s", strings.Join(bad, ", "))
+	}
+	fmt.Fprintf(stdout, "copied %s into %s; every count matches.\nNext: set database to that URL and start the server.\n", *from, postgres.Redact(*to))
+	return nil
+}
