@@ -11,6 +11,7 @@ import (
 	"github.com/atollhq/atoll/locks"
 	"github.com/atollhq/atoll/locks/boltdb"
 	"github.com/atollhq/atoll/locks/postgres"
+	"github.com/atollhq/atoll/runner"
 	"github.com/atollhq/atoll/testdrive/pgtest"
 )
 
@@ -42,7 +43,7 @@ func TestDBMigrate(t *testing.T) {
 	if code := run(ctx, []string{"db", "migrate", "--from", dir, "--to", url}, &out, &errOut); code != 0 {
 		t.Fatalf("atoll db migrate exited %d: %s%s", code, out.String(), errOut.String())
 	}
-	for _, want := range []string{"locks", "records/jobs", "plan files", "every count matches"} {
+	for _, want := range []string{"locks", "records/jobs", "records/planfiles", "every count matches"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
@@ -55,7 +56,7 @@ func TestDBMigrate(t *testing.T) {
 	if l, ok, err := pg.Get(ctx, locks.Key{Repo: "acme/infra", Dir: "app", Workspace: "default"}); err != nil || !ok || l.Owner.Number != 3 {
 		t.Errorf("the lock after the move: %+v %v %v", l, ok, err)
 	}
-	if data, ok, err := pg.GetPlanFile(ctx, "j1.tfplan"); err != nil || !ok || string(data) != "PK\x03\x04plan" {
+	if data, ok, err := pg.GetRecord(ctx, runner.PlanFilesBucket, "j1.tfplan"); err != nil || !ok || string(data) != "PK\x03\x04plan" {
 		t.Errorf("the plan file after the move: %q %v %v", data, ok, err)
 	}
 

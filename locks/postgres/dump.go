@@ -19,13 +19,13 @@ var ErrNotEmpty = errors.New("the database already holds atoll data")
 // record's bytes, each delivery's state, body and arrival order, the
 // sequences' values and the audit trail's numbers (so its hash chain
 // still verifies). It refuses (ErrNotEmpty) a database that holds any
-// lock, delivery, record, sequence, audit record or plan file.
+// lock, delivery, record, sequence or audit record.
 func (db *DB) Load(ctx context.Context, d locks.Dump) error {
 	return db.inTx(ctx, "load", func(tx pgx.Tx) error {
 		var n int
 		err := tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM atoll_locks) + (SELECT count(*) FROM atoll_deliveries)
 			+ (SELECT count(*) FROM atoll_records) + (SELECT count(*) FROM atoll_sequences)
-			+ (SELECT count(*) FROM atoll_audit) + (SELECT count(*) FROM atoll_blobs)`).Scan(&n)
+			+ (SELECT count(*) FROM atoll_audit)`).Scan(&n)
 		if err != nil {
 			return err
 		}
@@ -87,7 +87,7 @@ func (db *DB) Load(ctx context.Context, d locks.Dump) error {
 	})
 }
 
-// Dump reads everything the database holds (plan files aside), in one
+// Dump reads everything the database holds, in one
 // repeatable-read transaction.
 func (db *DB) Dump(ctx context.Context) (locks.Dump, error) {
 	const op = "dump"

@@ -45,15 +45,7 @@ CREATE TABLE atoll_audit (
     record bytea  NOT NULL
 );
 
-CREATE TABLE atoll_blobs (
-    name    text        NOT NULL PRIMARY KEY,
-    data    bytea       NOT NULL,
-    sha256  bytea       NOT NULL,
-    created timestamptz NOT NULL
-);
-
 -- +goose Down
-DROP TABLE atoll_blobs;
 DROP TABLE atoll_audit;
 DROP TABLE atoll_sequences;
 DROP TABLE atoll_records;
