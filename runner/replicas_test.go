@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/atollhq/atoll/locks"
+	"github.com/atollhq/atoll/locks/boltdb"
 	"github.com/atollhq/atoll/runner/drift"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
@@ -41,7 +41,7 @@ func (c *fakeClock) Add(d time.Duration) {
 // that decide every claim are the store's on both.
 func replicaSet(t *testing.T, n int, lease time.Duration, now func() time.Time) []*Runner {
 	t.Helper()
-	db, err := locks.Open(filepath.Join(t.TempDir(), "atoll.db"), locks.Options{})
+	db, err := boltdb.Open(filepath.Join(t.TempDir(), "atoll.db"), boltdb.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

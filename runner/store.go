@@ -28,7 +28,7 @@ type Deliveries interface {
 }
 
 // Store is the durable state a Runner is wired to: project locks,
-// webhook deliveries and the runner's records (records.Store). locks.DB
+// webhook deliveries and the runner's records (records.Store). locks.Store
 // implements it. Each part uses only its own piece; no storage type leaks
 // through it, only the locks contract's values.
 type Store interface {
