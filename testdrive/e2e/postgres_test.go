@@ -1,0 +1,136 @@
+package e2e
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/atollhq/atoll/testdrive/pgtest"
+)
+
+// apiGet reads one of atoll's REST endpoints with the admin token.
+func apiGet(t *testing.T, e *Env, path string) string {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, e.AtollURL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+e.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s = %d %s", path, resp.StatusCode, body)
+	}
+	return string(body)
+}
+
+// TestMoveToPostgres runs a pull request through plan and a partial
+// apply on bbolt, stops atoll, moves its data dir into PostgreSQL with
+// `atoll db migrate`, and starts atoll on PostgreSQL with the same data
+// dir (its git mirrors) but without its plan files: it serves the same
+// locks, repositories and audit trail, and applies the plan made before
+// the move (its plan file read from PostgreSQL), without applying
+// anything twice.
+func TestMoveToPostgres(t *testing.T) {
+	e := Start(t, Options{})
+	repo := e.Repo("moving", map[string]string{"one/main.tf": e.Backend("one"), "two/main.tf": e.Backend("two")},
+		map[string]string{"alice": "write", "bob": "write"})
+	n := e.PR(repo, "both", "alice", map[string]*string{
+		"one/main.tf": S(applyTF(e, "one", "v1")),
+		"two/main.tf": S(applyTF(e, "two", "v1")),
+	})
+	e.Wait(repo, n, 0, "**done**: 2 planned")
+	if _, err := e.C.Control.Review(e.Ctx(), reviewOf(repo, n, "bob")); err != nil {
+		t.Fatal(err)
+	}
+	last := e.Comment(repo, n, "alice", "atoll apply -p one")
+	e.Wait(repo, n, last, "Apply complete!", "**done**")
+	locksBefore := apiGet(t, e, "/api/locks")
+	reposBefore := apiGet(t, e, "/api/repos")
+	auditBefore := apiGet(t, e, "/api/audit")
+	if !strings.Contains(locksBefore, "two") {
+		t.Fatalf("no lock on project two before the move: %s", locksBefore)
+	}
+	e.Stop()
+
+	url := pgtest.Database(t)
+	out, err := exec.Command(atollBin, "db", "migrate", "--from", e.DataDir(), "--to", url).CombinedOutput()
+	if err != nil {
+		t.Fatalf("atoll db migrate: %v\n%s", err, out)
+	}
+	for _, want := range []string{"records/jobs", "records/plans", "locks", "audit", "records/planfiles", "every count matches"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("atoll db migrate's report lacks %q:\n%s", want, out)
+		}
+	}
+	// A second run refuses: the database is no longer empty.
+	if out, err := exec.Command(atollBin, "db", "migrate", "--from", e.DataDir(), "--to", url).CombinedOutput(); err == nil ||
+		!strings.Contains(string(out), "already holds atoll data") {
+		t.Errorf("a second migrate into the same database: %v\n%s", err, out)
+	}
+
+	// The plan files now live in PostgreSQL: the data dir's copies go.
+	if err := os.RemoveAll(filepath.Join(e.DataDir(), "plans")); err != nil {
+		t.Fatal(err)
+	}
+	e.Config = e.writeConfig(filepath.Join(e.Private, "app.pem"), "database: "+url+"\n")
+	e.StartAtoll()
+	if got := apiGet(t, e, "/api/locks"); !sameJSON(t, got, locksBefore) {
+		t.Errorf("locks on PostgreSQL:\n%s\nwant, as on bbolt:\n%s", got, locksBefore)
+	}
+	if got := apiGet(t, e, "/api/repos"); !sameJSON(t, got, reposBefore) {
+		t.Errorf("repos on PostgreSQL:\n%s\nwant:\n%s", got, reposBefore)
+	}
+	if got := apiGet(t, e, "/api/audit"); auditBefore == "" || !strings.HasPrefix(got, auditBefore) {
+		t.Errorf("the audit trail on PostgreSQL does not start as on bbolt:\n%s\nwant:\n%s", got, auditBefore)
+	}
+	if out, err := exec.Command(atollBin, "audit", "verify", "--database", url).CombinedOutput(); err != nil {
+		t.Errorf("atoll audit verify --database: %v\n%s", err, out)
+	}
+	resp, err := http.Get(e.AtollURL + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("/readyz on PostgreSQL = %d", resp.StatusCode)
+	}
+
+	last = e.Comment(repo, n, "alice", "atoll apply")
+	cm := e.Wait(repo, n, last, "### atoll apply", "**done**")
+	applyWant(t, cm.Body, "**done**: 1 applied", "#### two")
+	if got := applyLines(t, applyCountFile(e, "two")); len(got) != 1 {
+		t.Fatalf("project two applied %d times after the move, want 1:\n%s", len(got), cm.Body)
+	}
+	if got := applyLines(t, applyCountFile(e, "one")); len(got) != 1 {
+		t.Fatalf("project one applied %d times, want 1 (before the move only)", len(got))
+	}
+}
+
+// subMicro is the part of a time's fraction below a microsecond, which
+// PostgreSQL does not keep.
+var subMicro = regexp.MustCompile(`(\.\d{6})\d*Z`)
+
+// sameJSON compares two JSON documents by value, times to the
+// microsecond.
+func sameJSON(t *testing.T, a, b string) bool {
+	t.Helper()
+	a, b = subMicro.ReplaceAllString(a, "${1}Z"), subMicro.ReplaceAllString(b, "${1}Z")
+	var x, y any
+	if json.Unmarshal([]byte(a), &x) != nil || json.Unmarshal([]byte(b), &y) != nil {
+		return a == b
+	}
+	xa, _ := json.Marshal(x)
+	ya, _ := json.Marshal(y)
+	return string(xa) == string(ya)
+}
