@@ -95,8 +95,16 @@ func (r *Runner) runJob(ctx context.Context, id string) {
 	defer unlock()
 	crashpoint.Hit(ctx, crashpoint.JobClaimed)
 	r.ensureCheck(ctx, &job)
-	r.checkProgress(ctx, job)
-	r.afterUpdate(ctx, job)
+	// The check run and the comment say it runs while it does: two round
+	// trips to GitHub not on the job's way. Its outcome is reported once
+	// they are done, so that the check run cannot go back to in progress.
+	shown := make(chan struct{})
+	go func(job Job) { // a copy: the job's run changes its own
+		defer close(shown)
+		r.checkProgress(ctx, job)
+		r.afterUpdate(ctx, job)
+	}(job)
+	defer func() { <-shown }()
 
 	if err := os.MkdirAll(filepath.Dir(job.LogPath), 0o755); err != nil {
 		r.log.Error("job log dir", "err", err)
@@ -114,6 +122,7 @@ func (r *Runner) runJob(ctx context.Context, id string) {
 	held.onLost(cancel) // taken over by another replica: stop working on it
 	aj, running := r.track(job, cancel)
 	if !running { // Drain began while this job was claimed
+		<-shown
 		r.requeue(ctx, job)
 		return
 	}
@@ -141,6 +150,7 @@ func (r *Runner) runJob(ctx context.Context, id string) {
 		}
 		return Outcome{Status: string(templates.StatusSkipped), Error: "unknown job kind " + string(job.Kind)}
 	}()
+	<-shown
 	crashpoint.Hit(ctx, crashpoint.JobFinishing)
 	if aj.requeue.Load() && ctx.Err() == nil {
 		r.requeue(ctx, job)
