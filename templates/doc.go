@@ -9,9 +9,15 @@
 // file, instead of failing on the first pull request.
 //
 // Each template gets one typed value, documented on its Go type, and may
-// call the methods of that value and the functions listed in Funcs. The
-// Renderer has one method per data type (RenderCommandComment,
-// RenderHelp, ...) and the generic Render.
+// call the methods of that value and the functions listed in Funcs. Every
+// reply, refusal and notice is a Message: a small struct per kind whose
+// Template method names its own template (notice_*.tmpl and the others), so
+// no sentence is assembled in Go and each can be overridden on its own;
+// RenderMessage renders any of them. The Renderer also has one method per
+// composite text (RenderCommandComment, RenderCheckSummary, ...) and the
+// generic Render. Tests render every template with sample data (samples.go)
+// and fail when a Message kind has no sample or a template is used by
+// nothing.
 //
 // The package only formats. It never adds a secret, and it masks nothing:
 // the caller masks secrets before it fills the data. It imports nothing of
