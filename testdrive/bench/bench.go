@@ -1,5 +1,5 @@
 // Package bench measures atoll end to end, as `make bench` reports it: one
-// markdown table, one row per figure P1–P8, each with the reference
+// markdown table, one row per figure P1–P8 and the store rows S1–S2, each with the reference
 // measured in the same run, their ratio and the goal. It starts what it
 // needs: the GitHub emulator, real atoll servers (the binary it is given)
 // and real terraform with the tools cache's CLI configuration and one
@@ -16,10 +16,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/testdrive"
+	"github.com/atollhq/atoll/testdrive/pgtest"
 )
 
 // Options sizes the measurements. Full is what `make bench` runs; Smoke
@@ -53,6 +55,12 @@ type Options struct {
 	P8Projects, P8PRs int
 	// Workers is atoll's `workers` (the P8 reference divides by it).
 	Workers int
+	// S1Jobs is how many jobs S1's workers claim on each store; S2Rate
+	// and S2Duration are S2's deliveries per second and for how long, on
+	// each store (store.go).
+	S1Jobs     int
+	S2Rate     int
+	S2Duration time.Duration
 	// Progress receives a line per step (may be nil).
 	Progress io.Writer
 	// ServerConfig is merged over every server's configuration.
@@ -65,13 +73,15 @@ type Options struct {
 // Full is `make bench`: the sizes the issue's table names.
 func Full(bin string) Options {
 	return Options{AtollBin: bin, Runs: 5, P1Rate: 500, P1Duration: 20 * time.Second, P3Projects: 8, P3Inits: 100, P3Provider: true,
-		P4Dirs: 5000, P4Changed: 200, P5PRs: 1000, P5Locks: 10000, P6Resources: 3000, P8Projects: 200, P8PRs: 50, Workers: 4}
+		P4Dirs: 5000, P4Changed: 200, P5PRs: 1000, P5Locks: 10000, P6Resources: 3000, P8Projects: 200, P8PRs: 50, Workers: 4,
+		S1Jobs: 2000, S2Rate: 200, S2Duration: 10 * time.Second}
 }
 
 // Smoke is one iteration of everything, as small as still means something.
 func Smoke(bin string) Options {
 	return Options{AtollBin: bin, Runs: 1, P1Rate: 50, P1Duration: 200 * time.Millisecond, P3Projects: 2, P3Inits: 3,
-		P4Dirs: 100, P4Changed: 10, P5PRs: 2, P5Locks: 10, P6Resources: 30, P8Projects: 2, P8PRs: 2, Workers: 2}
+		P4Dirs: 100, P4Changed: 10, P5PRs: 2, P5Locks: 10, P6Resources: 30, P8Projects: 2, P8PRs: 2, Workers: 2,
+		S1Jobs: 50, S2Rate: 50, S2Duration: 200 * time.Millisecond}
 }
 
 // Row is one figure of the table.
@@ -101,6 +111,7 @@ func Run(ctx context.Context, o Options) ([]Row, error) {
 		return nil, err
 	}
 	b := &bench{o: o, tf: tf}
+	defer b.stopPostgres()
 	figures := []struct {
 		id, measure, goal string
 		fn                func(context.Context) (Row, error)
@@ -113,6 +124,8 @@ func Run(ctx context.Context, o Options) ([]Row, error) {
 		{"P6", fmt.Sprintf("a %d-resource plan: render time, comment count, largest comment", o.P6Resources), "< 200 ms; all under the limit; nothing lost", b.p6},
 		{"P7", "runner overhead on a plan (init, plan, show -json through runner/terraform)", "≤ 1.05×", b.p7},
 		{"P8", fmt.Sprintf("drift sweep (refresh-only) of %d projects; webhook → job queued, p99, with %d PRs opened at once", o.P8Projects, o.P8PRs), "≤ 1.1×; ≤ 100 ms", b.p8},
+		{"S1", fmt.Sprintf("jobs claimed per second: %d queued jobs, each raced for by two workers (queued → running, exactly once), PostgreSQL beside bbolt", o.S1Jobs), "reported (#15 sets none); every job claimed once", b.s1},
+		{"S2", fmt.Sprintf("webhook acknowledged, p50 / p99, at %d signed deliveries/s for %s, PostgreSQL store beside bbolt", o.S2Rate, o.S2Duration), "reported (#15 sets none)", b.s2},
 	}
 	var rows []Row
 	for _, f := range figures {
@@ -154,6 +167,10 @@ func Markdown(rows []Row) string {
 type bench struct {
 	o  Options
 	tf bareTerraform
+	// The PostgreSQL server of the store rows, started on first use.
+	pgOnce sync.Once
+	pg     *pgtest.Server
+	pgErr  error
 }
 
 func (b *bench) progress(format string, args ...any) {
