@@ -6,7 +6,7 @@ var serverDocs = map[string]string{
 	"listen":              "HTTP listen address, `HOST:PORT` or `:PORT`.",
 	"url":                 "Public base URL of atoll, used in links to job pages. Default: `http://localhost:PORT` from `listen`.",
 	"data_dir":            "Directory for the database, git mirrors, plan files and downloaded binaries. Relative paths are relative to the working directory.",
-	"database":            "Where atoll keeps its state. Empty: a bbolt file in `data_dir` (one server). A `postgres://` URL: that PostgreSQL database, which any number of atoll replicas share; plan files are kept in it too. Tables are created and migrated at start-up. See [Scaling out](#scaling-out-postgresql-and-replicas).",
+	"database":            "Where atoll keeps its state. Empty: a bbolt file in `data_dir` (one server). A `postgres://` URL: that PostgreSQL database, which any number of atoll replicas share; plan files are kept in it too. Tables are created and migrated at start-up. See [Scaling](#scaling-several-replicas-on-postgresql).",
 	"database_file":       "File holding the `database` URL (it may carry a password).",
 	"log_level":           "`debug`, `info`, `warn` or `error`.",
 	"templates_dir":       "Directory of template files that replace the embedded ones by name.",
