@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/runner/discovery"
@@ -86,9 +87,21 @@ type affected struct {
 // pull requests into base: atoll.yaml, else the Atlantis-style file the
 // server's repo rules name (atlantis.yaml by default), else none.
 func (r *Runner) repoConfig(ctx context.Context, repo vcs.Repo, ref, base string) (RepoConfig, error) {
-	names := []string{RepoConfigFile, r.srv.RepoSettings(repo.FullName(), base).RepoConfigFile}
-	for _, name := range names {
-		data, err := r.host.ReadFile(ctx, repo, ref, name)
+	return r.repoConfigFrom(repo, ref, base, func(name string) ([]byte, error) {
+		return r.host.ReadFile(ctx, repo, ref, name)
+	})
+}
+
+// repoConfigNames are the files repoConfig reads, in order.
+func (r *Runner) repoConfigNames(repo vcs.Repo, base string) []string {
+	return []string{RepoConfigFile, r.srv.RepoSettings(repo.FullName(), base).RepoConfigFile}
+}
+
+// repoConfigFrom is repoConfig with the files read by read, which
+// returns vcs.ErrNotFound for a file the commit does not have.
+func (r *Runner) repoConfigFrom(repo vcs.Repo, ref, base string, read func(name string) ([]byte, error)) (RepoConfig, error) {
+	for _, name := range r.repoConfigNames(repo, base) {
+		data, err := read(name)
 		if errors.Is(err, vcs.ErrNotFound) {
 			continue
 		}
@@ -112,12 +125,33 @@ func (r *Runner) repoConfig(ctx context.Context, repo vcs.Repo, ref, base string
 }
 
 // affectedProjects finds the projects a PR changes, with their settings.
+//
+// The mirror is fetched first, and the repository configuration and the
+// configuration files discovery reads come from its objects in one go
+// (see withTree): no API call for the repository configuration.
 func (r *Runner) affectedProjects(ctx context.Context, pr vcs.PullRequest) ([]affected, RepoConfig, error) {
-	rc, err := r.repoConfig(ctx, pr.Repo, pr.HeadSHA, pr.BaseRef)
-	if err != nil {
-		return nil, rc, err
-	}
 	if err := r.fetchPR(ctx, pr); err != nil {
+		return nil, RepoConfig{}, err
+	}
+	names := r.repoConfigNames(pr.Repo, pr.BaseRef)
+	files := r.treeFiles(ctx, pr.Repo, pr.HeadSHA, func(p string) bool {
+		return discovery.WantFile(p) || slices.Contains(names, p)
+	})
+	read := func(name string) ([]byte, error) { return r.host.ReadFile(ctx, pr.Repo, pr.HeadSHA, name) }
+	if files != nil {
+		read = func(name string) ([]byte, error) {
+			data, ok := files[name]
+			switch {
+			case !ok:
+				return nil, vcs.ErrNotFound
+			case data == nil: // too large to be read from the objects
+				return r.host.ReadFile(ctx, pr.Repo, pr.HeadSHA, name)
+			}
+			return data, nil
+		}
+	}
+	rc, err := r.repoConfigFrom(pr.Repo, pr.HeadSHA, pr.BaseRef, read)
+	if err != nil {
 		return nil, rc, err
 	}
 	changed, err := changedFiles(ctx, r.host, r.git, pr)
@@ -125,11 +159,30 @@ func (r *Runner) affectedProjects(ctx context.Context, pr vcs.PullRequest) ([]af
 		return nil, rc, err
 	}
 	var found []affected
-	err = r.withTree(ctx, pr.Repo, pr.HeadSHA, func(tree commitTree) error {
-		found, err = r.discoverChanged(ctx, tree, changed, rc)
+	if files != nil {
+		found, err = r.discoverChanged(ctx, commitTree{files: files}, changed, rc)
+		return found, rc, err
+	}
+	err = r.withWorktree(ctx, pr.Repo, pr.HeadSHA, func(root string) error {
+		found, err = r.discoverChanged(ctx, commitTree{root: root}, changed, rc)
 		return err
 	})
 	return found, rc, err
+}
+
+// treeFiles is the files of sha that want accepts, read from the
+// mirror's objects, or nil when Git cannot read them so (see withTree).
+func (r *Runner) treeFiles(ctx context.Context, repo vcs.Repo, sha string, want func(path string) bool) map[string][]byte {
+	tr, ok := r.git.(treeReader)
+	if !ok {
+		return nil
+	}
+	files, err := tr.TreeFiles(ctx, repo, sha, want, maxDiscoveryFile)
+	if err != nil {
+		r.log.Debug("discovery needs a checkout", "repo", repo.FullName(), "sha", short(sha), "err", err)
+		return nil
+	}
+	return files
 }
 
 // allProjects lists every project of the repository at sha.
@@ -160,12 +213,8 @@ const maxDiscoveryFile = 8 << 20
 // removed), or, when Git cannot read them so (a linked configuration
 // file), a temporary worktree.
 func (r *Runner) withTree(ctx context.Context, repo vcs.Repo, sha string, fn func(tree commitTree) error) error {
-	if tr, ok := r.git.(treeReader); ok {
-		files, err := tr.TreeFiles(ctx, repo, sha, discovery.WantFile, maxDiscoveryFile)
-		if err == nil {
-			return fn(commitTree{files: files})
-		}
-		r.log.Debug("discovery needs a checkout", "repo", repo.FullName(), "sha", short(sha), "err", err)
+	if files := r.treeFiles(ctx, repo, sha, discovery.WantFile); files != nil {
+		return fn(commitTree{files: files})
 	}
 	return r.withWorktree(ctx, repo, sha, func(root string) error { return fn(commitTree{root: root}) })
 }
