@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -71,6 +72,62 @@ func TestSessionsSharedThroughTheStore(t *testing.T) {
 		}
 		if code := page(two, old.ID); code == http.StatusOK {
 			t.Fatal("an expired session was let in")
+		}
+	}
+	t.Run("postgres", func(t *testing.T) {
+		url := pgtest.Database(t)
+		a, err := postgres.Open(ctx, url, postgres.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close()
+		b, err := postgres.Open(ctx, url, postgres.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		check(t, a, b)
+	})
+	t.Run("bbolt", func(t *testing.T) {
+		db, err := boltdb.Open(filepath.Join(t.TempDir(), "atoll.db"), boltdb.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		check(t, db, db)
+	})
+}
+
+// TestTokensSharedThroughTheStore: an API token made through one replica's
+// store is accepted by another sharing the PostgreSQL database, and a
+// revocation on either is seen by both; on bbolt, by the one server.
+func TestTokensSharedThroughTheStore(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	check := func(t *testing.T, a, b RecordStore) {
+		one, two := Tokens{Store: a}, Tokens{Store: b}
+		secret, _, err := one.Create(ctx, "ci", ScopeWrite, time.Hour, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := two.Create(ctx, "ci", ScopeRead, 0, now); !errors.Is(err, ErrTokenExists) {
+			t.Fatalf("a second token of the same name: %v, want ErrTokenExists", err)
+		}
+		tok, ok := two.Check(ctx, secret, now.Add(time.Minute))
+		if !ok || tok.Scope != ScopeWrite {
+			t.Fatalf("the other server's Check = %+v, %v", tok, ok)
+		}
+		if _, ok := one.Check(ctx, secret, now.Add(2*time.Hour)); ok {
+			t.Fatal("an expired token was accepted")
+		}
+		if list, err := one.List(ctx); err != nil || len(list) != 1 || list[0].LastUsed.IsZero() {
+			t.Fatalf("List after a use = %+v, %v; want its last use recorded", list, err)
+		}
+		if err := two.Revoke(ctx, "ci"); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := one.Check(ctx, secret, now.Add(time.Minute)); ok {
+			t.Fatal("a token revoked on one server still works on the other")
 		}
 	}
 	t.Run("postgres", func(t *testing.T) {

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -97,13 +98,8 @@ func TestMoveToPostgres(t *testing.T) {
 	if out, err := exec.Command(atollBin, "audit", "verify", "--database", url).CombinedOutput(); err != nil {
 		t.Errorf("atoll audit verify --database: %v\n%s", err, out)
 	}
-	resp, err := http.Get(e.AtollURL + "/readyz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Errorf("/readyz on PostgreSQL = %d", resp.StatusCode)
+	if code, notReady := readyz(e); code != http.StatusOK {
+		t.Errorf("/readyz on PostgreSQL = %d %v", code, notReady)
 	}
 
 	last = e.Comment(repo, n, "alice", "atoll apply")
@@ -133,4 +129,44 @@ func sameJSON(t *testing.T, a, b string) bool {
 	xa, _ := json.Marshal(x)
 	ya, _ := json.Marshal(y)
 	return string(xa) == string(ya)
+}
+
+// TestPostgresStore runs a pull request through plan and apply on a server
+// whose store is PostgreSQL from the start, then takes the database away:
+// /readyz says the database is not ready.
+func TestPostgresStore(t *testing.T) {
+	pg, err := pgtest.Start(context.Background(), pgtest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Stop()
+	url, err := pg.CreateDatabase(context.Background(), "native")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := Start(t, Options{ServerConfig: "database: " + url})
+	repo := e.Repo("native", map[string]string{"app/main.tf": e.Backend("app")}, map[string]string{"alice": "write", "bob": "write"})
+	n := e.PR(repo, "change", "alice", map[string]*string{"app/main.tf": S(applyTF(e, "app", "v1"))})
+	e.Wait(repo, n, 0, "**done**: 1 planned")
+	if got := apiGet(t, e, "/api/locks"); !strings.Contains(got, `"dir":"app"`) {
+		t.Fatalf("no lock on app after the plan: %s", got)
+	}
+	if _, err := e.C.Control.Review(e.Ctx(), reviewOf(repo, n, "bob")); err != nil {
+		t.Fatal(err)
+	}
+	last := e.Comment(repo, n, "alice", "atoll apply")
+	cm := e.Wait(repo, n, last, "### atoll apply", "**done**")
+	applyWant(t, cm.Body, "**done**: 1 applied")
+	if got := applyLines(t, applyCountFile(e, "app")); len(got) != 1 {
+		t.Fatalf("app applied %d times, want 1", len(got))
+	}
+	if code, notReady := readyz(e); code != http.StatusOK {
+		t.Fatalf("/readyz on a live database = %d %v", code, notReady)
+	}
+
+	pg.Stop()
+	code, notReady := readyz(e)
+	if code != http.StatusServiceUnavailable || notReady["database"] == "" {
+		t.Fatalf("/readyz with the database gone = %d %v; want 503 naming the database", code, notReady)
+	}
 }
