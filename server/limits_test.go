@@ -16,6 +16,7 @@ import (
 
 	"github.com/atollhq/atoll/runner"
 	"github.com/atollhq/atoll/runner/mask"
+	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 	"github.com/atollhq/atoll/vcs/github"
 )
@@ -77,6 +78,8 @@ func (e jobEngine) GetJob(context.Context, string) (runner.Job, bool, error) {
 }
 
 type rawPages struct{}
+
+func (rawPages) RenderMessage(m templates.Message) (string, error) { return m.Template(), nil }
 
 func (rawPages) Page(name string, data any) ([]byte, error) {
 	return []byte(name + ": " + data.(view).Data.(struct {

@@ -14,6 +14,7 @@ import (
 	"github.com/atollhq/atoll/locks"
 	"github.com/atollhq/atoll/locks/audit"
 	"github.com/atollhq/atoll/runner"
+	"github.com/atollhq/atoll/templates"
 )
 
 // view is what every page gets: who is signed in, the CSRF token for its
@@ -24,6 +25,20 @@ type view struct {
 	CSRF  string
 	Admin bool
 	Data  any
+}
+
+// refuse answers 403 with a refusal rendered by its template, as plain
+// text.
+func (s *Server) refuse(w http.ResponseWriter, m templates.Message) {
+	text := m.Template()
+	if s.cfg.Pages != nil {
+		if out, err := s.cfg.Pages.RenderMessage(m); err == nil {
+			text = strings.TrimSpace(out)
+		} else {
+			s.log.Error("render refusal", "template", m.Template(), "err", err)
+		}
+	}
+	http.Error(w, text, http.StatusForbidden)
 }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name, title string, data any) {
@@ -259,7 +274,7 @@ func (s *Server) releaseForm(w http.ResponseWriter, r *http.Request) {
 	if missing := s.mayRun(r, k.Repo, "unlock"); missing != "" {
 		s.record(r.Context(), audit.Entry{Actor: actorOf(r), Action: "lock.release", Repo: k.Repo, Project: k.Dir,
 			Workspace: k.Workspace, Outcome: "refused", Details: map[string]string{"missing": missing, "via": "web UI"}})
-		http.Error(w, "releasing this lock needs "+missing, http.StatusForbidden)
+		s.refuse(w, templates.WebRefused{Action: templates.WebReleaseLock, Need: missing})
 		return
 	}
 	if r.PostForm.Get("confirm") != "yes" {
@@ -344,7 +359,7 @@ func (s *Server) cancelForm(w http.ResponseWriter, r *http.Request) {
 		command = "apply"
 	}
 	if missing := s.mayRun(r, job.Repo.FullName(), command); missing != "" {
-		http.Error(w, "cancelling this job needs "+missing, http.StatusForbidden)
+		s.refuse(w, templates.WebRefused{Action: templates.WebCancelJob, Need: missing})
 		return
 	}
 	_, cancelled, err := s.cfg.Engine.CancelJob(r.Context(), job.ID, "@"+sessionOf(r).Login+" in atoll's web UI")
@@ -466,7 +481,7 @@ func (s *Server) driftForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if missing := s.mayRun(r, repo, "plan"); missing != "" {
-		http.Error(w, "a drift check needs "+missing, http.StatusForbidden)
+		s.refuse(w, templates.WebRefused{Action: templates.WebDriftCheck, Need: missing})
 		return
 	}
 	id, err := s.cfg.Engine.TriggerDrift(r.Context(), repo, project)

@@ -18,6 +18,7 @@ import (
 	"github.com/atollhq/atoll/locks"
 	"github.com/atollhq/atoll/locks/audit"
 	"github.com/atollhq/atoll/runner"
+	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 )
 
@@ -123,9 +124,11 @@ func (t Timeouts) withDefaults() Timeouts {
 	return d
 }
 
-// Pages renders HTML pages; templates.Renderer implements it.
+// Pages renders HTML pages and the web UI's short refusals;
+// templates.Renderer implements it.
 type Pages interface {
 	Page(name string, data any) ([]byte, error)
+	RenderMessage(m templates.Message) (string, error)
 }
 
 // Server serves atoll's HTTP endpoints.

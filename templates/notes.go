@@ -69,6 +69,26 @@ func (PartUnused) Template() string { return "part_unused.tmpl" }
 // panic, with its value as Error). Template: job_panicked.tmpl.
 type JobPanicked struct{ Error string }
 
+// WebAction is something the web UI lets a user do.
+type WebAction string
+
+// Web UI actions.
+const (
+	WebReleaseLock WebAction = "release_lock"
+	WebCancelJob   WebAction = "cancel_job"
+	WebDriftCheck  WebAction = "drift_check"
+)
+
+// WebRefused is the web UI's refusal of Action to a user who lacks Need
+// (as need.tmpl renders it), sent as plain text with status 403.
+// Template: web_refused.tmpl.
+type WebRefused struct {
+	Action WebAction
+	Need   string
+}
+
+func (WebRefused) Template() string { return "web_refused.tmpl" }
+
 // Need is what a user lacks to run a command, as permission_denied.tmpl
 // and the web UI's refusals say it after "needs": a Permission on Repo
 // (the user Has less), or else membership of one of Teams. Template:

@@ -194,6 +194,8 @@ func noticeSamples() []Message {
 		NotPolicyOwner{User: "eve", Sets: []string{"security"}, Owners: []string{"alice", "@acme/sec"}},
 		NoFailingPolicy{}, NoFailingPolicy{Selected: Selector{Project: "app", Dir: "infra/app", Workspace: "prod"}},
 		RunInterrupted{}, RunInterrupted{Apply: true},
+		WebRefused{Action: WebReleaseLock, Need: "write permission on acme/infra (you have read)"},
+		WebRefused{Action: WebCancelJob, Need: "x"}, WebRefused{Action: WebDriftCheck, Need: "x"},
 		Need{Permission: "write", Repo: "acme/infra", Have: "read"}, Need{Teams: []string{"acme/infra", "carol"}},
 		JobInterrupted{Kind: "plan"}, JobInterrupted{Kind: "apply"}, JobInterrupted{Kind: "plan_apply"},
 		JobSkipped{Kind: SkipCancelled, By: "alice (web UI)"}, JobSkipped{Kind: SkipPlanGone}, JobSkipped{Kind: SkipApplyTaken},
