@@ -244,6 +244,14 @@ func (vr *versionReader) read(ctx context.Context, path string) (*version.Versio
 		return v, nil
 	}
 	vr.mu.Unlock()
+	// Asked before by this process (a job's Workdir, an earlier Resolve):
+	// the binary is the same file, so is its version. Without this, every
+	// job's Resolve started terraform once to learn it again.
+	if k, ok := binaryKey(path); ok {
+		if kv, ok := versionCache.Load(k); ok {
+			return kv.(knownVersion).exec, nil
+		}
+	}
 
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -260,7 +268,7 @@ func (vr *versionReader) read(ctx context.Context, path string) (*version.Versio
 	if err := tf.SetEnv(env); err != nil {
 		return nil, fmt.Errorf("%s version: %w", filepath.Base(path), err)
 	}
-	v, _, err := tf.Version(ctx, true)
+	v, provs, err := tf.Version(ctx, true)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			// Not err itself: terraform-exec's error for a cancelled
@@ -275,5 +283,6 @@ func (vr *versionReader) read(ctx context.Context, path string) (*version.Versio
 	}
 	vr.seen[path] = v
 	vr.mu.Unlock()
+	rememberVersion(path, v, provs)
 	return v, nil
 }

@@ -47,3 +47,25 @@ func TestVersionCacheSeeds(t *testing.T) {
 		t.Errorf("a replaced binary: version ran %d times in all, want 2", n)
 	}
 }
+
+// Resolve asks a binary its version once per process, not once per call:
+// every job resolves its binary, and each ask starts terraform.
+func TestResolveAsksVersionOnce(t *testing.T) {
+	dir := t.TempDir()
+	count := filepath.Join(dir, "count")
+	path := filepath.Join(dir, "terraform")
+	script := "#!/bin/sh\necho x >> '" + count + "'\necho '" + fakeVersion + "'\n"
+	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		b, err := Resolve(context.Background(), ResolveOptions{ExplicitPath: path})
+		if err != nil || b.Version != "1.5.7" {
+			t.Fatalf("Resolve = %+v, %v", b, err)
+		}
+	}
+	data, _ := os.ReadFile(count)
+	if n := strings.Count(string(data), "x"); n != 1 {
+		t.Errorf("terraform was asked its version %d times, want 1", n)
+	}
+}
