@@ -27,6 +27,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -132,10 +133,23 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	s.cmd.Dir = dir
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGQUIT, Setpgid: true}
-	if err := s.cmd.Start(); err != nil {
+	// Pdeathsig fires when the OS thread that started the child exits, not
+	// only the process: start it from a goroutine locked to its thread,
+	// which lives (and keeps the thread) as long as the server does.
+	started := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		if err := s.cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		_ = s.cmd.Wait()
+		close(s.exited)
+	}()
+	if err := <-started; err != nil {
 		return fail(fmt.Errorf("pgtest: start postgres: %w", err))
 	}
-	go func() { _ = s.cmd.Wait(); close(s.exited) }()
 	if err := s.waitReady(ctx); err != nil {
 		s.Stop()
 		return nil, err
