@@ -267,7 +267,9 @@ func (m *Mirrors) MergeWorktree(ctx context.Context, repo vcs.Repo, baseSHA, hea
 		return "", err
 	}
 	ident := []string{"-c", "user.name=" + CommitterName, "-c", "user.email=" + CommitterEmail}
-	args := append(ident, "merge", "--no-ff", "--no-edit", "--quiet", headSHA)
+	// No automatic maintenance after a merge: one process fewer per job;
+	// the mirror's next fetch runs it.
+	args := append(ident, "-c", "maintenance.auto=false", "-c", "gc.auto=0", "merge", "--no-ff", "--no-edit", "--quiet", headSHA)
 	if _, err := m.run(ctx, command{dir: dest, args: args}); err != nil {
 		conflicts, _ := m.run(ctx, command{dir: dest, args: []string{"diff", "--name-only", "--diff-filter=U"}})
 		_, _ = m.run(ctx, command{dir: dest, args: []string{"merge", "--abort"}})
@@ -297,11 +299,12 @@ func (m *Mirrors) RemoveWorktree(ctx context.Context, repo vcs.Repo, dest string
 	unlock := m.lock(path)
 	defer unlock()
 	if _, statErr := os.Stat(dest); statErr == nil {
-		if _, err := m.run(ctx, command{dir: path, args: []string{"worktree", "remove", "--force", "--force", dest}}); err != nil {
-			// Not a registered worktree (or half made): remove the files.
-			if rmErr := os.RemoveAll(dest); rmErr != nil {
-				return fmt.Errorf("git: remove worktree %s: %w", dest, rmErr)
-			}
+		if _, err := m.run(ctx, command{dir: path, args: []string{"worktree", "remove", "--force", "--force", dest}}); err == nil {
+			return nil // its record went with it: nothing to prune
+		}
+		// Not a registered worktree (or half made): remove the files.
+		if rmErr := os.RemoveAll(dest); rmErr != nil {
+			return fmt.Errorf("git: remove worktree %s: %w", dest, rmErr)
 		}
 	}
 	if _, err := m.run(ctx, command{dir: path, args: []string{"worktree", "prune"}}); err != nil {
