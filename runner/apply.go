@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/atollhq/atoll/runner/crashpoint"
+	"github.com/atollhq/atoll/runner/execute"
 	"github.com/atollhq/atoll/runner/gate"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/runner/terraform"
@@ -60,25 +61,25 @@ func (r *Runner) runApply(ctx context.Context, job *Job, log io.Writer) Outcome 
 	sp, done := r.newJobSpace(ctx, *job, log, true)
 	defer done()
 	job.Commit = plan.Commit
-	if err := r.git.Worktree(ctx, job.Repo, plan.Commit, sp.dir); err != nil {
+	if err := r.git.Worktree(ctx, job.Repo, plan.Commit, sp.Dir); err != nil {
 		after.state, after.job = PlanApplyFailed, job.ID
-		return failure(templates.StatusApplyFailed, step("checkout", err), sp.tail)
+		return execute.Failure(templates.StatusApplyFailed, execute.Step("checkout", err), sp.Tail)
 	}
 	// A sandboxed terraform reads the plan from the job's temp dir.
 	planFile, err := r.planFileOf(ctx, plan)
 	if err != nil {
 		after.state, after.job = PlanApplyFailed, job.ID
-		return failure(templates.StatusApplyFailed, step("apply", err), sp.tail)
+		return execute.Failure(templates.StatusApplyFailed, execute.Step("apply", err), sp.Tail)
 	}
-	local, err := stagePlan(planFile, plan.SHA256, sp.dir)
+	local, err := execute.StagePlan(planFile, plan.SHA256, jobTempDir(sp.Dir))
 	if err != nil {
 		after.state, after.job = PlanApplyFailed, job.ID
-		return failure(templates.StatusApplyFailed, step("apply", err), sp.tail)
+		return execute.Failure(templates.StatusApplyFailed, execute.Step("apply", err), sp.Tail)
 	}
 	started, notRun := false, false
 	var stale *staleHeadError
-	steps, err := r.applyProject(ctx, job, sp.dir, sp.w, local, nil, func() error {
-		sp.apply.Reset()
+	steps, err := r.applyProject(ctx, job, sp.Dir, sp.W, local, nil, func() error {
+		sp.Apply.Reset()
 		started = true
 		r.noteApplying(ctx, *job, plan.Summary)
 		// A push since the apply was asked for makes this plan stale: the
@@ -92,7 +93,7 @@ func (r *Runner) runApply(ctx context.Context, job *Job, log io.Writer) Outcome 
 		pr, err := r.host.GetPullRequest(ctx, job.Repo, job.Number)
 		if err != nil {
 			notRun = true
-			return step("fetch pull request", err)
+			return execute.Step("fetch pull request", err)
 		}
 		if pr.HeadSHA != plan.HeadSHA {
 			stale = &staleHeadError{head: pr.HeadSHA}
@@ -111,15 +112,15 @@ func (r *Runner) runApply(ctx context.Context, job *Job, log io.Writer) Outcome 
 		} else {
 			after.state, after.job = PlanApplyFailed, job.ID
 		}
-		o := failure(templates.StatusApplyFailed, err, sp.tail)
+		o := execute.Failure(templates.StatusApplyFailed, err, sp.Tail)
 		if started {
-			o.ApplyText = terraform.StripANSI(sp.apply.String())
+			o.ApplyText = terraform.StripANSI(sp.Apply.String())
 		}
 		o.Steps = steps
 		return o
 	}
 	after.state, after.job = PlanApplied, job.ID
-	return Outcome{Status: string(templates.StatusApplied), Summary: plan.Summary, ApplyText: terraform.StripANSI(sp.apply.String()), Steps: steps}
+	return Outcome{Status: string(templates.StatusApplied), Summary: plan.Summary, ApplyText: terraform.StripANSI(sp.Apply.String()), Steps: steps}
 }
 
 // runPlanApply plans job.Commit and applies that plan at once: apply after
@@ -132,14 +133,14 @@ func (r *Runner) runPlanApply(ctx context.Context, job *Job, log io.Writer) Outc
 	sp, done := r.newJobSpace(ctx, *job, log, true)
 	defer done()
 	if err := r.git.Fetch(ctx, job.Repo); err != nil {
-		return failure(templates.StatusApplyFailed, step("fetch", err), sp.tail)
+		return execute.Failure(templates.StatusApplyFailed, execute.Step("fetch", err), sp.Tail)
 	}
-	if err := r.git.Worktree(ctx, job.Repo, job.Commit, sp.dir); err != nil {
-		return failure(templates.StatusApplyFailed, step("checkout", err), sp.tail)
+	if err := r.git.Worktree(ctx, job.Repo, job.Commit, sp.Dir); err != nil {
+		return execute.Failure(templates.StatusApplyFailed, execute.Step("checkout", err), sp.Tail)
 	}
-	res, err := r.planProject(ctx, job, sp.dir, sp.w, false)
+	res, err := r.planProject(ctx, job, sp.Dir, sp.W, false)
 	if err != nil {
-		return failure(templates.StatusApplyFailed, err, sp.tail)
+		return execute.Failure(templates.StatusApplyFailed, err, sp.Tail)
 	}
 	out := res.outcome
 	pr := vcs.PullRequest{Repo: job.Repo, Number: job.Number, Author: job.PRAuthor, HeadSHA: job.HeadSHA}
@@ -156,22 +157,22 @@ func (r *Runner) runPlanApply(ctx context.Context, job *Job, log io.Writer) Outc
 	started := false
 	// The plan's working directory is initialised already: one init a
 	// job.
-	steps, err := r.applyProject(ctx, job, sp.dir, sp.w, res.localPlan, res.wd, func() error {
-		sp.apply.Reset()
+	steps, err := r.applyProject(ctx, job, sp.Dir, sp.W, res.localPlan, res.wd, func() error {
+		sp.Apply.Reset()
 		started = true
 		r.noteApplying(ctx, *job, out.Summary)
 		return nil
 	})
 	out.Steps = append(out.Steps, steps...)
 	if err != nil {
-		o := failure(templates.StatusApplyFailed, err, sp.tail)
+		o := execute.Failure(templates.StatusApplyFailed, err, sp.Tail)
 		o.Summary, o.Steps = out.Summary, out.Steps
 		if started {
-			o.ApplyText = terraform.StripANSI(sp.apply.String())
+			o.ApplyText = terraform.StripANSI(sp.Apply.String())
 		}
 		return o
 	}
-	out.Status, out.ApplyText = string(templates.StatusApplied), terraform.StripANSI(sp.apply.String())
+	out.Status, out.ApplyText = string(templates.StatusApplied), terraform.StripANSI(sp.Apply.String())
 	return out
 }
 

@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/atollhq/atoll/locks"
+	"github.com/atollhq/atoll/runner/execute"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/templates"
@@ -227,14 +228,14 @@ func (r *Runner) runDrift(ctx context.Context, job *Job, log io.Writer) Outcome 
 	if l, ok, err := r.cfg.Store.Get(ctx, locks.Key{Repo: job.Repo.FullName(), Dir: job.Project.Dir, Workspace: job.Project.Workspace}); err == nil && ok {
 		holder = &LockHolder{Repo: l.Owner.Repo, Number: l.Owner.Number, Author: l.Owner.Author}
 	}
-	if err := r.git.Worktree(ctx, job.Repo, job.Commit, sp.dir); err != nil {
-		o := failure(templates.StatusPlanError, step("checkout", err), sp.tail)
+	if err := r.git.Worktree(ctx, job.Repo, job.Commit, sp.Dir); err != nil {
+		o := execute.Failure(templates.StatusPlanError, execute.Step("checkout", err), sp.Tail)
 		o.LockedBy = holder
 		return o
 	}
-	res, err := r.planProject(ctx, job, sp.dir, sp.w, job.RefreshOnly)
+	res, err := r.planProject(ctx, job, sp.Dir, sp.W, job.RefreshOnly)
 	if err != nil {
-		o := failure(templates.StatusPlanError, err, sp.tail)
+		o := execute.Failure(templates.StatusPlanError, err, sp.Tail)
 		o.LockedBy = holder
 		return o
 	}

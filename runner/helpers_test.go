@@ -87,18 +87,6 @@ func TestFilterProjects(t *testing.T) {
 	}
 }
 
-func TestTailBufferKeepsLastLines(t *testing.T) {
-	tb := newTailBuffer(3)
-	for _, chunk := range []string{"one\ntw", "o\nthree\n", "\x1b[31mfour\x1b[0m\nfi", "ve"} {
-		if _, err := tb.Write([]byte(chunk)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if got, want := tb.String(), "three\nfour\nfive"; got != want {
-		t.Errorf("tail = %q, want %q (last lines, ANSI stripped)", got, want)
-	}
-}
-
 func TestMaskHidesSecrets(t *testing.T) {
 	r := &Runner{masker: mask.New("s3cr3t-value", "ab", "abcd", "abcdTAIL")}
 	if got := r.mask("token=s3cr3t-value ab abcdTAIL"); got != "token=*** ab ***" {

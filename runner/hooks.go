@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/atollhq/atoll/runner/config"
+	"github.com/atollhq/atoll/runner/execute"
 	"github.com/atollhq/atoll/runner/workflow"
 )
 
@@ -68,7 +69,7 @@ func (r *Runner) runHooks(ctx context.Context, job *Job, root string, out io.Wri
 		if what == "" {
 			what = hooks[se.Index].Run
 		}
-		return step(kind+" ("+what+")", se.Err)
+		return execute.Step(kind+" ("+what+")", se.Err)
 	}
 	return err
 }

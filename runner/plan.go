@@ -2,56 +2,25 @@ package runner
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/atollhq/atoll/locks"
+	"github.com/atollhq/atoll/runner/execute"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 )
 
-// stepError is a job step that failed: which step, and the output's end.
-type stepError struct {
-	step string
-	err  error
-}
-
-func (e *stepError) Error() string { return e.step + ": " + e.err.Error() }
-func (e *stepError) Unwrap() error { return e.err }
-
-func step(name string, err error) error {
-	if err == nil {
-		return nil
-	}
-	return &stepError{step: name, err: err}
-}
-
-// failure turns a step error into an outcome with the log's last lines.
-func failure(status templates.ProjectStatus, err error, tail *tailBuffer) Outcome {
-	o := Outcome{Status: string(status), Error: err.Error(), FailedStep: "internal"}
-	var se *stepError
-	if errors.As(err, &se) {
-		o.FailedStep, o.Error = se.step, se.err.Error()
-	}
-	if tail != nil {
-		o.LogTail = tail.String()
-	}
-	return o
-}
-
 // runPlan plans one project for a PR and stores the plan.
 func (r *Runner) runPlan(ctx context.Context, job *Job, log io.Writer) Outcome {
 	pr, err := r.host.GetPullRequest(ctx, job.Repo, job.Number)
 	if err != nil {
-		return failure(templates.StatusPlanError, step("fetch pull request", err), nil)
+		return execute.Failure(templates.StatusPlanError, execute.Step("fetch pull request", err), nil)
 	}
 	if pr.State == "closed" {
 		return Outcome{Status: string(templates.StatusSkipped), Error: r.text(templates.JobSkipped{Kind: templates.SkipPRClosed})}
@@ -63,10 +32,10 @@ func (r *Runner) runPlan(ctx context.Context, job *Job, log io.Writer) Outcome {
 	if reqs := job.Project.PlanRequirements; len(reqs) > 0 {
 		unmet, err := r.unmetPlanRequirements(ctx, pr, reqs)
 		if err != nil {
-			return failure(templates.StatusPlanError, step("plan_requirements", err), nil)
+			return execute.Failure(templates.StatusPlanError, execute.Step("plan_requirements", err), nil)
 		}
 		if len(unmet) > 0 {
-			return failure(templates.StatusPlanError, step("plan_requirements", errors.New(strings.Join(unmet, "; "))), nil)
+			return execute.Failure(templates.StatusPlanError, execute.Step("plan_requirements", errors.New(strings.Join(unmet, "; "))), nil)
 		}
 	}
 	if out, locked := r.takeLock(ctx, *job, pr, "plan"); locked {
@@ -75,12 +44,12 @@ func (r *Runner) runPlan(ctx context.Context, job *Job, log io.Writer) Outcome {
 	sp, done := r.newJobSpace(ctx, *job, log, false)
 	// Removed once the comment shows the plan: not on the way to it.
 	defer deferAfterJob(ctx, done)
-	if err := r.checkoutPR(ctx, job, pr, sp.dir); err != nil {
-		return failure(templates.StatusPlanError, err, sp.tail)
+	if err := r.checkoutPR(ctx, job, pr, sp.Dir); err != nil {
+		return execute.Failure(templates.StatusPlanError, err, sp.Tail)
 	}
-	res, err := r.planProject(ctx, job, sp.dir, sp.w, false)
+	res, err := r.planProject(ctx, job, sp.Dir, sp.W, false)
 	if err != nil {
-		return failure(templates.StatusPlanError, err, sp.tail)
+		return execute.Failure(templates.StatusPlanError, err, sp.Tail)
 	}
 	out := res.outcome
 	out.Policies = r.evaluatePolicies(ctx, *job, pr, res.planJSON)
@@ -92,7 +61,7 @@ func (r *Runner) runPlan(ctx context.Context, job *Job, log io.Writer) Outcome {
 		plan.State = PlanApplied // nothing to apply
 	}
 	if err := r.rec.Put(ctx, records.Plans, records.PlanKey(plan.Repo, plan.Number, job.Project.Name), plan); err != nil {
-		return failure(templates.StatusPlanError, step("store plan", err), sp.tail)
+		return execute.Failure(templates.StatusPlanError, execute.Step("store plan", err), sp.Tail)
 	}
 	return out
 }
@@ -110,7 +79,7 @@ func (r *Runner) takeLock(ctx context.Context, job Job, pr vcs.PullRequest, cmd 
 		if cmd == "apply" {
 			st = templates.StatusApplyFailed
 		}
-		return failure(st, step("lock", err), nil), true
+		return execute.Failure(st, execute.Step("lock", err), nil), true
 	}
 	if !ok {
 		out := Outcome{Status: string(templates.StatusLocked)}
@@ -134,42 +103,25 @@ func lockKey(job Job) locks.Key {
 // (the default) or as it is. job.Commit records what was checked out.
 func (r *Runner) checkoutPR(ctx context.Context, job *Job, pr vcs.PullRequest, dir string) error {
 	if err := r.fetchPR(ctx, pr); err != nil {
-		return step("fetch", err)
+		return execute.Step("fetch", err)
 	}
 	if r.srv.CheckoutStrategy == "branch" {
 		job.Commit = job.HeadSHA
-		return step("checkout", r.git.Worktree(ctx, job.Repo, job.HeadSHA, dir))
+		return execute.Step("checkout", r.git.Worktree(ctx, job.Repo, job.HeadSHA, dir))
 	}
 	sha, err := r.git.MergeWorktree(ctx, job.Repo, pr.BaseSHA, job.HeadSHA, dir)
 	if err != nil {
-		return step("checkout (merge into "+pr.BaseRef+")", err)
+		return execute.Step("checkout (merge into "+pr.BaseRef+")", err)
 	}
 	job.Commit = sha
 	return nil
 }
 
-// jobSpace is where one job runs and what it keeps of its output: the
-// worktree dir (checked out by the job, removed when it ends), the tail
-// of its output for a failure's comment, and the writer its steps write
-// to: the job's log, the tail and, for a job that applies, apply (the
-// apply's own text, shown in the comment).
-type jobSpace struct {
-	dir   string
-	tail  *tailBuffer
-	apply *strings.Builder // nil unless the job applies
-	w     io.Writer
-}
-
 // newJobSpace sets up job's space over its log; done removes the
 // worktree and the job's temp dir, whatever state they are in.
-func (r *Runner) newJobSpace(ctx context.Context, job Job, log io.Writer, applies bool) (sp *jobSpace, done func()) {
-	sp = &jobSpace{dir: r.workDir(job.ID), tail: newTailBuffer(60)}
-	sp.w = io.MultiWriter(log, sp.tail)
-	if applies {
-		sp.apply = &strings.Builder{}
-		sp.w = io.MultiWriter(log, sp.tail, sp.apply)
-	}
-	return sp, func() { r.dropWorktree(ctx, job.Repo, sp.dir) }
+func (r *Runner) newJobSpace(ctx context.Context, job Job, log io.Writer, applies bool) (sp *execute.Space, done func()) {
+	sp = execute.NewSpace(r.workDir(job.ID), log, applies)
+	return sp, func() { r.dropWorktree(ctx, job.Repo, sp.Dir) }
 }
 
 // dropWorktree removes a job's worktree dir and its temp dir.
@@ -203,7 +155,7 @@ func (r *Runner) planProject(ctx context.Context, job *Job, root string, out io.
 	}
 	defer r.postHooks(ctx, job, root, out, "plan")
 	if wf, err := r.workflowFor(ctx, *job); err != nil {
-		return planResult{}, step("workflow", err)
+		return planResult{}, execute.Step("workflow", err)
 	} else if wf != nil {
 		return r.planWithWorkflow(ctx, job, root, out, refreshOnly, wf)
 	}
@@ -213,7 +165,7 @@ func (r *Runner) planProject(ctx context.Context, job *Job, root string, out io.
 	}
 	planDir := filepath.Join(r.cfg.DataDir, "plans")
 	if err := os.MkdirAll(planDir, 0o700); err != nil {
-		return planResult{}, step("plan", err)
+		return planResult{}, execute.Step("plan", err)
 	}
 	// terraform writes the plan in the job's temp dir, the one place
 	// outside the worktree a sandboxed terraform may write; it is stored
@@ -226,11 +178,11 @@ func (r *Runner) planProject(ctx context.Context, job *Job, root string, out io.
 	outcome, text, err := wd.PlanText(ctx, terraform.PlanOptions{Out: localPlan, RefreshOnly: refreshOnly,
 		VarFiles: job.Project.VarFiles, ExtraArgs: job.ExtraArgs})
 	if err != nil {
-		return planResult{}, step("plan", err)
+		return planResult{}, execute.Step("plan", err)
 	}
 	summary, js, err := wd.Show(ctx, localPlan)
 	if err != nil {
-		return planResult{}, step("show", err)
+		return planResult{}, execute.Step("show", err)
 	}
 	sum, err := r.keepPlan(ctx, localPlan, planFile)
 	if err != nil {
@@ -257,7 +209,7 @@ func (r *Runner) terraformFor(ctx context.Context, job Job, root string, out io.
 	// the same one (see terraform.InitCache); a copy, its own.
 	reused, err := wd.InitCached(ctx, terraform.InitCache{Dir: filepath.Join(r.cfg.DataDir, "init-cache")}, terraform.InitOptions{})
 	if err != nil {
-		return nil, step("init", err)
+		return nil, execute.Step("init", err)
 	}
 	if reused {
 		r.log.Debug("init skipped: the project's .terraform from an earlier job", "job", job.ID, "project", job.Project.Name)
@@ -271,7 +223,7 @@ func (r *Runner) terraformFor(ctx context.Context, job Job, root string, out io.
 	}
 	if ws := job.Project.Workspace; ws != "" && ws != "default" {
 		if err := wd.SelectWorkspace(ctx, ws); err != nil {
-			return nil, step("workspace", err)
+			return nil, execute.Step("workspace", err)
 		}
 	}
 	return wd, nil
@@ -303,11 +255,11 @@ func (r *Runner) newWorkdirFor(ctx context.Context, job Job, root string, out io
 	bin, err := r.cfg.Resolve(ctx, terraform.ResolveOptions{Distribution: dist, ExplicitPath: tf.Binary,
 		VersionConstraint: version, ProjectDir: dir, DataDir: filepath.Join(r.cfg.DataDir, "bin"), ReleasesURL: tf.ReleasesURL})
 	if err != nil {
-		return nil, step("find "+string(dist), err)
+		return nil, execute.Step("find "+string(dist), err)
 	}
 	paths, err := r.jobPaths(job, root, bin)
 	if err != nil {
-		return nil, step("init", err)
+		return nil, execute.Step("init", err)
 	}
 	env := tfEnv
 	if len(extraEnv) > 0 {
@@ -324,104 +276,24 @@ func (r *Runner) newWorkdirFor(ctx context.Context, job Job, root string, out io
 		TempDir: paths.tmp, Wrapper: r.wrapper(paths, forInit),
 		JobMark: job.Mark})
 	if err != nil {
-		return nil, step("init", err)
+		return nil, execute.Step("init", err)
 	}
 	return wd, nil
-}
-
-// stagePlan copies the stored plan file src into the job's temp dir,
-// where a sandboxed terraform may read it, and returns the copy's path,
-// or an error when the copy's SHA-256 is not sum.
-func stagePlan(src, sum, root string) (string, error) {
-	dst := filepath.Join(jobTempDir(root), filepath.Base(src))
-	if err := os.MkdirAll(jobTempDir(root), 0o700); err != nil {
-		return "", err
-	}
-	if err := copyFile(src, dst); err != nil {
-		return "", err
-	}
-	if got, err := fileSHA256(dst); err != nil || got != sum {
-		return "", fmt.Errorf("the plan file does not match the one recorded (%v)", err)
-	}
-	return dst, nil
-}
-
-// copyFile copies src to dst (mode 0600), replacing dst.
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// tailBuffer keeps the last n lines written to it.
-type tailBuffer struct {
-	n     int
-	lines []string
-	part  string
-}
-
-func newTailBuffer(n int) *tailBuffer { return &tailBuffer{n: n} }
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	s := t.part + string(p)
-	parts := strings.Split(s, "\n")
-	t.part = parts[len(parts)-1]
-	t.lines = append(t.lines, parts[:len(parts)-1]...)
-	if len(t.lines) > t.n {
-		t.lines = t.lines[len(t.lines)-t.n:]
-	}
-	return len(p), nil
-}
-
-// String is the last n lines, the unfinished one included, ANSI stripped.
-func (t *tailBuffer) String() string {
-	lines := t.lines
-	if t.part != "" {
-		lines = append(append([]string{}, lines...), t.part)
-	}
-	if len(lines) > t.n {
-		lines = lines[len(lines)-t.n:]
-	}
-	return terraform.StripANSI(strings.TrimSpace(strings.Join(lines, "\n")))
 }
 
 // keepPlan stores the plan terraform wrote at localPlan (in the job's
 // temp dir) as planFile under the data dir, shared with the other
 // replicas, and returns its SHA-256: what an apply checks it against.
 func (r *Runner) keepPlan(ctx context.Context, localPlan, planFile string) (string, error) {
-	sum, err := fileSHA256(localPlan)
+	sum, err := execute.FileSHA256(localPlan)
 	if err != nil {
-		return "", step("plan", err)
+		return "", execute.Step("plan", err)
 	}
-	if err := copyFile(localPlan, planFile); err != nil {
-		return "", step("plan", err)
+	if err := execute.CopyFile(localPlan, planFile); err != nil {
+		return "", execute.Step("plan", err)
 	}
 	if err := r.sharePlan(ctx, planFile); err != nil {
-		return "", step("plan", err)
+		return "", execute.Step("plan", err)
 	}
 	return sum, nil
 }

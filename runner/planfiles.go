@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/atollhq/atoll/runner/execute"
 )
 
 // Plan files on a shared store. A plan made on one replica may be
@@ -47,7 +49,7 @@ func (r *Runner) planFileOf(ctx context.Context, p Plan) (string, error) {
 		return p.File, nil
 	}
 	local := filepath.Join(r.cfg.DataDir, "plans", filepath.Base(p.File))
-	if sum, err := fileSHA256(local); err == nil && sum == p.SHA256 {
+	if sum, err := execute.FileSHA256(local); err == nil && sum == p.SHA256 {
 		return local, nil
 	}
 	b, ok, err := r.cfg.Store.GetRecord(ctx, bucketPlanFiles, filepath.Base(p.File))
@@ -76,7 +78,7 @@ func (r *Runner) planSHA256(ctx context.Context, p Plan) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return fileSHA256(file)
+	return execute.FileSHA256(file)
 }
 
 // dropSharedPlan removes a discarded plan's file from the store.

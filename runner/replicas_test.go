@@ -14,6 +14,7 @@ import (
 
 	"github.com/atollhq/atoll/locks/boltdb"
 	"github.com/atollhq/atoll/runner/drift"
+	"github.com/atollhq/atoll/runner/execute"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
 )
@@ -317,7 +318,7 @@ func TestPlanFileReachesOtherReplicas(t *testing.T) {
 	if err := os.WriteFile(file, []byte("plan bytes"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	sum, _ := fileSHA256(file)
+	sum, _ := execute.FileSHA256(file)
 	if err := a.sharePlan(ctx, file); err != nil {
 		t.Fatal(err)
 	}

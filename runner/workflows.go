@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/atollhq/atoll/runner/config"
+	"github.com/atollhq/atoll/runner/execute"
 	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/runner/workflow"
 	"github.com/atollhq/atoll/templates"
@@ -115,7 +116,7 @@ func (r *Runner) newStageRun(ctx context.Context, job *Job, root string, out io.
 	}
 	paths, err := r.jobPaths(*job, root, base.Binary())
 	if err != nil {
-		return nil, step("init", err)
+		return nil, execute.Step("init", err)
 	}
 	s := &stageRun{r: r, job: job, root: root, dir: dir, out: out, launch: r.launcher(paths),
 		planFile: filepath.Join(dir, "atoll-"+job.ID+".tfplan"), showFile: filepath.Join(dir, "atoll-"+job.ID+".json")}
@@ -191,9 +192,9 @@ func (s *stageRun) run(ctx context.Context, name string, steps []config.Step, va
 	if err != nil {
 		var se *workflow.StepError
 		if errors.As(err, &se) {
-			return res, step(fmt.Sprintf("%s (%s)", se.Stage, se.Step), se.Err)
+			return res, execute.Step(fmt.Sprintf("%s (%s)", se.Stage, se.Step), se.Err)
 		}
-		return res, step(name, err)
+		return res, execute.Step(name, err)
 	}
 	for k, v := range vars {
 		if _, set := res.Env[k]; !set {
@@ -287,7 +288,7 @@ func (r *Runner) planWithWorkflow(ctx context.Context, job *Job, root string, ou
 	}
 	planDir := filepath.Join(r.cfg.DataDir, "plans")
 	if err := os.MkdirAll(planDir, 0o700); err != nil {
-		return planResult{}, step("plan", err)
+		return planResult{}, execute.Step("plan", err)
 	}
 	// The plan moves to the job's temp dir, out of the custom steps'
 	// way, where a sandboxed terraform still reads it; it is stored under
@@ -296,9 +297,9 @@ func (r *Runner) planWithWorkflow(ctx context.Context, job *Job, root string, ou
 	localPlan := filepath.Join(jobTempDir(root), job.ID+".tfplan")
 	if err := os.Rename(s.planFile, localPlan); err != nil {
 		if os.IsNotExist(err) {
-			return planResult{}, step("plan", errors.New("the workflow's plan stage wrote no plan: it must run the plan step, or write the plan to $PLANFILE"))
+			return planResult{}, execute.Step("plan", errors.New("the workflow's plan stage wrote no plan: it must run the plan step, or write the plan to $PLANFILE"))
 		}
-		return planResult{}, step("plan", err)
+		return planResult{}, execute.Step("plan", err)
 	}
 	wd, err := r.newWorkdir(ctx, *job, root, out, res.Env)
 	if err != nil {
@@ -306,11 +307,11 @@ func (r *Runner) planWithWorkflow(ctx context.Context, job *Job, root string, ou
 	}
 	summary, js, err := wd.Show(ctx, localPlan)
 	if err != nil {
-		return planResult{}, step("show", err)
+		return planResult{}, execute.Step("show", err)
 	}
 	text, err := wd.ShowText(ctx, localPlan)
 	if err != nil {
-		return planResult{}, step("show", err)
+		return planResult{}, execute.Step("show", err)
 	}
 	sum, err := r.keepPlan(ctx, localPlan, planFile)
 	if err != nil {
@@ -351,7 +352,7 @@ func (r *Runner) applyProject(ctx context.Context, job *Job, root string, out io
 	defer r.postHooks(ctx, job, root, out, "apply")
 	wf, err := r.workflowFor(ctx, *job)
 	if err != nil {
-		return nil, step("workflow", err)
+		return nil, execute.Step("workflow", err)
 	}
 	if wf == nil {
 		if wd == nil {
@@ -362,19 +363,19 @@ func (r *Runner) applyProject(ctx context.Context, job *Job, root string, out io
 		if err := beforeApply(); err != nil {
 			return nil, err
 		}
-		return nil, step("apply", wd.Apply(ctx, planFile))
+		return nil, execute.Step("apply", wd.Apply(ctx, planFile))
 	}
 	s, err := r.newStageRun(ctx, job, root, out)
 	if err != nil {
 		return nil, err
 	}
 	if err := copyPlanTo(planFile, s.planFile); err != nil {
-		return nil, step("apply", err)
+		return nil, execute.Step("apply", err)
 	}
 	for _, st := range wf.Steps("plan") {
 		if st.Kind == config.StepInit {
 			if s.planInit, err = initOptions(st.ExtraArgs); err != nil {
-				return nil, step("init", err)
+				return nil, execute.Step("init", err)
 			}
 			break
 		}
