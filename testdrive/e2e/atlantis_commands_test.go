@@ -220,7 +220,7 @@ func TestApplySwitchesAndAllowCommands(t *testing.T) {
 	last = e.Comment(repo, m, "alice", "atoll apply")
 	cm = e.Wait(repo, m, last, "Apply refused: applies are disabled")
 	applyWant(t, cm.Body, "`disable_apply`")
-	_, page = e.page(e.Login("boss"), "/") // a restart ends every session
+	_, page = e.page(e.Login("boss"), "/") // signed in anew (sessions also survive a restart)
 	applyWant(t, page, "disabled by this server's configuration")
 	if got := applyLines(t, applyCountFile(e, "other")); len(got) != 0 {
 		t.Fatalf("applied with disable_apply: %q", got)

@@ -132,8 +132,9 @@ func sameJSON(t *testing.T, a, b string) bool {
 }
 
 // TestPostgresStore runs a pull request through plan and apply on a server
-// whose store is PostgreSQL from the start, then takes the database away:
-// /readyz says the database is not ready.
+// whose store is PostgreSQL from the start, keeps a person signed in
+// across a restart, then takes the database away: /readyz says the
+// database is not ready.
 func TestPostgresStore(t *testing.T) {
 	pg, err := pgtest.Start(context.Background(), pgtest.Options{})
 	if err != nil {
@@ -162,6 +163,16 @@ func TestPostgresStore(t *testing.T) {
 	}
 	if code, notReady := readyz(e); code != http.StatusOK {
 		t.Fatalf("/readyz on a live database = %d %v", code, notReady)
+	}
+
+	// A person signed in stays signed in across a restart: the session is
+	// in the database, as another replica would find it.
+	signedIn := e.Login("alice")
+	e.Stop()
+	e.StartAtoll()
+	noFollow := &http.Client{Jar: signedIn.Jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if code, _ := e.page(noFollow, "/"); code != http.StatusOK {
+		t.Fatalf("GET / after a restart with the session from before = %d, want 200 (still signed in)", code)
 	}
 
 	pg.Stop()
