@@ -37,7 +37,7 @@ func (r *Runner) onComment(ctx context.Context, e *vcs.CommentEvent) error {
 		return err
 	}
 	var cerr *command.Error
-	if errors.As(err, &cerr) && cerr.Unsupported {
+	if errors.As(err, &cerr) && cerr.Kind == command.Unsupported {
 		return r.reply(ctx, repo, e.IssueNumber, "command_unsupported.tmpl", templates.CommandUnsupported{Command: cerr.Command})
 	}
 	if err == nil && cmd.Name != command.Help && !r.srv.CommandAllowed(cmd.Name) {
@@ -47,11 +47,11 @@ func (r *Runner) onComment(ctx context.Context, e *vcs.CommentEvent) error {
 	if err == nil && len(cmd.ExtraArgs) > 0 {
 		// Refused before anything runs: no lock taken, no plan discarded.
 		if verr := terraform.ValidateExtraArgs(cmd.ExtraArgs); verr != nil {
-			err = &command.Error{Command: cmd.Name, Message: verr.Error()}
+			err = &command.Error{Kind: command.ExtraArgRefused, Command: cmd.Name, Value: verr.Error()}
 		}
 	}
 	if err != nil {
-		return r.reply(ctx, repo, e.IssueNumber, "command_error.tmpl", templates.CommandError{Error: err.Error()})
+		return r.reply(ctx, repo, e.IssueNumber, "command_error.tmpl", templates.CommandError{Problem: problem(err)})
 	}
 	user := e.Sender.Login
 	if cmd.Name != "help" && cmd.Name != "version" {
@@ -94,7 +94,19 @@ func (r *Runner) onComment(ctx context.Context, e *vcs.CommentEvent) error {
 	case "approve_policies":
 		return r.commandApprovePolicies(ctx, pr, user, cmd)
 	}
-	return r.reply(ctx, repo, e.IssueNumber, "command_error.tmpl", templates.CommandError{Error: "unknown command " + cmd.Name})
+	return r.reply(ctx, repo, e.IssueNumber, "command_error.tmpl", templates.CommandError{Problem: templates.CommandProblem{
+		Kind: string(command.UnknownCommand), Word: cmd.Name, Choices: []string{"plan", "apply", "unlock", "approve_policies"}}})
+}
+
+// problem is the parser's error as the templates' CommandProblem (the
+// parser returns only *command.Error).
+func problem(err error) templates.CommandProblem {
+	var e *command.Error
+	if !errors.As(err, &e) {
+		return templates.CommandProblem{Kind: string(command.ExtraArgRefused), Value: err.Error()}
+	}
+	return templates.CommandProblem{Kind: string(e.Kind), Command: e.Command, Word: e.Word, Flag: e.Flag,
+		Value: e.Value, Usage: e.Usage, Choices: e.Choices}
 }
 
 // authorize returns what user lacks to run command, or "" when allowed.

@@ -9,11 +9,11 @@ type Help struct {
 	DocsURL string
 }
 
-// CommandError is the reply to a malformed atoll command: the parser's
-// error, then the help text. Template: command_error.tmpl.
+// CommandError is the reply to a malformed atoll command: what is wrong
+// (the Problem's own template), then the help text. Template:
+// command_error.tmpl.
 type CommandError struct {
-	// Error is what is wrong with the command, e.g. `unknown flag "-x"`.
-	Error string
+	Problem CommandProblem
 	// Help fills the help text shown below the error.
 	Help Help
 }
@@ -260,3 +260,18 @@ type Remediation struct {
 	Commit   string
 	LockedBy int
 }
+
+// CommandProblem is what is wrong with a malformed command, as
+// runner/command's Error says it: a Kind (runner/command's Kind, e.g.
+// "unknown_flag") and the fields that kind uses. Each kind has its own
+// template, command_problem_KIND.tmpl, one line; command_problem.tmpl
+// picks it. Word, Flag and Value are what the comment wrote, already cut
+// to a bounded length.
+type CommandProblem struct {
+	Kind                              string
+	Command, Word, Flag, Value, Usage string
+	Choices                           []string
+}
+
+// Template is command_problem_KIND.tmpl.
+func (p CommandProblem) Template() string { return "command_problem_" + p.Kind + ".tmpl" }

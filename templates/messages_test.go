@@ -23,7 +23,7 @@ func TestReplies(t *testing.T) {
 		want []string
 	}{
 		{"help", must(r.RenderHelp(Help{DocsURL: "https://docs.example"})), append(helpWords, "https://docs.example")},
-		{"command error", must(r.RenderCommandError(CommandError{Error: `unknown flag "-x"`})),
+		{"command error", must(r.RenderCommandError(CommandError{Problem: CommandProblem{Kind: "unknown_flag", Flag: "-x", Usage: "atoll plan"}})),
 			append(helpWords, `**That atoll command is not valid:** unknown flag "-x"`)},
 		{"permission denied", must(r.RenderPermissionDenied(PermissionDenied{User: "eve", Command: "apply",
 			Need: "write permission on this repository"})),

@@ -111,7 +111,8 @@ func samples() []sample {
 		{"command_comment.tmpl", "one project", CommandComment{
 			ID: "plan-2", Command: "plan", Status: RunDone, Projects: projects[:1], MaxPlanChars: 100}},
 		{"help.tmpl", "help", Help{DocsURL: "https://atoll.example/docs"}},
-		{"command_error.tmpl", "a command error", CommandError{Error: `unknown flag "-x"`}},
+		{"command_error.tmpl", "a command error", CommandError{Problem: CommandProblem{Kind: "unknown_flag", Command: "plan",
+			Flag: "-x", Usage: "atoll plan [-p PROJECT]"}}},
 		{"permission_denied.tmpl", "a permission error", PermissionDenied{User: "eve", Command: "apply", Need: "write permission"}},
 		{"config_error.tmpl", "a config error", ConfigError{File: "atoll.yaml", Commit: "0123456789",
 			Errors: []FieldError{{Line: 3, Column: 5, Key: "projects[0].dir", Message: "required"}, {Message: "bad"}}}},
@@ -163,6 +164,10 @@ func samples() []sample {
 			out = append(out, sample{"check_progress_title.tmpl", "a check in progress", c},
 				sample{"check_progress.tmpl", "a check in progress", c})
 		}
+	}
+	for _, p := range commandProblemSamples() {
+		out = append(out, sample{p.Template(), "a command problem", p},
+			sample{"command_error.tmpl", "a command error: " + p.Kind, CommandError{Problem: p}})
 	}
 	for _, m := range noticeSamples() {
 		out = append(out, sample{m.Template(), "a notice", m})
@@ -260,5 +265,31 @@ func unmetSamples() []sample {
 		u("head_moved", func(*unmetSample) {}),
 		u("apply_disabled", func(*unmetSample) {}),
 		u("apply_lock", func(s *unmetSample) { s.Why = "change freeze until Monday" }),
+	}
+}
+
+// commandProblemSamples are a value of each command problem kind (those
+// of runner/command's Kind).
+func commandProblemSamples() []CommandProblem {
+	usage := "atoll apply [-p PROJECT | -d DIR] [-w WORKSPACE]"
+	return []CommandProblem{
+		{Kind: "unknown_command", Word: "aply", Choices: []string{"plan", "apply", "help"}},
+		{Kind: "unsupported", Command: "import"},
+		{Kind: "unterminated_quote", Command: "plan", Value: "'"},
+		{Kind: "unterminated_quote", Command: "plan", Value: `"`},
+		{Kind: "extra_args_plan_only", Command: "apply"},
+		{Kind: "unexpected_argument", Command: "apply", Word: "prod", Usage: usage},
+		{Kind: "unknown_flag", Command: "apply", Flag: "-x", Usage: usage},
+		{Kind: "flag_not_for_command", Command: "apply", Flag: "--clear", Usage: usage},
+		{Kind: "flag_twice", Command: "apply", Flag: "-p"},
+		{Kind: "flag_takes_no_value", Command: "apply", Flag: "--verbose"},
+		{Kind: "flag_needs_value", Command: "apply", Flag: "-p"},
+		{Kind: "flag_bad_value", Command: "apply", Flag: "-p", Value: "-w"},
+		{Kind: "bad_merge_method", Command: "apply", Flag: "--auto-merge-method", Value: "fast", Choices: []string{"merge", "squash", "rebase"}},
+		{Kind: "auto_merge_conflict", Command: "apply"},
+		{Kind: "project_with_dir", Command: "apply"},
+		{Kind: "dir_not_relative", Command: "plan", Flag: "-d", Value: "/etc"},
+		{Kind: "dir_outside", Command: "plan", Flag: "-d", Value: "../.."},
+		{Kind: "extra_arg_refused", Command: "plan", Value: "extra argument -chdir: not allowed"},
 	}
 }

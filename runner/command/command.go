@@ -14,7 +14,6 @@
 package command
 
 import (
-	"errors"
 	"fmt"
 	"path"
 	"slices"
@@ -74,23 +73,104 @@ type Command struct {
 	AutoMergeMethod   string
 }
 
-// Error is a malformed command addressed to atoll. Command is the command
-// name when it was recognised ("" otherwise), so the reply can show the help
-// of that command.
+// Kind names what is wrong with a malformed command. Each kind has its
+// own reply template (templates/command_problem_KIND.tmpl), filled from
+// the Error's fields.
+type Kind string
+
+// Error kinds, with the Error fields each one sets.
+const (
+	UnknownCommand     Kind = "unknown_command"      // Word; Choices: the command names
+	Unsupported        Kind = "unsupported"          // Command: an Atlantis command atoll does not have
+	UnterminatedQuote  Kind = "unterminated_quote"   // Value: the quote, ' or "
+	ExtraArgsPlanOnly  Kind = "extra_args_plan_only" // "--" after a command other than plan
+	UnexpectedArgument Kind = "unexpected_argument"  // Word, Usage
+	UnknownFlag        Kind = "unknown_flag"         // Flag, Usage
+	FlagNotForCommand  Kind = "flag_not_for_command" // Flag, Usage
+	FlagTwice          Kind = "flag_twice"           // Flag (its canonical name)
+	FlagTakesNoValue   Kind = "flag_takes_no_value"  // Flag
+	FlagNeedsValue     Kind = "flag_needs_value"     // Flag: nothing followed it
+	FlagBadValue       Kind = "flag_bad_value"       // Flag, Value: empty or starting with "-"
+	BadMergeMethod     Kind = "bad_merge_method"     // Value; Choices: MergeMethods
+	AutoMergeConflict  Kind = "auto_merge_conflict"  // --auto-merge-disabled with --auto-merge-method
+	ProjectWithDir     Kind = "project_with_dir"     // -p with -d or -w
+	DirNotRelative     Kind = "dir_not_relative"     // Value: absolute, or with backslashes
+	DirOutside         Kind = "dir_outside"          // Value: escapes the repository
+	ExtraArgRefused    Kind = "extra_arg_refused"    // Value: the checker's reason (set by the runner)
+)
+
+// Error is a malformed command addressed to atoll: a Kind and the fields
+// that kind uses. Command is the command name when it was recognised (""
+// otherwise), so the reply can show the help of that command. Word, Flag
+// and Value are what the comment wrote, cut to maxQuoted bytes ("..."
+// after a cut) so that a huge word does not make a huge reply.
 type Error struct {
+	Kind    Kind
 	Command string
-	Message string
-	// Unsupported marks a command Atlantis has and atoll does not
-	// (import, state); Command names it.
-	Unsupported bool
+	Word    string
+	Flag    string
+	Value   string
+	// Usage is the usage line of Command, e.g. "atoll apply [-p PROJECT ...]".
+	Usage   string
+	Choices []string
 }
 
-// Error returns "atoll NAME: MESSAGE" (or "atoll: MESSAGE").
+// Error returns "atoll NAME: PROBLEM" (or "atoll: PROBLEM") for logs and
+// tests; the reply a person reads is rendered from the Kind's template.
 func (e *Error) Error() string {
 	if e.Command == "" {
-		return "atoll: " + e.Message
+		return "atoll: " + e.problem()
 	}
-	return "atoll " + e.Command + ": " + e.Message
+	return "atoll " + e.Command + ": " + e.problem()
+}
+
+// problem says what is wrong in one line, for Error.
+func (e *Error) problem() string {
+	q := func(s string) string {
+		if t, ok := strings.CutSuffix(s, "..."); ok && len(t) > maxQuoted-utf8.UTFMax {
+			return strconv.Quote(t) + "..."
+		}
+		return strconv.Quote(s)
+	}
+	usage := "usage: " + e.Usage
+	switch e.Kind {
+	case UnknownCommand:
+		return fmt.Sprintf("unknown command %s: use one of %s", q(e.Word), strings.Join(e.Choices, ", "))
+	case Unsupported:
+		return fmt.Sprintf("atoll has no %s command", e.Command)
+	case UnterminatedQuote:
+		if e.Value == "'" {
+			return "unterminated single quote"
+		}
+		return "unterminated double quote"
+	case ExtraArgsPlanOnly:
+		return `"--" (extra terraform arguments) is only allowed with plan`
+	case UnexpectedArgument:
+		return fmt.Sprintf("unexpected argument %s: %s", q(e.Word), usage)
+	case UnknownFlag:
+		return fmt.Sprintf("unknown flag %s: %s", q(e.Flag), usage)
+	case FlagNotForCommand:
+		return fmt.Sprintf("flag %s does not apply to %s: %s", e.Flag, e.Command, usage)
+	case FlagTwice:
+		return fmt.Sprintf("flag %s given twice", e.Flag)
+	case FlagTakesNoValue:
+		return fmt.Sprintf("flag %s takes no value", e.Flag)
+	case FlagNeedsValue:
+		return fmt.Sprintf("flag %s needs a value", e.Flag)
+	case FlagBadValue:
+		return fmt.Sprintf("flag %s needs a value, got %s", e.Flag, q(e.Value))
+	case BadMergeMethod:
+		return fmt.Sprintf("flag --auto-merge-method: %s is not one of %s", q(e.Value), strings.Join(e.Choices, ", "))
+	case AutoMergeConflict:
+		return "--auto-merge-disabled turns automerge off: do not combine it with --auto-merge-method"
+	case ProjectWithDir:
+		return "-p names a project, which fixes its dir and workspace: do not combine it with -d or -w"
+	case DirNotRelative:
+		return fmt.Sprintf("-d %s: give a directory relative to the repository root, with forward slashes", q(e.Value))
+	case DirOutside:
+		return fmt.Sprintf("-d %s: the directory is outside the repository", q(e.Value))
+	}
+	return string(e.Kind) + ": " + e.Value
 }
 
 // Info describes one command for the help text.
@@ -199,9 +279,9 @@ func (p Parser) Parse(comment string) (*Command, error) {
 	mask, ok := accepts[name]
 	if !ok {
 		if unsupported[name] {
-			return nil, &Error{Command: name, Unsupported: true, Message: fmt.Sprintf("atoll has no %s command", name)}
+			return nil, &Error{Kind: Unsupported, Command: name}
 		}
-		return nil, &Error{Message: fmt.Sprintf("unknown command %s: use one of plan, apply, approve_policies, approve, unlock, help, version", quote(fields[0]))}
+		return nil, &Error{Kind: UnknownCommand, Word: cut(fields[0]), Choices: names()}
 	}
 	cmd := &Command{Name: name, Alias: alias}
 	if name == Help {
@@ -209,10 +289,12 @@ func (p Parser) Parse(comment string) (*Command, error) {
 	}
 	args, err := split(rest)
 	if err != nil {
-		return nil, &Error{Command: name, Message: err.Error()}
+		err.Command = name
+		return nil, err
 	}
 	if err := cmd.parseArgs(args[1:], mask); err != nil {
-		return nil, &Error{Command: name, Message: err.Error()}
+		err.Command = name
+		return nil, err
 	}
 	return cmd, nil
 }
@@ -232,13 +314,13 @@ func (p Parser) addressed(word string) (string, bool) {
 	return "", false
 }
 
-func (c *Command) parseArgs(args []string, mask int) error {
+func (c *Command) parseArgs(args []string, mask int) *Error {
 	seen := map[string]bool{}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {
 			if mask&extraArgs == 0 {
-				return fmt.Errorf(`"--" (extra terraform arguments) is only allowed with plan`)
+				return &Error{Kind: ExtraArgsPlanOnly}
 			}
 			if rest := args[i+1:]; len(rest) > 0 {
 				c.ExtraArgs = append([]string(nil), rest...)
@@ -248,25 +330,25 @@ func (c *Command) parseArgs(args []string, mask int) error {
 		flag, value, hasValue := strings.Cut(a, "=")
 		canon, known := flagNames[flag]
 		if !strings.HasPrefix(a, "-") {
-			return fmt.Errorf("unexpected argument %s: %s", quote(a), hint(c.Name))
+			return &Error{Kind: UnexpectedArgument, Word: cut(a), Usage: usage(c.Name)}
 		}
 		if !known {
-			return fmt.Errorf("unknown flag %s: %s", quote(flag), hint(c.Name))
+			return &Error{Kind: UnknownFlag, Flag: cut(flag), Usage: usage(c.Name)}
 		}
 		kind := flagKind[canon]
 		if canon == "--clear" {
 			kind |= clearFlag
 		}
 		if mask&kind == 0 {
-			return fmt.Errorf("flag %s does not apply to %s: %s", flag, c.Name, hint(c.Name))
+			return &Error{Kind: FlagNotForCommand, Flag: flag, Usage: usage(c.Name)}
 		}
 		if seen[canon] {
-			return fmt.Errorf("flag %s given twice", canon)
+			return &Error{Kind: FlagTwice, Flag: canon}
 		}
 		seen[canon] = true
 		if switches[canon] {
 			if hasValue {
-				return fmt.Errorf("flag %s takes no value", flag)
+				return &Error{Kind: FlagTakesNoValue, Flag: flag}
 			}
 			switch canon {
 			case "--clear":
@@ -280,13 +362,13 @@ func (c *Command) parseArgs(args []string, mask int) error {
 		}
 		if !hasValue {
 			if i+1 >= len(args) || args[i+1] == "--" {
-				return fmt.Errorf("flag %s needs a value", flag)
+				return &Error{Kind: FlagNeedsValue, Flag: flag}
 			}
 			i++
 			value = args[i]
 		}
 		if value == "" || strings.HasPrefix(value, "-") {
-			return fmt.Errorf("flag %s needs a value, got %s", flag, quote(value))
+			return &Error{Kind: FlagBadValue, Flag: flag, Value: cut(value)}
 		}
 		switch canon {
 		case "-p":
@@ -304,57 +386,66 @@ func (c *Command) parseArgs(args []string, mask int) error {
 		case "--auto-merge-method":
 			m := strings.ToLower(value)
 			if !slices.Contains(MergeMethods, m) {
-				return fmt.Errorf("flag --auto-merge-method: %s is not one of %s", quote(value), strings.Join(MergeMethods, ", "))
+				return &Error{Kind: BadMergeMethod, Flag: "--auto-merge-method", Value: cut(value), Choices: MergeMethods}
 			}
 			c.AutoMergeMethod = m
 		}
 	}
 	if c.AutoMergeDisabled && c.AutoMergeMethod != "" {
-		return errors.New("--auto-merge-disabled turns automerge off: do not combine it with --auto-merge-method")
+		return &Error{Kind: AutoMergeConflict}
 	}
 	if c.Project != "" && (c.Dir != "" || c.Workspace != "") {
-		return errors.New("-p names a project, which fixes its dir and workspace: do not combine it with -d or -w")
+		return &Error{Kind: ProjectWithDir}
 	}
 	return nil
 }
 
-// hint names the flags a command takes.
-func hint(name string) string {
+// usage is the usage line of the command name.
+func usage(name string) string {
 	for _, in := range Commands() {
 		if in.Name == name {
-			return "usage: " + in.Usage
+			return in.Usage
 		}
 	}
-	return "see atoll help"
+	return "atoll help"
+}
+
+// names are the command names, in the order the help lists them.
+func names() []string {
+	var out []string
+	for _, in := range Commands() {
+		out = append(out, in.Name)
+	}
+	return out
 }
 
 // cleanDir normalises a -d value to a repository-relative directory.
-func cleanDir(d string) (string, error) {
+func cleanDir(d string) (string, *Error) {
 	if strings.HasPrefix(d, "/") || strings.Contains(d, `\`) {
-		return "", fmt.Errorf("-d %s: give a directory relative to the repository root, with forward slashes", quote(d))
+		return "", &Error{Kind: DirNotRelative, Flag: "-d", Value: cut(d)}
 	}
 	c := path.Clean(d)
 	if c == ".." || strings.HasPrefix(c, "../") {
-		return "", fmt.Errorf("-d %s: the directory is outside the repository", quote(d))
+		return "", &Error{Kind: DirOutside, Flag: "-d", Value: cut(d)}
 	}
 	return c, nil
 }
 
-// maxQuoted bounds how much of a word an error message quotes, so that a
-// huge word does not make a huge reply.
+// maxQuoted bounds how much of a word an error keeps, so that a huge word
+// does not make a huge reply.
 const maxQuoted = 80
 
-// quote quotes a word of the comment for an error message, cut to
-// maxQuoted bytes (at a character boundary) with "..." after the cut.
-func quote(s string) string {
+// cut cuts a word of the comment to maxQuoted bytes (at a character
+// boundary) with "..." after the cut.
+func cut(s string) string {
 	if len(s) <= maxQuoted {
-		return strconv.Quote(s)
+		return s
 	}
-	cut := maxQuoted
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
+	n := maxQuoted
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
-	return strconv.Quote(s[:cut]) + "..."
+	return s[:n] + "..."
 }
 
 // firstLine returns the first line of s that is not blank, trimmed.
@@ -374,7 +465,7 @@ func firstLine(s string) string {
 // double quotes keep everything but let a backslash escape `"` and `\`, and
 // outside quotes a backslash escapes any character. Typographic quotes (“ ”
 // ‘ ’), which phones and some editors substitute, count as plain ones.
-func split(line string) ([]string, error) {
+func split(line string) ([]string, *Error) {
 	line = typographic.Replace(line)
 	var words []string
 	var cur strings.Builder
@@ -391,7 +482,7 @@ func split(line string) ([]string, error) {
 		case c == '\'':
 			j := strings.IndexByte(line[i+1:], '\'')
 			if j < 0 {
-				return nil, errors.New("unterminated single quote")
+				return nil, &Error{Kind: UnterminatedQuote, Value: "'"}
 			}
 			cur.WriteString(line[i+1 : i+1+j])
 			i += j + 1
@@ -409,7 +500,7 @@ func split(line string) ([]string, error) {
 				cur.WriteByte(line[i])
 			}
 			if !closed {
-				return nil, errors.New("unterminated double quote")
+				return nil, &Error{Kind: UnterminatedQuote, Value: `"`}
 			}
 		case c == '\\':
 			if i+1 < len(line) {

@@ -129,7 +129,7 @@ func FuzzParse(f *testing.F) {
 				t.Fatal("command and error both returned")
 			}
 			var perr *Error
-			if !errors.As(err, &perr) || perr.Message == "" {
+			if !errors.As(err, &perr) || perr.Kind == "" {
 				t.Fatalf("error %v is not a *Error with a message", err)
 			}
 			return
@@ -220,7 +220,7 @@ func TestParseUnsupported(t *testing.T) {
 	for _, c := range []string{"atlantis import -d . aws_instance.a i-123", "atlantis state rm aws_instance.a", "atoll import x y"} {
 		_, err := p.Parse(c)
 		var perr *Error
-		if !errors.As(err, &perr) || !perr.Unsupported {
+		if !errors.As(err, &perr) || perr.Kind != Unsupported {
 			t.Fatalf("Parse(%q) error = %v, want an Unsupported *Error", c, err)
 		}
 		if want := strings.Fields(c)[1]; perr.Command != want {
