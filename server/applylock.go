@@ -7,6 +7,7 @@ import (
 
 	"github.com/atollhq/atoll/locks/audit"
 	"github.com/atollhq/atoll/runner"
+	"github.com/atollhq/atoll/templates"
 )
 
 // The apply lock: while it is held every apply is refused with its reason.
@@ -65,7 +66,7 @@ func (s *Server) applyLockClear(w http.ResponseWriter, r *http.Request) {
 func (s *Server) applyLockForm(w http.ResponseWriter, r *http.Request) {
 	sess := sessionOf(r)
 	if !s.isAdmin(r.Context(), sess.Login) {
-		http.Error(w, "only members of ui.admin_teams may lock or unlock applies", http.StatusForbidden)
+		s.refuse(w, templates.WebError{Kind: templates.WebApplyLockAdmins})
 		return
 	}
 	var err error
@@ -76,14 +77,14 @@ func (s *Server) applyLockForm(w http.ResponseWriter, r *http.Request) {
 	case "unlock":
 		err = s.cfg.Engine.ClearApplyLock(r.Context())
 	default:
-		http.Error(w, "action must be lock or unlock", http.StatusBadRequest)
+		s.fail(w, http.StatusBadRequest, templates.WebError{Kind: templates.WebApplyLockAction})
 		return
 	}
 	switch {
 	case errors.Is(err, runner.ErrNoReason):
-		http.Error(w, "an apply lock needs a reason", http.StatusBadRequest)
+		s.fail(w, http.StatusBadRequest, templates.WebError{Kind: templates.WebApplyLockReason})
 	case err != nil:
-		http.Error(w, err.Error(), http.StatusInternalServerError)
+		s.failInternal(w, "apply lock form", err)
 	default:
 		s.record(r.Context(), audit.Entry{Actor: sess.Login, Action: "apply_lock." + action, Outcome: "ok",
 			Details: map[string]string{"reason": r.PostForm.Get("reason"), "via": "web UI"}})

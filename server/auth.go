@@ -16,6 +16,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/atollhq/atoll/locks/audit"
+	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 )
 
@@ -251,7 +252,7 @@ func (s *Server) dataAuth(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		r = s.withSession(r)
 		if sessionOf(r) == nil {
-			http.Error(w, "sign in first: /login", http.StatusUnauthorized)
+			s.fail(w, http.StatusUnauthorized, templates.WebError{Kind: templates.WebSignInFirst})
 			return
 		}
 		h(w, r)
@@ -261,11 +262,11 @@ func (s *Server) dataAuth(h http.HandlerFunc) http.HandlerFunc {
 func (s *Server) csrfOK(w http.ResponseWriter, r *http.Request, sess *session) bool {
 	r.Body = http.MaxBytesReader(w, r.Body, 1<<16)
 	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		s.fail(w, http.StatusBadRequest, templates.WebError{Kind: templates.WebBadForm})
 		return false
 	}
 	if subtle.ConstantTimeCompare([]byte(r.PostForm.Get("csrf")), []byte(sess.CSRF)) != 1 {
-		http.Error(w, "the form's CSRF token is missing or stale: reload the page", http.StatusForbidden)
+		s.fail(w, http.StatusForbidden, templates.WebError{Kind: templates.WebCSRFStale})
 		return false
 	}
 	return true
@@ -274,7 +275,7 @@ func (s *Server) csrfOK(w http.ResponseWriter, r *http.Request, sess *session) b
 // login starts the OAuth web flow.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Login.ClientID == "" {
-		http.Error(w, "the web UI is off: set github.client_id and github.client_secret", http.StatusServiceUnavailable)
+		s.fail(w, http.StatusServiceUnavailable, templates.WebError{Kind: templates.WebUIOff})
 		return
 	}
 	state := randomHex(16)
@@ -293,13 +294,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 // code, asks GitHub who the user is and starts a session.
 func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Login.ClientID == "" {
-		http.Error(w, "the web UI is off", http.StatusServiceUnavailable)
+		s.fail(w, http.StatusServiceUnavailable, templates.WebError{Kind: templates.WebUIOff})
 		return
 	}
 	c, err := r.Cookie(stateCookie)
 	state, next, _ := strings.Cut(valueOr(c, err), "|")
 	if state == "" || subtle.ConstantTimeCompare([]byte(state), []byte(r.URL.Query().Get("state"))) != 1 {
-		http.Error(w, "the login's state does not match: start again at /login", http.StatusBadRequest)
+		s.fail(w, http.StatusBadRequest, templates.WebError{Kind: templates.WebLoginState})
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: stateCookie, Path: "/auth/callback", MaxAge: -1})
@@ -310,19 +311,19 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 	tok, err := s.oauth().Exchange(ctx, r.URL.Query().Get("code"))
 	if err != nil {
 		s.log.Warn("login: code exchange", "err", err)
-		http.Error(w, "GitHub refused the login: start again at /login", http.StatusUnauthorized)
+		s.fail(w, http.StatusUnauthorized, templates.WebError{Kind: templates.WebLoginRefused})
 		return
 	}
 	login, err := s.githubUser(ctx, tok.AccessToken)
 	if err != nil {
 		s.log.Warn("login: read user", "err", err)
-		http.Error(w, "could not read the GitHub user", http.StatusBadGateway)
+		s.fail(w, http.StatusBadGateway, templates.WebError{Kind: templates.WebUserUnreadable})
 		return
 	}
 	sess, err := s.sessions.start(ctx, login, s.cfg.Login.SessionTTL)
 	if err != nil {
 		s.log.Error("login: store the session", "err", err)
-		http.Error(w, "could not start a session", http.StatusServiceUnavailable)
+		s.fail(w, http.StatusServiceUnavailable, templates.WebError{Kind: templates.WebSessionFailed})
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: sess.ID, Path: "/", Expires: sess.Expires,
@@ -374,7 +375,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	if sess := sessionOf(r); sess != nil {
 		if err := s.sessions.end(r.Context(), sess.ID); err != nil {
 			s.log.Error("logout: end the session", "err", err)
-			http.Error(w, "could not end the session", http.StatusServiceUnavailable)
+			s.fail(w, http.StatusServiceUnavailable, templates.WebError{Kind: templates.WebLogoutFailed})
 			return
 		}
 		s.record(r.Context(), audit.Entry{Actor: sess.Login, Action: "logout", Outcome: "ok"})

@@ -30,20 +30,33 @@ type view struct {
 // refuse answers 403 with a refusal rendered by its template, as plain
 // text.
 func (s *Server) refuse(w http.ResponseWriter, m templates.Message) {
-	text := m.Template()
+	s.fail(w, http.StatusForbidden, m)
+}
+
+// fail answers status with m rendered by its template, as plain text;
+// without pages (or when m does not render) the body is the status text.
+func (s *Server) fail(w http.ResponseWriter, status int, m templates.Message) {
+	text := http.StatusText(status)
 	if s.cfg.Pages != nil {
 		if out, err := s.cfg.Pages.RenderMessage(m); err == nil {
 			text = strings.TrimSpace(out)
 		} else {
-			s.log.Error("render refusal", "template", m.Template(), "err", err)
+			s.log.Error("render error text", "template", m.Template(), "err", err)
 		}
 	}
-	http.Error(w, text, http.StatusForbidden)
+	http.Error(w, text, status)
+}
+
+// failInternal logs err and answers 500 with web_error.tmpl's words for
+// an internal error: the details stay in atoll's log.
+func (s *Server) failInternal(w http.ResponseWriter, what string, err error) {
+	s.log.Error(what, "err", err)
+	s.fail(w, http.StatusInternalServerError, templates.WebError{Kind: templates.WebInternal})
 }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name, title string, data any) {
 	if s.cfg.Pages == nil {
-		http.Error(w, "no pages configured", http.StatusNotFound)
+		s.fail(w, http.StatusNotFound, templates.WebError{Kind: templates.WebInternal}) // without pages: "Not Found"
 		return
 	}
 	v := view{Title: title, Data: data}
@@ -53,7 +66,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name, title stri
 	body, err := s.cfg.Pages.Page(name, v)
 	if err != nil {
 		s.log.Error("render page", "page", name, "err", err)
-		http.Error(w, "render failed", http.StatusInternalServerError)
+		s.fail(w, http.StatusInternalServerError, templates.WebError{Kind: templates.WebInternal})
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -188,7 +201,7 @@ func summarize(v visible) []repoSummary {
 func (s *Server) index(w http.ResponseWriter, r *http.Request) {
 	v, err := s.visibleOverview(r)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
+		s.failInternal(w, "index", err)
 		return
 	}
 	s.render(w, r, "index.html.tmpl", "overview", struct {
@@ -207,7 +220,7 @@ func (s *Server) repoPage(w http.ResponseWriter, r *http.Request) {
 	}
 	v, err := s.visibleOverview(r)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
+		s.failInternal(w, "repoPage", err)
 		return
 	}
 	one := visible{Repos: []string{repo}}
@@ -257,7 +270,7 @@ func (s *Server) repoPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) locksPage(w http.ResponseWriter, r *http.Request) {
 	v, err := s.visibleOverview(r)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
+		s.failInternal(w, "locksPage", err)
 		return
 	}
 	s.render(w, r, "locks.html.tmpl", "locks", v.Locks)
@@ -283,7 +296,7 @@ func (s *Server) releaseForm(w http.ResponseWriter, r *http.Request) {
 	}
 	l, ok, err := s.cfg.Engine.ReleaseLock(r.Context(), k, "@"+sessionOf(r).Login+" in atoll's web UI")
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
+		s.failInternal(w, "releaseForm", err)
 		return
 	}
 	if ok {
@@ -297,7 +310,7 @@ func (s *Server) releaseForm(w http.ResponseWriter, r *http.Request) {
 func (s *Server) jobsPage(w http.ResponseWriter, r *http.Request) {
 	v, err := s.visibleOverview(r)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
+		s.failInternal(w, "jobsPage", err)
 		return
 	}
 	q := r.URL.Query()
@@ -322,7 +335,7 @@ func (s *Server) jobsPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) visibleJob(w http.ResponseWriter, r *http.Request) (runner.Job, bool) {
 	job, ok, err := s.cfg.Engine.GetJob(r.Context(), r.PathValue("id"))
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
+		s.failInternal(w, "visibleJob", err)
 		return job, false
 	}
 	if !ok || !s.canSee(r, job.Repo.FullName()) {
@@ -364,7 +377,7 @@ func (s *Server) cancelForm(w http.ResponseWriter, r *http.Request) {
 	}
 	_, cancelled, err := s.cfg.Engine.CancelJob(r.Context(), job.ID, "@"+sessionOf(r).Login+" in atoll's web UI")
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
+		s.failInternal(w, "cancelForm", err)
 		return
 	}
 	outcome := "ok"
@@ -401,7 +414,7 @@ func (s *Server) jobEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	fl, ok := w.(http.Flusher)
 	if !ok {
-		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
+		s.fail(w, http.StatusInternalServerError, templates.WebError{Kind: templates.WebStreamingOff})
 		return
 	}
 	var offset int64
@@ -467,7 +480,7 @@ func sendLog(w io.Writer, path string, offset int64, mask func(string) string) i
 func (s *Server) driftPage(w http.ResponseWriter, r *http.Request) {
 	v, err := s.visibleOverview(r)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
+		s.failInternal(w, "driftPage", err)
 		return
 	}
 	s.render(w, r, "drift.html.tmpl", "drift", v.Drift)
@@ -486,7 +499,7 @@ func (s *Server) driftForm(w http.ResponseWriter, r *http.Request) {
 	}
 	id, err := s.cfg.Engine.TriggerDrift(r.Context(), repo, project)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
+		s.failInternal(w, "driftForm", err)
 		return
 	}
 	s.record(r.Context(), audit.Entry{Actor: actorOf(r), Action: "drift.run", Repo: repo, Project: project, Outcome: "queued",
@@ -522,7 +535,7 @@ func auditFilter(r *http.Request) audit.Filter {
 func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 	recs, err := s.visibleAudit(r, 500)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
+		s.failInternal(w, "auditPage", err)
 		return
 	}
 	q := r.URL.Query()
@@ -575,7 +588,7 @@ func (s *Server) visibleAudit(r *http.Request, limit int) ([]audit.Record, error
 func (s *Server) auditDownload(w http.ResponseWriter, r *http.Request) {
 	recs, err := s.visibleAudit(r, 0)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
+		s.failInternal(w, "auditDownload", err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/jsonl")

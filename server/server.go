@@ -229,7 +229,7 @@ func (s *Server) Handler() http.Handler {
 		defer func() {
 			if p := recover(); p != nil {
 				s.log.ErrorContext(r.Context(), "panic in handler", "path", r.URL.Path, "panic", fmt.Sprint(p))
-				http.Error(w, "internal error", http.StatusInternalServerError)
+				s.fail(w, http.StatusInternalServerError, templates.WebError{Kind: templates.WebInternal})
 			}
 		}()
 		s.mux.ServeHTTP(w, r)

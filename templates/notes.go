@@ -89,6 +89,34 @@ type WebRefused struct {
 
 func (WebRefused) Template() string { return "web_refused.tmpl" }
 
+// WebErrorKind is what went wrong with a web request.
+type WebErrorKind string
+
+// Web errors: the sign-in, the forms, the apply lock and atoll's own
+// failures, as a person reads them in the browser.
+const (
+	WebSignInFirst     WebErrorKind = "sign_in_first"     // a data endpoint without a session (401)
+	WebBadForm         WebErrorKind = "bad_form"          // a form that does not parse (400)
+	WebCSRFStale       WebErrorKind = "csrf_stale"        // a form without its CSRF token, or an old one (403)
+	WebUIOff           WebErrorKind = "web_ui_off"        // no OAuth client configured (503)
+	WebLoginState      WebErrorKind = "login_state"       // the OAuth state does not match (400)
+	WebLoginRefused    WebErrorKind = "login_refused"     // GitHub refused the code exchange (401)
+	WebUserUnreadable  WebErrorKind = "user_unreadable"   // GitHub did not say who the user is (502)
+	WebSessionFailed   WebErrorKind = "session_failed"    // the session could not be stored (503)
+	WebLogoutFailed    WebErrorKind = "logout_failed"     // the session could not be ended (503)
+	WebApplyLockAdmins WebErrorKind = "apply_lock_admins" // a non-admin posted the apply lock form (403)
+	WebApplyLockAction WebErrorKind = "apply_lock_action" // the form's action is not lock or unlock (400)
+	WebApplyLockReason WebErrorKind = "apply_lock_reason" // locking applies without a reason (400)
+	WebStreamingOff    WebErrorKind = "streaming_off"     // the connection cannot stream a log (500)
+	WebInternal        WebErrorKind = "internal"          // atoll failed; the details are in its log (500)
+)
+
+// WebError is a plain-text error page of the web UI: Kind says what
+// went wrong; the status code is the caller's. Template: web_error.tmpl.
+type WebError struct{ Kind WebErrorKind }
+
+func (WebError) Template() string { return "web_error.tmpl" }
+
 // Need is what a user lacks to run a command, as permission_denied.tmpl
 // and the web UI's refusals say it after "needs": a Permission on Repo
 // (the user Has less), or else membership of one of Teams. Template:
