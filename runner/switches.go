@@ -85,7 +85,7 @@ func (r *Runner) applyBlocked(ctx context.Context) *applyBlock {
 	l, err := r.GetApplyLock(ctx)
 	if err != nil {
 		r.log.Error("read apply lock", "err", err)
-		return &applyBlock{Lock: &ApplyLock{Locked: true, Reason: "atoll could not read its apply lock: " + err.Error()}}
+		return &applyBlock{Lock: &ApplyLock{Locked: true, Reason: r.text(templates.ApplyLockUnreadable{Error: err.Error()})}}
 	}
 	if l.Locked {
 		return &applyBlock{Lock: &l}

@@ -148,7 +148,7 @@ func (r *Runner) runJob(ctx context.Context, id string) {
 		case JobDrift:
 			return r.runDrift(ctx, &job, log)
 		}
-		return Outcome{Status: string(templates.StatusSkipped), Error: "unknown job kind " + string(job.Kind)}
+		return Outcome{Status: string(templates.StatusSkipped), Error: r.text(templates.JobUnknownKind{Kind: string(job.Kind)})}
 	}()
 	<-shown
 	crashpoint.Hit(ctx, crashpoint.JobFinishing)

@@ -221,3 +221,22 @@ func TestFitLastResort(t *testing.T) {
 		t.Errorf("summary not balanced")
 	}
 }
+
+// TestCountsWithoutTerraformsLine: terraform's "Plan:" line is quoted as
+// it is; without one the counts are atoll's own sentence, not an
+// imitation of terraform's.
+func TestCountsWithoutTerraformsLine(t *testing.T) {
+	r := newTestRenderer(t)
+	p := ProjectResult{Name: "app", Status: StatusPlanned, Add: 2, Change: 1, Destroy: 0, Import: 1}
+	out, err := r.Render("counts.tmpl", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertContains(t, out, "**Changes counted by atoll: 2 to add, 1 to change, 0 to destroy, 1 to import.**")
+	assertNotContains(t, out, "Plan: ")
+	p.PlanText = "Terraform will perform the following actions:\n\nPlan: 1 to import, 2 to add, 1 to change, 0 to destroy.\n"
+	if out, err = r.Render("counts.tmpl", p); err != nil {
+		t.Fatal(err)
+	}
+	assertContains(t, out, "**Plan: 1 to import, 2 to add, 1 to change, 0 to destroy.**")
+}

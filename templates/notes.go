@@ -69,6 +69,19 @@ func (PartUnused) Template() string { return "part_unused.tmpl" }
 // panic, with its value as Error). Template: job_panicked.tmpl.
 type JobPanicked struct{ Error string }
 
+// JobUnknownKind is the error of a job whose Kind this atoll does not
+// run (stored by another version). Template: job_unknown_kind.tmpl.
+type JobUnknownKind struct{ Kind string }
+
+func (JobUnknownKind) Template() string { return "job_unknown_kind.tmpl" }
+
+// ApplyLockUnreadable is the reason every apply is refused while atoll
+// cannot read its apply lock (the store's Error). Template:
+// apply_lock_unreadable.tmpl.
+type ApplyLockUnreadable struct{ Error string }
+
+func (ApplyLockUnreadable) Template() string { return "apply_lock_unreadable.tmpl" }
+
 // WebAction is something the web UI lets a user do.
 type WebAction string
 

@@ -121,16 +121,10 @@ func (p ProjectResult) Failed() bool {
 }
 
 // PlanLine is terraform's own "Plan: ..." line when PlanText has one,
-// verbatim; else the same sentence built from the counts.
+// verbatim, or "" when there is none (counts.tmpl then says the counts
+// in atoll's words, plan_counts.tmpl).
 func (p ProjectResult) PlanLine() string {
-	if l := lastLineWithPrefix(p.PlanText, "Plan: "); l != "" {
-		return l
-	}
-	s := fmt.Sprintf("Plan: %d to add, %d to change, %d to destroy.", p.Add, p.Change, p.Destroy)
-	if p.Import > 0 {
-		s = fmt.Sprintf("Plan: %d to import, %d to add, %d to change, %d to destroy.", p.Import, p.Add, p.Change, p.Destroy)
-	}
-	return s
+	return lastLineWithPrefix(p.PlanText, "Plan: ")
 }
 
 // ApplyLine is the "Apply complete! Resources: ..." line of ApplyOutput,

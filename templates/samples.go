@@ -210,7 +210,8 @@ func noticeSamples() []Message {
 		JobInterrupted{Kind: "plan"}, JobInterrupted{Kind: "apply"}, JobInterrupted{Kind: "plan_apply"},
 		JobSkipped{Kind: SkipCancelled, By: "alice (web UI)"}, JobSkipped{Kind: SkipPlanGone}, JobSkipped{Kind: SkipApplyTaken},
 		JobSkipped{Kind: SkipPRClosed}, JobSkipped{Kind: SkipSuperseded, Commit: "0123456789"}, JobSkipped{Kind: SkipRestarted},
-		JobPanicked{Error: "runtime error: index out of range"}, JobSkipped{Kind: SkipOrderFailed, Project: "network"},
+		JobPanicked{Error: "runtime error: index out of range"}, JobUnknownKind{Kind: "import"},
+		ApplyLockUnreadable{Error: "read /var/lib/atoll/atoll.db: input/output error"}, JobSkipped{Kind: SkipOrderFailed, Project: "network"},
 		PartUnused{ID: "plan-1"},
 	}
 }
