@@ -38,10 +38,10 @@ func apiGet(t *testing.T, e *Env, path string) string {
 // TestMoveToPostgres runs a pull request through plan and a partial
 // apply on bbolt, stops atoll, moves its data dir into PostgreSQL with
 // `atoll db migrate`, and starts atoll on PostgreSQL with the same data
-// dir (its git mirrors) but without its plan files: it serves the same
-// locks, repositories and audit trail, and applies the plan made before
-// the move (its plan file read from PostgreSQL), without applying
-// anything twice.
+// dir but without its plan files and git mirrors, as a new replica would
+// be: it serves the same locks, repositories and audit trail, and applies
+// the plan made before the move (its plan file read from PostgreSQL, its
+// merge commit made again, identical), without applying anything twice.
 func TestMoveToPostgres(t *testing.T) {
 	e := Start(t, Options{})
 	repo := e.Repo("moving", map[string]string{"one/main.tf": e.Backend("one"), "two/main.tf": e.Backend("two")},
@@ -80,9 +80,12 @@ func TestMoveToPostgres(t *testing.T) {
 		t.Errorf("a second migrate into the same database: %v\n%s", err, out)
 	}
 
-	// The plan files now live in PostgreSQL: the data dir's copies go.
-	if err := os.RemoveAll(filepath.Join(e.DataDir(), "plans")); err != nil {
-		t.Fatal(err)
+	// The plan files now live in PostgreSQL: the data dir's copies go,
+	// and so do the mirrors, with the merge commit the plan was made on.
+	for _, dir := range []string{"plans", "repos"} {
+		if err := os.RemoveAll(filepath.Join(e.DataDir(), dir)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	e.Config = e.writeConfig(filepath.Join(e.Private, "app.pem"), "database: "+url+"\n")
 	e.StartAtoll()

@@ -33,6 +33,10 @@ const (
 // cleanly into base.
 var ErrMergeConflict = errors.New("git: merge conflict")
 
+// ErrCommitMissing is wrapped by Worktree when the mirror lacks the
+// commit: fetch it (or make the merge again) first.
+var ErrCommitMissing = errors.New("commit not in mirror")
+
 // Mirrors manages the bare mirrors under Dir (Dir/owner/name.git, lower
 // case). Set the exported fields before first use; the zero value of the
 // rest is ready. Safe for concurrent use: fetches and worktree additions
@@ -246,7 +250,7 @@ func (m *Mirrors) Worktree(ctx context.Context, repo vcs.Repo, sha, dest string)
 	// lacks is told apart once worktree add has failed.
 	if _, err := m.run(ctx, command{dir: path, args: []string{"worktree", "add", "--detach", "--quiet", dest, sha + "^{commit}"}}); err != nil {
 		if _, cerr := m.run(ctx, command{dir: path, args: []string{"cat-file", "-e", sha + "^{commit}"}}); cerr != nil {
-			return fmt.Errorf("git: worktree of %s at %s: commit not in mirror (fetch first): %w", repo.FullName(), sha, cerr)
+			return fmt.Errorf("git: worktree of %s at %s: %w (fetch first): %w", repo.FullName(), sha, ErrCommitMissing, cerr)
 		}
 		return fmt.Errorf("git: worktree of %s at %s: %w", repo.FullName(), sha, err)
 	}
@@ -255,8 +259,10 @@ func (m *Mirrors) Worktree(ctx context.Context, repo vcs.Repo, sha, dest string)
 
 // MergeWorktree checks out baseSHA into a new worktree at dest and merges
 // headSHA into it (git merge --no-ff, as GitHub's merge commit would),
-// committing as CommitterName <CommitterEmail>. It returns the merge
-// commit's SHA. On a conflict it returns an error wrapping
+// committing as CommitterName <CommitterEmail> at a fixed date
+// (mergeDate). It returns the merge commit's SHA, which depends only on
+// the two commits (and the merge's result): every mirror, on every
+// replica, makes the same merge commit of the same base and head. On a conflict it returns an error wrapping
 // ErrMergeConflict and leaves dest at baseSHA; remove it with
 // RemoveWorktree.
 func (m *Mirrors) MergeWorktree(ctx context.Context, repo vcs.Repo, baseSHA, headSHA, dest string) (string, error) {
@@ -270,7 +276,7 @@ func (m *Mirrors) MergeWorktree(ctx context.Context, repo vcs.Repo, baseSHA, hea
 	// No automatic maintenance after a merge: one process fewer per job;
 	// the mirror's next fetch runs it.
 	args := append(ident, "-c", "maintenance.auto=false", "-c", "gc.auto=0", "merge", "--no-ff", "--no-edit", "--quiet", headSHA)
-	if _, err := m.run(ctx, command{dir: dest, args: args}); err != nil {
+	if _, err := m.run(ctx, command{dir: dest, args: args, fixedDates: true}); err != nil {
 		conflicts, _ := m.run(ctx, command{dir: dest, args: []string{"diff", "--name-only", "--diff-filter=U"}})
 		_, _ = m.run(ctx, command{dir: dest, args: []string{"merge", "--abort"}})
 		if len(strings.TrimSpace(string(conflicts))) > 0 {

@@ -406,3 +406,46 @@ func TestHasCommits(t *testing.T) {
 		t.Error("a flag as sha was accepted")
 	}
 }
+
+// Two replicas, each with its own mirror, merge the same head into the
+// same base at different times: they must make the same merge commit, so
+// a plan made on one can be applied on the other. A mirror that never saw
+// a commit says so with ErrCommitMissing.
+func TestMergeCommitIsTheSameOnEveryReplica(t *testing.T) {
+	o := newOrigin(t)
+	ctx := context.Background()
+	base := o.commit("main", map[string]string{"net/main.tf": "a\n"})
+	head := o.commit("feature", map[string]string{"app/main.tf": "b\n"})
+	o.pullRef(1, head)
+	var logs bytes.Buffer
+	first, second := o.mirrors(t, &logs), o.mirrors(t, &logs)
+	// The replicas merge at different times (the process's own date
+	// variables stand in for the clock; a merge ignores them).
+	t.Setenv("GIT_COMMITTER_DATE", "2001-02-03T04:05:06Z")
+	if err := first.Fetch(ctx, testRepo, "+refs/pull/1/head:refs/pull/1/head"); err != nil {
+		t.Fatal(err)
+	}
+	planned, err := first.MergeWorktree(ctx, testRepo, base, head, filepath.Join(t.TempDir(), "plan"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if err := second.Fetch(ctx, testRepo); err != nil {
+		t.Fatal(err)
+	}
+	err = second.Worktree(ctx, testRepo, planned, filepath.Join(t.TempDir(), "apply"))
+	if !errors.Is(err, ErrCommitMissing) {
+		t.Fatalf("worktree of a merge made elsewhere: err = %v, want ErrCommitMissing", err)
+	}
+	if err := second.Fetch(ctx, testRepo, "+refs/pull/1/head:refs/pull/1/head"); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GIT_COMMITTER_DATE", "2002-03-04T05:06:07Z")
+	again, err := second.MergeWorktree(ctx, testRepo, base, head, filepath.Join(t.TempDir(), "again"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again != planned {
+		t.Errorf("the second replica's merge is %s, the first's %s: the same merge must give the same commit", again, planned)
+	}
+}

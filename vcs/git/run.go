@@ -25,7 +25,17 @@ type command struct {
 	token string
 	// stdin, when set, is the command's standard input.
 	stdin io.Reader
+	// fixedDates, when set, gives a commit this command makes a fixed
+	// author and committer date (mergeDate), so the commit depends only on
+	// its parents, tree, identity and message.
+	fixedDates bool
 }
+
+// mergeDate is the author and committer date of every merge commit atoll
+// makes: with it, merging the same head into the same base gives the same
+// commit on every replica, so an apply can check out the commit another
+// replica planned by making the merge again.
+const mergeDate = "@0 +0000"
 
 // env returns the environment of a git command: the process's, without
 // the variables that would redirect git or change the merge identity, plus
@@ -38,12 +48,16 @@ func (c command) env() []string {
 		case k == "GIT_DIR", k == "GIT_WORK_TREE", k == "GIT_INDEX_FILE", k == "GIT_OBJECT_DIRECTORY",
 			k == "GIT_ALTERNATE_OBJECT_DIRECTORIES", k == "GIT_CONFIG_PARAMETERS", k == "GIT_CONFIG_COUNT",
 			k == "GIT_AUTHOR_NAME", k == "GIT_AUTHOR_EMAIL", k == "GIT_COMMITTER_NAME", k == "GIT_COMMITTER_EMAIL",
+			k == "GIT_AUTHOR_DATE", k == "GIT_COMMITTER_DATE",
 			strings.HasPrefix(k, "GIT_CONFIG_KEY_"), strings.HasPrefix(k, "GIT_CONFIG_VALUE_"):
 			continue
 		}
 		env = append(env, kv)
 	}
 	env = append(env, "GIT_TERMINAL_PROMPT=0", "GIT_ASKPASS=", "SSH_ASKPASS=")
+	if c.fixedDates {
+		env = append(env, "GIT_AUTHOR_DATE="+mergeDate, "GIT_COMMITTER_DATE="+mergeDate)
+	}
 	cfg := [][2]string{
 		{"credential.helper", ""}, // no helper may answer (or store) for us
 		{"core.askPass", ""},
