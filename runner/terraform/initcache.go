@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -150,12 +151,17 @@ func copyTree(src, dst, pluginCache string) error {
 	})
 }
 
+// copyFile copies the regular file src (never through a link: it is
+// opened with O_NOFOLLOW and checked once open) to dst.
 func copyFile(src, dst string) error {
-	in, err := os.Open(src)
+	in, err := os.OpenFile(src, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
+	if fi, err := in.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s: not a regular file", src)
+	}
 	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return err
@@ -189,6 +195,13 @@ func (w *Workdir) initKey(o InitOptions) (string, bool) {
 	}
 	rel, err := filepath.Rel(w.cfg.RepoDir, w.cfg.Dir)
 	if err != nil || !filepath.IsLocal(rel) && rel != "." {
+		return "", false
+	}
+	// The project dir, links resolved, must stay in the checkout: atoll
+	// itself, unconfined, writes the copy there.
+	realRepo, err1 := filepath.EvalSymlinks(w.cfg.RepoDir)
+	realDir, err2 := filepath.EvalSymlinks(w.cfg.Dir)
+	if err1 != nil || err2 != nil || !within(realRepo, realDir) {
 		return "", false
 	}
 	h := sha256.New()

@@ -167,3 +167,64 @@ func TestE2EInitCache(t *testing.T) {
 		}
 	}
 }
+
+// What atoll copies, unconfined, never follows a link a pull request
+// could plant: a project dir that links out of the checkout gets no key
+// (so no copy is written through it), and an entry is never taken from a
+// .terraform holding a link out of the plugin cache or a linked file.
+func TestInitCacheRefusesLinks(t *testing.T) {
+	base := t.TempDir()
+	outside := filepath.Join(base, "outside")
+	if err := os.MkdirAll(outside, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(outside, "main.tf"), []byte("resource \"terraform_data\" \"x\" {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	repo := filepath.Join(base, "repo")
+	if err := os.MkdirAll(repo, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(repo, "app")); err != nil {
+		t.Fatal(err)
+	}
+	w, err := New(Config{Binary: Binary{Path: "/bin/true", Version: "1.5.7"}, Dir: filepath.Join(repo, "app"), RepoDir: repo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key, ok := w.initKey(InitOptions{}); ok {
+		t.Errorf("a project dir linked out of the checkout has a key (%s): the copy would be written outside it", key)
+	}
+
+	plugins := filepath.Join(base, "plugins")
+	c := InitCache{Dir: filepath.Join(base, "cache")}
+	for name, plant := range map[string]func(dotTF string) error{
+		"link out of the plugin cache": func(dotTF string) error {
+			return os.Symlink("/etc/hostname", filepath.Join(dotTF, "providers"))
+		},
+		"relative link": func(dotTF string) error {
+			return os.Symlink("../../outside/main.tf", filepath.Join(dotTF, "modules.json"))
+		},
+	} {
+		dotTF := filepath.Join(base, strings.ReplaceAll(name, " ", "-"), ".terraform")
+		if err := os.MkdirAll(dotTF, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := plant(dotTF); err != nil {
+			t.Fatal(err)
+		}
+		entry := filepath.Join(c.Dir, strings.ReplaceAll(name, " ", "-"))
+		if err := c.save(entry, dotTF, plugins); err == nil {
+			t.Errorf("%s: saved", name)
+		}
+		if _, err := os.Stat(entry); err == nil {
+			t.Errorf("%s: an entry exists", name)
+		}
+	}
+	if err := os.Symlink(filepath.Join(outside, "main.tf"), filepath.Join(base, "linked")); err != nil {
+		t.Fatal(err)
+	}
+	if err := copyFile(filepath.Join(base, "linked"), filepath.Join(base, "copy")); err == nil {
+		t.Error("copyFile followed a link")
+	}
+}
