@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -58,6 +59,8 @@ func (w *Workdir) InitCached(ctx context.Context, c InitCache, o InitOptions) (r
 	entry := filepath.Join(c.Dir, key)
 	if _, err := os.Stat(filepath.Join(entry, "done")); err == nil {
 		if err := copyTree(filepath.Join(entry, dataDirName), dotTF, w.cfg.PluginCacheDir); err == nil {
+			now := time.Now()
+			_ = os.Chtimes(filepath.Join(entry, "done"), now, now) // used: kept (see prune)
 			return true, nil
 		}
 		_ = os.RemoveAll(dotTF) // half a copy: init starts from nothing
@@ -105,7 +108,32 @@ func (c InitCache) save(entry, src, pluginCache string) error {
 		}
 		return err
 	}
+	c.prune(time.Now().Add(-initCacheTTL))
 	return nil
+}
+
+// initCacheTTL is how long an entry no job has used is kept.
+const initCacheTTL = 30 * 24 * time.Hour
+
+// prune removes the entries last used (or saved) before cutoff, and
+// copies left half made before it: a project's lock file or backend
+// changes leave its old entry unused. It runs when an entry is saved,
+// which is rare: only a key seen for the first time saves one.
+func (c InitCache) prune(cutoff time.Time) {
+	ents, err := os.ReadDir(c.Dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		p := filepath.Join(c.Dir, e.Name())
+		fi, err := os.Stat(filepath.Join(p, "done"))
+		if err != nil {
+			fi, err = os.Stat(p)
+		}
+		if err == nil && fi.ModTime().Before(cutoff) {
+			_ = os.RemoveAll(p)
+		}
+	}
 }
 
 // maxEntryFiles bounds what an entry may hold: init writes a handful of

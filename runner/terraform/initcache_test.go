@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 const initCacheMain = `terraform {
@@ -226,5 +227,33 @@ func TestInitCacheRefusesLinks(t *testing.T) {
 	}
 	if err := copyFile(filepath.Join(base, "linked"), filepath.Join(base, "copy")); err == nil {
 		t.Error("copyFile followed a link")
+	}
+}
+
+// Entries no job used for initCacheTTL go when another is saved; used
+// ones stay.
+func TestInitCachePrune(t *testing.T) {
+	base := t.TempDir()
+	c := InitCache{Dir: filepath.Join(base, "cache")}
+	src := filepath.Join(base, ".terraform")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"old", "used"} {
+		if err := c.save(filepath.Join(c.Dir, k), src, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	long := time.Now().Add(-initCacheTTL - time.Hour)
+	if err := os.Chtimes(filepath.Join(c.Dir, "old", "done"), long, long); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.save(filepath.Join(c.Dir, "new"), src, ""); err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]bool{"old": false, "used": true, "new": true} {
+		if _, err := os.Stat(filepath.Join(c.Dir, k, "done")); (err == nil) != want {
+			t.Errorf("entry %s kept: %v, want %v", k, err == nil, want)
+		}
 	}
 }
