@@ -322,7 +322,7 @@ func TestTestdriveTerraform(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("PATH", tc.path)
 			m := &testdriveMain{DataDir: t.TempDir(), ServerConfig: tc.serverConfig, NoDemo: true}
-			path, err := m.writeServerConfig(context.Background(), filepath.Join(m.DataDir, "key.pem"))
+			path, err := m.writeServerConfig(context.Background(), filepath.Join(m.DataDir, "key.pem"), 0)
 			if err != nil {
 				t.Fatal(err)
 			}

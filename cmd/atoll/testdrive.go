@@ -29,11 +29,14 @@ import (
 // ReadyInfo is what `atoll testdrive --ready-file FILE` writes once the
 // emulator and the server both answer.
 type ReadyInfo struct {
-	GitHubURL     string `json:"github_url"`
-	AtollURL      string `json:"atoll_url"`
-	WebhookSecret string `json:"webhook_secret"`
-	APIToken      string `json:"api_token"`
-	DataDir       string `json:"data_dir"`
+	GitHubURL string `json:"github_url"`
+	AtollURL  string `json:"atoll_url"`
+	// AtollURLs are every replica's URL, the first AtollURL (with
+	// --replicas N).
+	AtollURLs     []string `json:"atoll_urls,omitempty"`
+	WebhookSecret string   `json:"webhook_secret"`
+	APIToken      string   `json:"api_token"`
+	DataDir       string   `json:"data_dir"`
 	// CAFile is the emulator's certificate authority (PEM), with --tls.
 	CAFile string `json:"ca_file,omitempty"`
 }
@@ -52,8 +55,14 @@ type testdriveMain struct {
 	Verbose      bool
 	// RedeliverEach has the emulator deliver every webhook this many times.
 	RedeliverEach int
-	Stdout        io.Writer
-	Stderr        io.Writer
+	// Database is the server config key database: a PostgreSQL URL the
+	// servers share (empty: each its own bbolt).
+	Database string
+	// Replicas is how many atoll servers run on Database; the emulator
+	// spreads webhook deliveries over them round-robin.
+	Replicas int
+	Stdout   io.Writer
+	Stderr   io.Writer
 
 	Info ReadyInfo
 	// Terraform is the binary the server runs (Path "" when none of 1.5
@@ -69,7 +78,9 @@ type testdriveMain struct {
 	log      *os.File
 	emu      *emulator.Server
 	emuSrv   *http.Server
-	server   *serverMain
+	server   *serverMain   // the first replica
+	others   []*serverMain // replicas 2..N
+	logs     []*os.File    // the other replicas' logs
 	done     chan error
 }
 
@@ -86,6 +97,8 @@ func (m *testdriveMain) ParseFlags(args []string) error {
 	fs.BoolVar(&m.TLS, "tls", false, "serve the emulator over HTTPS with a certificate authority of its own, written to DATA_DIR/github/ca.pem")
 	fs.BoolVar(&m.Verbose, "verbose", false, "show the server's log lines inline, not only in DATA_DIR/server.log")
 	fs.IntVar(&m.RedeliverEach, "redeliver-each", 1, "deliver every webhook N times, each copy under a delivery id of its own (1 to 100)")
+	fs.StringVar(&m.Database, "database", "", "a PostgreSQL URL (postgres://...) the servers keep everything in (default: bbolt in the data dir)")
+	fs.IntVar(&m.Replicas, "replicas", 1, "how many atoll servers run on --database; the emulator spreads webhooks over them round-robin (1 to 16)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -94,6 +107,12 @@ func (m *testdriveMain) ParseFlags(args []string) error {
 	}
 	if m.RedeliverEach < 1 || m.RedeliverEach > 100 {
 		return fmt.Errorf("%w: --redeliver-each must be between 1 and 100", errUsage)
+	}
+	if m.Replicas < 1 || m.Replicas > 16 {
+		return fmt.Errorf("%w: --replicas must be between 1 and 16", errUsage)
+	}
+	if m.Replicas > 1 && m.Database == "" {
+		return fmt.Errorf("%w: --replicas %d needs --database: replicas share one PostgreSQL database (bbolt has one writer)", errUsage, m.Replicas)
 	}
 	return nil
 }
@@ -163,28 +182,66 @@ func (m *testdriveMain) Open(ctx context.Context) (err error) {
 		go func() { _ = m.emuSrv.Serve(emuLn) }()
 	}
 
-	cfgPath, err := m.writeServerConfig(ctx, keyFile)
+	var hooks []string
+	for i := range max(m.Replicas, 1) {
+		s, err := m.openServer(ctx, keyFile, i)
+		if err != nil {
+			return err
+		}
+		url := "http://" + loopbackAddr(s.Addr)
+		m.Info.AtollURLs = append(m.Info.AtollURLs, url)
+		hooks = append(hooks, url+"/events")
+	}
+	m.Info.AtollURL = m.Info.AtollURLs[0]
+	if len(m.others) == 0 {
+		m.Info.AtollURLs = nil
+	}
+	m.emu.SetWebhookURLs(hooks...)
+	return nil
+}
+
+// openServer opens replica i (0: the first, m.server) with its own
+// config, data dir and log.
+func (m *testdriveMain) openServer(ctx context.Context, keyFile string, i int) (*serverMain, error) {
+	cfgPath, err := m.writeServerConfig(ctx, keyFile, i)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	serverLog := m.Stderr
 	if !m.Verbose {
-		m.LogFile = filepath.Join(m.DataDir, "server.log")
-		if m.log, err = os.OpenFile(m.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err != nil {
-			return fmt.Errorf("server log: %w", err)
+		name := "server.log"
+		if i > 0 {
+			name = fmt.Sprintf("server-%d.log", i+1)
 		}
-		serverLog = m.log
+		f, err := os.OpenFile(filepath.Join(m.DataDir, name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("server log: %w", err)
+		}
+		if i == 0 {
+			m.LogFile, m.log = f.Name(), f
+		} else {
+			m.logs = append(m.logs, f)
+		}
+		serverLog = f
 	}
-	m.server = &serverMain{ConfigPath: cfgPath, Stderr: serverLog, Env: func(string) (string, bool) { return "", false },
+	s := &serverMain{ConfigPath: cfgPath, Stderr: serverLog, Env: func(string) (string, bool) { return "", false },
 		// Its App key, config and emulator live in the testdrive dir; the
 		// ready file holds the webhook secret and API token.
 		Hide: []string{m.DataDir, m.ReadyFile}}
-	if err := m.server.Open(ctx); err != nil {
-		return err
+	if i == 0 {
+		m.server = s
+	} else {
+		m.others = append(m.others, s)
 	}
-	m.Info.AtollURL = "http://" + loopbackAddr(m.server.Addr)
-	m.emu.SetWebhookURL(m.Info.AtollURL + "/events")
-	return nil
+	return s, s.Open(ctx)
+}
+
+// servers are every replica, the first first.
+func (m *testdriveMain) servers() []*serverMain {
+	if m.server == nil {
+		return m.others
+	}
+	return append([]*serverMain{m.server}, m.others...)
 }
 
 // serveTLS makes the emulator's certificate authority and certificate
@@ -239,12 +296,18 @@ const testdriveAppID = 1001
 // testdriveClientID is the emulated App's OAuth client id.
 const testdriveClientID = "Iv1.testdrive"
 
-// writeServerConfig writes the server config: the testdrive defaults with
-// --server-config merged over them.
-func (m *testdriveMain) writeServerConfig(ctx context.Context, keyFile string) (string, error) {
+// writeServerConfig writes replica i's server config: the testdrive
+// defaults with --server-config merged over them. Replicas after the
+// first listen on a port of their own and keep their mirrors and
+// worktrees in a data dir of their own.
+func (m *testdriveMain) writeServerConfig(ctx context.Context, keyFile string, i int) (string, error) {
 	listen := m.Listen
-	if listen == "" {
+	if listen == "" || i > 0 {
 		listen = "127.0.0.1:0"
+	}
+	dataDir, name := filepath.Join(m.DataDir, "atoll"), "server.yaml"
+	if i > 0 {
+		dataDir, name = filepath.Join(m.DataDir, fmt.Sprintf("atoll-%d", i+1)), fmt.Sprintf("server-%d.yaml", i+1)
 	}
 	// The sandbox grants only paths that exist when terraform starts.
 	for _, d := range []string{filepath.Join(m.DataDir, "state"), filepath.Dir(testdrive.DemoMotdPath(m.DataDir))} {
@@ -254,7 +317,7 @@ func (m *testdriveMain) writeServerConfig(ctx context.Context, keyFile string) (
 	}
 	base := map[string]any{
 		"listen":   listen,
-		"data_dir": filepath.Join(m.DataDir, "atoll"),
+		"data_dir": dataDir,
 		"github": map[string]any{
 			"app_id":           testdriveAppID,
 			"private_key_file": keyFile,
@@ -301,12 +364,15 @@ func (m *testdriveMain) writeServerConfig(ctx context.Context, keyFile string) (
 	} else {
 		m.terraformSet = true
 	}
+	if m.Database != "" {
+		base["database"] = m.Database
+	}
 	testdrive.MergeConfig(base, over)
 	out, err := yaml.Marshal(base)
 	if err != nil {
 		return "", err
 	}
-	path := filepath.Join(m.DataDir, "server.yaml")
+	path := filepath.Join(m.DataDir, name)
 	return path, os.WriteFile(path, out, 0o600)
 }
 
@@ -314,8 +380,20 @@ func (m *testdriveMain) writeServerConfig(ctx context.Context, keyFile string) (
 func (m *testdriveMain) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	m.done = make(chan error, 1)
-	go func() { m.done <- m.server.Run(ctx) }()
+	servers := m.servers()
+	m.done = make(chan error, len(servers))
+	for _, s := range servers {
+		go func() { m.done <- s.Run(ctx) }()
+	}
+	// waitAll waits for every server once ctx is cancelled; the first
+	// error is returned.
+	waitAll := func(first error) error {
+		errs := []error{first}
+		for range len(servers) - 1 {
+			errs = append(errs, <-m.done)
+		}
+		return errors.Join(errs...)
+	}
 	if err := m.waitReady(ctx); err != nil {
 		return err
 	}
@@ -327,6 +405,9 @@ func (m *testdriveMain) Run(ctx context.Context) error {
 	}
 	fmt.Fprintf(m.Stdout, "GitHub emulator: %s\natoll:           %s (web UI)\ndata dir:        %s\n",
 		m.Info.GitHubURL, m.Info.AtollURL, m.Info.DataDir)
+	for i, u := range m.Info.AtollURLs[min(1, len(m.Info.AtollURLs)):] {
+		fmt.Fprintf(m.Stdout, "replica %d:       %s\n", i+2, u)
+	}
 	switch {
 	case m.terraformSet:
 		fmt.Fprintf(m.Stdout, "terraform:       as --server-config sets it\n")
@@ -351,23 +432,27 @@ func (m *testdriveMain) Run(ctx context.Context) error {
 				fmt.Fprintln(m.Stdout, "Everything stops now; to explore the web UI, the emulator and the demo repos, run `make testdrive ARGS=--keep`.")
 			}
 			cancel()
-			<-m.done
-			return err
+			return errors.Join(err, waitAll(<-m.done))
 		}
 		fmt.Fprintf(m.Stdout, "\nEverything keeps running (--keep): the web UI is at %s. Press Ctrl-C to stop.\n", m.Info.AtollURL)
 	}
 	select {
 	case <-ctx.Done():
-		return <-m.done
+		return waitAll(<-m.done)
 	case err := <-m.done:
-		return err
+		cancel() // one replica stopped: stop them all
+		return waitAll(err)
 	}
 }
 
 // waitReady waits until both servers answer.
 func (m *testdriveMain) waitReady(ctx context.Context) error {
 	deadline := time.Now().Add(30 * time.Second)
-	for _, u := range []string{m.Info.AtollURL + "/healthz", m.Info.GitHubURL + "/_testdrive/deliveries"} {
+	urls := []string{m.Info.AtollURL + "/healthz", m.Info.GitHubURL + "/_testdrive/deliveries"}
+	for _, u := range m.Info.AtollURLs[min(1, len(m.Info.AtollURLs)):] {
+		urls = append(urls, u+"/healthz")
+	}
+	for _, u := range urls {
 		for {
 			resp, err := http.Get(u)
 			if err == nil {
@@ -395,8 +480,11 @@ func (m *testdriveMain) waitReady(ctx context.Context) error {
 // is removed unless --keep or the demo failed.
 func (m *testdriveMain) Close() error {
 	var errs []error
-	if m.server != nil {
-		errs = append(errs, m.server.Close())
+	for _, s := range m.servers() {
+		errs = append(errs, s.Close())
+	}
+	for _, f := range m.logs {
+		errs = append(errs, f.Close())
 	}
 	if m.emuSrv != nil {
 		_ = m.emuSrv.Close()
