@@ -248,9 +248,52 @@ func loadConfig(t *testing.T, r rendered) config.Server {
 	}
 	_ = os.WriteFile(key, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rk)}), 0o600)
 	_ = os.WriteFile(hook, []byte("hook\n"), 0o600)
-	cfg, err := config.LoadServer(path, nil, map[string]string{"github-private-key-file": key, "github-webhook-secret-file": hook})
+	flags := map[string]string{"github-private-key-file": key, "github-webhook-secret-file": hook}
+	if url := r.secret; url != nil && len(url.Data["database-url"]) > 0 {
+		db := filepath.Join(dir, "database-url")
+		_ = os.WriteFile(db, url.Data["database-url"], 0o600)
+		flags["database-file"] = db
+	}
+	cfg, err := config.LoadServer(path, nil, flags)
 	if err != nil {
 		t.Fatalf("atoll refuses the chart's server config: %v\n%s", err, r.configMap.Data["config.yaml"])
 	}
 	return cfg
+}
+
+// With a PostgreSQL URL the chart runs N replicas, each with a data dir
+// of its own (an emptyDir, for git mirrors), and no PVC.
+func TestChartReplicasOnPostgreSQL(t *testing.T) {
+	r := render(t, secretValues+`
+database: {url: "postgres://atoll:pw@db.acme.dev:5432/atoll"}
+replicas: 4
+`)
+	if r.pvc != nil {
+		t.Error("a PVC is rendered though the database is PostgreSQL")
+	}
+	d := r.deployment
+	if *d.Spec.Replicas != 4 || d.Spec.Strategy.Type != appsv1.RollingUpdateDeploymentStrategyType {
+		t.Errorf("replicas %d, strategy %s; want 4, rolling", *d.Spec.Replicas, d.Spec.Strategy.Type)
+	}
+	for _, v := range d.Spec.Template.Spec.Volumes {
+		if v.Name == "data" && (v.EmptyDir == nil || v.PersistentVolumeClaim != nil) {
+			t.Errorf("each replica's data dir is not an emptyDir of its own: %+v", v)
+		}
+	}
+	if string(r.secret.Data["database-url"]) != "postgres://atoll:pw@db.acme.dev:5432/atoll" {
+		t.Errorf("Secret's database-url = %q", r.secret.Data["database-url"])
+	}
+	if strings.Contains(r.configMap.Data["config.yaml"], "pw@") {
+		t.Error("the database password is in the ConfigMap")
+	}
+	cfg := loadConfig(t, r)
+	if cfg.Database != "postgres://atoll:pw@db.acme.dev:5432/atoll" {
+		t.Errorf("server config database = %q, want the URL from database_file", cfg.Database)
+	}
+
+	// Without a database: one pod, the PVC, whatever replicas says.
+	one := render(t, secretValues+"replicas: 4\n")
+	if *one.deployment.Spec.Replicas != 1 || one.pvc == nil {
+		t.Errorf("bbolt: replicas %d, PVC %v; want one pod on its PVC", *one.deployment.Spec.Replicas, one.pvc != nil)
+	}
 }

@@ -19,6 +19,11 @@ app.kubernetes.io/name: {{ .Chart.Name }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
+{{/* "true" when atoll keeps its state in PostgreSQL, "" otherwise. */}}
+{{- define "atoll.database" -}}
+{{- if or .Values.database.enabled .Values.database.url }}true{{ end -}}
+{{- end -}}
+
 {{- define "atoll.secretName" -}}
 {{- .Values.existingSecret | default (include "atoll.fullname" .) -}}
 {{- end -}}
@@ -41,5 +46,6 @@ app.kubernetes.io/instance: {{ .Release.Name }}
     "private_key_file" "/etc/atoll/secrets/private-key.pem"
     "webhook_secret_file" "/etc/atoll/secrets/webhook-secret") -}}
 {{- if $sets }}{{ $_ := set $cfg "policy_sets" $sets }}{{ end -}}
+{{- if include "atoll.database" . }}{{ $_ := set $cfg "database_file" "/etc/atoll/secrets/database-url" }}{{ end -}}
 {{- toYaml (mustMergeOverwrite $cfg (deepCopy .Values.config)) -}}
 {{- end -}}
