@@ -66,7 +66,7 @@ func (r *Runner) holdJob(job Job) *heldJob {
 			j.LeaseUntil, ok = r.now().Add(r.cfg.Cluster.JobLease), true
 			return nil
 		})
-		return ok, err
+		return ok && err == nil, err
 	}, func() {
 		h.mu.Lock()
 		defer h.mu.Unlock()

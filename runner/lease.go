@@ -102,7 +102,9 @@ func (r *Runner) tryLease(ctx context.Context, bucket, key string) (bool, error)
 		l.Owner, l.Until, got = me, now.Add(ttl), true
 		return nil
 	})
-	return got, err
+	// A failed transaction claimed nothing, whatever fn set (on
+	// PostgreSQL, two first claims of a key race and one fails).
+	return got && err == nil, err
 }
 
 // renewLease extends a lease this replica holds. It reports false when
@@ -117,7 +119,7 @@ func (r *Runner) renewLease(ctx context.Context, bucket, key string) (bool, erro
 		l.Until, ok = r.now().Add(ttl), true
 		return nil
 	})
-	return ok, err
+	return ok && err == nil, err
 }
 
 // releaseLease gives a lease up, if this replica still holds it; done
