@@ -77,6 +77,7 @@ func (r *Runner) handlePending(ctx context.Context) {
 				}
 			}()
 			errMsg := ""
+			r.log.Debug("handling a delivery", "delivery", id, "event", event)
 			if err := r.handleDelivery(ctx, id, event, body); err != nil {
 				if ctx.Err() != nil {
 					return // shutting down: handle it again next start

@@ -95,6 +95,7 @@ func (r *Runner) tryLease(ctx context.Context, bucket, key string) (bool, error)
 	me, ttl := r.cfg.Cluster.ReplicaID, r.cfg.Cluster.JobLease
 	got := false
 	err := records.Update(ctx, r.rec, bucket, key, func(l *lease, exists bool) error {
+		got = false // fn runs again if the store retries the transaction
 		now := r.now()
 		if exists && (l.Done || l.heldByOther(me, now)) {
 			return records.ErrAbort
@@ -113,6 +114,7 @@ func (r *Runner) renewLease(ctx context.Context, bucket, key string) (bool, erro
 	me, ttl := r.cfg.Cluster.ReplicaID, r.cfg.Cluster.JobLease
 	ok := false
 	err := records.Update(ctx, r.rec, bucket, key, func(l *lease, exists bool) error {
+		ok = false
 		if !exists || l.Owner != me || l.Done {
 			return records.ErrAbort
 		}

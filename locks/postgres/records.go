@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 
 	"github.com/jackc/pgx/v5"
 
@@ -150,8 +151,25 @@ func (db *DB) UpdateRecords(ctx context.Context, updates []locks.RecordUpdate) e
 	})
 }
 
+// recordLockClass namespaces the advisory locks updateOne takes.
+const recordLockClass = 0x61746f6c // "atol"
+
+// updateOne runs one read-modify-write of a record in tx. The key is
+// first locked for the transaction (an advisory lock on its hash), so
+// that concurrent updates of one key queue behind each other even while
+// the row does not exist yet: without it, two first writes of a key
+// both find no row, both insert, and the loser's transaction fails and
+// is retried, calling fn twice, which the store contract forbids (a
+// claim's fn records that it claimed).
 func updateOne(ctx context.Context, tx pgx.Tx, bucket, key string, fn func(old []byte, exists bool) ([]byte, error)) error {
 	b, k := []byte(bucket), []byte(key)
+	h := fnv.New32a()
+	h.Write(b)
+	h.Write([]byte{0})
+	h.Write(k)
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, int32(recordLockClass), int32(h.Sum32())); err != nil {
+		return err
+	}
 	var old []byte
 	exists := true
 	err := tx.QueryRow(ctx, `SELECT value FROM atoll_records WHERE bucket = $1 AND key = $2 FOR UPDATE`, b, k).Scan(&old)
