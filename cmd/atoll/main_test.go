@@ -6,7 +6,9 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -370,5 +372,71 @@ func TestValidateWithRepoRules(t *testing.T) {
 	code := run(context.Background(), []string{"config", "validate", "--server-config", server, "--repo", "acme/other", file}, &out, &errOut)
 	if code != 1 || !strings.Contains(out.String(), "atlantis.yaml:4:13: projects[0].workflow: this server does not let repositories pick a workflow") {
 		t.Errorf("acme/other may not pick a workflow: exit %d\n%s", code, out.String())
+	}
+}
+
+// TestTestdriveReplicas: --database URL --replicas 2 starts two servers
+// on one PostgreSQL database, each with its data dir and log, one of
+// them leading, and names both in the ready file.
+func TestTestdriveReplicas(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dataDir := t.TempDir()
+	ready := filepath.Join(t.TempDir(), "ready.json")
+	var out, errOut lockedBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"testdrive", "--no-demo", "--data-dir", dataDir, "--ready-file", ready,
+			"--database", pgtest.Database(t), "--replicas", "2"}, &out, &errOut)
+	}()
+	for {
+		if _, err := os.Stat(ready); err == nil {
+			break
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("atoll testdrive exited %d before it was ready:\n%s\n--- stderr:\n%s", code, out.String(), errOut.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	var info ReadyInfo
+	data, _ := os.ReadFile(ready)
+	if err := json.Unmarshal(data, &info); err != nil || len(info.AtollURLs) != 2 || info.AtollURLs[0] != info.AtollURL {
+		t.Fatalf("ready file %s: want two replicas, the first atoll_url (%v)", data, err)
+	}
+	for _, u := range info.AtollURLs {
+		resp, err := http.Get(u + "/healthz")
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Errorf("replica %s does not answer: %v", u, err)
+		} else {
+			resp.Body.Close()
+		}
+	}
+	leading := 0
+	for _, name := range []string{"server.log", "server-2.log"} {
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			log, _ := os.ReadFile(filepath.Join(dataDir, name))
+			if strings.Contains(string(log), "atoll is serving") || time.Now().After(deadline) {
+				if !strings.Contains(string(log), "atoll is serving") {
+					t.Errorf("%s lacks the replica's start:\n%s", name, log)
+				}
+				if strings.Contains(string(log), "leading:") {
+					leading++
+				}
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if leading > 1 {
+		t.Errorf("%d replicas lead at once", leading)
+	}
+	if !strings.Contains(out.String(), "replica 2:") {
+		t.Errorf("the output does not name the second replica:\n%s", out.String())
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("atoll testdrive exited %d:\n%s\n--- stderr:\n%s", code, out.String(), errOut.String())
 	}
 }
