@@ -243,13 +243,22 @@ func testExactlyOnce(t *testing.T, newStore New) {
 	if w := winners.Load(); w != 1 {
 		t.Fatalf("%d callers moved the plan to applying, want exactly 1", w)
 	}
-	// Creating a record that is absent is exactly-once too.
-	var created atomic.Int32
+	// Creating a record that is absent is exactly-once too, and each
+	// UpdateRecord calls its fn once (a caller's fn records what it saw:
+	// run again by a retried transaction, two callers would both believe
+	// they created the record).
+	var created, calls, sawAbsent atomic.Int32
+	start = make(chan struct{})
 	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			<-start
 			err := hs[i%len(hs)].UpdateRecord(ctx, "runs", "new", func(old []byte, exists bool) ([]byte, error) {
+				calls.Add(1)
+				if !exists {
+					sawAbsent.Add(1)
+				}
 				if exists {
 					return nil, errTaken
 				}
@@ -262,9 +271,13 @@ func testExactlyOnce(t *testing.T, newStore New) {
 			}
 		}()
 	}
+	close(start)
 	wg.Wait()
 	if c := created.Load(); c != 1 {
 		t.Fatalf("%d callers created the absent record, want exactly 1", c)
+	}
+	if c, a := calls.Load(), sawAbsent.Load(); c != n || a != 1 {
+		t.Fatalf("%d UpdateRecord calls ran fn %d times, %d of them on an absent record; want %d and 1", n, c, a, n)
 	}
 	// Increments from every handle are all kept (no lost update).
 	const incs = 40
