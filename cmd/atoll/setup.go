@@ -166,7 +166,7 @@ func (m *setupMain) callback(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(m.state)) != 1 || q.Get("code") == "" {
 		m.page(w, http.StatusBadRequest, "setup_error.html.tmpl", map[string]any{"Title": "setup failed",
-			"Error": "This answer is not for this setup (its state does not match)."})
+			"StateMismatch": true})
 		return
 	}
 	creds, err := github.ConvertManifest(r.Context(), m.APIURL, q.Get("code"), m.HTTPClient)
@@ -174,7 +174,7 @@ func (m *setupMain) callback(w http.ResponseWriter, r *http.Request) {
 		err = m.write(creds)
 	}
 	if err != nil {
-		m.page(w, http.StatusBadGateway, "setup_error.html.tmpl", map[string]any{"Title": "setup failed", "Error": err.Error()})
+		m.page(w, http.StatusBadGateway, "setup_error.html.tmpl", map[string]any{"Title": "setup failed", "Error": err.Error(), "StateMismatch": false})
 		m.finish(err)
 		return
 	}
