@@ -159,7 +159,7 @@ func (r *Runner) projectResult(ctx context.Context, j Job) templates.ProjectResu
 		}
 	}
 	for _, st := range o.Steps {
-		p.StepOutputs = append(p.StepOutputs, templates.StepOutput{Step: r.mask(st.Step), Output: r.mask(st.Output)})
+		p.StepOutputs = append(p.StepOutputs, templates.StepOutput{Step: r.mask(st.Step), Output: r.mask(st.Output), Cut: st.Cut})
 	}
 	if s := o.Summary; s != nil && p.Status == templates.StatusInterrupted && (j.Kind == JobApply || j.Kind == JobPlanApply) {
 		p.Provisioned = s.Provisioned

@@ -401,7 +401,7 @@ func (r *Runner) applyProject(ctx context.Context, job *Job, root string, out io
 func stepOutputs(outs []workflow.Output) []StepOutput {
 	var r []StepOutput
 	for _, o := range outs {
-		r = append(r, StepOutput{Step: o.Step, Output: o.Text})
+		r = append(r, StepOutput{Step: o.Step, Output: o.Text, Cut: o.Cut})
 	}
 	return r
 }

@@ -190,6 +190,9 @@ type StepOutput struct {
 	Step string
 	// Output is its output.
 	Output string
+	// Cut: the step printed more than atoll keeps (1 MiB); Output is the
+	// start, the job log has it all.
+	Cut bool
 }
 
 // PolicyResult is the outcome of one policy set on one project's plan.

@@ -86,7 +86,7 @@ func sampleProjects() []ProjectResult {
 			Unmet: []string{"`policies_passed`: security failed"}},
 		{Name: "sum", Dir: "sum", Status: StatusPlanned, Change: 1, Updates: []string{"terraform_data.x"},
 			SummaryOnly: true, JobURL: "https://atoll.example/jobs/2", Log: "Initializing...\nPlan: 0 to add, 1 to change, 0 to destroy.",
-			StepOutputs: []StepOutput{{Step: "run: tflint", Output: "1 issue(s) found"}}},
+			StepOutputs: []StepOutput{{Step: "run: tflint", Output: "1 issue(s) found"}, {Step: "run: cat big", Output: "x", Cut: true}}},
 		{Name: "locked2", Dir: "l", Status: StatusLocked},
 		{Name: "same", Dir: "same", Status: StatusApplied, NothingToApply: true},
 	}

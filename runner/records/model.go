@@ -172,6 +172,8 @@ type Outcome struct {
 type StepOutput struct {
 	Step   string `json:"step"`
 	Output string `json:"output"`
+	// Cut: the step printed more than atoll keeps; Output is the start.
+	Cut bool `json:"cut,omitempty"`
 }
 
 // LockHolder names the PR holding a project's lock.

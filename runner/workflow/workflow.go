@@ -65,6 +65,9 @@ type Output struct {
 	// Text is its output (stdout and stderr, in order), refreshing lines
 	// dropped for output: strip_refreshing.
 	Text string
+	// Cut: the output was longer than the 1 MiB kept; Text is its start
+	// (the job log has it all).
+	Cut bool
 }
 
 // Result is what a stage left.
@@ -112,29 +115,29 @@ func Run(ctx context.Context, s Stage) (Result, error) {
 		}
 		switch st.Kind {
 		case config.StepRun:
-			out, _, err := s.command(ctx, launch, st, res.Env, true)
+			out, _, cut, err := s.command(ctx, launch, st, res.Env, true)
 			if err != nil {
 				return res, fail(err, out)
 			}
 			switch st.Output {
 			case config.OutputHide:
 			case config.OutputStripRefreshing:
-				res.Outputs = append(res.Outputs, Output{Step: st.String(), Text: StripRefreshing(out)})
+				res.Outputs = append(res.Outputs, Output{Step: st.String(), Text: StripRefreshing(out), Cut: cut})
 			default:
-				res.Outputs = append(res.Outputs, Output{Step: st.String(), Text: out})
+				res.Outputs = append(res.Outputs, Output{Step: st.String(), Text: out, Cut: cut})
 			}
 		case config.StepEnv:
 			if st.Command == "" {
 				res.Env[st.Name] = st.Value
 				continue
 			}
-			out, stdout, err := s.command(ctx, launch, st, res.Env, false)
+			out, stdout, _, err := s.command(ctx, launch, st, res.Env, false)
 			if err != nil {
 				return res, fail(err, out)
 			}
 			res.Env[st.Name] = strings.TrimRight(stdout, "\r\n")
 		case config.StepMultiEnv:
-			out, stdout, err := s.command(ctx, launch, st, res.Env, false)
+			out, stdout, _, err := s.command(ctx, launch, st, res.Env, false)
 			if err != nil {
 				return res, fail(err, out)
 			}
@@ -165,7 +168,7 @@ func Run(ctx context.Context, s Stage) (Result, error) {
 // multienv read it). With showStdout (run steps) both share one pipe, in
 // order, and reach the log; without it, stdout stays out of the log (an
 // env value may be a secret) and only stderr reaches it.
-func (s Stage) command(ctx context.Context, launch Launcher, st config.Step, vars map[string]string, showStdout bool) (combined, stdout string, err error) {
+func (s Stage) command(ctx context.Context, launch Launcher, st config.Step, vars map[string]string, showStdout bool) (combined, stdout string, cut bool, err error) {
 	shell, args := st.Shell, st.ShellArgs
 	if shell == "" {
 		shell = "sh"
@@ -200,9 +203,9 @@ func (s Stage) command(ctx context.Context, launch Launcher, st config.Step, var
 		if ctx.Err() != nil {
 			err = fmt.Errorf("%w (%v)", ctx.Err(), err)
 		}
-		return all.String(), out.String(), err
+		return all.String(), out.String(), all.cut, err
 	}
-	return all.String(), out.String(), nil
+	return all.String(), out.String(), all.cut, nil
 }
 
 // mergeEnv is base with vars set over it (later wins), sorted by key for
@@ -303,12 +306,8 @@ func (c *capped) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (c *capped) String() string {
-	if c.cut {
-		return c.b.String() + "\n[output cut at 1 MiB: the job log has it all]"
-	}
-	return c.b.String()
-}
+// String is the first max bytes written; cut tells whether more came.
+func (c *capped) String() string { return c.b.String() }
 
 type lockedWriter struct {
 	mu *sync.Mutex

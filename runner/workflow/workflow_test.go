@@ -134,3 +134,30 @@ func TestVarsEnviron(t *testing.T) {
 		}
 	}
 }
+
+// TestLongOutputIsCut: a step printing more than maxOutput keeps the
+// first maxOutput bytes and says it was cut (the template says so in
+// words); an env value read from a long output carries no note either.
+func TestLongOutputIsCut(t *testing.T) {
+	s := stage(t,
+		config.Step{Kind: config.StepRun, Command: "head -c 1100000 /dev/zero | tr '\\0' x"},
+		config.Step{Kind: config.StepRun, Command: "echo short"},
+		config.Step{Kind: config.StepEnv, Name: "BIG", Command: "head -c 1100000 /dev/zero | tr '\\0' v"}, // last: too big for a command's environment
+	)
+	res, err := Run(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Outputs) != 2 {
+		t.Fatalf("outputs = %d, want 2", len(res.Outputs))
+	}
+	if o := res.Outputs[0]; !o.Cut || len(o.Text) != maxOutput || strings.Trim(o.Text, "x") != "" {
+		t.Errorf("long output: cut %v, %d bytes, other than x: %q", o.Cut, len(o.Text), strings.Trim(o.Text, "x"))
+	}
+	if o := res.Outputs[1]; o.Cut || o.Text != "short\n" {
+		t.Errorf("short output = %+v", o)
+	}
+	if v := res.Env["BIG"]; len(v) != maxOutput || strings.Trim(v, "v") != "" {
+		t.Errorf("env value: %d bytes, other than v: %q", len(v), strings.Trim(v, "v"))
+	}
+}
