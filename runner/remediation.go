@@ -79,17 +79,7 @@ func (r *Runner) approveRemediation(ctx context.Context, repo vcs.Repo, issue in
 	} else if need != "" {
 		return r.reply(ctx, repo, issue, "permission_denied.tmpl", templates.PermissionDenied{User: user, Command: "approve", Need: need})
 	}
-	err = records.Update(ctx, r.rec, records.Approvals, records.RemediationApprovalKey(repo.FullName(), issue, p.Name), func(a *RemediationApproval, _ bool) error {
-		if a.PlanJob != plan.PlanJob {
-			a.PlanJob, a.Users = plan.PlanJob, nil
-		}
-		a.Users = records.WithoutUser(a.Users, user)
-		if !clear {
-			a.Users = append(a.Users, user)
-		}
-		return nil
-	})
-	if err != nil {
+	if err := r.rec.RecordRemediationApproval(ctx, repo.FullName(), issue, p.Name, plan.PlanJob, user, clear); err != nil {
 		return err
 	}
 	kind := templates.RemediationApproved

@@ -222,21 +222,35 @@ func (r Records) SetPlanState(ctx context.Context, key string, st PlanState, job
 func (r Records) RecordApproval(ctx context.Context, key, set, project, user string, clear bool) error {
 	return Update(ctx, r, Approvals, key, func(a *PolicyApproval, _ bool) error {
 		a.Set, a.Project = set, project
-		a.Users = WithoutUser(a.Users, user)
-		if !clear {
-			a.Users = append(a.Users, user)
-		}
+		a.Users = approvers(a.Users, user, clear)
 		return nil
 	})
 }
 
-// WithoutUser is users without user (letter case ignored).
-func WithoutUser(users []string, user string) []string {
+// RecordRemediationApproval records user's approval of the remediation
+// plan planJob of a drift issue's project, or withdraws it when clear.
+// Approvals bind to the plan job: those of an earlier plan are dropped.
+func (r Records) RecordRemediationApproval(ctx context.Context, repo string, issue int, project, planJob, user string, clear bool) error {
+	return Update(ctx, r, Approvals, RemediationApprovalKey(repo, issue, project), func(a *RemediationApproval, _ bool) error {
+		if a.PlanJob != planJob {
+			a.PlanJob, a.Users = planJob, nil
+		}
+		a.Users = approvers(a.Users, user, clear)
+		return nil
+	})
+}
+
+// approvers is users with user added once (letter case ignored), or
+// without user when clear.
+func approvers(users []string, user string, clear bool) []string {
 	var out []string
 	for _, u := range users {
 		if !strings.EqualFold(u, user) {
 			out = append(out, u)
 		}
+	}
+	if !clear {
+		out = append(out, user)
 	}
 	return out
 }

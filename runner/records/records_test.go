@@ -227,3 +227,35 @@ func TestClaimPlanOnce(t *testing.T) {
 		t.Error("a missing plan was claimed")
 	}
 }
+
+// A remediation approval binds to the plan job: a new plan of the issue's
+// project starts with no approvers.
+func TestRecordRemediationApproval(t *testing.T) {
+	ctx := context.Background()
+	r := open(t)
+	get := func() records.RemediationApproval {
+		t.Helper()
+		var a records.RemediationApproval
+		if _, err := r.Get(ctx, records.Approvals, records.RemediationApprovalKey("acme/infra", 12, "app"), &a); err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	for _, step := range []struct {
+		job, user string
+		clear     bool
+		want      []string
+	}{
+		{"p1", "alice", false, []string{"alice"}},
+		{"p1", "bob", false, []string{"alice", "bob"}},
+		{"p1", "Alice", true, []string{"bob"}},
+		{"p2", "carol", false, []string{"carol"}}, // a new plan: bob's approval was of p1
+	} {
+		if err := r.RecordRemediationApproval(ctx, "acme/infra", 12, "app", step.job, step.user, step.clear); err != nil {
+			t.Fatal(err)
+		}
+		if a := get(); a.PlanJob != step.job || !slices.Equal(a.Users, step.want) {
+			t.Errorf("after %s on %s (clear %v): %+v, want %v", step.user, step.job, step.clear, a, step.want)
+		}
+	}
+}
