@@ -45,7 +45,7 @@ func (r *Runner) MayRun(ctx context.Context, repo, user, command string) (string
 // InTeam reports whether user is an active member of team
 // ("org/team-slug"), asked through a served repository of that org.
 func (r *Runner) InTeam(ctx context.Context, team, user string) (bool, error) {
-	org, slug, ok := strings.Cut(team, "/")
+	org, _, ok := strings.Cut(team, "/")
 	if !ok {
 		return false, fmt.Errorf("team %q is not org/team-slug", team)
 	}
@@ -55,7 +55,7 @@ func (r *Runner) InTeam(ctx context.Context, team, user string) (bool, error) {
 	}
 	for _, rp := range repos {
 		if strings.EqualFold(rp.Owner, org) {
-			return r.host.IsTeamMember(ctx, rp, org, slug, user)
+			return memberOfAny(ctx, r.host, rp, user, []string{team})
 		}
 	}
 	return false, fmt.Errorf("atoll serves no repository of %s, so it cannot ask about its teams", org)
