@@ -4,13 +4,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/runner/mask"
-	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/vcs"
 )
 
@@ -117,33 +115,4 @@ func TestRunnerReadsTheServerConfiguration(t *testing.T) {
 
 func writeFile(dir, name, body string) error {
 	return os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644)
-}
-
-func TestPlanLabels(t *testing.T) {
-	job := func(status string, del int) Job {
-		j := Job{Outcome: Outcome{Status: status}}
-		if status == "planned" {
-			j.Outcome.Summary = &terraform.Summary{Create: 1, Delete: del}
-		}
-		return j
-	}
-	tests := []struct {
-		name string
-		jobs []Job
-		want []string
-	}{
-		{"a destroy is loud", []Job{job("planned", 1), job("no_changes", 0)}, []string{LabelDestroy, LabelChanges}},
-		{"changes", []Job{job("planned", 0)}, []string{LabelChanges}},
-		{"nothing to do", []Job{job("no_changes", 0), job("no_changes", 0)}, []string{LabelNoChanges}},
-		{"an error", []Job{job("plan_error", 0), job("no_changes", 0)}, []string{LabelPlanError}},
-		{"only locked", []Job{job("locked", 0)}, nil},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got := planLabels(tc.jobs)
-			if strings.Join(got, ",") != strings.Join(tc.want, ",") {
-				t.Errorf("labels %v, want %v", got, tc.want)
-			}
-		})
-	}
 }
