@@ -8,6 +8,7 @@ import (
 
 	"github.com/atollhq/atoll/runner/command"
 	"github.com/atollhq/atoll/runner/discovery"
+	"github.com/atollhq/atoll/runner/facts"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/templates"
@@ -122,7 +123,7 @@ func (r *Runner) authorize(ctx context.Context, repo vcs.Repo, user, cmdName str
 	if len(need.Teams) == 0 {
 		return "", nil
 	}
-	member, err := memberOfAny(ctx, r.host, repo, user, need.Teams)
+	member, err := facts.MemberOfAny(ctx, r.host, repo, user, need.Teams)
 	if member {
 		return "", nil
 	}

@@ -9,7 +9,7 @@ import (
 // Host is what the runner needs of the code host, as the sum of the
 // groups below, each what one kind of work asks. vcs/github's *Client
 // implements it; tests use the same client against the emulator. A part
-// of the runner that needs less declares less (see facts.go).
+// of the runner that needs less declares less (see runner/facts).
 type Host interface {
 	Installations
 	Repos

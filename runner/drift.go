@@ -9,6 +9,7 @@ import (
 
 	"github.com/atollhq/atoll/locks"
 	"github.com/atollhq/atoll/runner/execute"
+	"github.com/atollhq/atoll/runner/facts"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/templates"
@@ -213,7 +214,7 @@ func (r *Runner) findRepo(ctx context.Context, fullName string) (vcs.Repo, error
 	}
 	for _, repo := range repos {
 		if repo.FullName() == fullName {
-			return repoFacts(ctx, r.host, repo)
+			return facts.RepoFacts(ctx, r.host, repo)
 		}
 	}
 	return vcs.Repo{}, fmt.Errorf("%s: %w", fullName, ErrUnknownRepo)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/atollhq/atoll/runner/config"
+	"github.com/atollhq/atoll/runner/facts"
 	"slices"
 	"strings"
 	"time"
@@ -158,7 +159,7 @@ func (r *Runner) gatherGateFacts(ctx context.Context, pr vcs.PullRequest, rules 
 		}
 	}
 	if needFiles {
-		files, err := changedFiles(ctx, r.host, r.git, pr)
+		files, err := facts.ChangedFiles(ctx, r.host, r.git, pr)
 		if err != nil {
 			return nil, err
 		}
@@ -188,7 +189,7 @@ func (r *Runner) gatherGateFacts(ctx context.Context, pr vcs.PullRequest, rules 
 		}
 		m := map[string]bool{}
 		for _, u := range approvers {
-			if yes, _ := memberOfAny(ctx, r.host, pr.Repo, u, []string{t}); yes {
+			if yes, _ := facts.MemberOfAny(ctx, r.host, pr.Repo, u, []string{t}); yes {
 				m[strings.ToLower(u)] = true
 			}
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/atollhq/atoll/policy"
 	"github.com/atollhq/atoll/runner/command"
+	"github.com/atollhq/atoll/runner/facts"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
@@ -47,7 +48,7 @@ func (r *Runner) policyInput(ctx context.Context, job Job, pr vcs.PullRequest, p
 		User: job.User,
 	}
 	if pr.Number > 0 {
-		files, err := changedFiles(ctx, r.host, r.git, pr)
+		files, err := facts.ChangedFiles(ctx, r.host, r.git, pr)
 		if err != nil {
 			r.log.Warn("policies see no changed files", "pr", pr.Number, "err", err)
 		}
@@ -181,7 +182,7 @@ func (r *Runner) isOwner(ctx context.Context, repo vcs.Repo, user string, owners
 			return true
 		}
 	}
-	yes, _ := memberOfAny(ctx, r.host, repo, user, owners)
+	yes, _ := facts.MemberOfAny(ctx, r.host, repo, user, owners)
 	return yes
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/runner/discovery"
+	"github.com/atollhq/atoll/runner/facts"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 )
@@ -154,7 +155,7 @@ func (r *Runner) affectedProjects(ctx context.Context, pr vcs.PullRequest) ([]af
 	if err != nil {
 		return nil, rc, err
 	}
-	changed, err := changedFiles(ctx, r.host, r.git, pr)
+	changed, err := facts.ChangedFiles(ctx, r.host, r.git, pr)
 	if err != nil {
 		return nil, rc, err
 	}

@@ -6,6 +6,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/atollhq/atoll/runner/facts"
 	"github.com/atollhq/atoll/runner/gate"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
@@ -21,7 +22,7 @@ import (
 // driftRepo is the full repository of a drift issue and its default
 // branch head.
 func (r *Runner) driftRepo(ctx context.Context, repo vcs.Repo) (vcs.Repo, string, error) {
-	full, err := repoFacts(ctx, r.host, repo)
+	full, err := facts.RepoFacts(ctx, r.host, repo)
 	if err != nil {
 		return vcs.Repo{}, "", err
 	}
@@ -115,7 +116,7 @@ func (r *Runner) remediate(ctx context.Context, repo vcs.Repo, issue int, p Proj
 		return err
 	}
 	rem.ApplierPermitted = need == ""
-	rem.ApplierAlone, _ = memberOfAny(ctx, r.host, full, user, r.srv.Drift.RemediateAloneTeams)
+	rem.ApplierAlone, _ = facts.MemberOfAny(ctx, r.host, full, user, r.srv.Drift.RemediateAloneTeams)
 	var a RemediationApproval
 	if _, err := r.rec.Get(ctx, records.Approvals, records.RemediationApprovalKey(full.FullName(), issue, p.Name), &a); err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/atollhq/atoll/locks"
+	"github.com/atollhq/atoll/runner/facts"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
@@ -55,7 +56,7 @@ func (r *Runner) InTeam(ctx context.Context, team, user string) (bool, error) {
 	}
 	for _, rp := range repos {
 		if strings.EqualFold(rp.Owner, org) {
-			return memberOfAny(ctx, r.host, rp, user, []string{team})
+			return facts.MemberOfAny(ctx, r.host, rp, user, []string{team})
 		}
 	}
 	return false, fmt.Errorf("atoll serves no repository of %s, so it cannot ask about its teams", org)
