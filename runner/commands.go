@@ -8,7 +8,7 @@ import (
 
 	"github.com/atollhq/atoll/runner/command"
 	"github.com/atollhq/atoll/runner/discovery"
-	"github.com/atollhq/atoll/runner/facts"
+	"github.com/atollhq/atoll/runner/pr"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/templates"
@@ -112,25 +112,11 @@ func problem(err error) templates.CommandProblem {
 
 // authorize returns what user lacks to run command, or "" when allowed.
 func (r *Runner) authorize(ctx context.Context, repo vcs.Repo, user, cmdName string) (string, error) {
-	need := permissionFor(r.srv, cmdName)
-	perm, err := r.host.UserPermission(ctx, repo, user)
-	if err != nil {
-		return "", fmt.Errorf("permission of %s: %w", user, err)
-	}
-	if !perm.AtLeast(need.Permission) {
-		return r.text(templates.Need{Permission: string(need.Permission), Repo: repo.FullName(), Have: string(perm)}), nil
-	}
-	if len(need.Teams) == 0 {
-		return "", nil
-	}
-	member, err := facts.MemberOfAny(ctx, r.host, repo, user, need.Teams)
-	if member {
-		return "", nil
-	}
-	if err != nil {
+	need, err := pr.Lacks(ctx, r.host, r.srv.Permissions, repo, user, cmdName)
+	if err != nil || need == nil {
 		return "", err
 	}
-	return r.text(templates.Need{Teams: need.Teams}), nil
+	return r.text(*need), nil
 }
 
 // commandPlan plans the PR's projects (all it touches, or those selected).

@@ -9,6 +9,7 @@ import (
 
 	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/runner/mask"
+	"github.com/atollhq/atoll/runner/pr"
 	"github.com/atollhq/atoll/vcs"
 )
 
@@ -102,10 +103,10 @@ func TestRunnerReadsTheServerConfiguration(t *testing.T) {
 		env["TF_VAR_plain"] != "eu-west-1" || !slices.Equal(secrets, []string{"env-secret", "very-secret"}) {
 		t.Errorf("secrets_env and secret terraform.env values not passed and masked: env %v secrets %v", env, secrets)
 	}
-	if got := permissionFor(srv, "apply"); got.Permission != vcs.PermissionWrite {
+	if got := pr.PermissionFor(srv.Permissions, "apply"); got.Permission != vcs.PermissionWrite {
 		t.Errorf("apply needs %q, want write by default", got.Permission)
 	}
-	if got := permissionFor(config.Server{}, "plan"); got.Permission != vcs.PermissionWrite {
+	if got := pr.PermissionFor(config.Permissions{}, "plan"); got.Permission != vcs.PermissionWrite {
 		t.Errorf("plan needs %q without a permissions entry, want write", got.Permission)
 	}
 	if got := requirementNames(withDefaults(srv).ApplyRequirements); !slices.Equal(got, []string{"approved", "mergeable"}) {

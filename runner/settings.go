@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/atollhq/atoll/runner/config"
-	"github.com/atollhq/atoll/vcs"
 )
 
 // withDefaults is srv with the runner's defaults in its zero values, so
@@ -42,15 +41,6 @@ func withDefaults(srv config.Server) config.Server {
 		srv.Drift.Concurrency = 2
 	}
 	return srv
-}
-
-// permissionFor is who may run command: the server's permissions entry,
-// else write permission.
-func permissionFor(srv config.Server, command string) config.CommandPermission {
-	if p, ok := srv.Permissions.For(command); ok && p.Permission != "" {
-		return p
-	}
-	return config.CommandPermission{Permission: vcs.PermissionWrite}
 }
 
 // requirementNames are reqs by name.
