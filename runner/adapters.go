@@ -8,8 +8,8 @@ import (
 
 // discoveryOptions are the discovery options of a repo configuration.
 func discoveryOptions(rc RepoConfig, includeDisabled bool) discovery.Options {
-	o := discovery.Options{Ignore: rc.Ignore, IncludeAutoplanDisabled: includeDisabled,
-		Autodiscover: rc.Autodiscover, IgnoreDirs: rc.IgnoreDirs}
+	o := discovery.Options{Ignore: rc.Source.Ignore, IncludeAutoplanDisabled: includeDisabled,
+		Autodiscover: rc.Autodiscover, IgnoreDirs: rc.Source.Autodiscover.IgnorePaths}
 	for _, p := range rc.Projects {
 		o.Configured = append(o.Configured, discovery.ConfiguredProject{Name: p.Name, Dir: p.Dir,
 			Workspace: p.Workspace, WhenModified: p.WhenModified, AutoplanDisabled: !p.Autoplan})

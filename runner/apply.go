@@ -293,8 +293,8 @@ func (r *Runner) discardPlanOf(ctx context.Context, j Job) {
 // automerge reports whether a repo merges PRs once applied.
 func (r *Runner) automerge(ctx context.Context, repo vcs.Repo) bool {
 	rc, err := r.repoConfig(ctx, repo, repo.DefaultBranch, repo.DefaultBranch)
-	if err == nil && rc.Automerge != nil {
-		return *rc.Automerge
+	if err == nil && rc.Source.Automerge != nil {
+		return *rc.Source.Automerge
 	}
 	return r.srv.Automerge.Enabled
 }

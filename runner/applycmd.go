@@ -17,8 +17,8 @@ import (
 
 // applyMode is a repo's apply mode: atoll.yaml over the server default.
 func (r *Runner) applyMode(rc RepoConfig) string {
-	if rc.ApplyMode != "" {
-		return rc.ApplyMode
+	if rc.Source.ApplyMode != "" {
+		return string(rc.Source.ApplyMode)
 	}
 	return string(r.srv.ApplyMode)
 }

@@ -33,7 +33,7 @@ func (r *Runner) baseConfig(repo, base string, rc RepoConfig) gate.BaseConfig {
 	}
 	bc := gate.BaseConfig{
 		Requirements:    defaults,
-		Reviewers:       gateRules(rc.RequiredReviewers, "file", ""),
+		Reviewers:       gateRules(rc.Source.RequiredReviewers, "file", ""),
 		ServerReviewers: gateRules(r.srv.RequiredReviewers, "server", ""),
 		DefaultName:     func(dir, _ string) string { return dir },
 	}

@@ -23,15 +23,12 @@ const RepoConfigFile = "atoll.yaml"
 type RepoConfig struct {
 	Present bool
 	// File is the file read: atoll.yaml, or the Atlantis-style file.
-	File      string
-	Projects  []ConfiguredProject
-	ApplyMode string
-	Automerge *bool
+	File     string
+	Projects []ConfiguredProject
 	// DeleteSourceBranch is the file's top-level
 	// delete_source_branch_on_merge: automerge deletes the merged branch
 	// unless every merged project's own setting says otherwise.
 	DeleteSourceBranch bool
-	Ignore             []string
 	// DriftSchedule and DriftEnabled are the repository's drift schedule,
 	// the server's unless drift.repo_override lets atoll.yaml set its own.
 	DriftSchedule string
@@ -41,19 +38,16 @@ type RepoConfig struct {
 	// changed by the file's top-level apply_requirements; nil: the
 	// server's.
 	Defaults []string
-	// RequiredReviewers are atoll.yaml's top-level reviewer rules (paths
-	// relative to the repository root), added to the server's for every
-	// project it does not list.
-	RequiredReviewers []config.ReviewerRule
-	// Autodiscover and IgnoreDirs are the file's autodiscover.mode and
-	// autodiscover.ignore_paths (see discovery.Options).
+	// Autodiscover is the file's autodiscover.mode, disabled when every
+	// project the file lists is for other base branches.
 	Autodiscover string
-	IgnoreDirs   []string
 	// Warnings are the keys the file sets that atoll does not act on.
 	Warnings []templates.FieldError
 	// Source is the file as read, with the projects of other base
-	// branches left out: its workflows and policy_check, and each
-	// project's, for the steps of a job.
+	// branches left out: its apply mode, automerge, ignore globs,
+	// autodiscover.ignore_paths, top-level reviewer rules (added to the
+	// server's for every project it does not list), workflows and
+	// policy_check, read from it as they are.
 	Source config.Repo
 }
 

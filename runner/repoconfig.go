@@ -31,9 +31,8 @@ func (r *Runner) parseRepoConfig(repoName, base, filename string, data []byte) (
 	}
 	listed := len(repo.Projects) > 0
 	repo = repo.ForBranch(base)
-	rc := RepoConfig{ApplyMode: string(repo.ApplyMode), Automerge: repo.Automerge, Ignore: repo.Ignore,
-		DeleteSourceBranch: repo.DeleteSourceBranchOnMerge != nil && *repo.DeleteSourceBranchOnMerge,
-		Autodiscover:       repo.Autodiscover.Mode, IgnoreDirs: repo.Autodiscover.IgnorePaths, Source: repo}
+	rc := RepoConfig{DeleteSourceBranch: repo.DeleteSourceBranchOnMerge != nil && *repo.DeleteSourceBranchOnMerge,
+		Autodiscover: repo.Autodiscover.Mode, Source: repo}
 	if rc.Autodiscover == config.AutodiscoverAuto && len(repo.Projects) == 0 && listed {
 		// Every project the file lists is for other base branches: none
 		// is discovered in their place.
@@ -59,7 +58,6 @@ func (r *Runner) parseRepoConfig(repoName, base, filename string, data []byte) (
 			RequiredReviewers: p.RequiredReviewers,
 		})
 	}
-	rc.RequiredReviewers = repo.RequiredReviewers
 	// Discovered projects get the repository-level changes on top of the
 	// server's requirements as the repo rules set them for this repository.
 	rc.Defaults = r.effectiveRequirements(repoName, base, repo.DefaultProject("."))
