@@ -252,6 +252,9 @@ func setName(dir string) string {
 
 // formatMessage is "RESOURCE: MSG", or MSG without a resource.
 func formatMessage(m Message) string {
+	if m.More > 0 {
+		return fmt.Sprintf("… and %d more messages not shown", m.More)
+	}
 	if m.Resource == "" {
 		return m.Msg
 	}

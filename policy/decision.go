@@ -12,7 +12,7 @@ import (
 
 // Caps on one decision, so that a policy cannot flood a comment.
 const (
-	maxMessages     = 100  // messages kept per decision; the rest are counted in one extra message
+	maxMessages     = 100  // messages kept per decision; the rest are counted in one extra message (More)
 	maxMessageBytes = 4096 // longer messages are cut (at a rune boundary) and end with "…"
 )
 
@@ -41,7 +41,7 @@ func decodeMessages(v ast.Value) ([]Message, error) {
 	})
 	msgs = slices.Compact(msgs) // cutting long messages may make two equal
 	if n := len(msgs) - maxMessages; n > 0 {
-		msgs = append(msgs[:maxMessages:maxMessages], Message{Msg: fmt.Sprintf("… and %d more messages not shown", n)})
+		msgs = append(msgs[:maxMessages:maxMessages], Message{More: n})
 	}
 	return msgs, nil
 }

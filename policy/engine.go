@@ -68,6 +68,9 @@ type PullRequestInput struct {
 type Message struct {
 	Msg      string `json:"msg"`
 	Resource string `json:"resource,omitempty"` // a Terraform address, when the policy names one
+	// More, in the last message of a decision cut to its first messages,
+	// counts those not kept (Msg and Resource are then empty).
+	More int `json:"more,omitempty"`
 }
 
 // Result is the judgement of one policy set on one plan.

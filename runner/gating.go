@@ -236,6 +236,10 @@ func (r *Runner) gatePolicies(ctx context.Context, job Job, results []policy.Res
 		g := gate.Policy{Set: res.Set, Failed: res.Failed(), Advisory: res.Enforcement == "advisory", Err: res.Err,
 			Owners: res.Owners, Need: res.Approvals}
 		for _, m := range res.Deny {
+			if m.More > 0 {
+				g.DenyMore = m.More
+				continue
+			}
 			g.Deny = append(g.Deny, m.Msg)
 		}
 		if g.Failed && !g.Advisory && g.Err == "" {

@@ -184,10 +184,10 @@ func policyView(res policy.Result, approvedBy []string) templates.PolicyResult {
 	v := templates.PolicyResult{Set: res.Set, Enforcement: res.Enforcement, Owners: res.Owners,
 		Needed: res.Approvals, ApprovedBy: approvedBy, Error: res.Err}
 	for _, m := range res.Deny {
-		v.Deny = append(v.Deny, templates.PolicyMessage{Msg: m.Msg, Resource: m.Resource})
+		v.Deny = append(v.Deny, templates.PolicyMessage{Msg: m.Msg, Resource: m.Resource, More: m.More})
 	}
 	for _, m := range res.Warn {
-		v.Warn = append(v.Warn, templates.PolicyMessage{Msg: m.Msg, Resource: m.Resource})
+		v.Warn = append(v.Warn, templates.PolicyMessage{Msg: m.Msg, Resource: m.Resource, More: m.More})
 	}
 	switch {
 	case res.Err != "":

@@ -241,13 +241,13 @@ func TestCommentPolicies(t *testing.T) {
 		Unmet: []string{"`approved`: 0 of 1 approving reviews", "`policies_passed`: security failed"},
 		Policies: []PolicyResult{
 			{Set: "security", Enforcement: "mandatory", Status: PolicyFailed, Owners: []string{"alice", "@acme/sec"}, Needed: 1,
-				Deny: []PolicyMessage{{Msg: "buckets must be private", Resource: "aws_s3_bucket.logs"}}},
+				Deny: []PolicyMessage{{Msg: "buckets must be private", Resource: "aws_s3_bucket.logs"}, {More: 4}}},
 			{Set: "tags", Enforcement: "advisory", Status: PolicyWarned, Warn: []PolicyMessage{{Msg: "no owner tag"}}},
 			{Set: "cost", Status: PolicyApproved, ApprovedBy: []string{"bob"}, Deny: []PolicyMessage{{Msg: "expensive"}}},
 			{Set: "base", Status: PolicyPassed},
 		}}}})
 	assertContains(t, body,
-		"- `security`: ❌ failed\n  - ❌ `aws_s3_bucket.logs`: buckets must be private\n  - Needs an approval from an owner (@alice, @acme/sec).",
+		"- `security`: ❌ failed\n  - ❌ `aws_s3_bucket.logs`: buckets must be private\n  - … and 4 more messages not shown\n  - Needs an approval from an owner (@alice, @acme/sec).",
 		"`atoll approve_policies --policy-set security`",
 		"- `tags` (advisory): ⚠️ passed with 1 warning\n  - ⚠️ no owner tag",
 		"- `cost`: ☑️ approved by @bob",

@@ -220,4 +220,7 @@ type PolicyResult struct {
 type PolicyMessage struct {
 	Msg      string
 	Resource string
+	// More, in the last message of a long list, counts the messages the
+	// policy gave and atoll did not keep (Msg is then empty).
+	More int
 }

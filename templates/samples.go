@@ -58,7 +58,7 @@ func sampleProjects() []ProjectResult {
 			Needed: 2, ApprovedBy: []string{"alice"},
 			Deny: []PolicyMessage{{Msg: "no destroys of data stores", Resource: "terraform_data.old"}}},
 		{Set: "cost", Enforcement: "mandatory", Status: PolicyApproved, ApprovedBy: []string{"bob"}, Owners: []string{"bob"}, Needed: 1,
-			Deny: []PolicyMessage{{Msg: "too expensive"}}},
+			Deny: []PolicyMessage{{Msg: "too expensive"}, {More: 4}}, Warn: []PolicyMessage{{More: 2}}},
 		{Set: "naming", Status: PolicyError, Error: "evaluation timed out"},
 		{Set: "base", Status: PolicyPassed},
 	}
@@ -261,6 +261,7 @@ func unmetSamples() []sample {
 		}),
 		u("code_owners_unreadable", func(s *unmetSample) { s.Err = "boom" }),
 		u("policies_passed", func(s *unmetSample) { s.Set, s.Deny, s.Owners = "sec", []string{"no"}, []string{"acme/sec"} }),
+		u("policies_passed", func(s *unmetSample) { s.Set, s.Deny, s.More, s.Owners = "sec", []string{"no"}, 7, []string{"acme/sec"} }),
 		u("policy_error", func(s *unmetSample) { s.Set, s.Err = "sec", "boom" }),
 		u("remediation_plan", func(*unmetSample) {}),
 		u("remediation_applier", func(s *unmetSample) { s.User = "eve" }),

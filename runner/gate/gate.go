@@ -131,6 +131,7 @@ type Policy struct {
 	Advisory  bool
 	Err       string
 	Deny      []string
+	DenyMore  int // deny messages not kept (policy keeps the first 100)
 	Owners    []string
 	Need      int
 	Approvers []string
@@ -350,7 +351,7 @@ func Decide(in Input) Decision {
 		}
 		need := max(p.Need, 1)
 		if len(p.Approvers) < need {
-			add(Reason{Code: CodePolicy, Set: p.Set, Deny: p.Deny, Have: len(p.Approvers), Need: need, Owners: p.Owners})
+			add(Reason{Code: CodePolicy, Set: p.Set, Deny: p.Deny, More: p.DenyMore, Have: len(p.Approvers), Need: need, Owners: p.Owners})
 		}
 	}
 	d := Decision{Reasons: rs}

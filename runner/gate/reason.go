@@ -30,7 +30,8 @@ const (
 	CodeCodeOwners Code = "code_owners"
 	// CodeCodeOwnersUnreadable: CODEOWNERS of BaseRef could not be read.
 	CodeCodeOwnersUnreadable Code = "code_owners_unreadable"
-	// CodePolicy: policy set Set failed (Deny); Have of Need owner approvals.
+	// CodePolicy: policy set Set failed (Deny, and More messages not kept);
+	// Have of Need owner approvals.
 	CodePolicy Code = "policies_passed"
 	// CodePolicyError: policy set Set could not be evaluated (Err).
 	CodePolicyError Code = "policy_error"
@@ -93,12 +94,14 @@ type Reason struct {
 	File          string
 	Line          int
 	Files         []string
-	More          int
-	Set           string
-	Deny          []string
-	Err           string
-	User          string
-	HeadRepo      string
+	// More counts what a list leaves out: files (code_owners) or deny
+	// messages the policy gave beyond those kept (policies_passed).
+	More     int
+	Set      string
+	Deny     []string
+	Err      string
+	User     string
+	HeadRepo string
 }
 
 // Template is the name of the template that renders r.
