@@ -19,15 +19,6 @@ import (
 // driftHistory bounds DriftRecord.History.
 const driftHistory = 50
 
-// Labels of drift issues.
-const (
-	LabelDrift = "atoll:drift"
-)
-
-func driftLabel(project string) string { return "atoll:drift:" + project }
-
-func driftKey(repo, project string) string { return repo + "#" + project }
-
 // ErrUnknownRepo is returned by TriggerDrift for a repository atoll does
 // not serve.
 var ErrUnknownRepo = errors.New("repository not served by this atoll")

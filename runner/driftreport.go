@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/atollhq/atoll/runner/command"
+	"github.com/atollhq/atoll/runner/drift"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
@@ -21,7 +22,7 @@ func (r *Runner) reportDrift(ctx context.Context, run Run, jobs []Job) {
 	defer r.driftDone(run.Repo.FullName(), run.DriftRun)
 	results := map[string]DriftProject{}
 	for _, j := range jobs {
-		dp := DriftProject{Repo: j.Repo.FullName(), Project: j.Project.Name, Status: driftStatus(j)}
+		dp := DriftProject{Repo: j.Repo.FullName(), Project: j.Project.Name, Status: drift.Status(j.Outcome)}
 		issue, err := r.driftIssue(ctx, j, dp.Status)
 		if err != nil {
 			r.log.Error("drift issue", "repo", dp.Repo, "project", dp.Project, "err", err)
@@ -76,22 +77,12 @@ func (r *Runner) claimDriftReport(ctx context.Context, id string) bool {
 	return claimed
 }
 
-func driftStatus(j Job) string {
-	switch templates.ProjectStatus(j.Outcome.Status) {
-	case templates.StatusPlanned:
-		return DriftDrifted
-	case templates.StatusNoChanges:
-		return DriftInSync
-	}
-	return DriftError
-}
-
 // driftIssue keeps the project's drift issue in step with a check: opened
 // when drift appears, left alone while it stays the same, updated when it
 // changes, closed when it is gone. An error is reported on an open issue
 // as an error and changes nothing else. It returns the issue's number.
 func (r *Runner) driftIssue(ctx context.Context, j Job, status string) (int, error) {
-	key := driftKey(j.Repo.FullName(), j.Project.Name)
+	key := records.DriftKey(j.Repo.FullName(), j.Project.Name)
 	var rec DriftRecord
 	if _, err := r.rec.Get(ctx, records.Drift, key, &rec); err != nil {
 		return 0, err
@@ -140,7 +131,7 @@ func (r *Runner) driftFound(ctx context.Context, j Job, rec *DriftRecord, pr tem
 		rec.FirstSeen = now
 	}
 	rec.LastSeen, rec.Hash = now, j.Outcome.Hash
-	text, err := r.tmpl.RenderDriftIssue(templates.DriftIssue{ID: "drift:" + driftKey(j.Repo.FullName(), j.Project.Name),
+	text, err := r.tmpl.RenderDriftIssue(templates.DriftIssue{ID: "drift:" + records.DriftKey(j.Repo.FullName(), j.Project.Name),
 		Repo: j.Repo.FullName(), Branch: j.Repo.DefaultBranch, Commit: j.Commit, FirstSeen: rec.FirstSeen,
 		LastSeen: now, Changed: changed, Project: pr})
 	if err != nil {
@@ -149,7 +140,7 @@ func (r *Runner) driftFound(ctx context.Context, j Job, rec *DriftRecord, pr tem
 	body := r.mask(text.Body)
 	if !changed {
 		issue, err := r.host.CreateIssue(ctx, j.Repo, vcs.Issue{Title: text.Title, Body: body,
-			Labels: []string{LabelDrift, driftLabel(j.Project.Name)}})
+			Labels: []string{drift.LabelDrift, drift.IssueLabel(j.Project.Name)}})
 		if err != nil {
 			return fmt.Errorf("open drift issue: %w", err)
 		}
@@ -180,7 +171,7 @@ func (r *Runner) driftGone(ctx context.Context, j Job, rec *DriftRecord, pr temp
 // findDriftIssue finds an open drift issue of a project by its label, in
 // case atoll's own record was lost.
 func (r *Runner) findDriftIssue(ctx context.Context, repo vcs.Repo, project string) int {
-	issues, err := r.host.ListIssues(ctx, repo, driftLabel(project), "open")
+	issues, err := r.host.ListIssues(ctx, repo, drift.IssueLabel(project), "open")
 	if err != nil || len(issues) == 0 {
 		return 0
 	}
@@ -237,7 +228,7 @@ func (r *Runner) driftRecordOfIssue(ctx context.Context, repo vcs.Repo, number i
 			continue
 		}
 		var rec DriftRecord
-		if found, err := r.rec.Get(ctx, records.Drift, driftKey(repo.FullName(), project), &rec); err == nil && found {
+		if found, err := r.rec.Get(ctx, records.Drift, records.DriftKey(repo.FullName(), project), &rec); err == nil && found {
 			return rec, true
 		}
 	}

@@ -1,6 +1,8 @@
-// Package drift holds the clock-free part of drift detection's
-// scheduling: the Timetable that says, for each repository's cron
-// schedule, when its next check falls due and which checks fall due now.
+// Package drift holds the parts of drift detection that need no runner:
+// the Timetable that says, for each repository's cron schedule, when its
+// next check falls due and which checks fall due now; the status a
+// check's outcome reports (Status); and the labels drift issues are
+// found by (LabelDrift, IssueLabel).
 // It reads no clock (time is passed in), starts nothing and stores
 // nothing: the runner's scheduler lists repositories, reads their
 // schedules, asks the timetable what is due, remembers the last check in

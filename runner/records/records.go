@@ -193,6 +193,9 @@ func RemediationApprovalKey(repo string, issue int, project string) string {
 	return PRKey(repo, issue) + "#remediation#" + project
 }
 
+// DriftKey is the key of a project's DriftRecord in Drift.
+func DriftKey(repo, project string) string { return repo + "#" + project }
+
 // PlansOf lists the stored plans of pull request (or drift issue) number
 // of repo ("owner/name"), of every head, ordered by project.
 func (r Records) PlansOf(ctx context.Context, repo string, number int) ([]Plan, error) {
