@@ -1,6 +1,10 @@
 package runner
 
-import "context"
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
 
 // Deliveries on a shared store (see Cluster). Every replica accepts
 // webhooks into the one inbox and every replica drains it; a delivery is
@@ -37,6 +41,49 @@ func (r *Runner) holdDelivery(id string) func(ctx context.Context, done bool) {
 		stop()
 		if err := r.releaseLease(ctx, bucketDelClaims, id, done); err != nil {
 			r.log.Warn("end a delivery's claim", "delivery", id, "err", err)
+		}
+	}
+}
+
+// claimKeep is how long a handled delivery's claim is kept: long past
+// any listing of pending deliveries that could still name it.
+const claimKeep = time.Hour
+
+// pruneClaims removes the claims of deliveries handled before now minus
+// claimKeep, and returns how many it removed.
+func (r *Runner) pruneClaims(ctx context.Context) (int, error) {
+	recs, err := r.cfg.Store.ListRecords(ctx, bucketDelClaims, "")
+	if err != nil {
+		return 0, err
+	}
+	cutoff, n := r.now().Add(-claimKeep), 0
+	for _, rec := range recs {
+		var l lease
+		if json.Unmarshal(rec.Value, &l) != nil || !l.Done || l.Until.After(cutoff) {
+			continue
+		}
+		if err := r.cfg.Store.DeleteRecord(ctx, bucketDelClaims, rec.Key); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// pruneClaimsLoop prunes delivery claims hourly (a leader's task).
+func (r *Runner) pruneClaimsLoop(ctx context.Context) {
+	t := time.NewTicker(claimKeep)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n, err := r.pruneClaims(ctx); err != nil {
+			r.log.Warn("prune delivery claims", "err", err)
+		} else if n > 0 {
+			r.log.Info("pruned delivery claims", "claims", n)
 		}
 	}
 }

@@ -18,6 +18,9 @@ import (
 // the leader's tasks; a leader that cannot renew stops them when its
 // lease ends, and a leader that stops gives the lease up at once.
 //
+// A new leader first takes over the drift runs its predecessor left
+// (recoverDrift), as a restart does on a store of its own.
+//
 // A lease in the store rather than, say, a PostgreSQL advisory lock: it
 // works the same on every store, needs no dedicated connection, and its
 // failover time is the one job_lease already sets. Where two leaders
@@ -76,6 +79,12 @@ func (r *Runner) serveAsLeader(ctx context.Context, tasks []leaderTask) {
 	stop := r.keepLease(bucketLeases, leaderKey, func(ctx context.Context) (bool, error) {
 		return r.renewLease(ctx, bucketLeases, leaderKey)
 	}, cancel)
+	// Drift runs are the leader's: a new leader takes over those its
+	// predecessor left (reports the finished ones, starts again those cut
+	// off before their jobs were stored), as a restart does.
+	if err := r.recoverDrift(lctx); err != nil {
+		r.log.Error("drift: take over the previous leader's checks", "err", err)
+	}
 	var wg sync.WaitGroup
 	for _, t := range tasks {
 		wg.Add(1)

@@ -363,3 +363,25 @@ func TestQueuedJobReachesOtherReplicas(t *testing.T) {
 		t.Fatal("a job queued on one replica did not reach the other's workers")
 	}
 }
+
+// Handled deliveries' claims are pruned after claimKeep; live ones stay.
+func TestPruneDeliveryClaims(t *testing.T) {
+	ctx := context.Background()
+	clock := &fakeClock{now: time.Date(2026, 12, 7, 1, 0, 0, 0, time.UTC)}
+	r := replicaSet(t, 1, time.Minute, clock.Now)[0]
+	for _, id := range []string{"old", "live"} {
+		if !r.claimDelivery(ctx, id) {
+			t.Fatal("claim")
+		}
+	}
+	if err := r.releaseLease(ctx, bucketDelClaims, "old", true); err != nil {
+		t.Fatal(err)
+	}
+	clock.Add(2 * claimKeep)
+	if n, err := r.pruneClaims(ctx); err != nil || n != 1 {
+		t.Fatalf("pruned %d, %v; want the handled delivery's claim", n, err)
+	}
+	if _, ok, _ := r.cfg.Store.GetRecord(ctx, bucketDelClaims, "live"); !ok {
+		t.Error("the claim of a delivery not handled yet was pruned")
+	}
+}

@@ -218,6 +218,9 @@ func (r *Runner) Start(ctx context.Context) error {
 	if r.drift.enabled() {
 		lead = append(lead, leaderTask{"drift", r.drift.loop})
 	}
+	if r.shared() {
+		lead = append(lead, leaderTask{"claim pruner", r.pruneClaimsLoop})
+	}
 	r.lead(ctx, lead)
 	if r.shared() {
 		r.goSafe(ctx, "queue signal", r.signalLoop)
