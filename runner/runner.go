@@ -186,6 +186,7 @@ func New(cfg Config) (*Runner, error) {
 	r.drift = newDriftScheduler(r)
 	if cfg.Cluster.Shared {
 		r.prMu.shared = r.sharedMutex("pr/")
+		r.runMu.shared = r.sharedMutex("run/") // one replica edits a run's comment at a time
 		r.projMu.shared = r.sharedMutex("project/")
 	}
 	return r, nil
