@@ -135,7 +135,7 @@ func (r *Runner) gatherGateFacts(ctx context.Context, pr vcs.PullRequest, rules 
 		return nil, fmt.Errorf("reviews of #%d: %w", pr.Number, err)
 	}
 	var approvers []string
-	for _, rv := range latestReviews(reviews) {
+	for _, rv := range facts.LatestReviews(reviews) {
 		g := gate.Review{User: rv.User, Approved: rv.State == vcs.ReviewApproved, CommitID: rv.CommitID, SubmittedAt: rv.SubmittedAt}
 		if g.Approved {
 			perm, err := r.host.UserPermission(ctx, pr.Repo, rv.User)

@@ -5,55 +5,12 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/runner/mask"
 	"github.com/atollhq/atoll/runner/pr"
 	"github.com/atollhq/atoll/vcs"
 )
-
-func TestLatestReviews(t *testing.T) {
-	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	reviews := []vcs.Review{
-		{User: "bob", State: vcs.ReviewApproved, SubmittedAt: at},
-		{User: "carol", State: vcs.ReviewChangesRequested, SubmittedAt: at.Add(time.Minute)},
-		{User: "bob", State: vcs.ReviewCommented, SubmittedAt: at.Add(2 * time.Minute)},
-		{User: "carol", State: vcs.ReviewApproved, SubmittedAt: at.Add(3 * time.Minute)},
-		{User: "dave", State: vcs.ReviewApproved, SubmittedAt: at.Add(4 * time.Minute)},
-		{User: "dave", State: vcs.ReviewDismissed, SubmittedAt: at.Add(5 * time.Minute)},
-	}
-	got := map[string]string{}
-	for _, r := range latestReviews(reviews) {
-		got[r.User] = r.State
-	}
-	want := map[string]string{"bob": vcs.ReviewApproved, "carol": vcs.ReviewApproved, "dave": vcs.ReviewDismissed}
-	for u, s := range want {
-		if got[u] != s {
-			t.Errorf("%s: got %q, want %q (a comment must not replace an approval; a dismissal must)", u, got[u], s)
-		}
-	}
-}
-
-func TestGlobMatch(t *testing.T) {
-	tests := []struct {
-		glob, name string
-		want       bool
-	}{
-		{"app/*.tf", "app/main.tf", true},
-		{"app/*.tf", "app/sub/main.tf", false},
-		{"app/**", "app/sub/main.tf", true},
-		{"**/*.tf", "a/b/c.tf", true},
-		{"modules/**/*.tf", "modules/x/y/z.tf", true},
-		{"modules/**/*.tf", "app/main.tf", false},
-		{"*.md", "README.md", true},
-	}
-	for _, tc := range tests {
-		if got := anyMatch([]string{tc.glob}, []string{tc.name}); got != tc.want {
-			t.Errorf("anyMatch(%q, %q) = %v, want %v", tc.glob, tc.name, got, tc.want)
-		}
-	}
-}
 
 func TestFilterProjects(t *testing.T) {
 	ps := []Project{{Name: "app", Dir: "app", Workspace: "default"}, {Name: "app:prod", Dir: "app", Workspace: "prod"}, {Name: "db", Dir: "db", Workspace: "default"}}

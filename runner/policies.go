@@ -134,7 +134,7 @@ func (r *Runner) validApprovers(ctx context.Context, job Job, res policy.Result)
 	candidates := append([]string{}, a.Users...)
 	if set.ReviewApproves && job.Number > 0 {
 		if reviews, err := r.host.ListReviews(ctx, job.Repo, job.Number); err == nil {
-			for _, rv := range latestReviews(reviews) {
+			for _, rv := range facts.LatestReviews(reviews) {
 				if rv.State == vcs.ReviewApproved && rv.CommitID == job.HeadSHA {
 					candidates = append(candidates, rv.User)
 				}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 
-	"github.com/atollhq/atoll/runner/discovery"
 	"github.com/atollhq/atoll/runner/gate"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
@@ -67,40 +66,6 @@ func (r *Runner) checkRequirements(ctx context.Context, pr vcs.PullRequest, rc R
 		refused = append(refused, r.refusedProject(p.Project.Name, d))
 	}
 	return refused, cleared, nil
-}
-
-// latestReviews keeps each user's latest review that counts: comments do
-// not replace an approval or a change request.
-func latestReviews(reviews []vcs.Review) []vcs.Review {
-	latest := map[string]vcs.Review{}
-	var order []string
-	for _, rv := range reviews {
-		if rv.State == vcs.ReviewCommented || rv.State == "PENDING" {
-			continue
-		}
-		if _, ok := latest[rv.User]; !ok {
-			order = append(order, rv.User)
-		}
-		latest[rv.User] = rv
-	}
-	out := make([]vcs.Review, 0, len(order))
-	for _, u := range order {
-		out = append(out, latest[u])
-	}
-	return out
-}
-
-// anyMatch reports whether a file matches one of the globs, with the glob
-// syntax of discovery (and of atoll.yaml): "**" spans directories.
-func anyMatch(globs, files []string) bool {
-	for _, f := range files {
-		for _, g := range globs {
-			if discovery.Match(g, f) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // unmetPlanRequirements lists the project's plan_requirements (approved,

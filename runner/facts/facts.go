@@ -82,3 +82,24 @@ func RepoFacts(ctx context.Context, host RepoGetter, repo vcs.Repo) (vcs.Repo, e
 	full.InstallationID = repo.InstallationID
 	return full, nil
 }
+
+// LatestReviews keeps each user's latest review that counts: comments do
+// not replace an approval or a change request.
+func LatestReviews(reviews []vcs.Review) []vcs.Review {
+	latest := map[string]vcs.Review{}
+	var order []string
+	for _, rv := range reviews {
+		if rv.State == vcs.ReviewCommented || rv.State == "PENDING" {
+			continue
+		}
+		if _, ok := latest[rv.User]; !ok {
+			order = append(order, rv.User)
+		}
+		latest[rv.User] = rv
+	}
+	out := make([]vcs.Review, 0, len(order))
+	for _, u := range order {
+		out = append(out, latest[u])
+	}
+	return out
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/atollhq/atoll/runner/facts"
 	"github.com/atollhq/atoll/vcs"
@@ -80,5 +81,27 @@ func TestMemberOfAny(t *testing.T) {
 				t.Errorf("memberOfAny = %v, %v; want %v, error %v", got, err, tc.want, tc.wantErr)
 			}
 		})
+	}
+}
+
+func TestLatestReviews(t *testing.T) {
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	reviews := []vcs.Review{
+		{User: "bob", State: vcs.ReviewApproved, SubmittedAt: at},
+		{User: "carol", State: vcs.ReviewChangesRequested, SubmittedAt: at.Add(time.Minute)},
+		{User: "bob", State: vcs.ReviewCommented, SubmittedAt: at.Add(2 * time.Minute)},
+		{User: "carol", State: vcs.ReviewApproved, SubmittedAt: at.Add(3 * time.Minute)},
+		{User: "dave", State: vcs.ReviewApproved, SubmittedAt: at.Add(4 * time.Minute)},
+		{User: "dave", State: vcs.ReviewDismissed, SubmittedAt: at.Add(5 * time.Minute)},
+	}
+	got := map[string]string{}
+	for _, r := range facts.LatestReviews(reviews) {
+		got[r.User] = r.State
+	}
+	want := map[string]string{"bob": vcs.ReviewApproved, "carol": vcs.ReviewApproved, "dave": vcs.ReviewDismissed}
+	for u, s := range want {
+		if got[u] != s {
+			t.Errorf("%s: got %q, want %q (a comment must not replace an approval; a dismissal must)", u, got[u], s)
+		}
 	}
 }
