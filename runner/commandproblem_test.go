@@ -1,10 +1,12 @@
 package runner
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/atollhq/atoll/runner/command"
+	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/templates"
 )
 
@@ -36,7 +38,7 @@ func TestEveryCommandErrorKindRenders(t *testing.T) {
 	}
 	for kind, comment := range comments {
 		_, err := command.Parse(comment)
-		p := problem(err)
+		p, _ := problem(err)
 		if p.Kind != string(kind) {
 			t.Fatalf("%q parsed to kind %q, want %q", comment, p.Kind, kind)
 		}
@@ -49,8 +51,34 @@ func TestEveryCommandErrorKindRenders(t *testing.T) {
 			t.Errorf("%q: reply %q does not say %q", comment, out, want)
 		}
 	}
-	p := problem(&command.Error{Kind: command.ExtraArgRefused, Command: "plan", Value: "extra argument -chdir: not allowed"})
-	if out, _ := tmpl.RenderCommandError(templates.CommandError{Problem: p}); !strings.Contains(out, "not valid:** extra argument -chdir: not allowed") {
-		t.Errorf("extra argument refused: %q", out)
+	// The extra arguments after "--", refused by runner/terraform.
+	extra := map[terraform.ArgProblem]struct{ arg, want string }{
+		terraform.ArgNotFlag:         {"plan", `extra argument "plan": only flags such as -target=ADDR are accepted`},
+		terraform.ArgRefused:         {"-chdir=x", "extra argument -chdir is not allowed: atoll chooses the directory"},
+		terraform.ArgUnknown:         {"-frobnicate", "extra argument -frobnicate is not allowed (allowed: -destroy, -lock-timeout, -no-color, -parallelism, -refresh, -replace, -target, -var, -var-file)"},
+		terraform.ArgWantBool:        {"-refresh=maybe", "extra argument -refresh: want true or false"},
+		terraform.ArgNeedsValue:      {"-target", "extra argument -target: needs a value"},
+		terraform.ArgWantVar:         {"-var=oops", "extra argument -var: want NAME=VALUE"},
+		terraform.ArgAbsoluteFile:    {"-var-file=/etc/passwd", "extra argument -var-file: the file must be given relative to the project directory"},
+		terraform.ArgWantPositiveInt: {"-parallelism=0", "extra argument -parallelism: want a positive integer"},
+		terraform.ArgWantDuration:    {"-lock-timeout=soon", "extra argument -lock-timeout: want a duration such as 30s or 5m"},
+	}
+	for want, c := range extra {
+		err := terraform.ValidateExtraArgs([]string{c.arg})
+		var ae *terraform.ArgError
+		if !errors.As(err, &ae) || ae.Problem != want {
+			t.Fatalf("%s: error %v, want problem %s", c.arg, err, want)
+		}
+		p, ok := problem(err)
+		if !ok {
+			t.Fatalf("%s: no problem for %v", c.arg, err)
+		}
+		out, rerr := tmpl.RenderCommandError(templates.CommandError{Problem: p})
+		if rerr != nil {
+			t.Fatal(rerr)
+		}
+		if !strings.Contains(out, "**That atoll command is not valid:** "+c.want+"\n") {
+			t.Errorf("%s: reply %q does not say %q", c.arg, out, c.want)
+		}
 	}
 }

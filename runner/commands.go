@@ -48,11 +48,15 @@ func (r *Runner) onComment(ctx context.Context, e *vcs.CommentEvent) error {
 	if err == nil && len(cmd.ExtraArgs) > 0 {
 		// Refused before anything runs: no lock taken, no plan discarded.
 		if verr := terraform.ValidateExtraArgs(cmd.ExtraArgs); verr != nil {
-			err = &command.Error{Kind: command.ExtraArgRefused, Command: cmd.Name, Value: verr.Error()}
+			err = verr
 		}
 	}
 	if err != nil {
-		return r.reply(ctx, repo, e.IssueNumber, "command_error.tmpl", templates.CommandError{Problem: problem(err)})
+		p, ok := problem(err)
+		if !ok {
+			return err
+		}
+		return r.reply(ctx, repo, e.IssueNumber, "command_error.tmpl", templates.CommandError{Problem: p})
 	}
 	user := e.Sender.Login
 	if cmd.Name != "help" && cmd.Name != "version" {
@@ -101,13 +105,22 @@ func (r *Runner) onComment(ctx context.Context, e *vcs.CommentEvent) error {
 
 // problem is the parser's error as the templates' CommandProblem (the
 // parser returns only *command.Error).
-func problem(err error) templates.CommandProblem {
+func problem(err error) (templates.CommandProblem, bool) {
 	var e *command.Error
-	if !errors.As(err, &e) {
-		return templates.CommandProblem{Kind: string(command.ExtraArgRefused), Value: err.Error()}
+	if errors.As(err, &e) {
+		return templates.CommandProblem{Kind: string(e.Kind), Command: e.Command, Word: e.Word, Flag: e.Flag,
+			Value: e.Value, Usage: e.Usage, Choices: e.Choices}, true
 	}
-	return templates.CommandProblem{Kind: string(e.Kind), Command: e.Command, Word: e.Word, Flag: e.Flag,
-		Value: e.Value, Usage: e.Usage, Choices: e.Choices}
+	var ae *terraform.ArgError
+	if errors.As(err, &ae) {
+		p := templates.CommandProblem{Kind: "extra_arg_" + string(ae.Problem), Command: command.Plan,
+			Flag: "-" + ae.Arg, Choices: ae.Allowed}
+		if ae.Problem == terraform.ArgNotFlag {
+			p.Flag, p.Word = "", ae.Arg
+		}
+		return p, true
+	}
+	return templates.CommandProblem{}, false
 }
 
 // authorize returns what user lacks to run command, or "" when allowed.

@@ -297,6 +297,13 @@ func commandProblemSamples() []CommandProblem {
 		{Kind: "project_with_dir", Command: "apply"},
 		{Kind: "dir_not_relative", Command: "plan", Flag: "-d", Value: "/etc"},
 		{Kind: "dir_outside", Command: "plan", Flag: "-d", Value: "../.."},
-		{Kind: "extra_arg_refused", Command: "plan", Value: "extra argument -chdir: not allowed"},
+		{Kind: "extra_arg_not_flag", Command: "plan", Word: "plan"},
+		{Kind: "extra_arg_refused", Command: "plan", Flag: "-chdir"}, {Kind: "extra_arg_refused", Command: "plan", Flag: "-state"},
+		{Kind: "extra_arg_refused", Command: "plan", Flag: "-new-flag"},
+		{Kind: "extra_arg_unknown", Command: "plan", Flag: "-frobnicate", Choices: []string{"-destroy", "-target"}},
+		{Kind: "extra_arg_want_bool", Command: "plan", Flag: "-refresh"}, {Kind: "extra_arg_needs_value", Command: "plan", Flag: "-target"},
+		{Kind: "extra_arg_want_var", Command: "plan", Flag: "-var"}, {Kind: "extra_arg_absolute_file", Command: "plan", Flag: "-var-file"},
+		{Kind: "extra_arg_want_positive_int", Command: "plan", Flag: "-parallelism"},
+		{Kind: "extra_arg_want_duration", Command: "plan", Flag: "-lock-timeout"},
 	}
 }

@@ -96,8 +96,11 @@ const (
 	ProjectWithDir     Kind = "project_with_dir"     // -p with -d or -w
 	DirNotRelative     Kind = "dir_not_relative"     // Value: absolute, or with backslashes
 	DirOutside         Kind = "dir_outside"          // Value: escapes the repository
-	ExtraArgRefused    Kind = "extra_arg_refused"    // Value: the checker's reason (set by the runner)
 )
+
+// The extra arguments after "--" are checked by runner/terraform
+// (ValidateExtraArgs); its *ArgError's problems have templates too,
+// command_problem_extra_arg_PROBLEM.tmpl.
 
 // Error is a malformed command addressed to atoll: a Kind and the fields
 // that kind uses. Command is the command name when it was recognised (""

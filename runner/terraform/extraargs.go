@@ -27,7 +27,7 @@ const (
 // allowedArg is one flag users may pass to plan.
 type allowedArg struct {
 	kind  argKind
-	check func(value string) error // for argValue; nil: any non-empty value
+	check func(value string) ArgProblem // for argValue, "" when fine; nil: any non-empty value
 }
 
 // allowedArgs is the allowlist of plan flags a user may add (in a comment
@@ -45,23 +45,66 @@ var allowedArgs = map[string]allowedArg{
 	"no-color":     {kind: argBool},
 }
 
-// refusedArgs explains why well-known flags are refused.
-var refusedArgs = map[string]string{
-	"chdir":               "atoll chooses the directory",
-	"plugin-dir":          "providers come from atoll's configuration",
-	"state":               "state belongs to the configured backend",
-	"state-out":           "state belongs to the configured backend",
-	"backup":              "state belongs to the configured backend",
-	"backend-config":      "the backend is configured by the server and repo config",
-	"lock":                "atoll always takes the state lock",
-	"input":               "atoll never prompts",
-	"out":                 "atoll chooses the plan file",
-	"detailed-exitcode":   "atoll sets it",
-	"refresh-only":        "atoll runs refresh-only plans itself (drift)",
-	"generate-config-out": "plans must not write files",
-	"json":                "atoll chooses the output format",
-	"compact-warnings":    "terraform-exec has no option for it; atoll shows warnings in full",
-	"exclude":             "terraform-exec has no option for it (OpenTofu's -exclude); use -target",
+// refusedArgs are well-known flags refused on purpose; the reply to a
+// comment says why (templates/command_problem_extra_arg_refused.tmpl).
+var refusedArgs = map[string]bool{
+	"chdir": true, "plugin-dir": true, "state": true, "state-out": true, "backup": true, "backend-config": true,
+	"lock": true, "input": true, "out": true, "detailed-exitcode": true, "refresh-only": true,
+	"generate-config-out": true, "json": true, "compact-warnings": true, "exclude": true,
+}
+
+// ArgProblem is what is wrong with an extra argument.
+type ArgProblem string
+
+// The problems of ValidateExtraArgs's *ArgError.
+const (
+	ArgNotFlag         ArgProblem = "not_flag"          // Arg is a bare word, not a flag
+	ArgRefused         ArgProblem = "refused"           // Arg is a flag refused on purpose (-chdir, -state, ...)
+	ArgUnknown         ArgProblem = "unknown"           // Arg is no plan flag atoll knows; Allowed lists those allowed
+	ArgWantBool        ArgProblem = "want_bool"         // Arg's value is not true or false
+	ArgNeedsValue      ArgProblem = "needs_value"       // Arg has no value
+	ArgWantVar         ArgProblem = "want_var"          // -var's value is not NAME=VALUE
+	ArgAbsoluteFile    ArgProblem = "absolute_file"     // -var-file's path is absolute
+	ArgWantPositiveInt ArgProblem = "want_positive_int" // -parallelism's value
+	ArgWantDuration    ArgProblem = "want_duration"     // -lock-timeout's value
+)
+
+// ArgError is an extra argument ValidateExtraArgs refuses: the Problem,
+// and Arg, the flag's name without its dash ("chdir"), or the bare word
+// for ArgNotFlag. A flag's value is never kept (it may be a secret). For
+// ArgNotFlag, ArgRefused and ArgUnknown it wraps ErrArgNotAllowed.
+type ArgError struct {
+	Problem ArgProblem
+	Arg     string
+	// Allowed are the allowed flags ("-destroy", ...), for ArgUnknown.
+	Allowed []string
+}
+
+// Error names the argument and the problem, for logs and tests; the reply
+// a person reads is rendered from the Problem's template.
+func (e *ArgError) Error() string {
+	if e.Problem == ArgNotFlag {
+		return fmt.Sprintf("extra argument %q: %v: only flags such as -target=ADDR are accepted", e.Arg, ErrArgNotAllowed)
+	}
+	switch e.Problem {
+	case ArgRefused:
+		return fmt.Sprintf("extra argument -%s: %v", e.Arg, ErrArgNotAllowed)
+	case ArgUnknown:
+		return fmt.Sprintf("extra argument -%s: %v (allowed: %s)", e.Arg, ErrArgNotAllowed, strings.Join(e.Allowed, ", "))
+	}
+	what := map[ArgProblem]string{ArgWantBool: "want true or false", ArgNeedsValue: "needs a value",
+		ArgWantVar: "want NAME=VALUE", ArgAbsoluteFile: "the file must be given relative to the project directory",
+		ArgWantPositiveInt: "want a positive integer", ArgWantDuration: "want a duration such as 30s or 5m"}[e.Problem]
+	return fmt.Sprintf("extra argument -%s: %s", e.Arg, what)
+}
+
+// Unwrap is ErrArgNotAllowed for an argument outside the allowlist.
+func (e *ArgError) Unwrap() error {
+	switch e.Problem {
+	case ArgNotFlag, ArgRefused, ArgUnknown:
+		return ErrArgNotAllowed
+	}
+	return nil
 }
 
 // ValidateExtraArgs checks arguments a user asked to add to a plan against
@@ -85,23 +128,23 @@ func normalizeExtraArgs(args []string) ([]string, error) {
 	for i := 0; i < len(args); i++ {
 		tok := args[i]
 		if !strings.HasPrefix(tok, "-") || tok == "-" || tok == "--" {
-			return nil, fmt.Errorf("extra argument %q: %w: only flags such as -target=ADDR are accepted", tok, ErrArgNotAllowed)
+			return nil, &ArgError{Problem: ArgNotFlag, Arg: tok}
 		}
 		flag := strings.TrimPrefix(strings.TrimPrefix(tok, "-"), "-")
 		name, value, hasValue := strings.Cut(flag, "=")
 		spec, ok := allowedArgs[name]
 		if !ok {
-			if why, known := refusedArgs[name]; known {
-				return nil, fmt.Errorf("extra argument -%s: %w: %s", name, ErrArgNotAllowed, why)
+			if refusedArgs[name] {
+				return nil, &ArgError{Problem: ArgRefused, Arg: name}
 			}
-			return nil, fmt.Errorf("extra argument -%s: %w (allowed: %s)", name, ErrArgNotAllowed, allowedList())
+			return nil, &ArgError{Problem: ArgUnknown, Arg: name, Allowed: allowedList()}
 		}
 		switch spec.kind {
 		case argBool:
 			if hasValue {
 				b, err := strconv.ParseBool(value)
 				if err != nil {
-					return nil, fmt.Errorf("extra argument -%s: want true or false", name)
+					return nil, &ArgError{Problem: ArgWantBool, Arg: name}
 				}
 				out = append(out, "-"+name+"="+strconv.FormatBool(b))
 			} else {
@@ -110,17 +153,17 @@ func normalizeExtraArgs(args []string) ([]string, error) {
 		case argValue:
 			if !hasValue {
 				if i+1 >= len(args) {
-					return nil, fmt.Errorf("extra argument -%s: needs a value", name)
+					return nil, &ArgError{Problem: ArgNeedsValue, Arg: name}
 				}
 				i++
 				value = args[i]
 			}
 			if strings.TrimSpace(value) == "" {
-				return nil, fmt.Errorf("extra argument -%s: needs a value", name)
+				return nil, &ArgError{Problem: ArgNeedsValue, Arg: name}
 			}
 			if spec.check != nil {
-				if err := spec.check(value); err != nil {
-					return nil, fmt.Errorf("extra argument -%s: %w", name, err)
+				if p := spec.check(value); p != "" {
+					return nil, &ArgError{Problem: p, Arg: name}
 				}
 			}
 			out = append(out, "-"+name+"="+value)
@@ -151,7 +194,7 @@ func extraPlanOption(tok string) (tfexec.PlanOption, error) {
 	case "parallelism":
 		n, err := strconv.Atoi(value)
 		if err != nil {
-			return nil, fmt.Errorf("extra argument -%s: want a positive integer", name)
+			return nil, &ArgError{Problem: ArgWantPositiveInt, Arg: name}
 		}
 		return tfexec.Parallelism(n), nil
 	case "lock-timeout":
@@ -163,45 +206,45 @@ func extraPlanOption(tok string) (tfexec.PlanOption, error) {
 }
 
 // allowedList is the sorted allowlist for messages.
-func allowedList() string {
+func allowedList() []string {
 	names := make([]string, 0, len(allowedArgs))
 	for n := range allowedArgs {
 		names = append(names, "-"+n)
 	}
 	sort.Strings(names)
-	return strings.Join(names, ", ")
+	return names
 }
 
 // checkVarArg wants NAME=VALUE. The value is never quoted in the error.
-func checkVarArg(v string) error {
+func checkVarArg(v string) ArgProblem {
 	name, _, ok := strings.Cut(v, "=")
 	if !ok || strings.TrimSpace(name) == "" {
-		return errors.New("want NAME=VALUE")
+		return ArgWantVar
 	}
-	return nil
+	return ""
 }
 
 // checkVarFileArg wants a relative path; Plan checks that it stays inside
 // the repository.
-func checkVarFileArg(v string) error {
+func checkVarFileArg(v string) ArgProblem {
 	if filepath.IsAbs(v) {
-		return errors.New("the file must be given relative to the project directory")
+		return ArgAbsoluteFile
 	}
-	return nil
+	return ""
 }
 
-func checkPositiveInt(v string) error {
+func checkPositiveInt(v string) ArgProblem {
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 {
-		return errors.New("want a positive integer")
+		return ArgWantPositiveInt
 	}
-	return nil
+	return ""
 }
 
-func checkDuration(v string) error {
+func checkDuration(v string) ArgProblem {
 	d, err := time.ParseDuration(v)
 	if err != nil || d < 0 {
-		return errors.New("want a duration such as 30s or 5m")
+		return ArgWantDuration
 	}
-	return nil
+	return ""
 }

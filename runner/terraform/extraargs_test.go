@@ -25,8 +25,8 @@ func TestValidateExtraArgs(t *testing.T) {
 		{name: "bools", args: []string{"-destroy", "-no-color", "-destroy=false"}, want: []string{"-destroy", "-no-color", "-destroy=false"}},
 		{name: "parallelism", args: []string{"-parallelism=4"}, want: []string{"-parallelism=4"}},
 		{name: "lock timeout", args: []string{"-lock-timeout=5m"}, want: []string{"-lock-timeout=5m"}},
-		{name: "exclude", args: []string{"-exclude=a.b"}, wantErr: "terraform-exec has no option"},
-		{name: "compact warnings", args: []string{"-compact-warnings"}, wantErr: "terraform-exec has no option"},
+		{name: "exclude", args: []string{"-exclude=a.b"}, wantErr: "-exclude: argument not allowed"},
+		{name: "compact warnings", args: []string{"-compact-warnings"}, wantErr: "-compact-warnings: argument not allowed"},
 
 		{name: "chdir", args: []string{"-chdir=/etc"}, wantErr: "-chdir"},
 		{name: "plugin dir", args: []string{"-plugin-dir=/tmp/evil"}, wantErr: "-plugin-dir"},

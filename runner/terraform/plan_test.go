@@ -38,7 +38,7 @@ func TestPlanOptions(t *testing.T) {
 		{name: "bools with values", opts: PlanOptions{ExtraArgs: []string{"-refresh", "-destroy=false"}},
 			want: []tfexec.PlanOption{tfexec.Refresh(true), tfexec.Destroy(false)}},
 		{name: "refused extra arg", opts: PlanOptions{ExtraArgs: []string{"-chdir=/"}}, wantErr: "-chdir"},
-		{name: "no option in terraform-exec", opts: PlanOptions{ExtraArgs: []string{"-compact-warnings"}}, wantErr: "terraform-exec"},
+		{name: "no option in terraform-exec", opts: PlanOptions{ExtraArgs: []string{"-compact-warnings"}}, wantErr: "-compact-warnings: argument not allowed"},
 		{name: "refresh only and destroy", opts: PlanOptions{RefreshOnly: true, Destroy: true}, wantErr: "both"},
 		{name: "refresh only and -destroy", opts: PlanOptions{RefreshOnly: true, ExtraArgs: []string{"-destroy"}}, wantErr: "both"},
 		{name: "empty var file", opts: PlanOptions{VarFiles: []string{""}}, wantErr: "empty"},
