@@ -165,7 +165,7 @@ func (r *Runner) commandPlan(ctx context.Context, pr vcs.PullRequest, user strin
 		return r.say(ctx, pr.Repo, pr.Number, templates.NoProjectMatches{Selected: selection(cmd)})
 	}
 	_, err = r.startPlanRun(ctx, pr, "plan", user, projects, cmd.ExtraArgs, runOptions(cmd), r.configNote(rc),
-		headUpdate(pr, mergeProjects(st.Projects, projects, st.HeadSHA == pr.HeadSHA)))
+		records.HeadUpdate(pr, mergeProjects(st.Projects, projects, st.HeadSHA == pr.HeadSHA)))
 	return err
 }
 

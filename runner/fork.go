@@ -4,13 +4,9 @@ import (
 	"context"
 
 	"github.com/atollhq/atoll/runner/command"
-	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 )
-
-// maxHeads bounds a PR's head history (PRState.Heads).
-const maxHeads = 100
 
 // noteHead appends pr's head to the PR's head history when it differs
 // from the last head recorded, in one store transaction, and returns the
@@ -18,28 +14,11 @@ const maxHeads = 100
 // pr.UpdatedAt (atoll's clock when that is missing): never earlier than
 // the push that made it the head.
 func (r *Runner) noteHead(ctx context.Context, pr vcs.PullRequest) (HeadSeen, bool, error) {
-	var last HeadSeen
-	added := false
-	err := records.Update(ctx, r.rec, records.PRs, records.PRKey(pr.Repo.FullName(), pr.Number), func(st *PRState, exists bool) error {
-		if n := len(st.Heads); n > 0 && st.Heads[n-1].SHA == pr.HeadSHA {
-			last = st.Heads[n-1]
-			return records.ErrAbort
-		}
-		if !exists {
-			st.Repo, st.Number, st.Author = pr.Repo.FullName(), pr.Number, pr.Author
-		}
-		at := pr.UpdatedAt
-		if at.IsZero() {
-			at = r.now()
-		}
-		last, added = HeadSeen{SHA: pr.HeadSHA, At: at.UTC()}, true
-		st.Heads = append(st.Heads, last)
-		if len(st.Heads) > maxHeads {
-			st.Heads = st.Heads[len(st.Heads)-maxHeads:]
-		}
-		return nil
-	})
-	return last, added, err
+	at := pr.UpdatedAt
+	if at.IsZero() {
+		at = r.now()
+	}
+	return r.rec.NoteHead(ctx, pr.Repo.FullName(), pr.Number, pr.Author, pr.HeadSHA, at)
 }
 
 // refuseFork tells a fork's PR that it is neither planned nor applied

@@ -36,14 +36,14 @@ func TestNoteHead(t *testing.T) {
 			t.Errorf("%s: %+v added=%v err=%v; want at %v added=%v", st.name, got, added, err, st.wantAt, st.added)
 		}
 	}
-	for i := 0; i < maxHeads+5; i++ {
+	for i := 0; i < records.MaxHeads+5; i++ {
 		pr.HeadSHA = fmt.Sprintf("x%d", i)
 		if _, _, err := r.noteHead(ctx, pr); err != nil {
 			t.Fatal(err)
 		}
 	}
 	st, err := r.prState(ctx, pr)
-	if err != nil || len(st.Heads) != maxHeads || st.Heads[maxHeads-1].SHA != pr.HeadSHA {
-		t.Errorf("head history: %d entries, last %+v (err %v); want %d, the newest last", len(st.Heads), st.Heads[len(st.Heads)-1], err, maxHeads)
+	if err != nil || len(st.Heads) != records.MaxHeads || st.Heads[records.MaxHeads-1].SHA != pr.HeadSHA {
+		t.Errorf("head history: %d entries, last %+v (err %v); want %d, the newest last", len(st.Heads), st.Heads[len(st.Heads)-1], err, records.MaxHeads)
 	}
 }

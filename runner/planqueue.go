@@ -230,7 +230,7 @@ func (r *Runner) planWaiter(ctx context.Context, pr vcs.PullRequest, w Waiter) e
 		HeadSHA: pr.HeadSHA, BaseSHA: pr.BaseSHA, PRAuthor: pr.Author}}
 	spec.also = func(runID string) []locks.RecordUpdate {
 		return []locks.RecordUpdate{
-			headUpdate(pr, mergeProjects(st.Projects, []Project{w.Project}, st.HeadSHA == pr.HeadSHA)),
+			records.HeadUpdate(pr, mergeProjects(st.Projects, []Project{w.Project}, st.HeadSHA == pr.HeadSHA)),
 			records.TypedUpdate(bucketQueue, queueKey(w.Key, w.Seq), func(cur *Waiter, exists bool) error {
 				if !exists {
 					return records.ErrAbort

@@ -88,32 +88,19 @@ func (r *Runner) autoplan(ctx context.Context, pr vcs.PullRequest, reason string
 	// The head is seen in the same transaction that stores the plan's
 	// jobs: a stop in between can neither lose the plan (head seen, no
 	// job) nor plan it twice.
-	_, err = r.startPlanRun(ctx, pr, "autoplan", "", auto, nil, RunOptions{}, r.configNote(rc), headUpdate(pr, auto))
+	_, err = r.startPlanRun(ctx, pr, "autoplan", "", auto, nil, RunOptions{}, r.configNote(rc), records.HeadUpdate(pr, auto))
 	return err
 }
 
 // recordHead remembers the head SHA (and projects) last seen for a PR.
 func (r *Runner) recordHead(ctx context.Context, pr vcs.PullRequest, projects []Project) {
-	if err := r.cfg.Store.UpdateRecords(ctx, []locks.RecordUpdate{headUpdate(pr, projects)}); err != nil {
+	if err := r.cfg.Store.UpdateRecords(ctx, []locks.RecordUpdate{records.HeadUpdate(pr, projects)}); err != nil {
 		r.log.Error("record PR head", "pr", pr.Number, "err", err)
 	}
 }
 
-// headUpdate records the head SHA (and projects) last seen for a PR.
-func headUpdate(pr vcs.PullRequest, projects []Project) locks.RecordUpdate {
-	return records.TypedUpdate(records.PRs, records.PRKey(pr.Repo.FullName(), pr.Number), func(st *PRState, _ bool) error {
-		st.Repo, st.Number, st.Author = pr.Repo.FullName(), pr.Number, pr.Author
-		st.HeadSHA = pr.HeadSHA
-		st.Projects = projects
-		st.Closed = false
-		return nil
-	})
-}
-
 func (r *Runner) prState(ctx context.Context, pr vcs.PullRequest) (PRState, error) {
-	var st PRState
-	_, err := r.rec.Get(ctx, records.PRs, records.PRKey(pr.Repo.FullName(), pr.Number), &st)
-	return st, err
+	return r.rec.PRStateOf(ctx, pr.Repo.FullName(), pr.Number)
 }
 
 // supersede discards the plans of older heads and minimizes their comments.
@@ -133,10 +120,7 @@ func (r *Runner) supersede(ctx context.Context, pr vcs.PullRequest, st PRState) 
 			r.log.Warn("minimize outdated plan comment", "pr", pr.Number, "err", err)
 		}
 	}
-	return records.Update(ctx, r.rec, records.PRs, records.PRKey(pr.Repo.FullName(), pr.Number), func(s *PRState, _ bool) error {
-		s.PlanComments = nil
-		return nil
-	})
+	return r.rec.ForgetPlanComments(ctx, pr.Repo.FullName(), pr.Number)
 }
 
 func (r *Runner) discardPlan(ctx context.Context, p Plan) {
@@ -168,14 +152,7 @@ func (r *Runner) onClosed(ctx context.Context, pr vcs.PullRequest) error {
 // markClosed records that a PR was seen closed and forgets its planned
 // projects: if it is reopened, autoplan and reconciliation plan it again.
 func (r *Runner) markClosed(ctx context.Context, repo string, number int) {
-	err := records.Update(ctx, r.rec, records.PRs, records.PRKey(repo, number), func(st *PRState, exists bool) error {
-		if !exists {
-			return records.ErrAbort
-		}
-		st.Closed, st.Projects = true, nil
-		return nil
-	})
-	if err != nil {
+	if err := r.rec.MarkClosed(ctx, repo, number); err != nil {
 		r.log.Error("record PR closed", "pr", number, "err", err)
 	}
 }

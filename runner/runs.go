@@ -152,10 +152,7 @@ func (r *Runner) rememberPlanComment(ctx context.Context, runID string) {
 	if ok, err := r.rec.Get(ctx, records.Runs, runID, &run); err != nil || !ok {
 		return
 	}
-	_ = records.Update(ctx, r.rec, records.PRs, records.PRKey(run.Repo.FullName(), run.Number), func(st *PRState, _ bool) error {
-		st.PlanComments = append(st.PlanComments, run.CommentIDs...)
-		return nil
-	})
+	_ = r.rec.AddPlanComments(ctx, run.Repo.FullName(), run.Number, run.CommentIDs)
 }
 
 // enqueue hands a job to the workers.
