@@ -29,6 +29,7 @@ func (r *Runner) runPlan(ctx context.Context, job *Job, log io.Writer) Outcome {
 		return Outcome{Status: string(templates.StatusSkipped), Error: r.text(templates.JobSkipped{Kind: templates.SkipSuperseded, Commit: pr.HeadSHA})}
 	}
 	job.BaseSHA = pr.BaseSHA
+	execute.Mark(ctx, "pull request read")
 	if reqs := job.Project.PlanRequirements; len(reqs) > 0 {
 		unmet, err := r.unmetPlanRequirements(ctx, pr, reqs)
 		if err != nil {
@@ -41,18 +42,21 @@ func (r *Runner) runPlan(ctx context.Context, job *Job, log io.Writer) Outcome {
 	if out, locked := r.takeLock(ctx, *job, pr, "plan"); locked {
 		return out
 	}
+	execute.Mark(ctx, "requirements and lock")
 	sp, done := r.newJobSpace(ctx, *job, log, false)
 	// Removed once the comment shows the plan: not on the way to it.
 	defer deferAfterJob(ctx, done)
 	if err := r.checkoutPR(ctx, job, pr, sp.Dir); err != nil {
 		return execute.Failure(templates.StatusPlanError, err, sp.Tail)
 	}
+	execute.Mark(ctx, "checkout")
 	res, err := r.planProject(ctx, job, sp.Dir, sp.W, false)
 	if err != nil {
 		return execute.Failure(templates.StatusPlanError, err, sp.Tail)
 	}
 	out := res.outcome
 	out.Policies = r.evaluatePolicies(ctx, *job, pr, res.planJSON)
+	execute.Mark(ctx, "policies")
 	plan := Plan{Repo: job.Repo.FullName(), Number: job.Number, Project: job.Project, HeadSHA: job.HeadSHA,
 		BaseSHA: pr.BaseSHA, Commit: job.Commit, File: res.planFile, SHA256: res.sha256, HasChanges: res.changes,
 		Summary: out.Summary, Policies: out.Policies, PlanJob: job.ID, State: PlanPlanned, Created: r.now(),
@@ -63,6 +67,7 @@ func (r *Runner) runPlan(ctx context.Context, job *Job, log io.Writer) Outcome {
 	if err := r.rec.Put(ctx, records.Plans, records.PlanKey(plan.Repo, plan.Number, job.Project.Name), plan); err != nil {
 		return execute.Failure(templates.StatusPlanError, execute.Step("store plan", err), sp.Tail)
 	}
+	execute.Mark(ctx, "plan stored")
 	return out
 }
 
@@ -180,14 +185,17 @@ func (r *Runner) planProject(ctx context.Context, job *Job, root string, out io.
 	if err != nil {
 		return planResult{}, execute.Step("plan", err)
 	}
+	execute.Mark(ctx, "terraform plan")
 	summary, js, err := wd.Show(ctx, localPlan)
 	if err != nil {
 		return planResult{}, execute.Step("show", err)
 	}
+	execute.Mark(ctx, "terraform show -json")
 	sum, err := r.keepPlan(ctx, localPlan, planFile)
 	if err != nil {
 		return planResult{}, err
 	}
+	execute.Mark(ctx, "plan file kept")
 	res := planResult{planFile: planFile, localPlan: localPlan, sha256: sum, changes: outcome == terraform.Changes, planJSON: js, wd: wd}
 	res.outcome = Outcome{Summary: summary, PlanText: terraform.StripANSI(text)}
 	if res.changes {
@@ -214,6 +222,7 @@ func (r *Runner) terraformFor(ctx context.Context, job Job, root string, out io.
 	if reused {
 		r.log.Debug("init skipped: the project's .terraform from an earlier job", "job", job.ID, "project", job.Project.Name)
 	}
+	execute.Mark(ctx, "init")
 	if r.cfg.Sandbox != nil {
 		// Past init, terraform runs providers: the plugin cache becomes
 		// read-only.

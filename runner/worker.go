@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/atollhq/atoll/runner/crashpoint"
+	"github.com/atollhq/atoll/runner/execute"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/templates"
@@ -66,6 +67,7 @@ func (r *Runner) runJob(ctx context.Context, id string) {
 	defer release()
 	var job Job
 	claimed := false
+	clock := execute.NewClock(r.log, time.Now(), "job", id)
 	err := records.Update(ctx, r.rec, records.Jobs, id, func(j *Job, exists bool) error {
 		if !exists || j.State != JobQueued {
 			return records.ErrAbort
@@ -85,6 +87,7 @@ func (r *Runner) runJob(ctx context.Context, id string) {
 		}
 		return
 	}
+	clock.Mark("claim")
 	held := r.holdJob(job)
 	defer held.stop()
 	if out, skip := r.orderAborted(ctx, job); skip {
@@ -95,6 +98,7 @@ func (r *Runner) runJob(ctx context.Context, id string) {
 	defer unlock()
 	crashpoint.Hit(ctx, crashpoint.JobClaimed)
 	r.ensureCheck(ctx, &job)
+	clock.Mark("check run opened")
 	// The check run and the comment say it runs while it does: two round
 	// trips to GitHub not on the job's way. Its outcome is reported once
 	// they are done, so that the check run cannot go back to in progress.
@@ -131,7 +135,7 @@ func (r *Runner) runJob(ctx context.Context, id string) {
 	var after afterJob
 	defer after.run()
 	out := func() (o Outcome) {
-		ctx := context.WithValue(jctx, afterJobKey{}, &after)
+		ctx := execute.WithClock(context.WithValue(jctx, afterJobKey{}, &after), clock)
 		defer func() {
 			if p := recover(); p != nil {
 				r.log.Error("panic in job", "job", job.ID, "panic", fmt.Sprint(p))
@@ -150,7 +154,9 @@ func (r *Runner) runJob(ctx context.Context, id string) {
 		}
 		return Outcome{Status: string(templates.StatusSkipped), Error: r.text(templates.JobUnknownKind{Kind: string(job.Kind)})}
 	}()
+	clock.Mark("job body")
 	<-shown
+	clock.Mark("running shown")
 	crashpoint.Hit(ctx, crashpoint.JobFinishing)
 	if aj.requeue.Load() && ctx.Err() == nil {
 		r.requeue(ctx, job)
@@ -159,7 +165,7 @@ func (r *Runner) runJob(ctx context.Context, id string) {
 	if ctx.Err() != nil {
 		return // shutting down: recovery marks it interrupted at next start
 	}
-	r.finishJob(ctx, job, out)
+	r.finishJob(execute.WithClock(ctx, clock), job, out)
 }
 
 // finishJob stores a job's outcome and tells the PR.
@@ -189,13 +195,16 @@ func (r *Runner) finishJob(ctx context.Context, job Job, out Outcome) {
 		r.log.Warn("job taken over by another replica after its lease expired; its outcome here is dropped", "job", job.ID)
 		return
 	}
+	execute.Mark(ctx, "outcome stored")
 	r.observer.ObserveJob(string(job.Kind), string(state), job.Finished.Sub(job.Started))
 	r.log.Info("job finished", "job", job.ID, "kind", job.Kind, "state", state, "status", out.Status)
 	// The comment first: it is what the pull request's author waits
 	// for; the audit entry and the check run follow.
 	r.afterUpdate(ctx, job)
+	execute.Mark(ctx, "comment updated")
 	r.auditJob(ctx, job)
 	r.checkDone(ctx, job)
+	execute.Mark(ctx, "audit and check run")
 	r.releaseOrdered(ctx, job.RunID)
 	r.afterRunDone(ctx, job.RunID)
 	r.lockReleased() // a queued plan that ended without its lock lets the next go
