@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // Control is the Go client of the emulator's control API (/_testdrive/).
@@ -90,6 +91,9 @@ type CommentState struct {
 	IsMinimized     bool     `json:"is_minimized"`
 	MinimizedReason string   `json:"minimized_reason,omitempty"`
 	Reactions       []string `json:"reactions"`
+	// Updated is when the body was last set (created or edited), to the
+	// nanosecond: the REST API's updated_at has GitHub's whole seconds.
+	Updated time.Time `json:"updated"`
 }
 
 // Review is a pull request review; State is APPROVED, CHANGES_REQUESTED or

@@ -198,7 +198,7 @@ func (s *Server) ctlGetComment(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, CommentState{
 		ID: c.id, NodeID: nodeID("IC", c.id), Number: c.issue.number, Author: c.user.login, Body: c.body,
-		IsMinimized: c.minimized != "", MinimizedReason: c.minimized, Reactions: reactions,
+		IsMinimized: c.minimized != "", MinimizedReason: c.minimized, Reactions: reactions, Updated: c.updated,
 	})
 }
 
