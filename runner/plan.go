@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -18,6 +19,15 @@ import (
 
 // runPlan plans one project for a PR and stores the plan.
 func (r *Runner) runPlan(ctx context.Context, job *Job, log io.Writer) Outcome {
+	sp, done := r.newJobSpace(ctx, *job, log, false)
+	// Removed once the comment shows the plan: not on the way to it.
+	defer deferAfterJob(ctx, done)
+	// The checkout of the commits the job was queued with runs beside
+	// the pull request's read and the lock, which do not need it; it is
+	// made again when the read finds another base (or it failed, so that
+	// its error is the one the PR's own read gives).
+	spec := r.checkoutAhead(ctx, *job, sp.Dir)
+	defer spec.wait()
 	pr, err := r.host.GetPullRequest(ctx, job.Repo, job.Number)
 	if err != nil {
 		return execute.Failure(templates.StatusPlanError, execute.Step("fetch pull request", err), nil)
@@ -43,11 +53,15 @@ func (r *Runner) runPlan(ctx context.Context, job *Job, log io.Writer) Outcome {
 		return out
 	}
 	execute.Mark(ctx, "requirements and lock")
-	sp, done := r.newJobSpace(ctx, *job, log, false)
-	// Removed once the comment shows the plan: not on the way to it.
-	defer deferAfterJob(ctx, done)
-	if err := r.checkoutPR(ctx, job, pr, sp.Dir); err != nil {
-		return execute.Failure(templates.StatusPlanError, err, sp.Tail)
+	if commit, ok := spec.result(pr); ok {
+		job.Commit = commit
+	} else {
+		if spec.base != "" {
+			r.dropWorktree(ctx, job.Repo, sp.Dir)
+		}
+		if err := r.checkoutPR(ctx, job, pr, sp.Dir); err != nil {
+			return execute.Failure(templates.StatusPlanError, err, sp.Tail)
+		}
 	}
 	execute.Mark(ctx, "checkout")
 	res, err := r.planProject(ctx, job, sp.Dir, sp.W, false)
@@ -120,6 +134,53 @@ func (r *Runner) checkoutPR(ctx context.Context, job *Job, pr vcs.PullRequest, d
 	}
 	job.Commit = sha
 	return nil
+}
+
+// aheadCheckout is a checkout started before the pull request was read
+// (see checkoutAhead).
+type aheadCheckout struct {
+	base   string // the base it merges into; "" when none was started
+	done   chan struct{}
+	commit string
+	err    error
+}
+
+// checkoutAhead starts checking job out into dir as checkoutPR would,
+// from the head and base the job was queued with, and returns at once.
+// With no base known it starts nothing.
+func (r *Runner) checkoutAhead(ctx context.Context, job Job, dir string) *aheadCheckout {
+	a := &aheadCheckout{done: make(chan struct{})}
+	if job.BaseSHA == "" || job.HeadSHA == "" {
+		close(a.done)
+		return a
+	}
+	a.base = job.BaseSHA
+	go func() {
+		defer close(a.done)
+		defer func() {
+			if p := recover(); p != nil {
+				a.err = fmt.Errorf("checkout: panic: %v", p)
+			}
+		}()
+		pr := vcs.PullRequest{Repo: job.Repo, Number: job.Number, HeadSHA: job.HeadSHA, BaseSHA: job.BaseSHA}
+		a.err = r.checkoutPR(ctx, &job, pr, dir)
+		a.commit = job.Commit
+	}()
+	return a
+}
+
+// wait returns once the checkout has ended.
+func (a *aheadCheckout) wait() { <-a.done }
+
+// result waits for the checkout and returns its commit when it is what
+// checkoutPR would make for pr now (the same base, made without error);
+// ok is false when dir must be checked out again.
+func (a *aheadCheckout) result(pr vcs.PullRequest) (commit string, ok bool) {
+	a.wait()
+	if a.base == "" || a.err != nil || a.base != pr.BaseSHA {
+		return "", false
+	}
+	return a.commit, true
 }
 
 // newJobSpace sets up job's space over its log; done removes the
