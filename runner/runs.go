@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/atollhq/atoll/locks"
 	"github.com/atollhq/atoll/runner/crashpoint"
@@ -100,9 +101,10 @@ func (r *Runner) startRun(ctx context.Context, spec runSpec) (Run, error) {
 	if err := r.cfg.Store.UpdateRecords(ctx, batch); err != nil {
 		return Run{}, fmt.Errorf("store run: %w", err)
 	}
-	for i := range spec.Jobs {
-		r.ensureCheck(ctx, &spec.Jobs[i])
-	}
+	// The check runs and the comment are opened side by side (the comment
+	// shows no check run), a few check runs at a time: round trips to
+	// GitHub one after another were on every job's way to its start.
+	checks := r.openChecks(ctx, spec.Jobs)
 	if spec.Number > 0 {
 		if err := r.renderRun(ctx, run.ID); err != nil {
 			r.log.Error("post run comment", "run", run.ID, "err", err)
@@ -111,6 +113,7 @@ func (r *Runner) startRun(ctx context.Context, spec runSpec) (Run, error) {
 			r.rememberPlanComment(ctx, run.ID)
 		}
 	}
+	<-checks
 	if spec.beforeQueue != nil {
 		spec.beforeQueue(ctx, spec.Jobs)
 	}
@@ -118,6 +121,39 @@ func (r *Runner) startRun(ctx context.Context, spec runSpec) (Run, error) {
 		r.enqueue(j.ID)
 	}
 	return run, nil
+}
+
+// checksAtOnce bounds the check runs one run opens at the same time:
+// GitHub asks integrations not to send many requests at once.
+const checksAtOnce = 4
+
+// openChecks opens the check runs of jobs (ensureCheck), up to
+// checksAtOnce at a time, and closes the channel it returns when all are
+// done. A panic in one is logged and leaves that job without a check run
+// until it runs.
+func (r *Runner) openChecks(ctx context.Context, jobs []Job) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, checksAtOnce)
+		for i := range jobs {
+			sem <- struct{}{}
+			wg.Add(1)
+			go func(j *Job) {
+				defer func() {
+					if p := recover(); p != nil {
+						r.log.Error("panic opening a check run", "job", j.ID, "panic", fmt.Sprint(p))
+					}
+					<-sem
+					wg.Done()
+				}()
+				r.ensureCheck(ctx, j)
+			}(&jobs[i])
+		}
+		wg.Wait()
+	}()
+	return done
 }
 
 // ensureCheck opens a job's check run when it should have one and has
