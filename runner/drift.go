@@ -51,25 +51,19 @@ func (r *Runner) TriggerDrift(ctx context.Context, fullName, project string) (st
 		if err != nil {
 			return "", err
 		}
-		if found && (dr.State == "queued" || dr.State == "running") && (dr.Project == "" || dr.Project == project) {
+		if found && (dr.State == records.DriftRunQueued || dr.State == records.DriftRunRunning) && (dr.Project == "" || dr.Project == project) {
 			return cur, nil
 		}
 		if next, ok := d.pending[fullName]; ok {
-			err := records.Update(ctx, r.rec, records.DriftRuns, next, func(p *DriftRun, exists bool) error {
-				if !exists || p.Project == "" || p.Project == project {
-					return records.ErrAbort
-				}
-				p.Project = "" // two projects asked for: check them all
-				return nil
-			})
-			return next, err
+			// Two projects asked for: check them all.
+			return next, r.rec.WidenDriftRun(ctx, next, project)
 		}
 	}
 	id, err := r.rec.NewID(ctx, records.DriftRuns, r.now())
 	if err != nil {
 		return "", err
 	}
-	dr := DriftRun{ID: "d" + id, Repo: fullName, Project: project, State: "queued", Projects: []DriftProject{}, Created: r.now()}
+	dr := DriftRun{ID: "d" + id, Repo: fullName, Project: project, State: records.DriftRunQueued, Projects: []DriftProject{}, Created: r.now()}
 	if err := r.rec.Put(ctx, records.DriftRuns, dr.ID, dr); err != nil {
 		return "", err
 	}
@@ -96,10 +90,7 @@ func (r *Runner) launchDrift(dr DriftRun) {
 				return
 			}
 			r.log.Error("drift run", "repo", dr.Repo, "run", dr.ID, "err", err)
-			_ = records.Update(ctx, r.rec, records.DriftRuns, dr.ID, func(cur *DriftRun, _ bool) error {
-				cur.State, cur.Error = "done", err.Error()
-				return nil
-			})
+			_ = r.rec.EndDriftRun(ctx, dr.ID, "", err.Error())
 			r.driftDone(dr.Repo, dr.ID)
 		}
 	}()
@@ -135,8 +126,8 @@ func (r *Runner) driftDone(repo, id string) {
 func (r *Runner) GetDriftRun(ctx context.Context, id string) (DriftRun, bool, error) {
 	var dr DriftRun
 	ok, err := r.rec.Get(ctx, records.DriftRuns, id, &dr)
-	if dr.State == driftReporting {
-		dr.State = "running"
+	if dr.State == records.DriftRunReporting {
+		dr.State = records.DriftRunRunning
 	}
 	return dr, ok, err
 }
@@ -175,22 +166,16 @@ func (r *Runner) startDrift(ctx context.Context, dr DriftRun) error {
 			RefreshOnly: r.srv.Drift.Mode == "refresh-only", User: "atoll"})
 	}
 	if len(spec.Jobs) == 0 {
-		err := records.Update(ctx, r.rec, records.DriftRuns, dr.ID, func(cur *DriftRun, _ bool) error {
-			cur.State, cur.Commit = "done", head
-			return nil
-		})
+		err := r.rec.EndDriftRun(ctx, dr.ID, head, "")
 		r.driftDone(dr.Repo, dr.ID)
 		return err
 	}
 	spec.DriftRun = dr.ID
-	err = records.Update(ctx, r.rec, records.DriftRuns, dr.ID, func(cur *DriftRun, _ bool) error {
-		cur.State, cur.Commit, cur.Projects = "running", head, nil
-		for _, p := range projects {
-			cur.Projects = append(cur.Projects, DriftProject{Repo: dr.Repo, Project: p.Name})
-		}
-		return nil
-	})
-	if err != nil {
+	names := make([]string, 0, len(projects))
+	for _, p := range projects {
+		names = append(names, p.Name)
+	}
+	if err := r.rec.StartDriftRun(ctx, dr.ID, head, names); err != nil {
 		return err
 	}
 	_, err = r.startRun(ctx, spec)
@@ -257,7 +242,7 @@ func (r *Runner) recoverDrift(ctx context.Context) error {
 	}
 	open := map[string]DriftRun{}
 	for _, dr := range drs {
-		if dr.State != "done" {
+		if dr.State != records.DriftRunDone {
 			open[dr.ID] = dr
 		}
 	}
@@ -279,12 +264,8 @@ func (r *Runner) recoverDrift(ctx context.Context) error {
 		d.tmu.Lock()
 		d.running[dr.Repo] = dr.ID
 		d.tmu.Unlock()
-		if dr.State == driftReporting { // cut off while reporting: report again
-			err := records.Update(ctx, r.rec, records.DriftRuns, dr.ID, func(cur *DriftRun, _ bool) error {
-				cur.State = "running"
-				return nil
-			})
-			if err != nil {
+		if dr.State == records.DriftRunReporting { // cut off while reporting: report again
+			if err := r.rec.ReopenDriftReport(ctx, dr.ID); err != nil {
 				return err
 			}
 		}
@@ -306,10 +287,7 @@ func (r *Runner) recoverDrift(ctx context.Context) error {
 		case !queued:
 			d.pending[dr.Repo] = dr.ID
 		default:
-			err = records.Update(ctx, r.rec, records.DriftRuns, dr.ID, func(cur *DriftRun, _ bool) error {
-				cur.State, cur.Error = "done", r.text(templates.JobSkipped{Kind: templates.SkipRestarted})
-				return nil
-			})
+			err = r.rec.EndDriftRun(ctx, dr.ID, "", r.text(templates.JobSkipped{Kind: templates.SkipRestarted}))
 		}
 		d.tmu.Unlock()
 		if err != nil {

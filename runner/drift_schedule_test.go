@@ -265,7 +265,7 @@ func TestDriftTriggerNoOverlap(t *testing.T) {
 	}
 
 	// The check is reporting: a new trigger queues one follow-up.
-	setState(first, driftReporting)
+	setState(first, records.DriftRunReporting)
 	next := trigger("acme/a", "")
 	if next == first || len(launched) != 2 {
 		t.Fatalf("trigger while reporting: run %s (first %s), launched %v; want a follow-up, not started yet", next, first, launched)

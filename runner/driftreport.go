@@ -39,38 +39,15 @@ func (r *Runner) reportDrift(ctx context.Context, run Run, jobs []Job) {
 			}
 		}
 	}
-	err := records.Update(ctx, r.rec, records.DriftRuns, run.DriftRun, func(dr *DriftRun, exists bool) error {
-		if !exists {
-			return records.ErrAbort
-		}
-		dr.State = "done"
-		for i, p := range dr.Projects {
-			if res, ok := results[p.Project]; ok {
-				dr.Projects[i] = res
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := r.rec.FinishDriftReport(ctx, run.DriftRun, results); err != nil {
 		r.log.Error("store drift run", "run", run.DriftRun, "err", err)
 	}
 }
 
-// driftReporting is a drift run's stored state while its report is
-// written; the API shows it as running.
-const driftReporting = "reporting"
-
 // claimDriftReport moves a drift run to reporting in one store update and
 // reports whether this call did.
 func (r *Runner) claimDriftReport(ctx context.Context, id string) bool {
-	claimed := false
-	err := records.Update(ctx, r.rec, records.DriftRuns, id, func(dr *DriftRun, exists bool) error {
-		if !exists || dr.State == "done" || dr.State == driftReporting {
-			return records.ErrAbort
-		}
-		dr.State, claimed = driftReporting, true
-		return nil
-	})
+	claimed, err := r.rec.ClaimDriftReport(ctx, id)
 	if err != nil {
 		r.log.Error("claim drift report", "run", id, "err", err)
 	}
