@@ -119,7 +119,7 @@ func (r *Runner) recoverShared(ctx context.Context) error {
 func (r *Runner) rescueLoop(ctx context.Context) {
 	t := time.NewTicker(max(r.cfg.Cluster.JobLease/2, 10*time.Millisecond))
 	defer t.Stop()
-	for {
+	for i := 1; ; i++ {
 		select {
 		case <-ctx.Done():
 			return
@@ -131,8 +131,48 @@ func (r *Runner) rescueLoop(ctx context.Context) {
 			continue
 		}
 		r.rescue(ctx, jobs)
+		if i%4 == 0 {
+			r.releaseStaleClaims(ctx)
+		}
 	}
 }
+
+// releaseStaleClaims puts back to planned each plan claimed for an apply
+// whose job was never stored: the replica that claimed it died between
+// the claim and the apply's run (start-up recovery does the same on a
+// store of its own). A claim and its run are made under the PR's mutex,
+// so a plan still claimed once this replica holds that mutex was left.
+func (r *Runner) releaseStaleClaims(ctx context.Context) {
+	plans, err := records.List[Plan](ctx, r.rec, records.Plans, "")
+	if err != nil {
+		r.log.Warn("rescue: list plans", "err", err)
+		return
+	}
+	for _, p := range plans {
+		if p.State != PlanApplying || p.ApplyJob != applyClaimed {
+			continue
+		}
+		key := records.PlanKey(p.Repo, p.Number, p.Project.Name)
+		unlock := r.prMu.lock(records.PRKey(p.Repo, p.Number))
+		released := false
+		err := records.Update(ctx, r.rec, records.Plans, key, func(cur *Plan, exists bool) error {
+			released = false
+			if !exists || cur.State != PlanApplying || cur.ApplyJob != applyClaimed {
+				return records.ErrAbort
+			}
+			cur.State, cur.ApplyJob, released = PlanPlanned, "", true
+			return nil
+		})
+		unlock()
+		if err == nil && released {
+			r.log.Warn("plan claimed for an apply by a replica that stopped before the apply started: it can be applied again", "plan", key)
+		}
+	}
+}
+
+// applyClaimed is a plan's ApplyJob between its claim and its apply
+// job's creation (records.ClaimPlan).
+const applyClaimed = "claimed"
 
 // rescue takes over each running job of jobs whose lease has expired.
 func (r *Runner) rescue(ctx context.Context, jobs []Job) {

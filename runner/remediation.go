@@ -140,6 +140,10 @@ func (r *Runner) remediate(ctx context.Context, repo vcs.Repo, issue int, p Proj
 		return r.reply(ctx, full, issue, "apply_refused.tmpl", templates.ApplyRefused{Path: string(gate.PathRemediation),
 			Projects: []templates.RefusedProject{r.refusedProject(p.Name, d)}})
 	}
+	// The claim and the run it starts are made under the issue's mutex,
+	// as a PR's are: a claim left without its run is then known to be
+	// left (releaseStaleClaims).
+	defer r.prMu.lock(records.PRKey(full.FullName(), issue))()
 	claimed, err := r.rec.ClaimPlan(ctx, key, func(cur Plan) bool { return cur.PlanJob == plan.PlanJob })
 	if err != nil {
 		return err

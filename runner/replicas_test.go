@@ -385,3 +385,30 @@ func TestPruneDeliveryClaims(t *testing.T) {
 		t.Error("the claim of a delivery not handled yet was pruned")
 	}
 }
+
+// A plan a dead replica claimed for an apply, whose apply job it never
+// stored, can be applied again; one whose claimer holds the PR's mutex
+// is left alone.
+func TestStaleApplyClaimReleased(t *testing.T) {
+	ctx := context.Background()
+	rs := replicaSet(t, 2, time.Minute, time.Now)
+	a, b := rs[0], rs[1]
+	key := records.PlanKey("acme/infra", 7, "app")
+	if err := a.rec.Put(ctx, records.Plans, key, Plan{Repo: "acme/infra", Number: 7, Project: Project{Name: "app"},
+		State: PlanApplying, ApplyJob: applyClaimed}); err != nil {
+		t.Fatal(err)
+	}
+	unlock := a.prMu.lock(records.PRKey("acme/infra", 7)) // a is between its claim and its run
+	done := make(chan struct{})
+	go func() { b.releaseStaleClaims(ctx); close(done) }()
+	time.Sleep(100 * time.Millisecond)
+	var p Plan
+	if _, err := a.rec.Get(ctx, records.Plans, key, &p); err != nil || p.State != PlanApplying {
+		t.Fatalf("plan %s while its claimer works; want applying", p.State)
+	}
+	unlock() // a died (its lease would expire) or finished without a job
+	<-done
+	if _, err := a.rec.Get(ctx, records.Plans, key, &p); err != nil || p.State != PlanPlanned {
+		t.Fatalf("plan %s after its claimer left; want planned again", p.State)
+	}
+}
