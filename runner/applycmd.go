@@ -280,29 +280,9 @@ func (r *Runner) mergedProjects(ctx context.Context, pr vcs.PullRequest, rc Repo
 	if err != nil {
 		return nil, nil, err
 	}
-	plans, err := r.rec.PlansOf(ctx, pr.Repo.FullName(), pr.Number)
+	applied, applying, err := r.rec.MarkPlansMerged(ctx, pr.Repo.FullName(), pr.Number)
 	if err != nil {
 		return nil, nil, err
-	}
-	applied := map[string]bool{}
-	for _, p := range plans {
-		err := records.Update(ctx, r.rec, records.Plans, records.PlanKey(p.Repo, p.Number, p.Project.Name), func(cur *Plan, exists bool) error {
-			switch {
-			case !exists:
-			case cur.State == PlanApplying:
-				applied[cur.Project.Name] = true
-				applying = append(applying, cur.Project)
-			case cur.State == PlanApplied && cur.HasChanges:
-				applied[cur.Project.Name] = true
-			case cur.State == PlanPlanned || cur.State == PlanApplyFailed:
-				cur.State = PlanMerged
-				return nil
-			}
-			return records.ErrAbort
-		})
-		if err != nil {
-			return nil, nil, err
-		}
 	}
 	projects := st.Projects
 	if len(projects) == 0 {

@@ -292,3 +292,37 @@ func (r Records) ClaimPlan(ctx context.Context, key string, same func(stored Pla
 	})
 	return claimed && err == nil, err
 }
+
+// MarkPlansMerged settles each stored plan of a merged pull request, one
+// store update each: a plan not applied (planned, or its apply failed)
+// moves to merged, so an apply comment racing the merge can no longer
+// claim it. It returns the plans' projects that are applied with changes
+// or being applied (applied), and of those the ones being applied now
+// (applying): their own apply goes on.
+func (r Records) MarkPlansMerged(ctx context.Context, repo string, number int) (applied map[string]bool, applying []Project, err error) {
+	plans, err := r.PlansOf(ctx, repo, number)
+	if err != nil {
+		return nil, nil, err
+	}
+	applied = map[string]bool{}
+	for _, p := range plans {
+		err := Update(ctx, r, Plans, PlanKey(p.Repo, p.Number, p.Project.Name), func(cur *Plan, exists bool) error {
+			switch {
+			case !exists:
+			case cur.State == PlanApplying:
+				applied[cur.Project.Name] = true
+				applying = append(applying, cur.Project)
+			case cur.State == PlanApplied && cur.HasChanges:
+				applied[cur.Project.Name] = true
+			case cur.State == PlanPlanned || cur.State == PlanApplyFailed:
+				cur.State = PlanMerged
+				return nil
+			}
+			return ErrAbort
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	return applied, applying, nil
+}

@@ -259,3 +259,40 @@ func TestRecordRemediationApproval(t *testing.T) {
 		}
 	}
 }
+
+// At a merge, plans not applied move to merged (no apply comment can
+// claim them any more); applied and applying plans are reported as such.
+func TestMarkPlansMerged(t *testing.T) {
+	ctx := context.Background()
+	r := open(t)
+	for name, p := range map[string]records.Plan{
+		"planned":  {State: records.PlanPlanned},
+		"failed":   {State: records.PlanApplyFailed},
+		"applying": {State: records.PlanApplying},
+		"applied":  {State: records.PlanApplied, HasChanges: true},
+		"nochange": {State: records.PlanApplied},
+	} {
+		p.Repo, p.Number, p.Project = "acme/infra", 9, records.Project{Name: name}
+		if err := r.Put(ctx, records.Plans, records.PlanKey(p.Repo, p.Number, name), p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	applied, applying, err := r.MarkPlansMerged(ctx, "acme/infra", 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(applied) != 2 || !applied["applying"] || !applied["applied"] || len(applying) != 1 || applying[0].Name != "applying" {
+		t.Errorf("applied %v, applying %v", applied, applying)
+	}
+	plans, _ := r.PlansOf(ctx, "acme/infra", 9)
+	for _, p := range plans {
+		want := map[string]records.PlanState{"planned": records.PlanMerged, "failed": records.PlanMerged, "applying": records.PlanApplying,
+			"applied": records.PlanApplied, "nochange": records.PlanApplied}[p.Project.Name]
+		if p.State != want {
+			t.Errorf("%s: state %s, want %s", p.Project.Name, p.State, want)
+		}
+	}
+	if ok, _ := r.ClaimPlan(ctx, records.PlanKey("acme/infra", 9, "planned"), func(records.Plan) bool { return true }); ok {
+		t.Error("a merged plan was claimed for apply")
+	}
+}
