@@ -76,7 +76,7 @@ type tfPaths struct {
 // names none (ensureStateBackend) and makes the job's temp dir.
 func (r *Runner) jobPaths(job Job, root string, bin terraform.Binary) (tfPaths, error) {
 	dir := filepath.Join(root, filepath.FromSlash(job.Project.Dir))
-	state, err := r.ensureStateBackend(job, dir)
+	state, err := r.ensureStateBackend(job, root, dir)
 	if err != nil {
 		return tfPaths{}, err
 	}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/atollhq/atoll/runner/safefs"
 	"github.com/atollhq/atoll/runner/terraform"
 )
 
@@ -80,7 +81,18 @@ func stateSegment(dir string) string {
 // project's state would be lost after every apply and every drift check
 // would find everything missing. A project that names a backend is left
 // alone.
-func (r *Runner) ensureStateBackend(job Job, dir string) (stateDirs, error) {
+//
+// root is the checkout and dir the project dir in it. The override file
+// and .terraform/environment are written beneath root with safefs: a
+// project dir (or a parent of it) that is a symlink leading out of the
+// checkout is refused, and a symlink in the override file's place is
+// replaced, never written through.
+func (r *Runner) ensureStateBackend(job Job, root, dir string) (stateDirs, error) {
+	proj, err := safefs.Dir(root, job.Project.Dir)
+	if err != nil {
+		return stateDirs{}, projectDirError(job.Project.Dir, err)
+	}
+	defer proj.Close()
 	ok, err := terraform.HasBackend(dir, terraform.Distribution(r.distributionOf(job.Project)), backendOverrideFile)
 	if err != nil || ok {
 		return stateDirs{}, err
@@ -97,7 +109,7 @@ func (r *Runner) ensureStateBackend(job Job, dir string) (stateDirs, error) {
 	if err := r.migrateOldState(job, d); err != nil {
 		return stateDirs{}, fmt.Errorf("moving the state of %s to its new place: %w", job.Project.Dir, err)
 	}
-	if err := selectStateWorkspace(dir, job.Project.Workspace); err != nil {
+	if err := selectStateWorkspace(proj, job.Project.Workspace); err != nil {
 		return stateDirs{}, err
 	}
 	body := fmt.Sprintf(`# Written by atoll: this project names no backend, so its state is kept
@@ -109,7 +121,16 @@ terraform {
   }
 }
 `, filepath.Join(d.project, "default", "terraform.tfstate"), d.list)
-	return d, os.WriteFile(filepath.Join(dir, backendOverrideFile), []byte(body), 0o644)
+	return d, safefs.WriteFile(proj, backendOverrideFile, []byte(body), 0o644)
+}
+
+// projectDirError is the error of a project dir that cannot be opened
+// beneath the checkout: one leading out of it names itself as such.
+func projectDirError(dir string, err error) error {
+	if errors.Is(err, safefs.ErrEscapes) {
+		return fmt.Errorf("project dir %q is a symlink (or lies under one) to outside the repository: atoll does not run terraform there nor write into it", dir)
+	}
+	return fmt.Errorf("project dir %q: %w", dir, err)
 }
 
 // selectStateWorkspace makes ws the checkout's current workspace before
@@ -118,23 +139,20 @@ terraform {
 // current workspace's state, and in a fresh checkout that is the default
 // workspace's, which the sandbox of another workspace's job refuses. A
 // .terraform or environment file that is not a plain directory or file
-// (a symlink the pull request committed) is refused.
-func selectStateWorkspace(dir, ws string) error {
+// (a symlink the pull request committed) is refused; proj is the project
+// dir, beneath which everything is resolved (safefs).
+func selectStateWorkspace(proj *os.Root, ws string) error {
 	if ws == "" || ws == "default" {
 		return nil
 	}
-	tfDir := filepath.Join(dir, ".terraform")
-	if fi, err := os.Lstat(tfDir); err == nil && !fi.IsDir() {
-		return fmt.Errorf("%s is not a directory", tfDir)
+	if fi, err := proj.Lstat(".terraform"); err == nil && !fi.IsDir() {
+		return fmt.Errorf("%s is not a directory", filepath.Join(proj.Name(), ".terraform"))
 	}
-	if err := os.MkdirAll(tfDir, 0o755); err != nil {
-		return err
+	env := filepath.Join(".terraform", "environment")
+	if fi, err := proj.Lstat(env); err == nil && !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file", filepath.Join(proj.Name(), env))
 	}
-	env := filepath.Join(tfDir, "environment")
-	if fi, err := os.Lstat(env); err == nil && !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s is not a regular file", env)
-	}
-	return os.WriteFile(env, []byte(ws), 0o644)
+	return safefs.WriteFile(proj, env, []byte(ws), 0o644)
 }
 
 // stateFiles are the files of one workspace's local state that

@@ -75,8 +75,12 @@ func TestMigrateOldState(t *testing.T) {
 	write(filepath.Join(old, "_root", "terraform.tfstate"), "root default")
 	read := func(job Job) string {
 		t.Helper()
-		worktree := t.TempDir()
-		d, err := r.ensureStateBackend(job, worktree)
+		checkout := t.TempDir()
+		worktree := filepath.Join(checkout, filepath.FromSlash(job.Project.Dir))
+		if err := os.MkdirAll(worktree, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		d, err := r.ensureStateBackend(job, checkout, worktree)
 		if err != nil {
 			t.Fatal(err)
 		}
