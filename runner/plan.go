@@ -12,6 +12,7 @@ import (
 	"github.com/atollhq/atoll/locks"
 	"github.com/atollhq/atoll/runner/execute"
 	"github.com/atollhq/atoll/runner/records"
+	"github.com/atollhq/atoll/runner/safefs"
 	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
@@ -312,6 +313,11 @@ func (r *Runner) newWorkdir(ctx context.Context, job Job, root string, out io.Wr
 // plugin cache.
 func (r *Runner) newWorkdirFor(ctx context.Context, job Job, root string, out io.Writer, extraEnv map[string]string, forInit bool) (*terraform.Workdir, error) {
 	dir := filepath.Join(root, filepath.FromSlash(job.Project.Dir))
+	// Before anything reads the project's files: a project dir that
+	// leads out of the checkout is refused (see ensureStateBackend).
+	if err := safefs.CheckDir(root, job.Project.Dir); err != nil {
+		return nil, execute.Step("init", projectDirError(job.Project.Dir, err))
+	}
 	tf := r.srv.Terraform
 	tfEnv := r.tfEnv
 	dist := terraform.Distribution(tf.Distribution)
@@ -354,12 +360,15 @@ func (r *Runner) newWorkdirFor(ctx context.Context, job Job, root string, out io
 // keepPlan stores the plan terraform wrote at localPlan (in the job's
 // temp dir) as planFile under the data dir, shared with the other
 // replicas, and returns its SHA-256: what an apply checks it against.
+//
+// The digest is of the stored copy: localPlan's dir is the sandbox's to
+// write, planFile's is not.
 func (r *Runner) keepPlan(ctx context.Context, localPlan, planFile string) (string, error) {
-	sum, err := execute.FileSHA256(localPlan)
-	if err != nil {
+	if err := execute.CopyFile(localPlan, planFile); err != nil {
 		return "", execute.Step("plan", err)
 	}
-	if err := execute.CopyFile(localPlan, planFile); err != nil {
+	sum, err := execute.FileSHA256(planFile)
+	if err != nil {
 		return "", execute.Step("plan", err)
 	}
 	if err := r.sharePlan(ctx, planFile); err != nil {

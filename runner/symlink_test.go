@@ -124,3 +124,52 @@ func TestStateBackendFollowsSymlinkInsideCheckout(t *testing.T) {
 	}
 	assertEmptyDir(t, outside)
 }
+
+// TestStageRunPlanFilesStayInCheckout checks the files atoll moves in and
+// out of a workflow's project dir (PLANFILE): when a custom step swapped
+// the project dir for a symlink out of the checkout, atoll neither writes
+// the plan there nor reads a plan from there, and a PLANFILE that is a
+// symlink to a file outside is replaced, never written through.
+func TestStageRunPlanFilesStayInCheckout(t *testing.T) {
+	checkout, outside := symlinkCheckout(t)
+	tmp := t.TempDir()
+	staged := filepath.Join(tmp, "staged.tfplan")
+	if err := os.WriteFile(staged, []byte("plan"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The project dir "evil" leads out; a plan sits outside, as if the
+	// custom step had written it there.
+	mustSymlink(t, outside, filepath.Join(checkout, "evil"))
+	if err := os.WriteFile(filepath.Join(outside, "atoll-j.tfplan"), []byte("not the plan"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := &stageRun{root: checkout, planFile: filepath.Join(checkout, "evil", "atoll-j.tfplan")}
+	if err := s.copyPlanIn(staged); err == nil {
+		t.Error("copyPlanIn wrote through a project dir leading out of the checkout")
+	}
+	if err := s.takePlan(filepath.Join(tmp, "local.tfplan")); err == nil {
+		t.Error("takePlan read a plan through a project dir leading out of the checkout")
+	}
+	if b, _ := os.ReadFile(filepath.Join(outside, "atoll-j.tfplan")); string(b) != "not the plan" {
+		t.Errorf("the file outside changed: %q", b)
+	}
+	// PLANFILE itself a symlink to a file outside.
+	victim := filepath.Join(outside, "victim")
+	if err := os.WriteFile(victim, []byte("precious"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mustSymlink(t, victim, filepath.Join(checkout, "real", "atoll-j.tfplan"))
+	s = &stageRun{root: checkout, planFile: filepath.Join(checkout, "real", "atoll-j.tfplan")}
+	if err := s.copyPlanIn(staged); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "precious" {
+		t.Fatalf("copyPlanIn wrote through PLANFILE's symlink: %q", b)
+	}
+	if err := s.takePlan(filepath.Join(tmp, "local.tfplan")); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(tmp, "local.tfplan")); string(b) != "plan" {
+		t.Fatalf("local plan = %q", b)
+	}
+}

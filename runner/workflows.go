@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/runner/execute"
+	"github.com/atollhq/atoll/runner/safefs"
 	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/runner/workflow"
 	"github.com/atollhq/atoll/templates"
@@ -295,8 +297,8 @@ func (r *Runner) planWithWorkflow(ctx context.Context, job *Job, root string, ou
 	// the data dir as it is shown.
 	planFile := filepath.Join(planDir, job.ID+".tfplan")
 	localPlan := filepath.Join(jobTempDir(root), job.ID+".tfplan")
-	if err := os.Rename(s.planFile, localPlan); err != nil {
-		if os.IsNotExist(err) {
+	if err := s.takePlan(localPlan); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
 			return planResult{}, execute.Step("plan", errors.New("the workflow's plan stage wrote no plan: it must run the plan step, or write the plan to $PLANFILE"))
 		}
 		return planResult{}, execute.Step("plan", err)
@@ -336,7 +338,39 @@ func (s *stageRun) writeShow(ctx context.Context, wd *terraform.Workdir) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(s.showFile, js, 0o600)
+	return safefs.WriteFileIn(s.root, s.inCheckout(s.showFile), js, 0o600)
+}
+
+// inCheckout is path (in the project dir) relative to the checkout, for
+// safefs: the custom steps that ran before atoll writes or reads there
+// may have swapped the project dir, or a parent, for a symlink out of the
+// checkout, and atoll's own writes must not follow it.
+func (s *stageRun) inCheckout(path string) string {
+	rel, err := filepath.Rel(s.root, path)
+	if err != nil {
+		return path // absolute: os.Root refuses it
+	}
+	return rel
+}
+
+// takePlan moves the plan the plan stage wrote at PLANFILE to localPlan
+// in the job's temp dir, reading it beneath the checkout (inCheckout) and
+// writing a new file, never through a symlink.
+func (s *stageRun) takePlan(localPlan string) error {
+	name := s.inCheckout(s.planFile)
+	data, err := safefs.ReadFile(s.root, name)
+	if err != nil {
+		return err
+	}
+	if err := safefs.WritePath(localPlan, data, 0o600); err != nil {
+		return err
+	}
+	root, err := os.OpenRoot(s.root)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	return root.Remove(name)
 }
 
 // applyProject applies the recorded plan file of job's project in the
@@ -369,7 +403,7 @@ func (r *Runner) applyProject(ctx context.Context, job *Job, root string, out io
 	if err != nil {
 		return nil, err
 	}
-	if err := copyPlanTo(planFile, s.planFile); err != nil {
+	if err := s.copyPlanIn(planFile); err != nil {
 		return nil, execute.Step("apply", err)
 	}
 	for _, st := range wf.Steps("plan") {
@@ -410,11 +444,12 @@ func summaryHasChanges(s *terraform.Summary) bool {
 	return s != nil && (s.Create+s.Update+s.Delete+s.Replace+s.Import+s.Move+s.Forget > 0 || len(s.Outputs) > 0)
 }
 
-// copyPlanTo copies a plan file to where custom steps read it.
-func copyPlanTo(from, to string) error {
-	data, err := os.ReadFile(from)
+// copyPlanIn copies a plan file to PLANFILE, where custom steps read it,
+// beneath the checkout (inCheckout).
+func (s *stageRun) copyPlanIn(from string) error {
+	data, err := safefs.ReadPath(from)
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(to, data, 0o600)
+	return safefs.WriteFileIn(s.root, s.inCheckout(s.planFile), data, 0o600)
 }

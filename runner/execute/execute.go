@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/atollhq/atoll/runner/records"
+	"github.com/atollhq/atoll/runner/safefs"
 	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/templates"
 )
@@ -106,37 +107,56 @@ func (t *Tail) String() string {
 
 // StagePlan copies the stored plan file src into tempDir (the job's temp
 // dir, where a sandboxed terraform may read it) and returns the copy's
-// path, or an error when the copy's SHA-256 is not sum.
+// path, or an error when the copy's SHA-256 is not sum. The digest is of
+// the bytes written, not of a file a sandboxed command could have swapped
+// since.
 func StagePlan(src, sum, tempDir string) (string, error) {
 	dst := filepath.Join(tempDir, filepath.Base(src))
 	if err := os.MkdirAll(tempDir, 0o700); err != nil {
 		return "", err
 	}
-	if err := CopyFile(src, dst); err != nil {
+	got, err := copyFile(src, dst)
+	if err != nil {
 		return "", err
 	}
-	if got, err := FileSHA256(dst); err != nil || got != sum {
-		return "", fmt.Errorf("the plan file does not match the one recorded (%v)", err)
+	if got != sum {
+		return "", fmt.Errorf("the plan file does not match the one recorded")
 	}
 	return dst, nil
 }
 
-// CopyFile copies src to dst (mode 0600), replacing dst.
+// CopyFile copies src to dst (mode 0600), replacing dst. Either may be in
+// a directory a sandboxed command writes (the job's temp dir, the
+// checkout), so neither file is followed when it is a symlink out of its
+// directory (safefs): src is refused, dst is replaced, never written
+// through. Their directories are trusted.
 func CopyFile(src, dst string) error {
-	in, err := os.Open(src)
+	_, err := copyFile(src, dst)
+	return err
+}
+
+// copyFile is CopyFile, returning the hex SHA-256 of what it copied.
+func copyFile(src, dst string) (string, error) {
+	in, err := safefs.Open(filepath.Dir(src), filepath.Base(src))
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	root, err := os.OpenRoot(filepath.Dir(dst))
 	if err != nil {
-		return err
+		return "", err
 	}
-	if _, err := io.Copy(out, in); err != nil {
+	defer root.Close()
+	out, err := safefs.Create(root, filepath.Base(dst), 0o600)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(out, h), in); err != nil {
 		out.Close()
-		return err
+		return "", err
 	}
-	return out.Close()
+	return hex.EncodeToString(h.Sum(nil)), out.Close()
 }
 
 // FileSHA256 is the hex SHA-256 of the file at path.

@@ -86,3 +86,45 @@ func TestStagePlanChecksTheDigest(t *testing.T) {
 		t.Error("a plan file whose digest differs was staged")
 	}
 }
+
+// TestStagePlanNeverWritesThroughSymlinks checks that a symlink a
+// sandboxed command left in the job's temp dir where the plan is staged
+// is replaced, not written through (the file it names, outside, keeps its
+// bytes), and that CopyFile refuses a source that is a symlink out of its
+// dir: the temp dir is the sandbox's to write.
+func TestStagePlanNeverWritesThroughSymlinks(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "j1.tfplan")
+	if err := os.WriteFile(src, []byte("plan bytes"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	victim := filepath.Join(dir, "victim")
+	if err := os.WriteFile(victim, []byte("precious"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Join(dir, "tmp")
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, filepath.Join(tmp, "j1.tfplan")); err != nil {
+		t.Fatal(err)
+	}
+	sum, _ := execute.FileSHA256(src)
+	got, err := execute.StagePlan(src, sum, tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "precious" {
+		t.Fatalf("StagePlan wrote through the symlink: %q", b)
+	}
+	if fi, err := os.Lstat(got); err != nil || !fi.Mode().IsRegular() {
+		t.Fatalf("the staged plan is not a regular file: %v %v", fi, err)
+	}
+	leak := filepath.Join(tmp, "leak.tfplan")
+	if err := os.Symlink(victim, leak); err != nil {
+		t.Fatal(err)
+	}
+	if err := execute.CopyFile(leak, filepath.Join(dir, "kept.tfplan")); err == nil {
+		t.Error("CopyFile read a file outside its dir through a symlink")
+	}
+}

@@ -18,18 +18,24 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // ErrEscapes is the error of a name that leads out of its directory.
 var ErrEscapes = errors.New("leads out of the checkout")
 
-// wrap makes os.Root's escape error ErrEscapes, keeping the others.
+// wrap makes os.Root's escape error ErrEscapes, keeping the others. os
+// does not export that error; its text, innermost in a chain of
+// *fs.PathError, is its contract in practice.
 func wrap(name string, err error) error {
 	if err == nil {
 		return nil
 	}
-	var pe *fs.PathError
-	if errors.As(err, &pe) && pe.Err != nil && pe.Err.Error() == "path escapes from parent" {
+	inner := err
+	for u := errors.Unwrap(inner); u != nil; u = errors.Unwrap(inner) {
+		inner = u
+	}
+	if inner.Error() == "path escapes from parent" {
 		return fmt.Errorf("%s: %w (a symlink to outside the checkout)", filepath.ToSlash(name), ErrEscapes)
 	}
 	return err
@@ -150,4 +156,41 @@ func ReadPath(path string) ([]byte, error) {
 // directory is trusted.
 func WritePath(path string, data []byte, perm fs.FileMode) error {
 	return WriteFileIn(filepath.Dir(path), filepath.Base(path), data, perm)
+}
+
+// MaxConfigSize bounds what ReadRegular reads: no configuration file of
+// a repository comes near it.
+const MaxConfigSize = 64 << 20
+
+// ReadRegular reads the file at path, which must be a regular file of at
+// most MaxConfigSize bytes. It is for files of a checkout atoll parses
+// itself (configuration, the dependency lock file): one a pull request
+// made a symlink to a device, a FIFO or a huge file would otherwise make
+// atoll's process block or read without end. The type is checked on the
+// open file (O_NONBLOCK keeps a FIFO from blocking the open), so a file
+// swapped since it was listed is checked too.
+func ReadRegular(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	if st.Size() > MaxConfigSize {
+		return nil, fmt.Errorf("%s is larger than %d MiB", path, MaxConfigSize>>20)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, MaxConfigSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxConfigSize {
+		return nil, fmt.Errorf("%s is larger than %d MiB", path, MaxConfigSize>>20)
+	}
+	return b, nil
 }

@@ -3,7 +3,6 @@ package terraform
 import (
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
@@ -42,13 +41,7 @@ func HasBackend(dir string, dist Distribution, skip ...string) (bool, error) {
 		if slices.Contains(skip, filepath.Base(path)) {
 			continue
 		}
-		var f *hcl.File
-		var diags hcl.Diagnostics
-		if strings.HasSuffix(path, ".json") {
-			f, diags = parser.ParseJSONFile(path)
-		} else {
-			f, diags = parser.ParseHCLFile(path)
-		}
+		f, diags := parseFile(parser, path)
 		if diags.HasErrors() || f == nil {
 			continue // a syntax error: terraform init reports it
 		}

@@ -1,7 +1,11 @@
 package terraform
 
 import (
+	"os"
+	"path/filepath"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func TestHasBackend(t *testing.T) {
@@ -95,5 +99,34 @@ func TestHasBackend(t *testing.T) {
 func TestHasBackendMissingDir(t *testing.T) {
 	if _, err := HasBackend(t.TempDir()+"/missing", Terraform); err == nil {
 		t.Fatal("HasBackend of a missing dir: no error")
+	}
+}
+
+// TestHasBackendRefusesNonRegularFiles checks that a .tf file a pull
+// request made a symlink to a FIFO or /dev/zero does not block or exhaust
+// atoll (which parses the files outside the sandbox): it is skipped.
+func TestHasBackendRefusesNonRegularFiles(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo.tf"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/dev/zero", filepath.Join(dir, "zero.tf")); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := HasBackend(dir, Terraform)
+		if err == nil {
+			_, err = requiredVersion(dir, Terraform)
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("HasBackend blocked on a FIFO or device")
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/atollhq/atoll/runner/safefs"
 )
 
 // lockFileName is terraform's dependency lock file.
@@ -26,7 +28,7 @@ const lockFileName = ".terraform.lock.hcl"
 // once `terraform init` has run with them, so this takes a lock file
 // out of date with its own configuration.
 func linksOnly(dir, cache string) bool {
-	src, err := os.ReadFile(filepath.Join(dir, lockFileName))
+	src, err := safefs.ReadRegular(filepath.Join(dir, lockFileName))
 	if err != nil {
 		return false
 	}

@@ -11,6 +11,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/atollhq/atoll/runner/safefs"
 )
 
 // configFiles lists the root-module files of dir the distribution reads,
@@ -80,13 +82,7 @@ func requiredVersion(dir string, dist Distribution) (version.Constraints, error)
 	parser := hclparse.NewParser()
 	var base, override version.Constraints
 	for _, path := range files {
-		var f *hcl.File
-		var diags hcl.Diagnostics
-		if strings.HasSuffix(path, ".json") {
-			f, diags = parser.ParseJSONFile(path)
-		} else {
-			f, diags = parser.ParseHCLFile(path)
-		}
+		f, diags := parseFile(parser, path)
 		if diags.HasErrors() {
 			continue // a syntax error: terraform init reports it
 		}
@@ -159,4 +155,19 @@ func exactVersion(cs version.Constraints) (*version.Version, bool) {
 		return nil, false
 	}
 	return v, true
+}
+
+// parseFile parses the HCL or (by its .json name) JSON configuration file
+// at path, read with safefs.ReadRegular: a file the pull request made a
+// symlink to a device or a FIFO fails with a diagnostic instead of
+// blocking atoll.
+func parseFile(parser *hclparse.Parser, path string) (*hcl.File, hcl.Diagnostics) {
+	src, err := safefs.ReadRegular(path)
+	if err != nil {
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Failed to read file", Detail: err.Error()}}
+	}
+	if strings.HasSuffix(path, ".json") {
+		return parser.ParseJSON(src, path)
+	}
+	return parser.ParseHCL(src, path)
 }

@@ -19,6 +19,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/atollhq/atoll/runner/safefs"
 )
 
 // dataDirName is the directory init writes in the project directory.
@@ -65,11 +67,11 @@ func (w *Workdir) InitCached(ctx context.Context, c InitCache, o InitOptions) (r
 		}
 		_ = os.RemoveAll(dotTF) // half a copy: init starts from nothing
 	}
-	lockBefore, lockErr := os.ReadFile(filepath.Join(w.cfg.Dir, lockFileName))
+	lockBefore, lockErr := safefs.ReadRegular(filepath.Join(w.cfg.Dir, lockFileName))
 	if err := w.Init(ctx, o); err != nil {
 		return false, err
 	}
-	lockAfter, lockErr2 := os.ReadFile(filepath.Join(w.cfg.Dir, lockFileName))
+	lockAfter, lockErr2 := safefs.ReadRegular(filepath.Join(w.cfg.Dir, lockFileName))
 	if (lockErr == nil) != (lockErr2 == nil) || !bytes.Equal(lockBefore, lockAfter) {
 		return false, nil // init chose providers: the next one may choose others
 	}
@@ -261,14 +263,14 @@ func (w *Workdir) initKey(o InitOptions) (string, bool) {
 	for _, bc := range o.BackendConfig {
 		field("backend-config " + bc)
 		if !strings.Contains(bc, "=") {
-			b, err := os.ReadFile(w.abs(bc))
+			b, err := safefs.ReadRegular(w.abs(bc))
 			if err != nil {
 				return "", false
 			}
 			field(string(b))
 		}
 	}
-	if b, err := os.ReadFile(filepath.Join(w.cfg.Dir, lockFileName)); err == nil {
+	if b, err := safefs.ReadRegular(filepath.Join(w.cfg.Dir, lockFileName)); err == nil {
 		field("lock " + string(b))
 	} else if errors.Is(err, fs.ErrNotExist) {
 		field("no lock file")
@@ -311,7 +313,7 @@ func initInputs(root, dir string, seen map[string]bool, field func(string)) bool
 		if !strings.HasSuffix(name, ".tf") || e.IsDir() {
 			continue
 		}
-		src, err := os.ReadFile(filepath.Join(dir, name))
+		src, err := safefs.ReadRegular(filepath.Join(dir, name))
 		if err != nil {
 			return false
 		}

@@ -206,12 +206,7 @@ func tfvarsNames(dir string) map[string]bool {
 // parseConfigFile parses an HCL or (by its .json name) JSON file; nil
 // when it cannot be read at all.
 func parseConfigFile(parser *hclparse.Parser, path string) *hcl.File {
-	var f *hcl.File
-	if strings.HasSuffix(path, ".json") {
-		f, _ = parser.ParseJSONFile(path)
-	} else {
-		f, _ = parser.ParseHCLFile(path)
-	}
+	f, _ := parseFile(parser, path)
 	if f == nil || f.Body == nil {
 		return nil
 	}
