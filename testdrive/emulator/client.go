@@ -47,6 +47,8 @@ type Commit struct {
 	Author  string             `json:"author"`
 	Message string             `json:"message,omitempty"`
 	Files   map[string]*string `json:"files"`
+	// Symlinks are symbolic links to commit (mode 120000): path -> target.
+	Symlinks map[string]string `json:"symlinks,omitempty"`
 }
 
 // OpenPR asks for a pull request from Head into Base (default: the

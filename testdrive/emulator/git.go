@@ -105,14 +105,28 @@ func cleanPath(p string) (string, error) {
 }
 
 // commitFiles writes one commit on refs/heads/branch with parent (empty for
-// a root commit) and the changes (nil content deletes), through
-// git fast-import, and returns its sha.
-func (s *Server) commitFiles(ctx context.Context, dir, branch, parent string, author signature, message string, files map[string]*string) (string, error) {
-	names := make([]string, 0, len(files))
+// a root commit) and the changes (nil content deletes; links are
+// symbolic links, path -> target), through git fast-import, and returns
+// its sha.
+func (s *Server) commitFiles(ctx context.Context, dir, branch, parent string, author signature, message string, files map[string]*string, links map[string]string) (string, error) {
+	names := make([]string, 0, len(files)+len(links))
 	for p := range files {
 		names = append(names, p)
 	}
-	sort.Strings(names)
+	for p := range links {
+		if _, ok := files[p]; !ok {
+			names = append(names, p)
+		}
+	}
+	// Deletions first: a commit may replace a dir by a file or link of
+	// the same name.
+	sort.Slice(names, func(i, j int) bool {
+		di, dj := files[names[i]] == nil && !hasKey(links, names[i]), files[names[j]] == nil && !hasKey(links, names[j])
+		if di != dj {
+			return di
+		}
+		return names[i] < names[j]
+	})
 	if !strings.HasSuffix(message, "\n") {
 		message += "\n"
 	}
@@ -126,7 +140,9 @@ func (s *Server) commitFiles(ctx context.Context, dir, branch, parent string, au
 		if err != nil {
 			return "", err
 		}
-		if c := files[n]; c == nil {
+		if target, ok := links[n]; ok {
+			fmt.Fprintf(&b, "M 120000 inline %s\ndata %d\n%s\n", p, len(target), target)
+		} else if c := files[n]; c == nil {
 			fmt.Fprintf(&b, "D %s\n", p)
 		} else {
 			fmt.Fprintf(&b, "M 100644 inline %s\ndata %d\n%s\n", p, len(*c), *c)
@@ -350,4 +366,9 @@ func (s *Server) commitsBetween(ctx context.Context, dir, from, to string, max i
 		cs = append(cs, c)
 	}
 	return cs, nil
+}
+
+func hasKey(m map[string]string, k string) bool {
+	_, ok := m[k]
+	return ok
 }

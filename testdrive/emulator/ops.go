@@ -55,7 +55,7 @@ func (s *Server) createRepo(ctx context.Context, u urls, in CreateRepo) (RepoInf
 	if err := s.initBare(ctx, dir, in.DefaultBranch); err != nil {
 		return RepoInfo{}, err
 	}
-	sha, err := s.commitFiles(ctx, dir, in.DefaultBranch, "", s.signatureFor(in.Owner), "Initial commit", files)
+	sha, err := s.commitFiles(ctx, dir, in.DefaultBranch, "", s.signatureFor(in.Owner), "Initial commit", files, nil)
 	if err != nil {
 		return RepoInfo{}, fail(http.StatusUnprocessableEntity, "initial commit: %v", err)
 	}
@@ -126,7 +126,7 @@ func (s *Server) commit(ctx context.Context, u urls, rp *repo, in Commit) (strin
 		}
 		parent = sha
 	}
-	sha, err := s.commitFiles(ctx, rp.dir, in.Branch, parent, s.signatureFor(in.Author), in.Message, in.Files)
+	sha, err := s.commitFiles(ctx, rp.dir, in.Branch, parent, s.signatureFor(in.Author), in.Message, in.Files, in.Symlinks)
 	if err != nil {
 		return "", fail(http.StatusUnprocessableEntity, "commit: %v", err)
 	}
