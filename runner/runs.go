@@ -103,18 +103,33 @@ func (r *Runner) startRun(ctx context.Context, spec runSpec) (Run, error) {
 	}
 	// The check runs and the comment are opened side by side (the comment
 	// shows no check run), a few check runs at a time: round trips to
-	// GitHub one after another were on every job's way to its start.
+	// GitHub one after another were on every job's way to its start. The
+	// jobs are queued once their check runs are open (a job opens its own
+	// only when it has none), while the comment may still be on its way:
+	// the run's comment is rendered under its lock (renderRun), so a job
+	// that starts first posts it, and this edits it.
 	checks := r.openChecks(ctx, spec.Jobs)
-	if spec.Number > 0 {
-		if err := r.renderRun(ctx, run.ID); err != nil {
-			r.log.Error("post run comment", "run", run.ID, "err", err)
+	commented := make(chan struct{})
+	go func() {
+		defer close(commented)
+		defer func() {
+			if p := recover(); p != nil {
+				r.log.Error("panic posting a run's comment", "run", run.ID, "panic", fmt.Sprint(p))
+			}
+		}()
+		if spec.Number > 0 {
+			if err := r.renderRun(ctx, run.ID); err != nil {
+				r.log.Error("post run comment", "run", run.ID, "err", err)
+			}
+			if spec.PlanComment {
+				r.rememberPlanComment(ctx, run.ID)
+			}
 		}
-		if spec.PlanComment {
-			r.rememberPlanComment(ctx, run.ID)
-		}
-	}
+	}()
+	defer func() { <-commented }()
 	<-checks
 	if spec.beforeQueue != nil {
+		<-commented // an apply binds its plans with its comment shown, as before
 		spec.beforeQueue(ctx, spec.Jobs)
 	}
 	for _, j := range spec.Jobs {
