@@ -1,7 +1,6 @@
 package templates
 
 import (
-	"fmt"
 	"strings"
 )
 
@@ -44,49 +43,6 @@ func (p ProjectResult) Target() string {
 		t += " -w " + p.Workspace
 	}
 	return t
-}
-
-// StatusText is a short status for tables and titles, with an emoji.
-func (p ProjectResult) StatusText() string {
-	switch p.Status {
-	case StatusQueued:
-		return "⏳ queued"
-	case StatusRunning:
-		return "🔄 running"
-	case StatusPlanned:
-		switch {
-		case p.PolicyBlocked():
-			return "⛔ policy failed"
-		case p.Destroy > 0:
-			return "⚠️ planned, destroys"
-		}
-		return "✅ planned"
-	case StatusNoChanges:
-		return "➖ no changes"
-	case StatusPlanError:
-		if p.FailedStep != "" {
-			return "❌ " + p.FailedStep + " failed"
-		}
-		return "❌ plan failed"
-	case StatusLocked:
-		if p.LockedBy != nil && p.LockedBy.Number > 0 {
-			return fmt.Sprintf("🔒 locked by #%d", p.LockedBy.Number)
-		}
-		return "🔒 locked"
-	case StatusApplying:
-		return "🔄 applying"
-	case StatusApplied:
-		return "✅ applied"
-	case StatusApplyFailed:
-		return "❌ apply failed"
-	case StatusInterrupted:
-		return "⚠️ interrupted"
-	case StatusSkipped:
-		return "⏭️ skipped"
-	case StatusRefused:
-		return "⛔ apply refused"
-	}
-	return string(p.Status)
 }
 
 // HasCounts reports whether the add/change/destroy counts mean something
@@ -133,29 +89,6 @@ func (p ProjectResult) ApplyLine() string {
 	return lastLineWithPrefix(p.ApplyOutput, "Apply complete!")
 }
 
-// CountsText is the counts in one phrase for titles, e.g. "1 to add,
-// 0 to change, 2 to destroy (1 replace)"; "" when HasCounts is false.
-func (p ProjectResult) CountsText() string {
-	if !p.HasCounts() {
-		return ""
-	}
-	s := fmt.Sprintf("%d to add, %d to change, %d to destroy", p.Add, p.Change, p.Destroy)
-	var extra []string
-	if p.Replace > 0 {
-		extra = append(extra, plural(p.Replace, "replace", "replaces"))
-	}
-	if p.Import > 0 {
-		extra = append(extra, plural(p.Import, "import", "imports"))
-	}
-	if len(p.Moves) > 0 {
-		extra = append(extra, plural(len(p.Moves), "move", "moves"))
-	}
-	if len(extra) > 0 {
-		s += " (" + strings.Join(extra, ", ") + ")"
-	}
-	return s
-}
-
 // Destroyed is every address the plan destroys: deletes, then replaces
 // (a replace destroys too).
 func (p ProjectResult) Destroyed() []string {
@@ -197,23 +130,6 @@ func (p ProjectResult) BlockingPolicySets() []string {
 // Approvable reports whether the set's failure can be approved by owners.
 func (r PolicyResult) Approvable() bool {
 	return r.Status == PolicyFailed && len(r.Owners) > 0
-}
-
-// StatusText is a short status with an emoji.
-func (r PolicyResult) StatusText() string {
-	switch r.Status {
-	case PolicyPassed:
-		return "✅ passed"
-	case PolicyWarned:
-		return "⚠️ passed with " + plural(len(r.Warn), "warning", "warnings")
-	case PolicyFailed:
-		return "❌ failed"
-	case PolicyApproved:
-		return "☑️ approved"
-	case PolicyError:
-		return "❌ error"
-	}
-	return string(r.Status)
 }
 
 // lastLineWithPrefix returns the last line of s whose text, trimmed of
