@@ -90,7 +90,14 @@ func (h *heldJob) onLost(cancel context.CancelFunc) {
 // leaseExpired reports whether a running job's lease has passed at now.
 // A job claimed without a lease (by an atoll before leases, or by
 // CancelJob, which finishes it at once) counts one lease from its start.
+// A job this replica claimed before it last started is dead whatever its
+// lease says: the replica id belongs to one live process at a time (the
+// server holds its data dir's lock), so a restarted replica takes its
+// own work over at once, as a single server does.
 func (r *Runner) leaseExpired(j Job, now time.Time) bool {
+	if j.State == JobRunning && j.Owner == r.cfg.Cluster.ReplicaID && j.Started.Before(r.born) {
+		return true
+	}
 	until := j.LeaseUntil
 	if until.IsZero() {
 		until = j.Started.Add(r.cfg.Cluster.JobLease)

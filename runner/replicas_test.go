@@ -55,7 +55,7 @@ func replicaSet(t *testing.T, n int, lease time.Duration, now func() time.Time) 
 	for i := range n {
 		c := Cluster{ReplicaID: string(rune('a' + i)), Shared: true, JobLease: lease}
 		c.defaults()
-		r := &Runner{rec: records.New(db), tmpl: tmpl, log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: now,
+		r := &Runner{rec: records.New(db), tmpl: tmpl, log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: now, born: now(),
 			queue: make(chan string, 64), signal: make(chan struct{}, 1),
 			cfg: Config{Store: db, Cluster: c, DataDir: t.TempDir()}}
 		r.drift = newDriftScheduler(r)
@@ -156,6 +156,42 @@ func TestRescueTakesOverOnlyExpiredLeases(t *testing.T) {
 		}
 	default:
 		t.Error("the rescued plan was not handed to the workers")
+	}
+}
+
+// A replica that starts again (the same data dir, so the same replica
+// id) takes over the jobs its previous life held at once, without
+// waiting for their leases: that process is gone. Another replica's jobs
+// still wait for theirs.
+func TestRestartedReplicaTakesItsOwnJobsAtOnce(t *testing.T) {
+	ctx := context.Background()
+	clock := &fakeClock{now: time.Date(2026, 12, 7, 1, 0, 0, 0, time.UTC)}
+	rs := replicaSet(t, 2, time.Minute, clock.Now)
+	started := clock.Now()
+	jobs := []Job{
+		{ID: "mine", Kind: JobPlan, State: JobRunning, Mark: "m1", Owner: "a", Started: started, LeaseUntil: started.Add(time.Minute)},
+		{ID: "theirs", Kind: JobPlan, State: JobRunning, Mark: "m2", Owner: "b", Started: started, LeaseUntil: started.Add(time.Minute)},
+	}
+	for _, j := range jobs {
+		if err := rs[0].rec.Put(ctx, records.Jobs, j.ID, j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock.Add(time.Second) // "a" starts again, its leases still live
+	again := replicaSet(t, 1, time.Minute, clock.Now)[0]
+	again.rec, again.cfg.Store = rs[0].rec, rs[0].cfg.Store
+	again.rescue(ctx, jobs)
+
+	got := map[string]Job{}
+	all, _ := records.List[Job](ctx, again.rec, records.Jobs, "")
+	for _, j := range all {
+		got[j.ID] = j
+	}
+	if j := got["mine"]; j.State != JobQueued || j.Owner != "" {
+		t.Errorf("the restarted replica's own plan: %+v; want queued again at once", j)
+	}
+	if j := got["theirs"]; j.State != JobRunning || j.Mark != "m2" {
+		t.Errorf("a live replica's plan: %+v; want untouched until its lease expires", j)
 	}
 }
 

@@ -93,8 +93,11 @@ type Runner struct {
 	tmpl      *templates.Renderer
 	log       *slog.Logger
 	now       func() time.Time
-	botLogin  string
-	masker    *mask.Masker
+	// born is when this process's runner was made: a job this replica
+	// claimed before it is a previous life's (leaseExpired).
+	born     time.Time
+	botLogin string
+	masker   *mask.Masker
 
 	queue     chan string   // job ids ready to run
 	wake      chan struct{} // a delivery arrived
@@ -182,6 +185,7 @@ func New(cfg Config) (*Runner, error) {
 		sd:       shutdown{stopped: make(chan struct{})},
 	}
 	r.log = slog.New(jobLogHandler{cfg.Logger.Handler(), r})
+	r.born = r.now()
 	r.life, r.endLife = context.WithCancel(context.Background())
 	r.drift = newDriftScheduler(r)
 	if cfg.Cluster.Shared {

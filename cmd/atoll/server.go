@@ -54,6 +54,8 @@ type serverMain struct {
 	metrics *metrics.Metrics
 	// metricsLn serves /metrics when metrics_listen is set.
 	metricsLn net.Listener
+	// releaseReplica lets go of the data dir's replica file (claimReplica).
+	releaseReplica func()
 	// MetricsAddr is the address metricsLn listens on ("": none).
 	MetricsAddr string
 	probe       *gitHubProbe
@@ -131,6 +133,11 @@ func (m *serverMain) Open(ctx context.Context) error {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
+	replica, release, err := claimReplica(dataDir)
+	if err != nil {
+		return err
+	}
+	m.releaseReplica = release
 	engine, err := compilePolicies(ctx, cfg)
 	if err != nil {
 		return err
@@ -174,7 +181,7 @@ func (m *serverMain) Open(ctx context.Context) error {
 		DataDir: dataDir, Sandbox: sb, BaseURL: baseURL, HTMLURL: webURL, Version: version, Commit: commit, Logger: m.log,
 		Observer: m.metrics,
 		Audit:    trail, AuditRetention: cfg.Audit.Retention,
-		Cluster: runner.Cluster{JobLease: cfg.JobLease, Shared: cfg.Database != ""},
+		Cluster: runner.Cluster{ReplicaID: replica, JobLease: cfg.JobLease, Shared: cfg.Database != ""},
 	})
 	if err != nil {
 		return m.closeAfter(err)
@@ -276,6 +283,10 @@ func (m *serverMain) Close() error {
 	if m.db != nil {
 		errs = append(errs, m.db.Close())
 		m.db = nil
+	}
+	if m.releaseReplica != nil {
+		m.releaseReplica()
+		m.releaseReplica = nil
 	}
 	return errors.Join(errs...)
 }
