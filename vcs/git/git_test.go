@@ -334,25 +334,43 @@ func TestParallelWorktrees(t *testing.T) {
 	o := newOrigin(t)
 	ctx := context.Background()
 	var shas []string
-	for i := range 4 {
+	for i := range 8 {
 		shas = append(shas, o.commit("main", map[string]string{"f.tf": fmt.Sprint(i)}))
 	}
 	m := o.mirrors(t, &bytes.Buffer{})
 	if err := m.Fetch(ctx, testRepo); err != nil {
 		t.Fatal(err)
 	}
+	// Worktrees are added and removed side by side (a PR's projects
+	// plan at once), and a fetch comes in between them. (git's worktree
+	// add reads the other worktrees' records: run side by side in one
+	// mirror, adds fail with "failed to read worktrees/N/commondir", which
+	// is why they take the mirror's lock.)
 	dir := t.TempDir()
 	var wg sync.WaitGroup
 	errs := make([]error, len(shas))
 	for i, sha := range shas {
 		wg.Go(func() {
 			dest := filepath.Join(dir, fmt.Sprint(i))
-			if errs[i] = m.Worktree(ctx, testRepo, sha, dest); errs[i] == nil {
-				errs[i] = m.RemoveWorktree(ctx, testRepo, dest)
+			if errs[i] = m.Worktree(ctx, testRepo, sha, dest); errs[i] != nil {
+				return
+			}
+			if got := readFile(t, filepath.Join(dest, "f.tf")); got != fmt.Sprint(i) {
+				errs[i] = fmt.Errorf("worktree of commit %d holds f.tf %q", i, got)
+			}
+			if err := m.RemoveWorktree(ctx, testRepo, dest); err != nil {
+				errs[i] = err
 			}
 		})
 	}
+	o.commit("main", map[string]string{"f.tf": "later"})
+	if err := m.Fetch(ctx, testRepo); err != nil {
+		t.Error(err)
+	}
 	wg.Wait()
+	if left := strings.TrimSpace(o.git(filepath.Join(m.Dir, "octo", "infra.git"), "worktree", "list", "--porcelain")); strings.Count(left, "worktree ") != 1 {
+		t.Errorf("worktrees left in the mirror:\n%s", left)
+	}
 	for i, err := range errs {
 		if err != nil {
 			t.Errorf("job %d: %v", i, err)
