@@ -68,16 +68,8 @@ func (db *DB) PendingDeliveries(ctx context.Context) ([]locks.Delivery, error) {
 	if err != nil {
 		return nil, db.wrap(op, err)
 	}
-	out := []locks.Delivery{}
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			rows.Close()
-			return nil, db.wrap(op, err)
-		}
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (locks.Delivery, error) { return scanDelivery(row) })
+	if err != nil {
 		return nil, db.wrap(op, err)
 	}
 	return out, nil

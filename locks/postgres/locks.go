@@ -154,16 +154,8 @@ func (db *DB) queryLocks(ctx context.Context, q querier, op, sql string, args ..
 	if err != nil {
 		return nil, db.wrap(op, err)
 	}
-	out := []locks.Lock{}
-	for rows.Next() {
-		l, err := scanLock(rows)
-		if err != nil {
-			rows.Close()
-			return nil, db.wrap(op, err)
-		}
-		out = append(out, l)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (locks.Lock, error) { return scanLock(row) })
+	if err != nil {
 		return nil, db.wrap(op, err)
 	}
 	return out, nil

@@ -74,14 +74,30 @@ func (b *bench) p1(ctx context.Context) (Row, error) {
 		return Row{}, err
 	}
 	defer done()
-	total := int(float64(b.o.P1Rate) * b.o.P1Duration.Seconds())
+	lat, failed, elapsed := fire(ctx, s, "p1", b.o.P1Rate, b.o.P1Duration)
+	total := len(lat)
+	// Stored: the server logs each delivery it wrote to its inbox.
+	time.Sleep(200 * time.Millisecond)
+	stored := strings.Count(s.a.logText(), `msg="webhook stored" event=issue_comment`)
+	lost := total - stored
+	res := fmt.Sprintf("p50 %s, p99 %s, max %s; %d sent in %s, %d stored, %d lost, %d refused",
+		dur(percentile(lat, 50)), dur(percentile(lat, 99)), dur(percentile(lat, 100)), total, elapsed.Round(time.Millisecond), stored, lost, failed)
+	return Row{Result: res}, nil
+}
+
+// fire sends rate signed deliveries a second for d to s's /events, each
+// a goroutine of its own at its time, and returns each one's
+// acknowledgement latency, how many were refused (or failed) and how long
+// sending them all took. name keeps the delivery ids of runs apart.
+func fire(ctx context.Context, s *stack, name string, rate int, d time.Duration) (lat []time.Duration, refused int, elapsed time.Duration) {
+	total := int(float64(rate) * d.Seconds())
 	tr := &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
-	lat := make([]time.Duration, total)
+	lat = make([]time.Duration, total)
 	var failed atomic.Int64
 	var wg sync.WaitGroup
-	interval := time.Second / time.Duration(b.o.P1Rate)
+	interval := time.Second / time.Duration(rate)
 	start := time.Now()
 	for i := range total {
 		if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
@@ -93,7 +109,7 @@ func (b *bench) p1(ctx context.Context) (Row, error) {
 			body := issueComment(i)
 			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.a.url+"/events", bytes.NewReader(body))
 			req.Header.Set("X-GitHub-Event", "issue_comment")
-			req.Header.Set("X-GitHub-Delivery", fmt.Sprintf("bench-p1-%08d", i))
+			req.Header.Set("X-GitHub-Delivery", fmt.Sprintf("bench-%s-%08d", name, i))
 			req.Header.Set("X-Hub-Signature-256", github.Sign([]byte(s.gh.secret), body))
 			req.Header.Set("Content-Type", "application/json")
 			t0 := time.Now()
@@ -110,14 +126,7 @@ func (b *bench) p1(ctx context.Context) (Row, error) {
 		}(i)
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	// Stored: the server logs each delivery it wrote to its inbox.
-	time.Sleep(200 * time.Millisecond)
-	stored := strings.Count(s.a.logText(), `msg="webhook stored" event=issue_comment`)
-	lost := total - stored
-	res := fmt.Sprintf("p50 %s, p99 %s, max %s; %d sent in %s, %d stored, %d lost, %d refused",
-		dur(percentile(lat, 50)), dur(percentile(lat, 99)), dur(percentile(lat, 100)), total, elapsed.Round(time.Millisecond), stored, lost, failed.Load())
-	return Row{Result: res}, nil
+	return lat, int(failed.Load()), time.Since(start)
 }
 
 // issueComment is a signed-webhook body the server stores: a comment on

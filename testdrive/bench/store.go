@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,7 +15,6 @@ import (
 	"github.com/atollhq/atoll/locks/boltdb"
 	"github.com/atollhq/atoll/locks/postgres"
 	"github.com/atollhq/atoll/testdrive/pgtest"
-	"github.com/atollhq/atoll/vcs/github"
 )
 
 // The store rows compare atoll's two stores on this machine: bbolt (one
@@ -187,44 +185,9 @@ func (b *bench) ackLatency(ctx context.Context, name string, over map[string]any
 		return ackStats{}, err
 	}
 	defer done()
-	total := int(float64(b.o.S2Rate) * b.o.S2Duration.Seconds())
-	tr := &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
-	lat := make([]time.Duration, total)
-	var refused atomic.Int64
-	var wg sync.WaitGroup
-	interval := time.Second / time.Duration(b.o.S2Rate)
-	start := time.Now()
-	for i := range total {
-		if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
-			time.Sleep(d)
-		}
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			body := issueComment(i)
-			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.a.url+"/events", bytes.NewReader(body))
-			req.Header.Set("X-GitHub-Event", "issue_comment")
-			req.Header.Set("X-GitHub-Delivery", fmt.Sprintf("bench-%s-%08d", name, i))
-			req.Header.Set("X-Hub-Signature-256", github.Sign([]byte(s.gh.secret), body))
-			req.Header.Set("Content-Type", "application/json")
-			t0 := time.Now()
-			resp, err := client.Do(req)
-			lat[i] = time.Since(t0)
-			if err != nil {
-				refused.Add(1)
-				return
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusAccepted {
-				refused.Add(1)
-			}
-		}(i)
-	}
-	wg.Wait()
+	lat, refused, _ := fire(ctx, s, name, b.o.S2Rate, b.o.S2Duration)
 	if strings.TrimSpace(s.a.logText()) == "" {
 		return ackStats{}, errors.New("the server logged nothing")
 	}
-	return ackStats{p50: percentile(lat, 50), p99: percentile(lat, 99), sent: total, refused: int(refused.Load())}, nil
+	return ackStats{p50: percentile(lat, 50), p99: percentile(lat, 99), sent: len(lat), refused: refused}, nil
 }
