@@ -3,6 +3,7 @@ package runner
 import (
 	"errors"
 	"path"
+	"strings"
 
 	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/templates"
@@ -23,7 +24,7 @@ func (r *Runner) parseRepoConfig(repoName, base, filename string, data []byte) (
 		if errors.As(err, &ve) {
 			ce := &configError{File: filename}
 			for _, fe := range ve.Errors {
-				ce.Errors = append(ce.Errors, templates.FieldError{Line: fe.Line, Column: fe.Column, Key: fe.Key, Message: fe.Message})
+				ce.Errors = append(ce.Errors, fieldError(fe))
 			}
 			return RepoConfig{}, ce
 		}
@@ -39,7 +40,7 @@ func (r *Runner) parseRepoConfig(repoName, base, filename string, data []byte) (
 		rc.Autodiscover = config.AutodiscoverDisabled
 	}
 	for _, w := range repo.Warnings {
-		rc.Warnings = append(rc.Warnings, templates.FieldError{Line: w.Line, Column: w.Column, Key: w.Key, Message: w.Message})
+		rc.Warnings = append(rc.Warnings, fieldError(w))
 	}
 	rc.DriftSchedule, rc.DriftEnabled = repo.DriftSchedule(r.srv)
 	for _, p := range repo.Projects {
@@ -92,4 +93,16 @@ func firstBool(vs ...*bool) *bool {
 		}
 	}
 	return nil
+}
+
+// fieldError is fe for the pull request comment: its kind and particulars,
+// which config_problem.tmpl says in words.
+func fieldError(fe config.FieldError) templates.FieldError {
+	var allowed []string
+	if fe.Allowed != "" {
+		allowed = strings.Split(fe.Allowed, ", ")
+	}
+	return templates.FieldError{Line: fe.Line, Column: fe.Column, Key: fe.Key, Kind: string(fe.Kind),
+		Name: fe.Name, Value: fe.Value, Suggestion: fe.Suggestion, Expected: fe.Expected, Got: fe.Got, Detail: fe.Detail,
+		Size: fe.Size, Limit: fe.Limit, Count: fe.Count, Allowed: allowed, Warning: fe.Warning, Message: fe.Message}
 }

@@ -51,14 +51,35 @@ type ConfigWarnings struct {
 	Warnings []FieldError
 }
 
-// FieldError is one problem in a configuration file. Line and Column are
-// 1-based; 0 when unknown. Key is the dotted path of the offending key
-// (e.g. "projects[1].dir"), empty when unknown.
+// FieldError is one problem in a configuration file, as runner/config's
+// FieldError: its Kind picks its template, config_problem_KIND.tmpl, one
+// line (config_problem.tmpl dispatches); the other fields are the
+// particulars that kind has (runner/config's Kind constants list them).
+// Line and Column are 1-based; 0 when unknown. Key is the dotted path of
+// the offending key (e.g. "projects[1].dir"), empty when unknown.
 type FieldError struct {
 	Line, Column int
 	Key          string
-	Message      string
+	// Kind is runner/config's Kind, e.g. "unknown_key".
+	Kind string
+	// Name is a key or step name, Value a value as written, Suggestion the
+	// known name closest to Name, Expected and Got the type wanted
+	// ("string", "bool", "integer", "list", "mapping", "duration", "step")
+	// and what was found, Detail the YAML parser's own words.
+	Name, Value, Suggestion, Expected, Got, Detail string
+	// Size, Limit and Count are the numbers of the kinds that have them.
+	Size, Limit, Count int
+	// Allowed are the accepted values or names.
+	Allowed []string
+	// Warning marks a key atoll reads but does not act on.
+	Warning bool
+	// Message is the English sentence of a problem of kind "invalid" (the
+	// checks that have no kind of their own yet).
+	Message string
 }
+
+// Template is config_problem_KIND.tmpl.
+func (e FieldError) Template() string { return "config_problem_" + e.Kind + ".tmpl" }
 
 // ApplyRefused is the reply when an apply cannot run: every project with
 // every requirement it does not meet. Template: apply_refused.tmpl.

@@ -165,6 +165,10 @@ func samples() []sample {
 				sample{"check_progress.tmpl", "a check in progress", c})
 		}
 	}
+	for _, p := range configProblemSamples() {
+		out = append(out, sample{p.Template(), "a config problem", p},
+			sample{"config_error.tmpl", "a config error: " + p.Kind, ConfigError{File: "atoll.yaml", Errors: []FieldError{p}}})
+	}
 	for _, p := range commandProblemSamples() {
 		out = append(out, sample{p.Template(), "a command problem", p},
 			sample{"command_error.tmpl", "a command error: " + p.Kind, CommandError{Problem: p}})
@@ -272,6 +276,38 @@ func unmetSamples() []sample {
 		u("head_moved", func(*unmetSample) {}),
 		u("apply_disabled", func(*unmetSample) {}),
 		u("apply_lock", func(s *unmetSample) { s.Why = "change freeze until Monday" }),
+	}
+}
+
+// configProblemSamples are a value of each configuration problem kind
+// (those of runner/config's Kind).
+func configProblemSamples() []FieldError {
+	at := func(fe FieldError) FieldError { fe.Line, fe.Column, fe.Key = 4, 3, "projects[0].autoplan"; return fe }
+	return []FieldError{
+		{Kind: "file_too_large", Size: 2000000, Limit: 1 << 20},
+		{Kind: "invalid_yaml", Line: 3, Detail: "mapping values are not allowed in this context"},
+		{Kind: "multiple_documents", Line: 9, Column: 1},
+		at(FieldError{Kind: "too_many_values", Limit: 100000}),
+		at(FieldError{Kind: "wrong_type", Expected: "duration", Got: `"soon"`}),
+		at(FieldError{Kind: "wrong_type", Expected: "bool", Got: "a list"}),
+		at(FieldError{Kind: "wrong_type", Expected: "integer", Got: `"x"`}),
+		at(FieldError{Kind: "wrong_type", Expected: "string", Got: "a mapping"}),
+		at(FieldError{Kind: "wrong_type", Expected: "list", Got: `"x"`}),
+		at(FieldError{Kind: "wrong_type", Expected: "mapping", Got: "a list"}),
+		at(FieldError{Kind: "wrong_type", Expected: "step", Got: "a list"}),
+		at(FieldError{Kind: "invalid_duration", Value: "5 minutes"}),
+		at(FieldError{Kind: "unknown_key", Name: "when_modifed", Suggestion: "when_modified"}),
+		at(FieldError{Kind: "unknown_key", Name: "colour"}),
+		at(FieldError{Kind: "duplicate_key", Name: "dir"}),
+		at(FieldError{Kind: "key_not_string", Got: "a list"}),
+		at(FieldError{Kind: "merge_too_deep", Limit: 10}),
+		at(FieldError{Kind: "merge_not_mapping", Got: `"x"`}),
+		at(FieldError{Kind: "step_needs_value", Name: "run"}),
+		at(FieldError{Kind: "unknown_step", Name: "plann", Allowed: []string{"init", "plan", "apply", "run", "env", "multienv"}}),
+		at(FieldError{Kind: "step_keys", Count: 2, Allowed: []string{"init", "plan", "apply", "run", "env", "multienv"}}),
+		at(FieldError{Kind: "unknown_value", Value: "always", Allowed: []string{"auto", "enabled", "disabled"}}),
+		at(FieldError{Kind: "invalid", Message: "dir \"../x\" is outside the repository"}),
+		at(FieldError{Kind: "invalid", Warning: true, Message: "atoll runs projects in no order"}),
 	}
 }
 

@@ -37,12 +37,14 @@ var (
 // expanded in the node tree: the decoder counts them against maxNodes.)
 func parseYAML(file string, data []byte, errs *errList) (root *yaml.Node) {
 	if len(data) > maxDocumentBytes {
-		errs.add(FieldError{File: file, Message: fmt.Sprintf("the file is %d bytes, over the limit of %d (1 MiB)", len(data), maxDocumentBytes)})
+		errs.add(FieldError{File: file, Kind: KindFileTooLarge, Size: len(data), Limit: maxDocumentBytes,
+			Message: fmt.Sprintf("the file is %d bytes, over the limit of %d (1 MiB)", len(data), maxDocumentBytes)})
 		return nil
 	}
 	defer func() {
 		if r := recover(); r != nil { // the YAML library must not take atoll down
-			errs.add(FieldError{File: file, Message: fmt.Sprintf("invalid YAML: %v", r)})
+			detail := fmt.Sprint(r)
+			errs.add(FieldError{File: file, Kind: KindInvalidYAML, Detail: detail, Message: "invalid YAML: " + detail})
 			root = nil
 		}
 	}()
@@ -60,7 +62,8 @@ func parseYAML(file string, data []byte, errs *errList) (root *yaml.Node) {
 		if err != nil {
 			errs.add(yamlError(file, err))
 		} else {
-			errs.add(FieldError{File: file, Line: extra.Line, Column: extra.Column, Message: "only one YAML document is allowed; remove the second \"---\""})
+			errs.add(FieldError{File: file, Line: extra.Line, Column: extra.Column, Kind: KindMultipleDocuments,
+				Message: "only one YAML document is allowed; remove the second \"---\""})
 		}
 		return nil
 	}
@@ -87,7 +90,7 @@ func yamlError(file string, err error) FieldError {
 	if strings.HasPrefix(msg, "did not find expected") {
 		line++
 	}
-	return FieldError{File: file, Line: line, Message: "invalid YAML: " + msg}
+	return FieldError{File: file, Line: line, Kind: KindInvalidYAML, Detail: msg, Message: "invalid YAML: " + msg}
 }
 
 // exhausted reports whether the document went over maxNodes: what was
@@ -106,8 +109,18 @@ type decoder struct {
 	nodes int
 }
 
-func (d *decoder) errorf(n *yaml.Node, key, format string, args ...any) {
-	d.errs.add(FieldError{File: d.file, Line: n.Line, Column: n.Column, Key: key, Message: fmt.Sprintf(format, args...)})
+// report records fe at n, key being the path of the value.
+func (d *decoder) report(n *yaml.Node, key string, fe FieldError) {
+	fe.File, fe.Line, fe.Column, fe.Key = d.file, n.Line, n.Column, key
+	d.errs.add(fe)
+}
+
+// wrongType reports that n is not of the expected type; the English says
+// what was expected in want's words ("a list", "true or false").
+func (d *decoder) wrongType(n *yaml.Node, key, expected, want string) {
+	got := describe(n)
+	d.report(n, key, FieldError{Kind: KindWrongType, Expected: expected, Got: got,
+		Message: fmt.Sprintf("expected %s, got %s", want, got)})
 }
 
 // resolve follows aliases and counts nodes; it returns nil once the budget
@@ -121,7 +134,8 @@ func (d *decoder) resolve(n *yaml.Node, key string) *yaml.Node {
 	}
 	d.nodes++
 	if d.nodes == maxNodes {
-		d.errorf(n, key, "the document is too large (more than %d values, aliases expanded)", maxNodes)
+		d.report(n, key, FieldError{Kind: KindTooManyValues, Limit: maxNodes,
+			Message: fmt.Sprintf("the document is too large (more than %d values, aliases expanded)", maxNodes)})
 	}
 	if d.nodes >= maxNodes {
 		return nil
@@ -164,12 +178,13 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, key string) {
 	t := v.Type()
 	if t == durationType {
 		if n.Kind != yaml.ScalarNode {
-			d.errorf(n, key, "expected a duration such as 90s, 5m or 1h30m, got %s", describe(n))
+			d.wrongType(n, key, "duration", "a duration such as 90s, 5m or 1h30m")
 			return
 		}
 		dur, err := time.ParseDuration(n.Value)
 		if err != nil {
-			d.errorf(n, key, "invalid duration %q: use Go syntax such as 90s, 5m or 1h30m", n.Value)
+			d.report(n, key, FieldError{Kind: KindInvalidDuration, Value: n.Value,
+				Message: fmt.Sprintf("invalid duration %q: use Go syntax such as 90s, 5m or 1h30m", n.Value)})
 			return
 		}
 		v.SetInt(int64(dur))
@@ -182,21 +197,21 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, key string) {
 	switch t.Kind() {
 	case reflect.String:
 		if n.Kind != yaml.ScalarNode {
-			d.errorf(n, key, "expected a string, got %s", describe(n))
+			d.wrongType(n, key, "string", "a string")
 			return
 		}
 		v.SetString(n.Value)
 	case reflect.Bool:
 		var b bool
 		if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" || n.Decode(&b) != nil {
-			d.errorf(n, key, "expected true or false, got %s", describe(n))
+			d.wrongType(n, key, "bool", "true or false")
 			return
 		}
 		v.SetBool(b)
 	case reflect.Int, reflect.Int64:
 		var i int64
 		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" || n.Decode(&i) != nil || v.OverflowInt(i) {
-			d.errorf(n, key, "expected an integer, got %s", describe(n))
+			d.wrongType(n, key, "integer", "an integer")
 			return
 		}
 		v.SetInt(i)
@@ -206,7 +221,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, key string) {
 		v.Set(p)
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
-			d.errorf(n, key, "expected a list, got %s", describe(n))
+			d.wrongType(n, key, "list", "a list")
 			return
 		}
 		s := reflect.MakeSlice(t, len(n.Content), len(n.Content))
@@ -216,7 +231,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, key string) {
 		v.Set(s)
 	case reflect.Map:
 		if n.Kind != yaml.MappingNode {
-			d.errorf(n, key, "expected a mapping, got %s", describe(n))
+			d.wrongType(n, key, "mapping", "a mapping")
 			return
 		}
 		m := reflect.MakeMap(t)
@@ -228,7 +243,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, key string) {
 		v.Set(m)
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {
-			d.errorf(n, key, "expected a mapping, got %s", describe(n))
+			d.wrongType(n, key, "mapping", "a mapping")
 			return
 		}
 		fields := fieldsOf(t)
@@ -236,10 +251,11 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, key string) {
 			f, ok := fields.byName[p.name]
 			if !ok {
 				msg := fmt.Sprintf("unknown key %q", p.name)
-				if s := suggest(p.name, fields.names); s != "" {
+				s := suggest(p.name, fields.names)
+				if s != "" {
 					msg += fmt.Sprintf(" (did you mean %q?)", s)
 				}
-				d.errorf(p.key, key, "%s", msg)
+				d.report(p.key, key, FieldError{Kind: KindUnknownKey, Name: p.name, Suggestion: s, Message: msg})
 				continue
 			}
 			d.decode(p.value, v.FieldByIndex(f), join(key, p.name))
@@ -274,13 +290,14 @@ func (d *decoder) pairs(n *yaml.Node, key string) []pair {
 		}
 		switch {
 		case depth > 10:
-			d.errorf(m, key, "merge keys nested too deeply")
+			d.report(m, key, FieldError{Kind: KindMergeTooDeep, Limit: 10, Message: "merge keys nested too deeply"})
 		case m.Kind == yaml.SequenceNode && depth == 0:
 			for _, item := range m.Content {
 				merge(item, depth+1)
 			}
 		case m.Kind != yaml.MappingNode:
-			d.errorf(m, key, "a merge key (<<) needs a mapping or a list of mappings, got %s", describe(m))
+			d.report(m, key, FieldError{Kind: KindMergeNotMapping, Got: describe(m),
+				Message: fmt.Sprintf("a merge key (<<) needs a mapping or a list of mappings, got %s", describe(m))})
 		default:
 			for i := 0; i+1 < len(m.Content); i += 2 {
 				k, v := m.Content[i], m.Content[i+1]
@@ -310,11 +327,13 @@ func (d *decoder) pairs(n *yaml.Node, key string) []pair {
 			continue
 		}
 		if k.Kind != yaml.ScalarNode || isNull(k) {
-			d.errorf(k, key, "keys must be plain strings, got %s", describe(k))
+			d.report(k, key, FieldError{Kind: KindKeyNotString, Got: describe(k),
+				Message: fmt.Sprintf("keys must be plain strings, got %s", describe(k))})
 			continue
 		}
 		if explicit[k.Value] {
-			d.errorf(k, join(key, k.Value), "duplicate key %q", k.Value)
+			d.report(k, join(key, k.Value), FieldError{Kind: KindDuplicateKey, Name: k.Value,
+				Message: fmt.Sprintf("duplicate key %q", k.Value)})
 			continue
 		}
 		explicit[k.Value] = true

@@ -6,6 +6,62 @@ import (
 	"strings"
 )
 
+// Kind names what is wrong with a value, so that a reader other than the
+// command line (the pull request comment, through templates/) can say it in
+// its own words from FieldError's fields. Message is always the English
+// sentence for logs and `atoll config validate`.
+type Kind string
+
+// The kinds of FieldError. Each lists the fields it sets besides File,
+// Line, Column and Key.
+const (
+	// KindFileTooLarge: the file is over the size limit (Size, Limit in
+	// bytes); it was not read.
+	KindFileTooLarge Kind = "file_too_large"
+	// KindInvalidYAML: a YAML syntax error; Detail is the YAML parser's
+	// own description.
+	KindInvalidYAML Kind = "invalid_yaml"
+	// KindMultipleDocuments: a second YAML document ("---") follows the first.
+	KindMultipleDocuments Kind = "multiple_documents"
+	// KindTooManyValues: the document expands to more than Limit values.
+	KindTooManyValues Kind = "too_many_values"
+	// KindWrongType: the value is not of the Expected type ("string",
+	// "bool", "integer", "list", "mapping", "duration" or "step"); Got
+	// describes what it is ("a list", or the quoted value).
+	KindWrongType Kind = "wrong_type"
+	// KindInvalidDuration: Value is not a duration in Go syntax.
+	KindInvalidDuration Kind = "invalid_duration"
+	// KindUnknownKey: the mapping has no key Name; Suggestion is the known
+	// key closest to it, if any.
+	KindUnknownKey Kind = "unknown_key"
+	// KindDuplicateKey: the key Name is written twice in one mapping.
+	KindDuplicateKey Kind = "duplicate_key"
+	// KindKeyNotString: a mapping key is not a plain string (Got).
+	KindKeyNotString Kind = "key_not_string"
+	// KindMergeTooDeep: merge keys (<<) nest more than Limit levels.
+	KindMergeTooDeep Kind = "merge_too_deep"
+	// KindMergeNotMapping: a merge key's value (Got) is not a mapping or a
+	// list of mappings.
+	KindMergeNotMapping Kind = "merge_not_mapping"
+	// KindStepNeedsValue: the step Name (run, env, multienv) is written
+	// without its value.
+	KindStepNeedsValue Kind = "step_needs_value"
+	// KindUnknownStep: no step is called Name; Allowed lists the steps.
+	KindUnknownStep Kind = "unknown_step"
+	// KindStepKeys: a step mapping has Count keys instead of one; Allowed
+	// lists the steps.
+	KindStepKeys Kind = "step_keys"
+	// KindUnknownValue: Value is not one of Allowed.
+	KindUnknownValue Kind = "unknown_value"
+	// KindInvalid: any other problem, said by Message alone.
+	KindInvalid Kind = "invalid"
+)
+
+// Kinds lists every Kind, so that a reader can check it says each.
+var Kinds = []Kind{KindFileTooLarge, KindInvalidYAML, KindMultipleDocuments, KindTooManyValues, KindWrongType,
+	KindInvalidDuration, KindUnknownKey, KindDuplicateKey, KindKeyNotString, KindMergeTooDeep, KindMergeNotMapping,
+	KindStepNeedsValue, KindUnknownStep, KindStepKeys, KindUnknownValue, KindInvalid}
+
 // FieldError is one problem in a configuration, located as precisely as its
 // source allows.
 type FieldError struct {
@@ -19,8 +75,23 @@ type FieldError struct {
 	// Key is the path of the value: "projects[1].apply_requirements",
 	// "github.app_id"; empty for an error about the whole document.
 	Key string
-	// Message says what is wrong and, where it can, what would be right.
-	// It never holds a secret value.
+	// Kind says what is wrong; the fields below it hold the particulars
+	// its doc lists.
+	Kind Kind
+	// Name is a key or step name, Value a value as written (never a
+	// secret), Suggestion the known name closest to Name, Expected and Got
+	// the type wanted and what was found, Detail the YAML parser's words.
+	Name, Value, Suggestion, Expected, Got, Detail string
+	// Size, Limit and Count are the numbers of the kinds that have them.
+	Size, Limit, Count int
+	// Allowed are the values or names that would be accepted, joined by
+	// commas (a string, so FieldError stays comparable).
+	Allowed string
+	// Warning marks a key atoll reads but does not act on, reported beside
+	// errors.
+	Warning bool
+	// Message says what is wrong and, where it can, what would be right, in
+	// English, for logs and the command line. It never holds a secret value.
 	Message string
 }
 
@@ -41,6 +112,9 @@ func (e FieldError) Error() string {
 	if e.Key != "" {
 		b.WriteString(e.Key)
 		b.WriteString(": ")
+	}
+	if e.Warning {
+		b.WriteString("warning: ")
 	}
 	b.WriteString(e.Message)
 	return b.String()
@@ -158,12 +232,19 @@ func (c checker) warnf(key, format string, args ...any) {
 		return
 	}
 	o := c.src.at(key)
-	c.warns.add(FieldError{File: o.file, Line: o.line, Column: o.column, Key: key, Message: fmt.Sprintf(format, args...)})
+	c.warns.add(FieldError{File: o.file, Line: o.line, Column: o.column, Key: key, Kind: KindInvalid, Message: fmt.Sprintf(format, args...)})
 }
 
 func (c checker) errorf(key, format string, args ...any) {
 	o := c.src.at(key)
-	c.errs.add(FieldError{File: o.file, Line: o.line, Column: o.column, Key: key, Message: fmt.Sprintf(format, args...)})
+	c.errs.add(FieldError{File: o.file, Line: o.line, Column: o.column, Key: key, Kind: KindInvalid, Message: fmt.Sprintf(format, args...)})
+}
+
+// unknownValue reports that value is not one of allowed.
+func (c checker) unknownValue(key, value string, allowed ...string) {
+	o := c.src.at(key)
+	c.errs.add(FieldError{File: o.file, Line: o.line, Column: o.column, Key: key, Kind: KindUnknownValue, Value: value,
+		Allowed: strings.Join(allowed, ", "), Message: fmt.Sprintf("unknown value %q: use %s", value, strings.Join(allowed, ", "))})
 }
 
 func index(key string, i int) string { return fmt.Sprintf("%s[%d]", key, i) }

@@ -225,7 +225,7 @@ func overlay(s *Server, env func(string) (string, bool), flags map[string]string
 		name = strings.TrimLeft(name, "-")
 		k, ok := byFlag[name]
 		if !ok {
-			errs.add(FieldError{File: "--" + name, Message: "unknown flag"})
+			errs.add(FieldError{File: "--" + name, Kind: KindInvalid, Message: "unknown flag"})
 			continue
 		}
 		given[k.Path] = v
@@ -249,7 +249,7 @@ func overlay(s *Server, env func(string) (string, bool), flags map[string]string
 			continue
 		}
 		if err := setText(fieldByPath(root, k.Path), v); err != nil {
-			errs.add(FieldError{File: o.file, Key: k.Path, Message: err.Error()})
+			errs.add(FieldError{File: o.file, Key: k.Path, Kind: KindInvalid, Message: err.Error()})
 			continue
 		}
 		s.src.replace(k.Path, o)

@@ -171,7 +171,7 @@ func parseRepo(filename string, data []byte, srv Server, atlantisFile bool) (Rep
 		// The warnings go with the errors, so that one reading lists
 		// every key atoll does not act on.
 		for _, w := range warns.errs {
-			w.Message = "warning: " + w.Message
+			w.Warning = true
 			errs.add(w)
 		}
 		return Repo{}, errs.err()

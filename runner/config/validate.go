@@ -281,7 +281,7 @@ func oneOf(c checker, key, value string, allowed ...string) {
 			return
 		}
 	}
-	c.errorf(key, "unknown value %q: use %s", value, strings.Join(allowed, ", "))
+	c.unknownValue(key, value, allowed...)
 }
 
 func checkURL(c checker, key, raw string) {

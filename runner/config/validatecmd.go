@@ -55,7 +55,7 @@ func ValidateWith(path string, srv Server, stdout io.Writer) int {
 		return 1
 	}
 	for _, w := range r.Warnings {
-		w.Message = "warning: " + w.Message
+		w.Warning = true
 		fmt.Fprintln(stdout, w.Error())
 	}
 	fmt.Fprintf(stdout, "%s: ok\n", path)

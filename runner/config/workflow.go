@@ -161,22 +161,24 @@ func (s *Step) decodeYAML(d *decoder, n *yaml.Node, key string) {
 		k := StepKind(n.Value)
 		if !slices.Contains(builtinSteps, k) {
 			if k == StepRun || k == StepEnv || k == StepMultiEnv {
-				d.errorf(n, key, "step %q needs a value: write %q", n.Value, n.Value+": ...")
+				d.report(n, key, FieldError{Kind: KindStepNeedsValue, Name: n.Value,
+					Message: fmt.Sprintf("step %q needs a value: write %q", n.Value, n.Value+": ...")})
 				return
 			}
-			d.errorf(n, key, "unknown step %q: use %s, run, env or multienv", n.Value, stepNames())
+			d.report(n, key, unknownStep(n.Value))
 			return
 		}
 		s.Kind = k
 		return
 	case yaml.MappingNode:
 	default:
-		d.errorf(n, key, "expected a step (a name such as init, or a mapping such as run: ...), got %s", describe(n))
+		d.wrongType(n, key, "step", "a step (a name such as init, or a mapping such as run: ...)")
 		return
 	}
 	ps := d.pairs(n, key)
 	if len(ps) != 1 {
-		d.errorf(n, key, "a step is a mapping with exactly one key (init, plan, apply, show, policy_check, run, env or multienv), got %d", len(ps))
+		d.report(n, key, FieldError{Kind: KindStepKeys, Count: len(ps), Allowed: allStepNames(),
+			Message: fmt.Sprintf("a step is a mapping with exactly one key (init, plan, apply, show, policy_check, run, env or multienv), got %d", len(ps))})
 		return
 	}
 	p := ps[0]
@@ -220,9 +222,18 @@ func (s *Step) decodeYAML(d *decoder, n *yaml.Node, key string) {
 		s.Name, s.Value, s.Command = b.Name, b.Value, b.Command
 	default:
 		s.Kind = ""
-		d.errorf(p.key, key, "unknown step %q: use %s, run, env or multienv", p.name, stepNames())
+		d.report(p.key, key, unknownStep(p.name))
 	}
 }
+
+// unknownStep is the error for a step called name, which no step is.
+func unknownStep(name string) FieldError {
+	return FieldError{Kind: KindUnknownStep, Name: name, Allowed: allStepNames(),
+		Message: fmt.Sprintf("unknown step %q: use %s, run, env or multienv", name, stepNames())}
+}
+
+// allStepNames lists every step's name, comma-separated.
+func allStepNames() string { return stepNames() + ", run, env, multienv" }
 
 func stepNames() string {
 	parts := make([]string, len(builtinSteps))

@@ -1,0 +1,103 @@
+package runner
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/atollhq/atoll/runner/config"
+	"github.com/atollhq/atoll/templates"
+)
+
+// TestEveryConfigErrorKindRenders: a broken atoll.yaml of each of the
+// configuration parser's error kinds gets a pull request reply rendered
+// from that kind's own template, which says what the parser's error says
+// (for the command line), at the same place.
+func TestEveryConfigErrorKindRenders(t *testing.T) {
+	tmpl, err := templates.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := "version: 1\nworkflows:\n  w:\n    plan:\n      steps: %s\n"
+	docs := map[config.Kind]string{
+		config.KindFileTooLarge:      "ignore:\n" + strings.Repeat("  - 'a/*'\n", 110000),
+		config.KindInvalidYAML:       "version: 1\nprojects: [\n",
+		config.KindMultipleDocuments: "version: 1\n---\nversion: 1\n",
+		config.KindTooManyValues:     corpus(t, "alias_expansion.yaml"),
+		config.KindWrongType:         "version: [1]\n",
+		config.KindUnknownKey:        "version: 1\nprojects:\n  - dir: .\n    autoplan:\n      when_modifed: ['*.tf']\n",
+		config.KindDuplicateKey:      "version: 1\nversion: 1\n",
+		config.KindKeyNotString:      "version: 1\n[1]: x\n",
+		config.KindMergeTooDeep:      "a: &a {<<: {<<: {<<: {<<: {<<: {<<: {<<: {<<: {<<: {<<: {<<: {<<: {dir: x}}}}}}}}}}}}}\nprojects: [*a]\n",
+		config.KindMergeNotMapping:   "version: 1\nprojects:\n  - <<: x\n    dir: .\n",
+		config.KindStepNeedsValue:    strings.Replace(steps, "%s", "[run]", 1),
+		config.KindUnknownStep:       strings.Replace(steps, "%s", "[plann]", 1),
+		config.KindStepKeys:          strings.Replace(steps, "%s", "[{init: {}, plan: {}}]", 1),
+		config.KindUnknownValue:      "version: 1\nautodiscover:\n  mode: always\n",
+		config.KindInvalid:           "version: 1\nprojects:\n  - dir: ../x\n",
+	}
+	for kind, doc := range docs {
+		_, err := config.ParseRepo(config.RepoFile, []byte(doc), config.DefaultServer())
+		checkConfigKindRenders(t, tmpl, kind, err)
+	}
+	// A duration is a server key: atoll.yaml has none.
+	path := filepath.Join(t.TempDir(), "server.yaml")
+	if err := os.WriteFile(path, []byte("data_dir: /tmp\nreconcile_interval: 5 minutes\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = config.LoadServer(path, nil, nil)
+	checkConfigKindRenders(t, tmpl, config.KindInvalidDuration, err)
+	docs[config.KindInvalidDuration] = ""
+	for _, k := range config.Kinds {
+		if _, ok := docs[k]; !ok {
+			t.Errorf("kind %s has no broken file here", k)
+		}
+	}
+}
+
+// corpus is a file of runner/config's bad-input corpus of atoll.yaml.
+func corpus(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("config", "testdata", "badinput", "repo", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// checkConfigKindRenders checks that err holds a FieldError of kind and
+// that each of its FieldErrors renders, in config_error.tmpl, as the
+// English of its Error().
+func checkConfigKindRenders(t *testing.T, tmpl *templates.Renderer, kind config.Kind, err error) {
+	t.Helper()
+	var ve *config.ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("%s: error %v, want a *config.ValidationError", kind, err)
+	}
+	found := false
+	for _, fe := range ve.Errors {
+		found = found || fe.Kind == kind
+		out, rerr := tmpl.RenderConfigError(templates.ConfigError{File: config.RepoFile, Errors: []templates.FieldError{fieldError(fe)}})
+		if rerr != nil {
+			t.Fatal(rerr)
+		}
+		want := fe.Message
+		switch fe.Kind {
+		case config.KindFileTooLarge: // the reply leaves out "(1 MiB)"
+			want = strings.TrimSuffix(want, " (1 MiB)")
+		case config.KindMergeTooDeep: // the reply says how deep
+			want = "merge keys (<<) nested more than 10 levels deep"
+		}
+		if fe.Key != "" {
+			want = "`" + fe.Key + "`: " + want
+		}
+		if !strings.Contains(out, want) {
+			t.Errorf("%s: reply %q does not say %q", fe.Kind, out, want)
+		}
+	}
+	if !found {
+		t.Errorf("no error of kind %s in %v", kind, err)
+	}
+}
