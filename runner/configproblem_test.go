@@ -22,22 +22,64 @@ func TestEveryConfigErrorKindRenders(t *testing.T) {
 	}
 	steps := "version: 1\nworkflows:\n  w:\n    plan:\n      steps: %s\n"
 	docs := map[config.Kind]string{
-		config.KindFileTooLarge:      "ignore:\n" + strings.Repeat("  - 'a/*'\n", 110000),
-		config.KindInvalidYAML:       "version: 1\nprojects: [\n",
-		config.KindMultipleDocuments: "version: 1\n---\nversion: 1\n",
-		config.KindTooManyValues:     corpus(t, "alias_expansion.yaml"),
-		config.KindWrongType:         "version: [1]\n",
-		config.KindUnknownKey:        "version: 1\nprojects:\n  - dir: .\n    autoplan:\n      when_modifed: ['*.tf']\n",
-		config.KindDuplicateKey:      "version: 1\nversion: 1\n",
-		config.KindKeyNotString:      "version: 1\n[1]: x\n",
-		config.KindMergeTooDeep:      "a: &a {<<: {<<: {<<: {<<: {<<: {<<: {<<: {<<: {<<: {<<: {<<: {<<: {dir: x}}}}}}}}}}}}}\nprojects: [*a]\n",
-		config.KindMergeNotMapping:   "version: 1\nprojects:\n  - <<: x\n    dir: .\n",
-		config.KindStepNeedsValue:    strings.Replace(steps, "%s", "[run]", 1),
-		config.KindUnknownStep:       strings.Replace(steps, "%s", "[plann]", 1),
-		config.KindStepKeys:          strings.Replace(steps, "%s", "[{init: {}, plan: {}}]", 1),
-		config.KindUnknownValue:      "version: 1\nautodiscover:\n  mode: always\n",
-		config.KindInvalid:           "version: 1\nprojects:\n  - dir: ../x\n",
+		config.KindFileTooLarge:          "ignore:\n" + strings.Repeat("  - 'a/*'\n", 110000),
+		config.KindInvalidYAML:           "version: 1\nprojects: [\n",
+		config.KindMultipleDocuments:     "version: 1\n---\nversion: 1\n",
+		config.KindTooManyValues:         corpus(t, "alias_expansion.yaml"),
+		config.KindWrongType:             "version: [1]\n",
+		config.KindUnknownKey:            "version: 1\nprojects:\n  - dir: .\n    autoplan:\n      when_modifed: ['*.tf']\n",
+		config.KindDuplicateKey:          "version: 1\nversion: 1\n",
+		config.KindKeyNotString:          "version: 1\n[1]: x\n",
+		config.KindMergeTooDeep:          "a: &a {<<: {<<: {<<: {<<: {<<: {<<: {<<: {<<: {<<: {<<: {<<: {<<: {dir: x}}}}}}}}}}}}}\nprojects: [*a]\n",
+		config.KindMergeNotMapping:       "version: 1\nprojects:\n  - <<: x\n    dir: .\n",
+		config.KindStepNeedsValue:        strings.Replace(steps, "%s", "[run]", 1),
+		config.KindUnknownStep:           strings.Replace(steps, "%s", "[plann]", 1),
+		config.KindStepKeys:              strings.Replace(steps, "%s", "[{init: {}, plan: {}}]", 1),
+		config.KindUnknownValue:          "version: 1\nautodiscover:\n  mode: always\n",
+		config.KindInvalid:               "version: 1\nprojects:\n  - dir: .\n    terraform_version: '~~ 1'\n",
+		config.KindUnknownApplyMode:      "version: 1\napply_mode: never\n",
+		config.KindAutomergeNotEnabled:   "version: 1\nautomerge: true\n",
+		config.KindDriftNotAllowed:       "version: 1\ndrift:\n  enabled: false\n",
+		config.KindWorkflowsNotAllowed:   "version: 1\nworkflows:\n  w: {}\n",
+		config.KindInvalidWorkspace:      "version: 1\nprojects:\n  - dir: .\n    workspace: 'a b'\n",
+		config.KindInvalidProjectName:    "version: 1\nprojects:\n  - dir: .\n    name: '-x'\n",
+		config.KindDuplicateProjectName:  "version: 1\nprojects:\n  - {dir: a, name: app}\n  - {dir: b, name: app}\n",
+		config.KindDuplicateDirWorkspace: "version: 1\nprojects:\n  - {dir: a, name: x}\n  - {dir: a, name: y}\n",
+		config.KindDistributionsDisagree: "version: 1\nprojects:\n  - {dir: a, distribution: opentofu, terraform_distribution: terraform}\n",
+		config.KindInvalidVarFile:        "version: 1\nprojects:\n  - {dir: a, var_files: [/etc/x.tfvars]}\n",
+		config.KindVarFileOutside:        "version: 1\nprojects:\n  - {dir: a, var_files: [../../x.tfvars]}\n",
+		config.KindBranchNeedsSlashes:    "version: 1\nprojects:\n  - {dir: a, branch: main}\n",
+		config.KindInvalidRegexp:         "version: 1\nprojects:\n  - {dir: a, branch: /(/}\n",
+		config.KindUnknownLockMode:       "version: 1\nprojects:\n  - {dir: a, repo_locks: {mode: always}}\n",
+		config.KindDirRequired:           "version: 1\nprojects:\n  - {name: a}\n",
+		config.KindDirNotRelative:        "version: 1\nprojects:\n  - {dir: /srv}\n",
+		config.KindDirOutside:            "version: 1\nprojects:\n  - {dir: ../x}\n",
+		config.KindDirControlChar:        "version: 1\nprojects:\n  - {dir: \"a\\tb\"}\n",
+		config.KindUnknownRequirement:    "version: 1\napply_requirements: [aproved]\n",
+		config.KindPoliciesPassedKept:    "version: 1\napply_requirements: ['!policies_passed']\n",
+		config.KindRemovalNotAllowed:     "version: 1\napply_requirements: ['!approved']\n",
+		config.KindAddsAndRemoves:        "version: 1\napply_requirements: [approved, '!approved']\n",
 	}
+	atlantis := map[config.Kind]string{
+		config.KindVersionRequired:            "projects: []\n",
+		config.KindUnsupportedAtlantisVersion: "version: 4\nprojects: []\n",
+		config.KindUnsupportedVersion:         "version: 4\nprojects: []\n",
+		config.KindAutomergeIgnored:           "version: 3\nautomerge: true\nprojects:\n  - {dir: /srv}\n",
+		config.KindUnknownDependency:          "version: 3\nprojects:\n  - {dir: /srv, depends_on: [db]}\n",
+	}
+	for kind, doc := range atlantis {
+		parse, file := config.ParseAtlantis, config.AtlantisFile
+		if kind == config.KindUnsupportedVersion {
+			parse, file = config.ParseRepo, config.RepoFile
+		}
+		_, err := parse(file, []byte(doc), config.DefaultServer())
+		checkConfigKindRenders(t, tmpl, kind, err)
+	}
+	drift := config.DefaultServer()
+	drift.Drift.RepoOverride = true
+	_, err = config.ParseRepo(config.RepoFile, []byte("version: 1\ndrift:\n  schedule: soon\n"), drift)
+	checkConfigKindRenders(t, tmpl, config.KindInvalidSchedule, err)
+
 	for kind, doc := range docs {
 		_, err := config.ParseRepo(config.RepoFile, []byte(doc), config.DefaultServer())
 		checkConfigKindRenders(t, tmpl, kind, err)
@@ -49,9 +91,9 @@ func TestEveryConfigErrorKindRenders(t *testing.T) {
 	}
 	_, err = config.LoadServer(path, nil, nil)
 	checkConfigKindRenders(t, tmpl, config.KindInvalidDuration, err)
-	docs[config.KindInvalidDuration] = ""
+
 	for _, k := range config.Kinds {
-		if _, ok := docs[k]; !ok {
+		if _, ok := docs[k]; !ok && atlantis[k] == "" && k != config.KindInvalidSchedule && k != config.KindInvalidDuration {
 			t.Errorf("kind %s has no broken file here", k)
 		}
 	}
@@ -89,6 +131,9 @@ func checkConfigKindRenders(t *testing.T, tmpl *templates.Renderer, kind config.
 			want = strings.TrimSuffix(want, " (1 MiB)")
 		case config.KindMergeTooDeep: // the reply says how deep
 			want = "merge keys (<<) nested more than 10 levels deep"
+		}
+		if fe.Warning {
+			want = "warning: " + want
 		}
 		if fe.Key != "" {
 			want = "`" + fe.Key + "`: " + want

@@ -103,6 +103,6 @@ func fieldError(fe config.FieldError) templates.FieldError {
 		allowed = strings.Split(fe.Allowed, ", ")
 	}
 	return templates.FieldError{Line: fe.Line, Column: fe.Column, Key: fe.Key, Kind: string(fe.Kind),
-		Name: fe.Name, Value: fe.Value, Suggestion: fe.Suggestion, Expected: fe.Expected, Got: fe.Got, Detail: fe.Detail,
+		Name: fe.Name, Value: fe.Value, Other: fe.Other, Index: fe.Index, Suggestion: fe.Suggestion, Expected: fe.Expected, Got: fe.Got, Detail: fe.Detail,
 		Size: fe.Size, Limit: fe.Limit, Count: fe.Count, Allowed: allowed, Warning: fe.Warning, Message: fe.Message}
 }

@@ -66,9 +66,12 @@ type FieldError struct {
 	// known name closest to Name, Expected and Got the type wanted
 	// ("string", "bool", "integer", "list", "mapping", "duration", "step")
 	// and what was found, Detail the YAML parser's own words.
-	Name, Value, Suggestion, Expected, Got, Detail string
-	// Size, Limit and Count are the numbers of the kinds that have them.
-	Size, Limit, Count int
+	// Other is a second value a problem names, Index the entry it clashes
+	// with.
+	Name, Value, Other, Suggestion, Expected, Got, Detail string
+	// Size, Limit, Count and Index are the numbers of the kinds that have
+	// them.
+	Size, Limit, Count, Index int
 	// Allowed are the accepted values or names.
 	Allowed []string
 	// Warning marks a key atoll reads but does not act on.

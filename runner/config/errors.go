@@ -53,6 +53,38 @@ const (
 	KindStepKeys Kind = "step_keys"
 	// KindUnknownValue: Value is not one of Allowed.
 	KindUnknownValue Kind = "unknown_value"
+	// The checks of a repository configuration's values: each sets Value
+	// (the value as written) where it has one, Other a second value it
+	// names, Index the entry it clashes with, Detail a library's error
+	// text, Allowed the accepted values.
+	KindVersionRequired            Kind = "version_required"
+	KindUnsupportedAtlantisVersion Kind = "unsupported_atlantis_version"
+	KindUnsupportedVersion         Kind = "unsupported_version"
+	KindUnknownApplyMode           Kind = "unknown_apply_mode"
+	KindAutomergeIgnored           Kind = "automerge_ignored"
+	KindAutomergeNotEnabled        Kind = "automerge_not_enabled"
+	KindDriftNotAllowed            Kind = "drift_not_allowed"
+	KindInvalidSchedule            Kind = "invalid_schedule"
+	KindWorkflowsNotAllowed        Kind = "workflows_not_allowed"
+	KindInvalidWorkspace           Kind = "invalid_workspace"
+	KindInvalidProjectName         Kind = "invalid_project_name"
+	KindDuplicateProjectName       Kind = "duplicate_project_name"
+	KindDuplicateDirWorkspace      Kind = "duplicate_dir_workspace"
+	KindDistributionsDisagree      Kind = "distributions_disagree"
+	KindInvalidVarFile             Kind = "invalid_var_file"
+	KindVarFileOutside             Kind = "var_file_outside"
+	KindBranchNeedsSlashes         Kind = "branch_needs_slashes"
+	KindInvalidRegexp              Kind = "invalid_regexp"
+	KindUnknownLockMode            Kind = "unknown_lock_mode"
+	KindUnknownDependency          Kind = "unknown_dependency"
+	KindDirRequired                Kind = "dir_required"
+	KindDirNotRelative             Kind = "dir_not_relative"
+	KindDirOutside                 Kind = "dir_outside"
+	KindDirControlChar             Kind = "dir_control_char"
+	KindUnknownRequirement         Kind = "unknown_requirement"
+	KindPoliciesPassedKept         Kind = "policies_passed_kept"
+	KindRemovalNotAllowed          Kind = "removal_not_allowed"
+	KindAddsAndRemoves             Kind = "adds_and_removes"
 	// KindInvalid: any other problem, said by Message alone.
 	KindInvalid Kind = "invalid"
 )
@@ -60,7 +92,8 @@ const (
 // Kinds lists every Kind, so that a reader can check it says each.
 var Kinds = []Kind{KindFileTooLarge, KindInvalidYAML, KindMultipleDocuments, KindTooManyValues, KindWrongType,
 	KindInvalidDuration, KindUnknownKey, KindDuplicateKey, KindKeyNotString, KindMergeTooDeep, KindMergeNotMapping,
-	KindStepNeedsValue, KindUnknownStep, KindStepKeys, KindUnknownValue, KindInvalid}
+	KindStepNeedsValue, KindUnknownStep, KindStepKeys, KindUnknownValue, KindInvalid,
+	KindVersionRequired, KindUnsupportedAtlantisVersion, KindUnsupportedVersion, KindUnknownApplyMode, KindAutomergeIgnored, KindAutomergeNotEnabled, KindDriftNotAllowed, KindInvalidSchedule, KindWorkflowsNotAllowed, KindInvalidWorkspace, KindInvalidProjectName, KindDuplicateProjectName, KindDuplicateDirWorkspace, KindDistributionsDisagree, KindInvalidVarFile, KindVarFileOutside, KindBranchNeedsSlashes, KindInvalidRegexp, KindUnknownLockMode, KindUnknownDependency, KindDirRequired, KindDirNotRelative, KindDirOutside, KindDirControlChar, KindUnknownRequirement, KindPoliciesPassedKept, KindRemovalNotAllowed, KindAddsAndRemoves}
 
 // FieldError is one problem in a configuration, located as precisely as its
 // source allows.
@@ -81,9 +114,10 @@ type FieldError struct {
 	// Name is a key or step name, Value a value as written (never a
 	// secret), Suggestion the known name closest to Name, Expected and Got
 	// the type wanted and what was found, Detail the YAML parser's words.
-	Name, Value, Suggestion, Expected, Got, Detail string
-	// Size, Limit and Count are the numbers of the kinds that have them.
-	Size, Limit, Count int
+	Name, Value, Other, Suggestion, Expected, Got, Detail string
+	// Size, Limit, Count and Index are the numbers of the kinds that have
+	// them.
+	Size, Limit, Count, Index int
 	// Allowed are the values or names that would be accepted, joined by
 	// commas (a string, so FieldError stays comparable).
 	Allowed string
@@ -238,6 +272,23 @@ func (c checker) warnf(key, format string, args ...any) {
 func (c checker) errorf(key, format string, args ...any) {
 	o := c.src.at(key)
 	c.errs.add(FieldError{File: o.file, Line: o.line, Column: o.column, Key: key, Kind: KindInvalid, Message: fmt.Sprintf(format, args...)})
+}
+
+// report records fe at key.
+func (c checker) report(key string, fe FieldError) {
+	o := c.src.at(key)
+	fe.File, fe.Line, fe.Column, fe.Key = o.file, o.line, o.column, key
+	c.errs.add(fe)
+}
+
+// warn records fe at key as a warning (see warnf).
+func (c checker) warn(key string, fe FieldError) {
+	if c.warns == nil {
+		return
+	}
+	o := c.src.at(key)
+	fe.File, fe.Line, fe.Column, fe.Key = o.file, o.line, o.column, key
+	c.warns.add(fe)
 }
 
 // unknownValue reports that value is not one of allowed.

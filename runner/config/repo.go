@@ -195,34 +195,34 @@ func (r *Repo) check(c checker, srv Server, atlantisFile bool) {
 	}
 	switch {
 	case atlantisFile && !c.src.set("version"):
-		c.errorf("version", "required: write version: 3, as Atlantis requires")
+		c.report("version", FieldError{Kind: KindVersionRequired, Message: "required: write version: 3, as Atlantis requires"})
 	case atlantisFile && r.Version != 3:
-		c.errorf("version", "unsupported version %d: atoll reads version 3 of atlantis.yaml", r.Version)
+		c.report("version", FieldError{Kind: KindUnsupportedAtlantisVersion, Count: r.Version, Message: fmt.Sprintf("unsupported version %d: atoll reads version 3 of atlantis.yaml", r.Version)})
 	case c.src.set("version") && r.Version != 1 && r.Version != 3:
-		c.errorf("version", "unsupported version %d: use 1 (atoll's meaning of the keys) or 3 (Atlantis's)", r.Version)
+		c.report("version", FieldError{Kind: KindUnsupportedVersion, Count: r.Version, Message: fmt.Sprintf("unsupported version %d: use 1 (atoll's meaning of the keys) or 3 (Atlantis's)", r.Version)})
 	}
 	v3 := r.Version == 3
 	if r.ApplyMode != "" {
 		switch r.ApplyMode {
 		case ApplyComment, ApplyAfterMerge, ApplyBoth:
 		default:
-			c.errorf("apply_mode", "unknown apply mode %q: use comment, after_merge or both", r.ApplyMode)
+			c.report("apply_mode", FieldError{Kind: KindUnknownApplyMode, Value: string(r.ApplyMode), Message: fmt.Sprintf("unknown apply mode %q: use comment, after_merge or both", r.ApplyMode)})
 		}
 	}
 	if r.Automerge != nil && *r.Automerge && !srv.Automerge.Enabled {
 		if v3 {
-			c.warnf("automerge", "automerge is not enabled on this server (automerge.enabled): atoll leaves the pull request open once applied")
+			c.warn("automerge", FieldError{Kind: KindAutomergeIgnored, Message: "automerge is not enabled on this server (automerge.enabled): atoll leaves the pull request open once applied"})
 		} else {
-			c.errorf("automerge", "automerge is not enabled on this server (automerge.enabled): a repository may only turn it off")
+			c.report("automerge", FieldError{Kind: KindAutomergeNotEnabled, Message: "automerge is not enabled on this server (automerge.enabled): a repository may only turn it off"})
 		}
 	}
 	checkGlobs(c, "ignore", r.Ignore)
 	if c.src.set("drift") {
 		if !srv.Drift.RepoOverride {
-			c.errorf("drift", "this server does not let repositories change drift detection (drift.repo_override is false)")
+			c.report("drift", FieldError{Kind: KindDriftNotAllowed, Message: "this server does not let repositories change drift detection (drift.repo_override is false)"})
 		} else if r.Drift.Schedule != "" {
 			if _, err := ParseSchedule(r.Drift.Schedule); err != nil {
-				c.errorf("drift.schedule", "%v", err)
+				c.report("drift.schedule", FieldError{Kind: KindInvalidSchedule, Value: r.Drift.Schedule, Detail: err.Error(), Message: fmt.Sprintf("%v", err)})
 			}
 		}
 	}
@@ -235,7 +235,7 @@ func (r *Repo) check(c checker, srv Server, atlantisFile bool) {
 	checkReviewerRules(c, "required_reviewers", r.RequiredReviewers)
 	if c.src.set("workflows") {
 		if !rs.AllowCustomWorkflows {
-			c.errorf("workflows", "this server does not let repositories define workflows (its repo_rules do not set allow_custom_workflows): pick a server workflow with a project's workflow key")
+			c.report("workflows", FieldError{Kind: KindWorkflowsNotAllowed, Message: "this server does not let repositories define workflows (its repo_rules do not set allow_custom_workflows): pick a server workflow with a project's workflow key"})
 		} else {
 			checkWorkflows(c, "workflows", r.Workflows)
 		}
@@ -257,19 +257,19 @@ func (r *Repo) check(c checker, srv Server, atlantisFile bool) {
 		if !c.src.set(join(key, "workspace")) {
 			ws = discovery.DefaultWorkspace
 		} else if ws == "" || url.PathEscape(ws) != ws {
-			c.errorf(join(key, "workspace"), "invalid workspace name %q: use letters, digits, '-', '_' and '.'", ws)
+			c.report(join(key, "workspace"), FieldError{Kind: KindInvalidWorkspace, Value: ws, Message: fmt.Sprintf("invalid workspace name %q: use letters, digits, '-', '_' and '.'", ws)})
 		}
 		name := p.Name
 		if c.src.set(join(key, "name")) {
 			if !projectNameRE.MatchString(name) {
-				c.errorf(join(key, "name"), "invalid project name %q: use letters, digits and . _ - / : @ +, not starting with '-'", name)
+				c.report(join(key, "name"), FieldError{Kind: KindInvalidProjectName, Value: name, Message: fmt.Sprintf("invalid project name %q: use letters, digits and . _ - / : @ +, not starting with '-'", name)})
 			}
 		} else if ok {
 			name = discovery.DefaultName(dir, ws)
 		}
 		if name != "" {
 			if j, dup := names[name]; dup {
-				c.errorf(join(key, "name"), "project name %q is already used by projects[%d]", name, j)
+				c.report(join(key, "name"), FieldError{Kind: KindDuplicateProjectName, Value: name, Index: j, Message: fmt.Sprintf("project name %q is already used by projects[%d]", name, j)})
 			} else {
 				names[name] = i
 			}
@@ -277,7 +277,7 @@ func (r *Repo) check(c checker, srv Server, atlantisFile bool) {
 		if ok {
 			k := [2]string{dir, ws}
 			if j, dup := pairs[k]; dup {
-				c.errorf(key, "dir %q with workspace %q is already projects[%d]: atoll keeps one state, lock and plan per dir and workspace, so give one of them another workspace", dir, ws, j)
+				c.report(key, FieldError{Kind: KindDuplicateDirWorkspace, Value: dir, Other: ws, Index: j, Message: fmt.Sprintf("dir %q with workspace %q is already projects[%d]: atoll keeps one state, lock and plan per dir and workspace, so give one of them another workspace", dir, ws, j)})
 			} else {
 				pairs[k] = i
 			}
@@ -285,7 +285,7 @@ func (r *Repo) check(c checker, srv Server, atlantisFile bool) {
 		checkConstraint(c, join(key, "terraform_version"), p.TerraformVersion)
 		if p.TerraformDistribution != "" {
 			if p.Distribution != "" && p.Distribution != p.TerraformDistribution {
-				c.errorf(join(key, "terraform_distribution"), "distribution %q and terraform_distribution %q disagree: keep one", p.Distribution, p.TerraformDistribution)
+				c.report(join(key, "terraform_distribution"), FieldError{Kind: KindDistributionsDisagree, Value: p.Distribution, Other: p.TerraformDistribution, Message: fmt.Sprintf("distribution %q and terraform_distribution %q disagree: keep one", p.Distribution, p.TerraformDistribution)})
 			}
 			oneOf(c, join(key, "terraform_distribution"), p.TerraformDistribution, DistributionTerraform, DistributionOpenTofu)
 		}
@@ -296,9 +296,9 @@ func (r *Repo) check(c checker, srv Server, atlantisFile bool) {
 		for j, f := range p.VarFiles {
 			fk := index(join(key, "var_files"), j)
 			if f == "" || path.IsAbs(f) || strings.Contains(f, `\`) {
-				c.errorf(fk, "invalid var file %q: give a path relative to the project dir", f)
+				c.report(fk, FieldError{Kind: KindInvalidVarFile, Value: f, Message: fmt.Sprintf("invalid var file %q: give a path relative to the project dir", f)})
 			} else if ok && escapes(path.Join(dir, f)) {
-				c.errorf(fk, "var file %q is outside the repository", f)
+				c.report(fk, FieldError{Kind: KindVarFileOutside, Value: f, Message: fmt.Sprintf("var file %q is outside the repository", f)})
 			}
 		}
 		if v3 {
@@ -310,9 +310,9 @@ func (r *Repo) check(c checker, srv Server, atlantisFile bool) {
 		checkReviewerRules(c, join(key, "required_reviewers"), p.RequiredReviewers)
 		if p.Branch != "" {
 			if expr, isRE := slashRegexp(p.Branch); !isRE {
-				c.errorf(join(key, "branch"), "write the regular expression between slashes: /%s/", p.Branch)
+				c.report(join(key, "branch"), FieldError{Kind: KindBranchNeedsSlashes, Value: p.Branch, Message: fmt.Sprintf("write the regular expression between slashes: /%s/", p.Branch)})
 			} else if _, err := regexp.Compile(expr); err != nil {
-				c.errorf(join(key, "branch"), "invalid regular expression: %v", err)
+				c.report(join(key, "branch"), FieldError{Kind: KindInvalidRegexp, Value: p.Branch, Detail: err.Error(), Message: fmt.Sprintf("invalid regular expression: %v", err)})
 			}
 		}
 		if p.Workflow != "" {
@@ -323,14 +323,14 @@ func (r *Repo) check(c checker, srv Server, atlantisFile bool) {
 		case "", "on_plan":
 		case LockOnApply, LockDisabled:
 		default:
-			c.errorf(join(key, "repo_locks.mode"), "unknown value %q: use on_plan, on_apply or disabled", p.RepoLocks.Mode)
+			c.report(join(key, "repo_locks.mode"), FieldError{Kind: KindUnknownLockMode, Value: string(p.RepoLocks.Mode), Message: fmt.Sprintf("unknown value %q: use on_plan, on_apply or disabled", p.RepoLocks.Mode)})
 		}
 		p.AtlantisProject.check(c, key)
 	}
 	for i, p := range r.Projects {
 		for j, dep := range p.DependsOn {
 			if _, ok := names[dep]; !ok {
-				c.warnf(index(join(index("projects", i), "depends_on"), j), "no project named %q in this file: atoll waits for no such project", dep)
+				c.warn(index(join(index("projects", i), "depends_on"), j), FieldError{Kind: KindUnknownDependency, Value: dep, Message: fmt.Sprintf("no project named %q in this file: atoll waits for no such project", dep)})
 			}
 		}
 	}
@@ -340,13 +340,13 @@ func (r *Repo) check(c checker, srv Server, atlantisFile bool) {
 func checkDir(c checker, key, dir string) (string, bool) {
 	switch {
 	case dir == "":
-		c.errorf(key, "required: the project's directory relative to the repository root (\".\" for the root)")
+		c.report(key, FieldError{Kind: KindDirRequired, Message: "required: the project's directory relative to the repository root (\".\" for the root)"})
 	case path.IsAbs(dir) || strings.Contains(dir, `\`) || (len(dir) > 1 && dir[1] == ':'):
-		c.errorf(key, "dir %q must be relative to the repository root, with forward slashes", dir)
+		c.report(key, FieldError{Kind: KindDirNotRelative, Value: dir, Message: fmt.Sprintf("dir %q must be relative to the repository root, with forward slashes", dir)})
 	case escapes(path.Clean(dir)):
-		c.errorf(key, "dir %q is outside the repository", dir)
+		c.report(key, FieldError{Kind: KindDirOutside, Value: dir, Message: fmt.Sprintf("dir %q is outside the repository", dir)})
 	case strings.ContainsFunc(dir, unicode.IsControl):
-		c.errorf(key, "dir %q holds a control character, which no repository path can hold", dir)
+		c.report(key, FieldError{Kind: KindDirControlChar, Value: dir, Message: fmt.Sprintf("dir %q holds a control character, which no repository path can hold", dir)})
 	default:
 		return path.Clean(dir), true
 	}
@@ -364,15 +364,15 @@ func checkRequirementList(c checker, key string, list []string, srv Server) {
 		r := Requirement(strings.TrimPrefix(e, "!"))
 		switch {
 		case !knownRequirement(r):
-			c.errorf(k, "unknown requirement %q: use %s (prefix one with ! to remove it)", e, requirementNames())
+			c.report(k, FieldError{Kind: KindUnknownRequirement, Value: e, Allowed: requirementNames(), Message: fmt.Sprintf("unknown requirement %q: use %s (prefix one with ! to remove it)", e, requirementNames())})
 			continue
 		case remove && r == PoliciesPassed:
-			c.errorf(k, "policies_passed can never be removed: failing policies are approved by their owners instead")
+			c.report(k, FieldError{Kind: KindPoliciesPassedKept, Message: "policies_passed can never be removed: failing policies are approved by their owners instead"})
 		case remove && !slices.Contains(srv.RepoMayRelax, r):
-			c.errorf(k, "removing %q would loosen what the server config fixes (its repo_may_relax does not list %q)", r, r)
+			c.report(k, FieldError{Kind: KindRemovalNotAllowed, Value: string(r), Message: fmt.Sprintf("removing %q would loosen what the server config fixes (its repo_may_relax does not list %q)", r, r)})
 		}
 		if j, ok := seen[string(r)]; ok && strings.HasPrefix(list[j], "!") != remove {
-			c.errorf(k, "%q both adds and removes %q (see %s)", key, r, index(key, j))
+			c.report(k, FieldError{Kind: KindAddsAndRemoves, Name: key, Value: string(r), Other: index(key, j), Message: fmt.Sprintf("%q both adds and removes %q (see %s)", key, r, index(key, j))})
 		}
 		seen[string(r)] = i
 	}
