@@ -36,7 +36,13 @@ func TestEveryConfigErrorKindRenders(t *testing.T) {
 		config.KindUnknownStep:           strings.Replace(steps, "%s", "[plann]", 1),
 		config.KindStepKeys:              strings.Replace(steps, "%s", "[{init: {}, plan: {}}]", 1),
 		config.KindUnknownValue:          "version: 1\nautodiscover:\n  mode: always\n",
-		config.KindInvalid:               "version: 1\nprojects:\n  - dir: .\n    terraform_version: '~~ 1'\n",
+		config.KindInvalid:               "version: 1\nignore: ['']\n",
+		config.KindInvalidConstraint:     "version: 1\nprojects:\n  - dir: .\n    terraform_version: '~~ 1'\n",
+		config.KindUnknownWorkflow:       "version: 1\nprojects:\n  - {dir: ., workflow: nope}\n",
+		config.KindPolicyCheckNotAllowed: "version: 1\npolicy_check: false\n",
+		config.KindInvalidTeam:           "version: 1\nrequired_reviewers:\n  - {teams: [x]}\n",
+		config.KindTeamsRequired:         "version: 1\nrequired_reviewers:\n  - {count: 1}\n",
+		config.KindCountTooSmall:         "version: 1\nrequired_reviewers:\n  - {teams: [a/b], count: 0}\n",
 		config.KindUnknownApplyMode:      "version: 1\napply_mode: never\n",
 		config.KindAutomergeNotEnabled:   "version: 1\nautomerge: true\n",
 		config.KindDriftNotAllowed:       "version: 1\ndrift:\n  enabled: false\n",
@@ -61,6 +67,14 @@ func TestEveryConfigErrorKindRenders(t *testing.T) {
 		config.KindAddsAndRemoves:        "version: 1\napply_requirements: [approved, '!approved']\n",
 	}
 	atlantis := map[config.Kind]string{
+		config.KindUnknownAtlantisRequirement: "version: 3\nprojects:\n  - {dir: ., apply_requirements: [aproved]}\n",
+		config.KindRequirementLeftOut:         "version: 3\napply_requirements: [approved]\nprojects:\n  - {dir: .}\n",
+		config.KindRegexpSelectionIgnored:     "version: 3\nallowed_regexp_prefixes: [a]\nprojects:\n  - {dir: /srv}\n",
+		config.KindUnknownPlanRequirement:     "version: 3\nprojects:\n  - {dir: ., plan_requirements: [x]}\n",
+		config.KindImportRequirementsIgnored:  "version: 3\nprojects:\n  - {dir: /srv, import_requirements: [approved]}\n",
+		config.KindDestroyOrderIgnored:        "version: 3\nprojects:\n  - {dir: /srv, destroy_execution_order_group: 1}\n",
+		config.KindUnknownSilence:             "version: 3\nprojects:\n  - {dir: ., silence_pr_comments: [x]}\n",
+		config.KindCustomPolicyCheckIgnored:   "version: 3\nprojects:\n  - {dir: /srv, custom_policy_check: true}\n",
 		config.KindVersionRequired:            "projects: []\n",
 		config.KindUnsupportedAtlantisVersion: "version: 4\nprojects: []\n",
 		config.KindUnsupportedVersion:         "version: 4\nprojects: []\n",
@@ -75,6 +89,10 @@ func TestEveryConfigErrorKindRenders(t *testing.T) {
 		_, err := parse(file, []byte(doc), config.DefaultServer())
 		checkConfigKindRenders(t, tmpl, kind, err)
 	}
+	workflows := config.DefaultServer()
+	workflows.Workflows = map[string]config.Workflow{"x": config.DefaultWorkflow()}
+	_, err = config.ParseRepo(config.RepoFile, []byte("version: 1\nprojects:\n  - {dir: ., workflow: x}\n"), workflows)
+	checkConfigKindRenders(t, tmpl, config.KindWorkflowChoiceNotAllowed, err)
 	drift := config.DefaultServer()
 	drift.Drift.RepoOverride = true
 	_, err = config.ParseRepo(config.RepoFile, []byte("version: 1\ndrift:\n  schedule: soon\n"), drift)
@@ -93,7 +111,7 @@ func TestEveryConfigErrorKindRenders(t *testing.T) {
 	checkConfigKindRenders(t, tmpl, config.KindInvalidDuration, err)
 
 	for _, k := range config.Kinds {
-		if _, ok := docs[k]; !ok && atlantis[k] == "" && k != config.KindInvalidSchedule && k != config.KindInvalidDuration {
+		if _, ok := docs[k]; !ok && atlantis[k] == "" && k != config.KindInvalidSchedule && k != config.KindWorkflowChoiceNotAllowed && k != config.KindInvalidDuration {
 			t.Errorf("kind %s has no broken file here", k)
 		}
 	}

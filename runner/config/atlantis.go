@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -117,7 +118,7 @@ func AtlantisWhenModified() []string {
 func checkAtlantisRequirements(c checker, key string, list []string, srv Server) {
 	for i, e := range list {
 		if !knownRequirement(Requirement(e)) || strings.HasPrefix(e, "!") {
-			c.errorf(index(key, i), "unknown requirement %q: use approved, mergeable or undiverged (version 3 lists every requirement the project keeps)", e)
+			c.report(index(key, i), FieldError{Kind: KindUnknownAtlantisRequirement, Value: e, Message: fmt.Sprintf("unknown requirement %q: use approved, mergeable or undiverged (version 3 lists every requirement the project keeps)", e)})
 		}
 	}
 	if !c.src.set(key) {
@@ -125,7 +126,7 @@ func checkAtlantisRequirements(c checker, key string, list []string, srv Server)
 	}
 	for _, r := range srv.ApplyRequirements {
 		if r != PoliciesPassed && !slices.Contains(list, string(r)) && !slices.Contains(srv.RepoMayRelax, r) {
-			c.errorf(key, "leaving out %q would loosen what the server fixes: this repository may not remove it (repo_rules allowed_overrides lacks apply_requirements, and repo_may_relax lacks %q)", r, r)
+			c.report(key, FieldError{Kind: KindRequirementLeftOut, Value: string(r), Message: fmt.Sprintf("leaving out %q would loosen what the server fixes: this repository may not remove it (repo_rules allowed_overrides lacks apply_requirements, and repo_may_relax lacks %q)", r, r)})
 		}
 	}
 }
@@ -154,10 +155,10 @@ func (r *Repo) checkWorkflowChoice(c checker, key, name string, srv Server, rs R
 	_, custom := own[name]
 	switch {
 	case func() bool { _, ok := LookupWorkflow(name, own, srv.Workflows); return !ok }():
-		c.errorf(key, "no workflow %q: neither the server's workflows nor the file's define it", name)
+		c.report(key, FieldError{Kind: KindUnknownWorkflow, Value: name, Message: fmt.Sprintf("no workflow %q: neither the server's workflows nor the file's define it", name)})
 	case name == rs.Workflow:
 	case !custom && !rs.MayOverride(OverrideWorkflow) && !rs.AllowCustomWorkflows:
-		c.errorf(key, "this server does not let repositories pick a workflow (its repo_rules do not list workflow in allowed_overrides); projects run %q", rs.Workflow)
+		c.report(key, FieldError{Kind: KindWorkflowChoiceNotAllowed, Value: rs.Workflow, Message: fmt.Sprintf("this server does not let repositories pick a workflow (its repo_rules do not list workflow in allowed_overrides); projects run %q", rs.Workflow)})
 	case !custom && !rs.WorkflowAllowed(name):
 		c.errorf(key, "workflow %q is not in the server's allowed_workflows for this repository (%s)", name, strings.Join(rs.AllowedWorkflows, ", "))
 	}
@@ -165,7 +166,7 @@ func (r *Repo) checkWorkflowChoice(c checker, key, name string, srv Server, rs R
 
 func checkPolicyCheck(c checker, key string, v *bool, rs RepoSettings) {
 	if v != nil && !*v && !rs.MayOverride(OverridePolicyCheck) {
-		c.errorf(key, "this server does not let repositories turn policy checks off (its repo_rules do not list policy_check in allowed_overrides)")
+		c.report(key, FieldError{Kind: KindPolicyCheckNotAllowed, Message: "this server does not let repositories turn policy checks off (its repo_rules do not list policy_check in allowed_overrides)"})
 	}
 }
 
@@ -181,7 +182,7 @@ func checkWhenModified(c checker, key string, globs []string) {
 // check warns about top-level Atlantis keys atoll does not act on.
 func (a Atlantis) check(c checker) {
 	if len(a.AllowedRegexpPrefixes) > 0 {
-		c.warnf("allowed_regexp_prefixes", "atoll has no regular-expression project selection: -p takes a project name")
+		c.warn("allowed_regexp_prefixes", FieldError{Kind: KindRegexpSelectionIgnored, Message: "atoll has no regular-expression project selection: -p takes a project name"})
 	}
 }
 
@@ -189,22 +190,22 @@ func (a Atlantis) check(c checker) {
 func (a AtlantisProject) check(c checker, key string) {
 	for i, e := range a.PlanRequirements {
 		if e != string(Approved) && e != string(Mergeable) && e != string(Undiverged) {
-			c.errorf(index(join(key, "plan_requirements"), i), "unknown plan requirement %q: use approved, mergeable or undiverged", e)
+			c.report(index(join(key, "plan_requirements"), i), FieldError{Kind: KindUnknownPlanRequirement, Value: e, Message: fmt.Sprintf("unknown plan requirement %q: use approved, mergeable or undiverged", e)})
 		}
 	}
 	if len(a.ImportRequirements) > 0 {
-		c.warnf(join(key, "import_requirements"), "atoll has no import command, so these requirements never apply")
+		c.warn(join(key, "import_requirements"), FieldError{Kind: KindImportRequirementsIgnored, Message: "atoll has no import command, so these requirements never apply"})
 	}
 	if a.DestroyExecutionOrderGroup != nil {
-		c.warnf(join(key, "destroy_execution_order_group"), "atoll orders destroy plans by execution_order_group like any other")
+		c.warn(join(key, "destroy_execution_order_group"), FieldError{Kind: KindDestroyOrderIgnored, Message: "atoll orders destroy plans by execution_order_group like any other"})
 	}
 	for i, s := range a.SilencePRComments {
 		if s != "plan" && s != "apply" {
-			c.errorf(index(join(key, "silence_pr_comments"), i), "unknown value %q: use plan or apply", s)
+			c.report(index(join(key, "silence_pr_comments"), i), FieldError{Kind: KindUnknownSilence, Value: s, Message: fmt.Sprintf("unknown value %q: use plan or apply", s)})
 		}
 	}
 	if a.CustomPolicyCheck != nil && *a.CustomPolicyCheck {
-		c.warnf(join(key, "custom_policy_check"), "atoll decides policies with its own policy sets (OPA, atoll or conftest format); the output of run steps in the policy_check stage does not pass or fail them")
+		c.warn(join(key, "custom_policy_check"), FieldError{Kind: KindCustomPolicyCheckIgnored, Message: "atoll decides policies with its own policy sets (OPA, atoll or conftest format); the output of run steps in the policy_check stage does not pass or fail them"})
 	}
 }
 

@@ -85,6 +85,21 @@ const (
 	KindPoliciesPassedKept         Kind = "policies_passed_kept"
 	KindRemovalNotAllowed          Kind = "removal_not_allowed"
 	KindAddsAndRemoves             Kind = "adds_and_removes"
+	KindUnknownAtlantisRequirement Kind = "unknown_atlantis_requirement"
+	KindRequirementLeftOut         Kind = "requirement_left_out"
+	KindUnknownWorkflow            Kind = "unknown_workflow"
+	KindWorkflowChoiceNotAllowed   Kind = "workflow_choice_not_allowed"
+	KindPolicyCheckNotAllowed      Kind = "policy_check_not_allowed"
+	KindRegexpSelectionIgnored     Kind = "regexp_selection_ignored"
+	KindUnknownPlanRequirement     Kind = "unknown_plan_requirement"
+	KindImportRequirementsIgnored  Kind = "import_requirements_ignored"
+	KindDestroyOrderIgnored        Kind = "destroy_order_ignored"
+	KindUnknownSilence             Kind = "unknown_silence"
+	KindCustomPolicyCheckIgnored   Kind = "custom_policy_check_ignored"
+	KindInvalidConstraint          Kind = "invalid_constraint"
+	KindInvalidTeam                Kind = "invalid_team"
+	KindTeamsRequired              Kind = "teams_required"
+	KindCountTooSmall              Kind = "count_too_small"
 	// KindInvalid: any other problem, said by Message alone.
 	KindInvalid Kind = "invalid"
 )
@@ -93,7 +108,8 @@ const (
 var Kinds = []Kind{KindFileTooLarge, KindInvalidYAML, KindMultipleDocuments, KindTooManyValues, KindWrongType,
 	KindInvalidDuration, KindUnknownKey, KindDuplicateKey, KindKeyNotString, KindMergeTooDeep, KindMergeNotMapping,
 	KindStepNeedsValue, KindUnknownStep, KindStepKeys, KindUnknownValue, KindInvalid,
-	KindVersionRequired, KindUnsupportedAtlantisVersion, KindUnsupportedVersion, KindUnknownApplyMode, KindAutomergeIgnored, KindAutomergeNotEnabled, KindDriftNotAllowed, KindInvalidSchedule, KindWorkflowsNotAllowed, KindInvalidWorkspace, KindInvalidProjectName, KindDuplicateProjectName, KindDuplicateDirWorkspace, KindDistributionsDisagree, KindInvalidVarFile, KindVarFileOutside, KindBranchNeedsSlashes, KindInvalidRegexp, KindUnknownLockMode, KindUnknownDependency, KindDirRequired, KindDirNotRelative, KindDirOutside, KindDirControlChar, KindUnknownRequirement, KindPoliciesPassedKept, KindRemovalNotAllowed, KindAddsAndRemoves}
+	KindVersionRequired, KindUnsupportedAtlantisVersion, KindUnsupportedVersion, KindUnknownApplyMode, KindAutomergeIgnored, KindAutomergeNotEnabled, KindDriftNotAllowed, KindInvalidSchedule, KindWorkflowsNotAllowed, KindInvalidWorkspace, KindInvalidProjectName, KindDuplicateProjectName, KindDuplicateDirWorkspace, KindDistributionsDisagree, KindInvalidVarFile, KindVarFileOutside, KindBranchNeedsSlashes, KindInvalidRegexp, KindUnknownLockMode, KindUnknownDependency, KindDirRequired, KindDirNotRelative, KindDirOutside, KindDirControlChar, KindUnknownRequirement, KindPoliciesPassedKept, KindRemovalNotAllowed, KindAddsAndRemoves,
+	KindUnknownAtlantisRequirement, KindRequirementLeftOut, KindUnknownWorkflow, KindWorkflowChoiceNotAllowed, KindPolicyCheckNotAllowed, KindRegexpSelectionIgnored, KindUnknownPlanRequirement, KindImportRequirementsIgnored, KindDestroyOrderIgnored, KindUnknownSilence, KindCustomPolicyCheckIgnored, KindInvalidConstraint, KindInvalidTeam, KindTeamsRequired, KindCountTooSmall}
 
 // FieldError is one problem in a configuration, located as precisely as its
 // source allows.

@@ -296,14 +296,14 @@ func checkConstraint(c checker, key, constraint string) {
 		return
 	}
 	if _, err := version.NewConstraint(constraint); err != nil {
-		c.errorf(key, "invalid version constraint %q: use a version (1.5.7) or a constraint (~> 1.9, >= 1.6)", constraint)
+		c.report(key, FieldError{Kind: KindInvalidConstraint, Value: constraint, Message: fmt.Sprintf("invalid version constraint %q: use a version (1.5.7) or a constraint (~> 1.9, >= 1.6)", constraint)})
 	}
 }
 
 func checkTeams(c checker, key string, teams []string) {
 	for i, t := range teams {
 		if !teamRE.MatchString(t) {
-			c.errorf(index(key, i), "invalid team %q: use org/team-slug", t)
+			c.report(index(key, i), FieldError{Kind: KindInvalidTeam, Value: t, Message: fmt.Sprintf("invalid team %q: use org/team-slug", t)})
 		}
 	}
 }
@@ -320,12 +320,12 @@ func checkReviewerRules(c checker, key string, rules []ReviewerRule) {
 	for i, r := range rules {
 		k := index(key, i)
 		if len(r.Teams) == 0 {
-			c.errorf(join(k, "teams"), "required: at least one org/team-slug")
+			c.report(join(k, "teams"), FieldError{Kind: KindTeamsRequired, Message: "required: at least one org/team-slug"})
 		}
 		checkTeams(c, join(k, "teams"), r.Teams)
 		checkGlobs(c, join(k, "paths"), r.Paths)
 		if r.Count < 1 {
-			c.errorf(join(k, "count"), "must be at least 1, got %d", r.Count)
+			c.report(join(k, "count"), FieldError{Kind: KindCountTooSmall, Count: r.Count, Message: fmt.Sprintf("must be at least 1, got %d", r.Count)})
 		}
 	}
 }
