@@ -93,6 +93,29 @@ func TestEveryConfigErrorKindRenders(t *testing.T) {
 	workflows.Workflows = map[string]config.Workflow{"x": config.DefaultWorkflow()}
 	_, err = config.ParseRepo(config.RepoFile, []byte("version: 1\nprojects:\n  - {dir: ., workflow: x}\n"), workflows)
 	checkConfigKindRenders(t, tmpl, config.KindWorkflowChoiceNotAllowed, err)
+	yes := true
+	custom := config.DefaultServer()
+	custom.Workflows = map[string]config.Workflow{"a": config.DefaultWorkflow(), "b": config.DefaultWorkflow()}
+	custom.RepoRules = []config.RepoRule{{ID: "/.*/", AllowedOverrides: []string{config.OverrideWorkflow},
+		AllowedWorkflows: []string{"a"}, AllowCustomWorkflows: &yes}}
+	own := map[config.Kind]string{
+		config.KindInvalidWorkflowName:   "'a b'",
+		config.KindCommandEmpty:          "w:\n    plan:\n      steps: [{run: ' '}]",
+		config.KindUnknownMultienvOutput: "w:\n    plan:\n      steps: [{multienv: {command: x, output: strip_refreshing}}]",
+		config.KindUnknownOutput:         "w:\n    plan:\n      steps: [{run: {command: x, output: loud}}]",
+		config.KindEnvNameRequired:       "w:\n    plan:\n      steps: [{env: {value: x}}]",
+		config.KindInvalidEnvName:        "w:\n    plan:\n      steps: [{env: {name: '1X', value: y}}]",
+		config.KindValueOrCommand:        "w:\n    plan:\n      steps: [{env: {name: X}}]",
+	}
+	for kind, w := range own {
+		if kind == config.KindInvalidWorkflowName {
+			w += ":\n    plan:\n      steps: [init]"
+		}
+		_, err := config.ParseRepo(config.RepoFile, []byte("version: 1\nworkflows:\n  "+w+"\n"), custom)
+		checkConfigKindRenders(t, tmpl, kind, err)
+	}
+	_, err = config.ParseRepo(config.RepoFile, []byte("version: 1\nprojects:\n  - {dir: ., workflow: b}\n"), custom)
+	checkConfigKindRenders(t, tmpl, config.KindWorkflowNotAllowed, err)
 	drift := config.DefaultServer()
 	drift.Drift.RepoOverride = true
 	_, err = config.ParseRepo(config.RepoFile, []byte("version: 1\ndrift:\n  schedule: soon\n"), drift)
@@ -111,7 +134,7 @@ func TestEveryConfigErrorKindRenders(t *testing.T) {
 	checkConfigKindRenders(t, tmpl, config.KindInvalidDuration, err)
 
 	for _, k := range config.Kinds {
-		if _, ok := docs[k]; !ok && atlantis[k] == "" && k != config.KindInvalidSchedule && k != config.KindWorkflowChoiceNotAllowed && k != config.KindInvalidDuration {
+		if _, ok := docs[k]; !ok && atlantis[k] == "" && k != config.KindInvalidSchedule && own[k] == "" && k != config.KindWorkflowNotAllowed && k != config.KindWorkflowChoiceNotAllowed && k != config.KindInvalidDuration {
 			t.Errorf("kind %s has no broken file here", k)
 		}
 	}

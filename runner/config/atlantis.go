@@ -160,7 +160,7 @@ func (r *Repo) checkWorkflowChoice(c checker, key, name string, srv Server, rs R
 	case !custom && !rs.MayOverride(OverrideWorkflow) && !rs.AllowCustomWorkflows:
 		c.report(key, FieldError{Kind: KindWorkflowChoiceNotAllowed, Value: rs.Workflow, Message: fmt.Sprintf("this server does not let repositories pick a workflow (its repo_rules do not list workflow in allowed_overrides); projects run %q", rs.Workflow)})
 	case !custom && !rs.WorkflowAllowed(name):
-		c.errorf(key, "workflow %q is not in the server's allowed_workflows for this repository (%s)", name, strings.Join(rs.AllowedWorkflows, ", "))
+		c.report(key, FieldError{Kind: KindWorkflowNotAllowed, Value: name, Allowed: strings.Join(rs.AllowedWorkflows, ", "), Message: fmt.Sprintf("workflow %q is not in the server's allowed_workflows for this repository (%s)", name, strings.Join(rs.AllowedWorkflows, ", "))})
 	}
 }
 

@@ -100,6 +100,14 @@ const (
 	KindInvalidTeam                Kind = "invalid_team"
 	KindTeamsRequired              Kind = "teams_required"
 	KindCountTooSmall              Kind = "count_too_small"
+	KindInvalidWorkflowName        Kind = "invalid_workflow_name"
+	KindCommandEmpty               Kind = "command_empty"
+	KindUnknownMultienvOutput      Kind = "unknown_multienv_output"
+	KindUnknownOutput              Kind = "unknown_output"
+	KindEnvNameRequired            Kind = "env_name_required"
+	KindInvalidEnvName             Kind = "invalid_env_name"
+	KindValueOrCommand             Kind = "value_or_command"
+	KindWorkflowNotAllowed         Kind = "workflow_not_allowed"
 	// KindInvalid: any other problem, said by Message alone.
 	KindInvalid Kind = "invalid"
 )
@@ -109,7 +117,8 @@ var Kinds = []Kind{KindFileTooLarge, KindInvalidYAML, KindMultipleDocuments, Kin
 	KindInvalidDuration, KindUnknownKey, KindDuplicateKey, KindKeyNotString, KindMergeTooDeep, KindMergeNotMapping,
 	KindStepNeedsValue, KindUnknownStep, KindStepKeys, KindUnknownValue, KindInvalid,
 	KindVersionRequired, KindUnsupportedAtlantisVersion, KindUnsupportedVersion, KindUnknownApplyMode, KindAutomergeIgnored, KindAutomergeNotEnabled, KindDriftNotAllowed, KindInvalidSchedule, KindWorkflowsNotAllowed, KindInvalidWorkspace, KindInvalidProjectName, KindDuplicateProjectName, KindDuplicateDirWorkspace, KindDistributionsDisagree, KindInvalidVarFile, KindVarFileOutside, KindBranchNeedsSlashes, KindInvalidRegexp, KindUnknownLockMode, KindUnknownDependency, KindDirRequired, KindDirNotRelative, KindDirOutside, KindDirControlChar, KindUnknownRequirement, KindPoliciesPassedKept, KindRemovalNotAllowed, KindAddsAndRemoves,
-	KindUnknownAtlantisRequirement, KindRequirementLeftOut, KindUnknownWorkflow, KindWorkflowChoiceNotAllowed, KindPolicyCheckNotAllowed, KindRegexpSelectionIgnored, KindUnknownPlanRequirement, KindImportRequirementsIgnored, KindDestroyOrderIgnored, KindUnknownSilence, KindCustomPolicyCheckIgnored, KindInvalidConstraint, KindInvalidTeam, KindTeamsRequired, KindCountTooSmall}
+	KindUnknownAtlantisRequirement, KindRequirementLeftOut, KindUnknownWorkflow, KindWorkflowChoiceNotAllowed, KindPolicyCheckNotAllowed, KindRegexpSelectionIgnored, KindUnknownPlanRequirement, KindImportRequirementsIgnored, KindDestroyOrderIgnored, KindUnknownSilence, KindCustomPolicyCheckIgnored, KindInvalidConstraint, KindInvalidTeam, KindTeamsRequired, KindCountTooSmall,
+	KindInvalidWorkflowName, KindCommandEmpty, KindUnknownMultienvOutput, KindUnknownOutput, KindEnvNameRequired, KindInvalidEnvName, KindValueOrCommand, KindWorkflowNotAllowed}
 
 // FieldError is one problem in a configuration, located as precisely as its
 // source allows.

@@ -253,7 +253,7 @@ func checkWorkflows(c checker, key string, ws map[string]Workflow) {
 	for _, name := range names {
 		wk := join(key, name)
 		if !nameRE.MatchString(name) {
-			c.errorf(wk, "invalid workflow name %q: use letters, digits, '-', '_' and '.'", name)
+			c.report(wk, FieldError{Kind: KindInvalidWorkflowName, Value: name, Message: fmt.Sprintf("invalid workflow name %q: use letters, digits, '-', '_' and '.'", name)})
 		}
 		w := ws[name]
 		for _, st := range []struct {
@@ -277,28 +277,28 @@ func checkStep(c checker, key string, s Step) {
 	switch s.Kind {
 	case StepRun, StepMultiEnv:
 		if strings.TrimSpace(s.Command) == "" {
-			c.errorf(k, "the command is empty")
+			c.report(k, FieldError{Kind: KindCommandEmpty, Message: "the command is empty"})
 		}
 		switch s.Output {
 		case "", OutputShow, OutputHide:
 		case OutputStripRefreshing:
 			if s.Kind == StepMultiEnv {
-				c.errorf(join(k, "output"), "unknown output %q for multienv: use show or hide", s.Output)
+				c.report(join(k, "output"), FieldError{Kind: KindUnknownMultienvOutput, Value: string(s.Output), Message: fmt.Sprintf("unknown output %q for multienv: use show or hide", s.Output)})
 			}
 		default:
-			c.errorf(join(k, "output"), "unknown output %q: use show, hide or strip_refreshing", s.Output)
+			c.report(join(k, "output"), FieldError{Kind: KindUnknownOutput, Value: string(s.Output), Message: fmt.Sprintf("unknown output %q: use show, hide or strip_refreshing", s.Output)})
 		}
 	case StepEnv:
 		switch {
 		case s.Name == "":
-			c.errorf(join(k, "name"), "required: the variable's name")
+			c.report(join(k, "name"), FieldError{Kind: KindEnvNameRequired, Message: "required: the variable's name"})
 		case !envNameRE.MatchString(s.Name):
-			c.errorf(join(k, "name"), "invalid environment variable name %q", s.Name)
+			c.report(join(k, "name"), FieldError{Kind: KindInvalidEnvName, Value: s.Name, Message: fmt.Sprintf("invalid environment variable name %q", s.Name)})
 		}
 		if (s.Value == "") == (s.Command == "") && !c.src.set(join(k, "value")) {
-			c.errorf(k, "set exactly one of value or command")
+			c.report(k, FieldError{Kind: KindValueOrCommand, Message: "set exactly one of value or command"})
 		} else if c.src.set(join(k, "value")) && s.Command != "" {
-			c.errorf(k, "set exactly one of value or command")
+			c.report(k, FieldError{Kind: KindValueOrCommand, Message: "set exactly one of value or command"})
 		}
 	}
 }
