@@ -124,12 +124,14 @@ func (r *Runner) HandleEvent(ctx context.Context, ev vcs.Event) error {
 		return r.onReview(ctx, e)
 	case *vcs.PushEvent:
 		r.drift.onPush(e.Repo, e.Ref)
+		r.shareDriftChange(ctx, &e.Repo, e.Ref)
 		return nil
 	case *vcs.PingEvent:
 		return nil
 	case *vcs.InstallationEvent:
 		r.log.Info("installation changed", "action", e.Action, "installation", e.InstallationID)
 		r.drift.onInstallation()
+		r.shareDriftChange(ctx, nil, "")
 		return nil
 	default:
 		return errors.New("unknown event type")

@@ -448,3 +448,58 @@ func TestStaleApplyClaimReleased(t *testing.T) {
 		t.Fatalf("plan %s after its claimer left; want planned again", p.State)
 	}
 }
+
+// An installation change or a default-branch push handled by a replica
+// that does not lead reaches the leader's drift scheduler through the
+// store: it lists the repositories again, or reads the pushed one's
+// schedule again, as if the webhook had reached it.
+func TestDriftChangeReachesTheLeader(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rs := replicaSet(t, 2, time.Minute, time.Now)
+	leader, other := rs[0], rs[1]
+	for _, r := range rs {
+		r.srv.Drift.Enabled, r.srv.Drift.RepoOverride = true, true
+	}
+	leader.cfg.Cluster.Poll = 10 * time.Millisecond
+	d := leader.drift
+	d.repos["acme/infra"] = &driftRepo{repo: repoOf("infra"), read: time.Now()}
+	d.listed = time.Now()
+	done := make(chan struct{})
+	go func() { defer close(done); d.followDriftSignal(ctx) }()
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			d.mu.Lock()
+			ok := cond()
+			d.mu.Unlock()
+			if ok {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the leader did not see %s", what)
+			}
+		}
+	}
+
+	other.shareDriftChange(ctx, nil, "")
+	waitFor("the installation change", func() bool { return d.listStale })
+	d.mu.Lock()
+	d.listStale = false
+	if d.repos["acme/infra"].stale {
+		t.Error("an installation change marked a repository's schedule stale")
+	}
+	d.mu.Unlock()
+
+	repo := repoOf("infra")
+	repo.DefaultBranch = "main"
+	other.shareDriftChange(ctx, &repo, "refs/heads/feature") // cannot change the schedule: not shared
+	other.shareDriftChange(ctx, &repo, "refs/heads/main")
+	waitFor("the push to the default branch", func() bool { return d.repos["acme/infra"].stale })
+	raw, _, err := leader.cfg.Store.GetRecord(ctx, bucketSignals, signalDrift)
+	if err != nil || !strings.Contains(string(raw), `"seq":2`) {
+		t.Errorf("drift signal = %s, %v; want two changes (the feature-branch push not among them)", raw, err)
+	}
+	cancel()
+	<-done
+}

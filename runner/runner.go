@@ -225,6 +225,9 @@ func (r *Runner) Start(ctx context.Context) error {
 	}
 	if r.shared() {
 		lead = append(lead, leaderTask{"claim pruner", r.pruneClaimsLoop})
+		if r.drift.enabled() {
+			lead = append(lead, leaderTask{"drift signal", r.drift.followDriftSignal})
+		}
 	}
 	r.lead(ctx, lead)
 	if r.shared() {
