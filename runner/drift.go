@@ -16,9 +16,6 @@ import (
 	"github.com/atollhq/atoll/vcs"
 )
 
-// driftHistory bounds DriftRecord.History.
-const driftHistory = 50
-
 // ErrUnknownRepo is returned by TriggerDrift for a repository atoll does
 // not serve.
 var ErrUnknownRepo = errors.New("repository not served by this atoll")

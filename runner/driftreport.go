@@ -2,7 +2,6 @@ package runner
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/atollhq/atoll/runner/command"
@@ -54,105 +53,11 @@ func (r *Runner) claimDriftReport(ctx context.Context, id string) bool {
 	return claimed
 }
 
-// driftIssue keeps the project's drift issue in step with a check: opened
-// when drift appears, left alone while it stays the same, updated when it
-// changes, closed when it is gone. An error is reported on an open issue
-// as an error and changes nothing else. It returns the issue's number.
+// driftIssue keeps the project's drift issue in step with a check (see
+// drift.Tracker) and returns the issue's number.
 func (r *Runner) driftIssue(ctx context.Context, j Job, status string) (int, error) {
-	key := records.DriftKey(j.Repo.FullName(), j.Project.Name)
-	var rec DriftRecord
-	if _, err := r.rec.Get(ctx, records.Drift, key, &rec); err != nil {
-		return 0, err
-	}
-	rec.Repo, rec.Project = j.Repo.FullName(), j.Project
-	now := r.now()
-	rec.History = append(rec.History, DriftResult{At: now, Commit: j.Commit, Status: status,
-		Summary: j.Outcome.Summary, Hash: j.Outcome.Hash, Error: j.Outcome.Error})
-	if len(rec.History) > driftHistory {
-		rec.History = rec.History[len(rec.History)-driftHistory:]
-	}
-	if rec.Issue == 0 {
-		rec.Issue = r.findDriftIssue(ctx, j.Repo, j.Project.Name)
-	}
-	pr := r.projectResult(ctx, j)
-	var err error
-	switch status {
-	case DriftDrifted:
-		err = r.driftFound(ctx, j, &rec, pr)
-	case DriftInSync:
-		if rec.Issue > 0 {
-			err = r.driftGone(ctx, j, &rec, pr)
-		}
-		rec.Hash, rec.FirstSeen = "", now
-	case DriftError:
-		if rec.Issue > 0 {
-			err = r.reply(ctx, j.Repo, rec.Issue, "drift_comment.tmpl", templates.DriftComment{Kind: templates.DriftError, Commit: j.Commit, At: now, Project: pr})
-		}
-	}
-	issue := rec.Issue
-	if perr := r.rec.Put(ctx, records.Drift, key, rec); perr != nil && err == nil {
-		err = perr
-	}
-	return issue, err
-}
-
-// driftFound opens the issue, or updates it when the drift changed.
-func (r *Runner) driftFound(ctx context.Context, j Job, rec *DriftRecord, pr templates.ProjectResult) error {
-	now := r.now()
-	if rec.Issue > 0 && rec.Hash == j.Outcome.Hash {
-		rec.LastSeen = now // the same drift: the issue is not edited again
-		return nil
-	}
-	changed := rec.Issue > 0
-	if !changed || rec.FirstSeen.IsZero() {
-		rec.FirstSeen = now
-	}
-	rec.LastSeen, rec.Hash = now, j.Outcome.Hash
-	text, err := r.tmpl.RenderDriftIssue(templates.DriftIssue{ID: "drift:" + records.DriftKey(j.Repo.FullName(), j.Project.Name),
-		Repo: j.Repo.FullName(), Branch: j.Repo.DefaultBranch, Commit: j.Commit, FirstSeen: rec.FirstSeen,
-		LastSeen: now, Changed: changed, Project: pr})
-	if err != nil {
-		return err
-	}
-	body := r.mask(text.Body)
-	if !changed {
-		issue, err := r.host.CreateIssue(ctx, j.Repo, vcs.Issue{Title: text.Title, Body: body,
-			Labels: []string{drift.LabelDrift, drift.IssueLabel(j.Project.Name)}})
-		if err != nil {
-			return fmt.Errorf("open drift issue: %w", err)
-		}
-		rec.Issue = issue.Number
-		r.auditDrift(ctx, j, "drift.found", issue.Number)
-		return nil
-	}
-	if err := r.host.UpdateIssue(ctx, j.Repo, rec.Issue, vcs.IssueUpdate{Title: &text.Title, Body: &body}); err != nil {
-		return fmt.Errorf("update drift issue #%d: %w", rec.Issue, err)
-	}
-	return r.reply(ctx, j.Repo, rec.Issue, "drift_comment.tmpl", templates.DriftComment{Kind: templates.DriftChanged, Commit: j.Commit, At: now, Project: pr})
-}
-
-// driftGone comments on the issue and closes it.
-func (r *Runner) driftGone(ctx context.Context, j Job, rec *DriftRecord, pr templates.ProjectResult) error {
-	if err := r.reply(ctx, j.Repo, rec.Issue, "drift_comment.tmpl", templates.DriftComment{Kind: templates.DriftResolved, Commit: j.Commit, At: r.now(), Project: pr}); err != nil {
-		return err
-	}
-	closed, reason := "closed", "completed"
-	if err := r.host.UpdateIssue(ctx, j.Repo, rec.Issue, vcs.IssueUpdate{State: &closed, StateReason: &reason}); err != nil {
-		return fmt.Errorf("close drift issue #%d: %w", rec.Issue, err)
-	}
-	r.auditDrift(ctx, j, "drift.resolved", rec.Issue)
-	rec.Issue = 0
-	return nil
-}
-
-// findDriftIssue finds an open drift issue of a project by its label, in
-// case atoll's own record was lost.
-func (r *Runner) findDriftIssue(ctx context.Context, repo vcs.Repo, project string) int {
-	issues, err := r.host.ListIssues(ctx, repo, drift.IssueLabel(project), "open")
-	if err != nil || len(issues) == 0 {
-		return 0
-	}
-	return issues[0].Number
+	t := drift.Tracker{Host: r.host, Render: r.tmpl, Records: r.rec, Now: r.now, Mask: r.mask, Audit: r.auditDrift}
+	return t.Track(ctx, j, status, r.projectResult(ctx, j))
 }
 
 // driftCheck writes the `atoll/drift: NAME` check run on the default
