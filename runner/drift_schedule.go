@@ -17,14 +17,6 @@ import (
 // runs once when it is back.
 const bucketDriftSched = "driftsched" // repo -> driftMemory
 
-// How often the scheduler looks again at what it caches. Webhooks make it
-// look sooner: an installation change lists the repositories again, a push
-// to a default branch reads that repository's atoll.yaml again.
-const (
-	driftReposTTL  = 10 * time.Minute
-	driftConfigTTL = time.Hour
-)
-
 // driftMemory is one repository's durable scheduler memory.
 type driftMemory struct {
 	Last time.Time `json:"last"`
@@ -50,23 +42,11 @@ type driftScheduler struct {
 	parked []string // drift jobs waiting for a slot, oldest first
 	isPark map[string]bool
 
-	// What the loop caches of the served repositories; guarded by mu, since
-	// webhooks mark entries stale from other goroutines.
-	repos      map[string]*driftRepo
-	listed     time.Time
-	listStale  bool
-	poke       chan struct{}
+	// sweep knows the served repositories and their schedules.
+	sweep      *drift.Sweep
 	randJitter func(n time.Duration) time.Duration
 	// trigger starts a check of a repository (Runner.TriggerDrift).
 	trigger func(ctx context.Context, repo, project string) (string, error)
-}
-
-// driftRepo is a served repository and its drift schedule as last read.
-type driftRepo struct {
-	repo  vcs.Repo
-	spec  string // "" when drift detection is off for it
-	read  time.Time
-	stale bool
 }
 
 func newDriftScheduler(r *Runner) *driftScheduler {
@@ -77,17 +57,10 @@ func newDriftScheduler(r *Runner) *driftScheduler {
 		launch:     r.launchDrift,
 		limit:      max(r.srv.Drift.Concurrency, 1),
 		isPark:     map[string]bool{},
-		repos:      map[string]*driftRepo{},
-		poke:       make(chan struct{}, 1),
+		sweep:      drift.NewSweep(driftSource{r}, r.srv.Drift, r.log),
 		randJitter: func(n time.Duration) time.Duration { return rand.N(n) },
 		trigger:    r.TriggerDrift,
 	}
-}
-
-// enabled reports whether any repository may have a drift schedule: the
-// server's is on, or repositories may turn theirs on.
-func (d *driftScheduler) enabled() bool {
-	return d.r.srv.Drift.Enabled || d.r.srv.Drift.RepoOverride
 }
 
 // loop starts the checks that fall due until ctx ends. It wakes at the
@@ -108,7 +81,7 @@ func (d *driftScheduler) loop(ctx context.Context) {
 		case <-ctx.Done():
 			t.Stop()
 			return
-		case <-d.poke:
+		case <-d.sweep.Woken():
 			t.Stop()
 		case <-t.C:
 		}
@@ -119,7 +92,7 @@ func (d *driftScheduler) loop(ctx context.Context) {
 // checks that fell due. memory is the scheduled time of each repository's
 // last check, updated as checks start.
 func (d *driftScheduler) tick(ctx context.Context, now time.Time, tt *drift.Timetable, memory map[string]time.Time) []drift.Fire {
-	specs := d.refresh(ctx, now)
+	specs := d.sweep.Schedules(ctx, now)
 	for repo, err := range tt.Sync(now, specs, memory) {
 		d.r.log.Error("drift schedule", "repo", repo, "err", err)
 	}
@@ -165,123 +138,20 @@ func (d *driftScheduler) loadMemory(ctx context.Context) map[string]time.Time {
 	return out
 }
 
-// refresh lists the served repositories and reads their schedules when
-// what it cached is stale, and returns repo -> schedule ("" when off).
-func (d *driftScheduler) refresh(ctx context.Context, now time.Time) map[string]string {
-	d.mu.Lock()
-	list := d.listStale || d.listed.IsZero() || now.Sub(d.listed) >= driftReposTTL
-	d.listStale = false
-	d.mu.Unlock()
-	if list {
-		repos, err := d.r.servedRepos(ctx)
-		if err != nil {
-			d.r.log.Error("drift: list repositories", "err", err)
-		} else {
-			d.mu.Lock()
-			seen := map[string]*driftRepo{}
-			for _, repo := range repos {
-				dr := d.repos[repo.FullName()]
-				if dr == nil {
-					dr = &driftRepo{}
-				}
-				dr.repo = repo
-				seen[repo.FullName()] = dr
-			}
-			d.repos, d.listed = seen, now
-			d.mu.Unlock()
-		}
-	}
-	d.mu.Lock()
-	var toRead []*driftRepo
-	for _, dr := range d.repos {
-		if dr.stale || dr.read.IsZero() || now.Sub(dr.read) >= driftConfigTTL {
-			dr.stale = false
-			toRead = append(toRead, dr)
-		}
-	}
-	d.mu.Unlock()
-	for _, dr := range toRead {
-		spec := d.scheduleOf(ctx, dr.repo)
-		d.mu.Lock()
-		dr.spec, dr.read = spec, now
-		d.mu.Unlock()
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	specs := make(map[string]string, len(d.repos))
-	for name, dr := range d.repos {
-		specs[name] = dr.spec
-	}
-	return specs
+// driftSource is what the drift sweep reads through the runner: the
+// served repositories and their atoll.yaml at the default branch.
+type driftSource struct{ r *Runner }
+
+func (s driftSource) ServedRepos(ctx context.Context) ([]vcs.Repo, error) {
+	return s.r.servedRepos(ctx)
 }
 
-// scheduleOf is a repository's drift schedule, "" when drift detection is
-// off for it: the server's, or its atoll.yaml's when the server allows
-// repo_override. A broken or unreadable atoll.yaml keeps the server's.
-func (d *driftScheduler) scheduleOf(ctx context.Context, repo vcs.Repo) string {
-	s := d.r.srv.Drift
-	server := ""
-	if s.Enabled {
-		server = s.Schedule
-	}
-	if !s.RepoOverride {
-		return server
-	}
-	rc, err := d.r.repoConfig(ctx, repo, repo.DefaultBranch, repo.DefaultBranch)
+func (s driftSource) RepoSettings(ctx context.Context, repo vcs.Repo) (drift.RepoSettings, error) {
+	rc, err := s.r.repoConfig(ctx, repo, repo.DefaultBranch, repo.DefaultBranch)
 	if err != nil {
-		d.r.log.Warn("drift: read atoll.yaml; using the server's schedule", "repo", repo.FullName(), "err", err)
-		return server
+		return drift.RepoSettings{}, err
 	}
-	if !rc.Present {
-		return server
-	}
-	if !rc.DriftEnabled {
-		return ""
-	}
-	return rc.DriftSchedule
-}
-
-// onPush notes a push: a push to a default branch may change its atoll.yaml.
-func (d *driftScheduler) onPush(repo vcs.Repo, ref string) {
-	if !d.enabled() || !d.r.srv.Drift.RepoOverride {
-		return
-	}
-	d.mu.Lock()
-	dr, ok := d.repos[repo.FullName()]
-	if ok && (dr.repo.DefaultBranch == "" || ref == "refs/heads/"+dr.repo.DefaultBranch) {
-		dr.stale = true
-	}
-	d.mu.Unlock()
-	if ok {
-		d.wake()
-	}
-}
-
-// onInstallation notes that the served repositories may have changed.
-func (d *driftScheduler) onInstallation() {
-	if !d.enabled() {
-		return
-	}
-	d.mu.Lock()
-	d.listStale = true
-	d.mu.Unlock()
-	d.wake()
-}
-
-func (d *driftScheduler) wake() {
-	select {
-	case d.poke <- struct{}{}:
-	default:
-	}
-}
-
-// serves reports whether the repository is among the served repositories
-// the scheduler last listed.
-func (d *driftScheduler) serves(repo string) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	_, ok := d.repos[repo]
-	return ok
+	return drift.RepoSettings{Present: rc.Present, Enabled: rc.DriftEnabled, Schedule: rc.DriftSchedule}, nil
 }
 
 // admit says whether a worker may run job id now. Any job but a drift job

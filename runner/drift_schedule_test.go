@@ -106,7 +106,7 @@ func TestDriftScheduleOverride(t *testing.T) {
 	t.Run("server decides", func(t *testing.T) {
 		r, _ := schedTestRunner(t, srv, h)
 		h.reads = 0
-		specs := r.drift.refresh(context.Background(), utc("2026-03-02 10:00"))
+		specs := r.drift.sweep.Schedules(context.Background(), utc("2026-03-02 10:00"))
 		for _, name := range []string{"acme/plain", "acme/hourly", "acme/off", "acme/broken", "acme/other"} {
 			if specs[name] != "0 6 * * *" {
 				t.Errorf("%s: schedule %q, want the server's", name, specs[name])
@@ -120,7 +120,7 @@ func TestDriftScheduleOverride(t *testing.T) {
 	t.Run("repo override", func(t *testing.T) {
 		r, started := schedTestRunner(t, srv, h)
 		now := utc("2026-03-02 10:30")
-		specs := r.drift.refresh(context.Background(), now)
+		specs := r.drift.sweep.Schedules(context.Background(), now)
 		want := map[string]string{"acme/plain": "0 6 * * *", "acme/hourly": "@hourly", "acme/off": "",
 			"acme/broken": "0 6 * * *", "acme/other": "0 6 * * *"}
 		for name, w := range want {
@@ -152,10 +152,10 @@ func TestDriftScheduleOverride(t *testing.T) {
 		off.Drift.Enabled = false
 		r, _ := schedTestRunner(t, off, &fakeHost{repos: []vcs.Repo{repoOf("plain"), repoOf("on")},
 			files: map[string]string{"acme/on": "version: 1\ndrift:\n  enabled: true\n"}})
-		if !r.drift.enabled() {
+		if !r.drift.sweep.Enabled() {
 			t.Fatal("scheduler off although repositories may turn drift on")
 		}
-		specs := r.drift.refresh(context.Background(), utc("2026-03-02 10:30"))
+		specs := r.drift.sweep.Schedules(context.Background(), utc("2026-03-02 10:30"))
 		if specs["acme/plain"] != "" || specs["acme/on"] != "0 6 * * *" {
 			t.Errorf("schedules = %v; want plain off, on with the server's schedule", specs)
 		}
@@ -172,26 +172,26 @@ func TestDriftScheduleRefresh(t *testing.T) {
 	r, _ := schedTestRunner(t, srv, h)
 	ctx := context.Background()
 	now := utc("2026-03-02 10:30")
-	r.drift.refresh(ctx, now)
+	r.drift.sweep.Schedules(ctx, now)
 	h.mu.Lock()
 	h.files["acme/a"] = "version: 1\ndrift:\n  schedule: \"*/5 * * * *\"\n"
 	h.repos = append(h.repos, repoOf("b"))
 	h.mu.Unlock()
-	if specs := r.drift.refresh(ctx, now.Add(time.Minute)); specs["acme/a"] != "@hourly" || len(specs) != 1 {
+	if specs := r.drift.sweep.Schedules(ctx, now.Add(time.Minute)); specs["acme/a"] != "@hourly" || len(specs) != 1 {
 		t.Fatalf("schedules = %v; want the cached ones", specs)
 	}
-	r.drift.onPush(repoOf("a"), "refs/heads/feature")
-	if specs := r.drift.refresh(ctx, now.Add(2*time.Minute)); specs["acme/a"] != "@hourly" {
+	r.drift.sweep.OnPush(repoOf("a"), "refs/heads/feature")
+	if specs := r.drift.sweep.Schedules(ctx, now.Add(2*time.Minute)); specs["acme/a"] != "@hourly" {
 		t.Fatalf("a push to another branch re-read atoll.yaml: %v", specs)
 	}
-	r.drift.onPush(repoOf("a"), "refs/heads/main")
-	r.drift.onInstallation()
-	specs := r.drift.refresh(ctx, now.Add(3*time.Minute))
+	r.drift.sweep.OnPush(repoOf("a"), "refs/heads/main")
+	r.drift.sweep.OnInstallation()
+	specs := r.drift.sweep.Schedules(ctx, now.Add(3*time.Minute))
 	if specs["acme/a"] != "*/5 * * * *" || specs["acme/b"] != "@daily" {
 		t.Fatalf("schedules = %v; want a's new schedule and b listed", specs)
 	}
 	select {
-	case <-r.drift.poke:
+	case <-r.drift.sweep.Woken():
 	default:
 		t.Fatal("webhooks did not wake the scheduler")
 	}

@@ -16,7 +16,7 @@ import (
 // its scheduler caches stale, as the webhook does when it reaches the
 // leader itself. Without it, a repository added while another replica
 // handled the webhook would wait for the scheduler's next listing
-// (driftReposTTL) before its first scheduled check.
+// (drift.ReposTTL) before its first scheduled check.
 
 // signalDrift is the key of the drift signal in bucketSignals.
 const signalDrift = "drift"
@@ -34,7 +34,7 @@ type driftSignal struct {
 // when repo is nil, else a push of ref to *repo. A push that cannot
 // change a drift schedule is not recorded.
 func (r *Runner) shareDriftChange(ctx context.Context, repo *vcs.Repo, ref string) {
-	if !r.shared() || !r.drift.enabled() {
+	if !r.shared() || !r.drift.sweep.Enabled() {
 		return
 	}
 	name := ""
@@ -85,17 +85,13 @@ func (d *driftScheduler) followDriftSignal(ctx context.Context) {
 		if json.Unmarshal(raw, &s) != nil || s.Seq == seen {
 			continue
 		}
-		d.mu.Lock()
-		if s.List > seen {
-			d.listStale = true
-		}
+		var pushed []string
 		for name, seq := range s.Repos {
-			if dr, ok := d.repos[name]; ok && seq > seen {
-				dr.stale = true
+			if seq > seen {
+				pushed = append(pushed, name)
 			}
 		}
-		d.mu.Unlock()
+		d.sweep.Stale(s.List > seen, pushed...)
 		seen = s.Seq
-		d.wake()
 	}
 }

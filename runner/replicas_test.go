@@ -17,6 +17,7 @@ import (
 	"github.com/atollhq/atoll/runner/execute"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
+	"github.com/atollhq/atoll/vcs"
 )
 
 // fakeClock is a clock tests move by hand, shared by several replicas.
@@ -460,46 +461,70 @@ func TestDriftChangeReachesTheLeader(t *testing.T) {
 	leader, other := rs[0], rs[1]
 	for _, r := range rs {
 		r.srv.Drift.Enabled, r.srv.Drift.RepoOverride = true, true
+		r.drift = newDriftScheduler(r)
 	}
 	leader.cfg.Cluster.Poll = 10 * time.Millisecond
 	d := leader.drift
-	d.repos["acme/infra"] = &driftRepo{repo: repoOf("infra"), read: time.Now()}
-	d.listed = time.Now()
+	src := &countingSource{repos: []vcs.Repo{repoOf("infra")}, reads: map[string]int{}}
+	d.sweep = drift.NewSweep(src, leader.srv.Drift, leader.log)
+	now := time.Now()
+	d.sweep.Schedules(ctx, now) // listed and read: cached for their TTLs
 	done := make(chan struct{})
 	go func() { defer close(done); d.followDriftSignal(ctx) }()
-	waitFor := func(what string, cond func() bool) {
+	waitFor := func(what string) {
 		t.Helper()
-		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-			d.mu.Lock()
-			ok := cond()
-			d.mu.Unlock()
-			if ok {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("the leader did not see %s", what)
-			}
+		select {
+		case <-d.sweep.Woken():
+		case <-time.After(5 * time.Second):
+			t.Fatalf("the leader did not see %s", what)
 		}
 	}
 
 	other.shareDriftChange(ctx, nil, "")
-	waitFor("the installation change", func() bool { return d.listStale })
-	d.mu.Lock()
-	d.listStale = false
-	if d.repos["acme/infra"].stale {
-		t.Error("an installation change marked a repository's schedule stale")
+	waitFor("the installation change")
+	d.sweep.Schedules(ctx, now.Add(time.Second))
+	if src.lists != 2 {
+		t.Errorf("after an installation change the leader listed %d times, want again (2)", src.lists)
 	}
-	d.mu.Unlock()
+	if src.reads["acme/infra"] != 1 {
+		t.Error("an installation change made a repository's schedule be read again")
+	}
 
 	repo := repoOf("infra")
 	repo.DefaultBranch = "main"
 	other.shareDriftChange(ctx, &repo, "refs/heads/feature") // cannot change the schedule: not shared
 	other.shareDriftChange(ctx, &repo, "refs/heads/main")
-	waitFor("the push to the default branch", func() bool { return d.repos["acme/infra"].stale })
+	waitFor("the push to the default branch")
+	d.sweep.Schedules(ctx, now.Add(2*time.Second))
+	if src.reads["acme/infra"] != 2 {
+		t.Errorf("after a push to main the leader read acme/infra's schedule %d times, want again (2)", src.reads["acme/infra"])
+	}
 	raw, _, err := leader.cfg.Store.GetRecord(ctx, bucketSignals, signalDrift)
 	if err != nil || !strings.Contains(string(raw), `"seq":2`) {
 		t.Errorf("drift signal = %s, %v; want two changes (the feature-branch push not among them)", raw, err)
 	}
 	cancel()
 	<-done
+}
+
+// countingSource is a drift sweep's source that counts what it is asked.
+type countingSource struct {
+	mu    sync.Mutex
+	repos []vcs.Repo
+	lists int
+	reads map[string]int
+}
+
+func (c *countingSource) ServedRepos(context.Context) ([]vcs.Repo, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lists++
+	return c.repos, nil
+}
+
+func (c *countingSource) RepoSettings(_ context.Context, repo vcs.Repo) (drift.RepoSettings, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.reads[repo.FullName()]++
+	return drift.RepoSettings{Present: true, Enabled: true, Schedule: "@daily"}, nil
 }
