@@ -37,40 +37,7 @@ func (r *Runner) TriggerDrift(ctx context.Context, fullName, project string) (st
 			return "", err
 		}
 	}
-	d := r.drift
-	d.tmu.Lock()
-	defer d.tmu.Unlock()
-	d.settleElsewhere(ctx, fullName)
-	cur, busy := d.running[fullName]
-	if busy {
-		var dr DriftRun
-		found, err := r.rec.Get(ctx, records.DriftRuns, cur, &dr)
-		if err != nil {
-			return "", err
-		}
-		if found && (dr.State == records.DriftRunQueued || dr.State == records.DriftRunRunning) && (dr.Project == "" || dr.Project == project) {
-			return cur, nil
-		}
-		if next, ok := d.pending[fullName]; ok {
-			// Two projects asked for: check them all.
-			return next, r.rec.WidenDriftRun(ctx, next, project)
-		}
-	}
-	id, err := r.rec.NewID(ctx, records.DriftRuns, r.now())
-	if err != nil {
-		return "", err
-	}
-	dr := DriftRun{ID: "d" + id, Repo: fullName, Project: project, State: records.DriftRunQueued, Projects: []DriftProject{}, Created: r.now()}
-	if err := r.rec.Put(ctx, records.DriftRuns, dr.ID, dr); err != nil {
-		return "", err
-	}
-	if busy {
-		d.pending[fullName] = dr.ID
-		return dr.ID, nil
-	}
-	d.running[fullName] = dr.ID
-	d.launch(dr)
-	return dr.ID, nil
+	return r.drift.checks.Trigger(ctx, fullName, project)
 }
 
 // launchDrift starts a stored drift run in the background, until the
@@ -97,25 +64,9 @@ func (r *Runner) launchDrift(dr DriftRun) {
 // asked for, starts now. The end of another id (an older check) changes
 // nothing.
 func (r *Runner) driftDone(repo, id string) {
-	d := r.drift
-	d.tmu.Lock()
-	defer d.tmu.Unlock()
-	if d.running[repo] != id {
-		return
+	if err := r.drift.checks.Done(repo, id); err != nil {
+		r.log.Error("drift: follow-up check lost", "repo", repo, "err", err)
 	}
-	delete(d.running, repo)
-	next, ok := d.pending[repo]
-	if !ok {
-		return
-	}
-	delete(d.pending, repo)
-	var dr DriftRun
-	if found, err := r.rec.Get(context.Background(), records.DriftRuns, next, &dr); err != nil || !found {
-		r.log.Error("drift: follow-up check lost", "repo", repo, "run", next, "err", err)
-		return
-	}
-	d.running[repo] = next
-	d.launch(dr)
 }
 
 // GetDriftRun returns a drift run by id. Its State is queued, running or
@@ -250,7 +201,7 @@ func (r *Runner) recoverDrift(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d := r.drift
+	d := r.drift.checks
 	var report []string
 	for _, run := range runs {
 		dr, ok := open[run.DriftRun]
@@ -258,9 +209,7 @@ func (r *Runner) recoverDrift(ctx context.Context) error {
 			continue
 		}
 		delete(open, dr.ID)
-		d.tmu.Lock()
-		d.running[dr.Repo] = dr.ID
-		d.tmu.Unlock()
+		d.Adopt(dr.Repo, dr.ID)
 		if dr.State == records.DriftRunReporting { // cut off while reporting: report again
 			if err := r.rec.ReopenDriftReport(ctx, dr.ID); err != nil {
 				return err
@@ -274,20 +223,7 @@ func (r *Runner) recoverDrift(ctx context.Context) error {
 	}
 	sort.Slice(restart, func(i, j int) bool { return restart[i].ID < restart[j].ID })
 	for _, dr := range restart {
-		d.tmu.Lock()
-		_, busy := d.running[dr.Repo]
-		_, queued := d.pending[dr.Repo]
-		switch {
-		case !busy:
-			d.running[dr.Repo] = dr.ID
-			d.launch(dr)
-		case !queued:
-			d.pending[dr.Repo] = dr.ID
-		default:
-			err = r.rec.EndDriftRun(ctx, dr.ID, "", r.text(templates.JobSkipped{Kind: templates.SkipRestarted}))
-		}
-		d.tmu.Unlock()
-		if err != nil {
+		if err := d.Restart(ctx, dr, r.text(templates.JobSkipped{Kind: templates.SkipRestarted})); err != nil {
 			return err
 		}
 	}

@@ -29,12 +29,9 @@ type driftMemory struct {
 type driftScheduler struct {
 	r *Runner
 
-	// Checks under way, per repository (see Runner.TriggerDrift).
-	tmu     sync.Mutex
-	running map[string]string // repo -> the check queued, planning or reporting
-	pending map[string]string // repo -> the follow-up check to start after it
-	// launch starts a stored check (Runner.launchDrift).
-	launch func(dr DriftRun)
+	// checks keeps each repository's checks from overlapping (see
+	// Runner.TriggerDrift); they start with Runner.launchDrift.
+	checks *drift.Checks
 
 	mu     sync.Mutex
 	busy   int      // drift jobs running
@@ -52,9 +49,7 @@ type driftScheduler struct {
 func newDriftScheduler(r *Runner) *driftScheduler {
 	return &driftScheduler{
 		r:          r,
-		running:    map[string]string{},
-		pending:    map[string]string{},
-		launch:     r.launchDrift,
+		checks:     drift.NewChecks(r.rec, r.now, r.launchDrift, r.shared),
 		limit:      max(r.srv.Drift.Concurrency, 1),
 		isPark:     map[string]bool{},
 		sweep:      drift.NewSweep(driftSource{r}, r.srv.Drift, r.log),

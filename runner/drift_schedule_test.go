@@ -208,11 +208,11 @@ func TestDriftTriggerNoOverlap(t *testing.T) {
 	r, _ := schedTestRunner(t, srv, h)
 	var mu sync.Mutex
 	var launched []string
-	r.drift.launch = func(dr DriftRun) {
+	r.drift.checks = drift.NewChecks(r.rec, r.now, func(dr DriftRun) {
 		mu.Lock()
 		defer mu.Unlock()
 		launched = append(launched, dr.Repo+" "+dr.Project)
-	}
+	}, r.shared)
 	ctx := context.Background()
 	trigger := func(repo, project string) string {
 		t.Helper()

@@ -136,32 +136,3 @@ func (d *driftScheduler) claimTick(ctx context.Context, f drift.Fire) bool {
 	}
 	return claimed
 }
-
-// settleElsewhere forgets a repository's check under way when it ended
-// on another replica (which reported it: driftDone ran there), and
-// starts the follow-up check this replica kept for it. Called with
-// d.tmu held; it reports whether the repository is still busy.
-func (d *driftScheduler) settleElsewhere(ctx context.Context, repo string) bool {
-	cur, busy := d.running[repo]
-	if !busy || !d.r.shared() {
-		return busy
-	}
-	var dr DriftRun
-	found, err := d.r.rec.Get(ctx, records.DriftRuns, cur, &dr)
-	if err != nil || (found && dr.State != "done") {
-		return true
-	}
-	delete(d.running, repo)
-	next, ok := d.pending[repo]
-	if !ok {
-		return false
-	}
-	delete(d.pending, repo)
-	var nr DriftRun
-	if found, err := d.r.rec.Get(ctx, records.DriftRuns, next, &nr); err != nil || !found {
-		return false
-	}
-	d.running[repo] = next
-	d.launch(nr)
-	return true
-}
