@@ -12,46 +12,27 @@ import (
 )
 
 // reportDrift turns a finished drift run into issue lifecycles, check runs
-// and the API's view of the run. Jobs finishing together may each see the
-// run complete: the report is claimed in the store, so it is written once.
+// and the API's view of the run, once (see drift.Report).
 func (r *Runner) reportDrift(ctx context.Context, run Run, jobs []Job) {
-	if !r.claimDriftReport(ctx, run.DriftRun) {
-		return
-	}
-	defer r.driftDone(run.Repo.FullName(), run.DriftRun)
-	results := map[string]DriftProject{}
-	for _, j := range jobs {
-		dp := DriftProject{Repo: j.Repo.FullName(), Project: j.Project.Name, Status: drift.Status(j.Outcome)}
-		issue, err := r.driftIssue(ctx, j, dp.Status)
-		if err != nil {
-			r.log.Error("drift issue", "repo", dp.Repo, "project", dp.Project, "err", err)
-		}
-		if issue > 0 {
-			n := issue
-			dp.Issue = &n
-		}
-		r.driftCheck(ctx, j, dp.Status)
-		results[j.Project.Name] = dp
-		if dp.Status == DriftDrifted && j.Project.AutoRemediate && issue > 0 {
-			if err := r.autoRemediate(ctx, j.Repo, issue, j.Project); err != nil {
-				r.log.Error("auto-remediate", "project", dp.Project, "err", err)
-			}
-		}
-	}
-	if err := r.rec.FinishDriftReport(ctx, run.DriftRun, results); err != nil {
-		r.log.Error("store drift run", "run", run.DriftRun, "err", err)
-	}
+	drift.Report(ctx, r.rec, driftHooks{r}, r.log, run, jobs)
 }
 
-// claimDriftReport moves a drift run to reporting in one store update and
-// reports whether this call did.
-func (r *Runner) claimDriftReport(ctx context.Context, id string) bool {
-	claimed, err := r.rec.ClaimDriftReport(ctx, id)
-	if err != nil {
-		r.log.Error("claim drift report", "run", id, "err", err)
-	}
-	return claimed
+// driftHooks are the engine's parts of a drift report.
+type driftHooks struct{ r *Runner }
+
+func (h driftHooks) Issue(ctx context.Context, j Job, status string) (int, error) {
+	return h.r.driftIssue(ctx, j, status)
 }
+
+func (h driftHooks) CheckRun(ctx context.Context, j Job, status string) {
+	h.r.driftCheck(ctx, j, status)
+}
+
+func (h driftHooks) AutoRemediate(ctx context.Context, j Job, issue int) error {
+	return h.r.autoRemediate(ctx, j.Repo, issue, j.Project)
+}
+
+func (h driftHooks) Done(repo, id string) { h.r.driftDone(repo, id) }
 
 // driftIssue keeps the project's drift issue in step with a check (see
 // drift.Tracker) and returns the issue's number.
