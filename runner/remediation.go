@@ -3,9 +3,8 @@ package runner
 import (
 	"context"
 	"fmt"
-	"path"
-	"strings"
 
+	"github.com/atollhq/atoll/runner/drift"
 	"github.com/atollhq/atoll/runner/facts"
 	"github.com/atollhq/atoll/runner/gate"
 	"github.com/atollhq/atoll/runner/records"
@@ -178,7 +177,7 @@ func (r *Runner) autoRemediate(ctx context.Context, repo vcs.Repo, issue int, p 
 		return nil // a pull request holds it: its apply comes first
 	}
 	d := gate.Decide(gate.Input{Path: gate.PathAutoRemediate, Project: p.Name,
-		Remediation: &gate.Remediation{AutoAllowed: r.autoRemediateAllowed(full.FullName())}})
+		Remediation: &gate.Remediation{AutoAllowed: drift.AutoRemediateAllowed(r.srv.Drift.AutoRemediateRepos, full.FullName())}})
 	c, ok := d.Clearance()
 	if !ok {
 		first, err := r.rec.Once(ctx, full.FullName(), issue, "auto-refused", []byte("1"))
@@ -195,15 +194,4 @@ func (r *Runner) autoRemediate(ctx context.Context, repo vcs.Repo, issue int, p 
 		Jobs: []Job{{Kind: JobPlanApply, Repo: full, Number: issue, Project: p, HeadSHA: head, Commit: head, User: "atoll"}}},
 		[]gate.Clearance{c})
 	return err
-}
-
-// autoRemediateAllowed reports whether the server turns auto_remediate on
-// for a repository ("owner/name"; globs, letter case ignored).
-func (r *Runner) autoRemediateAllowed(fullName string) bool {
-	for _, g := range r.srv.Drift.AutoRemediateRepos {
-		if ok, _ := path.Match(strings.ToLower(g), strings.ToLower(fullName)); ok {
-			return true
-		}
-	}
-	return false
 }
