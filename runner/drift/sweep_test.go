@@ -126,3 +126,28 @@ func TestSweepCacheAndWebhooks(t *testing.T) {
 		t.Errorf("atoll.yaml not read again after %s", drift.ConfigTTL)
 	}
 }
+
+// A webhook another replica handled makes the list, or a listed
+// repository's schedule, be read again at the next Schedules; the loop is
+// woken; a repository not listed is ignored.
+func TestSweepStale(t *testing.T) {
+	src := &source{repos: []vcs.Repo{repo("a"), repo("b")}, reads: map[string]int{}}
+	s := drift.NewSweep(src, config.Drift{Enabled: true, Schedule: "@daily", RepoOverride: true}, slog.New(slog.DiscardHandler))
+	ctx, now := context.Background(), time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	s.Schedules(ctx, now)
+	s.Stale(false, "acme/a", "acme/zzz")
+	select {
+	case <-s.Woken():
+	default:
+		t.Fatal("Stale did not wake the loop")
+	}
+	s.Schedules(ctx, now.Add(time.Minute))
+	if src.lists != 1 || src.reads["acme/a"] != 2 || src.reads["acme/b"] != 1 || src.reads["acme/zzz"] != 0 {
+		t.Fatalf("after a pushed repository: %d lists, reads %v; want acme/a read again only", src.lists, src.reads)
+	}
+	s.Stale(true)
+	s.Schedules(ctx, now.Add(2*time.Minute))
+	if src.lists != 2 {
+		t.Fatalf("after an installation change elsewhere: %d lists, want 2", src.lists)
+	}
+}
