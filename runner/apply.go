@@ -62,7 +62,7 @@ func (r *Runner) runApply(ctx context.Context, job *Job, log io.Writer) Outcome 
 	sp, done := r.newJobSpace(ctx, *job, log, true)
 	defer done()
 	job.Commit = plan.Commit
-	if err := r.checkoutPlanned(ctx, job.Repo, job.Number, plan, sp.Dir); err != nil {
+	if err := r.checkoutCommit(ctx, job.Repo, job.Number, plan.Commit, plan.BaseSHA, plan.HeadSHA, sp.Dir); err != nil {
 		after.state, after.job = PlanApplyFailed, job.ID
 		return execute.Failure(templates.StatusApplyFailed, execute.Step("checkout", err), sp.Tail)
 	}
@@ -313,38 +313,42 @@ func (r *Runner) setPlanState(ctx context.Context, key string, st PlanState, job
 	}
 }
 
-// checkoutPlanned puts the commit plan was made on in dir. Another
-// replica may have made the plan, and this replica's mirror may then lack
-// the pull request's commits and the merge commit made for the plan: the
-// commits are fetched and the merge made again, which gives the same
-// commit on every replica (vcs/git fixes a merge's date), and must: a
-// merge that comes out differently (another git version merging
-// otherwise) is refused rather than applied.
-func (r *Runner) checkoutPlanned(ctx context.Context, repo vcs.Repo, number int, plan Plan, dir string) error {
-	err := r.git.Worktree(ctx, repo, plan.Commit, dir)
+// checkoutCommit puts commit sha of repo in dir, for a job that did not
+// fetch it itself: an apply of a stored plan (head and base are the
+// plan's, number its pull request's) or a drift check (head and base
+// empty: a commit of a branch). Another replica may have made the plan or
+// fetched the branch, and this replica's mirror may then lack the
+// commits and the merge commit made for the plan: the commits are
+// fetched and the merge made again, which gives the same commit on every
+// replica (vcs/git fixes a merge's date), and must: a merge that comes
+// out differently (another git version merging otherwise) is refused
+// rather than applied.
+func (r *Runner) checkoutCommit(ctx context.Context, repo vcs.Repo, number int, sha, base, head, dir string) error {
+	err := r.git.Worktree(ctx, repo, sha, dir)
 	if err == nil {
 		return nil
 	}
 	r.dropWorktree(ctx, repo, dir)
-	if plan.HeadSHA == "" { // a drift remediation's plan: a commit of a branch
+	if head == "" {
 		if ferr := r.git.Fetch(ctx, repo); ferr != nil {
 			return fmt.Errorf("%w (then %w)", err, ferr)
 		}
-		return r.git.Worktree(ctx, repo, plan.Commit, dir)
+		return r.git.Worktree(ctx, repo, sha, dir)
 	}
-	pr := vcs.PullRequest{Repo: repo, Number: number, HeadSHA: plan.HeadSHA, BaseSHA: plan.BaseSHA}
+	pr := vcs.PullRequest{Repo: repo, Number: number, HeadSHA: head, BaseSHA: base}
 	if ferr := r.fetchPR(ctx, pr); ferr != nil {
 		return fmt.Errorf("%w (then %w)", err, ferr)
 	}
-	if plan.Commit == plan.HeadSHA || plan.BaseSHA == "" {
-		return r.git.Worktree(ctx, repo, plan.Commit, dir)
+	if sha == head || base == "" {
+		return r.git.Worktree(ctx, repo, sha, dir)
 	}
-	sha, merr := r.git.MergeWorktree(ctx, repo, plan.BaseSHA, plan.HeadSHA, dir)
+	made, merr := r.git.MergeWorktree(ctx, repo, base, head, dir)
 	if merr != nil {
 		return merr
 	}
-	if sha != plan.Commit {
-		return fmt.Errorf("merging %s into %s again made %s, not the planned %s", plan.HeadSHA, plan.BaseSHA, sha, plan.Commit)
+	if made != sha {
+		return fmt.Errorf("merging %s into %s again made %s, not the planned %s", head, base, made, sha)
 	}
+	r.log.Info("made a plan's merge commit again on this replica", "repo", repo.FullName(), "base", base, "head", head)
 	return nil
 }

@@ -153,7 +153,7 @@ func (r *Runner) runDrift(ctx context.Context, job *Job, log io.Writer) Outcome 
 	if l, ok, err := r.cfg.Store.Get(ctx, locks.Key{Repo: job.Repo.FullName(), Dir: job.Project.Dir, Workspace: job.Project.Workspace}); err == nil && ok {
 		holder = &LockHolder{Repo: l.Owner.Repo, Number: l.Owner.Number, Author: l.Owner.Author}
 	}
-	if err := r.checkoutShared(ctx, *job, job.Commit, "", "", sp.Dir); err != nil {
+	if err := r.checkoutCommit(ctx, job.Repo, 0, job.Commit, "", "", sp.Dir); err != nil {
 		o := execute.Failure(templates.StatusPlanError, execute.Step("checkout", err), sp.Tail)
 		o.LockedBy = holder
 		return o
