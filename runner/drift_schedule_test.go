@@ -349,3 +349,33 @@ func TestDriftAdmitBoundsConcurrency(t *testing.T) {
 		t.Fatal("three drift jobs admitted with concurrency 2")
 	}
 }
+
+// reconcile_interval 0 reconciles at start-up only, as the README says:
+// the loop returns after one reconciliation; any other interval keeps it
+// going until the runner stops.
+func TestReconcileIntervalZeroMeansStartUpOnly(t *testing.T) {
+	h := &fakeHost{}
+	srv := config.DefaultServer()
+	srv.ReconcileInterval = 0
+	r, _ := schedTestRunner(t, srv, h)
+	done := make(chan struct{})
+	go func() { defer close(done); r.reconcileLoop(context.Background()) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("reconcile_interval 0: the reconciler kept running after its start-up pass")
+	}
+
+	srv.ReconcileInterval = time.Hour
+	r, _ = schedTestRunner(t, srv, h)
+	ctx, cancel := context.WithCancel(context.Background())
+	done = make(chan struct{})
+	go func() { defer close(done); r.reconcileLoop(ctx) }()
+	select {
+	case <-done:
+		t.Fatal("reconcile_interval 1h: the reconciler stopped after one pass")
+	case <-time.After(200 * time.Millisecond):
+	}
+	cancel()
+	<-done
+}

@@ -9,10 +9,14 @@ import (
 	"github.com/atollhq/atoll/vcs"
 )
 
-// reconcileLoop reconciles at start-up and then on an interval: GitHub
-// does not redeliver a failed webhook by itself, so atoll does not trust
-// webhooks alone.
+// reconcileLoop reconciles at start-up and then every
+// reconcile_interval (0: at start-up only): GitHub does not redeliver a
+// failed webhook by itself, so atoll does not trust webhooks alone.
 func (r *Runner) reconcileLoop(ctx context.Context) {
+	if r.srv.ReconcileInterval <= 0 {
+		r.Reconcile(ctx)
+		return
+	}
 	t := time.NewTicker(r.srv.ReconcileInterval)
 	defer t.Stop()
 	for {

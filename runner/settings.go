@@ -1,8 +1,6 @@
 package runner
 
 import (
-	"time"
-
 	"github.com/atollhq/atoll/runner/config"
 )
 
@@ -27,9 +25,6 @@ func withDefaults(srv config.Server) config.Server {
 	}
 	if srv.Terraform.Distribution == "" {
 		srv.Terraform.Distribution = config.DistributionTerraform
-	}
-	if srv.ReconcileInterval <= 0 {
-		srv.ReconcileInterval = 5 * time.Minute
 	}
 	if srv.InboxRetention <= 0 {
 		srv.InboxRetention = DefaultInboxRetention
