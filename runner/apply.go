@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/atollhq/atoll/runner/crashpoint"
 	"github.com/atollhq/atoll/runner/execute"
@@ -22,6 +23,20 @@ func (r *Runner) runApply(ctx context.Context, job *Job, log io.Writer) Outcome 
 	key := records.PlanKey(job.Repo.FullName(), job.Number, job.Project.Name)
 	if ok, err := r.rec.Get(ctx, records.Plans, key, &plan); err != nil || !ok {
 		return Outcome{Status: string(templates.StatusSkipped), Error: r.text(templates.JobSkipped{Kind: templates.SkipPlanGone})}
+	}
+	// On a shared store another replica's queue poll (or this one's) may
+	// hand the job over between its run being stored and its run binding
+	// the claimed plan to it (startRun's beforeQueue): a plan still only
+	// claimed is waited for a moment, never taken.
+	for wait := 0; wait < 100 && plan.State == PlanApplying && plan.ApplyJob == applyClaimed; wait++ {
+		select {
+		case <-ctx.Done():
+			return Outcome{Status: string(templates.StatusSkipped), Error: r.text(templates.JobSkipped{Kind: templates.SkipApplyTaken})}
+		case <-time.After(50 * time.Millisecond):
+		}
+		if ok, err := r.rec.Get(ctx, records.Plans, key, &plan); err != nil || !ok {
+			return Outcome{Status: string(templates.StatusSkipped), Error: r.text(templates.JobSkipped{Kind: templates.SkipPlanGone})}
+		}
 	}
 	if plan.ApplyJob != job.ID || plan.State != PlanApplying {
 		return Outcome{Status: string(templates.StatusSkipped), Error: r.text(templates.JobSkipped{Kind: templates.SkipApplyTaken})}
