@@ -71,7 +71,7 @@ func (r *Runner) discoverChanged(ctx context.Context, tree commitTree, changed [
 	var out []affected
 	for _, p := range withSettings(found, rc) {
 		a, configured := auto[p.Name]
-		out = append(out, affected{Project: p, autoplan: !configured || a})
+		out = append(out, affected{Project: p, Autoplan: !configured || a})
 	}
 	return out, nil
 }

@@ -139,7 +139,7 @@ func (r *Runner) claimAndApply(ctx context.Context, pr vcs.PullRequest, user str
 		}
 	}
 	_, err := r.startApply(ctx, runSpec{Repo: pr.Repo, Number: pr.Number, Command: "apply", User: user,
-		HeadSHA: pr.HeadSHA, Jobs: jobs, Options: opts, beforeQueue: bind}, cleared)
+		HeadSHA: pr.HeadSHA, Jobs: jobs, Options: opts, BeforeQueue: bind}, cleared)
 	if err != nil {
 		for _, j := range jobs {
 			r.setPlanState(ctx, records.PlanKey(pr.Repo.FullName(), pr.Number, j.Project.Name), PlanPlanned, "-")
@@ -311,7 +311,7 @@ var errMergeClaimed = errors.New("the merge is claimed")
 func (r *Runner) planApplyRun(ctx context.Context, pr vcs.PullRequest, command, user, commit string, projects []Project, cleared []gate.Clearance, also ...locks.RecordUpdate) error {
 	spec := runSpec{Repo: pr.Repo, Number: pr.Number, Command: command, User: user, HeadSHA: commit}
 	if len(also) > 0 {
-		spec.also = func(string) []locks.RecordUpdate { return also }
+		spec.Also = func(string) []locks.RecordUpdate { return also }
 	}
 	for _, p := range projects {
 		spec.Jobs = append(spec.Jobs, Job{Kind: JobPlanApply, Repo: pr.Repo, Number: pr.Number, Project: p,

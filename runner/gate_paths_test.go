@@ -154,14 +154,14 @@ func TestEveryApplyPathAsksTheGate(t *testing.T) {
 		}
 		ast.Inspect(fn.Body, func(n ast.Node) bool {
 			if kv, ok := n.(*ast.KeyValueExpr); ok {
-				if k, ok := kv.Key.(*ast.Ident); ok && k.Name == "cleared" {
-					t.Errorf("%s marks a run spec cleared: only startApply may", name)
+				if k, ok := kv.Key.(*ast.Ident); ok && k.Name == "Clearances" {
+					t.Errorf("%s gives a run spec clearances: only startApply may", name)
 				}
 			}
 			if as, ok := n.(*ast.AssignStmt); ok {
 				for _, l := range as.Lhs {
-					if s, ok := l.(*ast.SelectorExpr); ok && s.Sel.Name == "cleared" {
-						t.Errorf("%s marks a run spec cleared: only startApply may", name)
+					if s, ok := l.(*ast.SelectorExpr); ok && s.Sel.Name == "Clearances" {
+						t.Errorf("%s gives a run spec clearances: only startApply may", name)
 					}
 				}
 			}

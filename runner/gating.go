@@ -297,24 +297,33 @@ func (r *Runner) refusedProject(name string, d gate.Decision) templates.RefusedP
 // clearance. It is a bug, never a user's doing.
 var errNotCleared = errors.New("no clearance from the gate")
 
-// startApply starts a run of apply jobs. It is the only way to start one:
-// each job's project needs a valid clearance, which only gate.Decide
-// makes; startRun refuses apply jobs that did not come through here.
+// startApply starts a run of apply jobs, each of whose projects needs a
+// valid clearance in cleared, which only gate.Decide makes.
 func (r *Runner) startApply(ctx context.Context, spec runSpec, cleared []gate.Clearance) (Run, error) {
-	for i, j := range spec.Jobs {
+	spec.Clearances = cleared
+	return r.startRun(ctx, spec)
+}
+
+// clearApplies checks that every apply job has a valid clearance for its
+// project among cleared, and gives each the path it was cleared on;
+// startRun refuses a run otherwise.
+func clearApplies(jobs []Job, cleared []gate.Clearance) error {
+	for i, j := range jobs {
+		if j.Kind != JobApply && j.Kind != JobPlanApply {
+			continue
+		}
 		found := false
 		for _, c := range cleared {
 			if c.Valid() && c.Project() == j.Project.Name {
-				spec.Jobs[i].Path, found = string(c.Path()), true
+				jobs[i].Path, found = string(c.Path()), true
 				break
 			}
 		}
 		if !found {
-			return Run{}, fmt.Errorf("apply of %s: %w", j.Project.Name, errNotCleared)
+			return fmt.Errorf("apply of %s: %w", j.Project.Name, errNotCleared)
 		}
 	}
-	spec.cleared = true
-	return r.startRun(ctx, spec)
+	return nil
 }
 
 // gateMerged asks the gate about the projects of a merged pull request

@@ -228,7 +228,7 @@ func (r *Runner) planWaiter(ctx context.Context, pr vcs.PullRequest, w Waiter) e
 	spec := runSpec{Repo: pr.Repo, Number: pr.Number, Command: "queued-plan", HeadSHA: pr.HeadSHA, PlanComment: true}
 	spec.Jobs = []Job{{Kind: JobPlan, Repo: pr.Repo, Number: pr.Number, Project: w.Project,
 		HeadSHA: pr.HeadSHA, BaseSHA: pr.BaseSHA, PRAuthor: pr.Author}}
-	spec.also = func(runID string) []locks.RecordUpdate {
+	spec.Also = func(runID string) []locks.RecordUpdate {
 		return []locks.RecordUpdate{
 			records.HeadUpdate(pr, mergeProjects(st.Projects, []Project{w.Project}, st.HeadSHA == pr.HeadSHA)),
 			records.TypedUpdate(bucketQueue, queueKey(w.Key, w.Seq), func(cur *Waiter, exists bool) error {

@@ -77,7 +77,7 @@ func (r *Runner) autoplan(ctx context.Context, pr vcs.PullRequest, reason string
 	}
 	var auto []Project
 	for _, p := range projects {
-		if p.autoplan {
+		if p.Autoplan {
 			auto = append(auto, p.Project)
 		}
 	}

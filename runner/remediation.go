@@ -157,7 +157,7 @@ func (r *Runner) remediate(ctx context.Context, repo vcs.Repo, issue int, p Proj
 	}
 	_, err = r.startApply(ctx, runSpec{Repo: full, Number: issue, Command: "remediate", User: user, HeadSHA: plan.HeadSHA,
 		Jobs:        []Job{{Kind: JobApply, Repo: full, Number: issue, Project: p, HeadSHA: plan.HeadSHA, Commit: plan.Commit, User: user}},
-		beforeQueue: bind}, []gate.Clearance{c})
+		BeforeQueue: bind}, []gate.Clearance{c})
 	if err != nil {
 		r.setPlanState(ctx, key, PlanPlanned, "-")
 	}

@@ -12,33 +12,8 @@ import (
 	"github.com/atollhq/atoll/vcs"
 )
 
-// runSpec describes a run to start: which jobs, on what.
-type runSpec struct {
-	Repo    vcs.Repo
-	Number  int
-	Command string // plan, autoplan, apply, apply-after-merge, remediate
-	User    string
-	HeadSHA string
-	Message string
-	// DriftRun is the API's drift run id, for a drift run.
-	DriftRun string
-	Jobs     []Job // ID, RunID, State and Created are filled in
-	// PlanComment marks the run's comment as a plan comment, minimized when
-	// a new commit supersedes it.
-	PlanComment bool
-	// Options are the command's flags that shape the run.
-	Options RunOptions
-	// beforeQueue, when set, runs after the jobs are stored and before any
-	// can run.
-	beforeQueue func(ctx context.Context, jobs []Job)
-	// cleared is set by startApply only: apply jobs need the gate.
-	cleared bool
-	// also, when set, returns record updates stored in the same
-	// transaction as the run (named runID) and its jobs: what says the run
-	// exists (the PR's head seen) is never stored without the run, nor the
-	// run without it.
-	also func(runID string) []locks.RecordUpdate
-}
+// runSpec is records.RunSpec.
+type runSpec = records.RunSpec
 
 // startPlanRun starts a plan of projects for a PR. A note, such as the
 // repository configuration's warnings, heads its comment ("" for none);
@@ -47,7 +22,7 @@ func (r *Runner) startPlanRun(ctx context.Context, pr vcs.PullRequest, command, 
 	spec := runSpec{Repo: pr.Repo, Number: pr.Number, Command: command, User: user, HeadSHA: pr.HeadSHA, PlanComment: true, Options: opts}
 	spec.Message = note
 	if len(also) > 0 {
-		spec.also = func(string) []locks.RecordUpdate { return also }
+		spec.Also = func(string) []locks.RecordUpdate { return also }
 	}
 	for _, p := range projects {
 		spec.Jobs = append(spec.Jobs, Job{
@@ -65,12 +40,8 @@ func (r *Runner) startPlanRun(ctx context.Context, pr vcs.PullRequest, command, 
 // (the delivery is handled again at start-up) or left queued jobs that the
 // start-up recovery runs.
 func (r *Runner) startRun(ctx context.Context, spec runSpec) (Run, error) {
-	if !spec.cleared {
-		for _, j := range spec.Jobs {
-			if j.Kind == JobApply || j.Kind == JobPlanApply {
-				return Run{}, fmt.Errorf("apply of %s: %w", j.Project.Name, errNotCleared)
-			}
-		}
+	if err := clearApplies(spec.Jobs, spec.Clearances); err != nil {
+		return Run{}, err
 	}
 	now := r.now()
 	id, err := r.rec.NewID(ctx, records.Runs, now)
@@ -95,8 +66,8 @@ func (r *Runner) startRun(ctx context.Context, spec runSpec) (Run, error) {
 		run.Ordered = run.Ordered || j.Project.OrderGroup != 0 || j.Serial()
 	}
 	batch = append(batch, records.PutUpdate(records.Runs, run.ID, run))
-	if spec.also != nil {
-		batch = append(batch, spec.also(run.ID)...)
+	if spec.Also != nil {
+		batch = append(batch, spec.Also(run.ID)...)
 	}
 	if err := r.cfg.Store.UpdateRecords(ctx, batch); err != nil {
 		return Run{}, fmt.Errorf("store run: %w", err)
@@ -128,9 +99,9 @@ func (r *Runner) startRun(ctx context.Context, spec runSpec) (Run, error) {
 	}()
 	defer func() { <-commented }()
 	<-checks
-	if spec.beforeQueue != nil {
+	if spec.BeforeQueue != nil {
 		<-commented // an apply binds its plans with its comment shown, as before
-		spec.beforeQueue(ctx, spec.Jobs)
+		spec.BeforeQueue(ctx, spec.Jobs)
 	}
 	for _, j := range spec.Jobs {
 		r.enqueue(j.ID)
