@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/atollhq/atoll/runner/codeowners"
 	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/runner/facts"
 	"slices"
@@ -168,7 +169,7 @@ func (r *Runner) gatherGateFacts(ctx context.Context, pr vcs.PullRequest, rules 
 	if r.srv.CodeOwners {
 		// CODEOWNERS of the base branch as the pull request found it: a
 		// pull request's own edits to it change nothing.
-		co, err := r.readCodeOwners(ctx, pr.Repo, pr.BaseSHA)
+		co, err := codeowners.Read(ctx, r.host, pr.Repo, pr.BaseSHA)
 		switch {
 		case err != nil:
 			f.ownersErr = err.Error()
@@ -208,11 +209,11 @@ func needsMergeable(rules []gate.Rules) bool {
 }
 
 // ownedFiles groups changed files by the CODEOWNERS rule deciding them.
-func ownedFiles(co codeOwners, changed []string) []gate.OwnedFiles {
+func ownedFiles(co codeowners.File, changed []string) []gate.OwnedFiles {
 	var out []gate.OwnedFiles
 	byLine := map[int]int{}
 	for _, file := range changed {
-		rule, ok := co.match(file)
+		rule, ok := co.Match(file)
 		if !ok || len(rule.Owners) == 0 {
 			continue
 		}

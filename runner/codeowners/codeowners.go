@@ -1,4 +1,4 @@
-package runner
+package codeowners
 
 import (
 	"bufio"
@@ -12,20 +12,20 @@ import (
 	"github.com/atollhq/atoll/vcs"
 )
 
-// codeOwnersPaths are where GitHub looks for a CODEOWNERS file, in its
+// Paths are where GitHub looks for a CODEOWNERS file, in its
 // order: the first one found is the only one used.
-var codeOwnersPaths = []string{".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"}
+var Paths = []string{".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"}
 
-// codeOwners is a parsed CODEOWNERS file: its rules in file order.
-type codeOwners struct {
-	File  string
-	Rules []codeOwnersRule
+// File is a parsed CODEOWNERS file: its rules in file order.
+type File struct {
+	File  string // where it was read: one of Paths
+	Rules []Rule
 }
 
-// codeOwnersRule is one line of CODEOWNERS: a pattern and its owners
+// Rule is one line of CODEOWNERS: a pattern and its owners
 // ("login", "org/team" or an e-mail address, without the @). A rule
 // without owners makes the files it matches unowned.
-type codeOwnersRule struct {
+type Rule struct {
 	Pattern string
 	Owners  []string
 	Line    int
@@ -36,15 +36,15 @@ type codeOwnersRule struct {
 // or an e-mail address.
 var codeOwnerRE = regexp.MustCompile(`^(?:@[A-Za-z0-9](?:[A-Za-z0-9-]*)(?:/[A-Za-z0-9][A-Za-z0-9_.-]*)?|[^@\s]+@[^@\s]+)$`)
 
-// parseCodeOwners reads a CODEOWNERS file with GitHub's rules: one
+// Parse reads a CODEOWNERS file with GitHub's rules: one
 // pattern per line followed by owners, `#` starts a comment, blank lines
 // are skipped. Patterns follow gitignore (without `!` negation and `[ ]`
 // ranges, which GitHub does not support either); a line whose pattern
 // cannot be used, or with an owner that is neither @login, @org/team nor
 // an e-mail address, is skipped, as GitHub skips lines with invalid
 // syntax.
-func parseCodeOwners(file string, data []byte) codeOwners {
-	co := codeOwners{File: file}
+func Parse(file string, data []byte) File {
+	co := File{File: file}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
 	n := 0
@@ -54,7 +54,7 @@ func parseCodeOwners(file string, data []byte) codeOwners {
 		if len(fields) == 0 || strings.HasPrefix(fields[0], "#") {
 			continue
 		}
-		rule := codeOwnersRule{Pattern: fields[0], Line: n}
+		rule := Rule{Pattern: fields[0], Line: n}
 		valid := true
 		for _, f := range fields[1:] {
 			if strings.HasPrefix(f, "#") {
@@ -66,7 +66,7 @@ func parseCodeOwners(file string, data []byte) codeOwners {
 			}
 			rule.Owners = append(rule.Owners, strings.TrimPrefix(f, "@"))
 		}
-		re, err := codeOwnersPattern(rule.Pattern)
+		re, err := pattern(rule.Pattern)
 		if err != nil || !valid {
 			continue
 		}
@@ -76,7 +76,7 @@ func parseCodeOwners(file string, data []byte) codeOwners {
 	return co
 }
 
-// codeOwnersPattern compiles a CODEOWNERS pattern into a regular
+// pattern compiles a CODEOWNERS pattern into a regular
 // expression on slash-separated repository paths:
 //
 //   - a pattern with a slash at its start or in its middle is anchored at
@@ -86,7 +86,7 @@ func parseCodeOwners(file string, data []byte) codeOwners {
 //     one ending in "/*", which matches the directory's direct files only;
 //   - `*` matches within one path segment, `?` one character but `/`,
 //     `**/` any number of directories, a trailing `/**` everything inside.
-func codeOwnersPattern(pattern string) (*regexp.Regexp, error) {
+func pattern(pattern string) (*regexp.Regexp, error) {
 	p := pattern
 	if strings.HasPrefix(p, "!") || strings.ContainsAny(p, "[]") {
 		return nil, fmt.Errorf("pattern %q: negation and character ranges are not supported in CODEOWNERS", pattern)
@@ -140,44 +140,37 @@ func codeOwnersPattern(pattern string) (*regexp.Regexp, error) {
 	return regexp.Compile(b.String())
 }
 
-// match returns the rule that decides file's owners: the last rule whose
+// Match returns the rule that decides file's owners: the last rule whose
 // pattern matches it. ok is false when none matches.
-func (co codeOwners) match(file string) (rule codeOwnersRule, ok bool) {
+func (co File) Match(file string) (rule Rule, ok bool) {
 	file = strings.TrimPrefix(file, "/")
 	for i := len(co.Rules) - 1; i >= 0; i-- {
 		if co.Rules[i].re.MatchString(file) {
 			return co.Rules[i], true
 		}
 	}
-	return codeOwnersRule{}, false
+	return Rule{}, false
 }
 
-// readCodeOwners reads the first CODEOWNERS file GitHub would use at ref;
-// nil when the repository has none.
-func (r *Runner) readCodeOwners(ctx context.Context, repo vcs.Repo, ref string) (*codeOwners, error) {
-	for _, p := range codeOwnersPaths {
-		data, err := r.host.ReadFile(ctx, repo, ref, p)
+// Reader reads a file of a repository at a ref (Host's method); a file
+// that does not exist is an error wrapping vcs.ErrNotFound.
+type Reader interface {
+	ReadFile(ctx context.Context, repo vcs.Repo, ref, path string) ([]byte, error)
+}
+
+// Read reads and parses the first CODEOWNERS file GitHub would use at ref
+// (see Paths); nil, and no error, when the repository has none.
+func Read(ctx context.Context, host Reader, repo vcs.Repo, ref string) (*File, error) {
+	for _, p := range Paths {
+		data, err := host.ReadFile(ctx, repo, ref, p)
 		if errors.Is(err, vcs.ErrNotFound) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("read %s at %s: %w", p, short(ref), err)
+			return nil, fmt.Errorf("read %s at %s: %w", p, ref[:min(len(ref), 7)], err)
 		}
-		co := parseCodeOwners(p, data)
+		co := Parse(p, data)
 		return &co, nil
 	}
 	return nil, nil
-}
-
-// codeOwnersText shows owners as CODEOWNERS writes them.
-func codeOwnersText(owners []string) []string {
-	out := make([]string, len(owners))
-	for i, o := range owners {
-		if strings.Contains(o, "@") {
-			out[i] = o
-		} else {
-			out[i] = "@" + o
-		}
-	}
-	return out
 }

@@ -1,4 +1,4 @@
-package runner
+package codeowners
 
 import (
 	"reflect"
@@ -14,7 +14,7 @@ func TestParseCodeOwners(t *testing.T) {
 		"!neg    @bob\n" +
 		"[ab].tf @bob\n" +
 		"/infra/unowned.tf\n"
-	co := parseCodeOwners(".github/CODEOWNERS", []byte(data))
+	co := Parse(".github/CODEOWNERS", []byte(data))
 	type rule struct {
 		Pattern string
 		Owners  []string
@@ -69,7 +69,7 @@ func TestCodeOwnersPattern(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.pattern, func(t *testing.T) {
-			re, err := codeOwnersPattern(tt.pattern)
+			re, err := pattern(tt.pattern)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -86,14 +86,14 @@ func TestCodeOwnersPattern(t *testing.T) {
 		})
 	}
 	for _, bad := range []string{"!x", "[ab]", "/"} {
-		if _, err := codeOwnersPattern(bad); err == nil {
+		if _, err := pattern(bad); err == nil {
 			t.Errorf("pattern %q: no error", bad)
 		}
 	}
 }
 
 func TestCodeOwnersLastMatchWins(t *testing.T) {
-	co := parseCodeOwners("CODEOWNERS", []byte(
+	co := Parse("CODEOWNERS", []byte(
 		"*            @acme/everyone\n"+
 			"/infra/      @acme/platform\n"+
 			"*.md         @docs\n"+
@@ -111,7 +111,7 @@ func TestCodeOwnersLastMatchWins(t *testing.T) {
 		{"infra/iam/README.md", nil, 5},
 	}
 	for _, tt := range tests {
-		rule, ok := co.match(tt.file)
+		rule, ok := co.Match(tt.file)
 		if !ok {
 			t.Errorf("%s: no rule", tt.file)
 			continue
@@ -120,7 +120,7 @@ func TestCodeOwnersLastMatchWins(t *testing.T) {
 			t.Errorf("%s: owners %v (line %d), want %v (line %d)", tt.file, rule.Owners, rule.Line, tt.owners, tt.line)
 		}
 	}
-	if _, ok := parseCodeOwners("CODEOWNERS", []byte("/infra/ @a\n")).match("app/main.tf"); ok {
+	if _, ok := Parse("CODEOWNERS", []byte("/infra/ @a\n")).Match("app/main.tf"); ok {
 		t.Error("a file no pattern matches has a rule")
 	}
 }
@@ -132,7 +132,7 @@ func TestCodeOwnersLastMatchWins(t *testing.T) {
 // still applies; a path may hold any character a file name may; an owner
 // may be any e-mail address.
 func TestCodeOwnersGitHubRules(t *testing.T) {
-	co := parseCodeOwners("CODEOWNERS", []byte(
+	co := Parse("CODEOWNERS", []byte(
 		"*                  @acme/everyone\n"+
 			"!infra/negated.tf  @mallory\n"+ // "!" does not work: skipped
 			"/x/                not-an-owner\n"+ // invalid owner: skipped
@@ -166,7 +166,7 @@ func TestCodeOwnersGitHubRules(t *testing.T) {
 		{"deeply/nested/logs/x.log", []string{"monalisa"}},
 	}
 	for _, tt := range tests {
-		rule, ok := co.match(tt.file)
+		rule, ok := co.Match(tt.file)
 		if !ok {
 			t.Errorf("%s: no rule", tt.file)
 			continue

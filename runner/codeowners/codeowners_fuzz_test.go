@@ -1,11 +1,11 @@
-package runner
+package codeowners
 
 import (
 	"strings"
 	"testing"
 )
 
-// FuzzCodeOwners feeds parseCodeOwners arbitrary files and checks the rules
+// FuzzCodeOwners feeds Parse arbitrary files and checks the rules
 // it keeps against a path given with the file (its first line). Rules keep
 // file order and line numbers, owners are logins, teams (without their
 // "@") or e-mail addresses, every kept pattern compiled, and match returns
@@ -24,7 +24,7 @@ func FuzzCodeOwners(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in string) {
 		file, data, _ := strings.Cut(in, "\n")
-		co := parseCodeOwners("CODEOWNERS", []byte(data))
+		co := Parse("CODEOWNERS", []byte(data))
 		last := 0
 		for _, r := range co.Rules {
 			if r.re == nil || r.Pattern == "" || r.Line <= last {
@@ -40,7 +40,7 @@ func FuzzCodeOwners(f *testing.F) {
 				}
 			}
 		}
-		rule, ok := co.match(file)
+		rule, ok := co.Match(file)
 		want := -1
 		for i := len(co.Rules) - 1; i >= 0; i-- {
 			if co.Rules[i].re.MatchString(strings.TrimPrefix(file, "/")) {
@@ -52,9 +52,9 @@ func FuzzCodeOwners(f *testing.F) {
 			t.Fatalf("match(%q) = line %d, %v; want rule %d", file, rule.Line, ok, want)
 		}
 		// "*" owns every path that has a name.
-		star := parseCodeOwners("CODEOWNERS", []byte("* @a\n"))
+		star := Parse("CODEOWNERS", []byte("* @a\n"))
 		if f := strings.TrimPrefix(file, "/"); f != "" && !strings.Contains(f, "\n") {
-			if _, ok := star.match(file); !ok {
+			if _, ok := star.Match(file); !ok {
 				t.Fatalf("* does not match %q", file)
 			}
 		}
