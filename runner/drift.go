@@ -32,7 +32,7 @@ func (r *Runner) TriggerDrift(ctx context.Context, fullName, project string) (st
 	if !r.srv.RepoAllowed(fullName) {
 		return "", fmt.Errorf("%s: %w", fullName, ErrUnknownRepo)
 	}
-	if !r.drift.sweep.Serves(fullName) {
+	if !r.drift.Sweep.Serves(fullName) {
 		if _, err := r.findRepo(ctx, fullName); err != nil {
 			return "", err
 		}

@@ -77,13 +77,24 @@ func schedTestRunner(t *testing.T, srv config.Server, h *fakeHost) (*Runner, *[]
 	r := &Runner{srv: withDefaults(srv), host: h, rec: records.New(db), log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		now: time.Now, queue: make(chan string, 16), cfg: Config{Store: db}}
 	r.drift = newDriftScheduler(r)
-	var started []string
-	r.drift.trigger = func(_ context.Context, repo, _ string) (string, error) {
-		started = append(started, repo)
-		return "d-" + repo, nil
-	}
-	return r, &started
+	st := &recordingStarter{r: r}
+	r.drift.Scheduler = drift.NewScheduler(r.rec, st, r.drift.Sweep, drift.SchedulerConfig{Drift: r.srv.Drift, Now: r.now, Log: r.log})
+	return r, &st.started
 }
+
+// recordingStarter records the checks a scheduler starts instead of
+// starting them.
+type recordingStarter struct {
+	r       *Runner
+	started []string
+}
+
+func (s *recordingStarter) Trigger(_ context.Context, repo, _ string) (string, error) {
+	s.started = append(s.started, repo)
+	return "d-" + repo, nil
+}
+
+func (s *recordingStarter) Enqueue(id string) { s.r.enqueue(id) }
 
 func repoOf(name string) vcs.Repo { return vcs.Repo{Owner: "acme", Name: name, DefaultBranch: "main"} }
 
@@ -106,7 +117,7 @@ func TestDriftScheduleOverride(t *testing.T) {
 	t.Run("server decides", func(t *testing.T) {
 		r, _ := schedTestRunner(t, srv, h)
 		h.reads = 0
-		specs := r.drift.sweep.Schedules(context.Background(), utc("2026-03-02 10:00"))
+		specs := r.drift.Sweep.Schedules(context.Background(), utc("2026-03-02 10:00"))
 		for _, name := range []string{"acme/plain", "acme/hourly", "acme/off", "acme/broken", "acme/other"} {
 			if specs[name] != "0 6 * * *" {
 				t.Errorf("%s: schedule %q, want the server's", name, specs[name])
@@ -120,7 +131,7 @@ func TestDriftScheduleOverride(t *testing.T) {
 	t.Run("repo override", func(t *testing.T) {
 		r, started := schedTestRunner(t, srv, h)
 		now := utc("2026-03-02 10:30")
-		specs := r.drift.sweep.Schedules(context.Background(), now)
+		specs := r.drift.Sweep.Schedules(context.Background(), now)
 		want := map[string]string{"acme/plain": "0 6 * * *", "acme/hourly": "@hourly", "acme/off": "",
 			"acme/broken": "0 6 * * *", "acme/other": "0 6 * * *"}
 		for name, w := range want {
@@ -131,7 +142,7 @@ func TestDriftScheduleOverride(t *testing.T) {
 		tt := drift.NewTimetable(0, noJitter)
 		memory := map[string]time.Time{}
 		for now := now; now.Before(utc("2026-03-03 07:00")); now = now.Add(time.Minute) {
-			r.drift.tick(context.Background(), now, tt, memory)
+			r.drift.Tick(context.Background(), now, tt, memory)
 		}
 		count := map[string]int{}
 		for _, repo := range *started {
@@ -143,8 +154,9 @@ func TestDriftScheduleOverride(t *testing.T) {
 		if !memory["acme/plain"].Equal(utc("2026-03-03 06:00")) {
 			t.Errorf("memory of acme/plain = %s", memory["acme/plain"])
 		}
-		if got := r.drift.loadMemory(context.Background())["acme/plain"]; !got.Equal(utc("2026-03-03 06:00")) {
-			t.Errorf("durable memory of acme/plain = %s, want 06:00 (a restart must not forget it)", got)
+		var m drift.Memory
+		if _, err := r.rec.Get(context.Background(), drift.MemoryBucket, "acme/plain", &m); err != nil || !m.Last.Equal(utc("2026-03-03 06:00")) {
+			t.Errorf("durable memory of acme/plain = %s (%v), want 06:00 (a restart must not forget it)", m.Last, err)
 		}
 	})
 	t.Run("server off, a repository turns it on", func(t *testing.T) {
@@ -152,10 +164,10 @@ func TestDriftScheduleOverride(t *testing.T) {
 		off.Drift.Enabled = false
 		r, _ := schedTestRunner(t, off, &fakeHost{repos: []vcs.Repo{repoOf("plain"), repoOf("on")},
 			files: map[string]string{"acme/on": "version: 1\ndrift:\n  enabled: true\n"}})
-		if !r.drift.sweep.Enabled() {
+		if !r.drift.Sweep.Enabled() {
 			t.Fatal("scheduler off although repositories may turn drift on")
 		}
-		specs := r.drift.sweep.Schedules(context.Background(), utc("2026-03-02 10:30"))
+		specs := r.drift.Sweep.Schedules(context.Background(), utc("2026-03-02 10:30"))
 		if specs["acme/plain"] != "" || specs["acme/on"] != "0 6 * * *" {
 			t.Errorf("schedules = %v; want plain off, on with the server's schedule", specs)
 		}
@@ -172,26 +184,26 @@ func TestDriftScheduleRefresh(t *testing.T) {
 	r, _ := schedTestRunner(t, srv, h)
 	ctx := context.Background()
 	now := utc("2026-03-02 10:30")
-	r.drift.sweep.Schedules(ctx, now)
+	r.drift.Sweep.Schedules(ctx, now)
 	h.mu.Lock()
 	h.files["acme/a"] = "version: 1\ndrift:\n  schedule: \"*/5 * * * *\"\n"
 	h.repos = append(h.repos, repoOf("b"))
 	h.mu.Unlock()
-	if specs := r.drift.sweep.Schedules(ctx, now.Add(time.Minute)); specs["acme/a"] != "@hourly" || len(specs) != 1 {
+	if specs := r.drift.Sweep.Schedules(ctx, now.Add(time.Minute)); specs["acme/a"] != "@hourly" || len(specs) != 1 {
 		t.Fatalf("schedules = %v; want the cached ones", specs)
 	}
-	r.drift.sweep.OnPush(repoOf("a"), "refs/heads/feature")
-	if specs := r.drift.sweep.Schedules(ctx, now.Add(2*time.Minute)); specs["acme/a"] != "@hourly" {
+	r.drift.Sweep.OnPush(repoOf("a"), "refs/heads/feature")
+	if specs := r.drift.Sweep.Schedules(ctx, now.Add(2*time.Minute)); specs["acme/a"] != "@hourly" {
 		t.Fatalf("a push to another branch re-read atoll.yaml: %v", specs)
 	}
-	r.drift.sweep.OnPush(repoOf("a"), "refs/heads/main")
-	r.drift.sweep.OnInstallation()
-	specs := r.drift.sweep.Schedules(ctx, now.Add(3*time.Minute))
+	r.drift.Sweep.OnPush(repoOf("a"), "refs/heads/main")
+	r.drift.Sweep.OnInstallation()
+	specs := r.drift.Sweep.Schedules(ctx, now.Add(3*time.Minute))
 	if specs["acme/a"] != "*/5 * * * *" || specs["acme/b"] != "@daily" {
 		t.Fatalf("schedules = %v; want a's new schedule and b listed", specs)
 	}
 	select {
-	case <-r.drift.sweep.Woken():
+	case <-r.drift.Sweep.Woken():
 	default:
 		t.Fatal("webhooks did not wake the scheduler")
 	}
@@ -301,52 +313,6 @@ func TestDriftTriggerNoOverlap(t *testing.T) {
 	}
 	if dr, _, _ := r.GetDriftRun(ctx, first); dr.State != "running" {
 		t.Fatalf("the API shows a reporting check as %q, want running", dr.State)
-	}
-}
-
-// With drift.concurrency 2, a third drift job waits (queued, not holding a
-// worker) until one of the first two gives its slot back; other jobs never
-// wait.
-func TestDriftAdmitBoundsConcurrency(t *testing.T) {
-	srv := config.DefaultServer()
-	srv.Drift.Concurrency = 2
-	r, _ := schedTestRunner(t, srv, &fakeHost{})
-	ctx := context.Background()
-	for _, j := range []Job{{ID: "j1", Kind: JobDrift}, {ID: "j2", Kind: JobDrift}, {ID: "j3", Kind: JobDrift}, {ID: "j4", Kind: JobPlan}} {
-		j.State = JobQueued
-		if err := r.rec.Put(ctx, records.Jobs, j.ID, j); err != nil {
-			t.Fatal(err)
-		}
-	}
-	rel1, ok1 := r.drift.admit(ctx, "j1")
-	_, ok2 := r.drift.admit(ctx, "j2")
-	_, ok3 := r.drift.admit(ctx, "j3")
-	_, ok3again := r.drift.admit(ctx, "j3") // the sweep queued it again
-	rel4, ok4 := r.drift.admit(ctx, "j4")
-	if !ok1 || !ok2 || ok3 || ok3again || !ok4 {
-		t.Fatalf("admitted j1 %v j2 %v j3 %v (again %v) j4 %v; want j3 to wait", ok1, ok2, ok3, ok3again, ok4)
-	}
-	rel4()
-	select {
-	case id := <-r.queue:
-		t.Fatalf("a plan job's end queued %s", id)
-	default:
-	}
-	rel1()
-	rel1() // releasing twice frees one slot
-	select {
-	case id := <-r.queue:
-		if id != "j3" {
-			t.Fatalf("queued %s, want the waiting j3", id)
-		}
-	default:
-		t.Fatal("the waiting drift job was not queued again")
-	}
-	if _, ok := r.drift.admit(ctx, "j3"); !ok {
-		t.Fatal("j3 not admitted once a slot is free")
-	}
-	if _, ok := r.drift.admit(ctx, "j1"); ok {
-		t.Fatal("three drift jobs admitted with concurrency 2")
 	}
 }
 

@@ -123,14 +123,14 @@ func (r *Runner) HandleEvent(ctx context.Context, ev vcs.Event) error {
 	case *vcs.ReviewEvent:
 		return r.onReview(ctx, e)
 	case *vcs.PushEvent:
-		r.drift.sweep.OnPush(e.Repo, e.Ref)
+		r.drift.Sweep.OnPush(e.Repo, e.Ref)
 		r.shareDriftChange(ctx, &e.Repo, e.Ref)
 		return nil
 	case *vcs.PingEvent:
 		return nil
 	case *vcs.InstallationEvent:
 		r.log.Info("installation changed", "action", e.Action, "installation", e.InstallationID)
-		r.drift.sweep.OnInstallation()
+		r.drift.Sweep.OnInstallation()
 		r.shareDriftChange(ctx, nil, "")
 		return nil
 	default:

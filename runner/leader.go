@@ -4,9 +4,6 @@ import (
 	"context"
 	"sync"
 	"time"
-
-	"github.com/atollhq/atoll/runner/drift"
-	"github.com/atollhq/atoll/runner/records"
 )
 
 // The leader runs what must run once across replicas: the reconciler,
@@ -110,29 +107,4 @@ func (r *Runner) serveAsLeader(ctx context.Context, tasks []leaderTask) {
 		return
 	}
 	r.log.Warn("no longer leading: the lease was lost", "replica", r.cfg.Cluster.ReplicaID)
-}
-
-// claimTick claims a scheduled drift check of repo due at due, so that
-// it starts once across replicas: false when it was already started (by
-// an earlier leader). On a store of its own every tick is this process's.
-func (d *driftScheduler) claimTick(ctx context.Context, f drift.Fire) bool {
-	if !d.r.shared() {
-		return true
-	}
-	claimed := false
-	err := records.Update(ctx, d.r.rec, bucketDriftSched, f.Repo, func(m *driftMemory, _ bool) error {
-		if !m.Last.Before(f.Due) {
-			return records.ErrAbort
-		}
-		m.Last, claimed = f.Due, true
-		return nil
-	})
-	if err != nil {
-		d.r.log.Error("drift: claim a scheduled check", "repo", f.Repo, "err", err)
-		return false
-	}
-	if !claimed {
-		d.r.log.Info("drift: scheduled check already started by another replica", "repo", f.Repo, "due", f.Due)
-	}
-	return claimed
 }

@@ -464,17 +464,18 @@ func TestDriftChangeReachesTheLeader(t *testing.T) {
 		r.drift = newDriftScheduler(r)
 	}
 	leader.cfg.Cluster.Poll = 10 * time.Millisecond
+	leader.drift = newDriftScheduler(leader)
 	d := leader.drift
 	src := &countingSource{repos: []vcs.Repo{repoOf("infra")}, reads: map[string]int{}}
-	d.sweep = drift.NewSweep(src, leader.srv.Drift, leader.log)
+	d.Sweep = drift.NewSweep(src, leader.srv.Drift, leader.log)
 	now := time.Now()
-	d.sweep.Schedules(ctx, now) // listed and read: cached for their TTLs
+	d.Sweep.Schedules(ctx, now) // listed and read: cached for their TTLs
 	done := make(chan struct{})
 	go func() { defer close(done); d.followDriftSignal(ctx) }()
 	waitFor := func(what string) {
 		t.Helper()
 		select {
-		case <-d.sweep.Woken():
+		case <-d.Sweep.Woken():
 		case <-time.After(5 * time.Second):
 			t.Fatalf("the leader did not see %s", what)
 		}
@@ -482,7 +483,7 @@ func TestDriftChangeReachesTheLeader(t *testing.T) {
 
 	other.shareDriftChange(ctx, nil, "")
 	waitFor("the installation change")
-	d.sweep.Schedules(ctx, now.Add(time.Second))
+	d.Sweep.Schedules(ctx, now.Add(time.Second))
 	if src.lists != 2 {
 		t.Errorf("after an installation change the leader listed %d times, want again (2)", src.lists)
 	}
@@ -495,11 +496,11 @@ func TestDriftChangeReachesTheLeader(t *testing.T) {
 	other.shareDriftChange(ctx, &repo, "refs/heads/feature") // cannot change the schedule: not shared
 	other.shareDriftChange(ctx, &repo, "refs/heads/main")
 	waitFor("the push to the default branch")
-	d.sweep.Schedules(ctx, now.Add(2*time.Second))
+	d.Sweep.Schedules(ctx, now.Add(2*time.Second))
 	if src.reads["acme/infra"] != 2 {
 		t.Errorf("after a push to main the leader read acme/infra's schedule %d times, want again (2)", src.reads["acme/infra"])
 	}
-	raw, _, err := leader.cfg.Store.GetRecord(ctx, bucketSignals, signalDrift)
+	raw, _, err := leader.cfg.Store.GetRecord(ctx, drift.SignalBucket, drift.SignalKey)
 	if err != nil || !strings.Contains(string(raw), `"seq":2`) {
 		t.Errorf("drift signal = %s, %v; want two changes (the feature-branch push not among them)", raw, err)
 	}

@@ -220,12 +220,12 @@ func (r *Runner) Start(ctx context.Context) error {
 		{"reconciler", r.reconcileLoop},
 		{"planqueue", r.queueLoop},
 	}
-	if r.drift.sweep.Enabled() {
+	if r.drift.Sweep.Enabled() {
 		lead = append(lead, leaderTask{"drift", r.drift.loop})
 	}
 	if r.shared() {
 		lead = append(lead, leaderTask{"claim pruner", r.pruneClaimsLoop})
-		if r.drift.sweep.Enabled() {
+		if r.drift.Sweep.Enabled() {
 			lead = append(lead, leaderTask{"drift signal", r.drift.followDriftSignal})
 		}
 	}

@@ -1,15 +1,27 @@
-// Package drift holds the parts of drift detection that need no runner:
-// the Timetable that says, for each repository's cron schedule, when its
-// next check falls due and which checks fall due now; the status a
-// check's outcome reports (Status); and the labels drift issues are
-// found by (LabelDrift, IssueLabel).
-// It reads no clock (time is passed in), starts nothing and stores
-// nothing: the runner's scheduler lists repositories, reads their
-// schedules, asks the timetable what is due, remembers the last check in
-// its records, and starts the checks (on one replica only, the leader's).
+// Package drift is atoll's drift detection: it decides when each
+// repository is checked and keeps a repository's checks from
+// overlapping, and turns a finished check into the project's drift issue
+// and check run.
+//
+// The parts: the Timetable says, for each repository's cron schedule,
+// when its next check falls due (it reads no clock: time is passed in);
+// the Sweep knows the served repositories and their schedules; the
+// Scheduler ticks the timetable on the leader, claims each scheduled
+// check once across replicas, starts it through the engine (Starter),
+// bounds the drift jobs running at once (Admit), and carries schedule
+// changes seen by other replicas to the leader (ShareChange,
+// FollowSignal); Checks keeps one check under way per repository; Report
+// and Tracker turn a finished check into the project's issue, check run
+// and DriftRecord; Status and the labels (LabelDrift, IssueLabel) say
+// what a check found and how its issue is found again.
+// What it needs of the runner it reaches through the small interfaces it
+// declares (Starter, Source, ReportHooks); it never imports the root
+// runner package.
 //
 // Guarantees: a repository fires at most once per due time, however late
-// the caller asks; a check missed while atoll was down fires once when it
-// is back (from the remembered last check); jitter delays a check by a
-// random duration in [0, jitter), never before its due time.
+// the caller asks and whichever replica leads; a check missed while atoll
+// was down fires once when it is back (from the remembered last check,
+// MemoryBucket); jitter delays a check by a random duration in [0,
+// jitter), never before its due time; at most drift.concurrency drift
+// jobs run at once.
 package drift
