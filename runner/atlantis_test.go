@@ -59,17 +59,6 @@ func TestConfiguredByDir(t *testing.T) {
 	}
 }
 
-func TestHooksOf(t *testing.T) {
-	hooks := []config.Hook{{Run: "all"}, {Run: "plan", Commands: "plan"}, {Run: "both", Commands: "plan, apply"}, {Run: "apply", Commands: "apply"}}
-	var got []string
-	for _, h := range hooksOf(hooks, "apply") {
-		got = append(got, h.Run)
-	}
-	if !reflect.DeepEqual(got, []string{"all", "both", "apply"}) {
-		t.Fatalf("hooks for apply = %v", got)
-	}
-}
-
 func TestQuietPolicies(t *testing.T) {
 	in := []templates.PolicyResult{{Set: "ok", Status: templates.PolicyPassed}, {Set: "warn", Status: templates.PolicyWarned},
 		{Set: "bad", Status: templates.PolicyFailed}, {Set: "err", Status: templates.PolicyError}, {Set: "appr", Status: templates.PolicyApproved}}
@@ -79,17 +68,5 @@ func TestQuietPolicies(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, []string{"warn", "bad", "err", "appr"}) {
 		t.Fatalf("quiet policies = %v: only the sets that passed without a warning go", got)
-	}
-}
-
-func TestInitOptions(t *testing.T) {
-	o, err := initOptions([]string{"-backend-config=bucket=b", "--backend-config", "key=k"})
-	if err != nil || !reflect.DeepEqual(o.BackendConfig, []string{"bucket=b", "key=k"}) {
-		t.Fatalf("initOptions = %+v, %v", o, err)
-	}
-	for _, bad := range [][]string{{"-upgrade"}, {"-backend-config"}, {"-plugin-dir=/x"}} {
-		if _, err := initOptions(bad); err == nil {
-			t.Errorf("initOptions(%q) accepted", bad)
-		}
 	}
 }

@@ -2,7 +2,6 @@ package runner
 
 import (
 	"context"
-	"encoding/json"
 
 	"sort"
 	"strings"
@@ -14,55 +13,6 @@ import (
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 )
-
-// evaluatePolicies judges a plan with every policy set that applies.
-func (r *Runner) evaluatePolicies(ctx context.Context, job Job, pr vcs.PullRequest, planJSON []byte) []policy.Result {
-	if r.cfg.Policies == nil || len(planJSON) == 0 {
-		return nil
-	}
-	in := r.policyInput(ctx, job, pr, planJSON)
-	// Sets scoped by project name match the name the base branch gives
-	// the project's dir and workspace: a pull request cannot rename a
-	// project out of a set's scope.
-	scope := job.Project.Name
-	if pr.Number > 0 && job.BaseSHA != "" {
-		scope = r.baseRules(ctx, job.Repo, job.BaseSHA, pr.BaseRef, job.Project).BaseName
-	}
-	results := r.cfg.Policies.Evaluate(ctx, job.Repo.FullName(), scope, in)
-	if r.policyChecksOff(ctx, job) {
-		results = r.scopedMandatory(results)
-	}
-	return results
-}
-
-// policyInput is the document policies judge job's plan by. Its changed
-// files are all the pull request's, from git where the code host's list
-// is incomplete; none when they cannot be listed (the failure is logged).
-func (r *Runner) policyInput(ctx context.Context, job Job, pr vcs.PullRequest, planJSON []byte) policy.Input {
-	in := policy.Input{
-		Plan:    json.RawMessage(planJSON),
-		Project: policy.ProjectInput{Name: job.Project.Name, Dir: job.Project.Dir, Workspace: job.Project.Workspace, Distribution: r.distributionOf(job.Project)},
-		PullRequest: policy.PullRequestInput{Number: pr.Number, Author: pr.Author, Base: pr.BaseRef, HeadSHA: pr.HeadSHA,
-			Labels: pr.Labels},
-		Repo: job.Repo.FullName(),
-		User: job.User,
-	}
-	if pr.Number > 0 {
-		files, err := facts.ChangedFiles(ctx, r.host, r.git, pr)
-		if err != nil {
-			r.log.Warn("policies see no changed files", "pr", pr.Number, "err", err)
-		}
-		in.PullRequest.ChangedFiles = files
-	}
-	return in
-}
-
-func (r *Runner) distributionOf(p Project) string {
-	if p.Distribution != "" {
-		return p.Distribution
-	}
-	return r.srv.Terraform.Distribution
-}
 
 // approvalsFor returns the recorded approvers per set of a job's project
 // and head, for display.

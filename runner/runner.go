@@ -110,6 +110,7 @@ type Runner struct {
 	inFlight  sync.Map      // delivery ids being handled (true) or handled (false); see handlePending
 	wg        sync.WaitGroup
 	drift     *driftScheduler
+	exec      execHolder // the job bodies (bridge_execute.go)
 	observer  Observer
 	started   atomic.Bool // Start began the workers
 	leading   atomic.Bool // this replica runs the leader's tasks (leader.go)

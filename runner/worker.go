@@ -144,11 +144,11 @@ func (r *Runner) runJob(ctx context.Context, id string) {
 		}()
 		switch job.Kind {
 		case JobPlan:
-			return r.runPlan(ctx, &job, log)
+			return r.jobs().Plan(ctx, &job, log)
 		case JobApply:
-			return r.runApply(ctx, &job, log)
+			return r.jobs().Apply(ctx, &job, log)
 		case JobPlanApply:
-			return r.runPlanApply(ctx, &job, log)
+			return r.jobs().PlanApply(ctx, &job, log)
 		case JobDrift:
 			return r.runDrift(ctx, &job, log)
 		}

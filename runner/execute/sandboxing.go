@@ -1,17 +1,17 @@
-package runner
+package execute
 
 import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"os"
-	"os/exec"
-	"path/filepath"
-
+	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/runner/sandbox"
 	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/runner/workflow"
+	"os"
+	"os/exec"
+	"path/filepath"
 )
 
 // Sandbox is how the runner confines terraform and what it starts, and
@@ -74,15 +74,15 @@ type tfPaths struct {
 // jobPaths returns the paths of job's terraform commands in the checkout
 // at root, running bin: it writes the project's state backend when it
 // names none (ensureStateBackend) and makes the job's temp dir.
-func (r *Runner) jobPaths(job Job, root string, bin terraform.Binary) (tfPaths, error) {
+func (x *Jobs) jobPaths(job records.Job, root string, bin terraform.Binary) (tfPaths, error) {
 	dir := filepath.Join(root, filepath.FromSlash(job.Project.Dir))
-	state, err := r.ensureStateBackend(job, root, dir)
+	state, err := x.ensureStateBackend(job, root, dir)
 	if err != nil {
 		return tfPaths{}, err
 	}
-	cache := r.srv.Terraform.PluginCacheDir
+	cache := x.srv.Terraform.PluginCacheDir
 	if cache == "" {
-		cache = filepath.Join(r.cfg.DataDir, "plugin-cache")
+		cache = filepath.Join(x.cfg.DataDir, "plugin-cache")
 	}
 	p := tfPaths{bin: bin, root: root, tmp: jobTempDir(root), state: state, cache: cache}
 	return p, os.MkdirAll(p.tmp, 0o700)
@@ -92,12 +92,12 @@ func (r *Runner) jobPaths(job Job, root string, bin terraform.Binary) (tfPaths, 
 // when terraform runs unconfined. cacheWritable is for init, which fills
 // the shared plugin cache; plans and applies, which run providers, only
 // read it, so that a provider cannot replace another repository's.
-func (r *Runner) wrapper(p tfPaths, cacheWritable bool) *terraform.Wrapper {
-	sb := r.cfg.Sandbox
+func (x *Jobs) wrapper(p tfPaths, cacheWritable bool) *terraform.Wrapper {
+	sb := x.cfg.Sandbox
 	if sb == nil {
 		return nil
 	}
-	path, env := sandbox.Wrap(sb.Self, r.policy(p, cacheWritable), p.bin.Path)
+	path, env := sandbox.Wrap(sb.Self, x.policy(p, cacheWritable), p.bin.Path)
 	return &terraform.Wrapper{Path: path, Env: env}
 }
 
@@ -105,12 +105,12 @@ func (r *Runner) wrapper(p tfPaths, cacheWritable bool) *terraform.Wrapper {
 // (runner/workflow): Config.Launch, with every command confined as the
 // job's terraform is past init. Custom steps run the pull request's code
 // as much as terraform does.
-func (r *Runner) launcher(p tfPaths) workflow.Launcher {
-	launch, sb := r.cfg.Launch, r.cfg.Sandbox
+func (x *Jobs) launcher(p tfPaths) workflow.Launcher {
+	launch, sb := x.cfg.Launch, x.cfg.Sandbox
 	if sb == nil {
 		return launch
 	}
-	pol := r.policy(p, false)
+	pol := x.policy(p, false)
 	return func(ctx context.Context, cmd *exec.Cmd) error {
 		if cmd.Err != nil {
 			return launch(ctx, cmd) // not found: fails without running
@@ -129,12 +129,12 @@ func (r *Runner) launcher(p tfPaths) workflow.Launcher {
 }
 
 // policy is what one job's commands may reach (see Sandbox).
-func (r *Runner) policy(p tfPaths, cacheWritable bool) sandbox.Policy {
-	sb := r.cfg.Sandbox
+func (x *Jobs) policy(p tfPaths, cacheWritable bool) sandbox.Policy {
+	sb := x.cfg.Sandbox
 	pol := sandbox.Policy{
 		Read:  append([]string{p.bin.Path}, sandbox.SystemRead...),
 		Write: append([]string{p.root, p.tmp}, sandbox.Devices...),
-		Hide:  append([]string{r.cfg.DataDir}, sb.Hide...),
+		Hide:  append([]string{x.cfg.DataDir}, sb.Hide...),
 	}
 	pol.Read = append(pol.Read, sb.Read...)
 	pol.Write = append(pol.Write, sb.Write...)
@@ -150,7 +150,7 @@ func (r *Runner) policy(p tfPaths, cacheWritable bool) sandbox.Policy {
 	} else {
 		pol.Read = append(pol.Read, p.cache)
 	}
-	if rc := r.srv.Terraform.CLIConfigFile; rc != "" {
+	if rc := x.srv.Terraform.CLIConfigFile; rc != "" {
 		pol.Read = append(pol.Read, rc)
 		if dirs, err := terraform.CLIConfigDirs(rc); err == nil {
 			pol.Read = append(pol.Read, dirs...)

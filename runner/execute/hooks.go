@@ -1,14 +1,13 @@
-package runner
+package execute
 
 import (
 	"context"
 	"fmt"
+	"github.com/atollhq/atoll/runner/config"
+	"github.com/atollhq/atoll/runner/records"
+	"github.com/atollhq/atoll/runner/workflow"
 	"io"
 	"strings"
-
-	"github.com/atollhq/atoll/runner/config"
-	"github.com/atollhq/atoll/runner/execute"
-	"github.com/atollhq/atoll/runner/workflow"
 )
 
 // Pre- and post-workflow hooks (repo_rules' pre_workflow_hooks and
@@ -21,11 +20,11 @@ import (
 
 // hooksFor returns the hooks of job's repository for command ("plan" or
 // "apply").
-func (r *Runner) hooksFor(ctx context.Context, job Job, command string) (pre, post []config.Hook) {
-	if len(r.srv.RepoRules) == 0 || job.Kind == JobDrift {
+func (x *Jobs) hooksFor(ctx context.Context, job records.Job, command string) (pre, post []config.Hook) {
+	if len(x.srv.RepoRules) == 0 || job.Kind == records.JobDrift {
 		return nil, nil
 	}
-	rs := r.srv.RepoSettings(job.Repo.FullName(), r.baseRefOf(ctx, job))
+	rs := x.srv.RepoSettings(job.Repo.FullName(), x.BaseRefOf(ctx, job))
 	return hooksOf(rs.PreWorkflowHooks, command), hooksOf(rs.PostWorkflowHooks, command)
 }
 
@@ -49,11 +48,11 @@ func hooksOf(hooks []config.Hook, command string) []config.Hook {
 
 // runHooks runs hooks in the checkout at root, in order, and stops at the
 // first failure. kind is "pre_workflow_hooks" or "post_workflow_hooks".
-func (r *Runner) runHooks(ctx context.Context, job *Job, root string, out io.Writer, command, kind string, hooks []config.Hook) error {
+func (x *Jobs) runHooks(ctx context.Context, job *records.Job, root string, out io.Writer, command, kind string, hooks []config.Hook) error {
 	if len(hooks) == 0 {
 		return nil
 	}
-	s, err := r.newStageRun(ctx, job, root, out)
+	s, err := x.newStageRun(ctx, job, root, out)
 	if err != nil {
 		return err
 	}
@@ -69,22 +68,22 @@ func (r *Runner) runHooks(ctx context.Context, job *Job, root string, out io.Wri
 		if what == "" {
 			what = hooks[se.Index].Run
 		}
-		return execute.Step(kind+" ("+what+")", se.Err)
+		return Step(kind+" ("+what+")", se.Err)
 	}
 	return err
 }
 
 // preHooks runs the pre-workflow hooks of command for job; postHooks its
 // post-workflow hooks, whose failure is only logged.
-func (r *Runner) preHooks(ctx context.Context, job *Job, root string, out io.Writer, command string) error {
-	pre, _ := r.hooksFor(ctx, *job, command)
-	return r.runHooks(ctx, job, root, out, command, "pre_workflow_hooks", pre)
+func (x *Jobs) preHooks(ctx context.Context, job *records.Job, root string, out io.Writer, command string) error {
+	pre, _ := x.hooksFor(ctx, *job, command)
+	return x.runHooks(ctx, job, root, out, command, "pre_workflow_hooks", pre)
 }
 
-func (r *Runner) postHooks(ctx context.Context, job *Job, root string, out io.Writer, command string) {
-	_, post := r.hooksFor(ctx, *job, command)
-	if err := r.runHooks(ctx, job, root, out, command, "post_workflow_hooks", post); err != nil {
+func (x *Jobs) postHooks(ctx context.Context, job *records.Job, root string, out io.Writer, command string) {
+	_, post := x.hooksFor(ctx, *job, command)
+	if err := x.runHooks(ctx, job, root, out, command, "post_workflow_hooks", post); err != nil {
 		fmt.Fprintf(out, "atoll: %v\n", err)
-		r.log.Warn("post-workflow hook failed", "job", job.ID, "err", err)
+		x.log.Warn("post-workflow hook failed", "job", job.ID, "err", err)
 	}
 }

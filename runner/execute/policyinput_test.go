@@ -1,4 +1,4 @@
-package runner
+package execute
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/vcs"
 )
 
@@ -36,10 +37,10 @@ func (g diffGit) ChangedFiles(context.Context, vcs.Repo, string, string) ([]stri
 // Policies must see every changed file, as requirements and discovery do.
 func TestPolicyInputSeesEveryChangedFileOfALargePR(t *testing.T) {
 	all := []string{"a/main.tf", "b/main.tf", "c/main.tf"}
-	r := &Runner{host: bigPRHost{listed: all[:1]}, git: diffGit{files: all},
+	r := &Jobs{host: bigPRHost{listed: all[:1]}, git: diffGit{files: all},
 		log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	pr := vcs.PullRequest{Number: 7, BaseSHA: "base", HeadSHA: "head"}
-	in := r.policyInput(context.Background(), Job{Number: 7, Project: Project{Name: "a", Dir: "a"}}, pr, []byte(`{}`))
+	in := r.policyInput(context.Background(), records.Job{Number: 7, Project: records.Project{Name: "a", Dir: "a"}}, pr, []byte(`{}`))
 	if !slices.Equal(in.PullRequest.ChangedFiles, all) {
 		t.Errorf("policies see changed files %v, want all of %v", in.PullRequest.ChangedFiles, all)
 	}

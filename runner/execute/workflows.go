@@ -1,22 +1,21 @@
-package runner
+package execute
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"strings"
-
 	"github.com/atollhq/atoll/runner/config"
-	"github.com/atollhq/atoll/runner/execute"
+	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/runner/safefs"
 	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/runner/workflow"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
 )
 
 // Workflows: a project whose workflow is a server workflow (or the
@@ -29,13 +28,13 @@ import (
 // workflowFor returns the workflow job's project runs, or nil when it
 // runs atoll's built-in steps (no workflow named, and no server workflow
 // "default").
-func (r *Runner) workflowFor(ctx context.Context, job Job) (*config.Workflow, error) {
+func (x *Jobs) workflowFor(ctx context.Context, job records.Job) (*config.Workflow, error) {
 	name := job.Project.Workflow
 	rs := config.RepoSettings{Workflow: config.DefaultWorkflowName}
 	base := ""
-	if len(r.srv.RepoRules) > 0 {
-		base = r.baseRefOf(ctx, job)
-		rs = r.srv.RepoSettings(job.Repo.FullName(), base)
+	if len(x.srv.RepoRules) > 0 {
+		base = x.BaseRefOf(ctx, job)
+		rs = x.srv.RepoSettings(job.Repo.FullName(), base)
 	}
 	if name == "" {
 		name = rs.Workflow
@@ -45,12 +44,12 @@ func (r *Runner) workflowFor(ctx context.Context, job Job) (*config.Workflow, er
 	}
 	var own map[string]config.Workflow
 	if rs.AllowCustomWorkflows && name != config.DefaultWorkflowName {
-		if _, onServer := r.srv.Workflows[name]; !onServer {
+		if _, onServer := x.srv.Workflows[name]; !onServer {
 			ref := job.HeadSHA
 			if ref == "" {
 				ref = job.Commit
 			}
-			rc, err := r.repoConfig(ctx, job.Repo, ref, base)
+			rc, err := x.repoConfig(ctx, job.Repo, ref, base)
 			if err != nil {
 				return nil, err
 			}
@@ -58,32 +57,32 @@ func (r *Runner) workflowFor(ctx context.Context, job Job) (*config.Workflow, er
 		}
 	}
 	if _, ok := own[name]; !ok && name == config.DefaultWorkflowName {
-		if _, ok := r.srv.Workflows[name]; !ok {
+		if _, ok := x.srv.Workflows[name]; !ok {
 			return nil, nil // atoll's built-in steps
 		}
 	}
-	w, ok := config.LookupWorkflow(name, own, r.srv.Workflows)
+	w, ok := config.LookupWorkflow(name, own, x.srv.Workflows)
 	if !ok {
 		return nil, fmt.Errorf("workflow %q is not defined on this atoll server", name)
 	}
 	return &w, nil
 }
 
-// baseRefOf is the base branch of job's pull request, or the default
+// BaseRefOf is the base branch of job's pull request, or the default
 // branch (drift, a merged PR's apply); "" when unknown.
-func (r *Runner) baseRefOf(ctx context.Context, job Job) string {
-	if pr, ok := r.pullOf(ctx, job); ok {
+func (x *Jobs) BaseRefOf(ctx context.Context, job records.Job) string {
+	if pr, ok := x.pullOf(ctx, job); ok {
 		return pr.BaseRef
 	}
 	return job.Repo.DefaultBranch
 }
 
 // pullOf is job's pull request, when it has one.
-func (r *Runner) pullOf(ctx context.Context, job Job) (vcs.PullRequest, bool) {
-	if job.Number == 0 || job.Kind == JobDrift {
+func (x *Jobs) pullOf(ctx context.Context, job records.Job) (vcs.PullRequest, bool) {
+	if job.Number == 0 || job.Kind == records.JobDrift {
 		return vcs.PullRequest{}, false
 	}
-	pr, err := r.host.GetPullRequest(ctx, job.Repo, job.Number)
+	pr, err := x.host.GetPullRequest(ctx, job.Repo, job.Number)
 	if err != nil || pr.Number == 0 {
 		return vcs.PullRequest{}, false
 	}
@@ -93,8 +92,8 @@ func (r *Runner) pullOf(ctx context.Context, job Job) (vcs.PullRequest, bool) {
 // stageRun is one project's run of a workflow's stages: the files and the
 // variables its steps share.
 type stageRun struct {
-	r        *Runner
-	job      *Job
+	x        *Jobs
+	job      *records.Job
 	root     string
 	dir      string
 	out      io.Writer
@@ -110,17 +109,17 @@ type stageRun struct {
 	planInit terraform.InitOptions
 }
 
-func (r *Runner) newStageRun(ctx context.Context, job *Job, root string, out io.Writer) (*stageRun, error) {
+func (x *Jobs) newStageRun(ctx context.Context, job *records.Job, root string, out io.Writer) (*stageRun, error) {
 	dir := filepath.Join(root, filepath.FromSlash(job.Project.Dir))
-	base, err := r.newWorkdir(ctx, *job, root, out, nil)
+	base, err := x.newWorkdir(ctx, *job, root, out, nil)
 	if err != nil {
 		return nil, err
 	}
-	paths, err := r.jobPaths(*job, root, base.Binary())
+	paths, err := x.jobPaths(*job, root, base.Binary())
 	if err != nil {
-		return nil, execute.Step("init", err)
+		return nil, Step("init", err)
 	}
-	s := &stageRun{r: r, job: job, root: root, dir: dir, out: out, launch: r.launcher(paths),
+	s := &stageRun{x: x, job: job, root: root, dir: dir, out: out, launch: x.launcher(paths),
 		planFile: filepath.Join(dir, "atoll-"+job.ID+".tfplan"), showFile: filepath.Join(dir, "atoll-"+job.ID+".json")}
 	v := workflow.Vars{Workspace: job.Project.Workspace, Dir: dir, RepoRelDir: job.Project.Dir, PlanFile: s.planFile,
 		ShowFile: s.showFile, PolicyCheckFile: filepath.Join(dir, "atoll-"+job.ID+"-policies.json"),
@@ -130,8 +129,8 @@ func (r *Runner) newStageRun(ctx context.Context, job *Job, root string, out io.
 	if v.Workspace == "" {
 		v.Workspace = "default"
 	}
-	if pr, ok := r.pullOf(ctx, *job); ok {
-		v.PullNum, v.PullURL, v.HeadBranch, v.BaseBranch = pr.Number, r.prURL(job.Repo.FullName(), pr.Number), pr.HeadRef, pr.BaseRef
+	if pr, ok := x.pullOf(ctx, *job); ok {
+		v.PullNum, v.PullURL, v.HeadBranch, v.BaseBranch = pr.Number, x.prURL(job.Repo.FullName(), pr.Number), pr.HeadRef, pr.BaseRef
 		if v.PullAuthor == "" {
 			v.PullAuthor = pr.Author
 		}
@@ -171,7 +170,7 @@ func (s *stageRun) run(ctx context.Context, name string, steps []config.Step, va
 				all[k] = v
 			}
 			// Only an init step may write the plugin cache.
-			wd, err := s.r.newWorkdirFor(ctx, *s.job, s.root, s.out, all, st.Kind == config.StepInit)
+			wd, err := s.x.newWorkdirFor(ctx, *s.job, s.root, s.out, all, st.Kind == config.StepInit)
 			if err != nil {
 				return err
 			}
@@ -194,9 +193,9 @@ func (s *stageRun) run(ctx context.Context, name string, steps []config.Step, va
 	if err != nil {
 		var se *workflow.StepError
 		if errors.As(err, &se) {
-			return res, execute.Step(fmt.Sprintf("%s (%s)", se.Stage, se.Step), se.Err)
+			return res, Step(fmt.Sprintf("%s (%s)", se.Stage, se.Step), se.Err)
 		}
-		return res, execute.Step(name, err)
+		return res, Step(name, err)
 	}
 	for k, v := range vars {
 		if _, set := res.Env[k]; !set {
@@ -248,10 +247,10 @@ func initOptions(args []string) (terraform.InitOptions, error) {
 // planWithWorkflow runs the workflow's plan stage (and its policy_check
 // stage, when it defines one) for job's project, then reads the plan the
 // stage left at PLANFILE as planProject does.
-func (r *Runner) planWithWorkflow(ctx context.Context, job *Job, root string, out io.Writer, refreshOnly bool, wf *config.Workflow) (planResult, error) {
-	s, err := r.newStageRun(ctx, job, root, out)
+func (x *Jobs) planWithWorkflow(ctx context.Context, job *records.Job, root string, out io.Writer, refreshOnly bool, wf *config.Workflow) (PlanResult, error) {
+	s, err := x.newStageRun(ctx, job, root, out)
 	if err != nil {
-		return planResult{}, err
+		return PlanResult{}, err
 	}
 	var planned *terraform.PlanOutcome
 	res, err := s.run(ctx, "plan", wf.Steps("plan"), nil, func(ctx context.Context, wd *terraform.Workdir, st config.Step) error {
@@ -273,7 +272,7 @@ func (r *Runner) planWithWorkflow(ctx context.Context, job *Job, root string, ou
 		return fmt.Errorf("the %s step does not belong in the plan stage", st.Kind)
 	})
 	if err != nil {
-		return planResult{}, err
+		return PlanResult{}, err
 	}
 	outputs := stepOutputs(res.Outputs)
 	if wf.PolicyCheck != nil {
@@ -285,12 +284,12 @@ func (r *Runner) planWithWorkflow(ctx context.Context, job *Job, root string, ou
 		})
 		outputs = append(outputs, stepOutputs(pres.Outputs)...)
 		if err != nil {
-			return planResult{}, err
+			return PlanResult{}, err
 		}
 	}
-	planDir := filepath.Join(r.cfg.DataDir, "plans")
+	planDir := filepath.Join(x.cfg.DataDir, "plans")
 	if err := os.MkdirAll(planDir, 0o700); err != nil {
-		return planResult{}, execute.Step("plan", err)
+		return PlanResult{}, Step("plan", err)
 	}
 	// The plan moves to the job's temp dir, out of the custom steps'
 	// way, where a sandboxed terraform still reads it; it is stored under
@@ -299,35 +298,35 @@ func (r *Runner) planWithWorkflow(ctx context.Context, job *Job, root string, ou
 	localPlan := filepath.Join(jobTempDir(root), job.ID+".tfplan")
 	if err := s.takePlan(localPlan); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return planResult{}, execute.Step("plan", errors.New("the workflow's plan stage wrote no plan: it must run the plan step, or write the plan to $PLANFILE"))
+			return PlanResult{}, Step("plan", errors.New("the workflow's plan stage wrote no plan: it must run the plan step, or write the plan to $PLANFILE"))
 		}
-		return planResult{}, execute.Step("plan", err)
+		return PlanResult{}, Step("plan", err)
 	}
-	wd, err := r.newWorkdir(ctx, *job, root, out, res.Env)
+	wd, err := x.newWorkdir(ctx, *job, root, out, res.Env)
 	if err != nil {
-		return planResult{}, err
+		return PlanResult{}, err
 	}
 	summary, js, err := wd.Show(ctx, localPlan)
 	if err != nil {
-		return planResult{}, execute.Step("show", err)
+		return PlanResult{}, Step("show", err)
 	}
 	text, err := wd.ShowText(ctx, localPlan)
 	if err != nil {
-		return planResult{}, execute.Step("show", err)
+		return PlanResult{}, Step("show", err)
 	}
-	sum, err := r.keepPlan(ctx, localPlan, planFile)
+	sum, err := x.keepPlan(ctx, localPlan, planFile)
 	if err != nil {
-		return planResult{}, err
+		return PlanResult{}, err
 	}
 	changes := summaryHasChanges(summary)
 	if planned != nil {
 		changes = *planned == terraform.Changes
 	}
-	pr := planResult{planFile: planFile, localPlan: localPlan, sha256: sum, changes: changes, planJSON: js}
-	pr.outcome = Outcome{Summary: summary, PlanText: terraform.StripANSI(text), Steps: outputs,
+	pr := PlanResult{File: planFile, LocalPlan: localPlan, SHA256: sum, Changes: changes, PlanJSON: js}
+	pr.Outcome = records.Outcome{Summary: summary, PlanText: terraform.StripANSI(text), Steps: outputs,
 		Status: string(templates.StatusNoChanges)}
 	if changes {
-		pr.outcome.Status = string(templates.StatusPlanned)
+		pr.Outcome.Status = string(templates.StatusPlanned)
 	}
 	return pr, nil
 }
@@ -379,37 +378,37 @@ func (s *stageRun) takePlan(localPlan string) error {
 // PLANFILE). wd, when not nil, is the working directory the plan was
 // made in, initialised already (built-in steps only). beforeApply is
 // called just before terraform apply starts.
-func (r *Runner) applyProject(ctx context.Context, job *Job, root string, out io.Writer, planFile string, wd *terraform.Workdir, beforeApply func() error) ([]StepOutput, error) {
-	if err := r.preHooks(ctx, job, root, out, "apply"); err != nil {
+func (x *Jobs) applyProject(ctx context.Context, job *records.Job, root string, out io.Writer, planFile string, wd *terraform.Workdir, beforeApply func() error) ([]records.StepOutput, error) {
+	if err := x.preHooks(ctx, job, root, out, "apply"); err != nil {
 		return nil, err
 	}
-	defer r.postHooks(ctx, job, root, out, "apply")
-	wf, err := r.workflowFor(ctx, *job)
+	defer x.postHooks(ctx, job, root, out, "apply")
+	wf, err := x.workflowFor(ctx, *job)
 	if err != nil {
-		return nil, execute.Step("workflow", err)
+		return nil, Step("workflow", err)
 	}
 	if wf == nil {
 		if wd == nil {
-			if wd, err = r.terraformFor(ctx, *job, root, out); err != nil {
+			if wd, err = x.terraformFor(ctx, *job, root, out); err != nil {
 				return nil, err
 			}
 		}
 		if err := beforeApply(); err != nil {
 			return nil, err
 		}
-		return nil, execute.Step("apply", wd.Apply(ctx, planFile))
+		return nil, Step("apply", wd.Apply(ctx, planFile))
 	}
-	s, err := r.newStageRun(ctx, job, root, out)
+	s, err := x.newStageRun(ctx, job, root, out)
 	if err != nil {
 		return nil, err
 	}
 	if err := s.copyPlanIn(planFile); err != nil {
-		return nil, execute.Step("apply", err)
+		return nil, Step("apply", err)
 	}
 	for _, st := range wf.Steps("plan") {
 		if st.Kind == config.StepInit {
 			if s.planInit, err = initOptions(st.ExtraArgs); err != nil {
-				return nil, execute.Step("init", err)
+				return nil, Step("init", err)
 			}
 			break
 		}
@@ -432,10 +431,10 @@ func (r *Runner) applyProject(ctx context.Context, job *Job, root string, out io
 	return stepOutputs(res.Outputs), err
 }
 
-func stepOutputs(outs []workflow.Output) []StepOutput {
-	var r []StepOutput
+func stepOutputs(outs []workflow.Output) []records.StepOutput {
+	var r []records.StepOutput
 	for _, o := range outs {
-		r = append(r, StepOutput{Step: o.Step, Output: o.Text, Cut: o.Cut})
+		r = append(r, records.StepOutput{Step: o.Step, Output: o.Text, Cut: o.Cut})
 	}
 	return r
 }

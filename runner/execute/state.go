@@ -1,17 +1,17 @@
-package runner
+package execute
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/atollhq/atoll/runner/records"
+	"github.com/atollhq/atoll/runner/safefs"
+	"github.com/atollhq/atoll/runner/terraform"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/atollhq/atoll/runner/safefs"
-	"github.com/atollhq/atoll/runner/terraform"
 )
 
 // backendOverrideFile is the file atoll writes into a project without a
@@ -35,7 +35,7 @@ type stateDirs struct {
 
 // stateLayout returns the state dirs of job's project and workspace, or
 // an error when the workspace name is not one path segment.
-func (r *Runner) stateLayout(job Job) (stateDirs, error) {
+func (x *Jobs) stateLayout(job records.Job) (stateDirs, error) {
 	ws := job.Project.Workspace
 	if ws == "" {
 		ws = "default"
@@ -43,7 +43,7 @@ func (r *Runner) stateLayout(job Job) (stateDirs, error) {
 	if ws == "." || ws == ".." || strings.ContainsAny(ws, "/\\\x00") {
 		return stateDirs{}, fmt.Errorf("workspace name %q cannot name a state directory", ws)
 	}
-	project := filepath.Join(r.cfg.DataDir, "tfstate", job.Repo.Owner, job.Repo.Name, stateSegment(job.Project.Dir))
+	project := filepath.Join(x.cfg.DataDir, "tfstate", job.Repo.Owner, job.Repo.Name, stateSegment(job.Project.Dir))
 	d := stateDirs{project: project, list: filepath.Join(project, "ws")}
 	if ws == "default" {
 		d.own = filepath.Join(project, "default")
@@ -87,17 +87,17 @@ func stateSegment(dir string) string {
 // project dir (or a parent of it) that is a symlink leading out of the
 // checkout is refused, and a symlink in the override file's place is
 // replaced, never written through.
-func (r *Runner) ensureStateBackend(job Job, root, dir string) (stateDirs, error) {
+func (x *Jobs) ensureStateBackend(job records.Job, root, dir string) (stateDirs, error) {
 	proj, err := safefs.Dir(root, job.Project.Dir)
 	if err != nil {
 		return stateDirs{}, projectDirError(job.Project.Dir, err)
 	}
 	defer proj.Close()
-	ok, err := terraform.HasBackend(dir, terraform.Distribution(r.distributionOf(job.Project)), backendOverrideFile)
+	ok, err := terraform.HasBackend(dir, terraform.Distribution(x.distributionOf(job.Project)), backendOverrideFile)
 	if err != nil || ok {
 		return stateDirs{}, err
 	}
-	d, err := r.stateLayout(job)
+	d, err := x.stateLayout(job)
 	if err != nil {
 		return stateDirs{}, err
 	}
@@ -106,7 +106,7 @@ func (r *Runner) ensureStateBackend(job Job, root, dir string) (stateDirs, error
 			return stateDirs{}, err
 		}
 	}
-	if err := r.migrateOldState(job, d); err != nil {
+	if err := x.migrateOldState(job, d); err != nil {
 		return stateDirs{}, fmt.Errorf("moving the state of %s to its new place: %w", job.Project.Dir, err)
 	}
 	if err := selectStateWorkspace(proj, job.Project.Workspace); err != nil {
@@ -167,8 +167,8 @@ var stateFiles = []string{"terraform.tfstate", "terraform.tfstate.backup"}
 // (the old dir of project a holds the old dir of project a/b), each by a
 // rename, and only to where no state is yet; old dirs left empty are
 // removed.
-func (r *Runner) migrateOldState(job Job, d stateDirs) error {
-	old := filepath.Join(r.cfg.DataDir, "state", job.Repo.Owner, job.Repo.Name, filepath.FromSlash(cleanRel(job.Project.Dir)))
+func (x *Jobs) migrateOldState(job records.Job, d stateDirs) error {
+	old := filepath.Join(x.cfg.DataDir, "state", job.Repo.Owner, job.Repo.Name, filepath.FromSlash(cleanRel(job.Project.Dir)))
 	if _, err := os.Stat(old); errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
@@ -206,7 +206,7 @@ func (r *Runner) migrateOldState(job Job, d stateDirs) error {
 	_ = os.Remove(oldWS)
 	// The old dir, and its parents up to the data dir's state dir, when
 	// empty (os.Remove refuses a dir that is not).
-	top := filepath.Join(r.cfg.DataDir, "state")
+	top := filepath.Join(x.cfg.DataDir, "state")
 	for p := old; strings.HasPrefix(p, top+string(filepath.Separator)) && os.Remove(p) == nil; p = filepath.Dir(p) {
 	}
 	return nil

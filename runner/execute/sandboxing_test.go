@@ -1,4 +1,4 @@
-package runner
+package execute
 
 import (
 	"context"
@@ -24,7 +24,7 @@ func TestWrapperPolicy(t *testing.T) {
 	if err := os.WriteFile(rc, []byte("provider_installation {\n  filesystem_mirror {\n    path = \"/opt/mirror\"\n  }\n}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r := &Runner{cfg: Config{DataDir: "/data", Sandbox: &Sandbox{Self: "/usr/bin/atoll", Hide: []string{"/etc/atoll"},
+	r := &Jobs{cfg: Deps{DataDir: "/data", Sandbox: &Sandbox{Self: "/usr/bin/atoll", Hide: []string{"/etc/atoll"},
 		Read: []string{"/creds"}, Write: []string{"/shared"}}}}
 	r.srv.Terraform.CLIConfigFile = rc
 	p := tfPaths{bin: terraform.Binary{Path: "/data/bin/terraform"}, root: "/data/work/j1", tmp: "/data/work/j1.tmp",
@@ -79,7 +79,7 @@ func TestWrapperPolicy(t *testing.T) {
 			t.Errorf("the plugin cache is not readable by plans: %q", pol.Read)
 		}
 	}
-	if (&Runner{}).wrapper(p, false) != nil {
+	if (&Jobs{}).wrapper(p, false) != nil {
 		t.Error("a runner without a Sandbox wraps terraform")
 	}
 }
@@ -88,7 +88,7 @@ func TestWrapperPolicy(t *testing.T) {
 // atoll's sandbox-exec, with the program it named.
 func TestLauncher(t *testing.T) {
 	var got *exec.Cmd
-	r := &Runner{cfg: Config{DataDir: "/data", Sandbox: &Sandbox{Self: "/usr/bin/atoll"},
+	r := &Jobs{cfg: Deps{DataDir: "/data", Sandbox: &Sandbox{Self: "/usr/bin/atoll"},
 		Launch: func(_ context.Context, cmd *exec.Cmd) error { got = cmd; return nil }}}
 	p := tfPaths{bin: terraform.Binary{Path: "/usr/bin/terraform"}, root: "/data/work/j1", tmp: "/data/work/j1.tmp", cache: "/data/plugin-cache"}
 	cmd := exec.Command("/bin/sh", "-c", "tflint")

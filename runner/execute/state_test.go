@@ -1,4 +1,4 @@
-package runner
+package execute
 
 import (
 	"os"
@@ -6,12 +6,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/vcs"
 )
 
 // stateJob is a job of project dir in workspace ws of o/r.
-func stateJob(dir, ws string) Job {
-	return Job{Repo: vcs.Repo{Owner: "o", Name: "r"}, Project: Project{Dir: dir, Workspace: ws}}
+func stateJob(dir, ws string) records.Job {
+	return records.Job{Repo: vcs.Repo{Owner: "o", Name: "r"}, Project: records.Project{Dir: dir, Workspace: ws}}
 }
 
 // TestStateLayoutIsolates checks that no (project dir, workspace) state
@@ -19,7 +20,7 @@ func stateJob(dir, ws string) Job {
 // project (default, staging) each get a directory apart, so that the
 // sandbox's read-write grant of one reaches no other.
 func TestStateLayoutIsolates(t *testing.T) {
-	r := &Runner{cfg: Config{DataDir: "/data"}}
+	r := &Jobs{cfg: Deps{DataDir: "/data"}}
 	var own []string
 	for _, dir := range []string{".", "a", "a/b", "a%2Fb", "_root", ".hidden", "default", "ws", "a/ws"} {
 		for _, ws := range []string{"", "default", "staging", "prod"} {
@@ -57,7 +58,7 @@ func TestStateLayoutIsolates(t *testing.T) {
 // place is never overwritten.
 func TestMigrateOldState(t *testing.T) {
 	data := t.TempDir()
-	r := &Runner{cfg: Config{DataDir: data}}
+	r := &Jobs{cfg: Deps{DataDir: data}}
 	old := filepath.Join(data, "state", "o", "r")
 	write := func(path, body string) {
 		t.Helper()
@@ -73,7 +74,7 @@ func TestMigrateOldState(t *testing.T) {
 	write(filepath.Join(old, "a", "terraform.tfstate.d", "staging", "terraform.tfstate"), "a staging")
 	write(filepath.Join(old, "a", "b", "terraform.tfstate"), "a/b default")
 	write(filepath.Join(old, "_root", "terraform.tfstate"), "root default")
-	read := func(job Job) string {
+	read := func(job records.Job) string {
 		t.Helper()
 		checkout := t.TempDir()
 		worktree := filepath.Join(checkout, filepath.FromSlash(job.Project.Dir))

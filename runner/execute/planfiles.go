@@ -1,14 +1,13 @@
-package runner
+package execute
 
 import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/atollhq/atoll/runner/records"
 	"os"
 	"path/filepath"
-
-	"github.com/atollhq/atoll/runner/execute"
 )
 
 // Plan files on a shared store. A plan made on one replica may be
@@ -23,36 +22,36 @@ const bucketPlanFiles = "planfiles" // plan file name -> its bytes
 // db migrate`, which moves a data dir's plan files into it.
 const PlanFilesBucket = bucketPlanFiles
 
-// sharePlan stores a plan file made here for the other replicas.
-func (r *Runner) sharePlan(ctx context.Context, file string) error {
-	if !r.shared() {
+// SharePlan stores a plan file made here for the other replicas.
+func (x *Jobs) SharePlan(ctx context.Context, file string) error {
+	if !x.shared() {
 		return nil
 	}
 	b, err := os.ReadFile(file)
 	if err != nil {
 		return err
 	}
-	if err := r.cfg.Store.PutRecord(ctx, bucketPlanFiles, filepath.Base(file), b); err != nil {
+	if err := x.cfg.Store.PutRecord(ctx, bucketPlanFiles, filepath.Base(file), b); err != nil {
 		return fmt.Errorf("share the plan file with the other replicas: %w", err)
 	}
 	return nil
 }
 
-// planFileOf returns the path of p's plan file on this replica's disk:
+// PlanFileOf returns the path of p's plan file on this replica's disk:
 // p.File when this replica made it, or else a copy fetched from the
 // store, written only when its SHA-256 is p's.
-func (r *Runner) planFileOf(ctx context.Context, p Plan) (string, error) {
-	if !r.shared() || p.File == "" {
+func (x *Jobs) PlanFileOf(ctx context.Context, p records.Plan) (string, error) {
+	if !x.shared() || p.File == "" {
 		return p.File, nil
 	}
 	if _, err := os.Stat(p.File); err == nil {
 		return p.File, nil
 	}
-	local := filepath.Join(r.cfg.DataDir, "plans", filepath.Base(p.File))
-	if sum, err := execute.FileSHA256(local); err == nil && sum == p.SHA256 {
+	local := filepath.Join(x.cfg.DataDir, "plans", filepath.Base(p.File))
+	if sum, err := FileSHA256(local); err == nil && sum == p.SHA256 {
 		return local, nil
 	}
-	b, ok, err := r.cfg.Store.GetRecord(ctx, bucketPlanFiles, filepath.Base(p.File))
+	b, ok, err := x.cfg.Store.GetRecord(ctx, bucketPlanFiles, filepath.Base(p.File))
 	if err != nil {
 		return "", fmt.Errorf("fetch the plan file: %w", err)
 	}
@@ -72,22 +71,22 @@ func (r *Runner) planFileOf(ctx context.Context, p Plan) (string, error) {
 	return local, os.Rename(tmp, local)
 }
 
-// planSHA256 is the SHA-256 of p's plan file as this replica can read it.
-func (r *Runner) planSHA256(ctx context.Context, p Plan) (string, error) {
-	file, err := r.planFileOf(ctx, p)
+// PlanSHA256 is the SHA-256 of p's plan file as this replica can read it.
+func (x *Jobs) PlanSHA256(ctx context.Context, p records.Plan) (string, error) {
+	file, err := x.PlanFileOf(ctx, p)
 	if err != nil {
 		return "", err
 	}
-	return execute.FileSHA256(file)
+	return FileSHA256(file)
 }
 
-// dropSharedPlan removes a discarded plan's file from the store.
-func (r *Runner) dropSharedPlan(ctx context.Context, p Plan) {
-	if !r.shared() || p.File == "" {
+// DropSharedPlan removes a discarded plan's file from the store.
+func (x *Jobs) DropSharedPlan(ctx context.Context, p records.Plan) {
+	if !x.shared() || p.File == "" {
 		return
 	}
-	if err := r.cfg.Store.DeleteRecord(ctx, bucketPlanFiles, filepath.Base(p.File)); err != nil {
-		r.log.Warn("discard a shared plan file", "err", err)
+	if err := x.cfg.Store.DeleteRecord(ctx, bucketPlanFiles, filepath.Base(p.File)); err != nil {
+		x.log.Warn("discard a shared plan file", "err", err)
 	}
-	_ = os.Remove(filepath.Join(r.cfg.DataDir, "plans", filepath.Base(p.File)))
+	_ = os.Remove(filepath.Join(x.cfg.DataDir, "plans", filepath.Base(p.File)))
 }
