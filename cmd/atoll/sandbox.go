@@ -2,12 +2,12 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 
+	"github.com/atollhq/atoll/cmd/atoll/internal/sandboxexec"
 	"github.com/atollhq/atoll/runner"
 	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/runner/sandbox"
@@ -15,32 +15,15 @@ import (
 
 // sandboxExecFirst runs `atoll sandbox-exec` when the process was started
 // as terraform's sandboxing parent (runner/sandbox), and never returns
-// then. It comes before anything else in main (and in the tests' TestMain,
-// whose binary is atoll's stand-in when testdrive runs in-process): it
-// must exec terraform with nothing of atoll's running, and signals left
-// to their defaults.
+// then. The import of cmd/atoll/internal/sandboxexec has already done so
+// during package initialisation, before atoll's heavy packages are
+// initialised (see there); this call in main (and in the tests' TestMain,
+// whose binary is atoll's stand-in when testdrive runs in-process) only
+// states that nothing of atoll's may run before it.
 func sandboxExecFirst() {
-	if args, ok := sandbox.Unwrap(os.Args[1:]); ok {
-		os.Exit(runSandboxExec(args, os.Stderr))
+	if code, ok := sandboxexec.Run(os.Args, os.Stderr); ok {
+		os.Exit(code)
 	}
-	if len(os.Args) > 1 && os.Args[1] == sandbox.Subcommand {
-		os.Exit(runSandboxExec(os.Args[1:], os.Stderr))
-	}
-}
-
-// runSandboxExec is the hidden `atoll sandbox-exec --ro PATH --rw PATH
-// --hide PATH -- PROGRAM ARGS...`: it confines itself with Landlock and
-// execs PROGRAM (see runner/sandbox). args start with the subcommand;
-// nil args mean a sandbox-exec environment variable that held something
-// else. It returns only on failure, with an exit code.
-func runSandboxExec(args []string, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprintf(stderr, "atoll: %s does not hold a %s command\n", sandbox.EnvVar, sandbox.Subcommand)
-		return 2
-	}
-	err := sandbox.Main(args[1:])
-	fmt.Fprintf(stderr, "atoll %s: %v\n", sandbox.Subcommand, err)
-	return 126
 }
 
 // probeSandbox is sandbox.Probe; tests replace it.

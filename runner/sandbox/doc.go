@@ -16,8 +16,16 @@
 // its pid, its environment and the restriction. terraform-exec starts the
 // binary it is given with terraform's arguments and cannot put arguments
 // in front of them, so Wrap hands the sandbox-exec arguments over in one
-// environment variable, which Unwrap, at the start of atoll's main,
-// removes again before anything else runs.
+// environment variable, which Unwrap removes again before anything else
+// runs. The copy does this from package initialisation
+// (cmd/atoll/internal/sandboxexec), before atoll's heavy packages are
+// initialised, so that it starts in about the time of a small program.
+//
+// The sandboxing parent is a process of its own, not a restricted thread
+// of atoll's: Landlock lets a sandboxed process signal and ptrace every
+// thread of its own domain, so a thread of atoll confined to start
+// terraform would leave atoll reachable by what terraform runs (a
+// SIGKILL or SIGSTOP sent to that thread with tgkill stops all of atoll).
 //
 // Guarantees of Exec, when it returns no error it does not return at all:
 //

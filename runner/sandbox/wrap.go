@@ -20,8 +20,8 @@ func Wrap(self string, p Policy, program string) (path string, env map[string]st
 	return self, map[string]string{EnvVar: string(b)}
 }
 
-// Unwrap is called first in atoll's main with its arguments (without the
-// program name). When the environment holds EnvVar, it removes it and
+// Unwrap is called first in atoll (cmd/atoll/internal/sandboxexec) with
+// its arguments (without the program name). When the environment holds EnvVar, it removes it and
 // returns the sandbox-exec arguments it carried followed by args, and
 // true. EnvVar is honoured only when it holds a sandbox-exec command;
 // otherwise it is removed and the process must exit (ok is true and the
