@@ -112,6 +112,8 @@ func (x *Jobs) takeLock(ctx context.Context, job records.Job, pr vcs.PullRequest
 	return records.Outcome{}, false
 }
 
+// LockKey is the key of the lock of job's project: its repository, dir
+// and workspace.
 func LockKey(job records.Job) locks.Key {
 	return locks.Key{Repo: job.Repo.FullName(), Dir: job.Project.Dir, Workspace: job.Project.Workspace}
 }
