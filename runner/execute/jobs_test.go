@@ -109,13 +109,15 @@ func (e *openEngine) FetchPR(ctx context.Context, pr vcs.PullRequest) error {
 func (e *openEngine) LockFor(context.Context, records.Job, vcs.PullRequest) (locks.Lock, bool, []int, error) {
 	return locks.Lock{}, true, nil, nil
 }
-func (e *openEngine) Blocked(context.Context) (records.Outcome, bool) { return records.Outcome{}, false }
+func (e *openEngine) Blocked(context.Context) (records.Outcome, bool) {
+	return records.Outcome{}, false
+}
 func (e *openEngine) NoteApplying(_ context.Context, job records.Job, _ *terraform.Summary) {
 	e.applying = append(e.applying, job.ID)
 }
 func (e *openEngine) DiscardPlan(context.Context, records.Plan) {}
-func (e *openEngine) Text(m templates.Message) string          { return fmt.Sprintf("%T", m) }
-func (e *openEngine) PRURL(repo string, n int) string          { return fmt.Sprintf("pr/%s/%d", repo, n) }
+func (e *openEngine) Text(m templates.Message) string           { return fmt.Sprintf("%T", m) }
+func (e *openEngine) PRURL(repo string, n int) string           { return fmt.Sprintf("pr/%s/%d", repo, n) }
 func (e *openEngine) UnmetPlanRequirements(context.Context, vcs.PullRequest, []string) ([]string, error) {
 	return nil, nil
 }
@@ -148,7 +150,7 @@ func testJobs(t *testing.T, o origin) (x *Jobs, eng *openEngine, rec records.Rec
 	eng = &openEngine{git: mirrors}
 	rec = records.New(db)
 	d := Deps{DataDir: data, Resolve: terraform.Resolve, Launch: nil, Rec: rec, Store: db, Git: mirrors, Engine: eng, Gate: eng,
-		Host: fakeHost{pr: vcs.PullRequest{Repo: repo, Number: 1, State: "open", HeadSHA: o.head, BaseSHA: o.base, BaseRef: "main", HeadRef: "change", Author: "alice"}},
+		Host:     fakeHost{pr: vcs.PullRequest{Repo: repo, Number: 1, State: "open", HeadSHA: o.head, BaseSHA: o.base, BaseRef: "main", HeadRef: "change", Author: "alice"}},
 		Observer: nopObserver{}, WorkDir: func(id string) string { return filepath.Join(data, "work", id) },
 		AfterJob: func(_ context.Context, fn func()) { fn() }, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now}
 	d.Server.Terraform.Binary = bin
