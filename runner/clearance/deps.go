@@ -1,0 +1,118 @@
+package clearance
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/atollhq/atoll/policy"
+	"github.com/atollhq/atoll/runner/codeowners"
+	"github.com/atollhq/atoll/runner/config"
+	"github.com/atollhq/atoll/runner/facts"
+	"github.com/atollhq/atoll/runner/projects"
+	"github.com/atollhq/atoll/runner/records"
+	"github.com/atollhq/atoll/vcs"
+)
+
+// Pulls is what the gathering reads of a pull request: the PR again
+// (while GitHub computes its mergeability), its reviews, its head's check
+// runs and its changed files.
+type Pulls interface {
+	GetPullRequest(ctx context.Context, repo vcs.Repo, number int) (vcs.PullRequest, error)
+	ListReviews(ctx context.Context, repo vcs.Repo, number int) ([]vcs.Review, error)
+	ListCheckRuns(ctx context.Context, repo vcs.Repo, ref string) ([]vcs.CheckRun, error)
+	facts.FileLister
+}
+
+// Repos is what the gathering reads of a repository: a branch's head and
+// required checks, a user's permission, team membership and CODEOWNERS.
+type Repos interface {
+	BranchSHA(ctx context.Context, repo vcs.Repo, branch string) (string, error)
+	RequiredStatusChecks(ctx context.Context, repo vcs.Repo, branch string) ([]string, error)
+	UserPermission(ctx context.Context, repo vcs.Repo, user string) (vcs.Permission, error)
+	facts.TeamAsker
+	codeowners.Reader
+}
+
+// Host is the code host as the gathering reads it.
+type Host interface {
+	Pulls
+	Repos
+}
+
+// Git answers from the repository's mirror: whether the PR contains its
+// base's head, and the files two commits differ in.
+type Git interface {
+	IsAncestor(ctx context.Context, repo vcs.Repo, ancestor, descendant string) (bool, error)
+	facts.Differ
+}
+
+// Configs reads the configuration the engine owns.
+type Configs interface {
+	// RepoConfig is the repository's atoll.yaml at commit ref, checked
+	// against the server's rules for base branch base.
+	RepoConfig(ctx context.Context, repo vcs.Repo, ref, base string) (projects.RepoConfig, error)
+	// EffectiveRequirements are project p's apply requirements with the
+	// server's for repository repo and branch base folded in.
+	EffectiveRequirements(repo, base string, p config.Project) []string
+	// BaseRefOf is the base branch of job's pull request, or the default
+	// branch; "" when unknown.
+	BaseRefOf(ctx context.Context, job records.Job) string
+	// FetchPR fetches the PR's base and head into the mirror.
+	FetchPR(ctx context.Context, pr vcs.PullRequest) error
+}
+
+// Engine is what else the gathering asks of the engine.
+type Engine interface {
+	// AuditReview records whether user's approving review (with
+	// permission perm) counts.
+	AuditReview(ctx context.Context, pr vcs.PullRequest, user string, perm vcs.Permission)
+	// PlanSHA256 is the digest of plan's stored plan file.
+	PlanSHA256(ctx context.Context, plan records.Plan) (string, error)
+	// Authorize is what user lacks to run command in repo; "" when
+	// nothing.
+	Authorize(ctx context.Context, repo vcs.Repo, user, command string) (string, error)
+	// Reply comments on issue or PR number with template name.
+	Reply(ctx context.Context, repo vcs.Repo, number int, name string, data any) error
+	// PendingDependencies are the projects of p's depends_on still to
+	// apply first, given the PR's plans and the projects being applied
+	// (by execution order group).
+	PendingDependencies(p records.Plan, plans map[string]records.Plan, applying map[string]int) []string
+}
+
+// Renderer renders a template by name.
+type Renderer interface {
+	Render(name string, data any) (string, error)
+}
+
+// PolicySets lists the server's policy sets.
+type PolicySets interface {
+	Sets() []policy.SetConfig
+}
+
+// Deps are what a Gatherer reads from.
+type Deps struct {
+	// Server is the server configuration; DefaultRequirements its
+	// apply_requirements by name.
+	Server              config.Server
+	DefaultRequirements []string
+	Host                Host
+	Git                 Git
+	Configs             Configs
+	Engine              Engine
+	Records             records.Records
+	Templates           Renderer
+	// Policies may be nil: no policy sets.
+	Policies PolicySets
+	Log      *slog.Logger
+}
+
+// Gatherer gathers a decision's facts and asks the gate.
+type Gatherer struct{ d Deps }
+
+// New returns a Gatherer over d.
+func New(d Deps) *Gatherer {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Gatherer{d: d}
+}
