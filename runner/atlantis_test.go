@@ -2,11 +2,8 @@ package runner
 
 import (
 	"reflect"
-	"strings"
 	"testing"
 
-	"github.com/atollhq/atoll/runner/config"
-	"github.com/atollhq/atoll/runner/gate"
 	"github.com/atollhq/atoll/templates"
 )
 
@@ -26,36 +23,6 @@ func TestAdHocWorkspaces(t *testing.T) {
 	}
 	if got := adHoc([]Project{{Dir: "."}}, "default"); got[0].Name != "." {
 		t.Fatalf("the default workspace keeps the dir's name, got %q", got[0].Name)
-	}
-}
-
-// An ad-hoc workspace of a configured dir has that project's rules, so a
-// comment cannot loosen them by choosing a new workspace.
-func TestConfiguredByDir(t *testing.T) {
-	rc := RepoConfig{Defaults: []string{"approved"}, Projects: []ConfiguredProject{
-		{Project: Project{Name: "prod", Dir: "envs/prod", Workspace: "default", ApplyRequirements: []string{"approved", "undiverged"}},
-			RequiredReviewers: []config.ReviewerRule{{Teams: []string{"acme/sre"}}}},
-	}}
-	base := (&Runner{}).baseConfig("acme/x", "main", rc)
-	for _, tc := range []struct {
-		name, dir string
-		want      []string
-	}{
-		{"prod", "envs/prod", []string{"approved", "undiverged"}},
-		{"envs/prod:scratch", "envs/prod", []string{"approved", "undiverged"}},
-		{"envs/prod:scratch", "./envs/prod/", []string{"approved", "undiverged"}},
-		{"other", "other", []string{"approved"}},
-	} {
-		ws := "default"
-		if _, w, ok := strings.Cut(tc.name, ":"); ok {
-			ws = w
-		}
-		if got := gate.BaseRules(base, tc.dir, ws, tc.name).Requirements; !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("requirements of (%q, %q) = %v, want %v", tc.name, tc.dir, got, tc.want)
-		}
-	}
-	if got := gate.BaseRules(base, "envs/prod", "scratch", "envs/prod:scratch").Reviewers; len(got) != 1 {
-		t.Errorf("an ad-hoc workspace lost its dir's reviewer rules: %v", got)
 	}
 }
 

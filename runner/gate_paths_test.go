@@ -17,31 +17,43 @@ import (
 	"github.com/atollhq/atoll/vcs"
 )
 
-// runnerFuncs parses the runner package's non-test files and returns its
-// functions by name.
+// gatePackages are the packages below the root whose code decides or
+// starts applies, by directory (relative to runner/); their functions are
+// named "pkg.Name" by runnerFuncs.
+var gatePackages = []string{"clearance"}
+
+// runnerFuncs parses the runner package's non-test files, and those of
+// gatePackages, and returns their functions by name (a package's below
+// the root as "pkg.Name").
 func runnerFuncs(t *testing.T) map[string]*ast.FuncDecl {
 	t.Helper()
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := map[string]*ast.FuncDecl{}
 	fset := token.NewFileSet()
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		src, err := os.ReadFile(f)
+	for _, dir := range append([]string{"."}, gatePackages...) {
+		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		file, err := parser.ParseFile(fset, f, src, 0)
-		if err != nil {
-			t.Fatal(err)
+		prefix := ""
+		if dir != "." {
+			prefix = filepath.Base(dir) + "."
 		}
-		for _, d := range file.Decls {
-			if fd, ok := d.(*ast.FuncDecl); ok && fd.Body != nil {
-				out[fd.Name.Name] = fd
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			src, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			file, err := parser.ParseFile(fset, f, src, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range file.Decls {
+				if fd, ok := d.(*ast.FuncDecl); ok && fd.Body != nil {
+					out[prefix+fd.Name.Name] = fd
+				}
 			}
 		}
 	}
@@ -107,7 +119,7 @@ func makesApplyJob(fn *ast.FuncDecl) bool {
 func TestEveryApplyPathAsksTheGate(t *testing.T) {
 	funcs := runnerFuncs(t)
 	handler := map[gate.Path]string{
-		gate.PathComment:       "checkRequirements", // from commandApply
+		gate.PathComment:       "clearance.Requirements", // from commandApply, through checkRequirements
 		gate.PathAfterMerge:    "onMerged",
 		gate.PathRetry:         "retryAfterMerge",
 		gate.PathRemediation:   "remediate",
@@ -128,12 +140,23 @@ func TestEveryApplyPathAsksTheGate(t *testing.T) {
 		if !mentions(fn, "gate", consts[p]) {
 			t.Errorf("path %s: %s does not decide with gate.%s", p, name, consts[p])
 		}
-		if !calls(fn, "Decide") && !calls(fn, "decideForPR") && !calls(fn, "gateMerged") {
+		if !calls(fn, "Decide") && !calls(fn, "ForPR") && !calls(fn, "gateMerged") {
 			t.Errorf("path %s: %s does not ask the gate", p, name)
 		}
 	}
 	if !calls(funcs["commandApply"], "checkRequirements") {
 		t.Error("commandApply does not check the requirements")
+	}
+	if !calls(funcs["checkRequirements"], "Requirements") {
+		t.Error("checkRequirements does not ask clearance.Requirements")
+	}
+	for _, name := range []string{"clearance.ForPR", "clearance.DecidePolicies"} {
+		if fn := funcs[name]; fn == nil || !mentions(fn, "gate", "Decide") {
+			t.Errorf("%s does not decide with gate.Decide", name)
+		}
+	}
+	if fn := funcs["clearance.Merged"]; fn == nil || !calls(fn, "ForPR") {
+		t.Error("clearance.Merged does not ask the gate")
 	}
 	var builders []string
 	for name, fn := range funcs {
