@@ -13,6 +13,10 @@ import (
 // does not exist or is not visible to the caller.
 var ErrNotFound = errors.New("not found")
 
+// ErrCommitMissing is returned (wrapped) by a repository mirror asked to
+// check out a commit it does not hold: fetch it first.
+var ErrCommitMissing = errors.New("commit not in mirror")
+
 // Repo names a repository. InstallationID, when non-zero, is the GitHub App
 // installation that serves it; a client that needs it and finds it zero
 // looks it up.

@@ -121,10 +121,26 @@ func LockKey(job records.Job) locks.Key {
 // checkoutPR puts the job's head (job.HeadSHA, the head the command was
 // accepted for, never the PR's head as it is now) in dir: merged into base
 // (the default) or as it is. job.Commit records what was checked out.
+//
+// The fetch of the event that queued the job has, as a rule, brought its
+// commits already: the checkout is tried first, and the pull request
+// fetched (then checked out again) only when the mirror lacks one. Asking
+// the mirror first cost a git process on every job's way to terraform.
 func (x *Jobs) checkoutPR(ctx context.Context, job *records.Job, pr vcs.PullRequest, dir string) error {
+	err := x.checkoutFetched(ctx, job, pr, dir)
+	if !errors.Is(err, vcs.ErrCommitMissing) {
+		return err
+	}
+	x.DropWorktree(ctx, job.Repo, dir)
 	if err := x.fetchPR(ctx, pr); err != nil {
 		return Step("fetch", err)
 	}
+	return x.checkoutFetched(ctx, job, pr, dir)
+}
+
+// checkoutFetched is checkoutPR once the commits are in the mirror: an
+// error wraps vcs.ErrCommitMissing when they are not.
+func (x *Jobs) checkoutFetched(ctx context.Context, job *records.Job, pr vcs.PullRequest, dir string) error {
 	if x.srv.CheckoutStrategy == "branch" {
 		job.Commit = job.HeadSHA
 		return Step("checkout", x.git.Worktree(ctx, job.Repo, job.HeadSHA, dir))

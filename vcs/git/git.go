@@ -33,9 +33,10 @@ const (
 // cleanly into base.
 var ErrMergeConflict = errors.New("git: merge conflict")
 
-// ErrCommitMissing is wrapped by Worktree when the mirror lacks the
-// commit: fetch it (or make the merge again) first.
-var ErrCommitMissing = errors.New("commit not in mirror")
+// ErrCommitMissing is wrapped by Worktree and MergeWorktree when the
+// mirror lacks a commit: fetch it (or make the merge again) first. It is
+// vcs.ErrCommitMissing.
+var ErrCommitMissing = vcs.ErrCommitMissing
 
 // Mirrors manages the bare mirrors under Dir (Dir/owner/name.git, lower
 // case). Set the exported fields before first use; the zero value of the
@@ -264,7 +265,8 @@ func (m *Mirrors) Worktree(ctx context.Context, repo vcs.Repo, sha, dest string)
 // the two commits (and the merge's result): every mirror, on every
 // replica, makes the same merge commit of the same base and head. On a conflict it returns an error wrapping
 // ErrMergeConflict and leaves dest at baseSHA; remove it with
-// RemoveWorktree.
+// RemoveWorktree. When the mirror lacks base or head it returns an error
+// wrapping ErrCommitMissing and leaves no worktree at dest.
 func (m *Mirrors) MergeWorktree(ctx context.Context, repo vcs.Repo, baseSHA, headSHA, dest string) (string, error) {
 	if err := checkSHA("head sha", headSHA); err != nil {
 		return "", err
@@ -283,13 +285,46 @@ func (m *Mirrors) MergeWorktree(ctx context.Context, repo vcs.Repo, baseSHA, hea
 			files := strings.Fields(string(conflicts))
 			return "", fmt.Errorf("%w: %s into %s (%s): %s", ErrMergeConflict, headSHA, baseSHA, repo.FullName(), strings.Join(files, ", "))
 		}
+		if _, cerr := m.run(ctx, command{dir: dest, args: []string{"cat-file", "-e", headSHA + "^{commit}"}}); cerr != nil {
+			if rerr := m.RemoveWorktree(ctx, repo, dest); rerr != nil {
+				return "", fmt.Errorf("git: merge %s into %s (%s): %w (fetch first), then %w", headSHA, baseSHA, repo.FullName(), ErrCommitMissing, rerr)
+			}
+			return "", fmt.Errorf("git: merge %s into %s (%s): %w (fetch first): %w", headSHA, baseSHA, repo.FullName(), ErrCommitMissing, cerr)
+		}
 		return "", fmt.Errorf("git: merge %s into %s (%s): %w", headSHA, baseSHA, repo.FullName(), err)
+	}
+	if sha, ok := detachedHead(dest); ok {
+		return sha, nil
 	}
 	out, err := m.run(ctx, command{dir: dest, args: []string{"rev-parse", "HEAD"}})
 	if err != nil {
 		return "", fmt.Errorf("git: merge %s into %s (%s): %w", headSHA, baseSHA, repo.FullName(), err)
 	}
 	return strings.TrimSpace(string(out)), nil
+}
+
+// validHead is the content of a detached HEAD file: a full object id.
+var validHead = regexp.MustCompile(`^(?:[0-9a-f]{40}|[0-9a-f]{64})\n$`)
+
+// detachedHead reads the commit a worktree's detached HEAD names from its
+// files (the worktree's ".git" file names its git dir, whose HEAD holds
+// the id: gitrepository-layout(5)), sparing a `git rev-parse HEAD`
+// process on every job's way to terraform. ok is false when the files
+// are not that simple shape; ask git then.
+func detachedHead(worktree string) (sha string, ok bool) {
+	dotGit, err := os.ReadFile(filepath.Join(worktree, ".git"))
+	if err != nil {
+		return "", false
+	}
+	gitDir, found := strings.CutPrefix(strings.TrimSuffix(string(dotGit), "\n"), "gitdir: ")
+	if !found || !filepath.IsAbs(gitDir) || strings.ContainsAny(gitDir, "\n") {
+		return "", false
+	}
+	head, err := os.ReadFile(filepath.Join(gitDir, "HEAD"))
+	if err != nil || !validHead.Match(head) {
+		return "", false
+	}
+	return strings.TrimSpace(string(head)), true
 }
 
 // RemoveWorktree deletes the worktree at dest and its record in the

@@ -467,3 +467,50 @@ func TestMergeCommitIsTheSameOnEveryReplica(t *testing.T) {
 		t.Errorf("the second replica's merge is %s, the first's %s: the same merge must give the same commit", again, planned)
 	}
 }
+
+// A mirror that lacks the base or the head says so with ErrCommitMissing
+// (the runner then fetches and checks out again) and leaves nothing at
+// dest; once fetched, the merge works, and the SHA it returns, read from
+// the worktree's files, is the commit git says the worktree is at.
+func TestMergeWorktreeCommitMissing(t *testing.T) {
+	o := newOrigin(t)
+	ctx := context.Background()
+	base := o.commit("main", map[string]string{"net/main.tf": "a\n"})
+	m := o.mirrors(t, &bytes.Buffer{})
+	if err := m.Fetch(ctx, testRepo); err != nil {
+		t.Fatal(err)
+	}
+	head := o.commit("feature", map[string]string{"app/main.tf": "b\n"})
+	newBase := o.commit("main", map[string]string{"net/main.tf": "c\n"})
+	for name, c := range map[string][2]string{"head": {base, head}, "base": {newBase, head}} {
+		dest := filepath.Join(t.TempDir(), "wt")
+		_, err := m.MergeWorktree(ctx, testRepo, c[0], c[1], dest)
+		if !errors.Is(err, ErrCommitMissing) || !errors.Is(err, vcs.ErrCommitMissing) {
+			t.Fatalf("%s missing: err = %v, want ErrCommitMissing", name, err)
+		}
+		if _, err := os.Stat(dest); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s missing: dest left behind (%v)", name, err)
+		}
+	}
+	if err := m.Fetch(ctx, testRepo); err != nil {
+		t.Fatal(err)
+	}
+	dest := filepath.Join(t.TempDir(), "wt")
+	sha, err := m.MergeWorktree(ctx, testRepo, newBase, head, dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("git", "-C", dest, "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(string(out)); got != sha || len(sha) != 40 {
+		t.Errorf("MergeWorktree() = %q, the worktree is at %q", sha, got)
+	}
+	if err := m.RemoveWorktree(ctx, testRepo, dest); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := detachedHead(t.TempDir()); ok {
+		t.Error("detachedHead of a directory that is no worktree: ok")
+	}
+}
