@@ -20,7 +20,7 @@ import (
 // gatePackages are the packages below the root whose code decides or
 // starts applies, by directory (relative to runner/); their functions are
 // named "pkg.Name" by runnerFuncs.
-var gatePackages = []string{"clearance"}
+var gatePackages = []string{"clearance", "pr"}
 
 // runnerFuncs parses the runner package's non-test files, and those of
 // gatePackages, and returns their functions by name (a package's below
@@ -60,16 +60,19 @@ func runnerFuncs(t *testing.T) map[string]*ast.FuncDecl {
 	return out
 }
 
-// calls reports whether fn's body calls a function or method named name.
+// calls reports whether fn's body calls a function or method named name
+// (or, for a call through a subpackage's interface, its exported form:
+// startApply or StartApply).
 func calls(fn *ast.FuncDecl, name string) bool {
 	found := false
+	exported := strings.ToUpper(name[:1]) + name[1:]
 	ast.Inspect(fn.Body, func(n ast.Node) bool {
 		if c, ok := n.(*ast.CallExpr); ok {
 			switch f := c.Fun.(type) {
 			case *ast.Ident:
 				found = found || f.Name == name
 			case *ast.SelectorExpr:
-				found = found || f.Sel.Name == name
+				found = found || f.Sel.Name == name || f.Sel.Name == exported
 			}
 		}
 		return !found
@@ -92,7 +95,7 @@ func mentions(fn *ast.FuncDecl, pkg, sel string) bool {
 }
 
 // makesApplyJob reports whether fn builds a Job of kind apply or
-// plan_apply.
+// plan_apply (JobApply, or records.JobApply below the root).
 func makesApplyJob(fn *ast.FuncDecl) bool {
 	found := false
 	ast.Inspect(fn.Body, func(n ast.Node) bool {
@@ -101,7 +104,14 @@ func makesApplyJob(fn *ast.FuncDecl) bool {
 			return true
 		}
 		if k, ok := kv.Key.(*ast.Ident); ok && k.Name == "Kind" {
-			if v, ok := kv.Value.(*ast.Ident); ok && (v.Name == "JobApply" || v.Name == "JobPlanApply") {
+			var v string
+			switch e := kv.Value.(type) {
+			case *ast.Ident:
+				v = e.Name
+			case *ast.SelectorExpr:
+				v = e.Sel.Name
+			}
+			if v == "JobApply" || v == "JobPlanApply" {
 				found = true
 			}
 		}
@@ -120,8 +130,8 @@ func TestEveryApplyPathAsksTheGate(t *testing.T) {
 	funcs := runnerFuncs(t)
 	handler := map[gate.Path]string{
 		gate.PathComment:       "clearance.Requirements", // from commandApply, through checkRequirements
-		gate.PathAfterMerge:    "onMerged",
-		gate.PathRetry:         "retryAfterMerge",
+		gate.PathAfterMerge:    "pr.OnMerged",
+		gate.PathRetry:         "pr.retryAfterMerge",
 		gate.PathRemediation:   "remediate",
 		gate.PathAutoRemediate: "autoRemediate",
 	}
@@ -144,7 +154,7 @@ func TestEveryApplyPathAsksTheGate(t *testing.T) {
 			t.Errorf("path %s: %s does not ask the gate", p, name)
 		}
 	}
-	if !calls(funcs["commandApply"], "checkRequirements") {
+	if !calls(funcs["pr.commandApply"], "checkRequirements") {
 		t.Error("commandApply does not check the requirements")
 	}
 	if !calls(funcs["checkRequirements"], "Requirements") {

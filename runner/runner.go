@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/atollhq/atoll/runner/pr"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -111,6 +112,8 @@ type Runner struct {
 	wg        sync.WaitGroup
 	drift     *driftScheduler
 	exec      execHolder // the job bodies (bridge_execute.go)
+	pr        *pr.Life   // the pull requests' life (bridge_pr.go: prLife)
+	prOnce    sync.Once  // builds pr
 	observer  Observer
 	started   atomic.Bool // Start began the workers
 	leading   atomic.Bool // this replica runs the leader's tasks (leader.go)
@@ -189,6 +192,7 @@ func New(cfg Config) (*Runner, error) {
 	r.born = r.now()
 	r.life, r.endLife = context.WithCancel(context.Background())
 	r.drift = newDriftScheduler(r)
+	r.prLife()
 	if cfg.Cluster.Shared {
 		r.prMu.shared = r.sharedMutex("pr/")
 		r.runMu.shared = r.sharedMutex("run/") // one replica edits a run's comment at a time

@@ -65,3 +65,12 @@ func SetPlanLabels(ctx context.Context, host LabelSetter, repo vcs.Repo, number 
 	}
 	return host.SetLabels(ctx, repo, number, add, remove)
 }
+
+// labelPlanRun sets the PR's atoll labels from a finished plan run (see
+// SetPlanLabels). Labels are a courtesy: a failure is logged, never
+// fatal.
+func (l *Life) labelPlanRun(ctx context.Context, run records.Run, jobs []records.Job) {
+	if err := SetPlanLabels(ctx, l.d.Host, run.Repo, run.Number, jobs); err != nil {
+		l.d.Log.Warn("set PR labels", "pr", run.Number, "err", err)
+	}
+}

@@ -1,4 +1,4 @@
-package runner
+package pr
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 
 	"github.com/atollhq/atoll/runner/command"
 	"github.com/atollhq/atoll/runner/discovery"
-	"github.com/atollhq/atoll/runner/pr"
+	"github.com/atollhq/atoll/runner/projects"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/templates"
@@ -18,32 +18,32 @@ import (
 // onComment handles `atoll ...` comments. Edited comments, comments by
 // bots (atoll included) and comments not addressed to atoll are ignored;
 // a comment's command runs once, whatever delivery brings it (commandOnce).
-func (r *Runner) onComment(ctx context.Context, e *vcs.CommentEvent) error {
+func (l *Life) OnComment(ctx context.Context, e *vcs.CommentEvent) error {
 	if e.Action != "created" || e.Sender.Bot || e.Comment.Author.Bot ||
-		strings.EqualFold(e.Sender.Login, r.botLogin) || strings.HasSuffix(e.Sender.Login, "[bot]") {
+		strings.EqualFold(e.Sender.Login, l.d.BotLogin()) || strings.HasSuffix(e.Sender.Login, "[bot]") {
 		return nil
 	}
 	repo := e.Repo
 	if repo.InstallationID == 0 {
 		repo.InstallationID = e.InstallationID
 	}
-	if !r.srv.RepoAllowed(repo.FullName()) {
+	if !l.d.Settings.RepoAllowed(repo.FullName()) {
 		return nil
 	}
-	cmd, err := command.Parser{Aliases: r.srv.CommandAliases}.Parse(e.Comment.Body)
+	cmd, err := command.Parser{Aliases: l.d.Settings.CommandAliases}.Parse(e.Comment.Body)
 	if cmd == nil && err == nil {
 		return nil
 	}
-	if run, err := r.commandOnce(ctx, repo, e); err != nil || !run {
+	if run, err := l.commandOnce(ctx, repo, e); err != nil || !run {
 		return err
 	}
 	var cerr *command.Error
 	if errors.As(err, &cerr) && cerr.Kind == command.Unsupported {
-		return r.reply(ctx, repo, e.IssueNumber, "command_unsupported.tmpl", templates.CommandUnsupported{Command: cerr.Command})
+		return l.d.Replies.Reply(ctx, repo, e.IssueNumber, "command_unsupported.tmpl", templates.CommandUnsupported{Command: cerr.Command})
 	}
-	if err == nil && cmd.Name != command.Help && !r.srv.CommandAllowed(cmd.Name) {
-		return r.reply(ctx, repo, e.IssueNumber, "command_not_allowed.tmpl",
-			templates.CommandNotAllowed{Command: cmd.Name, Allowed: r.srv.AllowCommands})
+	if err == nil && cmd.Name != command.Help && !l.d.Settings.CommandAllowed(cmd.Name) {
+		return l.d.Replies.Reply(ctx, repo, e.IssueNumber, "command_not_allowed.tmpl",
+			templates.CommandNotAllowed{Command: cmd.Name, Allowed: l.d.Settings.AllowCommands})
 	}
 	if err == nil && len(cmd.ExtraArgs) > 0 {
 		// Refused before anything runs: no lock taken, no plan discarded.
@@ -56,50 +56,50 @@ func (r *Runner) onComment(ctx context.Context, e *vcs.CommentEvent) error {
 		if !ok {
 			return err
 		}
-		return r.reply(ctx, repo, e.IssueNumber, "command_error.tmpl", templates.CommandError{Problem: p})
+		return l.d.Replies.Reply(ctx, repo, e.IssueNumber, "command_error.tmpl", templates.CommandError{Problem: p})
 	}
 	user := e.Sender.Login
 	if cmd.Name != "help" && cmd.Name != "version" {
-		if need, err := r.authorize(ctx, repo, user, cmd.Name); err != nil {
+		if need, err := l.Authorize(ctx, repo, user, cmd.Name); err != nil {
 			return err
 		} else if need != "" {
-			r.auditCommand(ctx, repo, e.IssueNumber, user, cmd.Name, "refused", need)
-			return r.reply(ctx, repo, e.IssueNumber, "permission_denied.tmpl",
+			l.d.Replies.AuditCommand(ctx, repo, e.IssueNumber, user, cmd.Name, "refused", need)
+			return l.d.Replies.Reply(ctx, repo, e.IssueNumber, "permission_denied.tmpl",
 				templates.PermissionDenied{User: user, Command: cmd.Name, Need: need})
 		}
 	}
-	r.auditCommand(ctx, repo, e.IssueNumber, user, cmd.Name, "accepted", "")
-	if err := r.host.AddReaction(ctx, repo, e.Comment.ID, "eyes"); err != nil {
-		r.log.Warn("add reaction", "comment", e.Comment.ID, "err", err)
+	l.d.Replies.AuditCommand(ctx, repo, e.IssueNumber, user, cmd.Name, "accepted", "")
+	if err := l.d.Host.AddReaction(ctx, repo, e.Comment.ID, "eyes"); err != nil {
+		l.d.Log.Warn("add reaction", "comment", e.Comment.ID, "err", err)
 	}
 	if !e.IsPR {
-		return r.onIssueCommand(ctx, repo, e.IssueNumber, e.IssueLabels, user, cmd)
+		return l.d.Issues.OnIssueCommand(ctx, repo, e.IssueNumber, e.IssueLabels, user, cmd)
 	}
 	switch cmd.Name {
 	case "help":
-		return r.reply(ctx, repo, e.IssueNumber, "help.tmpl", templates.Help{})
+		return l.d.Replies.Reply(ctx, repo, e.IssueNumber, "help.tmpl", templates.Help{})
 	case "version":
-		return r.reply(ctx, repo, e.IssueNumber, "version.tmpl", r.versionData())
+		return l.d.Replies.Reply(ctx, repo, e.IssueNumber, "version.tmpl", l.d.Version)
 	}
-	pr, err := r.host.GetPullRequest(ctx, repo, e.IssueNumber)
+	pr, err := l.d.Host.GetPullRequest(ctx, repo, e.IssueNumber)
 	if err != nil {
 		return fmt.Errorf("get PR #%d: %w", e.IssueNumber, err)
 	}
 	pr.Repo.InstallationID = repo.InstallationID
-	if refused, err := r.forkCommandRefused(ctx, pr, e.Comment, user, cmd); refused || err != nil {
+	if refused, err := l.forkCommandRefused(ctx, pr, e.Comment, user, cmd); refused || err != nil {
 		return err
 	}
 	switch cmd.Name {
 	case "plan":
-		return r.commandPlan(ctx, pr, user, cmd)
+		return l.commandPlan(ctx, pr, user, cmd)
 	case "apply":
-		return r.commandApply(ctx, pr, user, cmd)
+		return l.commandApply(ctx, pr, user, cmd)
 	case "unlock":
-		return r.commandUnlock(ctx, pr)
+		return l.commandUnlock(ctx, pr)
 	case "approve_policies":
-		return r.commandApprovePolicies(ctx, pr, user, cmd)
+		return l.commandApprovePolicies(ctx, pr, user, cmd)
 	}
-	return r.reply(ctx, repo, e.IssueNumber, "command_error.tmpl", templates.CommandError{Problem: templates.CommandProblem{
+	return l.d.Replies.Reply(ctx, repo, e.IssueNumber, "command_error.tmpl", templates.CommandError{Problem: templates.CommandProblem{
 		Kind: string(command.UnknownCommand), Word: cmd.Name, Choices: []string{"plan", "apply", "unlock", "approve_policies"}}})
 }
 
@@ -123,49 +123,50 @@ func problem(err error) (templates.CommandProblem, bool) {
 	return templates.CommandProblem{}, false
 }
 
-// authorize returns what user lacks to run command, or "" when allowed.
-func (r *Runner) authorize(ctx context.Context, repo vcs.Repo, user, cmdName string) (string, error) {
-	need, err := pr.Lacks(ctx, r.host, r.srv.Permissions, repo, user, cmdName)
+// Authorize returns what user lacks to run command cmdName on repo, in
+// words, or "" when allowed; an error is the code host's.
+func (l *Life) Authorize(ctx context.Context, repo vcs.Repo, user, cmdName string) (string, error) {
+	need, err := Lacks(ctx, l.d.Host, l.d.Settings.Permissions, repo, user, cmdName)
 	if err != nil || need == nil {
 		return "", err
 	}
-	return r.text(*need), nil
+	return l.d.Replies.Text(*need), nil
 }
 
 // commandPlan plans the PR's projects (all it touches, or those selected).
-func (r *Runner) commandPlan(ctx context.Context, pr vcs.PullRequest, user string, cmd *command.Command) error {
+func (l *Life) commandPlan(ctx context.Context, pr vcs.PullRequest, user string, cmd *command.Command) error {
 	if pr.State != "open" {
-		return r.say(ctx, pr.Repo, pr.Number, templates.PlanClosed{})
+		return l.d.Replies.Say(ctx, pr.Repo, pr.Number, templates.PlanClosed{})
 	}
-	defer r.prMu.lock(records.PRKey(pr.Repo.FullName(), pr.Number))()
-	st, err := r.prState(ctx, pr)
+	defer l.d.Engine.LockPR(records.PRKey(pr.Repo.FullName(), pr.Number))()
+	st, err := l.State(ctx, pr)
 	if err != nil {
 		return err
 	}
 	if st.HeadSHA != "" && st.HeadSHA != pr.HeadSHA {
-		if err := r.supersede(ctx, pr, st); err != nil {
-			r.log.Warn("supersede", "err", err)
+		if err := l.Supersede(ctx, pr, st); err != nil {
+			l.d.Log.Warn("supersede", "err", err)
 		}
 	}
-	found, rc, err := r.affectedProjects(ctx, pr)
+	found, rc, err := l.d.Repos.AffectedProjects(ctx, pr)
 	if err != nil {
-		if ce, ok := err.(*configError); ok {
-			return r.replyConfigError(ctx, pr, ce)
+		if ce, ok := err.(*projects.ConfigError); ok {
+			return l.d.Replies.ReplyConfigError(ctx, pr, ce)
 		}
 		return err
 	}
-	var projects []Project
+	var projects []records.Project
 	for _, a := range found {
 		projects = append(projects, a.Project)
 	}
 	if cmd.Project != "" || cmd.Dir != "" || cmd.Workspace != "" {
-		projects = r.selectProjects(ctx, pr, projects, cmd)
+		projects = l.selectProjects(ctx, pr, projects, cmd)
 	}
 	if len(projects) == 0 {
-		return r.say(ctx, pr.Repo, pr.Number, templates.NoProjectMatches{Selected: selection(cmd)})
+		return l.d.Replies.Say(ctx, pr.Repo, pr.Number, templates.NoProjectMatches{Selected: selection(cmd)})
 	}
-	_, err = r.startPlanRun(ctx, pr, "plan", user, projects, cmd.ExtraArgs, runOptions(cmd), r.configNote(rc),
-		records.HeadUpdate(pr, mergeProjects(st.Projects, projects, st.HeadSHA == pr.HeadSHA)))
+	err = l.d.Engine.StartPlanRun(ctx, pr, "plan", user, projects, cmd.ExtraArgs, runOptions(cmd), l.d.Repos.ConfigNote(rc),
+		records.HeadUpdate(pr, MergeProjects(st.Projects, projects, st.HeadSHA == pr.HeadSHA)))
 	return err
 }
 
@@ -175,18 +176,18 @@ func (r *Runner) commandPlan(ctx context.Context, pr vcs.PullRequest, user strin
 // WS` plans DIR in WS, and `-w WS` alone plans every directory the pull
 // request changes in WS. An ad-hoc project is named DIR:WS, so its plan,
 // lock and apply stay apart from those of DIR's default workspace.
-func (r *Runner) selectProjects(ctx context.Context, pr vcs.PullRequest, touched []Project, cmd *command.Command) []Project {
+func (l *Life) selectProjects(ctx context.Context, pr vcs.PullRequest, touched []records.Project, cmd *command.Command) []records.Project {
 	if sel := filterProjects(touched, cmd.Project, cmd.Dir, cmd.Workspace); len(sel) > 0 {
 		return sel
 	}
 	if cmd.Project == "" && cmd.Dir == "" && cmd.Workspace != "" {
 		return adHoc(touched, cmd.Workspace)
 	}
-	rc, err := r.repoConfig(ctx, pr.Repo, pr.HeadSHA, pr.BaseRef)
+	rc, err := l.d.Repos.RepoConfig(ctx, pr.Repo, pr.HeadSHA, pr.BaseRef)
 	if err != nil {
 		return nil
 	}
-	all, err := r.allProjects(ctx, pr.Repo, pr.HeadSHA, rc)
+	all, err := l.d.Repos.AllProjects(ctx, pr.Repo, pr.HeadSHA, rc)
 	if err != nil {
 		return nil
 	}
@@ -198,7 +199,7 @@ func (r *Runner) selectProjects(ctx context.Context, pr vcs.PullRequest, touched
 		}
 		base := filterProjects(all, "", cmd.Dir, "")
 		if len(base) == 0 {
-			base = []Project{{Dir: cmd.Dir}}
+			base = []records.Project{{Dir: cmd.Dir}}
 		}
 		sel = adHoc(base[:1], ws)
 	}
@@ -209,9 +210,9 @@ func (r *Runner) selectProjects(ctx context.Context, pr vcs.PullRequest, touched
 // each named DIR:WS (DIR for the default workspace) and keeping the
 // settings (terraform version, var files, requirements) of its dir's
 // first project.
-func adHoc(base []Project, ws string) []Project {
+func adHoc(base []records.Project, ws string) []records.Project {
 	seen := map[string]bool{}
-	var out []Project
+	var out []records.Project
 	for _, p := range base {
 		if seen[p.Dir] {
 			continue
@@ -223,14 +224,16 @@ func adHoc(base []Project, ws string) []Project {
 	return out
 }
 
-// mergeProjects adds planned projects to those the PR already had.
-func mergeProjects(old, add []Project, sameHead bool) []Project {
+// MergeProjects adds planned projects add to those a PR already had, old:
+// only add when the head moved (sameHead false), else both, without
+// repeats, in order.
+func MergeProjects(old, add []records.Project, sameHead bool) []records.Project {
 	if !sameHead {
 		return add
 	}
 	seen := map[string]bool{}
-	var out []Project
-	for _, p := range append(append([]Project{}, old...), add...) {
+	var out []records.Project
+	for _, p := range append(append([]records.Project{}, old...), add...) {
 		if !seen[p.Name] {
 			seen[p.Name] = true
 			out = append(out, p)
@@ -244,19 +247,15 @@ func selection(cmd *command.Command) templates.Selector {
 }
 
 // commandUnlock releases the PR's locks and discards its plans.
-func (r *Runner) commandUnlock(ctx context.Context, pr vcs.PullRequest) error {
-	defer r.prMu.lock(records.PRKey(pr.Repo.FullName(), pr.Number))()
-	released, err := r.releasePR(ctx, pr.Repo.FullName(), pr.Number)
+func (l *Life) commandUnlock(ctx context.Context, pr vcs.PullRequest) error {
+	defer l.d.Engine.LockPR(records.PRKey(pr.Repo.FullName(), pr.Number))()
+	released, err := l.ReleasePR(ctx, pr.Repo.FullName(), pr.Number)
 	if err != nil {
 		return err
 	}
-	r.auditReleased(ctx, pr.Repo.FullName(), pr.Number, released, "atoll unlock")
+	l.d.Replies.AuditReleased(ctx, pr.Repo.FullName(), pr.Number, released, "atoll unlock")
 	if len(released) == 0 {
-		return r.say(ctx, pr.Repo, pr.Number, templates.NoLocks{})
+		return l.d.Replies.Say(ctx, pr.Repo, pr.Number, templates.NoLocks{})
 	}
-	return r.say(ctx, pr.Repo, pr.Number, templates.Unlocked{Projects: released})
-}
-
-func (r *Runner) versionData() templates.Version {
-	return templates.Version{Version: r.cfg.Version, Commit: r.cfg.Commit, GoVersion: goVersion()}
+	return l.d.Replies.Say(ctx, pr.Repo, pr.Number, templates.Unlocked{Projects: released})
 }

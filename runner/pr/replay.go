@@ -1,4 +1,4 @@
-package runner
+package pr
 
 import (
 	"context"
@@ -51,7 +51,7 @@ const (
 // delivery of that comment is a replay and does not run. A comment older
 // than retention never runs: its claim may have been pruned, so a replay
 // could not be recognized.
-func claimCommand(ctx context.Context, s Store, now time.Time, retention time.Duration, repo string, c vcs.Comment, delivery string) (commandVerdict, commandClaim, error) {
+func claimCommand(ctx context.Context, s records.Store, now time.Time, retention time.Duration, repo string, c vcs.Comment, delivery string) (commandVerdict, commandClaim, error) {
 	if c.ID == 0 {
 		return commandNoComment, commandClaim{}, nil
 	}
@@ -78,8 +78,8 @@ func claimCommand(ctx context.Context, s Store, now time.Time, retention time.Du
 	return verdict, prev, nil
 }
 
-// inboxPruner is what pruning needs of the store.
-type inboxPruner interface {
+// InboxPruner is what pruning the inbox needs of the store.
+type InboxPruner interface {
 	PruneDeliveries(ctx context.Context, olderThan time.Time) (int, error)
 	ListRecords(ctx context.Context, bucket, prefix string) ([]locks.Record, error)
 	DeleteRecord(ctx context.Context, bucket, key string) error
@@ -89,7 +89,7 @@ type inboxPruner interface {
 // (failed ones, kept with their bodies until then, included) and the
 // command claims of comments older than that. It returns how many of each
 // it removed.
-func pruneInbox(ctx context.Context, s inboxPruner, now time.Time, retention time.Duration) (deliveries, claims int, err error) {
+func pruneInbox(ctx context.Context, s InboxPruner, now time.Time, retention time.Duration) (deliveries, claims int, err error) {
 	cutoff := now.Add(-retention)
 	if deliveries, err = s.PruneDeliveries(ctx, cutoff); err != nil {
 		return 0, 0, fmt.Errorf("prune deliveries: %w", err)
@@ -119,15 +119,17 @@ func pruneInbox(ctx context.Context, s inboxPruner, now time.Time, retention tim
 	return deliveries, claims, nil
 }
 
-// pruneLoop prunes the inbox at start-up and then every hour.
-func (r *Runner) pruneLoop(ctx context.Context) {
+// PruneLoop prunes the inbox of s at start-up and then every hour, until
+// ctx ends: the deliveries finished and the command claims of comments
+// older than the inbox retention.
+func (l *Life) PruneLoop(ctx context.Context, s InboxPruner) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
-		if d, c, err := pruneInbox(ctx, r.cfg.Store, r.now(), r.srv.InboxRetention); err != nil {
-			r.log.Error("prune the inbox", "err", err)
+		if d, c, err := pruneInbox(ctx, s, l.d.Now(), l.d.Settings.InboxRetention); err != nil {
+			l.d.Log.Error("prune the inbox", "err", err)
 		} else if d+c > 0 {
-			r.log.Info("pruned the inbox", "deliveries", d, "command_claims", c, "retention", r.srv.InboxRetention)
+			l.d.Log.Info("pruned the inbox", "deliveries", d, "command_claims", c, "retention", l.d.Settings.InboxRetention)
 		}
 		select {
 		case <-ctx.Done():
@@ -139,19 +141,19 @@ func (r *Runner) pruneLoop(ctx context.Context) {
 
 // commandOnce reports whether the command of e's comment runs (see
 // claimCommand); a replay or a too old comment is logged and dropped.
-func (r *Runner) commandOnce(ctx context.Context, repo vcs.Repo, e *vcs.CommentEvent) (bool, error) {
-	verdict, prev, err := claimCommand(ctx, r.cfg.Store, r.now(), r.srv.InboxRetention, repo.FullName(), e.Comment, e.DeliveryID())
+func (l *Life) commandOnce(ctx context.Context, repo vcs.Repo, e *vcs.CommentEvent) (bool, error) {
+	verdict, prev, err := claimCommand(ctx, l.d.Records.Store(), l.d.Now(), l.d.Settings.InboxRetention, repo.FullName(), e.Comment, e.DeliveryID())
 	if err != nil {
 		return false, err
 	}
 	switch verdict {
 	case commandReplayed:
-		r.log.Warn("comment already handled under another delivery; replay ignored", "repo", repo.FullName(),
+		l.d.Log.Warn("comment already handled under another delivery; replay ignored", "repo", repo.FullName(),
 			"comment", e.Comment.ID, "delivery", e.DeliveryID(), "first_delivery", prev.Delivery)
 		return false, nil
 	case commandTooOld:
-		r.log.Warn("comment older than the inbox retention; not run", "repo", repo.FullName(),
-			"comment", e.Comment.ID, "created", e.Comment.CreatedAt, "retention", r.srv.InboxRetention)
+		l.d.Log.Warn("comment older than the inbox retention; not run", "repo", repo.FullName(),
+			"comment", e.Comment.ID, "created", e.Comment.CreatedAt, "retention", l.d.Settings.InboxRetention)
 		return false, nil
 	}
 	return true, nil

@@ -1,8 +1,7 @@
-package runner
+package pr
 
 import (
 	"context"
-
 	"sort"
 	"strings"
 
@@ -12,36 +11,35 @@ import (
 	"github.com/atollhq/atoll/vcs"
 )
 
-// onReview shows what a review changes for policy sets an owner's approving
+// OnReview shows what a review changes for policy sets an owner's approving
 // review can lift: the PR's plan comments and `atoll/policy` check runs of
 // the current head are brought up to date. Apply requirements read reviews
 // afresh anyway.
-func (r *Runner) onReview(ctx context.Context, e *vcs.ReviewEvent) error {
-	if r.cfg.Policies == nil || !r.srv.RepoAllowed(e.PR.Repo.FullName()) {
+func (l *Life) OnReview(ctx context.Context, e *vcs.ReviewEvent) error {
+	if !l.d.Policies.Configured() || !l.d.Settings.RepoAllowed(e.PR.Repo.FullName()) {
 		return nil
 	}
-	plans, err := r.rec.PlansOf(ctx, e.PR.Repo.FullName(), e.PR.Number)
+	plans, err := l.d.Records.PlansOf(ctx, e.PR.Repo.FullName(), e.PR.Number)
 	if err != nil {
 		return err
 	}
 	for _, p := range plans {
-		if p.HeadSHA != e.PR.HeadSHA || !r.reviewCanApprove(p.Policies) {
+		if p.HeadSHA != e.PR.HeadSHA || !l.d.Policies.ReviewCanApprove(p.Policies) {
 			continue
 		}
-		var j Job
-		if ok, err := r.rec.Get(ctx, records.Jobs, p.PlanJob, &j); err != nil || !ok {
+		var j records.Job
+		if ok, err := l.d.Records.Get(ctx, records.Jobs, p.PlanJob, &j); err != nil || !ok {
 			continue
 		}
-		r.afterUpdate(ctx, j)
-		r.policyCheck(ctx, j, r.projectResult(ctx, j))
+		l.d.Policies.Refresh(ctx, j)
 	}
 	return nil
 }
 
 // commandApprovePolicies records (or with --clear withdraws) an owner's
 // approval of failing policy sets on the PR's current plans.
-func (r *Runner) commandApprovePolicies(ctx context.Context, pr vcs.PullRequest, user string, cmd *command.Command) error {
-	plans, err := r.rec.PlansOf(ctx, pr.Repo.FullName(), pr.Number)
+func (l *Life) commandApprovePolicies(ctx context.Context, pr vcs.PullRequest, user string, cmd *command.Command) error {
+	plans, err := l.d.Records.PlansOf(ctx, pr.Repo.FullName(), pr.Number)
 	if err != nil {
 		return err
 	}
@@ -50,15 +48,15 @@ func (r *Runner) commandApprovePolicies(ctx context.Context, pr vcs.PullRequest,
 	var owners []string
 	touched := map[string]bool{}
 	for _, p := range plans {
-		if p.HeadSHA != pr.HeadSHA || len(filterProjects([]Project{p.Project}, cmd.Project, cmd.Dir, cmd.Workspace)) == 0 {
+		if p.HeadSHA != pr.HeadSHA || len(filterProjects([]records.Project{p.Project}, cmd.Project, cmd.Dir, cmd.Workspace)) == 0 {
 			continue
 		}
 		for _, res := range p.Policies {
 			if !res.Failed() || (cmd.PolicySet != "" && res.Set != cmd.PolicySet) {
 				continue
 			}
-			set := r.policySet(res.Set)
-			if !r.isOwner(ctx, pr.Repo, user, res.Owners) {
+			set := l.d.Policies.Set(res.Set)
+			if !l.d.Policies.IsOwner(ctx, pr.Repo, user, res.Owners) {
 				notOwner = append(notOwner, res.Set)
 				owners = append(owners, res.Owners...)
 				continue
@@ -68,7 +66,7 @@ func (r *Runner) commandApprovePolicies(ctx context.Context, pr vcs.PullRequest,
 				continue
 			}
 			key := records.ApprovalKey(pr.Repo.FullName(), pr.Number, pr.HeadSHA, p.Project.Name, res.Set)
-			if err := r.rec.RecordApproval(ctx, key, res.Set, p.Project.Name, user, cmd.Clear); err != nil {
+			if err := l.d.Records.RecordApproval(ctx, key, res.Set, p.Project.Name, user, cmd.Clear); err != nil {
 				return err
 			}
 			approved = append(approved, templates.PolicyApproval{Set: res.Set, Project: p.Project.Name})
@@ -78,20 +76,19 @@ func (r *Runner) commandApprovePolicies(ctx context.Context, pr vcs.PullRequest,
 	switch {
 	case len(approved) > 0:
 		for jobID := range touched {
-			var j Job
-			if ok, _ := r.rec.Get(ctx, records.Jobs, jobID, &j); ok {
-				r.afterUpdate(ctx, j)
+			var j records.Job
+			if ok, _ := l.d.Records.Get(ctx, records.Jobs, jobID, &j); ok {
 				// A new check run of the same name replaces the old one, so
 				// branch protection that requires it sees the approval.
-				r.policyCheck(ctx, j, r.projectResult(ctx, j))
+				l.d.Policies.Refresh(ctx, j)
 			}
 		}
-		return r.say(ctx, pr.Repo, pr.Number, templates.PoliciesApproved{Approvals: approved, Commit: pr.HeadSHA, User: user, Withdrawn: cmd.Clear})
+		return l.d.Replies.Say(ctx, pr.Repo, pr.Number, templates.PoliciesApproved{Approvals: approved, Commit: pr.HeadSHA, User: user, Withdrawn: cmd.Clear})
 	case len(authorRefused) > 0:
-		return r.say(ctx, pr.Repo, pr.Number, templates.AuthorCannotApprove{User: user, Sets: authorRefused})
+		return l.d.Replies.Say(ctx, pr.Repo, pr.Number, templates.AuthorCannotApprove{User: user, Sets: authorRefused})
 	case len(notOwner) > 0:
 		sort.Strings(owners)
-		return r.say(ctx, pr.Repo, pr.Number, templates.NotPolicyOwner{User: user, Sets: dedupe(notOwner), Owners: dedupe(owners)})
+		return l.d.Replies.Say(ctx, pr.Repo, pr.Number, templates.NotPolicyOwner{User: user, Sets: dedupe(notOwner), Owners: dedupe(owners)})
 	}
-	return r.say(ctx, pr.Repo, pr.Number, templates.NoFailingPolicy{Selected: selection(cmd)})
+	return l.d.Replies.Say(ctx, pr.Repo, pr.Number, templates.NoFailingPolicy{Selected: selection(cmd)})
 }

@@ -1,4 +1,4 @@
-package runner
+package pr
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 func TestNoteHead(t *testing.T) {
 	ctx := context.Background()
 	c := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-	r := &Runner{rec: records.New(openDB(t, c)), now: c.now}
+	l := New(Deps{Records: records.New(openDB(t, c)), Now: c.now})
 	pr := vcs.PullRequest{Repo: vcs.Repo{Owner: "acme", Name: "infra"}, Number: 3}
 	t0 := c.t.Add(-time.Hour)
 	steps := []struct {
@@ -31,18 +31,18 @@ func TestNoteHead(t *testing.T) {
 	}
 	for _, st := range steps {
 		pr.HeadSHA, pr.UpdatedAt = st.sha, st.updated
-		got, added, err := r.noteHead(ctx, pr)
+		got, added, err := l.NoteHead(ctx, pr)
 		if err != nil || got.SHA != st.sha || !got.At.Equal(st.wantAt) || added != st.added {
 			t.Errorf("%s: %+v added=%v err=%v; want at %v added=%v", st.name, got, added, err, st.wantAt, st.added)
 		}
 	}
 	for i := 0; i < records.MaxHeads+5; i++ {
 		pr.HeadSHA = fmt.Sprintf("x%d", i)
-		if _, _, err := r.noteHead(ctx, pr); err != nil {
+		if _, _, err := l.NoteHead(ctx, pr); err != nil {
 			t.Fatal(err)
 		}
 	}
-	st, err := r.prState(ctx, pr)
+	st, err := l.State(ctx, pr)
 	if err != nil || len(st.Heads) != records.MaxHeads || st.Heads[records.MaxHeads-1].SHA != pr.HeadSHA {
 		t.Errorf("head history: %d entries, last %+v (err %v); want %d, the newest last", len(st.Heads), st.Heads[len(st.Heads)-1], err, records.MaxHeads)
 	}

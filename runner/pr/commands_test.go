@@ -1,0 +1,27 @@
+package pr
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/atollhq/atoll/runner/records"
+)
+
+func TestAdHocWorkspaces(t *testing.T) {
+	touched := []records.Project{
+		{Name: "app", Dir: "app", Workspace: "default", TerraformVersion: "1.5.7"},
+		{Name: "app-eu", Dir: "app", Workspace: "eu"},
+		{Name: "net", Dir: "net", Workspace: "default"},
+	}
+	got := adHoc(touched, "staging")
+	want := []records.Project{
+		{Name: "app:staging", Dir: "app", Workspace: "staging", TerraformVersion: "1.5.7"},
+		{Name: "net:staging", Dir: "net", Workspace: "staging"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("adHoc = %+v, want one project per dir, named DIR:WS, with the dir's settings: %+v", got, want)
+	}
+	if got := adHoc([]records.Project{{Dir: "."}}, "default"); got[0].Name != "." {
+		t.Fatalf("the default workspace keeps the dir's name, got %q", got[0].Name)
+	}
+}
