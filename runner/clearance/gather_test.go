@@ -6,11 +6,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/atollhq/atoll/policy"
 	"github.com/atollhq/atoll/runner/clearance"
 	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/runner/gate"
 	"github.com/atollhq/atoll/runner/projects"
 	"github.com/atollhq/atoll/runner/records"
+	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 )
 
@@ -151,4 +153,39 @@ func codeOwnersOn() config.Server {
 	srv := config.DefaultServer()
 	srv.CodeOwners = true
 	return srv
+}
+
+// After a merge, each project is judged with the policy results of its
+// plan at the merged head: a project whose mandatory set failed without
+// an owner's approval is refused, in one reply naming it, and the others
+// are cleared.
+func TestMergedClearsWhatItMay(t *testing.T) {
+	ctx := context.Background()
+	h := &host{reviews: []vcs.Review{approved("alice")}, perms: writers("alice")}
+	g, e, rec := newGatherer(t, config.DefaultServer(), h, projects.RepoConfig{Defaults: []string{"approved"}}, sets{{Name: "sec"}})
+	pr := openPR("dave")
+	pr.Merged = true
+	denied := []policy.Result{{Set: "sec", Owners: []string{"carol"}, Approvals: 1, Deny: []policy.Message{{Msg: "no public buckets"}}}}
+	for _, p := range []records.Plan{
+		{Repo: repo.FullName(), Number: 7, HeadSHA: headSHA, Project: records.Project{Name: "prod", Dir: "prod"}, Policies: denied},
+		{Repo: repo.FullName(), Number: 7, HeadSHA: baseSHA, Project: records.Project{Name: "dev", Dir: "dev"}, Policies: denied},
+	} {
+		if err := rec.Put(ctx, records.Plans, records.PlanKey(p.Repo, p.Number, p.Project.Name), p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ok, cleared, err := g.Merged(ctx, pr, gate.PathAfterMerge, []records.Project{{Name: "prod", Dir: "prod"}, {Name: "dev", Dir: "dev"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ok) != 1 || ok[0].Name != "dev" || len(cleared) != 1 || cleared[0].Project() != "dev" {
+		t.Errorf("cleared %v (%d clearances), want dev alone: its plan's results are of an older head", ok, len(cleared))
+	}
+	if len(e.replies) != 1 {
+		t.Fatalf("%d replies, want one refusal", len(e.replies))
+	}
+	refusal, _ := e.replies[0].(templates.ApplyRefused)
+	if len(refusal.Projects) != 1 || refusal.Projects[0].Name != "prod" || !strings.Contains(strings.Join(refusal.Projects[0].Unmet, " "), "sec") {
+		t.Errorf("refusal %+v, want prod refused for the sec policy set", refusal)
+	}
 }

@@ -8,7 +8,8 @@
 // the base branch) and returns every unmet requirement as a typed Reason;
 // it never speaks to GitHub, never reads a file and never builds a
 // sentence: callers render each Reason through its template
-// (templates/unmet_CODE.tmpl).
+// (templates/unmet_CODE.tmpl). runner/clearance gathers those values
+// from the code host and the store, and asks Decide.
 //
 // An apply job can only be started with a Clearance, and only Decide makes
 // a valid one: the zero Clearance is refused by the runner. That is what
