@@ -64,6 +64,10 @@ func (b clearanceBridge) Reply(ctx context.Context, repo vcs.Repo, number int, n
 	return b.r.reply(ctx, repo, number, name, data)
 }
 
+func (b clearanceBridge) Mask(s string) string { return b.r.mask(s) }
+
+func (b clearanceBridge) JobURL(id string) string { return b.r.jobURL(id) }
+
 func (b clearanceBridge) PendingDependencies(p Plan, plans map[string]Plan, applying map[string]int) []string {
 	return pendingDependencies(p, plans, applying)
 }
@@ -167,26 +171,6 @@ func dedupe(ss []string) []string {
 	return out
 }
 
-// policyCheck writes the `atoll/policy: NAME` check run of a plan job.
 func (r *Runner) policyCheck(ctx context.Context, j Job, pr templates.ProjectResult) {
-	out, err := r.tmpl.RenderCheckSummary(templates.CheckSummary{Stage: templates.CheckPolicy, Project: pr})
-	if err != nil {
-		return
-	}
-	conclusion := vcs.ConclusionSuccess
-	for _, p := range pr.Policies {
-		if p.Status == templates.PolicyFailed || p.Status == templates.PolicyError {
-			if p.Enforcement == "advisory" {
-				conclusion = vcs.ConclusionNeutral
-				continue
-			}
-			conclusion = vcs.ConclusionFailure
-			break
-		}
-	}
-	_, err = r.host.CreateCheckRun(ctx, j.Repo, vcs.CheckRun{Name: out.Name, HeadSHA: j.HeadSHA, Status: vcs.CheckCompleted,
-		Conclusion: conclusion, Title: out.Title, Summary: r.mask(out.Summary), DetailsURL: r.jobURL(j.ID)})
-	if err != nil {
-		r.log.Warn("policy check run", "job", j.ID, "err", err)
-	}
+	r.gates().PolicyCheck(ctx, j, pr)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/atollhq/atoll/runner/facts"
 	"github.com/atollhq/atoll/runner/projects"
 	"github.com/atollhq/atoll/runner/records"
+	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 )
 
@@ -33,10 +34,17 @@ type Repos interface {
 	codeowners.Reader
 }
 
-// Host is the code host as the gathering reads it.
+// Checks writes a check run (of the policies' verdict).
+type Checks interface {
+	CreateCheckRun(ctx context.Context, repo vcs.Repo, run vcs.CheckRun) (vcs.CheckRun, error)
+}
+
+// Host is the code host as the gathering reads it, and where the
+// policies' check run is written.
 type Host interface {
 	Pulls
 	Repos
+	Checks
 }
 
 // Git answers from the repository's mirror: whether the PR contains its
@@ -77,11 +85,16 @@ type Engine interface {
 	// apply first, given the PR's plans and the projects being applied
 	// (by execution order group).
 	PendingDependencies(p records.Plan, plans map[string]records.Plan, applying map[string]int) []string
+	// Mask hides the secrets in s.
+	Mask(s string) string
+	// JobURL is the address of job id's page.
+	JobURL(id string) string
 }
 
-// Renderer renders a template by name.
+// Renderer renders a template by name, and a check run's text.
 type Renderer interface {
 	Render(name string, data any) (string, error)
+	RenderCheckSummary(c templates.CheckSummary) (templates.CheckOutput, error)
 }
 
 // PolicySets lists the server's policy sets.

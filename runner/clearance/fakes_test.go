@@ -26,6 +26,7 @@ type host struct {
 	teams   map[string][]string       // "org/slug" -> members
 	atBase  map[string]string         // path -> content, at baseSHA
 	read    []string                  // the refs files were read at
+	checks  []vcs.CheckRun            // the check runs written
 }
 
 func (h *host) GetPullRequest(_ context.Context, _ vcs.Repo, n int) (vcs.PullRequest, error) {
@@ -63,6 +64,11 @@ func (h *host) ReadFile(_ context.Context, _ vcs.Repo, ref, path string) ([]byte
 		return nil, vcs.ErrNotFound
 	}
 	return []byte(s), nil
+}
+
+func (h *host) CreateCheckRun(_ context.Context, _ vcs.Repo, run vcs.CheckRun) (vcs.CheckRun, error) {
+	h.checks = append(h.checks, run)
+	return run, nil
 }
 
 // git says the PR contains its base's head.
@@ -103,6 +109,8 @@ func (e *engine) Reply(_ context.Context, _ vcs.Repo, _ int, _ string, data any)
 	e.replies = append(e.replies, data)
 	return nil
 }
+func (e *engine) Mask(s string) string    { return strings.ReplaceAll(s, "s3cr3t", "***") }
+func (e *engine) JobURL(id string) string { return "https://atoll.example/jobs/" + id }
 func (e *engine) PendingDependencies(records.Plan, map[string]records.Plan, map[string]int) []string {
 	return nil
 }
