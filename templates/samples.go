@@ -217,6 +217,13 @@ func noticeSamples() []Message {
 		JobPanicked{Error: "runtime error: index out of range"}, JobUnknownKind{Kind: "import"},
 		ApplyLockUnreadable{Error: "read /var/lib/atoll/atoll.db: input/output error"}, JobSkipped{Kind: SkipOrderFailed, Project: "network"},
 		PartUnused{ID: "plan-1"},
+		JobError{Kind: JobErrWorkflowUndefined, Name: "custom"}, JobError{Kind: JobErrInitArgUnsupported, Value: "-upgrade"},
+		JobError{Kind: JobErrInitArgNeedsValue}, JobError{Kind: JobErrStepNotInStage, Value: "apply", Name: "plan"},
+		JobError{Kind: JobErrNoPlanWritten}, JobError{Kind: JobErrWorkspaceName, Name: "a/b"},
+		JobError{Kind: JobErrProjectDirEscapes, Path: "evil"}, JobError{Kind: JobErrNotADirectory, Path: "app/.terraform"},
+		JobError{Kind: JobErrNotARegularFile, Path: "app/.terraform/environment"},
+		JobError{Kind: JobErrMergeDiffers, Head: "0123456", Base: "89abcde", Made: "1111111", Planned: "2222222"},
+		JobError{Kind: JobErrPlanFileMismatch, Name: "job1.tfplan"},
 	}
 }
 

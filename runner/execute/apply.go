@@ -237,7 +237,7 @@ func (x *Jobs) CheckoutCommit(ctx context.Context, repo vcs.Repo, number int, sh
 		return merr
 	}
 	if made != sha {
-		return fmt.Errorf("merging %s into %s again made %s, not the planned %s", head, base, made, sha)
+		return x.explain(templates.JobError{Kind: templates.JobErrMergeDiffers, Head: head, Base: base, Made: made, Planned: sha})
 	}
 	x.log.Info("made a plan's merge commit again on this replica", "repo", repo.FullName(), "base", base, "head", head)
 	return nil

@@ -2,6 +2,7 @@ package execute
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/atollhq/atoll/runner/config"
@@ -23,13 +24,14 @@ func TestHooksOf(t *testing.T) {
 // TestInitOptions checks an init step's extra_args: -backend-config
 // (either form) is taken, anything else refused.
 func TestInitOptions(t *testing.T) {
-	o, err := initOptions([]string{"-backend-config=bucket=b", "--backend-config", "key=k"})
+	x := &Jobs{cfg: Deps{Engine: newOpenEngine(t, nil)}}
+	o, err := x.initOptions([]string{"-backend-config=bucket=b", "--backend-config", "key=k"})
 	if err != nil || !reflect.DeepEqual(o.BackendConfig, []string{"bucket=b", "key=k"}) {
 		t.Fatalf("initOptions = %+v, %v", o, err)
 	}
 	for _, bad := range [][]string{{"-upgrade"}, {"-backend-config"}, {"-plugin-dir=/x"}} {
-		if _, err := initOptions(bad); err == nil {
-			t.Errorf("initOptions(%q) accepted", bad)
+		if _, err := x.initOptions(bad); err == nil || !strings.Contains(err.Error(), "init extra_args") {
+			t.Errorf("initOptions(%q) = %v, want a refusal naming init's extra_args", bad, err)
 		}
 	}
 }

@@ -2,9 +2,7 @@ package execute
 
 import (
 	"context"
-	"log/slog"
-	"time"
-
+	"errors"
 	"github.com/atollhq/atoll/locks"
 	"github.com/atollhq/atoll/policy"
 	"github.com/atollhq/atoll/runner/config"
@@ -16,6 +14,8 @@ import (
 	"github.com/atollhq/atoll/runner/workflow"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
+	"log/slog"
+	"time"
 )
 
 // Host is what a job body asks of the code host: the pull request as it
@@ -185,4 +185,9 @@ func (x *Jobs) policyChecksOff(ctx context.Context, job records.Job) bool {
 func (x *Jobs) scopedMandatory(results []policy.Result) []policy.Result {
 	return x.cfg.Gate.ScopedMandatory(results)
 }
+
+// explain is the error of a step that failed for a reason atoll names
+// itself: m, rendered by the runner's templates.
+func (x *Jobs) explain(m templates.JobError) error { return errors.New(x.text(m)) }
+
 func deferAfterJob(ctx context.Context, x *Jobs, fn func()) { x.cfg.AfterJob(ctx, fn) }

@@ -97,7 +97,19 @@ func (h fakeHost) ListPullRequestFiles(context.Context, vcs.Repo, int) ([]string
 // lock held, no switch off, no requirement unmet, no policy failing.
 type openEngine struct {
 	git      *git.Mirrors
+	tmpl     *templates.Renderer
 	applying []string // the jobs NoteApplying was told of
+}
+
+// newOpenEngine is an openEngine fetching with mirrors, rendering with
+// atoll's own templates.
+func newOpenEngine(t *testing.T, mirrors *git.Mirrors) *openEngine {
+	t.Helper()
+	tmpl, err := templates.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &openEngine{git: mirrors, tmpl: tmpl}
 }
 
 func (e *openEngine) RepoConfig(context.Context, vcs.Repo, string, string) (projects.RepoConfig, error) {
@@ -116,8 +128,14 @@ func (e *openEngine) NoteApplying(_ context.Context, job records.Job, _ *terrafo
 	e.applying = append(e.applying, job.ID)
 }
 func (e *openEngine) DiscardPlan(context.Context, records.Plan) {}
-func (e *openEngine) Text(m templates.Message) string           { return fmt.Sprintf("%T", m) }
-func (e *openEngine) PRURL(repo string, n int) string           { return fmt.Sprintf("pr/%s/%d", repo, n) }
+func (e *openEngine) Text(m templates.Message) string {
+	text, err := e.tmpl.RenderMessage(m)
+	if err != nil {
+		return err.Error()
+	}
+	return text
+}
+func (e *openEngine) PRURL(repo string, n int) string { return fmt.Sprintf("pr/%s/%d", repo, n) }
 func (e *openEngine) UnmetPlanRequirements(context.Context, vcs.PullRequest, []string) ([]string, error) {
 	return nil, nil
 }
@@ -147,7 +165,7 @@ func testJobs(t *testing.T, o origin) (x *Jobs, eng *openEngine, rec records.Rec
 	}
 	t.Cleanup(func() { db.Close() })
 	mirrors := &git.Mirrors{Dir: filepath.Join(data, "git"), CloneURL: func(vcs.Repo) string { return o.dir }}
-	eng = &openEngine{git: mirrors}
+	eng = newOpenEngine(t, mirrors)
 	rec = records.New(db)
 	d := Deps{DataDir: data, Resolve: terraform.Resolve, Launch: nil, Rec: rec, Store: db, Git: mirrors, Engine: eng, Gate: eng,
 		Host:     fakeHost{pr: vcs.PullRequest{Repo: repo, Number: 1, State: "open", HeadSHA: o.head, BaseSHA: o.base, BaseRef: "main", HeadRef: "change", Author: "alice"}},

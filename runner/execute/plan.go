@@ -332,7 +332,7 @@ func (x *Jobs) newWorkdirFor(ctx context.Context, job records.Job, root string, 
 	// Before anything reads the project's files: a project dir that
 	// leads out of the checkout is refused (see ensureStateBackend).
 	if err := safefs.CheckDir(root, job.Project.Dir); err != nil {
-		return nil, Step("init", projectDirError(job.Project.Dir, err))
+		return nil, Step("init", x.projectDirError(job.Project.Dir, err))
 	}
 	tf := x.srv.Terraform
 	tfEnv := x.tfEnv

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"github.com/atollhq/atoll/runner/records"
+	"github.com/atollhq/atoll/templates"
 	"os"
 	"path/filepath"
 )
@@ -59,7 +60,7 @@ func (x *Jobs) PlanFileOf(ctx context.Context, p records.Plan) (string, error) {
 		return "", fmt.Errorf("plan file %s: %w", filepath.Base(p.File), os.ErrNotExist)
 	}
 	if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != p.SHA256 {
-		return "", fmt.Errorf("plan file %s: the stored copy does not match the plan's SHA-256", filepath.Base(p.File))
+		return "", x.explain(templates.JobError{Kind: templates.JobErrPlanFileMismatch, Name: filepath.Base(p.File)})
 	}
 	if err := os.MkdirAll(filepath.Dir(local), 0o700); err != nil {
 		return "", err

@@ -8,6 +8,7 @@ import (
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/runner/safefs"
 	"github.com/atollhq/atoll/runner/terraform"
+	"github.com/atollhq/atoll/templates"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -41,7 +42,7 @@ func (x *Jobs) stateLayout(job records.Job) (stateDirs, error) {
 		ws = "default"
 	}
 	if ws == "." || ws == ".." || strings.ContainsAny(ws, "/\\\x00") {
-		return stateDirs{}, fmt.Errorf("workspace name %q cannot name a state directory", ws)
+		return stateDirs{}, x.explain(templates.JobError{Kind: templates.JobErrWorkspaceName, Name: ws})
 	}
 	project := filepath.Join(x.cfg.DataDir, "tfstate", job.Repo.Owner, job.Repo.Name, stateSegment(job.Project.Dir))
 	d := stateDirs{project: project, list: filepath.Join(project, "ws")}
@@ -90,7 +91,7 @@ func stateSegment(dir string) string {
 func (x *Jobs) ensureStateBackend(job records.Job, root, dir string) (stateDirs, error) {
 	proj, err := safefs.Dir(root, job.Project.Dir)
 	if err != nil {
-		return stateDirs{}, projectDirError(job.Project.Dir, err)
+		return stateDirs{}, x.projectDirError(job.Project.Dir, err)
 	}
 	defer proj.Close()
 	ok, err := terraform.HasBackend(dir, terraform.Distribution(x.distributionOf(job.Project)), backendOverrideFile)
@@ -109,7 +110,7 @@ func (x *Jobs) ensureStateBackend(job records.Job, root, dir string) (stateDirs,
 	if err := x.migrateOldState(job, d); err != nil {
 		return stateDirs{}, fmt.Errorf("moving the state of %s to its new place: %w", job.Project.Dir, err)
 	}
-	if err := selectStateWorkspace(proj, job.Project.Workspace); err != nil {
+	if err := x.selectStateWorkspace(proj, job.Project.Workspace); err != nil {
 		return stateDirs{}, err
 	}
 	body := fmt.Sprintf(`# Written by atoll: this project names no backend, so its state is kept
@@ -126,9 +127,9 @@ terraform {
 
 // projectDirError is the error of a project dir that cannot be opened
 // beneath the checkout: one leading out of it names itself as such.
-func projectDirError(dir string, err error) error {
+func (x *Jobs) projectDirError(dir string, err error) error {
 	if errors.Is(err, safefs.ErrEscapes) {
-		return fmt.Errorf("project dir %q is a symlink (or lies under one) to outside the repository: atoll does not run terraform there nor write into it", dir)
+		return x.explain(templates.JobError{Kind: templates.JobErrProjectDirEscapes, Path: dir})
 	}
 	return fmt.Errorf("project dir %q: %w", dir, err)
 }
@@ -141,16 +142,16 @@ func projectDirError(dir string, err error) error {
 // .terraform or environment file that is not a plain directory or file
 // (a symlink the pull request committed) is refused; proj is the project
 // dir, beneath which everything is resolved (safefs).
-func selectStateWorkspace(proj *os.Root, ws string) error {
+func (x *Jobs) selectStateWorkspace(proj *os.Root, ws string) error {
 	if ws == "" || ws == "default" {
 		return nil
 	}
 	if fi, err := proj.Lstat(".terraform"); err == nil && !fi.IsDir() {
-		return fmt.Errorf("%s is not a directory", filepath.Join(proj.Name(), ".terraform"))
+		return x.explain(templates.JobError{Kind: templates.JobErrNotADirectory, Path: filepath.Join(proj.Name(), ".terraform")})
 	}
 	env := filepath.Join(".terraform", "environment")
 	if fi, err := proj.Lstat(env); err == nil && !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s is not a regular file", filepath.Join(proj.Name(), env))
+		return x.explain(templates.JobError{Kind: templates.JobErrNotARegularFile, Path: filepath.Join(proj.Name(), env)})
 	}
 	return safefs.WriteFile(proj, env, []byte(ws), 0o644)
 }

@@ -63,7 +63,7 @@ func (x *Jobs) workflowFor(ctx context.Context, job records.Job) (*config.Workfl
 	}
 	w, ok := config.LookupWorkflow(name, own, x.srv.Workflows)
 	if !ok {
-		return nil, fmt.Errorf("workflow %q is not defined on this atoll server", name)
+		return nil, x.explain(templates.JobError{Kind: templates.JobErrWorkflowUndefined, Name: name})
 	}
 	return &w, nil
 }
@@ -176,7 +176,7 @@ func (s *stageRun) run(ctx context.Context, name string, steps []config.Step, va
 			}
 			switch st.Kind {
 			case config.StepInit:
-				opts, err := initOptions(st.ExtraArgs)
+				opts, err := s.x.initOptions(st.ExtraArgs)
 				if err != nil {
 					return err
 				}
@@ -224,17 +224,17 @@ func (s *stageRun) selectWorkspace(ctx context.Context, wd *terraform.Workdir) e
 
 // initOptions maps an init step's extra_args: -backend-config=VALUE is
 // what atoll's init takes; anything else is refused by name.
-func initOptions(args []string) (terraform.InitOptions, error) {
+func (x *Jobs) initOptions(args []string) (terraform.InitOptions, error) {
 	var o terraform.InitOptions
 	for i := 0; i < len(args); i++ {
 		a := strings.TrimPrefix(args[i], "-")
 		name, value, ok := strings.Cut(strings.TrimPrefix(a, "-"), "=")
 		if name != "backend-config" {
-			return o, fmt.Errorf("init extra_args: %q is not supported (atoll's init takes -backend-config=VALUE only)", args[i])
+			return o, x.explain(templates.JobError{Kind: templates.JobErrInitArgUnsupported, Value: args[i]})
 		}
 		if !ok {
 			if i+1 >= len(args) {
-				return o, errors.New("init extra_args: -backend-config needs a value")
+				return o, x.explain(templates.JobError{Kind: templates.JobErrInitArgNeedsValue})
 			}
 			i++
 			value = args[i]
@@ -269,7 +269,7 @@ func (x *Jobs) planWithWorkflow(ctx context.Context, job *records.Job, root stri
 		case config.StepShow:
 			return s.writeShow(ctx, wd)
 		}
-		return fmt.Errorf("the %s step does not belong in the plan stage", st.Kind)
+		return x.explain(templates.JobError{Kind: templates.JobErrStepNotInStage, Value: string(st.Kind), Name: "plan"})
 	})
 	if err != nil {
 		return PlanResult{}, err
@@ -280,7 +280,7 @@ func (x *Jobs) planWithWorkflow(ctx context.Context, job *records.Job, root stri
 			if st.Kind == config.StepShow {
 				return s.writeShow(ctx, wd)
 			}
-			return fmt.Errorf("the %s step does not belong in the policy_check stage", st.Kind)
+			return x.explain(templates.JobError{Kind: templates.JobErrStepNotInStage, Value: string(st.Kind), Name: "policy_check"})
 		})
 		outputs = append(outputs, stepOutputs(pres.Outputs)...)
 		if err != nil {
@@ -298,7 +298,7 @@ func (x *Jobs) planWithWorkflow(ctx context.Context, job *records.Job, root stri
 	localPlan := filepath.Join(jobTempDir(root), job.ID+".tfplan")
 	if err := s.takePlan(localPlan); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return PlanResult{}, Step("plan", errors.New("the workflow's plan stage wrote no plan: it must run the plan step, or write the plan to $PLANFILE"))
+			return PlanResult{}, Step("plan", x.explain(templates.JobError{Kind: templates.JobErrNoPlanWritten}))
 		}
 		return PlanResult{}, Step("plan", err)
 	}
@@ -407,7 +407,7 @@ func (x *Jobs) applyProject(ctx context.Context, job *records.Job, root string, 
 	}
 	for _, st := range wf.Steps("plan") {
 		if st.Kind == config.StepInit {
-			if s.planInit, err = initOptions(st.ExtraArgs); err != nil {
+			if s.planInit, err = x.initOptions(st.ExtraArgs); err != nil {
 				return nil, Step("init", err)
 			}
 			break
@@ -426,7 +426,7 @@ func (x *Jobs) applyProject(ctx context.Context, job *records.Job, root string, 
 		case config.StepShow:
 			return s.writeShow(ctx, wd)
 		}
-		return fmt.Errorf("the %s step does not belong in the apply stage", st.Kind)
+		return x.explain(templates.JobError{Kind: templates.JobErrStepNotInStage, Value: string(st.Kind), Name: "apply"})
 	})
 	return stepOutputs(res.Outputs), err
 }
