@@ -84,6 +84,12 @@ type Records interface {
 	// NextID returns the next number of bucket's own sequence: 1 first,
 	// then strictly increasing, never reused, unique across processes.
 	NextID(ctx context.Context, bucket string) (uint64, error)
+	// NextIDs returns the next numbers of several sequences in one
+	// transaction, one for each entry of buckets, in order: a bucket
+	// named n times gets n consecutive numbers. Every number is one
+	// NextID could have given. A run and its jobs take their ids in one
+	// commit, instead of one commit each.
+	NextIDs(ctx context.Context, buckets ...string) ([]uint64, error)
 }
 
 // AuditStore keeps the hash-chained audit trail's records (package

@@ -44,21 +44,21 @@ func (r *Runner) startRun(ctx context.Context, spec runSpec) (Run, error) {
 		return Run{}, err
 	}
 	now := r.now()
-	id, err := r.rec.NewID(ctx, records.Runs, now)
+	buckets := []string{records.Runs} // the run's id, then its jobs', in one commit
+	for range spec.Jobs {
+		buckets = append(buckets, records.Jobs)
+	}
+	ids, err := r.rec.NewIDs(ctx, now, buckets...)
 	if err != nil {
 		return Run{}, err
 	}
-	run := Run{ID: "r" + id, Repo: spec.Repo, Number: spec.Number, Command: spec.Command,
+	run := Run{ID: "r" + ids[0], Repo: spec.Repo, Number: spec.Number, Command: spec.Command,
 		User: spec.User, HeadSHA: spec.HeadSHA, Message: spec.Message, DriftRun: spec.DriftRun, Created: now,
 		Options: spec.Options}
 	var batch []locks.RecordUpdate
 	for i := range spec.Jobs {
 		j := &spec.Jobs[i]
-		jid, err := r.rec.NewID(ctx, records.Jobs, now)
-		if err != nil {
-			return Run{}, err
-		}
-		j.ID, j.RunID, j.State, j.Created = "j"+jid, run.ID, JobQueued, now
+		j.ID, j.RunID, j.State, j.Created = "j"+ids[i+1], run.ID, JobQueued, now
 		j.LogPath = r.logPath(j.ID)
 		j.Outcome.Status = string(templates.StatusQueued)
 		batch = append(batch, records.PutUpdate(records.Jobs, j.ID, *j))

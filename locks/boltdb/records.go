@@ -189,6 +189,40 @@ func (db *DB) NextID(ctx context.Context, bucket string) (uint64, error) {
 	return id, nil
 }
 
+// NextIDs returns the next number of each entry's sequence, in order, in
+// one read-write transaction (one commit): a bucket named n times gets n
+// consecutive numbers. The rules of NextID apply to each. No buckets:
+// none, and nothing is written.
+//
+// Errors: ErrInvalid for an empty bucket name; ErrClosed; ctx's error.
+func (db *DB) NextIDs(ctx context.Context, buckets ...string) ([]uint64, error) {
+	for _, bucket := range buckets {
+		if err := locks.ValidateRecord(bucket, "", false); err != nil {
+			return nil, fmt.Errorf("locks: next ids: %w", err)
+		}
+	}
+	if len(buckets) == 0 {
+		return []uint64{}, nil
+	}
+	ids := make([]uint64, len(buckets))
+	err := db.update(ctx, fmt.Sprintf("next %d ids", len(buckets)), func(tx *bolt.Tx) error {
+		for i, bucket := range buckets {
+			b, err := recordBucket(tx, bucket, true)
+			if err != nil {
+				return err
+			}
+			if ids[i], err = b.NextSequence(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
 // UpdateRecords runs every update, in order, in one read-write
 // transaction: either all of them are stored or none is. Use it when
 // records of several buckets must change together (a run, its jobs, and

@@ -198,6 +198,51 @@ func updateOne(ctx context.Context, tx pgx.Tx, bucket, key string, fn func(old [
 	return err
 }
 
+// NextIDs returns the next number of each entry's sequence, in order, in
+// one transaction: each distinct bucket's sequence is advanced once, by
+// the number of its entries, which get consecutive numbers. See
+// locks.Store.
+func (db *DB) NextIDs(ctx context.Context, buckets ...string) ([]uint64, error) {
+	for _, bucket := range buckets {
+		if err := locks.ValidateRecord(bucket, "", false); err != nil {
+			return nil, fmt.Errorf("locks: next ids: %w", err)
+		}
+	}
+	if len(buckets) == 0 {
+		return []uint64{}, nil
+	}
+	var order []string
+	count := map[string]int64{}
+	for _, b := range buckets {
+		if count[b] == 0 {
+			order = append(order, b)
+		}
+		count[b]++
+	}
+	ids := make([]uint64, len(buckets))
+	err := db.inTx(ctx, fmt.Sprintf("next %d ids", len(buckets)), func(tx pgx.Tx) error {
+		next := map[string]uint64{}
+		for _, b := range order {
+			var last int64
+			err := tx.QueryRow(ctx, `INSERT INTO atoll_sequences (bucket, value) VALUES ($1, $2)
+				ON CONFLICT (bucket) DO UPDATE SET value = atoll_sequences.value + $2 RETURNING value`, []byte(b), count[b]).Scan(&last)
+			if err != nil {
+				return err
+			}
+			next[b] = uint64(last - count[b] + 1)
+		}
+		for i, b := range buckets {
+			ids[i] = next[b]
+			next[b]++
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
 // NextID returns the next number of bucket's sequence, atomically across
 // replicas (an upsert that increments). See locks.Records.
 func (db *DB) NextID(ctx context.Context, bucket string) (uint64, error) {

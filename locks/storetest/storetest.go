@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -62,6 +63,7 @@ func Run(t *testing.T, newStore New) {
 		{"RecordsListByPrefix", testRecordsList},
 		{"JobStateTransitions", testJobStates},
 		{"NextIDUnique", testNextID},
+		{"NextIDsOneTransaction", testNextIDs},
 		{"DeliveryDedupe", testDeliveries},
 		{"DeliveryPruning", testDeliveryPrune},
 		{"AuditChain", testAudit},
@@ -466,6 +468,78 @@ func testNextID(t *testing.T, newStore New) {
 	}
 	if id, _ := s.NextID(ctx, "jobs"); id != 1 {
 		t.Errorf("another bucket's first NextID = %d, want 1", id)
+	}
+}
+
+// testNextIDs: the ids of a run and its jobs, taken in one transaction,
+// are what NextID calls one after another would give, consecutive per
+// bucket and in order, and never taken twice across replicas.
+func testNextIDs(t *testing.T, newStore New) {
+	ctx := context.Background()
+	s, replica := newStore(t, NewClock().Now)
+	hs := handles(s, replica, 2)
+	if id, err := s.NextID(ctx, "runs"); err != nil || id != 1 {
+		t.Fatalf("first NextID = %d, %v; want 1", id, err)
+	}
+	ids, err := s.NextIDs(ctx, "runs", "jobs", "jobs", "runs", "jobs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []uint64{2, 1, 2, 3, 3}; !slices.Equal(ids, want) {
+		t.Fatalf("NextIDs = %v, want %v", ids, want)
+	}
+	if ids, err := s.NextIDs(ctx); err != nil || len(ids) != 0 {
+		t.Errorf("NextIDs of nothing = %v, %v", ids, err)
+	}
+	var (
+		mu   sync.Mutex
+		seen = map[string]bool{}
+		wg   sync.WaitGroup
+	)
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var ids []uint64
+			var err error
+			if i%2 == 0 {
+				ids, err = hs[i%len(hs)].NextIDs(ctx, "runs", "jobs", "jobs")
+			} else {
+				var id uint64
+				id, err = hs[i%len(hs)].NextID(ctx, "jobs")
+				ids = []uint64{0, id}
+			}
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for j, id := range ids {
+				if id == 0 {
+					continue
+				}
+				k := fmt.Sprintf("%d/%d", min(j, 1), id)
+				if seen[k] {
+					t.Errorf("id %s given twice", k)
+				}
+				seen[k] = true
+			}
+			if len(ids) == 3 && ids[2] != ids[1]+1 {
+				t.Errorf("one NextIDs call's jobs got %d and %d, not consecutive", ids[1], ids[2])
+			}
+		}()
+	}
+	wg.Wait()
+	// runs: 3 taken above, then 10; jobs: 3, then 10×2 and 10×1.
+	if id, _ := s.NextID(ctx, "runs"); id != 14 {
+		t.Errorf("NextID of runs after 13 = %d, want 14", id)
+	}
+	if id, _ := s.NextID(ctx, "jobs"); id != 34 {
+		t.Errorf("NextID of jobs after 33 = %d, want 34", id)
+	}
+	if _, err := s.NextIDs(ctx, "runs", ""); !errors.Is(err, locks.ErrInvalid) {
+		t.Errorf("NextIDs with an empty bucket = %v, want ErrInvalid", err)
 	}
 }
 

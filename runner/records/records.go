@@ -23,6 +23,7 @@ type Store interface {
 	UpdateRecord(ctx context.Context, bucket, key string, fn func(old []byte, exists bool) ([]byte, error)) error
 	UpdateRecords(ctx context.Context, updates []locks.RecordUpdate) error
 	NextID(ctx context.Context, bucket string) (uint64, error)
+	NextIDs(ctx context.Context, buckets ...string) ([]uint64, error)
 }
 
 // Buckets of the runner's records in the Store.
@@ -158,6 +159,31 @@ func (r Records) NewID(ctx context.Context, bucket string, now time.Time) (strin
 	if err != nil {
 		return "", err
 	}
+	return formatID(n, now)
+}
+
+// NewIDs makes one id as NewID would for each entry of buckets, in
+// order, with one store transaction for all: a run and its jobs get
+// their ids in one commit rather than one each.
+func (r Records) NewIDs(ctx context.Context, now time.Time, buckets ...string) ([]string, error) {
+	ns, err := r.s.NextIDs(ctx, buckets...)
+	if err != nil {
+		return nil, err
+	}
+	if len(ns) != len(buckets) {
+		return nil, fmt.Errorf("new ids: the store gave %d numbers for %d buckets", len(ns), len(buckets))
+	}
+	ids := make([]string, len(ns))
+	for i, n := range ns {
+		if ids[i], err = formatID(n, now); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
+}
+
+// formatID is the id of number n of a sequence, made at now (see NewID).
+func formatID(n uint64, now time.Time) (string, error) {
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", err
