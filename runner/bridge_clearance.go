@@ -157,20 +157,6 @@ func (r *Runner) isOwner(ctx context.Context, repo vcs.Repo, user string, owners
 	return r.gates().IsOwner(ctx, repo, user, owners)
 }
 
-// dedupe keeps the first of each string in ss, in order (the sets and
-// owners of a refused approve_policies).
-func dedupe(ss []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range ss {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 func (r *Runner) policyCheck(ctx context.Context, j Job, pr templates.ProjectResult) {
 	r.gates().PolicyCheck(ctx, j, pr)
 }
