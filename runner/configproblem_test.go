@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/atollhq/atoll/runner/config"
+	"github.com/atollhq/atoll/runner/projects"
 	"github.com/atollhq/atoll/templates"
 )
 
@@ -162,7 +163,7 @@ func checkConfigKindRenders(t *testing.T, tmpl *templates.Renderer, kind config.
 	found := false
 	for _, fe := range ve.Errors {
 		found = found || fe.Kind == kind
-		out, rerr := tmpl.RenderConfigError(templates.ConfigError{File: config.RepoFile, Errors: []templates.FieldError{fieldError(fe)}})
+		out, rerr := tmpl.RenderConfigError(templates.ConfigError{File: config.RepoFile, Errors: []templates.FieldError{projects.FieldError(fe)}})
 		if rerr != nil {
 			t.Fatal(rerr)
 		}

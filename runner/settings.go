@@ -37,12 +37,3 @@ func withDefaults(srv config.Server) config.Server {
 	}
 	return srv
 }
-
-// requirementNames are reqs by name.
-func requirementNames(reqs []config.Requirement) []string {
-	out := make([]string, 0, len(reqs))
-	for _, r := range reqs {
-		out = append(out, string(r))
-	}
-	return out
-}

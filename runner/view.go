@@ -284,3 +284,17 @@ func (r *Runner) replyConfigError(ctx context.Context, pr vcs.PullRequest, ce *c
 	r.auditConfigError(ctx, pr, ce)
 	return r.reply(ctx, pr.Repo, pr.Number, "config_error.tmpl", templates.ConfigError{File: ce.File, Commit: ce.Commit, Errors: ce.Errors})
 }
+
+// configNote renders the keys the repository configuration sets that atoll
+// does not act on, for the note atop a plan comment; "" when none.
+func (r *Runner) configNote(rc RepoConfig) string {
+	if len(rc.Warnings) == 0 {
+		return ""
+	}
+	text, err := r.tmpl.RenderConfigWarnings(templates.ConfigWarnings{File: rc.File, Warnings: rc.Warnings})
+	if err != nil {
+		r.log.Error("render config warnings", "file", rc.File, "err", err)
+		return ""
+	}
+	return text
+}

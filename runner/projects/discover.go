@@ -1,9 +1,10 @@
-package runner
+package projects
 
 import (
 	"context"
 
 	"github.com/atollhq/atoll/runner/discovery"
+	"github.com/atollhq/atoll/runner/records"
 )
 
 // discoveryOptions are the discovery options of a repo configuration.
@@ -18,14 +19,14 @@ func discoveryOptions(rc RepoConfig, includeDisabled bool) discovery.Options {
 }
 
 // withSettings gives discovered projects the settings atoll.yaml names.
-func withSettings(found []discovery.Project, rc RepoConfig) []Project {
+func withSettings(found []discovery.Project, rc RepoConfig) []records.Project {
 	byName := map[string]ConfiguredProject{}
 	for _, p := range rc.Projects {
 		byName[p.Name] = p
 	}
-	out := make([]Project, 0, len(found))
+	out := make([]records.Project, 0, len(found))
 	for _, f := range found {
-		p := Project{Name: f.Name, Dir: f.Dir, Workspace: f.Workspace}
+		p := records.Project{Name: f.Name, Dir: f.Dir, Workspace: f.Workspace}
 		if c, ok := byName[f.Name]; ok {
 			p = c.Project
 			p.Name, p.Dir, p.Workspace = f.Name, f.Dir, f.Workspace
@@ -53,7 +54,7 @@ type commitTree struct {
 
 // discoverChanged finds the projects the changed files touch; autoplan
 // tells those that plan by themselves.
-func (r *Runner) discoverChanged(ctx context.Context, tree commitTree, changed []string, rc RepoConfig) ([]affected, error) {
+func discoverChanged(ctx context.Context, tree commitTree, changed []string, rc RepoConfig) ([]Affected, error) {
 	var found []discovery.Project
 	var err error
 	if tree.files != nil {
@@ -68,16 +69,16 @@ func (r *Runner) discoverChanged(ctx context.Context, tree commitTree, changed [
 	for _, p := range rc.Projects {
 		auto[p.Name] = p.Autoplan
 	}
-	var out []affected
+	var out []Affected
 	for _, p := range withSettings(found, rc) {
 		a, configured := auto[p.Name]
-		out = append(out, affected{Project: p, Autoplan: !configured || a})
+		out = append(out, Affected{Project: p, Autoplan: !configured || a})
 	}
 	return out, nil
 }
 
 // discoverAll lists every project of the commit.
-func (r *Runner) discoverAll(ctx context.Context, tree commitTree, rc RepoConfig) ([]Project, error) {
+func discoverAll(ctx context.Context, tree commitTree, rc RepoConfig) ([]records.Project, error) {
 	var found []discovery.Project
 	var err error
 	if tree.files != nil {

@@ -1,4 +1,4 @@
-package runner
+package projects
 
 import (
 	"errors"
@@ -6,25 +6,28 @@ import (
 	"strings"
 
 	"github.com/atollhq/atoll/runner/config"
+	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
 )
 
-// parseRepoConfig checks a repository configuration of repoName for pull
-// requests into base against the server's rules and turns it into the
-// runner's RepoConfig. A broken file is a *configError naming file, line
-// and key of every problem.
-func (r *Runner) parseRepoConfig(repoName, base, filename string, data []byte) (RepoConfig, error) {
+// Parse checks a repository configuration file of repoName (filename,
+// its path at the repository root, and data, its bytes) for pull
+// requests into base against srv's rules and turns it into a
+// RepoConfig. A broken file is a *ConfigError naming line and key of
+// every problem (its Commit is left for the caller). Present and File
+// are left for the caller too.
+func Parse(srv config.Server, repoName, base, filename string, data []byte) (RepoConfig, error) {
 	parse := config.ParseAtlantis
 	if path.Base(filename) == config.RepoFile {
 		parse = config.ParseRepo
 	}
-	repo, err := parse(filename, data, r.srv.ForRepo(repoName, base))
+	repo, err := parse(filename, data, srv.ForRepo(repoName, base))
 	if err != nil {
 		var ve *config.ValidationError
 		if errors.As(err, &ve) {
-			ce := &configError{File: filename}
+			ce := &ConfigError{File: filename}
 			for _, fe := range ve.Errors {
-				ce.Errors = append(ce.Errors, fieldError(fe))
+				ce.Errors = append(ce.Errors, FieldError(fe))
 			}
 			return RepoConfig{}, ce
 		}
@@ -40,53 +43,49 @@ func (r *Runner) parseRepoConfig(repoName, base, filename string, data []byte) (
 		rc.Autodiscover = config.AutodiscoverDisabled
 	}
 	for _, w := range repo.Warnings {
-		rc.Warnings = append(rc.Warnings, fieldError(w))
+		rc.Warnings = append(rc.Warnings, FieldError(w))
 	}
-	rc.DriftSchedule, rc.DriftEnabled = repo.DriftSchedule(r.srv)
+	rc.DriftSchedule, rc.DriftEnabled = repo.DriftSchedule(srv)
 	for _, p := range repo.Projects {
 		rc.Projects = append(rc.Projects, ConfiguredProject{
-			Project: Project{Name: p.Name, Dir: p.Dir, Workspace: p.Workspace, TerraformVersion: p.TerraformVersion,
+			Project: records.Project{Name: p.Name, Dir: p.Dir, Workspace: p.Workspace, TerraformVersion: p.TerraformVersion,
 				Distribution: p.Distribution, VarFiles: p.VarFiles, AutoRemediate: p.AutoRemediate,
-				ApplyRequirements: r.effectiveRequirements(repoName, base, p), Workflow: p.Workflow,
-				PolicyCheck: firstBool(p.PolicyCheck, repo.PolicyCheck),
+				ApplyRequirements: EffectiveRequirements(srv, repoName, base, p), Workflow: p.Workflow,
+				PolicyCheck: FirstBool(p.PolicyCheck, repo.PolicyCheck),
 				OrderGroup:  p.ExecutionOrderGroup, DependsOn: p.DependsOn,
 				AbortOnOrderFail: repo.AbortOnExecutionOrderFail != nil && *repo.AbortOnExecutionOrderFail,
 				SerialPlan:       repo.ParallelPlan != nil && !*repo.ParallelPlan,
 				SerialApply:      repo.ParallelApply != nil && !*repo.ParallelApply,
 				LockMode:         p.LockMode(), Silence: p.SilencePRComments, PlanRequirements: p.PlanRequirements,
-				DeleteSourceBranch: firstBool(p.DeleteSourceBranchOnMerge, repo.DeleteSourceBranchOnMerge)},
+				DeleteSourceBranch: FirstBool(p.DeleteSourceBranchOnMerge, repo.DeleteSourceBranchOnMerge)},
 			Autoplan: p.Autoplan.Enabled, WhenModified: p.Autoplan.WhenModified,
 			RequiredReviewers: p.RequiredReviewers,
 		})
 	}
 	// Discovered projects get the repository-level changes on top of the
 	// server's requirements as the repo rules set them for this repository.
-	rc.Defaults = r.effectiveRequirements(repoName, base, repo.DefaultProject("."))
+	rc.Defaults = EffectiveRequirements(srv, repoName, base, repo.DefaultProject("."))
 	return rc, nil
 }
 
-// effectiveRequirements are a configured project's apply requirements with
-// the server's folded in.
-func (r *Runner) effectiveRequirements(repo, base string, p config.Project) []string {
-	return requirementNames(p.EffectiveApplyRequirements(r.srv.ForRepo(repo, base)))
+// EffectiveRequirements are a configured project's apply requirements,
+// by name, with the server's (as its repo rules set them for repo and
+// base) folded in.
+func EffectiveRequirements(srv config.Server, repo, base string, p config.Project) []string {
+	return RequirementNames(p.EffectiveApplyRequirements(srv.ForRepo(repo, base)))
 }
 
-// configNote renders the keys the repository configuration sets that atoll
-// does not act on, for the note atop a plan comment; "" when none.
-func (r *Runner) configNote(rc RepoConfig) string {
-	if len(rc.Warnings) == 0 {
-		return ""
+// RequirementNames are reqs by name.
+func RequirementNames(reqs []config.Requirement) []string {
+	out := make([]string, 0, len(reqs))
+	for _, r := range reqs {
+		out = append(out, string(r))
 	}
-	text, err := r.tmpl.RenderConfigWarnings(templates.ConfigWarnings{File: rc.File, Warnings: rc.Warnings})
-	if err != nil {
-		r.log.Error("render config warnings", "file", rc.File, "err", err)
-		return ""
-	}
-	return text
+	return out
 }
 
-// firstBool is the first of vs that is set, or nil.
-func firstBool(vs ...*bool) *bool {
+// FirstBool is the first of vs that is set, or nil.
+func FirstBool(vs ...*bool) *bool {
 	for _, v := range vs {
 		if v != nil {
 			return v
@@ -95,9 +94,9 @@ func firstBool(vs ...*bool) *bool {
 	return nil
 }
 
-// fieldError is fe for the pull request comment: its kind and particulars,
-// which config_problem.tmpl says in words.
-func fieldError(fe config.FieldError) templates.FieldError {
+// FieldError is fe for the pull request comment: its kind and
+// particulars, which config_problem.tmpl says in words.
+func FieldError(fe config.FieldError) templates.FieldError {
 	var allowed []string
 	if fe.Allowed != "" {
 		allowed = strings.Split(fe.Allowed, ", ")
