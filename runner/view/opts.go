@@ -1,4 +1,4 @@
-package runner
+package view
 
 import (
 	"os"
@@ -12,9 +12,9 @@ import (
 // job page keeps the whole log.
 const verboseLines = 200
 
-// quietPolicies drops the policy sets that passed without a warning
+// QuietPolicies drops the policy sets that passed without a warning
 // (quiet_policy_checks): what is left needs a reader's attention.
-func quietPolicies(ps []templates.PolicyResult) []templates.PolicyResult {
+func QuietPolicies(ps []templates.PolicyResult) []templates.PolicyResult {
 	var out []templates.PolicyResult
 	for _, p := range ps {
 		if p.Status != templates.PolicyPassed {
