@@ -37,7 +37,7 @@ func TestEveryConfigErrorKindRenders(t *testing.T) {
 		config.KindUnknownStep:           strings.Replace(steps, "%s", "[plann]", 1),
 		config.KindStepKeys:              strings.Replace(steps, "%s", "[{init: {}, plan: {}}]", 1),
 		config.KindUnknownValue:          "version: 1\nautodiscover:\n  mode: always\n",
-		config.KindInvalid:               "version: 1\nignore: ['']\n",
+		config.KindInvalidGlob:           "version: 1\nignore: ['', 'a/[x']\n",
 		config.KindInvalidConstraint:     "version: 1\nprojects:\n  - dir: .\n    terraform_version: '~~ 1'\n",
 		config.KindUnknownWorkflow:       "version: 1\nprojects:\n  - {dir: ., workflow: nope}\n",
 		config.KindPolicyCheckNotAllowed: "version: 1\npolicy_check: false\n",
@@ -133,9 +133,15 @@ func TestEveryConfigErrorKindRenders(t *testing.T) {
 	}
 	_, err = config.LoadServer(path, nil, nil)
 	checkConfigKindRenders(t, tmpl, config.KindInvalidDuration, err)
+	// Nothing in atoll.yaml is KindInvalid any more: a server key is.
+	if err := os.WriteFile(path, []byte("data_dir: /tmp\nworkers: 300\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = config.LoadServer(path, nil, nil)
+	checkConfigKindRenders(t, tmpl, config.KindInvalid, err)
 
 	for _, k := range config.Kinds {
-		if _, ok := docs[k]; !ok && atlantis[k] == "" && k != config.KindInvalidSchedule && own[k] == "" && k != config.KindWorkflowNotAllowed && k != config.KindWorkflowChoiceNotAllowed && k != config.KindInvalidDuration {
+		if _, ok := docs[k]; !ok && atlantis[k] == "" && k != config.KindInvalidSchedule && own[k] == "" && k != config.KindWorkflowNotAllowed && k != config.KindWorkflowChoiceNotAllowed && k != config.KindInvalidDuration && k != config.KindInvalid {
 			t.Errorf("kind %s has no broken file here", k)
 		}
 	}

@@ -330,6 +330,8 @@ func configProblemSamples() []FieldError {
 		at(FieldError{Kind: "invalid_var_file", Value: "/etc/x.tfvars"}),
 		at(FieldError{Kind: "var_file_outside", Value: "../../x.tfvars"}),
 		at(FieldError{Kind: "branch_needs_slashes", Value: "main"}),
+		at(FieldError{Kind: "invalid_glob", Value: "modules/[x", Other: "[x"}),
+		at(FieldError{Kind: "invalid_glob"}),
 		at(FieldError{Kind: "invalid_regexp", Value: "/(/", Detail: "error parsing regexp: missing closing ): `(`"}),
 		at(FieldError{Kind: "unknown_lock_mode", Value: "always"}),
 		at(FieldError{Kind: "unknown_dependency", Value: "db", Warning: true}),

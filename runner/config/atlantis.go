@@ -174,7 +174,7 @@ func checkPolicyCheck(c checker, key string, v *bool, rs RepoSettings) {
 func checkWhenModified(c checker, key string, globs []string) {
 	for i, g := range globs {
 		if err := discovery.ValidGlob(strings.TrimPrefix(g, "!")); err != nil {
-			c.errorf(index(key, i), "%v", err)
+			c.badGlob(index(key, i), err)
 		}
 	}
 }

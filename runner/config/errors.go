@@ -1,9 +1,12 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/atollhq/atoll/runner/discovery"
 )
 
 // Kind names what is wrong with a value, so that a reader other than the
@@ -75,6 +78,9 @@ const (
 	KindVarFileOutside             Kind = "var_file_outside"
 	KindBranchNeedsSlashes         Kind = "branch_needs_slashes"
 	KindInvalidRegexp              Kind = "invalid_regexp"
+	// KindInvalidGlob: Value is not a well-formed glob; Other is the
+	// segment that is not a valid pattern, "" when Value is empty.
+	KindInvalidGlob                Kind = "invalid_glob"
 	KindUnknownLockMode            Kind = "unknown_lock_mode"
 	KindUnknownDependency          Kind = "unknown_dependency"
 	KindDirRequired                Kind = "dir_required"
@@ -116,7 +122,7 @@ const (
 var Kinds = []Kind{KindFileTooLarge, KindInvalidYAML, KindMultipleDocuments, KindTooManyValues, KindWrongType,
 	KindInvalidDuration, KindUnknownKey, KindDuplicateKey, KindKeyNotString, KindMergeTooDeep, KindMergeNotMapping,
 	KindStepNeedsValue, KindUnknownStep, KindStepKeys, KindUnknownValue, KindInvalid,
-	KindVersionRequired, KindUnsupportedAtlantisVersion, KindUnsupportedVersion, KindUnknownApplyMode, KindAutomergeIgnored, KindAutomergeNotEnabled, KindDriftNotAllowed, KindInvalidSchedule, KindWorkflowsNotAllowed, KindInvalidWorkspace, KindInvalidProjectName, KindDuplicateProjectName, KindDuplicateDirWorkspace, KindDistributionsDisagree, KindInvalidVarFile, KindVarFileOutside, KindBranchNeedsSlashes, KindInvalidRegexp, KindUnknownLockMode, KindUnknownDependency, KindDirRequired, KindDirNotRelative, KindDirOutside, KindDirControlChar, KindUnknownRequirement, KindPoliciesPassedKept, KindRemovalNotAllowed, KindAddsAndRemoves,
+	KindVersionRequired, KindUnsupportedAtlantisVersion, KindUnsupportedVersion, KindUnknownApplyMode, KindAutomergeIgnored, KindAutomergeNotEnabled, KindDriftNotAllowed, KindInvalidSchedule, KindWorkflowsNotAllowed, KindInvalidWorkspace, KindInvalidProjectName, KindDuplicateProjectName, KindDuplicateDirWorkspace, KindDistributionsDisagree, KindInvalidVarFile, KindVarFileOutside, KindBranchNeedsSlashes, KindInvalidRegexp, KindInvalidGlob, KindUnknownLockMode, KindUnknownDependency, KindDirRequired, KindDirNotRelative, KindDirOutside, KindDirControlChar, KindUnknownRequirement, KindPoliciesPassedKept, KindRemovalNotAllowed, KindAddsAndRemoves,
 	KindUnknownAtlantisRequirement, KindRequirementLeftOut, KindUnknownWorkflow, KindWorkflowChoiceNotAllowed, KindPolicyCheckNotAllowed, KindRegexpSelectionIgnored, KindUnknownPlanRequirement, KindImportRequirementsIgnored, KindDestroyOrderIgnored, KindUnknownSilence, KindCustomPolicyCheckIgnored, KindInvalidConstraint, KindInvalidTeam, KindTeamsRequired, KindCountTooSmall,
 	KindInvalidWorkflowName, KindCommandEmpty, KindUnknownMultienvOutput, KindUnknownOutput, KindEnvNameRequired, KindInvalidEnvName, KindValueOrCommand, KindWorkflowNotAllowed}
 
@@ -297,6 +303,17 @@ func (c checker) warnf(key, format string, args ...any) {
 func (c checker) errorf(key, format string, args ...any) {
 	o := c.src.at(key)
 	c.errs.add(FieldError{File: o.file, Line: o.line, Column: o.column, Key: key, Kind: KindInvalid, Message: fmt.Sprintf(format, args...)})
+}
+
+// badGlob records err, what discovery.ValidGlob said of a glob, at key:
+// a malformed glob as KindInvalidGlob, anything else as KindInvalid.
+func (c checker) badGlob(key string, err error) {
+	var ge *discovery.GlobError
+	if !errors.As(err, &ge) {
+		c.errorf(key, "%v", err)
+		return
+	}
+	c.report(key, FieldError{Kind: KindInvalidGlob, Value: ge.Pattern, Other: ge.Segment, Message: err.Error()})
 }
 
 // report records fe at key.

@@ -253,7 +253,7 @@ func (s Server) validateRepoRules(c checker) {
 			}
 		default:
 			if err := discovery.ValidGlob(strings.ToLower(r.ID)); err != nil {
-				c.errorf(join(key, "id"), "%v", err)
+				c.badGlob(join(key, "id"), err)
 			}
 		}
 		if r.Branch != "" {

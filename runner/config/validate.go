@@ -91,7 +91,7 @@ func (s Server) Validate() error {
 
 	for i, r := range s.Repos {
 		if err := discovery.ValidGlob(strings.TrimPrefix(r, "!")); err != nil {
-			c.errorf(index("repos", i), "%v", err)
+			c.badGlob(index("repos", i), err)
 		}
 	}
 	oneOf(c, "checkout_strategy", s.CheckoutStrategy, "merge", "branch")
@@ -311,7 +311,7 @@ func checkTeams(c checker, key string, teams []string) {
 func checkGlobs(c checker, key string, globs []string) {
 	for i, g := range globs {
 		if err := discovery.ValidGlob(g); err != nil {
-			c.errorf(index(key, i), "%v", err)
+			c.badGlob(index(key, i), err)
 		}
 	}
 }

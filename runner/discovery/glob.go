@@ -26,12 +26,33 @@ type Glob struct {
 // ErrEmptyGlob is returned (wrapped) by CompileGlob for an empty pattern.
 var ErrEmptyGlob = errors.New("empty pattern")
 
-// CompileGlob checks pattern and compiles it. The error says which segment is
-// malformed; it wraps path.ErrBadPattern or ErrEmptyGlob.
+// GlobError is a malformed glob: the pattern, and the segment that is
+// not a valid pattern ("" for an empty pattern). Err is path.ErrBadPattern
+// or ErrEmptyGlob. A reader shows it through its own template
+// (config_problem_invalid_glob.tmpl); Error is for logs and the command
+// line.
+type GlobError struct {
+	Pattern string
+	Segment string
+	Err     error
+}
+
+func (e *GlobError) Error() string {
+	if e.Segment == "" {
+		return fmt.Sprintf("glob %q: %v", e.Pattern, e.Err)
+	}
+	return fmt.Sprintf("glob %q: segment %q: %v", e.Pattern, e.Segment, e.Err)
+}
+
+func (e *GlobError) Unwrap() error { return e.Err }
+
+// CompileGlob checks pattern and compiles it. A malformed pattern is a
+// *GlobError, which says which segment is malformed and wraps
+// path.ErrBadPattern or ErrEmptyGlob.
 func CompileGlob(pattern string) (Glob, error) {
 	p := normalizePattern(pattern)
 	if p == "" {
-		return Glob{}, fmt.Errorf("glob %q: %w", pattern, ErrEmptyGlob)
+		return Glob{}, &GlobError{Pattern: pattern, Err: ErrEmptyGlob}
 	}
 	segs := strings.Split(p, "/")
 	for _, s := range segs {
@@ -39,7 +60,7 @@ func CompileGlob(pattern string) (Glob, error) {
 			continue
 		}
 		if _, err := path.Match(s, ""); err != nil {
-			return Glob{}, fmt.Errorf("glob %q: segment %q: %w", pattern, s, err)
+			return Glob{}, &GlobError{Pattern: pattern, Segment: s, Err: err}
 		}
 	}
 	n := 0
