@@ -59,3 +59,6 @@ func requirementNames(reqs []config.Requirement) []string { return projects.Requ
 func firstBool(vs ...*bool) *bool { return projects.FirstBool(vs...) }
 
 func short(sha string) string { return projects.Short(sha) }
+
+// withDefaults is srv with the runner's defaults in its zero values.
+func withDefaults(srv config.Server) config.Server { return srv.WithRunnerDefaults() }
