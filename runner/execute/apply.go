@@ -14,7 +14,12 @@ import (
 
 // Apply applies a stored plan. The plan was moved to applying for this
 // job in one store transaction before the job was queued, so no other job
-// applies it.
+// applies it; a plan another job owns is skipped. The plan file must
+// still have its recorded SHA-256 and its policy approvals must still
+// hold, and on a comment's apply the pull request's head must not have
+// moved (the plan is then discarded). The plan's state afterwards is
+// written once: applied, apply_failed, or planned again where terraform
+// never ran.
 func (x *Jobs) Apply(ctx context.Context, job *records.Job, log io.Writer) records.Outcome {
 	var plan records.Plan
 	key := records.PlanKey(job.Repo.FullName(), job.Number, job.Project.Name)

@@ -133,7 +133,7 @@ func (e *openEngine) Text(m templates.Message) string {
 	if err != nil {
 		return err.Error()
 	}
-	return text
+	return strings.TrimSpace(text)
 }
 func (e *openEngine) PRURL(repo string, n int) string { return fmt.Sprintf("pr/%s/%d", repo, n) }
 func (e *openEngine) UnmetPlanRequirements(context.Context, vcs.PullRequest, []string) ([]string, error) {

@@ -16,7 +16,13 @@ import (
 	"strings"
 )
 
-// Plan plans one project for a PR and stores the plan.
+// Plan plans one project for a PR and stores the plan: it reads the pull
+// request (a closed one, or one whose head moved past job.HeadSHA, is
+// skipped), checks the project's plan requirements, takes its lock when
+// plans take it, checks the head out merged into the base (or as it is),
+// plans, evaluates the policy sets and stores the plan (records.Plans).
+// The outcome is planned, no changes, locked, skipped or plan_error;
+// job.Commit and job.BaseSHA are set to what was planned.
 func (x *Jobs) Plan(ctx context.Context, job *records.Job, log io.Writer) records.Outcome {
 	sp, done := x.NewJobSpace(ctx, *job, log, false)
 	// Removed once the comment shows the plan: not on the way to it.
