@@ -13,7 +13,6 @@ import (
 
 	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/runner/gate"
-	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 )
 
@@ -229,21 +228,6 @@ func TestApplyJobsNeedAClearance(t *testing.T) {
 		}
 		if _, err := r.startApply(ctx, spec, []gate.Clearance{other}); !errors.Is(err, errNotCleared) {
 			t.Errorf("startApply(%s) with another project's clearance = %v, want errNotCleared", kind, err)
-		}
-	}
-}
-
-// Every reason the gate can give has its template, and renders.
-func TestEveryReasonHasATemplate(t *testing.T) {
-	r := &Runner{}
-	var err error
-	if r.tmpl, err = templates.New(""); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range gate.Codes {
-		out, err := r.tmpl.Render(gate.Reason{Code: c}.Template(), gate.Reason{Code: c, Project: "prod", Need: 1})
-		if err != nil || strings.TrimSpace(out) == "" {
-			t.Errorf("reason %s: %q, %v", c, out, err)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/atollhq/atoll/runner/config"
+	"github.com/atollhq/atoll/runner/gate"
 	"github.com/atollhq/atoll/runner/projects"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
@@ -42,5 +43,17 @@ func TestPolicyCheck(t *testing.T) {
 				t.Errorf("check run %+v, want conclusion %s at the head, named for prod, linking the job", c, tc.want)
 			}
 		})
+	}
+}
+
+// Every reason the gate can give has its template, and renders to a
+// sentence, not to the code RenderReasons falls back on.
+func TestEveryReasonHasATemplate(t *testing.T) {
+	g, _, _ := newGatherer(t, config.DefaultServer(), &host{}, projects.RepoConfig{}, nil)
+	for _, c := range gate.Codes {
+		out := g.RenderReasons([]gate.Reason{{Code: c, Project: "prod", Need: 1}})
+		if len(out) != 1 || out[0] == "" || out[0] == "`"+string(c)+"`" {
+			t.Errorf("reason %s renders %q", c, out)
+		}
 	}
 }
