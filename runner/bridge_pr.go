@@ -155,15 +155,6 @@ func (a prIssues) AfterRun(ctx context.Context, run Run, jobs []Job) {
 
 // Wrappers: the names other root code calls, delegating to r.prLife().
 
-func (r *Runner) onPullRequest(ctx context.Context, e *vcs.PullRequestEvent) error {
-	return r.prLife().OnPullRequest(ctx, e)
-}
-func (r *Runner) onComment(ctx context.Context, e *vcs.CommentEvent) error {
-	return r.prLife().OnComment(ctx, e)
-}
-func (r *Runner) onReview(ctx context.Context, e *vcs.ReviewEvent) error {
-	return r.prLife().OnReview(ctx, e)
-}
 func (r *Runner) autoplan(ctx context.Context, p vcs.PullRequest, reason string) error {
 	return r.prLife().Autoplan(ctx, p, reason)
 }

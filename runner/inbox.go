@@ -117,11 +117,11 @@ func (r *Runner) handleDelivery(ctx context.Context, id, event string, body []by
 func (r *Runner) HandleEvent(ctx context.Context, ev vcs.Event) error {
 	switch e := ev.(type) {
 	case *vcs.PullRequestEvent:
-		return r.onPullRequest(ctx, e)
+		return r.prLife().OnPullRequest(ctx, e)
 	case *vcs.CommentEvent:
-		return r.onComment(ctx, e)
+		return r.prLife().OnComment(ctx, e)
 	case *vcs.ReviewEvent:
-		return r.onReview(ctx, e)
+		return r.prLife().OnReview(ctx, e)
 	case *vcs.PushEvent:
 		r.drift.Sweep.OnPush(e.Repo, e.Ref)
 		r.shareDriftChange(ctx, &e.Repo, e.Ref)
