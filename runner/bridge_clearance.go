@@ -2,8 +2,6 @@ package runner
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
 	"github.com/atollhq/atoll/policy"
 	"github.com/atollhq/atoll/runner/clearance"
@@ -70,39 +68,6 @@ func (b clearanceBridge) JobURL(id string) string { return b.r.jobURL(id) }
 
 func (b clearanceBridge) PendingDependencies(p Plan, plans map[string]Plan, applying map[string]int) []string {
 	return pendingDependencies(p, plans, applying)
-}
-
-// errNotCleared: an apply job was about to start without the gate's
-// clearance. It is a bug, never a user's doing.
-var errNotCleared = errors.New("no clearance from the gate")
-
-// startApply starts a run of apply jobs, each of whose projects needs a
-// valid clearance in cleared, which only gate.Decide makes.
-func (r *Runner) startApply(ctx context.Context, spec runSpec, cleared []gate.Clearance) (Run, error) {
-	spec.Clearances = cleared
-	return r.startRun(ctx, spec)
-}
-
-// clearApplies checks that every apply job has a valid clearance for its
-// project among cleared, and gives each the path it was cleared on;
-// startRun refuses a run otherwise.
-func clearApplies(jobs []Job, cleared []gate.Clearance) error {
-	for i, j := range jobs {
-		if j.Kind != JobApply && j.Kind != JobPlanApply {
-			continue
-		}
-		found := false
-		for _, c := range cleared {
-			if c.Valid() && c.Project() == j.Project.Name {
-				jobs[i].Path, found = string(c.Path()), true
-				break
-			}
-		}
-		if !found {
-			return fmt.Errorf("apply of %s: %w", j.Project.Name, errNotCleared)
-		}
-	}
-	return nil
 }
 
 func (r *Runner) baseRules(ctx context.Context, repo vcs.Repo, baseSHA, baseRef string, p Project) gate.Rules {

@@ -2,11 +2,13 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
 	"github.com/atollhq/atoll/locks"
 	"github.com/atollhq/atoll/runner/crashpoint"
+	"github.com/atollhq/atoll/runner/gate"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
@@ -112,6 +114,39 @@ func (r *Runner) startRun(ctx context.Context, spec runSpec) (Run, error) {
 // checksAtOnce bounds the check runs one run opens at the same time:
 // GitHub asks integrations not to send many requests at once.
 const checksAtOnce = 4
+
+// errNotCleared: an apply job was about to start without the gate's
+// clearance. It is a bug, never a user's doing.
+var errNotCleared = errors.New("no clearance from the gate")
+
+// startApply starts a run of apply jobs, each of whose projects needs a
+// valid clearance in cleared, which only gate.Decide makes.
+func (r *Runner) startApply(ctx context.Context, spec runSpec, cleared []gate.Clearance) (Run, error) {
+	spec.Clearances = cleared
+	return r.startRun(ctx, spec)
+}
+
+// clearApplies checks that every apply job has a valid clearance for its
+// project among cleared, and gives each the path it was cleared on;
+// startRun refuses a run otherwise.
+func clearApplies(jobs []Job, cleared []gate.Clearance) error {
+	for i, j := range jobs {
+		if j.Kind != JobApply && j.Kind != JobPlanApply {
+			continue
+		}
+		found := false
+		for _, c := range cleared {
+			if c.Valid() && c.Project() == j.Project.Name {
+				jobs[i].Path, found = string(c.Path()), true
+				break
+			}
+		}
+		if !found {
+			return fmt.Errorf("apply of %s: %w", j.Project.Name, errNotCleared)
+		}
+	}
+	return nil
+}
 
 // openChecks opens the check runs of jobs (ensureCheck), up to
 // checksAtOnce at a time, and closes the channel it returns when all are
