@@ -169,6 +169,20 @@ func (s *stageRun) run(ctx context.Context, name string, steps []config.Step, va
 			for k, v := range stepEnv {
 				all[k] = v
 			}
+			if name == "apply" && !s.inited && st.Kind != config.StepInit && st.Kind != config.StepPolicyCheck {
+				// Atlantis applies in the checkout its plan initialised;
+				// atoll's apply checkout is fresh: before the stage's first
+				// terraform step it is initialised as the plan stage's
+				// init did, unless the stage inits it itself.
+				iwd, err := s.x.newWorkdirFor(ctx, *s.job, s.root, s.out, all, true)
+				if err != nil {
+					return err
+				}
+				if err := iwd.Init(ctx, s.planInit); err != nil {
+					return err
+				}
+				s.inited = true
+			}
 			// Only an init step may write the plugin cache.
 			wd, err := s.x.newWorkdirFor(ctx, *s.job, s.root, s.out, all, st.Kind == config.StepInit)
 			if err != nil {

@@ -24,7 +24,10 @@ func withWorkflow(x *Jobs, name string, wf config.Workflow) *Jobs {
 // A project on a server workflow plans through its stage: its run step
 // runs in the project's dir with Atlantis's variables and its output is
 // shown, and atoll still reads, stores and applies the plan the stage
-// wrote (its apply stage inits the apply's fresh checkout first).
+// wrote. Its apply stage, the default [apply], applies in a fresh
+// checkout that atoll initialises first, as the plan stage's init did:
+// without it terraform refuses to apply a plan of a provider it has not
+// installed.
 func TestWorkflowPlanThenApply(t *testing.T) {
 	o := newOrigin(t)
 	x, _, rec, _ := testJobs(t, o)
@@ -33,7 +36,7 @@ func TestWorkflowPlanThenApply(t *testing.T) {
 		{Kind: config.StepInit},
 		{Kind: config.StepRun, Command: `echo "$PROJECT_NAME $WORKSPACE" > ` + marker + ` && echo hello from the step`},
 		{Kind: config.StepPlan},
-	}}, Apply: &config.Stage{Steps: []config.Step{{Kind: config.StepInit}, {Kind: config.StepApply}}}})
+	}}})
 	ctx := context.Background()
 	project := records.Project{Name: "app", Dir: "app", Workspace: "default", Workflow: "custom"}
 	var log strings.Builder
