@@ -14,7 +14,7 @@ import (
 // infrastructure may be partly changed. Queued jobs are queued again.
 func (r *Runner) recover(ctx context.Context) error {
 	if r.shared() {
-		return r.recoverShared(ctx) // other replicas may be running jobs: see joblease.go
+		return r.recoverShared(ctx) // other replicas may be running jobs: see replicas.go
 	}
 	jobs, err := records.List[Job](ctx, r.rec, records.Jobs, "")
 	if err != nil {

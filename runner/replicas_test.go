@@ -8,13 +8,13 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/atollhq/atoll/locks/boltdb"
 	"github.com/atollhq/atoll/runner/drift"
 	"github.com/atollhq/atoll/runner/execute"
+	"github.com/atollhq/atoll/runner/lease"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
@@ -41,7 +41,7 @@ func (c *fakeClock) Add(d time.Duration) {
 // replicaSet opens one store (a real bbolt file) and returns n runners
 // sharing it as replicas would share PostgreSQL: the conditional updates
 // that decide every claim are the store's on both.
-func replicaSet(t *testing.T, n int, lease time.Duration, now func() time.Time) []*Runner {
+func replicaSet(t *testing.T, n int, ttl time.Duration, now func() time.Time) []*Runner {
 	t.Helper()
 	db, err := boltdb.Open(filepath.Join(t.TempDir(), "atoll.db"), boltdb.Options{})
 	if err != nil {
@@ -54,52 +54,17 @@ func replicaSet(t *testing.T, n int, lease time.Duration, now func() time.Time) 
 	}
 	var out []*Runner
 	for i := range n {
-		c := Cluster{ReplicaID: string(rune('a' + i)), Shared: true, JobLease: lease}
-		c.defaults()
+		c := Cluster{ReplicaID: string(rune('a' + i)), Shared: true, JobLease: ttl}
+		c.Defaults()
 		r := &Runner{rec: records.New(db), tmpl: tmpl, log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: now, born: now(),
 			queue: make(chan string, 64), signal: make(chan struct{}, 1),
 			cfg: Config{Store: db, Cluster: c, DataDir: t.TempDir()}}
 		r.drift = newDriftScheduler(r)
-		r.prMu.shared = r.sharedMutex("pr/")
+		r.leases = lease.New(db, c, now, r.log)
+		r.prMu.Shared = r.leases.Mutex("pr/")
 		out = append(out, r)
 	}
 	return out
-}
-
-func TestLeaseIsExclusiveUntilItExpires(t *testing.T) {
-	ctx := context.Background()
-	clock := &fakeClock{now: time.Date(2026, 12, 7, 1, 0, 0, 0, time.UTC)}
-	rs := replicaSet(t, 2, time.Minute, clock.Now)
-	a, b := rs[0], rs[1]
-	if ok, err := a.tryLease(ctx, bucketLeases, "k"); !ok || err != nil {
-		t.Fatalf("a: first claim = %v, %v; want it taken", ok, err)
-	}
-	if ok, _ := b.tryLease(ctx, bucketLeases, "k"); ok {
-		t.Fatal("b claimed a lease a holds")
-	}
-	clock.Add(50 * time.Second)
-	if ok, _ := a.renewLease(ctx, bucketLeases, "k"); !ok {
-		t.Fatal("a could not renew its own lease")
-	}
-	clock.Add(50 * time.Second) // 100s after the claim, 50s after the renewal
-	if ok, _ := b.tryLease(ctx, bucketLeases, "k"); ok {
-		t.Fatal("b claimed a renewed lease before it expired")
-	}
-	clock.Add(11 * time.Second)
-	if ok, _ := b.tryLease(ctx, bucketLeases, "k"); !ok {
-		t.Fatal("b could not claim a lease that expired")
-	}
-	if ok, _ := a.renewLease(ctx, bucketLeases, "k"); ok {
-		t.Fatal("a renewed a lease b has taken over")
-	}
-	// A handled delivery is never claimed again, even once its lease is old.
-	if err := b.releaseLease(ctx, bucketLeases, "k", true); err != nil {
-		t.Fatal(err)
-	}
-	clock.Add(time.Hour)
-	if ok, _ := a.tryLease(ctx, bucketLeases, "k"); ok {
-		t.Fatal("a claimed a key marked done")
-	}
 }
 
 // A dead replica's plan runs again elsewhere; its apply is interrupted,
@@ -196,49 +161,6 @@ func TestRestartedReplicaTakesItsOwnJobsAtOnce(t *testing.T) {
 	}
 }
 
-// A worker that lost its lease drops its outcome rather than overwrite
-// the job another replica took over.
-func TestTakenOverJobKeepsTheNewClaim(t *testing.T) {
-	mine := Job{ID: "j", State: JobRunning, Mark: "old"}
-	if takenOver(mine, mine) {
-		t.Error("a job still claimed by its worker counts as taken over")
-	}
-	if !takenOver(Job{ID: "j", State: JobRunning, Mark: "new"}, mine) {
-		t.Error("a job claimed again by another replica does not count as taken over")
-	}
-	if !takenOver(Job{ID: "j", State: JobQueued}, mine) {
-		t.Error("a job queued again does not count as taken over")
-	}
-	if takenOver(Job{ID: "j", State: JobRunning}, Job{ID: "j", State: JobRunning}) {
-		t.Error("a job finished without a claim (CancelJob) counts as taken over")
-	}
-}
-
-// The shared half of the per-PR mutex keeps two replicas out of one PR's
-// critical section at once.
-func TestSharedMutexAcrossReplicas(t *testing.T) {
-	rs := replicaSet(t, 3, 5*time.Second, time.Now)
-	var inside, overlaps atomic.Int32
-	var wg sync.WaitGroup
-	for i := range 12 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			unlock := rs[i%3].prMu.lock("acme/infra#0000007")
-			if inside.Add(1) > 1 {
-				overlaps.Add(1)
-			}
-			time.Sleep(5 * time.Millisecond)
-			inside.Add(-1)
-			unlock()
-		}()
-	}
-	wg.Wait()
-	if overlaps.Load() > 0 {
-		t.Errorf("%d times two replicas held one PR's mutex at once", overlaps.Load())
-	}
-}
-
 // A scheduled drift check fires once per tick across replicas, even when
 // the lead changes hands between them.
 func TestDriftTickClaimedOnce(t *testing.T) {
@@ -258,87 +180,6 @@ func TestDriftTickClaimedOnce(t *testing.T) {
 	}
 	if !rs[2].drift.claimTick(ctx, drift.Fire{Repo: "acme/infra", Due: due.Add(time.Hour)}) {
 		t.Error("the next tick could not be claimed")
-	}
-}
-
-// One replica leads at a time; when it stops, another takes over.
-func TestLeaderFailover(t *testing.T) {
-	rs := replicaSet(t, 3, 300*time.Millisecond, time.Now)
-	var running atomic.Int32
-	var max atomic.Int32
-	task := func(ctx context.Context) {
-		n := running.Add(1)
-		for m := max.Load(); n > m && !max.CompareAndSwap(m, n); m = max.Load() {
-		}
-		<-ctx.Done()
-		running.Add(-1)
-	}
-	ctxs := make([]context.CancelFunc, len(rs))
-	for i, r := range rs {
-		ctx, cancel := context.WithCancel(context.Background())
-		ctxs[i] = cancel
-		r.lead(ctx, []leaderTask{{"t", task}})
-	}
-	t.Cleanup(func() {
-		for i, r := range rs {
-			ctxs[i]()
-			r.Wait()
-		}
-	})
-	leader := func() int {
-		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
-		for time.Now().Before(deadline) {
-			for i, r := range rs {
-				if r.IsLeader() && running.Load() == 1 {
-					return i
-				}
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		t.Fatal("no leader")
-		return -1
-	}
-	first := leader()
-	ctxs[first]()
-	rs[first].Wait()
-	second := leader()
-	if second == first {
-		t.Fatal("a stopped replica still leads")
-	}
-	time.Sleep(400 * time.Millisecond) // more than a lease: no second leader appears
-	if max.Load() != 1 {
-		t.Errorf("%d leaders ran at once", max.Load())
-	}
-}
-
-// Of three replicas listing one pending delivery, one handles it; once
-// handled, none takes it again.
-func TestDeliveryClaimedOnce(t *testing.T) {
-	ctx := context.Background()
-	clock := &fakeClock{now: time.Date(2026, 12, 7, 1, 0, 0, 0, time.UTC)}
-	rs := replicaSet(t, 3, time.Minute, clock.Now)
-	claimed := 0
-	for _, r := range rs {
-		if r.claimDelivery(ctx, "d1") {
-			claimed++
-		}
-	}
-	if claimed != 1 {
-		t.Fatalf("delivery claimed by %d replicas, want 1", claimed)
-	}
-	clock.Add(2 * time.Minute) // its replica died: another may take it
-	if !rs[2].claimDelivery(ctx, "d1") {
-		t.Fatal("a delivery whose claim expired could not be taken over")
-	}
-	if err := rs[2].releaseLease(ctx, bucketDelClaims, "d1", true); err != nil {
-		t.Fatal(err)
-	}
-	clock.Add(2 * time.Minute)
-	for _, r := range rs {
-		if r.claimDelivery(ctx, "d1") {
-			t.Fatal("a handled delivery was claimed again")
-		}
 	}
 }
 
@@ -398,28 +239,6 @@ func TestQueuedJobReachesOtherReplicas(t *testing.T) {
 		}
 	case <-time.After(3 * time.Second):
 		t.Fatal("a job queued on one replica did not reach the other's workers")
-	}
-}
-
-// Handled deliveries' claims are pruned after claimKeep; live ones stay.
-func TestPruneDeliveryClaims(t *testing.T) {
-	ctx := context.Background()
-	clock := &fakeClock{now: time.Date(2026, 12, 7, 1, 0, 0, 0, time.UTC)}
-	r := replicaSet(t, 1, time.Minute, clock.Now)[0]
-	for _, id := range []string{"old", "live"} {
-		if !r.claimDelivery(ctx, id) {
-			t.Fatal("claim")
-		}
-	}
-	if err := r.releaseLease(ctx, bucketDelClaims, "old", true); err != nil {
-		t.Fatal(err)
-	}
-	clock.Add(2 * claimKeep)
-	if n, err := r.pruneClaims(ctx); err != nil || n != 1 {
-		t.Fatalf("pruned %d, %v; want the handled delivery's claim", n, err)
-	}
-	if _, ok, _ := r.cfg.Store.GetRecord(ctx, bucketDelClaims, "live"); !ok {
-		t.Error("the claim of a delivery not handled yet was pruned")
 	}
 }
 

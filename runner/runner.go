@@ -21,6 +21,7 @@ import (
 
 	"github.com/atollhq/atoll/policy"
 	"github.com/atollhq/atoll/runner/config"
+	"github.com/atollhq/atoll/runner/lease"
 	"github.com/atollhq/atoll/runner/mask"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/runner/terraform"
@@ -76,7 +77,7 @@ type Config struct {
 	Audit AuditTrail
 	// AuditRetention prunes older audit records hourly; 0: keep all.
 	AuditRetention time.Duration
-	// Cluster says whether other replicas share Store (see lease.go).
+	// Cluster says whether other replicas share Store (see runner/lease).
 	Cluster Cluster
 }
 
@@ -115,8 +116,9 @@ type Runner struct {
 	pr        *pr.Life   // the pull requests' life (bridge_pr.go: prLife)
 	prOnce    sync.Once  // builds pr
 	observer  Observer
-	started   atomic.Bool // Start began the workers
-	leading   atomic.Bool // this replica runs the leader's tasks (leader.go)
+	started   atomic.Bool   // Start began the workers
+	leases    *lease.Leases // this replica's claims in the store (runner/lease)
+	leader    *lease.Leader // runs the leader's tasks while this replica leads
 	sd        shutdown
 	// life ends when the ctx given to Start ends (or at once, if Start's
 	// ctx has ended): the context of work Start does not begin itself but
@@ -161,7 +163,7 @@ func New(cfg Config) (*Runner, error) {
 	if cfg.Cluster.JobLease <= 0 {
 		cfg.Cluster.JobLease = cfg.Server.JobLease
 	}
-	cfg.Cluster.defaults()
+	cfg.Cluster.Defaults()
 	if cfg.Masker == nil {
 		cfg.Masker = mask.New()
 	}
@@ -190,13 +192,15 @@ func New(cfg Config) (*Runner, error) {
 	}
 	r.log = slog.New(jobLogHandler{cfg.Logger.Handler(), r})
 	r.born = r.now()
+	r.leases = lease.New(cfg.Store, cfg.Cluster, r.now, r.log)
+	r.leader = lease.NewLeader(r.leases, leaderRuntime{r})
 	r.life, r.endLife = context.WithCancel(context.Background())
 	r.drift = newDriftScheduler(r)
 	r.prLife()
 	if cfg.Cluster.Shared {
-		r.prMu.shared = r.sharedMutex("pr/")
-		r.runMu.shared = r.sharedMutex("run/") // one replica edits a run's comment at a time
-		r.projMu.shared = r.sharedMutex("project/")
+		r.prMu.Shared = r.leases.Mutex("pr/")
+		r.runMu.Shared = r.leases.Mutex("run/") // one replica edits a run's comment at a time
+		r.projMu.Shared = r.leases.Mutex("project/")
 	}
 	return r, nil
 }
@@ -220,7 +224,7 @@ func (r *Runner) Start(ctx context.Context) error {
 	r.goSafe(ctx, "inbox", func(ctx context.Context) { r.drainInbox(ctx) })
 	r.goSafe(ctx, "inbox pruner", func(ctx context.Context) { r.pruneLoop(ctx) })
 	r.goSafe(ctx, "audit retention", func(ctx context.Context) { r.pruneAuditLoop(ctx) })
-	// What must run once across replicas runs on the leader (leader.go).
+	// What must run once across replicas runs on the leader (runner/lease.Leader).
 	lead := []leaderTask{
 		{"reconciler", r.reconcileLoop},
 		{"planqueue", r.queueLoop},
@@ -299,59 +303,3 @@ func (r *Runner) jobURL(jobID string) string {
 }
 
 func goVersion() string { return runtime.Version() }
-
-// keyedMutex is a set of mutexes by key. A key's mutex is made when it is
-// first locked and freed when no one holds or waits for it, so keys that
-// come and go (run ids, pull requests) do not accumulate. The zero value
-// is ready to use. With shared set (replicas on one store, see Cluster),
-// holding a key's mutex also holds its lease in the store, so that other
-// replicas wait too.
-type keyedMutex struct {
-	mu     sync.Mutex
-	m      map[string]*keyedEntry
-	shared func(key string) (unlock func())
-}
-
-// keyedEntry is one key's mutex and the number of goroutines that hold or
-// wait for it (guarded by keyedMutex.mu).
-type keyedEntry struct {
-	mu   sync.Mutex
-	refs int
-}
-
-// lock locks key's mutex and returns the function that unlocks it, to be
-// called exactly once.
-func (k *keyedMutex) lock(key string) func() {
-	k.mu.Lock()
-	if k.m == nil {
-		k.m = map[string]*keyedEntry{}
-	}
-	e := k.m[key]
-	if e == nil {
-		e = &keyedEntry{}
-		k.m[key] = e
-	}
-	e.refs++
-	k.mu.Unlock()
-	e.mu.Lock()
-	release := func() {}
-	if k.shared != nil {
-		release = k.shared(key)
-	}
-	return func() {
-		release()
-		e.mu.Unlock()
-		k.mu.Lock()
-		if e.refs--; e.refs == 0 {
-			delete(k.m, key)
-		}
-		k.mu.Unlock()
-	}
-}
-
-// size is the number of keys whose mutex is held or waited for.
-func (k *keyedMutex) size() int {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return len(k.m)
-}

@@ -135,7 +135,7 @@ type Job struct {
 	CheckRun int64  `json:"check_run,omitempty"`
 	// Owner and LeaseUntil are a running job's claim: the replica running
 	// it (Cluster.ReplicaID) renews LeaseUntil while it works; once it has
-	// passed, another replica takes the job over (see the runner's joblease.go).
+	// passed, another replica takes the job over (see runner/lease and the runner's replicas.go).
 	Owner      string    `json:"owner,omitempty"`
 	LeaseUntil time.Time `json:"lease_until,omitempty"`
 

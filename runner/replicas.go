@@ -3,7 +3,6 @@ package runner
 import (
 	"context"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/atollhq/atoll/runner/records"
@@ -13,7 +12,9 @@ import (
 // Jobs on a shared store (see Cluster). A worker claims a queued job with
 // one conditional update of its record (queued -> running, with this
 // replica as Owner and a LeaseUntil one lease ahead), so one replica runs
-// it. While it runs, the worker renews the lease every third of it. A
+// it. While it runs, the worker renews the lease every third of it. The
+// job leases themselves are runner/lease's (ClaimJob, HoldJob, TakenOver,
+// JobExpired); what to do with an expired job is decided here. A
 // job whose lease has passed was left by a replica that died (or lost
 // the store for a whole lease): any replica's rescuer then takes it
 // over, again by a conditional update that checks the lease has not been
@@ -31,79 +32,6 @@ const (
 	bucketSignals = "signals"
 	signalQueued  = "queued"
 )
-
-// leaseJob makes j, being claimed, this replica's for one lease.
-func (r *Runner) leaseJob(j *Job) {
-	j.Owner, j.LeaseUntil = r.cfg.Cluster.ReplicaID, r.now().Add(r.cfg.Cluster.JobLease)
-}
-
-// takenOver reports whether the stored job cur is no longer the claim
-// this worker made (job): another replica took it over and claimed it
-// again, or queued it again, after the lease expired.
-func takenOver(cur, job Job) bool {
-	return job.Mark != "" && (cur.Mark != job.Mark || cur.State != JobRunning)
-}
-
-// heldJob is a claimed job whose lease a worker renews.
-type heldJob struct {
-	stop   func()
-	mu     sync.Mutex
-	lost   bool
-	cancel context.CancelFunc
-}
-
-// holdJob renews a claimed job's lease until stop. If the lease is lost,
-// the function given to onLost is called (at once if it was lost
-// before).
-func (r *Runner) holdJob(job Job) *heldJob {
-	h := &heldJob{}
-	h.stop = r.keepLease(records.Jobs, job.ID, func(ctx context.Context) (bool, error) {
-		ok := false
-		err := records.Update(ctx, r.rec, records.Jobs, job.ID, func(j *Job, exists bool) error {
-			if !exists || takenOver(*j, job) {
-				return records.ErrAbort
-			}
-			j.LeaseUntil, ok = r.now().Add(r.cfg.Cluster.JobLease), true
-			return nil
-		})
-		return ok && err == nil, err
-	}, func() {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		h.lost = true
-		if h.cancel != nil {
-			h.cancel()
-		}
-	})
-	return h
-}
-
-func (h *heldJob) onLost(cancel context.CancelFunc) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.cancel = cancel
-	if h.lost {
-		cancel()
-	}
-}
-
-// leaseExpired reports whether a running job's lease has passed at now.
-// A job claimed without a lease (by an atoll before leases, or by
-// CancelJob, which finishes it at once) counts one lease from its start.
-// A job this replica claimed before it last started is dead whatever its
-// lease says: the replica id belongs to one live process at a time (the
-// server holds its data dir's lock), so a restarted replica takes its
-// own work over at once, as a single server does.
-func (r *Runner) leaseExpired(j Job, now time.Time) bool {
-	if j.State == JobRunning && j.Owner == r.cfg.Cluster.ReplicaID && j.Started.Before(r.born) {
-		return true
-	}
-	until := j.LeaseUntil
-	if until.IsZero() {
-		until = j.Started.Add(r.cfg.Cluster.JobLease)
-	}
-	return j.State == JobRunning && now.After(until)
-}
 
 // recoverShared is start-up recovery on a shared store: queued jobs go to
 // the workers, and only jobs whose lease expired are taken over; the

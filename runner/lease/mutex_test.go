@@ -1,4 +1,4 @@
-package runner
+package lease
 
 import (
 	"fmt"
@@ -11,19 +11,19 @@ import (
 // TestKeyedMutexForgetsKeys locks many keys, some contended, and checks
 // that no key's mutex outlives its last holder or waiter.
 func TestKeyedMutexForgetsKeys(t *testing.T) {
-	var k keyedMutex
+	var k KeyedMutex
 	var wg sync.WaitGroup
 	for i := range 200 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			unlock := k.lock(fmt.Sprintf("run-%d", i%7))
+			unlock := k.Lock(fmt.Sprintf("run-%d", i%7))
 			unlock()
-			k.lock(fmt.Sprintf("once-%d", i))()
+			k.Lock(fmt.Sprintf("once-%d", i))()
 		}()
 	}
 	wg.Wait()
-	if n := k.size(); n != 0 {
+	if n := k.Size(); n != 0 {
 		t.Errorf("%d keys left after every lock was released; want 0", n)
 	}
 }
@@ -31,7 +31,7 @@ func TestKeyedMutexForgetsKeys(t *testing.T) {
 // TestKeyedMutexExcludes checks that holders of one key never overlap
 // (the race detector sees the unguarded counters) while other keys go on.
 func TestKeyedMutexExcludes(t *testing.T) {
-	var k keyedMutex
+	var k KeyedMutex
 	const keys, per = 4, 50
 	inside := make([]int, keys) // guarded by the key's mutex only
 	total := make([]int, keys)
@@ -41,7 +41,7 @@ func TestKeyedMutexExcludes(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			key := i % keys
-			unlock := k.lock(fmt.Sprint(key))
+			unlock := k.Lock(fmt.Sprint(key))
 			defer unlock()
 			inside[key]++
 			if inside[key] != 1 {
@@ -57,7 +57,7 @@ func TestKeyedMutexExcludes(t *testing.T) {
 			t.Errorf("key %d: %d critical sections, want %d", key, n, per)
 		}
 	}
-	if n := k.size(); n != 0 {
+	if n := k.Size(); n != 0 {
 		t.Errorf("%d keys left; want 0", n)
 	}
 }
@@ -66,7 +66,7 @@ func TestKeyedMutexExcludes(t *testing.T) {
 // another goroutine waits is not freed under the waiter, and that a locker
 // arriving then still waits for the waiter.
 func TestKeyedMutexWaiterKeepsKey(t *testing.T) {
-	var k keyedMutex
+	var k KeyedMutex
 	refs := func() int {
 		k.mu.Lock()
 		defer k.mu.Unlock()
@@ -80,14 +80,14 @@ func TestKeyedMutexWaiterKeepsKey(t *testing.T) {
 			runtime.Gosched()
 		}
 	}
-	unlock := k.lock("a")
+	unlock := k.Lock("a")
 	got := make(chan func())
-	go func() { got <- k.lock("a") }()
+	go func() { got <- k.Lock("a") }()
 	waitRefs(2)
 	unlock()
 	unlock2 := <-got
 	third := make(chan struct{})
-	go func() { k.lock("a")(); close(third) }()
+	go func() { k.Lock("a")(); close(third) }()
 	waitRefs(2)
 	time.Sleep(10 * time.Millisecond)
 	select {
@@ -97,7 +97,7 @@ func TestKeyedMutexWaiterKeepsKey(t *testing.T) {
 	}
 	unlock2()
 	<-third
-	if n := k.size(); n != 0 {
+	if n := k.Size(); n != 0 {
 		t.Errorf("size = %d; want 0", n)
 	}
 }
