@@ -264,3 +264,28 @@ func TestApplyOfAPlanNotClaimedForTheJob(t *testing.T) {
 		t.Fatalf("the plan was changed: %+v, %v", plan, err)
 	}
 }
+
+// A plan applied at once (apply after merge) plans the commit and applies
+// that plan in the same job; run again, it finds nothing to apply.
+func TestPlanApplyACommit(t *testing.T) {
+	o := newOrigin(t)
+	x, eng, _, _ := testJobs(t, o)
+	ctx := context.Background()
+	project := records.Project{Name: "app", Dir: "app", Workspace: "default"}
+	var log strings.Builder
+	job := &records.Job{ID: "pa1", Kind: records.JobPlanApply, Repo: repo, Number: 1, HeadSHA: o.head, Commit: o.head, Project: project}
+	out := x.PlanApply(ctx, job, &log)
+	if out.Status != string(templates.StatusApplied) || out.Summary == nil || out.Summary.Create != 1 || !strings.Contains(out.ApplyText, "Apply complete!") {
+		t.Fatalf("plan and apply: %+v\n%s", out, log.String())
+	}
+	if b, err := os.ReadFile(o.out); err != nil || string(b) != "two" {
+		t.Errorf("the applied file holds %q (%v)", b, err)
+	}
+	if len(eng.applying) != 1 {
+		t.Errorf("the apply's start was shown %d times", len(eng.applying))
+	}
+	job = &records.Job{ID: "pa2", Kind: records.JobPlanApply, Repo: repo, Number: 1, HeadSHA: o.head, Commit: o.head, Project: project}
+	if out := x.PlanApply(ctx, job, &log); out.Status != string(templates.StatusApplied) || !out.NothingToApply {
+		t.Fatalf("plan and apply again: %+v", out)
+	}
+}
