@@ -81,6 +81,7 @@ type fakeEngine struct {
 	apply  []records.RunSpec
 	clear  [][]gate.Clearance
 	states map[string]records.PlanState
+	jobs   []records.Job // every run's jobs
 }
 
 func (e *fakeEngine) LockPR(string) func() { return func() {} }
@@ -99,7 +100,7 @@ func (e *fakeEngine) StartApply(ctx context.Context, spec records.RunSpec, clear
 	e.clear = append(e.clear, cleared)
 	return nil
 }
-func (e *fakeEngine) RunJobs(context.Context, records.Run) ([]records.Job, error) { return nil, nil }
+func (e *fakeEngine) RunJobs(context.Context, records.Run) ([]records.Job, error) { return e.jobs, nil }
 func (e *fakeEngine) SetPlanState(_ context.Context, key string, st records.PlanState, _ string) {
 	e.states[key] = st
 }
