@@ -2,6 +2,11 @@ package runner
 
 import (
 	"context"
+	"fmt"
+
+	"github.com/atollhq/atoll/runner/facts"
+	"github.com/atollhq/atoll/runner/records"
+	"github.com/atollhq/atoll/templates"
 
 	"github.com/atollhq/atoll/runner/drift"
 	"github.com/atollhq/atoll/vcs"
@@ -12,13 +17,11 @@ import (
 // the engine. The unexported wrappers keep the names other root code
 // calls (a cleanup after the split removes them).
 
-// driftScheduler is the runner's drift scheduler and the checks under way
-// of each repository.
+// driftScheduler is the runner's drift scheduler and its checker, which
+// starts, recovers and reports the checks.
 type driftScheduler struct {
 	*drift.Scheduler
-	// checks keeps each repository's checks from overlapping (see
-	// Runner.TriggerDrift); they start with Runner.launchDrift.
-	checks *drift.Checks
+	checker *drift.Checker
 }
 
 func newDriftScheduler(r *Runner) *driftScheduler {
@@ -26,8 +29,55 @@ func newDriftScheduler(r *Runner) *driftScheduler {
 	return &driftScheduler{
 		Scheduler: drift.NewScheduler(r.rec, driftStarter{r}, sweep, drift.SchedulerConfig{Drift: r.srv.Drift,
 			Shared: r.shared(), Poll: r.cfg.Cluster.Poll, Now: r.now, Log: r.log}),
-		checks: drift.NewChecks(r.rec, r.now, r.launchDrift, r.shared),
+		checker: drift.NewChecker(r.rec, driftEngine{r}, driftSource{r}, sweep.Serves, drift.CheckerConfig{
+			RefreshOnly: r.srv.Drift.Mode == "refresh-only", Shared: r.shared(), Now: r.now, Log: r.log}),
 	}
+}
+
+// ErrUnknownRepo is returned by TriggerDrift for a repository atoll does
+// not serve.
+var ErrUnknownRepo = drift.ErrUnknownRepo
+
+// TriggerDrift starts a drift check of a repository's default branch (of
+// one project when project is non-empty) and returns its run id; it
+// returns ErrUnknownRepo (wrapped) for a repository atoll does not serve.
+// Checks of one repository never overlap (see drift.Checker.Trigger).
+func (r *Runner) TriggerDrift(ctx context.Context, fullName, project string) (string, error) {
+	return r.drift.checker.Trigger(ctx, fullName, project)
+}
+
+// GetDriftRun returns a drift run by id. Its State is queued, running or
+// done.
+func (r *Runner) GetDriftRun(ctx context.Context, id string) (DriftRun, bool, error) {
+	return r.drift.checker.Get(ctx, id)
+}
+
+func (r *Runner) launchDrift(dr DriftRun)                { r.drift.checker.Launch(dr) }
+func (r *Runner) driftDone(repo, id string)              { r.drift.checker.Done(repo, id) }
+func (r *Runner) recoverDrift(ctx context.Context) error { return r.drift.checker.Recover(ctx) }
+func (r *Runner) findRepo(ctx context.Context, fullName string) (vcs.Repo, error) {
+	return r.drift.checker.FindRepo(ctx, fullName)
+}
+
+// driftEngine is what drift checks ask of the engine.
+type driftEngine struct{ r *Runner }
+
+func (e driftEngine) Go(f func(ctx context.Context)) {
+	e.r.wg.Add(1)
+	go func() {
+		defer e.r.wg.Done()
+		f(e.r.life) // the runner's lifetime: a launch stops at shutdown
+	}()
+}
+
+func (e driftEngine) StartRun(ctx context.Context, spec records.RunSpec) (records.Run, error) {
+	return e.r.startRun(ctx, spec)
+}
+
+func (e driftEngine) AfterRunDone(ctx context.Context, runID string) { e.r.afterRunDone(ctx, runID) }
+
+func (e driftEngine) Restarted() string {
+	return e.r.text(templates.JobSkipped{Kind: templates.SkipRestarted})
 }
 
 func (d *driftScheduler) loop(ctx context.Context)              { d.Loop(ctx) }
@@ -55,9 +105,31 @@ func (s driftStarter) Trigger(ctx context.Context, repo, project string) (string
 
 func (s driftStarter) Enqueue(jobID string) { s.r.enqueue(jobID) }
 
-// driftSource is what the drift sweep reads through the runner: the
-// served repositories and their atoll.yaml at the default branch.
+// driftSource is what runner/drift reads through the runner: the served
+// repositories, their facts, projects and atoll.yaml at the default
+// branch.
 type driftSource struct{ r *Runner }
+
+func (s driftSource) Allowed(fullName string) bool { return s.r.srv.RepoAllowed(fullName) }
+
+func (s driftSource) Repo(ctx context.Context, repo vcs.Repo) (vcs.Repo, error) {
+	return facts.RepoFacts(ctx, s.r.host, repo)
+}
+
+func (s driftSource) BranchSHA(ctx context.Context, repo vcs.Repo, branch string) (string, error) {
+	return s.r.host.BranchSHA(ctx, repo, branch)
+}
+
+func (s driftSource) Projects(ctx context.Context, repo vcs.Repo, head string) ([]Project, error) {
+	if err := s.r.git.Fetch(ctx, repo); err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", repo.FullName(), err)
+	}
+	rc, err := s.r.repoConfig(ctx, repo, head, repo.DefaultBranch)
+	if err != nil {
+		return nil, err
+	}
+	return s.r.allProjects(ctx, repo, head, rc)
+}
 
 func (s driftSource) ServedRepos(ctx context.Context) ([]vcs.Repo, error) {
 	return s.r.servedRepos(ctx)

@@ -220,7 +220,7 @@ func TestDriftTriggerNoOverlap(t *testing.T) {
 	r, _ := schedTestRunner(t, srv, h)
 	var mu sync.Mutex
 	var launched []string
-	r.drift.checks = drift.NewChecks(r.rec, r.now, func(dr DriftRun) {
+	r.drift.checker.Checks = drift.NewChecks(r.rec, r.now, func(dr DriftRun) {
 		mu.Lock()
 		defer mu.Unlock()
 		launched = append(launched, dr.Repo+" "+dr.Project)
