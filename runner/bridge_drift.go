@@ -21,17 +21,46 @@ import (
 // starts, recovers and reports the checks.
 type driftScheduler struct {
 	*drift.Scheduler
-	checker *drift.Checker
+	checker  *drift.Checker
+	reporter *drift.Reporter
 }
 
 func newDriftScheduler(r *Runner) *driftScheduler {
 	sweep := drift.NewSweep(driftSource{r}, r.srv.Drift, r.log)
-	return &driftScheduler{
+	d := &driftScheduler{
 		Scheduler: drift.NewScheduler(r.rec, driftStarter{r}, sweep, drift.SchedulerConfig{Drift: r.srv.Drift,
 			Shared: r.shared(), Poll: r.cfg.Cluster.Poll, Now: r.now, Log: r.log}),
 		checker: drift.NewChecker(r.rec, driftEngine{r}, driftSource{r}, sweep.Serves, drift.CheckerConfig{
 			RefreshOnly: r.srv.Drift.Mode == "refresh-only", Shared: r.shared(), Now: r.now, Log: r.log}),
 	}
+	d.reporter = &drift.Reporter{Records: r.rec, Host: r.host, Render: r.tmpl, Views: driftViews{r}, Remedy: driftRemedy{r},
+		Done: d.checker.Done, Now: r.now, Log: r.log}
+	return d
+}
+
+// reportDrift turns a finished drift run into issue lifecycles, check runs
+// and the API's view of the run, once (see drift.Report).
+func (r *Runner) reportDrift(ctx context.Context, run Run, jobs []Job) {
+	r.drift.reporter.Report(ctx, run, jobs)
+}
+
+// driftViews is what a drift report asks of the engine about a job.
+type driftViews struct{ r *Runner }
+
+func (v driftViews) ProjectResult(ctx context.Context, j Job) templates.ProjectResult {
+	return v.r.projectResult(ctx, j)
+}
+func (v driftViews) JobURL(jobID string) string { return v.r.jobURL(jobID) }
+func (v driftViews) Mask(s string) string       { return v.r.mask(s) }
+func (v driftViews) Audit(ctx context.Context, j Job, action string, issue int) {
+	v.r.auditDrift(ctx, j, action, issue)
+}
+
+// driftRemedy auto-remediates through the runner.
+type driftRemedy struct{ r *Runner }
+
+func (m driftRemedy) AutoRemediate(ctx context.Context, repo vcs.Repo, issue int, p Project) error {
+	return m.r.autoRemediate(ctx, repo, issue, p)
 }
 
 // ErrUnknownRepo is returned by TriggerDrift for a repository atoll does

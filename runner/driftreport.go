@@ -5,56 +5,10 @@ import (
 	"strings"
 
 	"github.com/atollhq/atoll/runner/command"
-	"github.com/atollhq/atoll/runner/drift"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 )
-
-// reportDrift turns a finished drift run into issue lifecycles, check runs
-// and the API's view of the run, once (see drift.Report).
-func (r *Runner) reportDrift(ctx context.Context, run Run, jobs []Job) {
-	drift.Report(ctx, r.rec, driftHooks{r}, r.log, run, jobs)
-}
-
-// driftHooks are the engine's parts of a drift report.
-type driftHooks struct{ r *Runner }
-
-func (h driftHooks) Issue(ctx context.Context, j Job, status string) (int, error) {
-	return h.r.driftIssue(ctx, j, status)
-}
-
-func (h driftHooks) CheckRun(ctx context.Context, j Job, status string) {
-	h.r.driftCheck(ctx, j, status)
-}
-
-func (h driftHooks) AutoRemediate(ctx context.Context, j Job, issue int) error {
-	return h.r.autoRemediate(ctx, j.Repo, issue, j.Project)
-}
-
-func (h driftHooks) Done(repo, id string) { h.r.driftDone(repo, id) }
-
-// driftIssue keeps the project's drift issue in step with a check (see
-// drift.Tracker) and returns the issue's number.
-func (r *Runner) driftIssue(ctx context.Context, j Job, status string) (int, error) {
-	t := drift.Tracker{Host: r.host, Render: r.tmpl, Records: r.rec, Now: r.now, Mask: r.mask, Audit: r.auditDrift}
-	return t.Track(ctx, j, status, r.projectResult(ctx, j))
-}
-
-// driftCheck writes the `atoll/drift: NAME` check run on the default
-// branch head.
-func (r *Runner) driftCheck(ctx context.Context, j Job, status string) {
-	out, err := r.tmpl.RenderCheckSummary(templates.CheckSummary{Stage: templates.CheckDrift, Project: r.projectResult(ctx, j)})
-	if err != nil {
-		return
-	}
-	conclusion := map[string]string{DriftInSync: vcs.ConclusionSuccess, DriftDrifted: vcs.ConclusionNeutral, DriftError: vcs.ConclusionFailure}[status]
-	_, err = r.host.CreateCheckRun(ctx, j.Repo, vcs.CheckRun{Name: out.Name, HeadSHA: j.Commit, Status: vcs.CheckCompleted,
-		Conclusion: conclusion, Title: out.Title, Summary: r.mask(out.Summary), DetailsURL: r.jobURL(j.ID)})
-	if err != nil {
-		r.log.Warn("drift check run", "project", j.Project.Name, "err", err)
-	}
-}
 
 // onIssueCommand handles commands on plain issues: `atoll apply` and
 // `atoll approve_policies` on a drift issue remediate it.
