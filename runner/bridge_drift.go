@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/atollhq/atoll/policy"
+	"github.com/atollhq/atoll/runner/command"
 	"github.com/atollhq/atoll/runner/facts"
+	"github.com/atollhq/atoll/runner/gate"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
 
@@ -23,6 +26,7 @@ type driftScheduler struct {
 	*drift.Scheduler
 	checker  *drift.Checker
 	reporter *drift.Reporter
+	remedies *drift.Remediations
 }
 
 func newDriftScheduler(r *Runner) *driftScheduler {
@@ -33,9 +37,22 @@ func newDriftScheduler(r *Runner) *driftScheduler {
 		checker: drift.NewChecker(r.rec, driftEngine{r}, driftSource{r}, sweep.Serves, drift.CheckerConfig{
 			RefreshOnly: r.srv.Drift.Mode == "refresh-only", Shared: r.shared(), Now: r.now, Log: r.log}),
 	}
-	d.reporter = &drift.Reporter{Records: r.rec, Host: r.host, Render: r.tmpl, Views: driftViews{r}, Remedy: driftRemedy{r},
+	d.remedies = &drift.Remediations{Records: r.rec, Repos: driftSource{r}, Apply: driftApplier{r}, Perms: driftPerms{r},
+		Reply: driftReplier{r}, Trigger: d.checker.Trigger, Drift: r.srv.Drift, Log: r.log}
+	d.reporter = &drift.Reporter{Records: r.rec, Host: r.host, Render: r.tmpl, Views: driftViews{r}, Remedy: d.remedies,
 		Done: d.checker.Done, Now: r.now, Log: r.log}
 	return d
+}
+
+// onIssueCommand handles commands on plain issues (drift issues:
+// drift.Remediations.OnIssueCommand).
+func (r *Runner) onIssueCommand(ctx context.Context, repo vcs.Repo, number int, labels []string, user string, cmd *command.Command) error {
+	return r.drift.remedies.OnIssueCommand(ctx, repo, number, labels, user, cmd)
+}
+
+// afterRemediation checks the projects a remediation applied again.
+func (r *Runner) afterRemediation(ctx context.Context, run Run, jobs []Job) {
+	r.drift.remedies.AfterRemediation(ctx, run, jobs)
 }
 
 // reportDrift turns a finished drift run into issue lifecycles, check runs
@@ -56,12 +73,65 @@ func (v driftViews) Audit(ctx context.Context, j Job, action string, issue int) 
 	v.r.auditDrift(ctx, j, action, issue)
 }
 
-// driftRemedy auto-remediates through the runner.
-type driftRemedy struct{ r *Runner }
+// driftApplier plans and applies remediations through the engine.
+type driftApplier struct{ r *Runner }
 
-func (m driftRemedy) AutoRemediate(ctx context.Context, repo vcs.Repo, issue int, p Project) error {
-	return m.r.autoRemediate(ctx, repo, issue, p)
+func (a driftApplier) StartRun(ctx context.Context, spec records.RunSpec) (records.Run, error) {
+	return a.r.startRun(ctx, spec)
 }
+func (a driftApplier) StartApply(ctx context.Context, spec records.RunSpec, cleared []gate.Clearance) (records.Run, error) {
+	return a.r.startApply(ctx, spec, cleared)
+}
+func (a driftApplier) SetPlanState(ctx context.Context, key string, st PlanState, jobID string) {
+	a.r.setPlanState(ctx, key, st, jobID)
+}
+func (a driftApplier) LockIssue(key string) func() { return a.r.prMu.lock(key) }
+func (a driftApplier) LockedBy(ctx context.Context, repo vcs.Repo, p Project) (int, bool) {
+	l, ok, err := a.r.cfg.Store.Get(ctx, lockKey(Job{Repo: repo, Project: p}))
+	if err != nil || !ok {
+		return 0, false
+	}
+	return l.Owner.Number, true
+}
+
+// driftPerms answers who may remediate, and about the plan applied.
+type driftPerms struct{ r *Runner }
+
+func (p driftPerms) Authorize(ctx context.Context, repo vcs.Repo, user, cmd string) (string, error) {
+	return p.r.authorize(ctx, repo, user, cmd)
+}
+func (p driftPerms) MemberOfAny(ctx context.Context, repo vcs.Repo, user string, teams []string) (bool, error) {
+	return facts.MemberOfAny(ctx, p.r.host, repo, user, teams)
+}
+func (p driftPerms) IsOwner(ctx context.Context, repo vcs.Repo, user string, owners []string) bool {
+	return p.r.isOwner(ctx, repo, user, owners)
+}
+func (p driftPerms) PlanSHA256(ctx context.Context, plan Plan) (string, error) {
+	return p.r.planSHA256(ctx, plan)
+}
+func (p driftPerms) GatePolicies(ctx context.Context, job Job, results []policy.Result) []gate.Policy {
+	return p.r.gatePolicies(ctx, job, results)
+}
+func (p driftPerms) RefusedProject(name string, d gate.Decision) templates.RefusedProject {
+	return p.r.refusedProject(name, d)
+}
+func (p driftPerms) PolicySets() []policy.SetConfig {
+	if p.r.cfg.Policies == nil {
+		return nil
+	}
+	return p.r.cfg.Policies.Sets()
+}
+
+// driftReplier posts atoll's answers on drift issues.
+type driftReplier struct{ r *Runner }
+
+func (p driftReplier) Reply(ctx context.Context, repo vcs.Repo, number int, name string, data any) error {
+	return p.r.reply(ctx, repo, number, name, data)
+}
+func (p driftReplier) Say(ctx context.Context, repo vcs.Repo, number int, m templates.Message) error {
+	return p.r.say(ctx, repo, number, m)
+}
+func (p driftReplier) Version() templates.Version { return p.r.versionData() }
 
 // ErrUnknownRepo is returned by TriggerDrift for a repository atoll does
 // not serve.

@@ -6,8 +6,10 @@ import (
 
 	"github.com/atollhq/atoll/locks"
 	"github.com/atollhq/atoll/runner/execute"
+	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/templates"
+	"github.com/atollhq/atoll/vcs"
 )
 
 // The engine's side of a drift check: the body of a drift job, run by a
@@ -45,4 +47,19 @@ func (r *Runner) runDrift(ctx context.Context, job *Job, log io.Writer) Outcome 
 		}
 	}
 	return out
+}
+
+// storeIssuePlan stores the plan a drift job made on an issue, with its
+// policy results, as the plan `atoll apply` on that issue applies.
+func (r *Runner) storeIssuePlan(ctx context.Context, job *Job, res planResult, out *Outcome) {
+	out.Policies = r.evaluatePolicies(ctx, *job, vcs.PullRequest{Repo: job.Repo}, res.planJSON)
+	plan := Plan{Repo: job.Repo.FullName(), Number: job.Number, Project: job.Project, HeadSHA: job.Commit,
+		BaseSHA: job.Commit, Commit: job.Commit, File: res.planFile, SHA256: res.sha256, HasChanges: res.changes,
+		Summary: out.Summary, Policies: out.Policies, PlanJob: job.ID, State: PlanPlanned, Created: r.now()}
+	if !res.changes {
+		plan.State = PlanApplied
+	}
+	if err := r.rec.Put(ctx, records.Plans, records.PlanKey(plan.Repo, plan.Number, job.Project.Name), plan); err != nil {
+		r.log.Error("store remediation plan", "issue", job.Number, "err", err)
+	}
 }

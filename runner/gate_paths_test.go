@@ -18,12 +18,13 @@ import (
 
 // gatePackages are the packages below the root whose code decides or
 // starts applies, by directory (relative to runner/); their functions are
-// named "pkg.Name" by runnerFuncs.
-var gatePackages = []string{"clearance", "pr"}
+// named "pkg.Name" by runnerFuncs, methods also "pkg.Type.Name".
+var gatePackages = []string{"clearance", "pr", "drift"}
 
 // runnerFuncs parses the runner package's non-test files, and those of
 // gatePackages, and returns their functions by name (a package's below
-// the root as "pkg.Name").
+// the root as "pkg.Name", and a method of one also as "pkg.Type.Name",
+// which two methods of one name cannot share).
 func runnerFuncs(t *testing.T) map[string]*ast.FuncDecl {
 	t.Helper()
 	out := map[string]*ast.FuncDecl{}
@@ -50,8 +51,19 @@ func runnerFuncs(t *testing.T) map[string]*ast.FuncDecl {
 				t.Fatal(err)
 			}
 			for _, d := range file.Decls {
-				if fd, ok := d.(*ast.FuncDecl); ok && fd.Body != nil {
-					out[prefix+fd.Name.Name] = fd
+				fd, ok := d.(*ast.FuncDecl)
+				if !ok || fd.Body == nil {
+					continue
+				}
+				out[prefix+fd.Name.Name] = fd
+				if prefix != "" && fd.Recv != nil && len(fd.Recv.List) == 1 {
+					typ := fd.Recv.List[0].Type
+					if st, ok := typ.(*ast.StarExpr); ok {
+						typ = st.X
+					}
+					if id, ok := typ.(*ast.Ident); ok {
+						out[prefix+id.Name+"."+fd.Name.Name] = fd
+					}
 				}
 			}
 		}
@@ -131,8 +143,8 @@ func TestEveryApplyPathAsksTheGate(t *testing.T) {
 		gate.PathComment:       "clearance.Requirements", // from commandApply, through checkRequirements
 		gate.PathAfterMerge:    "pr.OnMerged",
 		gate.PathRetry:         "pr.retryAfterMerge",
-		gate.PathRemediation:   "remediate",
-		gate.PathAutoRemediate: "autoRemediate",
+		gate.PathRemediation:   "drift.Remediations.Remediate",
+		gate.PathAutoRemediate: "drift.Remediations.AutoRemediate",
 	}
 	consts := map[gate.Path]string{gate.PathComment: "PathComment", gate.PathAfterMerge: "PathAfterMerge",
 		gate.PathRetry: "PathRetry", gate.PathRemediation: "PathRemediation", gate.PathAutoRemediate: "PathAutoRemediate"}
@@ -175,6 +187,12 @@ func TestEveryApplyPathAsksTheGate(t *testing.T) {
 		builders = append(builders, name)
 		if !calls(fn, "startApply") {
 			t.Errorf("%s builds an apply job but does not start it through startApply", name)
+		}
+		// A drift remediation starts its apply through the engine's
+		// StartApply with the clearance the function itself got from
+		// gate.Decide.
+		if strings.HasPrefix(name, "drift.") && (!calls(fn, "Decide") || !calls(fn, "Clearance")) {
+			t.Errorf("%s builds an apply job without a clearance gate.Decide gave it", name)
 		}
 	}
 	if len(builders) == 0 {
