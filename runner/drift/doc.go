@@ -10,13 +10,18 @@
 // check once across replicas, starts it through the engine (Starter),
 // bounds the drift jobs running at once (Admit), and carries schedule
 // changes seen by other replicas to the leader (ShareChange,
-// FollowSignal); Checks keeps one check under way per repository; Report
-// and Tracker turn a finished check into the project's issue, check run
-// and DriftRecord; Status and the labels (LabelDrift, IssueLabel) say
-// what a check found and how its issue is found again.
+// FollowSignal); the Checker starts a check's jobs through the engine,
+// launches checks under the runner's lifetime and recovers them at
+// start-up, with Checks keeping one check under way per repository; the
+// Reporter (Report, Tracker) turns a finished check into the project's
+// issue, check run and DriftRecord; Remediations handles the commands on
+// a drift issue and auto-remediation, every apply cleared by gate.Decide;
+// Status and the labels (LabelDrift, IssueLabel) say what a check found
+// and how its issue is found again. The drift job's plan itself is a job
+// body the engine runs.
 // What it needs of the runner it reaches through the small interfaces it
-// declares (Starter, Source, ReportHooks); it never imports the root
-// runner package.
+// declares (Starter, Engine, Repos, Source, Views, Applier, Permissions,
+// Replier); it never imports the root runner package.
 //
 // Guarantees: a repository fires at most once per due time, however late
 // the caller asks and whichever replica leads; a check missed while atoll
