@@ -6,12 +6,11 @@ import (
 
 	"github.com/atollhq/atoll/policy"
 	"github.com/atollhq/atoll/runner/command"
+	"github.com/atollhq/atoll/runner/drift"
 	"github.com/atollhq/atoll/runner/facts"
 	"github.com/atollhq/atoll/runner/gate"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
-
-	"github.com/atollhq/atoll/runner/drift"
 	"github.com/atollhq/atoll/vcs"
 )
 
