@@ -17,6 +17,7 @@ const (
 	JobErrNotARegularFile    JobErrorKind = "not_a_regular_file"   // Path: its .terraform/environment not a file
 	JobErrMergeDiffers       JobErrorKind = "merge_differs"        // Head into Base made Made, not Planned
 	JobErrPlanFileMismatch   JobErrorKind = "plan_file_mismatch"   // Name: a shared plan file's copy is not the plan's
+	JobErrStagedPlanMismatch JobErrorKind = "staged_plan_mismatch" // the plan file staged for apply is not the one recorded
 )
 
 // JobError is why a job's step failed, when atoll names the reason

@@ -223,7 +223,7 @@ func noticeSamples() []Message {
 		JobError{Kind: JobErrProjectDirEscapes, Path: "evil"}, JobError{Kind: JobErrNotADirectory, Path: "app/.terraform"},
 		JobError{Kind: JobErrNotARegularFile, Path: "app/.terraform/environment"},
 		JobError{Kind: JobErrMergeDiffers, Head: "0123456", Base: "89abcde", Made: "1111111", Planned: "2222222"},
-		JobError{Kind: JobErrPlanFileMismatch, Name: "job1.tfplan"},
+		JobError{Kind: JobErrPlanFileMismatch, Name: "job1.tfplan"}, JobError{Kind: JobErrStagedPlanMismatch},
 	}
 }
 

@@ -2,14 +2,16 @@ package execute
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"time"
+
 	"github.com/atollhq/atoll/runner/gate"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
-	"io"
-	"time"
 )
 
 // Apply applies a stored plan. The plan was moved to applying for this
@@ -90,6 +92,9 @@ func (x *Jobs) Apply(ctx context.Context, job *records.Job, log io.Writer) recor
 		return Failure(templates.StatusApplyFailed, Step("apply", err), sp.Tail)
 	}
 	local, err := StagePlan(planFile, plan.SHA256, jobTempDir(sp.Dir))
+	if errors.Is(err, ErrPlanMismatch) {
+		err = x.explain(templates.JobError{Kind: templates.JobErrStagedPlanMismatch})
+	}
 	if err != nil {
 		after.state, after.job = records.PlanApplyFailed, job.ID
 		return Failure(templates.StatusApplyFailed, Step("apply", err), sp.Tail)

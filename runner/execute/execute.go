@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -105,11 +104,15 @@ func (t *Tail) String() string {
 	return terraform.StripANSI(strings.TrimSpace(strings.Join(lines, "\n")))
 }
 
+// ErrPlanMismatch is StagePlan's error when the copy is not the plan
+// recorded.
+var ErrPlanMismatch = errors.New("the staged plan file is not the one recorded")
+
 // StagePlan copies the stored plan file src into tempDir (the job's temp
 // dir, where a sandboxed terraform may read it) and returns the copy's
-// path, or an error when the copy's SHA-256 is not sum. The digest is of
-// the bytes written, not of a file a sandboxed command could have swapped
-// since.
+// path, or ErrPlanMismatch when the copy's SHA-256 is not sum. The
+// digest is of the bytes written, not of a file a sandboxed command could
+// have swapped since.
 func StagePlan(src, sum, tempDir string) (string, error) {
 	dst := filepath.Join(tempDir, filepath.Base(src))
 	if err := os.MkdirAll(tempDir, 0o700); err != nil {
@@ -120,7 +123,7 @@ func StagePlan(src, sum, tempDir string) (string, error) {
 		return "", err
 	}
 	if got != sum {
-		return "", fmt.Errorf("the plan file does not match the one recorded")
+		return "", ErrPlanMismatch
 	}
 	return dst, nil
 }

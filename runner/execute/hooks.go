@@ -3,11 +3,12 @@ package execute
 import (
 	"context"
 	"fmt"
+	"io"
+	"strings"
+
 	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/runner/workflow"
-	"io"
-	"strings"
 )
 
 // Pre- and post-workflow hooks (repo_rules' pre_workflow_hooks and

@@ -3,6 +3,9 @@ package execute
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"time"
+
 	"github.com/atollhq/atoll/locks"
 	"github.com/atollhq/atoll/policy"
 	"github.com/atollhq/atoll/runner/config"
@@ -14,8 +17,6 @@ import (
 	"github.com/atollhq/atoll/runner/workflow"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
-	"log/slog"
-	"time"
 )
 
 // Host is what a job body asks of the code host: the pull request as it

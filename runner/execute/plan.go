@@ -4,16 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
 	"github.com/atollhq/atoll/locks"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/runner/safefs"
 	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
-	"io"
-	"os"
-	"path/filepath"
-	"strings"
 )
 
 // Plan plans one project for a PR and stores the plan: it reads the pull

@@ -5,10 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"github.com/atollhq/atoll/runner/records"
-	"github.com/atollhq/atoll/templates"
 	"os"
 	"path/filepath"
+
+	"github.com/atollhq/atoll/runner/records"
+	"github.com/atollhq/atoll/templates"
 )
 
 // Plan files on a shared store. A plan made on one replica may be

@@ -3,6 +3,7 @@ package execute
 import (
 	"context"
 	"encoding/json"
+
 	"github.com/atollhq/atoll/policy"
 	"github.com/atollhq/atoll/runner/facts"
 	"github.com/atollhq/atoll/runner/records"

@@ -5,13 +5,14 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"os"
+	"os/exec"
+	"path/filepath"
+
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/runner/sandbox"
 	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/runner/workflow"
-	"os"
-	"os/exec"
-	"path/filepath"
 )
 
 // Sandbox is how the runner confines terraform and what it starts, and

@@ -5,14 +5,15 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/atollhq/atoll/runner/records"
-	"github.com/atollhq/atoll/runner/safefs"
-	"github.com/atollhq/atoll/runner/terraform"
-	"github.com/atollhq/atoll/templates"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/atollhq/atoll/runner/records"
+	"github.com/atollhq/atoll/runner/safefs"
+	"github.com/atollhq/atoll/runner/terraform"
+	"github.com/atollhq/atoll/templates"
 )
 
 // backendOverrideFile is the file atoll writes into a project without a

@@ -4,6 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
 	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/runner/safefs"
@@ -11,11 +17,6 @@ import (
 	"github.com/atollhq/atoll/runner/workflow"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
-	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"strings"
 )
 
 // Workflows: a project whose workflow is a server workflow (or the
