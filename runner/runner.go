@@ -22,6 +22,7 @@ import (
 	"github.com/atollhq/atoll/policy"
 	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/runner/lease"
+	"github.com/atollhq/atoll/runner/lockqueue"
 	"github.com/atollhq/atoll/runner/mask"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/runner/terraform"
@@ -103,7 +104,6 @@ type Runner struct {
 
 	queue     chan string   // job ids ready to run
 	wake      chan struct{} // a delivery arrived
-	queueWake chan struct{} // a lock was released: serve the plan queue
 	signal    chan struct{} // a job was queued: tell the other replicas
 	events    chan struct{} // bounds concurrent event handling
 	runMu     keyedMutex    // per run: comment edits
@@ -116,9 +116,10 @@ type Runner struct {
 	pr        *pr.Life   // the pull requests' life (bridge_pr.go: prLife)
 	prOnce    sync.Once  // builds pr
 	observer  Observer
-	started   atomic.Bool   // Start began the workers
-	leases    *lease.Leases // this replica's claims in the store (runner/lease)
-	leader    *lease.Leader // runs the leader's tasks while this replica leads
+	started   atomic.Bool      // Start began the workers
+	leases    *lease.Leases    // this replica's claims in the store (runner/lease)
+	leader    *lease.Leader    // runs the leader's tasks while this replica leads
+	planQueue *lockqueue.Queue // PRs waiting for a held project lock (runner/lockqueue)
 	sd        shutdown
 	// life ends when the ctx given to Start ends (or at once, if Start's
 	// ctx has ended): the context of work Start does not begin itself but
@@ -183,7 +184,6 @@ func New(cfg Config) (*Runner, error) {
 		masker:    cfg.Masker,
 		queue:     make(chan string, 4096),
 		wake:      make(chan struct{}, 1),
-		queueWake: make(chan struct{}, 1),
 		signal:    make(chan struct{}, 1),
 		events:    make(chan struct{}, 8),
 
@@ -194,6 +194,7 @@ func New(cfg Config) (*Runner, error) {
 	r.born = r.now()
 	r.leases = lease.New(cfg.Store, cfg.Cluster, r.now, r.log)
 	r.leader = lease.NewLeader(r.leases, leaderRuntime{r})
+	r.planQueue = lockqueue.New(cfg.Store, queueEngine{r}, r.now, r.log)
 	r.life, r.endLife = context.WithCancel(context.Background())
 	r.drift = newDriftScheduler(r)
 	r.prLife()
