@@ -153,9 +153,6 @@ func (r *Runner) GetDriftRun(ctx context.Context, id string) (DriftRun, bool, er
 func (r *Runner) launchDrift(dr DriftRun)                { r.drift.checker.Launch(dr) }
 func (r *Runner) driftDone(repo, id string)              { r.drift.checker.Done(repo, id) }
 func (r *Runner) recoverDrift(ctx context.Context) error { return r.drift.checker.Recover(ctx) }
-func (r *Runner) findRepo(ctx context.Context, fullName string) (vcs.Repo, error) {
-	return r.drift.checker.FindRepo(ctx, fullName)
-}
 
 // driftEngine is what drift checks ask of the engine.
 type driftEngine struct{ r *Runner }
