@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"github.com/atollhq/atoll/runner/command"
 	"github.com/atollhq/atoll/runner/records"
 )
 
@@ -53,11 +52,3 @@ const (
 	DriftDrifted = records.DriftDrifted
 	DriftError   = records.DriftError
 )
-
-// runOptions are cmd's RunOptions.
-func runOptions(cmd *command.Command) RunOptions {
-	if cmd == nil {
-		return RunOptions{}
-	}
-	return RunOptions{Verbose: cmd.Verbose, NoAutomerge: cmd.AutoMergeDisabled, MergeMethod: cmd.AutoMergeMethod}
-}

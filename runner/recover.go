@@ -46,7 +46,7 @@ func (r *Runner) recover(ctx context.Context) error {
 		return err
 	}
 	for _, p := range plans {
-		if p.State == PlanApplying && p.ApplyJob == "claimed" {
+		if p.State == PlanApplying && p.ApplyJob == records.ApplyClaimed {
 			r.setPlanState(ctx, records.PlanKey(p.Repo, p.Number, p.Project.Name), PlanPlanned, "-")
 		}
 	}

@@ -84,7 +84,7 @@ func (r *Runner) releaseStaleClaims(ctx context.Context) {
 		return
 	}
 	for _, p := range plans {
-		if p.State != PlanApplying || p.ApplyJob != applyClaimed {
+		if p.State != PlanApplying || p.ApplyJob != records.ApplyClaimed {
 			continue
 		}
 		key := records.PlanKey(p.Repo, p.Number, p.Project.Name)
@@ -92,7 +92,7 @@ func (r *Runner) releaseStaleClaims(ctx context.Context) {
 		released := false
 		err := records.Update(ctx, r.rec, records.Plans, key, func(cur *Plan, exists bool) error {
 			released = false
-			if !exists || cur.State != PlanApplying || cur.ApplyJob != applyClaimed {
+			if !exists || cur.State != PlanApplying || cur.ApplyJob != records.ApplyClaimed {
 				return records.ErrAbort
 			}
 			cur.State, cur.ApplyJob, released = PlanPlanned, "", true
@@ -104,10 +104,6 @@ func (r *Runner) releaseStaleClaims(ctx context.Context) {
 		}
 	}
 }
-
-// applyClaimed is a plan's ApplyJob between its claim and its apply
-// job's creation (records.ClaimPlan).
-const applyClaimed = "claimed"
 
 // rescue takes over each running job of jobs whose lease has expired.
 func (r *Runner) rescue(ctx context.Context, jobs []Job) {

@@ -251,7 +251,7 @@ func TestStaleApplyClaimReleased(t *testing.T) {
 	a, b := rs[0], rs[1]
 	key := records.PlanKey("acme/infra", 7, "app")
 	if err := a.rec.Put(ctx, records.Plans, key, Plan{Repo: "acme/infra", Number: 7, Project: Project{Name: "app"},
-		State: PlanApplying, ApplyJob: applyClaimed}); err != nil {
+		State: PlanApplying, ApplyJob: records.ApplyClaimed}); err != nil {
 		t.Fatal(err)
 	}
 	unlock := a.prMu.lock(records.PRKey("acme/infra", 7)) // a is between its claim and its run

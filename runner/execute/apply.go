@@ -32,7 +32,7 @@ func (x *Jobs) Apply(ctx context.Context, job *records.Job, log io.Writer) recor
 	// hand the job over between its run being stored and its run binding
 	// the claimed plan to it (startRun's beforeQueue): a plan still only
 	// claimed is waited for a moment, never taken.
-	for wait := 0; wait < 100 && plan.State == records.PlanApplying && plan.ApplyJob == applyClaimed; wait++ {
+	for wait := 0; wait < 100 && plan.State == records.PlanApplying && plan.ApplyJob == records.ApplyClaimed; wait++ {
 		select {
 		case <-ctx.Done():
 			return records.Outcome{Status: string(templates.StatusSkipped), Error: x.text(templates.JobSkipped{Kind: templates.SkipApplyTaken})}

@@ -149,10 +149,6 @@ func New(d Deps) *Jobs {
 		rec: d.Rec, host: d.Host, git: d.Git, log: d.Log, now: d.Now}
 }
 
-// applyClaimed is the ApplyJob of a plan claimed for an apply whose run
-// has not bound it to its job yet (the runner's startRun writes it).
-const applyClaimed = "claimed"
-
 func (x *Jobs) shared() bool                    { return x.cfg.Shared }
 func (x *Jobs) workDir(id string) string        { return x.cfg.WorkDir(id) }
 func (x *Jobs) text(m templates.Message) string { return x.cfg.Engine.Text(m) }

@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/atollhq/atoll/runner/crashpoint"
+	"github.com/atollhq/atoll/runner/execute"
+	"github.com/atollhq/atoll/runner/projects"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
@@ -50,7 +52,7 @@ func (l *Life) afterApplyRun(ctx context.Context, run records.Run, jobs []record
 		for _, j := range jobs {
 			switch j.Outcome.Status {
 			case string(templates.StatusApplied):
-				if err := l.d.Locks.Unlock(ctx, lockKey(j)); err != nil {
+				if err := l.d.Locks.Unlock(ctx, execute.LockKey(j)); err != nil {
 					l.d.Log.Error("release lock", "project", j.Project.Name, "err", err)
 				}
 				crashpoint.Hit(ctx, crashpoint.LockReleased)
@@ -107,7 +109,7 @@ func (l *Life) deleteSourceBranch(ctx context.Context, pr vcs.PullRequest, plans
 		return false
 	}
 	for _, p := range plans {
-		if v := firstBool(p.Project.DeleteSourceBranch, &rc.DeleteSourceBranch); !*v {
+		if v := projects.FirstBool(p.Project.DeleteSourceBranch, &rc.DeleteSourceBranch); !*v {
 			return false
 		}
 	}

@@ -53,7 +53,7 @@ func (l *Life) commandApply(ctx context.Context, pr vcs.PullRequest, user string
 	}
 	var selected []records.Plan
 	for _, p := range plans {
-		if len(filterProjects([]records.Project{p.Project}, cmd.Project, cmd.Dir, cmd.Workspace)) == 1 {
+		if len(projects.Filter([]records.Project{p.Project}, cmd.Project, cmd.Dir, cmd.Workspace)) == 1 {
 			selected = append(selected, p)
 		}
 	}
@@ -346,7 +346,7 @@ func (l *Life) retryAfterMerge(ctx context.Context, pr vcs.PullRequest, user str
 	if err != nil {
 		return err
 	}
-	var projects []records.Project
+	var left []records.Project
 	var busy []string
 	var appliedAfter map[string]bool
 	for _, p := range st.Projects {
@@ -359,18 +359,18 @@ func (l *Life) retryAfterMerge(ctx context.Context, pr vcs.PullRequest, user str
 				}
 			}
 			if !appliedAfter[p.Name] {
-				projects = append(projects, p)
+				left = append(left, p)
 			}
 			continue
 		}
 		for _, lk := range held {
 			if lk.Key.Dir == p.Dir && lk.Key.Workspace == p.Workspace {
-				projects = append(projects, p)
+				left = append(left, p)
 			}
 		}
 	}
-	projects = filterProjects(projects, cmd.Project, cmd.Dir, cmd.Workspace)
-	if len(projects) == 0 {
+	left = projects.Filter(left, cmd.Project, cmd.Dir, cmd.Workspace)
+	if len(left) == 0 {
 		return l.d.Replies.Say(ctx, pr.Repo, pr.Number, templates.NothingToRetry{})
 	}
 	plans, err := l.d.Records.PlansOf(ctx, pr.Repo.FullName(), pr.Number)
@@ -382,7 +382,7 @@ func (l *Life) retryAfterMerge(ctx context.Context, pr vcs.PullRequest, user str
 		applied[p.Project.Name] = p.State == records.PlanApplied && p.HasChanges
 	}
 	var retry []records.Project
-	for _, p := range projects {
+	for _, p := range left {
 		switch {
 		case running[p.Name]:
 			busy = append(busy, p.Name)
@@ -393,14 +393,14 @@ func (l *Life) retryAfterMerge(ctx context.Context, pr vcs.PullRequest, user str
 	if len(busy) > 0 {
 		_ = l.d.Replies.Say(ctx, pr.Repo, pr.Number, templates.ApplyAlreadyRunning{Projects: busy})
 	}
-	if projects = retry; len(projects) == 0 {
+	if left = retry; len(left) == 0 {
 		if len(busy) == 0 {
 			return l.d.Replies.Say(ctx, pr.Repo, pr.Number, templates.NothingToRetry{})
 		}
 		return nil
 	}
-	projects, cleared, err := l.d.Gate.GateMerged(ctx, pr, gate.PathRetry, projects)
-	if err != nil || len(projects) == 0 {
+	left, cleared, err := l.d.Gate.GateMerged(ctx, pr, gate.PathRetry, left)
+	if err != nil || len(left) == 0 {
 		return err
 	}
 	head := pr.MergeCommitSHA
@@ -409,7 +409,7 @@ func (l *Life) retryAfterMerge(ctx context.Context, pr vcs.PullRequest, user str
 			return fmt.Errorf("head of %s: %w", pr.BaseRef, err)
 		}
 	}
-	return l.planApplyRun(ctx, pr, "retry-after-merge", user, head, projects, cleared)
+	return l.planApplyRun(ctx, pr, "retry-after-merge", user, head, left, cleared)
 }
 
 // appliedAfterMerge are the projects of a merged PR that an apply after

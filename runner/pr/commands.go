@@ -177,7 +177,7 @@ func (l *Life) commandPlan(ctx context.Context, pr vcs.PullRequest, user string,
 // request changes in WS. An ad-hoc project is named DIR:WS, so its plan,
 // lock and apply stay apart from those of DIR's default workspace.
 func (l *Life) selectProjects(ctx context.Context, pr vcs.PullRequest, touched []records.Project, cmd *command.Command) []records.Project {
-	if sel := filterProjects(touched, cmd.Project, cmd.Dir, cmd.Workspace); len(sel) > 0 {
+	if sel := projects.Filter(touched, cmd.Project, cmd.Dir, cmd.Workspace); len(sel) > 0 {
 		return sel
 	}
 	if cmd.Project == "" && cmd.Dir == "" && cmd.Workspace != "" {
@@ -191,13 +191,13 @@ func (l *Life) selectProjects(ctx context.Context, pr vcs.PullRequest, touched [
 	if err != nil {
 		return nil
 	}
-	sel := filterProjects(all, cmd.Project, cmd.Dir, cmd.Workspace)
+	sel := projects.Filter(all, cmd.Project, cmd.Dir, cmd.Workspace)
 	if len(sel) == 0 && cmd.Dir != "" && cmd.Project == "" {
 		ws := cmd.Workspace
 		if ws == "" {
 			ws = discovery.DefaultWorkspace
 		}
-		base := filterProjects(all, "", cmd.Dir, "")
+		base := projects.Filter(all, "", cmd.Dir, "")
 		if len(base) == 0 {
 			base = []records.Project{{Dir: cmd.Dir}}
 		}

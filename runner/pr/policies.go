@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/atollhq/atoll/runner/command"
+	"github.com/atollhq/atoll/runner/projects"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
@@ -48,7 +49,7 @@ func (l *Life) commandApprovePolicies(ctx context.Context, pr vcs.PullRequest, u
 	var owners []string
 	touched := map[string]bool{}
 	for _, p := range plans {
-		if p.HeadSHA != pr.HeadSHA || len(filterProjects([]records.Project{p.Project}, cmd.Project, cmd.Dir, cmd.Workspace)) == 0 {
+		if p.HeadSHA != pr.HeadSHA || len(projects.Filter([]records.Project{p.Project}, cmd.Project, cmd.Dir, cmd.Workspace)) == 0 {
 			continue
 		}
 		for _, res := range p.Policies {

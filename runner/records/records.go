@@ -302,6 +302,11 @@ func (r Records) Once(ctx context.Context, repo string, number int, key string, 
 	return first && err == nil, err
 }
 
+// ApplyClaimed is a plan's ApplyJob between its claim (ClaimPlan) and its
+// apply job's creation, when the run binds the plan to its job
+// (SetPlanState).
+const ApplyClaimed = "claimed"
+
 // ClaimPlan moves the plan at key (a PlanKey) from planned to applying in
 // one transaction, when it is still planned and still the plan the caller
 // decided on (same reports whether the stored plan is it). claimed is
@@ -313,7 +318,7 @@ func (r Records) ClaimPlan(ctx context.Context, key string, same func(stored Pla
 		if !exists || cur.State != PlanPlanned || !same(*cur) {
 			return ErrAbort
 		}
-		cur.State, cur.ApplyJob, claimed = PlanApplying, "claimed", true
+		cur.State, cur.ApplyJob, claimed = PlanApplying, ApplyClaimed, true
 		return nil
 	})
 	return claimed && err == nil, err
