@@ -49,7 +49,7 @@ func (g *Gatherer) BaseConfig(repo, base string, rc projects.RepoConfig) gate.Ba
 func gateRules(rules []config.ReviewerRule, origin, project string) []gate.ReviewerRule {
 	var out []gate.ReviewerRule
 	for _, rule := range rules {
-		out = append(out, gate.ReviewerRule{Paths: rule.Paths, Teams: rule.Teams, Count: rule.Count,
+		out = append(out, gate.ReviewerRule{ReviewerRule: rule,
 			Origin: origin, File: projects.RepoConfigFile, Project: project})
 	}
 	return out

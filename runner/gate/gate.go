@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/atollhq/atoll/runner/config"
 )
 
 // Path is a way an apply can happen.
@@ -100,14 +102,13 @@ type Check struct {
 	Passing bool // completed with success, neutral or skipped
 }
 
-// ReviewerRule requires Count approvals from members of Teams when a
-// changed file matches Paths (empty: always). Origin says where the rule
-// comes from, for the refusal: "server" (the server configuration), "file"
-// (the top level of File) or "project" (project Project of File).
+// ReviewerRule is a configured reviewer rule (Count approvals from
+// members of Teams when a changed file matches Paths; empty Paths:
+// always) with where it comes from. Origin says so for the refusal:
+// "server" (the server configuration), "file" (the top level of File) or
+// "project" (project Project of File).
 type ReviewerRule struct {
-	Paths   []string
-	Teams   []string
-	Count   int
+	config.ReviewerRule
 	Origin  string
 	File    string
 	Project string

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/atollhq/atoll/runner/config"
 )
 
 func codes(d Decision) []Code {
@@ -96,14 +98,14 @@ func TestDecide(t *testing.T) {
 			in.PR.Undiverged = false
 		}, []Code{CodeUndiverged}},
 		{"reviewer team missing", func(in *Input) {
-			in.Rules.Reviewers = []ReviewerRule{{Teams: []string{"acme/sec"}, Count: 1, Origin: "atoll.yaml"}}
+			in.Rules.Reviewers = []ReviewerRule{{ReviewerRule: config.ReviewerRule{Teams: []string{"acme/sec"}, Count: 1}, Origin: "atoll.yaml"}}
 		}, []Code{CodeReviewers}},
 		{"reviewer team met", func(in *Input) {
-			in.Rules.Reviewers = []ReviewerRule{{Teams: []string{"acme/sec"}}}
+			in.Rules.Reviewers = []ReviewerRule{{ReviewerRule: config.ReviewerRule{Teams: []string{"acme/sec"}}}}
 			in.Members = map[string]map[string]bool{"acme/sec": {"bob": true}}
 		}, nil},
 		{"reviewer rule on other paths", func(in *Input) {
-			in.Rules.Reviewers = []ReviewerRule{{Paths: []string{"db/*"}, Teams: []string{"acme/dba"}}}
+			in.Rules.Reviewers = []ReviewerRule{{ReviewerRule: config.ReviewerRule{Paths: []string{"db/*"}, Teams: []string{"acme/dba"}}}}
 			in.ChangedFiles = []string{"app/main.tf"}
 		}, nil},
 		{"code owner missing", func(in *Input) {
@@ -155,7 +157,7 @@ func TestDecide(t *testing.T) {
 
 func TestDecideAfterMerge(t *testing.T) {
 	in := Input{Path: PathAfterMerge, Project: "prod",
-		Rules:   Rules{Requirements: []string{ReqApproved, ReqMergeable}, Reviewers: []ReviewerRule{{Teams: []string{"acme/sec"}}}},
+		Rules:   Rules{Requirements: []string{ReqApproved, ReqMergeable}, Reviewers: []ReviewerRule{{ReviewerRule: config.ReviewerRule{Teams: []string{"acme/sec"}}}}},
 		PR:      &PR{Author: "alice", HeadSHA: "h1", Merged: true, MergeableState: "unknown"},
 		Reviews: nil, Approvals: 2, DismissStale: true}
 	d := Decide(in)
@@ -214,8 +216,8 @@ func TestRiskyArgs(t *testing.T) {
 }
 
 func TestBaseRules(t *testing.T) {
-	sec := ReviewerRule{Teams: []string{"acme/sec"}, Origin: "atoll.yaml"}
-	srv := ReviewerRule{Teams: []string{"acme/ops"}, Origin: "server"}
+	sec := ReviewerRule{ReviewerRule: config.ReviewerRule{Teams: []string{"acme/sec"}}, Origin: "atoll.yaml"}
+	srv := ReviewerRule{ReviewerRule: config.ReviewerRule{Teams: []string{"acme/ops"}}, Origin: "server"}
 	base := BaseConfig{
 		Projects: []BaseProject{
 			{Name: "prod", Dir: "prod", Requirements: []string{ReqApproved, ReqMergeable}, Reviewers: []ReviewerRule{sec}},
