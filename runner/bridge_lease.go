@@ -44,10 +44,13 @@ func (r *Runner) lead(ctx context.Context, tasks []leaderTask) {
 func (r *Runner) shared() bool { return r.cfg.Cluster.Shared }
 
 func (r *Runner) claimDelivery(ctx context.Context, id string) bool {
-	return r.leases.ClaimDelivery(ctx, id)
+	return !r.shared() || r.leases.ClaimDelivery(ctx, id)
 }
 
 func (r *Runner) holdDelivery(id string) func(ctx context.Context, done bool) {
+	if !r.shared() {
+		return func(context.Context, bool) {}
+	}
 	return r.leases.HoldDelivery(id)
 }
 
@@ -85,4 +88,22 @@ func (l leaderRuntime) TookLead(ctx context.Context) {
 	if err := l.r.recoverDrift(ctx); err != nil {
 		l.r.log.Error("drift: take over the previous leader's checks", "err", err)
 	}
+}
+
+func (r *Runner) signalQueuedJobs() {
+	if r.shared() { // a Runner built by hand in a test may have no leases
+		r.leases.SignalQueued()
+	}
+}
+
+func (r *Runner) signalLoop(ctx context.Context) { r.leases.SignalLoop(ctx) }
+
+// pollQueue hands this replica's workers the jobs other replicas queued.
+func (r *Runner) pollQueue(ctx context.Context) {
+	r.leases.PollQueued(ctx, func(id string) {
+		select { // not enqueue: that would signal the others again
+		case r.queue <- id:
+		default: // full: the minute's sweep finds it
+		}
+	})
 }

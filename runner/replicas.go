@@ -2,7 +2,6 @@ package runner
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"github.com/atollhq/atoll/runner/records"
@@ -25,13 +24,6 @@ import (
 //     runs again by itself: the infrastructure may be partly changed.
 // A replica that finds its lease lost stops the job and drops its
 // outcome (finishJob), so a job taken over never reports twice.
-
-// bucketSignals holds the queue signal: a counter every replica bumps
-// when it queues a job, so that the others look for it at their next poll.
-const (
-	bucketSignals = "signals"
-	signalQueued  = "queued"
-)
 
 // recoverShared is start-up recovery on a shared store: queued jobs go to
 // the workers, and only jobs whose lease expired are taken over; the
@@ -162,76 +154,4 @@ func (r *Runner) requeueExpired(ctx context.Context, j Job, still func(Job) bool
 		r.afterUpdate(ctx, j)
 	}
 	return done
-}
-
-// signalQueuedJobs bumps the queue signal, for the other replicas' next
-// poll. Bumps coalesce: one goroutine writes them (see signalLoop).
-func (r *Runner) signalQueuedJobs() {
-	if !r.shared() {
-		return
-	}
-	select {
-	case r.signal <- struct{}{}:
-	default:
-	}
-}
-
-// signalLoop writes the queue signal whenever a job was queued here.
-func (r *Runner) signalLoop(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-r.signal:
-		}
-		err := r.cfg.Store.UpdateRecord(ctx, bucketSignals, signalQueued, func(old []byte, _ bool) ([]byte, error) {
-			n, _ := strconv.ParseUint(string(old), 10, 64)
-			return []byte(strconv.FormatUint(n+1, 10)), nil
-		})
-		if err != nil && ctx.Err() == nil {
-			r.log.Warn("signal a queued job", "err", err)
-		}
-	}
-}
-
-// pollQueue hands this replica's workers the jobs other replicas queued:
-// every Poll it reads the queue signal, and when it moved (or every
-// thirty polls in any case) it lists the queued jobs. A job is handed
-// over at most once per lease; the claim decides which worker runs it.
-func (r *Runner) pollQueue(ctx context.Context) {
-	t := time.NewTicker(r.cfg.Cluster.Poll)
-	defer t.Stop()
-	last, handed := "", map[string]time.Time{}
-	for i := 0; ; i++ {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		sig, _, err := r.cfg.Store.GetRecord(ctx, bucketSignals, signalQueued)
-		if err != nil || (string(sig) == last && i%30 != 0) {
-			continue
-		}
-		last = string(sig)
-		jobs, err := records.List[Job](ctx, r.rec, records.Jobs, "")
-		if err != nil {
-			continue
-		}
-		now := r.now()
-		for id, at := range handed {
-			if now.Sub(at) > r.cfg.Cluster.JobLease {
-				delete(handed, id)
-			}
-		}
-		for _, j := range jobs {
-			if _, ok := handed[j.ID]; ok || j.State != JobQueued {
-				continue
-			}
-			handed[j.ID] = now
-			select { // not enqueue: that would signal the others again
-			case r.queue <- j.ID:
-			default: // full: the minute's sweep finds it
-			}
-		}
-	}
 }

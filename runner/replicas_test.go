@@ -57,8 +57,8 @@ func replicaSet(t *testing.T, n int, ttl time.Duration, now func() time.Time) []
 		c := Cluster{ReplicaID: string(rune('a' + i)), Shared: true, JobLease: ttl}
 		c.Defaults()
 		r := &Runner{rec: records.New(db), tmpl: tmpl, log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: now, born: now(),
-			queue: make(chan string, 64), signal: make(chan struct{}, 1),
-			cfg: Config{Store: db, Cluster: c, DataDir: t.TempDir()}}
+			queue: make(chan string, 64),
+			cfg:   Config{Store: db, Cluster: c, DataDir: t.TempDir()}}
 		r.drift = newDriftScheduler(r)
 		r.leases = lease.New(db, c, now, r.log)
 		r.prMu.Shared = r.leases.Mutex("pr/")

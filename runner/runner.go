@@ -104,7 +104,6 @@ type Runner struct {
 
 	queue     chan string   // job ids ready to run
 	wake      chan struct{} // a delivery arrived
-	signal    chan struct{} // a job was queued: tell the other replicas
 	events    chan struct{} // bounds concurrent event handling
 	runMu     keyedMutex    // per run: comment edits
 	projMu    keyedMutex    // per repo+dir+workspace: one terraform at a time
@@ -184,7 +183,6 @@ func New(cfg Config) (*Runner, error) {
 		masker:    cfg.Masker,
 		queue:     make(chan string, 4096),
 		wake:      make(chan struct{}, 1),
-		signal:    make(chan struct{}, 1),
 		events:    make(chan struct{}, 8),
 
 		observer: cfg.Observer,

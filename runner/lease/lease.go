@@ -45,6 +45,8 @@ type Leases struct {
 	// born is when this replica's Leases were made: a job this replica
 	// claimed before it is a previous life's (JobExpired).
 	born time.Time
+	// signal asks SignalLoop to bump the queue signal.
+	signal chan struct{}
 }
 
 // New returns the leases of replica c.ReplicaID over store, timed by now
@@ -55,7 +57,7 @@ func New(store records.Store, c Cluster, now func() time.Time, log *slog.Logger)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Leases{store: store, rec: records.New(store), c: c, now: now, log: log, born: now()}
+	return &Leases{store: store, rec: records.New(store), c: c, now: now, log: log, born: now(), signal: make(chan struct{}, 1)}
 }
 
 // Cluster is the cluster settings the leases were made with.
