@@ -116,15 +116,26 @@ func TestMoveToPostgres(t *testing.T) {
 	}
 }
 
-// subMicro is the part of a time's fraction below a microsecond, which
-// PostgreSQL does not keep.
-var subMicro = regexp.MustCompile(`(\.\d{6})\d*Z`)
+// fraction is a time's fraction of a second in JSON (RFC 3339 with
+// trailing zeros cut, as Go writes it).
+var fraction = regexp.MustCompile(`(T\d\d:\d\d:\d\d)(?:\.(\d+))?Z`)
+
+// toMicro writes every time's fraction in s with exactly six digits:
+// PostgreSQL keeps microseconds, and Go cuts trailing zeros, so a time
+// of .1000005 on bbolt reads back as .1 from PostgreSQL, and one of
+// .0000005 with no fraction at all.
+func toMicro(s string) string {
+	return fraction.ReplaceAllStringFunc(s, func(m string) string {
+		sub := fraction.FindStringSubmatch(m)
+		return sub[1] + "." + (sub[2] + "000000")[:6] + "Z"
+	})
+}
 
 // sameJSON compares two JSON documents by value, times to the
 // microsecond.
 func sameJSON(t *testing.T, a, b string) bool {
 	t.Helper()
-	a, b = subMicro.ReplaceAllString(a, "${1}Z"), subMicro.ReplaceAllString(b, "${1}Z")
+	a, b = toMicro(a), toMicro(b)
 	var x, y any
 	if json.Unmarshal([]byte(a), &x) != nil || json.Unmarshal([]byte(b), &y) != nil {
 		return a == b
