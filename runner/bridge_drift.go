@@ -5,8 +5,8 @@ import (
 	"fmt"
 
 	"github.com/atollhq/atoll/policy"
-	"github.com/atollhq/atoll/runner/command"
 	"github.com/atollhq/atoll/runner/drift"
+	"github.com/atollhq/atoll/runner/execute"
 	"github.com/atollhq/atoll/runner/facts"
 	"github.com/atollhq/atoll/runner/gate"
 	"github.com/atollhq/atoll/runner/records"
@@ -16,8 +16,7 @@ import (
 
 // The runner's side of runner/drift: its drift scheduler, built on the
 // runner's records, and the adapters through which runner/drift reaches
-// the engine. The unexported wrappers keep the names other root code
-// calls (a cleanup after the split removes them).
+// the engine.
 
 // driftScheduler is the runner's drift scheduler and its checker, which
 // starts, recovers and reports the checks.
@@ -43,31 +42,14 @@ func newDriftScheduler(r *Runner) *driftScheduler {
 	return d
 }
 
-// onIssueCommand handles commands on plain issues (drift issues:
-// drift.Remediations.OnIssueCommand).
-func (r *Runner) onIssueCommand(ctx context.Context, repo vcs.Repo, number int, labels []string, user string, cmd *command.Command) error {
-	return r.drift.remedies.OnIssueCommand(ctx, repo, number, labels, user, cmd)
-}
-
-// afterRemediation checks the projects a remediation applied again.
-func (r *Runner) afterRemediation(ctx context.Context, run Run, jobs []Job) {
-	r.drift.remedies.AfterRemediation(ctx, run, jobs)
-}
-
-// reportDrift turns a finished drift run into issue lifecycles, check runs
-// and the API's view of the run, once (see drift.Report).
-func (r *Runner) reportDrift(ctx context.Context, run Run, jobs []Job) {
-	r.drift.reporter.Report(ctx, run, jobs)
-}
-
 // driftViews is what a drift report asks of the engine about a job.
 type driftViews struct{ r *Runner }
 
 func (v driftViews) ProjectResult(ctx context.Context, j Job) templates.ProjectResult {
-	return v.r.projectResult(ctx, j)
+	return v.r.view.ProjectResult(ctx, j)
 }
 func (v driftViews) JobURL(jobID string) string { return v.r.jobURL(jobID) }
-func (v driftViews) Mask(s string) string       { return v.r.mask(s) }
+func (v driftViews) Mask(s string) string       { return v.r.masker.Mask(s) }
 func (v driftViews) Audit(ctx context.Context, j Job, action string, issue int) {
 	v.r.auditDrift(ctx, j, action, issue)
 }
@@ -82,11 +64,11 @@ func (a driftApplier) StartApply(ctx context.Context, spec records.RunSpec, clea
 	return a.r.startApply(ctx, spec, cleared)
 }
 func (a driftApplier) SetPlanState(ctx context.Context, key string, st PlanState, jobID string) {
-	a.r.setPlanState(ctx, key, st, jobID)
+	a.r.exec.SetPlanState(ctx, key, st, jobID)
 }
-func (a driftApplier) LockIssue(key string) func() { return a.r.prMu.lock(key) }
+func (a driftApplier) LockIssue(key string) func() { return a.r.prMu.Lock(key) }
 func (a driftApplier) LockedBy(ctx context.Context, repo vcs.Repo, p Project) (int, bool) {
-	l, ok, err := a.r.cfg.Store.Get(ctx, lockKey(Job{Repo: repo, Project: p}))
+	l, ok, err := a.r.cfg.Store.Get(ctx, execute.LockKey(Job{Repo: repo, Project: p}))
 	if err != nil || !ok {
 		return 0, false
 	}
@@ -97,22 +79,22 @@ func (a driftApplier) LockedBy(ctx context.Context, repo vcs.Repo, p Project) (i
 type driftPerms struct{ r *Runner }
 
 func (p driftPerms) Authorize(ctx context.Context, repo vcs.Repo, user, cmd string) (string, error) {
-	return p.r.authorize(ctx, repo, user, cmd)
+	return p.r.pr.Authorize(ctx, repo, user, cmd)
 }
 func (p driftPerms) MemberOfAny(ctx context.Context, repo vcs.Repo, user string, teams []string) (bool, error) {
 	return facts.MemberOfAny(ctx, p.r.host, repo, user, teams)
 }
 func (p driftPerms) IsOwner(ctx context.Context, repo vcs.Repo, user string, owners []string) bool {
-	return p.r.isOwner(ctx, repo, user, owners)
+	return p.r.gates.IsOwner(ctx, repo, user, owners)
 }
 func (p driftPerms) PlanSHA256(ctx context.Context, plan Plan) (string, error) {
-	return p.r.planSHA256(ctx, plan)
+	return p.r.exec.PlanSHA256(ctx, plan)
 }
 func (p driftPerms) GatePolicies(ctx context.Context, job Job, results []policy.Result) []gate.Policy {
-	return p.r.gatePolicies(ctx, job, results)
+	return p.r.gates.Policies(ctx, job, results)
 }
 func (p driftPerms) RefusedProject(name string, d gate.Decision) templates.RefusedProject {
-	return p.r.refusedProject(name, d)
+	return p.r.gates.RefusedProject(name, d)
 }
 func (p driftPerms) PolicySets() []policy.SetConfig {
 	if p.r.cfg.Policies == nil {
@@ -125,10 +107,10 @@ func (p driftPerms) PolicySets() []policy.SetConfig {
 type driftReplier struct{ r *Runner }
 
 func (p driftReplier) Reply(ctx context.Context, repo vcs.Repo, number int, name string, data any) error {
-	return p.r.reply(ctx, repo, number, name, data)
+	return p.r.view.Reply(ctx, repo, number, name, data)
 }
 func (p driftReplier) Say(ctx context.Context, repo vcs.Repo, number int, m templates.Message) error {
-	return p.r.say(ctx, repo, number, m)
+	return p.r.view.Say(ctx, repo, number, m)
 }
 func (p driftReplier) Version() templates.Version { return p.r.versionData() }
 
@@ -150,10 +132,6 @@ func (r *Runner) GetDriftRun(ctx context.Context, id string) (DriftRun, bool, er
 	return r.drift.checker.Get(ctx, id)
 }
 
-func (r *Runner) launchDrift(dr DriftRun)                { r.drift.checker.Launch(dr) }
-func (r *Runner) driftDone(repo, id string)              { r.drift.checker.Done(repo, id) }
-func (r *Runner) recoverDrift(ctx context.Context) error { return r.drift.checker.Recover(ctx) }
-
 // driftEngine is what drift checks ask of the engine.
 type driftEngine struct{ r *Runner }
 
@@ -169,25 +147,10 @@ func (e driftEngine) StartRun(ctx context.Context, spec records.RunSpec) (record
 	return e.r.startRun(ctx, spec)
 }
 
-func (e driftEngine) AfterRunDone(ctx context.Context, runID string) { e.r.afterRunDone(ctx, runID) }
+func (e driftEngine) AfterRunDone(ctx context.Context, runID string) { e.r.pr.AfterRunDone(ctx, runID) }
 
 func (e driftEngine) Restarted() string {
-	return e.r.text(templates.JobSkipped{Kind: templates.SkipRestarted})
-}
-
-func (d *driftScheduler) loop(ctx context.Context)              { d.Loop(ctx) }
-func (d *driftScheduler) followDriftSignal(ctx context.Context) { d.FollowSignal(ctx) }
-func (d *driftScheduler) admit(ctx context.Context, id string) (func(), bool) {
-	return d.Admit(ctx, id)
-}
-func (d *driftScheduler) claimTick(ctx context.Context, f drift.Fire) bool {
-	return d.ClaimTick(ctx, f)
-}
-
-// shareDriftChange records a change the leader's drift scheduler must see
-// (drift.Scheduler.ShareChange).
-func (r *Runner) shareDriftChange(ctx context.Context, repo *vcs.Repo, ref string) {
-	r.drift.ShareChange(ctx, repo, ref)
+	return e.r.view.Text(templates.JobSkipped{Kind: templates.SkipRestarted})
 }
 
 // driftStarter starts the scheduler's checks and hands parked drift jobs
@@ -219,11 +182,11 @@ func (s driftSource) Projects(ctx context.Context, repo vcs.Repo, head string) (
 	if err := s.r.git.Fetch(ctx, repo); err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", repo.FullName(), err)
 	}
-	rc, err := s.r.repoConfig(ctx, repo, head, repo.DefaultBranch)
+	rc, err := s.r.projects.RepoConfig(ctx, repo, head, repo.DefaultBranch)
 	if err != nil {
 		return nil, err
 	}
-	return s.r.allProjects(ctx, repo, head, rc)
+	return s.r.projects.All(ctx, repo, head, rc)
 }
 
 func (s driftSource) ServedRepos(ctx context.Context) ([]vcs.Repo, error) {
@@ -231,7 +194,7 @@ func (s driftSource) ServedRepos(ctx context.Context) ([]vcs.Repo, error) {
 }
 
 func (s driftSource) RepoSettings(ctx context.Context, repo vcs.Repo) (drift.RepoSettings, error) {
-	rc, err := s.r.repoConfig(ctx, repo, repo.DefaultBranch, repo.DefaultBranch)
+	rc, err := s.r.projects.RepoConfig(ctx, repo, repo.DefaultBranch, repo.DefaultBranch)
 	if err != nil {
 		return drift.RepoSettings{}, err
 	}

@@ -5,25 +5,13 @@ import (
 
 	"github.com/atollhq/atoll/locks"
 	"github.com/atollhq/atoll/runner/lockqueue"
+	"github.com/atollhq/atoll/runner/pr"
 	"github.com/atollhq/atoll/runner/records"
+	"github.com/atollhq/atoll/runner/view"
 	"github.com/atollhq/atoll/vcs"
 )
 
-// The root's side of runner/lockqueue: the wrappers the rest of the root
-// still calls (removed by the cleanup after the split) and the queue's
-// Engine.
-
-func (r *Runner) lockFor(ctx context.Context, job Job, pr vcs.PullRequest) (locks.Lock, bool, []int, error) {
-	return r.planQueue.LockFor(ctx, lockKey(job), job, pr)
-}
-
-func (r *Runner) leaveQueues(ctx context.Context, repo string, number int) {
-	r.planQueue.Leave(ctx, repo, number)
-}
-
-func (r *Runner) lockReleased() { r.planQueue.Released() }
-
-func (r *Runner) queueLoop(ctx context.Context) { r.planQueue.Loop(ctx) }
+// The engine as runner/lockqueue's Engine.
 
 // queueEngine is what the plan queue asks of the Runner.
 type queueEngine struct{ r *Runner }
@@ -47,7 +35,7 @@ func (e queueEngine) RunBusy(ctx context.Context, runID string) bool {
 	if ok, err := e.r.rec.Get(ctx, records.Runs, runID, &run); err != nil || !ok {
 		return false
 	}
-	jobs, err := e.r.runJobs(ctx, run)
+	jobs, err := view.RunJobs(ctx, e.r.rec, run)
 	if err != nil {
 		return true
 	}
@@ -61,28 +49,28 @@ func (e queueEngine) RunBusy(ctx context.Context, runID string) bool {
 
 // PlanWaiter starts the plan of a waiter's project on its PR's head, and
 // records the run with the waiter in the same transaction.
-func (e queueEngine) PlanWaiter(ctx context.Context, pr vcs.PullRequest, w lockqueue.Waiter) error {
+func (e queueEngine) PlanWaiter(ctx context.Context, pull vcs.PullRequest, w lockqueue.Waiter) error {
 	r := e.r
-	defer r.prMu.lock(records.PRKey(pr.Repo.FullName(), pr.Number))()
-	st, err := r.prState(ctx, pr)
+	defer r.prMu.Lock(records.PRKey(pull.Repo.FullName(), pull.Number))()
+	st, err := r.pr.State(ctx, pull)
 	if err != nil {
 		return err
 	}
-	spec := runSpec{Repo: pr.Repo, Number: pr.Number, Command: "queued-plan", HeadSHA: pr.HeadSHA, PlanComment: true}
-	spec.Jobs = []Job{{Kind: JobPlan, Repo: pr.Repo, Number: pr.Number, Project: w.Project,
-		HeadSHA: pr.HeadSHA, BaseSHA: pr.BaseSHA, PRAuthor: pr.Author}}
+	spec := runSpec{Repo: pull.Repo, Number: pull.Number, Command: "queued-plan", HeadSHA: pull.HeadSHA, PlanComment: true}
+	spec.Jobs = []Job{{Kind: JobPlan, Repo: pull.Repo, Number: pull.Number, Project: w.Project,
+		HeadSHA: pull.HeadSHA, BaseSHA: pull.BaseSHA, PRAuthor: pull.Author}}
 	spec.Also = func(runID string) []locks.RecordUpdate {
 		return []locks.RecordUpdate{
-			records.HeadUpdate(pr, mergeProjects(st.Projects, []Project{w.Project}, st.HeadSHA == pr.HeadSHA)),
+			records.HeadUpdate(pull, pr.MergeProjects(st.Projects, []Project{w.Project}, st.HeadSHA == pull.HeadSHA)),
 			lockqueue.BindRun(w, runID),
 		}
 	}
-	if st.HeadSHA != "" && st.HeadSHA != pr.HeadSHA {
-		if err := r.supersede(ctx, pr, st); err != nil {
+	if st.HeadSHA != "" && st.HeadSHA != pull.HeadSHA {
+		if err := r.pr.Supersede(ctx, pull, st); err != nil {
 			r.log.Warn("supersede", "err", err)
 		}
 	}
-	r.log.Info("plan queue: the lock is free; planning the next PR", "repo", pr.Repo.FullName(), "pr", pr.Number,
+	r.log.Info("plan queue: the lock is free; planning the next PR", "repo", pull.Repo.FullName(), "pr", pull.Number,
 		"project", w.Project.Name)
 	_, err = r.startRun(ctx, spec)
 	return err

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -67,16 +65,14 @@ func (h *fakeHost) ReadFile(_ context.Context, repo vcs.Repo, ref, path string) 
 
 // schedTestRunner is a Runner with a real store, a fake host and the
 // server's drift settings, whose scheduler records the checks it starts.
-func schedTestRunner(t *testing.T, srv config.Server, h *fakeHost) (*Runner, *[]string) {
+func schedTestRunner(t *testing.T, srv config.Server, h Host) (*Runner, *[]string) {
 	t.Helper()
 	db, err := boltdb.Open(filepath.Join(t.TempDir(), "atoll.db"), boltdb.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	r := &Runner{srv: withDefaults(srv), host: h, rec: records.New(db), log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		now: time.Now, queue: make(chan string, 16), cfg: Config{Store: db}}
-	r.drift = newDriftScheduler(r)
+	r := testRunner(t, Config{Server: srv, Host: h, Store: db})
 	st := &recordingStarter{r: r}
 	r.drift.Scheduler = drift.NewScheduler(r.rec, st, r.drift.Sweep, drift.SchedulerConfig{Drift: r.srv.Drift, Now: r.now, Log: r.log})
 	return r, &st.started
@@ -285,11 +281,11 @@ func TestDriftTriggerNoOverlap(t *testing.T) {
 	if id := trigger("acme/a", "app"); id != next {
 		t.Fatalf("second trigger while reporting got %s, want the follow-up %s", id, next)
 	}
-	r.driftDone("acme/a", first)
+	r.drift.checker.Done("acme/a", first)
 	if len(launched) != 3 || launched[2] != "acme/a " {
 		t.Fatalf("the follow-up did not start when the check ended: %v", launched)
 	}
-	r.driftDone("acme/a", first) // a late end of the old check
+	r.drift.checker.Done("acme/a", first) // a late end of the old check
 	if id := trigger("acme/a", ""); id != next || len(launched) != 3 {
 		t.Fatalf("after the old check ended twice: run %s, launched %v; want to join %s", id, launched, next)
 	}

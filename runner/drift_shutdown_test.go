@@ -30,15 +30,13 @@ func (h stallingHost) ListInstallations(ctx context.Context) ([]int64, error) {
 // the shutdown's error.
 func TestDriftLaunchStopsAtShutdown(t *testing.T) {
 	h := stallingHost{fakeHost: &fakeHost{repos: []vcs.Repo{repoOf("a")}}, asked: make(chan struct{})}
-	r, _ := schedTestRunner(t, config.DefaultServer(), h.fakeHost)
-	r.host = h
-	r.life, r.endLife = context.WithCancel(context.Background())
+	r, _ := schedTestRunner(t, config.DefaultServer(), h)
 	ctx := context.Background()
 	dr := DriftRun{ID: "d1", Repo: "acme/a", State: "queued", Projects: []DriftProject{}, Created: time.Now()}
 	if err := r.rec.Put(ctx, records.DriftRuns, dr.ID, dr); err != nil {
 		t.Fatal(err)
 	}
-	r.launchDrift(dr)
+	r.drift.checker.Launch(dr)
 	<-h.asked
 	r.endLife()
 	done := make(chan struct{})

@@ -168,8 +168,8 @@ func TestEveryApplyPathAsksTheGate(t *testing.T) {
 	if !calls(funcs["pr.commandApply"], "checkRequirements") {
 		t.Error("commandApply does not check the requirements")
 	}
-	if !calls(funcs["checkRequirements"], "Requirements") {
-		t.Error("checkRequirements does not ask clearance.Requirements")
+	if fn := funcs["CheckRequirements"]; fn == nil || !calls(fn, "Requirements") {
+		t.Error("the engine's CheckRequirements (pr.Gate) does not ask clearance.Requirements")
 	}
 	for _, name := range []string{"clearance.ForPR", "clearance.DecidePolicies"} {
 		if fn := funcs[name]; fn == nil || !mentions(fn, "gate", "Decide") {

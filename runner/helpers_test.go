@@ -1,54 +1,20 @@
 package runner
 
 import (
+	"errors"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/atollhq/atoll/runner/config"
-	"github.com/atollhq/atoll/runner/mask"
 	"github.com/atollhq/atoll/runner/pr"
+	"github.com/atollhq/atoll/runner/projects"
+	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 )
-
-func TestFilterProjects(t *testing.T) {
-	ps := []Project{{Name: "app", Dir: "app", Workspace: "default"}, {Name: "app:prod", Dir: "app", Workspace: "prod"}, {Name: "db", Dir: "db", Workspace: "default"}}
-	tests := []struct {
-		name, p, d, w string
-		want          []string
-	}{
-		{"all", "", "", "", []string{"app", "app:prod", "db"}},
-		{"by name", "db", "", "", []string{"db"}},
-		{"by dir", "", "app", "", []string{"app", "app:prod"}},
-		{"by dir with slash", "", "./app/", "", []string{"app", "app:prod"}},
-		{"by dir and workspace", "", "app", "prod", []string{"app:prod"}},
-		{"no match", "nope", "", "", nil},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var got []string
-			for _, p := range filterProjects(ps, tc.p, tc.d, tc.w) {
-				got = append(got, p.Name)
-			}
-			if len(got) != len(tc.want) {
-				t.Fatalf("got %v, want %v", got, tc.want)
-			}
-			for i := range got {
-				if got[i] != tc.want[i] {
-					t.Fatalf("got %v, want %v", got, tc.want)
-				}
-			}
-		})
-	}
-}
-
-func TestMaskHidesSecrets(t *testing.T) {
-	r := &Runner{masker: mask.New("s3cr3t-value", "ab", "abcd", "abcdTAIL")}
-	if got := r.mask("token=s3cr3t-value ab abcdTAIL"); got != "token=*** ab ***" {
-		t.Errorf("mask = %q: long secrets are masked, longest first; values under 4 characters are not (they would mask ordinary text)", got)
-	}
-}
 
 func TestRunnerReadsTheServerConfiguration(t *testing.T) {
 	t.Setenv("ATOLL_TEST_SECRET", "very-secret")
@@ -66,11 +32,46 @@ func TestRunnerReadsTheServerConfiguration(t *testing.T) {
 	if got := pr.PermissionFor(config.Permissions{}, "plan"); got.Permission != vcs.PermissionWrite {
 		t.Errorf("plan needs %q without a permissions entry, want write", got.Permission)
 	}
-	if got := requirementNames(withDefaults(srv).ApplyRequirements); !slices.Equal(got, []string{"approved", "mergeable"}) {
+	if got := projects.RequirementNames(srv.WithRunnerDefaults().ApplyRequirements); !slices.Equal(got, []string{"approved", "mergeable"}) {
 		t.Errorf("default requirements %v, want approved and mergeable", got)
 	}
 }
 
 func writeFile(dir, name, body string) error {
 	return os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644)
+}
+
+// testRunner is a Runner made by New from cfg, with what cfg leaves out
+// filled in: a host and a git whose every call panics (their embedded nil
+// interfaces), templates, a data dir, an event parser that refuses, and a
+// silent log. It is not started.
+func testRunner(t *testing.T, cfg Config) *Runner {
+	t.Helper()
+	if cfg.Host == nil {
+		cfg.Host = struct{ Host }{}
+	}
+	if cfg.Git == nil {
+		cfg.Git = struct{ Git }{}
+	}
+	if cfg.Templates == nil {
+		tmpl, err := templates.New("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Templates = tmpl
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = t.TempDir()
+	}
+	if cfg.ParseEvent == nil {
+		cfg.ParseEvent = func(string, string, []byte) (vcs.Event, error) { return nil, errors.New("no events in this test") }
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	r, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

@@ -117,21 +117,21 @@ func (r *Runner) handleDelivery(ctx context.Context, id, event string, body []by
 func (r *Runner) HandleEvent(ctx context.Context, ev vcs.Event) error {
 	switch e := ev.(type) {
 	case *vcs.PullRequestEvent:
-		return r.prLife().OnPullRequest(ctx, e)
+		return r.pr.OnPullRequest(ctx, e)
 	case *vcs.CommentEvent:
-		return r.prLife().OnComment(ctx, e)
+		return r.pr.OnComment(ctx, e)
 	case *vcs.ReviewEvent:
-		return r.prLife().OnReview(ctx, e)
+		return r.pr.OnReview(ctx, e)
 	case *vcs.PushEvent:
 		r.drift.Sweep.OnPush(e.Repo, e.Ref)
-		r.shareDriftChange(ctx, &e.Repo, e.Ref)
+		r.drift.ShareChange(ctx, &e.Repo, e.Ref)
 		return nil
 	case *vcs.PingEvent:
 		return nil
 	case *vcs.InstallationEvent:
 		r.log.Info("installation changed", "action", e.Action, "installation", e.InstallationID)
 		r.drift.Sweep.OnInstallation()
-		r.shareDriftChange(ctx, nil, "")
+		r.drift.ShareChange(ctx, nil, "")
 		return nil
 	default:
 		return errors.New("unknown event type")

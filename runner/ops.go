@@ -177,7 +177,7 @@ func (r *Runner) requeue(ctx context.Context, job Job) {
 	r.signalQueuedJobs() // another replica may take it now
 	r.observer.ObserveJob(string(job.Kind), "requeued", 0)
 	if job.CheckRun != 0 {
-		progress := r.checkText(templates.CheckRestarting, job)
+		progress := r.view.CheckText(templates.CheckRestarting, job)
 		err := r.host.UpdateCheckRun(ctx, job.Repo, vcs.CheckRun{ID: job.CheckRun,
 			Name: templates.CheckName(checkStage(job.Kind), job.Project.Name), HeadSHA: job.HeadSHA,
 			Status: vcs.CheckQueued, Title: progress.Title, Summary: progress.Summary,

@@ -75,7 +75,7 @@ func (r *Runner) orderAborted(ctx context.Context, j Job) (Outcome, bool) {
 		return Outcome{}, false
 	}
 	if _, failed := r.lowerGroups(ctx, j); failed != "" {
-		return Outcome{Status: string(templates.StatusSkipped), Error: r.text(templates.JobSkipped{Kind: templates.SkipOrderFailed, Project: failed})}, true
+		return Outcome{Status: string(templates.StatusSkipped), Error: r.view.Text(templates.JobSkipped{Kind: templates.SkipOrderFailed, Project: failed})}, true
 	}
 	return Outcome{}, false
 }

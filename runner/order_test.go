@@ -2,17 +2,13 @@ package runner
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/atollhq/atoll/locks/boltdb"
 	"github.com/atollhq/atoll/runner/records"
-	"github.com/atollhq/atoll/templates"
 )
 
 func orderTestRunner(t *testing.T) *Runner {
@@ -22,11 +18,7 @@ func orderTestRunner(t *testing.T) *Runner {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	tmpl, err := templates.New("") // a skipped job's reason is rendered
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &Runner{rec: records.New(db), tmpl: tmpl, log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: time.Now, queue: make(chan string, 16)}
+	return testRunner(t, Config{Store: db})
 }
 
 // Jobs of a run start group by group; with abort_on_execution_order_fail a

@@ -47,12 +47,12 @@ func (r *Runner) Reconcile(ctx context.Context) {
 		}
 		for _, pr := range prs {
 			pr.Repo.InstallationID = repo.InstallationID
-			st, err := r.prState(ctx, pr)
+			st, err := r.pr.State(ctx, pr)
 			if err != nil || (st.HeadSHA == pr.HeadSHA && !st.Closed) {
 				continue // seen (a PR seen closed and open again was reopened)
 			}
 			r.log.Info("reconcile: planning a PR whose head was never seen", "repo", repo.FullName(), "pr", pr.Number)
-			if err := r.autoplan(ctx, pr, ""); err != nil {
+			if err := r.pr.Autoplan(ctx, pr, ""); err != nil {
 				r.log.Error("reconcile: autoplan", "pr", pr.Number, "err", err)
 			}
 		}
@@ -81,8 +81,8 @@ func (r *Runner) reconcileLocks(ctx context.Context) {
 		if pr.Merged {
 			continue // apply after merge, or its retry, releases them
 		}
-		r.markClosed(ctx, l.Owner.Repo, l.Owner.Number)
-		if released, err := r.releasePR(ctx, l.Owner.Repo, l.Owner.Number); err == nil {
+		r.pr.MarkClosed(ctx, l.Owner.Repo, l.Owner.Number)
+		if released, err := r.pr.ReleasePR(ctx, l.Owner.Repo, l.Owner.Number); err == nil {
 			r.auditReleased(ctx, l.Owner.Repo, l.Owner.Number, released, "pull request closed (reconciled)")
 			r.log.Info("reconcile: released the locks of a closed PR", "repo", l.Owner.Repo, "pr", l.Owner.Number)
 		}

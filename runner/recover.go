@@ -5,6 +5,7 @@ import (
 
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/runner/terraform"
+	"github.com/atollhq/atoll/runner/view"
 	"github.com/atollhq/atoll/templates"
 )
 
@@ -47,10 +48,10 @@ func (r *Runner) recover(ctx context.Context) error {
 	}
 	for _, p := range plans {
 		if p.State == PlanApplying && p.ApplyJob == records.ApplyClaimed {
-			r.setPlanState(ctx, records.PlanKey(p.Repo, p.Number, p.Project.Name), PlanPlanned, "-")
+			r.exec.SetPlanState(ctx, records.PlanKey(p.Repo, p.Number, p.Project.Name), PlanPlanned, "-")
 		}
 	}
-	return r.recoverDrift(ctx)
+	return r.drift.checker.Recover(ctx)
 }
 
 // interruptJob marks running job j interrupted and tells its PR: a plan
@@ -64,9 +65,9 @@ func (r *Runner) interruptJob(ctx context.Context, j Job, still func(cur Job) bo
 	out.Status = string(templates.StatusInterrupted)
 	switch j.Kind {
 	case JobApply, JobPlanApply:
-		out.Error = r.text(templates.JobInterrupted{Kind: string(j.Kind)})
+		out.Error = r.view.Text(templates.JobInterrupted{Kind: string(j.Kind)})
 	default:
-		out.Error = r.text(templates.JobInterrupted{Kind: string(JobPlan)}) // the comment adds how to run it again
+		out.Error = r.view.Text(templates.JobInterrupted{Kind: string(JobPlan)}) // the comment adds how to run it again
 	}
 	done := false
 	err := records.Update(ctx, r.rec, records.Jobs, j.ID, func(cur *Job, exists bool) error {
@@ -81,7 +82,7 @@ func (r *Runner) interruptJob(ctx context.Context, j Job, still func(cur Job) bo
 		return j, false, err
 	}
 	if j.Kind == JobApply {
-		r.setPlanState(ctx, records.PlanKey(j.Repo.FullName(), j.Number, j.Project.Name), PlanApplyFailed, j.ID)
+		r.exec.SetPlanState(ctx, records.PlanKey(j.Repo.FullName(), j.Number, j.Project.Name), PlanApplyFailed, j.ID)
 	}
 	r.log.Warn("job interrupted by a restart", "job", j.ID, "kind", j.Kind, "project", j.Project.Name)
 	r.checkDone(ctx, j)
@@ -96,7 +97,7 @@ func (r *Runner) noteRunInterrupted(ctx context.Context, runID string) {
 		}
 		// After an apply, each project says what to do: an apply is never
 		// simply rerun.
-		run.Message = r.text(templates.RunInterrupted{Apply: commandName(run.Command) == "apply"})
+		run.Message = r.view.Text(templates.RunInterrupted{Apply: view.CommandName(run.Command) == "apply"})
 		return nil
 	})
 	if err := r.renderRun(ctx, runID); err != nil {

@@ -80,7 +80,7 @@ func (r *Runner) releaseStaleClaims(ctx context.Context) {
 			continue
 		}
 		key := records.PlanKey(p.Repo, p.Number, p.Project.Name)
-		unlock := r.prMu.lock(records.PRKey(p.Repo, p.Number))
+		unlock := r.prMu.Lock(records.PRKey(p.Repo, p.Number))
 		released := false
 		err := records.Update(ctx, r.rec, records.Plans, key, func(cur *Plan, exists bool) error {
 			released = false
@@ -102,11 +102,11 @@ func (r *Runner) rescue(ctx context.Context, jobs []Job) {
 	now := r.now()
 	runs := map[string]bool{}
 	for _, j := range jobs {
-		if !r.leaseExpired(j, now) {
+		if !r.leases.JobExpired(j, now) {
 			continue
 		}
 		// Still the same claim, and still not renewed.
-		still := func(cur Job) bool { return cur.Mark == j.Mark && r.leaseExpired(cur, r.now()) }
+		still := func(cur Job) bool { return cur.Mark == j.Mark && r.leases.JobExpired(cur, r.now()) }
 		switch j.Kind {
 		case JobPlan, JobDrift:
 			if r.requeueExpired(ctx, j, still) {
@@ -124,7 +124,7 @@ func (r *Runner) rescue(ctx context.Context, jobs []Job) {
 					"job", j.ID, "owner", j.Owner)
 				runs[cur.RunID] = true
 				r.releaseOrdered(ctx, cur.RunID)
-				r.afterRunDone(ctx, cur.RunID)
+				r.pr.AfterRunDone(ctx, cur.RunID)
 			}
 		}
 	}

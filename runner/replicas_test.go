@@ -2,8 +2,6 @@ package runner
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +12,6 @@ import (
 	"github.com/atollhq/atoll/locks/boltdb"
 	"github.com/atollhq/atoll/runner/drift"
 	"github.com/atollhq/atoll/runner/execute"
-	"github.com/atollhq/atoll/runner/lease"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
@@ -56,12 +53,7 @@ func replicaSet(t *testing.T, n int, ttl time.Duration, now func() time.Time) []
 	for i := range n {
 		c := Cluster{ReplicaID: string(rune('a' + i)), Shared: true, JobLease: ttl}
 		c.Defaults()
-		r := &Runner{rec: records.New(db), tmpl: tmpl, log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: now, born: now(),
-			queue: make(chan string, 64),
-			cfg:   Config{Store: db, Cluster: c, DataDir: t.TempDir()}}
-		r.drift = newDriftScheduler(r)
-		r.leases = lease.New(db, c, now, r.log)
-		r.prMu.Shared = r.leases.Mutex("pr/")
+		r := testRunner(t, Config{Store: db, Cluster: c, Templates: tmpl, Now: now})
 		out = append(out, r)
 	}
 	return out
@@ -170,7 +162,7 @@ func TestDriftTickClaimedOnce(t *testing.T) {
 	fired := 0
 	for _, r := range rs {
 		for range 2 {
-			if r.drift.claimTick(ctx, drift.Fire{Repo: "acme/infra", Due: due}) {
+			if r.drift.ClaimTick(ctx, drift.Fire{Repo: "acme/infra", Due: due}) {
 				fired++
 			}
 		}
@@ -178,7 +170,7 @@ func TestDriftTickClaimedOnce(t *testing.T) {
 	if fired != 1 {
 		t.Errorf("tick claimed %d times, want once", fired)
 	}
-	if !rs[2].drift.claimTick(ctx, drift.Fire{Repo: "acme/infra", Due: due.Add(time.Hour)}) {
+	if !rs[2].drift.ClaimTick(ctx, drift.Fire{Repo: "acme/infra", Due: due.Add(time.Hour)}) {
 		t.Error("the next tick could not be claimed")
 	}
 }
@@ -197,22 +189,22 @@ func TestPlanFileReachesOtherReplicas(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum, _ := execute.FileSHA256(file)
-	if err := a.sharePlan(ctx, file); err != nil {
+	if err := a.exec.SharePlan(ctx, file); err != nil {
 		t.Fatal(err)
 	}
 	_ = os.Remove(file) // b runs on another machine: a's disk is not there
 	p := Plan{File: file, SHA256: sum}
-	got, err := b.planFileOf(ctx, p)
+	got, err := b.exec.PlanFileOf(ctx, p)
 	if err != nil || !strings.HasPrefix(got, b.cfg.DataDir) {
 		t.Fatalf("other replica's plan file = %q, %v; want a copy in its data dir", got, err)
 	}
-	if s, _ := b.planSHA256(ctx, p); s != sum {
+	if s, _ := b.exec.PlanSHA256(ctx, p); s != sum {
 		t.Errorf("copy's SHA-256 %s, want %s", s, sum)
 	}
-	if err := a.cfg.Store.PutRecord(ctx, bucketPlanFiles, "job2.tfplan", []byte("tampered")); err != nil {
+	if err := a.cfg.Store.PutRecord(ctx, PlanFilesBucket, "job2.tfplan", []byte("tampered")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.planFileOf(ctx, Plan{File: filepath.Join(a.cfg.DataDir, "plans", "job2.tfplan"), SHA256: sum}); err == nil {
+	if _, err := b.exec.PlanFileOf(ctx, Plan{File: filepath.Join(a.cfg.DataDir, "plans", "job2.tfplan"), SHA256: sum}); err == nil {
 		t.Error("a stored plan file whose SHA-256 is not the plan's was used")
 	}
 }
@@ -254,7 +246,7 @@ func TestStaleApplyClaimReleased(t *testing.T) {
 		State: PlanApplying, ApplyJob: records.ApplyClaimed}); err != nil {
 		t.Fatal(err)
 	}
-	unlock := a.prMu.lock(records.PRKey("acme/infra", 7)) // a is between its claim and its run
+	unlock := a.prMu.Lock(records.PRKey("acme/infra", 7)) // a is between its claim and its run
 	done := make(chan struct{})
 	go func() { b.releaseStaleClaims(ctx); close(done) }()
 	time.Sleep(100 * time.Millisecond)
@@ -290,7 +282,7 @@ func TestDriftChangeReachesTheLeader(t *testing.T) {
 	now := time.Now()
 	d.Sweep.Schedules(ctx, now) // listed and read: cached for their TTLs
 	done := make(chan struct{})
-	go func() { defer close(done); d.followDriftSignal(ctx) }()
+	go func() { defer close(done); d.FollowSignal(ctx) }()
 	waitFor := func(what string) {
 		t.Helper()
 		select {
@@ -300,7 +292,7 @@ func TestDriftChangeReachesTheLeader(t *testing.T) {
 		}
 	}
 
-	other.shareDriftChange(ctx, nil, "")
+	other.drift.ShareChange(ctx, nil, "")
 	waitFor("the installation change")
 	d.Sweep.Schedules(ctx, now.Add(time.Second))
 	if src.lists != 2 {
@@ -312,8 +304,8 @@ func TestDriftChangeReachesTheLeader(t *testing.T) {
 
 	repo := repoOf("infra")
 	repo.DefaultBranch = "main"
-	other.shareDriftChange(ctx, &repo, "refs/heads/feature") // cannot change the schedule: not shared
-	other.shareDriftChange(ctx, &repo, "refs/heads/main")
+	other.drift.ShareChange(ctx, &repo, "refs/heads/feature") // cannot change the schedule: not shared
+	other.drift.ShareChange(ctx, &repo, "refs/heads/main")
 	waitFor("the push to the default branch")
 	d.Sweep.Schedules(ctx, now.Add(2*time.Second))
 	if src.reads["acme/infra"] != 2 {

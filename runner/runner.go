@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/atollhq/atoll/runner/pr"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -20,12 +19,17 @@ import (
 	"time"
 
 	"github.com/atollhq/atoll/policy"
+	"github.com/atollhq/atoll/runner/clearance"
 	"github.com/atollhq/atoll/runner/config"
+	"github.com/atollhq/atoll/runner/execute"
 	"github.com/atollhq/atoll/runner/lease"
 	"github.com/atollhq/atoll/runner/lockqueue"
 	"github.com/atollhq/atoll/runner/mask"
+	"github.com/atollhq/atoll/runner/pr"
+	"github.com/atollhq/atoll/runner/projects"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/runner/terraform"
+	"github.com/atollhq/atoll/runner/view"
 	"github.com/atollhq/atoll/runner/workflow"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
@@ -102,18 +106,21 @@ type Runner struct {
 	botLogin string
 	masker   *mask.Masker
 
-	queue     chan string   // job ids ready to run
-	wake      chan struct{} // a delivery arrived
-	events    chan struct{} // bounds concurrent event handling
-	runMu     keyedMutex    // per run: comment edits
-	projMu    keyedMutex    // per repo+dir+workspace: one terraform at a time
-	prMu      keyedMutex    // per PR: event handling that reads then writes PR state
-	inFlight  sync.Map      // delivery ids being handled (true) or handled (false); see handlePending
-	wg        sync.WaitGroup
-	drift     *driftScheduler
-	exec      execHolder // the job bodies (bridge_execute.go)
-	pr        *pr.Life   // the pull requests' life (bridge_pr.go: prLife)
-	prOnce    sync.Once  // builds pr
+	queue    chan string      // job ids ready to run
+	wake     chan struct{}    // a delivery arrived
+	events   chan struct{}    // bounds concurrent event handling
+	runMu    lease.KeyedMutex // per run: comment edits
+	projMu   lease.KeyedMutex // per repo+dir+workspace: one terraform at a time
+	prMu     lease.KeyedMutex // per PR: event handling that reads then writes PR state
+	inFlight sync.Map         // delivery ids being handled (true) or handled (false); see handlePending
+	wg       sync.WaitGroup
+	// The services the engine drives, each built once in New (wire.go).
+	projects  *projects.Loader    // atoll.yaml and project discovery
+	view      *view.View          // what a run shows: comments, replies, check texts
+	gates     *clearance.Gatherer // the facts the gate decides from, and its decisions
+	exec      *execute.Jobs       // the job bodies
+	pr        *pr.Life            // the pull requests' life
+	drift     *driftScheduler     // drift checks, reports and remediation
 	observer  Observer
 	started   atomic.Bool      // Start began the workers
 	leases    *lease.Leases    // this replica's claims in the store (runner/lease)
@@ -158,7 +165,7 @@ func New(cfg Config) (*Runner, error) {
 	if cfg.Observer == nil {
 		cfg.Observer = noObserver{}
 	}
-	cfg.Server = withDefaults(cfg.Server)
+	cfg.Server = cfg.Server.WithRunnerDefaults()
 	tfEnv, tfSecrets := cfg.Server.Terraform.Environ(os.LookupEnv)
 	if cfg.Cluster.JobLease <= 0 {
 		cfg.Cluster.JobLease = cfg.Server.JobLease
@@ -194,8 +201,7 @@ func New(cfg Config) (*Runner, error) {
 	r.leader = lease.NewLeader(r.leases, leaderRuntime{r})
 	r.planQueue = lockqueue.New(cfg.Store, queueEngine{r}, r.now, r.log)
 	r.life, r.endLife = context.WithCancel(context.Background())
-	r.drift = newDriftScheduler(r)
-	r.prLife()
+	r.wire()
 	if cfg.Cluster.Shared {
 		r.prMu.Shared = r.leases.Mutex("pr/")
 		r.runMu.Shared = r.leases.Mutex("run/") // one replica edits a run's comment at a time
@@ -221,23 +227,23 @@ func (r *Runner) Start(ctx context.Context) error {
 		r.goSafe(ctx, "worker", func(ctx context.Context) { r.work(ctx) })
 	}
 	r.goSafe(ctx, "inbox", func(ctx context.Context) { r.drainInbox(ctx) })
-	r.goSafe(ctx, "inbox pruner", func(ctx context.Context) { r.pruneLoop(ctx) })
+	r.goSafe(ctx, "inbox pruner", func(ctx context.Context) { r.pr.PruneLoop(ctx, r.cfg.Store) })
 	r.goSafe(ctx, "audit retention", func(ctx context.Context) { r.pruneAuditLoop(ctx) })
 	// What must run once across replicas runs on the leader (runner/lease.Leader).
-	lead := []leaderTask{
-		{"reconciler", r.reconcileLoop},
-		{"planqueue", r.queueLoop},
+	lead := []lease.Task{
+		{Name: "reconciler", Run: r.reconcileLoop},
+		{Name: "planqueue", Run: r.planQueue.Loop},
 	}
 	if r.drift.Sweep.Enabled() {
-		lead = append(lead, leaderTask{"drift", r.drift.loop})
+		lead = append(lead, lease.Task{Name: "drift", Run: r.drift.Loop})
 	}
 	if r.shared() {
-		lead = append(lead, leaderTask{"claim pruner", r.pruneClaimsLoop})
+		lead = append(lead, lease.Task{Name: "claim pruner", Run: r.leases.PruneDeliveryClaimsLoop})
 		if r.drift.Sweep.Enabled() {
-			lead = append(lead, leaderTask{"drift signal", r.drift.followDriftSignal})
+			lead = append(lead, lease.Task{Name: "drift signal", Run: r.drift.FollowSignal})
 		}
 	}
-	r.lead(ctx, lead)
+	r.leader.Lead(ctx, lead)
 	if r.shared() {
 		r.goSafe(ctx, "queue signal", r.signalLoop)
 		r.goSafe(ctx, "queue poll", r.pollQueue)

@@ -238,7 +238,7 @@ func checkStage(k JobKind) templates.CheckStage {
 // openCheck creates a job's check run, queued. It returns 0 when the code
 // host refused: checks are a courtesy, never a reason to fail a job.
 func (r *Runner) openCheck(ctx context.Context, j Job) int64 {
-	progress := r.checkText(templates.CheckQueued, j)
+	progress := r.view.CheckText(templates.CheckQueued, j)
 	cr, err := r.host.CreateCheckRun(ctx, j.Repo, vcs.CheckRun{
 		Name:       templates.CheckName(checkStage(j.Kind), j.Project.Name),
 		HeadSHA:    j.HeadSHA,

@@ -85,7 +85,7 @@ func (r *Runner) applyBlocked(ctx context.Context) *applyBlock {
 	l, err := r.GetApplyLock(ctx)
 	if err != nil {
 		r.log.Error("read apply lock", "err", err)
-		return &applyBlock{Lock: &ApplyLock{Locked: true, Reason: r.text(templates.ApplyLockUnreadable{Error: err.Error()})}}
+		return &applyBlock{Lock: &ApplyLock{Locked: true, Reason: r.view.Text(templates.ApplyLockUnreadable{Error: err.Error()})}}
 	}
 	if l.Locked {
 		return &applyBlock{Lock: &l}
@@ -110,7 +110,7 @@ func (r *Runner) blockedOutcome(ctx context.Context) (Outcome, bool) {
 	if b == nil {
 		return Outcome{}, false
 	}
-	return Outcome{Status: string(templates.StatusRefused), Unmet: r.renderReasons([]gate.Reason{b.unmet()})}, true
+	return Outcome{Status: string(templates.StatusRefused), Unmet: r.gates.RenderReasons([]gate.Reason{b.unmet()})}, true
 }
 
 // jobContext is the context a job runs under: ctx, ended after

@@ -40,7 +40,7 @@ func (r *Runner) MayRun(ctx context.Context, repo, user, command string) (string
 	if err != nil {
 		return "", err
 	}
-	return r.authorize(ctx, rp, user, command)
+	return r.pr.Authorize(ctx, rp, user, command)
 }
 
 // InTeam reports whether user is an active member of team
@@ -71,21 +71,21 @@ func (r *Runner) ReleaseLock(ctx context.Context, k locks.Key, by string) (locks
 	if err != nil || !ok {
 		return l, ok, err
 	}
-	defer r.prMu.lock(records.PRKey(l.Owner.Repo, l.Owner.Number))()
+	defer r.prMu.Lock(records.PRKey(l.Owner.Repo, l.Owner.Number))()
 	plans, err := r.rec.PlansOf(ctx, l.Owner.Repo, l.Owner.Number)
 	if err != nil {
 		return l, false, err
 	}
 	for _, p := range plans {
 		if path.Clean(p.Project.Dir) == l.Key.Dir && p.Project.Workspace == l.Key.Workspace && p.State != PlanApplying {
-			r.discardPlan(ctx, p)
+			r.pr.DiscardPlan(ctx, p)
 		}
 	}
 	if err := r.cfg.Store.Unlock(ctx, l.Key); err != nil {
 		return l, false, err
 	}
 	if rp, err := repoFromName(l.Owner.Repo); err == nil {
-		_ = r.say(ctx, rp, l.Owner.Number, templates.LockReleasedByAdmin{Dir: l.Key.Dir, Workspace: l.Key.Workspace, By: by})
+		_ = r.view.Say(ctx, rp, l.Owner.Number, templates.LockReleasedByAdmin{Dir: l.Key.Dir, Workspace: l.Key.Workspace, By: by})
 	}
 	return l, true, nil
 }
@@ -107,6 +107,6 @@ func (r *Runner) CancelJob(ctx context.Context, id, by string) (Job, bool, error
 	if err != nil || !claimed {
 		return job, false, err
 	}
-	r.finishJob(ctx, job, Outcome{Status: string(templates.StatusSkipped), Error: r.text(templates.JobSkipped{Kind: templates.SkipCancelled, By: by})})
+	r.finishJob(ctx, job, Outcome{Status: string(templates.StatusSkipped), Error: r.view.Text(templates.JobSkipped{Kind: templates.SkipCancelled, By: by})})
 	return job, true, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/atollhq/atoll/runner/crashpoint"
 	"github.com/atollhq/atoll/runner/execute"
+	"github.com/atollhq/atoll/runner/lease"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/templates"
@@ -60,7 +61,7 @@ func (r *Runner) runJob(ctx context.Context, id string) {
 	if r.orderWait(ctx, id) {
 		return // a lower execution order group of its run is not done; releaseOrdered queues it again
 	}
-	release, ok := r.drift.admit(ctx, id)
+	release, ok := r.drift.Admit(ctx, id)
 	if !ok {
 		return // a drift job waits for a drift slot; it stays queued
 	}
@@ -73,7 +74,7 @@ func (r *Runner) runJob(ctx context.Context, id string) {
 			return records.ErrAbort
 		}
 		j.State, j.Started, j.Mark = JobRunning, r.now(), newMark()
-		r.leaseJob(j)
+		r.leases.ClaimJob(j)
 		j.Outcome.Status = string(templates.StatusRunning)
 		if j.Kind == JobApply {
 			j.Outcome.Status = string(templates.StatusApplying)
@@ -88,13 +89,13 @@ func (r *Runner) runJob(ctx context.Context, id string) {
 		return
 	}
 	clock.Mark("claim")
-	held := r.holdJob(job)
-	defer held.stop()
+	held := r.leases.HoldJob(job)
+	defer held.Stop()
 	if out, skip := r.orderAborted(ctx, job); skip {
 		r.finishJob(ctx, job, out)
 		return
 	}
-	unlock := r.projMu.lock(job.Repo.FullName() + "#" + job.Project.Dir + "#" + job.Project.Workspace)
+	unlock := r.projMu.Lock(job.Repo.FullName() + "#" + job.Project.Dir + "#" + job.Project.Workspace)
 	defer unlock()
 	crashpoint.Hit(ctx, crashpoint.JobClaimed)
 	r.ensureCheck(ctx, &job)
@@ -117,13 +118,13 @@ func (r *Runner) runJob(ctx context.Context, id string) {
 	var log io.Writer = io.Discard
 	if err == nil {
 		defer logf.Close()
-		mw := &maskingWriter{w: logf, mask: r.mask}
+		mw := &maskingWriter{w: logf, mask: r.masker.Mask}
 		defer func() { _ = mw.flush() }()
 		log = mw
 	}
 	jctx, cancel := r.jobContext(ctx)
 	defer cancel()
-	held.onLost(cancel) // taken over by another replica: stop working on it
+	held.OnLost(cancel) // taken over by another replica: stop working on it
 	aj, running := r.track(job, cancel)
 	if !running { // Drain began while this job was claimed
 		<-shown
@@ -139,20 +140,20 @@ func (r *Runner) runJob(ctx context.Context, id string) {
 		defer func() {
 			if p := recover(); p != nil {
 				r.log.Error("panic in job", "job", job.ID, "panic", fmt.Sprint(p))
-				o = Outcome{Status: failedStatus(job.Kind), FailedStep: "internal", Error: r.text(templates.JobPanicked{Error: fmt.Sprint(p)})}
+				o = Outcome{Status: failedStatus(job.Kind), FailedStep: "internal", Error: r.view.Text(templates.JobPanicked{Error: fmt.Sprint(p)})}
 			}
 		}()
 		switch job.Kind {
 		case JobPlan:
-			return r.jobs().Plan(ctx, &job, log)
+			return r.exec.Plan(ctx, &job, log)
 		case JobApply:
-			return r.jobs().Apply(ctx, &job, log)
+			return r.exec.Apply(ctx, &job, log)
 		case JobPlanApply:
-			return r.jobs().PlanApply(ctx, &job, log)
+			return r.exec.PlanApply(ctx, &job, log)
 		case JobDrift:
-			return r.runDrift(ctx, &job, log)
+			return r.exec.Drift(ctx, &job, log)
 		}
-		return Outcome{Status: string(templates.StatusSkipped), Error: r.text(templates.JobUnknownKind{Kind: string(job.Kind)})}
+		return Outcome{Status: string(templates.StatusSkipped), Error: r.view.Text(templates.JobUnknownKind{Kind: string(job.Kind)})}
 	}()
 	clock.Mark("job body")
 	<-shown
@@ -177,11 +178,11 @@ func (r *Runner) finishJob(ctx context.Context, job Job, out Outcome) {
 	case templates.StatusLocked, templates.StatusSkipped, templates.StatusRefused:
 		state = JobSkipped
 	}
-	out.PlanText, out.ApplyText, out.LogTail = r.mask(out.PlanText), r.mask(out.ApplyText), r.mask(out.LogTail)
-	out.Error = r.mask(out.Error)
+	out.PlanText, out.ApplyText, out.LogTail = r.masker.Mask(out.PlanText), r.masker.Mask(out.ApplyText), r.masker.Mask(out.LogTail)
+	out.Error = r.masker.Mask(out.Error)
 	lost := false
 	err := records.Update(ctx, r.rec, records.Jobs, job.ID, func(j *Job, _ bool) error {
-		if lost = takenOver(*j, job); lost {
+		if lost = lease.TakenOver(*j, job); lost {
 			return records.ErrAbort
 		}
 		j.State, j.Outcome, j.Finished, j.Commit = state, out, r.now(), job.Commit
@@ -206,8 +207,8 @@ func (r *Runner) finishJob(ctx context.Context, job Job, out Outcome) {
 	r.checkDone(ctx, job)
 	execute.Mark(ctx, "audit and check run")
 	r.releaseOrdered(ctx, job.RunID)
-	r.afterRunDone(ctx, job.RunID)
-	r.lockReleased() // a queued plan that ended without its lock lets the next go
+	r.pr.AfterRunDone(ctx, job.RunID)
+	r.planQueue.Released() // a queued plan that ended without its lock lets the next go
 }
 
 // afterUpdate re-renders what shows a job: its run's comment, or for a
@@ -233,7 +234,7 @@ func (r *Runner) checkProgress(ctx context.Context, j Job) {
 	if j.CheckRun == 0 {
 		return
 	}
-	progress := r.checkText(templates.CheckRunning, j)
+	progress := r.view.CheckText(templates.CheckRunning, j)
 	err := r.host.UpdateCheckRun(ctx, j.Repo, vcs.CheckRun{ID: j.CheckRun,
 		Name: templates.CheckName(checkStage(j.Kind), j.Project.Name), HeadSHA: j.HeadSHA,
 		Status: vcs.CheckInProgress, Title: progress.Title, Summary: progress.Summary, DetailsURL: r.jobURL(j.ID)})
@@ -247,7 +248,7 @@ func (r *Runner) checkDone(ctx context.Context, j Job) {
 	if j.CheckRun == 0 {
 		return
 	}
-	pr := r.projectResult(ctx, j)
+	pr := r.view.ProjectResult(ctx, j)
 	stage := checkStage(j.Kind)
 	out, err := r.tmpl.RenderCheckSummary(templates.CheckSummary{Stage: stage, Project: pr})
 	if err != nil {
@@ -262,13 +263,13 @@ func (r *Runner) checkDone(ctx context.Context, j Job) {
 		conclusion = vcs.ConclusionFailure
 	}
 	err = r.host.UpdateCheckRun(ctx, j.Repo, vcs.CheckRun{ID: j.CheckRun, Name: out.Name, HeadSHA: j.HeadSHA,
-		Status: vcs.CheckCompleted, Conclusion: conclusion, Title: out.Title, Summary: r.mask(out.Summary),
+		Status: vcs.CheckCompleted, Conclusion: conclusion, Title: out.Title, Summary: r.masker.Mask(out.Summary),
 		DetailsURL: r.jobURL(j.ID)})
 	if err != nil {
 		r.log.Warn("complete check run", "job", j.ID, "err", err)
 	}
 	if j.Kind == JobPlan && len(j.Outcome.Policies) > 0 {
-		r.policyCheck(ctx, j, pr)
+		r.gates.PolicyCheck(ctx, j, pr)
 	}
 }
 

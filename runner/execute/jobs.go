@@ -112,6 +112,8 @@ type Deps struct {
 	// files are then kept in it too.
 	Shared bool
 	Store  FileStore
+	// Locks finds the holder of a project's lock (drift checks).
+	Locks  LockReader
 	Rec    records.Records
 	Host   Host
 	Git    Git
@@ -127,8 +129,7 @@ type Deps struct {
 }
 
 // Jobs runs the bodies of the runner's jobs, each in a worktree of its
-// own: Plan, Apply, PlanApply, and what drift checks share (PlanProject,
-// CheckoutCommit, NewJobSpace). Safe for concurrent use.
+// own: Plan, Apply, PlanApply and Drift. Safe for concurrent use.
 type Jobs struct {
 	cfg       Deps
 	srv       config.Server

@@ -1,0 +1,58 @@
+package runner
+
+import (
+	"path/filepath"
+
+	"github.com/atollhq/atoll/runner/clearance"
+	"github.com/atollhq/atoll/runner/execute"
+	"github.com/atollhq/atoll/runner/pr"
+	"github.com/atollhq/atoll/runner/projects"
+	"github.com/atollhq/atoll/runner/view"
+	"github.com/atollhq/atoll/templates"
+)
+
+// wire builds, once, the services the engine drives, from r's parts and
+// the adapters (bridge_*.go) through which each reaches back into the
+// engine. New calls it after the leases and the plan queue are made.
+func (r *Runner) wire() {
+	r.projects = &projects.Loader{Host: r.host, Git: r.git, Server: r.srv,
+		WorkDir: filepath.Join(r.cfg.DataDir, "work"), Log: r.log}
+	r.view = &view.View{Records: r.rec, Comments: r.host, Facts: viewFacts{r}, Templates: r.tmpl, Masker: r.masker,
+		Options: view.Options{QuietPolicyChecks: r.srv.QuietPolicyChecks, SummaryOnly: r.srv.SummaryOnly,
+			Unsandboxed: r.cfg.Sandbox == nil, HTMLURL: r.cfg.HTMLURL},
+		Log: r.log}
+	gd := clearance.Deps{Server: r.srv, DefaultRequirements: projects.RequirementNames(r.srv.ApplyRequirements),
+		Host: r.host, Git: r.git, Configs: gateConfigs{r}, Engine: gateEngine{r}, Records: r.rec,
+		Templates: r.tmpl, Log: r.log}
+	if r.cfg.Policies != nil {
+		gd.Policies = r.cfg.Policies
+	}
+	r.gates = clearance.New(gd)
+	r.exec = execute.New(execute.Deps{Server: r.srv, DataDir: r.cfg.DataDir, TFEnv: r.tfEnv, TFSecrets: r.tfSecrets,
+		Masker: r.masker, Resolve: r.cfg.Resolve, Launch: r.cfg.Launch, Sandbox: r.cfg.Sandbox, Policies: r.cfg.Policies,
+		Shared: r.cfg.Cluster.Shared, Store: r.cfg.Store, Locks: r.cfg.Store, Rec: r.rec, Host: r.host, Git: r.git,
+		Engine: execEngine{r}, Gate: execGate{r}, Observer: r.observer, WorkDir: r.workDir,
+		AfterJob: deferAfterJob, Log: r.log, Now: r.now})
+	r.pr = pr.New(pr.Deps{
+		Settings: r.srv,
+		Records:  r.rec,
+		Locks:    r.cfg.Store,
+		Host:     r.host,
+		Engine:   prEngine{r},
+		Repos:    prRepos{r},
+		Replies:  prReplies{r},
+		Gate:     prGate{r},
+		Policies: prPolicies{r},
+		Issues:   prIssues{r},
+		BotLogin: func() string { return r.botLogin },
+		Version:  r.versionData(),
+		Log:      r.log,
+		Now:      r.now,
+	})
+	r.drift = newDriftScheduler(r)
+}
+
+// versionData is atoll's version, for `atoll version` and drift issues.
+func (r *Runner) versionData() templates.Version {
+	return templates.Version{Version: r.cfg.Version, Commit: r.cfg.Commit, GoVersion: goVersion()}
+}
