@@ -52,7 +52,3 @@ func (b gateEngine) Reply(ctx context.Context, repo vcs.Repo, number int, name s
 func (b gateEngine) Mask(s string) string { return b.r.masker.Mask(s) }
 
 func (b gateEngine) JobURL(id string) string { return b.r.jobURL(id) }
-
-func (b gateEngine) PendingDependencies(p Plan, plans map[string]Plan, applying map[string]int) []string {
-	return pendingDependencies(p, plans, applying)
-}

@@ -25,6 +25,7 @@ import (
 	"github.com/atollhq/atoll/runner/lease"
 	"github.com/atollhq/atoll/runner/lockqueue"
 	"github.com/atollhq/atoll/runner/mask"
+	"github.com/atollhq/atoll/runner/order"
 	"github.com/atollhq/atoll/runner/pr"
 	"github.com/atollhq/atoll/runner/projects"
 	"github.com/atollhq/atoll/runner/records"
@@ -121,6 +122,7 @@ type Runner struct {
 	exec      *execute.Jobs       // the job bodies
 	pr        *pr.Life            // the pull requests' life
 	drift     *driftScheduler     // drift checks, reports and remediation
+	order     order.Groups        // when a job of a run may start
 	observer  Observer
 	started   atomic.Bool      // Start began the workers
 	leases    *lease.Leases    // this replica's claims in the store (runner/lease)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/atollhq/atoll/runner/clearance"
 	"github.com/atollhq/atoll/runner/execute"
+	"github.com/atollhq/atoll/runner/order"
 	"github.com/atollhq/atoll/runner/pr"
 	"github.com/atollhq/atoll/runner/projects"
 	"github.com/atollhq/atoll/runner/view"
@@ -50,6 +51,7 @@ func (r *Runner) wire() {
 		Now:      r.now,
 	})
 	r.drift = newDriftScheduler(r)
+	r.order = order.Groups{Records: r.rec}
 }
 
 // versionData is atoll's version, for `atoll version` and drift issues.

@@ -58,7 +58,7 @@ func (r *Runner) runJob(ctx context.Context, id string) {
 	if r.stopping() {
 		return
 	}
-	if r.orderWait(ctx, id) {
+	if r.order.Wait(ctx, id) {
 		return // a lower execution order group of its run is not done; releaseOrdered queues it again
 	}
 	release, ok := r.drift.Admit(ctx, id)
@@ -91,8 +91,9 @@ func (r *Runner) runJob(ctx context.Context, id string) {
 	clock.Mark("claim")
 	held := r.leases.HoldJob(job)
 	defer held.Stop()
-	if out, skip := r.orderAborted(ctx, job); skip {
-		r.finishJob(ctx, job, out)
+	if failed := r.order.Aborted(ctx, job); failed != "" { // abort_on_execution_order_fail
+		r.finishJob(ctx, job, Outcome{Status: string(templates.StatusSkipped),
+			Error: r.view.Text(templates.JobSkipped{Kind: templates.SkipOrderFailed, Project: failed})})
 		return
 	}
 	unlock := r.projMu.Lock(job.Repo.FullName() + "#" + job.Project.Dir + "#" + job.Project.Workspace)
@@ -209,6 +210,15 @@ func (r *Runner) finishJob(ctx context.Context, job Job, out Outcome) {
 	r.releaseOrdered(ctx, job.RunID)
 	r.pr.AfterRunDone(ctx, job.RunID)
 	r.planQueue.Released() // a queued plan that ended without its lock lets the next go
+}
+
+// releaseOrdered hands the workers again the still-queued jobs of an
+// ordered run once one of its jobs is final: those of the next execution
+// order group may start (runner/order).
+func (r *Runner) releaseOrdered(ctx context.Context, runID string) {
+	for _, id := range r.order.Queued(ctx, runID) {
+		r.enqueue(id)
+	}
 }
 
 // afterUpdate re-renders what shows a job: its run's comment, or for a

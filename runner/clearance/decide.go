@@ -8,6 +8,7 @@ import (
 	"github.com/atollhq/atoll/policy"
 	"github.com/atollhq/atoll/runner/discovery"
 	"github.com/atollhq/atoll/runner/gate"
+	"github.com/atollhq/atoll/runner/order"
 	"github.com/atollhq/atoll/runner/projects"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
@@ -168,7 +169,7 @@ func (g *Gatherer) Requirements(ctx context.Context, pr vcs.PullRequest, rc proj
 					}
 				}
 			}
-			pending = g.d.Engine.PendingDependencies(p, prPlans, applying)
+			pending = order.PendingDependencies(p, prPlans, applying)
 		}
 		d := g.ForPR(ctx, gate.PathComment, pr, f, p.Project, rules[i], &p, p.Policies, pending)
 		if c, ok := d.Clearance(); ok {

@@ -81,10 +81,6 @@ type Engine interface {
 	Authorize(ctx context.Context, repo vcs.Repo, user, command string) (string, error)
 	// Reply comments on issue or PR number with template name.
 	Reply(ctx context.Context, repo vcs.Repo, number int, name string, data any) error
-	// PendingDependencies are the projects of p's depends_on still to
-	// apply first, given the PR's plans and the projects being applied
-	// (by execution order group).
-	PendingDependencies(p records.Plan, plans map[string]records.Plan, applying map[string]int) []string
 	// Mask hides the secrets in s.
 	Mask(s string) string
 	// JobURL is the address of job id's page.

@@ -111,9 +111,6 @@ func (e *engine) Reply(_ context.Context, _ vcs.Repo, _ int, _ string, data any)
 }
 func (e *engine) Mask(s string) string    { return strings.ReplaceAll(s, "s3cr3t", "***") }
 func (e *engine) JobURL(id string) string { return "https://atoll.example/jobs/" + id }
-func (e *engine) PendingDependencies(records.Plan, map[string]records.Plan, map[string]int) []string {
-	return nil
-}
 
 // sets are the server's policy sets.
 type sets []policy.SetConfig

@@ -42,7 +42,7 @@ type Project struct {
 	SerialPlan  bool `json:"serial_plan,omitempty"`
 	SerialApply bool `json:"serial_apply,omitempty"`
 	// DependsOn names the projects of the same pull request that must be
-	// applied before this one (see the runner's pendingDependencies).
+	// applied before this one (see order.PendingDependencies).
 	DependsOn []string `json:"depends_on,omitempty"`
 	// PlanRequirements (plan_requirements: approved, mergeable,
 	// undiverged) must hold before the project is planned.
