@@ -9,7 +9,6 @@ import (
 
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
-	"github.com/atollhq/atoll/vcs"
 )
 
 // Observer is told about finished jobs and terraform runs (metrics).
@@ -176,16 +175,7 @@ func (r *Runner) requeue(ctx context.Context, job Job) {
 	r.log.Info("job cancelled by shutdown; queued again for the next start", "job", job.ID)
 	r.signalQueuedJobs() // another replica may take it now
 	r.observer.ObserveJob(string(job.Kind), "requeued", 0)
-	if job.CheckRun != 0 {
-		progress := r.view.CheckText(templates.CheckRestarting, job)
-		err := r.host.UpdateCheckRun(ctx, job.Repo, vcs.CheckRun{ID: job.CheckRun,
-			Name: templates.CheckName(checkStage(job.Kind), job.Project.Name), HeadSHA: job.HeadSHA,
-			Status: vcs.CheckQueued, Title: progress.Title, Summary: progress.Summary,
-			DetailsURL: r.jobURL(job.ID)})
-		if err != nil {
-			r.log.Warn("update check run", "job", job.ID, "err", err)
-		}
-	}
+	r.view.ShowCheck(ctx, job, templates.CheckRestarting)
 	r.afterUpdate(ctx, job)
 }
 

@@ -185,7 +185,7 @@ func (r *Runner) ensureCheck(ctx context.Context, j *Job) {
 		return
 	}
 	crashpoint.Hit(ctx, crashpoint.OpenCheck)
-	id := r.openCheck(ctx, *j)
+	id := r.view.OpenCheck(ctx, *j)
 	if id == 0 {
 		return
 	}
@@ -222,34 +222,4 @@ func (r *Runner) enqueue(jobID string) {
 		// picked up by the next sweep.
 		r.log.Warn("job queue full; job waits for the next sweep", "job", jobID)
 	}
-}
-
-// checkStage is the check run stage of a job kind.
-func checkStage(k JobKind) templates.CheckStage {
-	switch k {
-	case JobApply, JobPlanApply:
-		return templates.CheckApply
-	case JobDrift:
-		return templates.CheckDrift
-	}
-	return templates.CheckPlan
-}
-
-// openCheck creates a job's check run, queued. It returns 0 when the code
-// host refused: checks are a courtesy, never a reason to fail a job.
-func (r *Runner) openCheck(ctx context.Context, j Job) int64 {
-	progress := r.view.CheckText(templates.CheckQueued, j)
-	cr, err := r.host.CreateCheckRun(ctx, j.Repo, vcs.CheckRun{
-		Name:       templates.CheckName(checkStage(j.Kind), j.Project.Name),
-		HeadSHA:    j.HeadSHA,
-		Status:     vcs.CheckQueued,
-		Title:      progress.Title,
-		Summary:    progress.Summary,
-		DetailsURL: r.jobURL(j.ID),
-	})
-	if err != nil {
-		r.log.Warn("create check run", "job", j.ID, "err", err)
-		return 0
-	}
-	return cr.ID
 }

@@ -18,7 +18,7 @@ import (
 func (r *Runner) wire() {
 	r.projects = &projects.Loader{Host: r.host, Git: r.git, Server: r.srv,
 		WorkDir: filepath.Join(r.cfg.DataDir, "work"), Log: r.log}
-	r.view = &view.View{Records: r.rec, Comments: r.host, Facts: viewFacts{r}, Templates: r.tmpl, Masker: r.masker,
+	r.view = &view.View{Records: r.rec, Comments: r.host, Checks: r.host, Facts: viewFacts{r}, Templates: r.tmpl, Masker: r.masker,
 		Options: view.Options{QuietPolicyChecks: r.srv.QuietPolicyChecks, SummaryOnly: r.srv.SummaryOnly,
 			Unsandboxed: r.cfg.Sandbox == nil, HTMLURL: r.cfg.HTMLURL},
 		Log: r.log}

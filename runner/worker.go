@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -18,7 +17,6 @@ import (
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/templates"
-	"github.com/atollhq/atoll/vcs"
 )
 
 // work runs queued jobs until ctx ends. Every minute it also sweeps the
@@ -107,7 +105,7 @@ func (r *Runner) runJob(ctx context.Context, id string) {
 	shown := make(chan struct{})
 	go func(job Job) { // a copy: the job's run changes its own
 		defer close(shown)
-		r.checkProgress(ctx, job)
+		r.view.ShowCheck(ctx, job, templates.CheckRunning)
 		r.afterUpdate(ctx, job)
 	}(job)
 	defer func() { <-shown }()
@@ -119,8 +117,8 @@ func (r *Runner) runJob(ctx context.Context, id string) {
 	var log io.Writer = io.Discard
 	if err == nil {
 		defer logf.Close()
-		mw := &maskingWriter{w: logf, mask: r.masker.Mask}
-		defer func() { _ = mw.flush() }()
+		mw := r.masker.NewWriter(logf)
+		defer func() { _ = mw.Flush() }()
 		log = mw
 	}
 	jctx, cancel := r.jobContext(ctx)
@@ -239,85 +237,17 @@ func failedStatus(k JobKind) string {
 	return string(templates.StatusPlanError)
 }
 
-// checkProgress marks a job's check run in progress.
-func (r *Runner) checkProgress(ctx context.Context, j Job) {
-	if j.CheckRun == 0 {
-		return
-	}
-	progress := r.view.CheckText(templates.CheckRunning, j)
-	err := r.host.UpdateCheckRun(ctx, j.Repo, vcs.CheckRun{ID: j.CheckRun,
-		Name: templates.CheckName(checkStage(j.Kind), j.Project.Name), HeadSHA: j.HeadSHA,
-		Status: vcs.CheckInProgress, Title: progress.Title, Summary: progress.Summary, DetailsURL: r.jobURL(j.ID)})
-	if err != nil {
-		r.log.Warn("update check run", "job", j.ID, "err", err)
-	}
-}
-
-// checkDone completes a job's check run from its outcome.
+// checkDone completes a job's check run from its outcome, and a plan's
+// policy check run.
 func (r *Runner) checkDone(ctx context.Context, j Job) {
 	if j.CheckRun == 0 {
 		return
 	}
 	pr := r.view.ProjectResult(ctx, j)
-	stage := checkStage(j.Kind)
-	out, err := r.tmpl.RenderCheckSummary(templates.CheckSummary{Stage: stage, Project: pr})
-	if err != nil {
-		r.log.Error("render check", "job", j.ID, "err", err)
-		return
-	}
-	conclusion := vcs.ConclusionSuccess
-	switch templates.ProjectStatus(j.Outcome.Status) {
-	case templates.StatusNoChanges, templates.StatusSkipped:
-		conclusion = vcs.ConclusionNeutral
-	case templates.StatusPlanError, templates.StatusApplyFailed, templates.StatusLocked, templates.StatusInterrupted, templates.StatusRefused:
-		conclusion = vcs.ConclusionFailure
-	}
-	err = r.host.UpdateCheckRun(ctx, j.Repo, vcs.CheckRun{ID: j.CheckRun, Name: out.Name, HeadSHA: j.HeadSHA,
-		Status: vcs.CheckCompleted, Conclusion: conclusion, Title: out.Title, Summary: r.masker.Mask(out.Summary),
-		DetailsURL: r.jobURL(j.ID)})
-	if err != nil {
-		r.log.Warn("complete check run", "job", j.ID, "err", err)
-	}
+	r.view.CompleteCheck(ctx, j, pr)
 	if j.Kind == JobPlan && len(j.Outcome.Policies) > 0 {
 		r.gates.PolicyCheck(ctx, j, pr)
 	}
-}
-
-// maskingWriter masks secrets in what it writes, a whole line at a time,
-// so that a secret split across writes (a custom step's output arrives in
-// pipe-sized chunks) is still masked. A line longer than maxMaskedLine is
-// written in pieces; flush writes a last line without its newline.
-type maskingWriter struct {
-	w    io.Writer
-	mask func(string) string
-	buf  []byte
-}
-
-// maxMaskedLine bounds a line held back while waiting for its newline.
-const maxMaskedLine = 1 << 20
-
-func (m *maskingWriter) Write(p []byte) (int, error) {
-	m.buf = append(m.buf, p...)
-	if i := bytes.LastIndexByte(m.buf, '\n'); i >= 0 {
-		if _, err := io.WriteString(m.w, m.mask(string(m.buf[:i+1]))); err != nil {
-			return 0, err
-		}
-		m.buf = append(m.buf[:0], m.buf[i+1:]...)
-	}
-	if len(m.buf) > maxMaskedLine {
-		return len(p), m.flush()
-	}
-	return len(p), nil
-}
-
-// flush writes what is held back.
-func (m *maskingWriter) flush() error {
-	if len(m.buf) == 0 {
-		return nil
-	}
-	_, err := io.WriteString(m.w, m.mask(string(m.buf)))
-	m.buf = m.buf[:0]
-	return err
 }
 
 // newMark returns a random job mark (Job.Mark).

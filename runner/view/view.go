@@ -51,6 +51,7 @@ type Options struct {
 type View struct {
 	Records   records.Records
 	Comments  Comments
+	Checks    Checks
 	Facts     Facts
 	Templates *templates.Renderer
 	Masker    *mask.Masker
