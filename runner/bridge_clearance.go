@@ -34,7 +34,7 @@ func (b gateConfigs) FetchPR(ctx context.Context, pr vcs.PullRequest) error {
 type gateEngine struct{ r *Runner }
 
 func (b gateEngine) AuditReview(ctx context.Context, pr vcs.PullRequest, user string, perm vcs.Permission) {
-	b.r.auditReview(ctx, pr, user, perm)
+	b.r.trail.Review(ctx, pr, user, perm)
 }
 
 func (b gateEngine) PlanSHA256(ctx context.Context, p Plan) (string, error) {

@@ -51,7 +51,7 @@ func (v driftViews) ProjectResult(ctx context.Context, j Job) templates.ProjectR
 func (v driftViews) JobURL(jobID string) string { return v.r.jobURL(jobID) }
 func (v driftViews) Mask(s string) string       { return v.r.masker.Mask(s) }
 func (v driftViews) Audit(ctx context.Context, j Job, action string, issue int) {
-	v.r.auditDrift(ctx, j, action, issue)
+	v.r.trail.Drift(ctx, j, action, issue)
 }
 
 // driftApplier plans and applies remediations through the engine.

@@ -22,7 +22,7 @@ func (e queueEngine) Held(ctx context.Context, k locks.Key) (bool, error) {
 }
 
 func (e queueEngine) TryLock(ctx context.Context, job Job, k locks.Key, o locks.Owner) (locks.Lock, bool, error) {
-	return e.r.auditLock(ctx, job)(e.r.cfg.Store.TryLock(ctx, k, o))
+	return e.r.trail.Lock(ctx, job)(e.r.cfg.Store.TryLock(ctx, k, o))
 }
 
 func (e queueEngine) PullRequest(ctx context.Context, repo vcs.Repo, number int) (vcs.PullRequest, error) {

@@ -73,10 +73,10 @@ func (a prReplies) ReplyConfigError(ctx context.Context, pr vcs.PullRequest, ce 
 }
 func (a prReplies) Text(m templates.Message) string { return a.r.view.Text(m) }
 func (a prReplies) AuditCommand(ctx context.Context, repo vcs.Repo, number int, user, command, outcome, why string) {
-	a.r.auditCommand(ctx, repo, number, user, command, outcome, why)
+	a.r.trail.Command(ctx, repo, number, user, command, outcome, why)
 }
 func (a prReplies) AuditReleased(ctx context.Context, repo string, number int, released []string, cause string) {
-	a.r.auditReleased(ctx, repo, number, released, cause)
+	a.r.trail.Released(ctx, repo, number, released, cause)
 }
 
 type prGate struct{ r *Runner }

@@ -27,6 +27,6 @@ func (r *Runner) renderRun(ctx context.Context, runID string) error {
 // replyConfigError audits a broken repository configuration and tells
 // the pull request about it.
 func (r *Runner) replyConfigError(ctx context.Context, pr vcs.PullRequest, ce *configError) error {
-	r.auditConfigError(ctx, pr, ce)
+	r.trail.ConfigError(ctx, pr, ce)
 	return r.view.ReplyConfigError(ctx, pr, ce)
 }

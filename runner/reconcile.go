@@ -83,7 +83,7 @@ func (r *Runner) reconcileLocks(ctx context.Context) {
 		}
 		r.pr.MarkClosed(ctx, l.Owner.Repo, l.Owner.Number)
 		if released, err := r.pr.ReleasePR(ctx, l.Owner.Repo, l.Owner.Number); err == nil {
-			r.auditReleased(ctx, l.Owner.Repo, l.Owner.Number, released, "pull request closed (reconciled)")
+			r.trail.Released(ctx, l.Owner.Repo, l.Owner.Number, released, "pull request closed (reconciled)")
 			r.log.Info("reconcile: released the locks of a closed PR", "repo", l.Owner.Repo, "pr", l.Owner.Number)
 		}
 	}

@@ -30,6 +30,7 @@ import (
 	"github.com/atollhq/atoll/runner/projects"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/runner/terraform"
+	"github.com/atollhq/atoll/runner/trail"
 	"github.com/atollhq/atoll/runner/view"
 	"github.com/atollhq/atoll/runner/workflow"
 	"github.com/atollhq/atoll/templates"
@@ -123,6 +124,7 @@ type Runner struct {
 	pr        *pr.Life            // the pull requests' life
 	drift     *driftScheduler     // drift checks, reports and remediation
 	order     order.Groups        // when a job of a run may start
+	trail     *trail.Trail        // the audit trail of decisions
 	observer  Observer
 	started   atomic.Bool      // Start began the workers
 	leases    *lease.Leases    // this replica's claims in the store (runner/lease)
@@ -230,7 +232,7 @@ func (r *Runner) Start(ctx context.Context) error {
 	}
 	r.goSafe(ctx, "inbox", func(ctx context.Context) { r.drainInbox(ctx) })
 	r.goSafe(ctx, "inbox pruner", func(ctx context.Context) { r.pr.PruneLoop(ctx, r.cfg.Store) })
-	r.goSafe(ctx, "audit retention", func(ctx context.Context) { r.pruneAuditLoop(ctx) })
+	r.goSafe(ctx, "audit retention", r.trail.PruneLoop)
 	// What must run once across replicas runs on the leader (runner/lease.Leader).
 	lead := []lease.Task{
 		{Name: "reconciler", Run: r.reconcileLoop},

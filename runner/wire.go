@@ -8,6 +8,7 @@ import (
 	"github.com/atollhq/atoll/runner/order"
 	"github.com/atollhq/atoll/runner/pr"
 	"github.com/atollhq/atoll/runner/projects"
+	"github.com/atollhq/atoll/runner/trail"
 	"github.com/atollhq/atoll/runner/view"
 	"github.com/atollhq/atoll/templates"
 )
@@ -16,6 +17,7 @@ import (
 // the adapters (bridge_*.go) through which each reaches back into the
 // engine. New calls it after the leases and the plan queue are made.
 func (r *Runner) wire() {
+	r.trail = &trail.Trail{Sink: r.cfg.Audit, Retention: r.cfg.AuditRetention, Log: r.log, Now: r.now}
 	r.projects = &projects.Loader{Host: r.host, Git: r.git, Server: r.srv,
 		WorkDir: filepath.Join(r.cfg.DataDir, "work"), Log: r.log}
 	r.view = &view.View{Records: r.rec, Comments: r.host, Checks: r.host, Facts: viewFacts{r}, Templates: r.tmpl, Masker: r.masker,

@@ -202,7 +202,7 @@ func (r *Runner) finishJob(ctx context.Context, job Job, out Outcome) {
 	// for; the audit entry and the check run follow.
 	r.afterUpdate(ctx, job)
 	execute.Mark(ctx, "comment updated")
-	r.auditJob(ctx, job)
+	r.trail.Job(ctx, job)
 	r.checkDone(ctx, job)
 	execute.Mark(ctx, "audit and check run")
 	r.releaseOrdered(ctx, job.RunID)
