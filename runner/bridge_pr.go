@@ -82,15 +82,10 @@ func (a prReplies) AuditReleased(ctx context.Context, repo string, number int, r
 type prGate struct{ r *Runner }
 
 func (a prGate) ApplyBlocked(ctx context.Context) *templates.ApplyDisabled {
-	b := a.r.applyBlocked(ctx)
-	if b == nil {
-		return nil
+	if b := a.r.switches.Blocked(ctx); b != nil {
+		return b.Notice()
 	}
-	d := templates.ApplyDisabled{Disabled: b.Disabled}
-	if b.Lock != nil {
-		d.Reason, d.By, d.Since = b.Lock.Reason, b.Lock.By, b.Lock.Since
-	}
-	return &d
+	return nil
 }
 func (a prGate) CheckRequirements(ctx context.Context, pr vcs.PullRequest, rc RepoConfig, plans []Plan) ([]templates.RefusedProject, []gate.Clearance, error) {
 	return a.r.gates.Requirements(ctx, pr, rc, plans)

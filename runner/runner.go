@@ -29,6 +29,7 @@ import (
 	"github.com/atollhq/atoll/runner/pr"
 	"github.com/atollhq/atoll/runner/projects"
 	"github.com/atollhq/atoll/runner/records"
+	"github.com/atollhq/atoll/runner/switches"
 	"github.com/atollhq/atoll/runner/terraform"
 	"github.com/atollhq/atoll/runner/trail"
 	"github.com/atollhq/atoll/runner/view"
@@ -125,6 +126,7 @@ type Runner struct {
 	drift     *driftScheduler     // drift checks, reports and remediation
 	order     order.Groups        // when a job of a run may start
 	trail     *trail.Trail        // the audit trail of decisions
+	switches  *switches.Switches  // disable_apply and the apply lock
 	observer  Observer
 	started   atomic.Bool      // Start began the workers
 	leases    *lease.Leases    // this replica's claims in the store (runner/lease)

@@ -8,6 +8,7 @@ import (
 	"github.com/atollhq/atoll/runner/order"
 	"github.com/atollhq/atoll/runner/pr"
 	"github.com/atollhq/atoll/runner/projects"
+	"github.com/atollhq/atoll/runner/switches"
 	"github.com/atollhq/atoll/runner/trail"
 	"github.com/atollhq/atoll/runner/view"
 	"github.com/atollhq/atoll/templates"
@@ -24,6 +25,7 @@ func (r *Runner) wire() {
 		Options: view.Options{QuietPolicyChecks: r.srv.QuietPolicyChecks, SummaryOnly: r.srv.SummaryOnly,
 			Unsandboxed: r.cfg.Sandbox == nil, HTMLURL: r.cfg.HTMLURL},
 		Log: r.log}
+	r.switches = &switches.Switches{Records: r.rec, DisableApply: r.srv.DisableApply, Text: r.view.Text, Now: r.now, Log: r.log}
 	gd := clearance.Deps{Server: r.srv, DefaultRequirements: projects.RequirementNames(r.srv.ApplyRequirements),
 		Host: r.host, Git: r.git, Configs: gateConfigs{r}, Engine: gateEngine{r}, Records: r.rec,
 		Templates: r.tmpl, Log: r.log}
