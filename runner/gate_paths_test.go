@@ -227,7 +227,8 @@ func TestApplyJobsNeedAClearance(t *testing.T) {
 	ctx := context.Background()
 	repo := vcs.Repo{Owner: "acme", Name: "x"}
 	for _, kind := range []JobKind{JobApply, JobPlanApply} {
-		spec := runSpec{Repo: repo, Command: "apply", Jobs: []Job{{Kind: kind, Repo: repo, Project: Project{Name: "prod"}}}}
+		spec := runSpec{Repo: repo, Command: "apply",
+			Jobs: []Job{{Kind: kind, Repo: repo, Project: Project{ProjectCore: config.ProjectCore{Name: "prod"}}}}}
 		if _, err := r.startRun(ctx, spec); !errors.Is(err, errNotCleared) {
 			t.Errorf("startRun(%s) = %v, want errNotCleared", kind, err)
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/atollhq/atoll/locks/boltdb"
+	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/runner/drift"
 	"github.com/atollhq/atoll/runner/execute"
 	"github.com/atollhq/atoll/runner/records"
@@ -69,7 +70,9 @@ func TestRescueTakesOverOnlyExpiredLeases(t *testing.T) {
 	started := clock.Now()
 	jobs := []Job{
 		{ID: "plan-dead", Kind: JobPlan, State: JobRunning, Mark: "m1", Owner: "dead", Started: started, LeaseUntil: started.Add(time.Minute)},
-		{ID: "apply-dead", Kind: JobApply, Number: 7, Repo: repoOf("infra"), Project: Project{Name: "app"}, State: JobRunning, Mark: "m2", Owner: "dead", Started: started, LeaseUntil: started.Add(time.Minute)},
+		{ID: "apply-dead", Kind: JobApply, Number: 7, Repo: repoOf("infra"),
+			Project: Project{ProjectCore: config.ProjectCore{Name: "app"}}, State: JobRunning, Mark: "m2", Owner: "dead",
+			Started: started, LeaseUntil: started.Add(time.Minute)},
 		{ID: "plan-live", Kind: JobPlan, State: JobRunning, Mark: "m3", Owner: "b", Started: started, LeaseUntil: started.Add(3 * time.Minute)},
 	}
 	for _, j := range jobs {
@@ -242,7 +245,7 @@ func TestStaleApplyClaimReleased(t *testing.T) {
 	rs := replicaSet(t, 2, time.Minute, time.Now)
 	a, b := rs[0], rs[1]
 	key := records.PlanKey("acme/infra", 7, "app")
-	if err := a.rec.Put(ctx, records.Plans, key, Plan{Repo: "acme/infra", Number: 7, Project: Project{Name: "app"},
+	if err := a.rec.Put(ctx, records.Plans, key, Plan{Repo: "acme/infra", Number: 7, Project: Project{ProjectCore: config.ProjectCore{Name: "app"}},
 		State: PlanApplying, ApplyJob: records.ApplyClaimed}); err != nil {
 		t.Fatal(err)
 	}

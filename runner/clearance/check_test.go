@@ -33,7 +33,7 @@ func TestPolicyCheck(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := &host{}
 			g, _, _ := newGatherer(t, config.DefaultServer(), h, projects.RepoConfig{}, nil)
-			j := records.Job{ID: "j1", Repo: repo, HeadSHA: headSHA, Project: records.Project{Name: "prod"}}
+			j := records.Job{ID: "j1", Repo: repo, HeadSHA: headSHA, Project: records.Project{ProjectCore: config.ProjectCore{Name: "prod"}}}
 			g.PolicyCheck(context.Background(), j, templates.ProjectResult{Name: "prod", Policies: tc.policies})
 			if len(h.checks) != 1 {
 				t.Fatalf("%d check runs, want 1", len(h.checks))

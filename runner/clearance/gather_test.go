@@ -19,7 +19,7 @@ import (
 // prodPlan is the stored plan of project prod (dir prod) at the PR's head.
 func prodPlan() records.Plan {
 	return records.Plan{Repo: repo.FullName(), Number: 7, HeadSHA: headSHA, BaseSHA: baseSHA, SHA256: "sum",
-		Project: records.Project{Name: "prod", Dir: "prod", Workspace: "default"}}
+		Project: records.Project{ProjectCore: config.ProjectCore{Name: "prod", Dir: "prod", Workspace: "default"}}}
 }
 
 // A reviewer rule of the base branch counts approving reviews of the head
@@ -122,7 +122,8 @@ func TestUnmetPlanRequirements(t *testing.T) {
 // comment cannot loosen them by choosing a new workspace.
 func TestConfiguredByDir(t *testing.T) {
 	rc := projects.RepoConfig{Defaults: []string{"approved"}, Projects: []projects.ConfiguredProject{
-		{Project: records.Project{Name: "prod", Dir: "envs/prod", Workspace: "default", ApplyRequirements: []string{"approved", "undiverged"}},
+		{Project: records.Project{ProjectCore: config.ProjectCore{Name: "prod", Dir: "envs/prod", Workspace: "default"},
+			ApplyRequirements: []string{"approved", "undiverged"}},
 			RequiredReviewers: []config.ReviewerRule{{Teams: []string{"acme/sre"}}}},
 	}}
 	base := clearance.New(clearance.Deps{}).BaseConfig("acme/x", "main", rc)
@@ -167,14 +168,18 @@ func TestMergedClearsWhatItMay(t *testing.T) {
 	pr.Merged = true
 	denied := []policy.Result{{Set: "sec", Owners: []string{"carol"}, Approvals: 1, Deny: []policy.Message{{Msg: "no public buckets"}}}}
 	for _, p := range []records.Plan{
-		{Repo: repo.FullName(), Number: 7, HeadSHA: headSHA, Project: records.Project{Name: "prod", Dir: "prod"}, Policies: denied},
-		{Repo: repo.FullName(), Number: 7, HeadSHA: baseSHA, Project: records.Project{Name: "dev", Dir: "dev"}, Policies: denied},
+		{Repo: repo.FullName(), Number: 7, HeadSHA: headSHA,
+			Project: records.Project{ProjectCore: config.ProjectCore{Name: "prod", Dir: "prod"}}, Policies: denied},
+		{Repo: repo.FullName(), Number: 7, HeadSHA: baseSHA,
+			Project: records.Project{ProjectCore: config.ProjectCore{Name: "dev", Dir: "dev"}}, Policies: denied},
 	} {
 		if err := rec.Put(ctx, records.Plans, records.PlanKey(p.Repo, p.Number, p.Project.Name), p); err != nil {
 			t.Fatal(err)
 		}
 	}
-	ok, cleared, err := g.Merged(ctx, pr, gate.PathAfterMerge, []records.Project{{Name: "prod", Dir: "prod"}, {Name: "dev", Dir: "dev"}})
+	ok, cleared, err := g.Merged(ctx, pr, gate.PathAfterMerge,
+		[]records.Project{{ProjectCore: config.ProjectCore{Name: "prod", Dir: "prod"}},
+			{ProjectCore: config.ProjectCore{Name: "dev", Dir: "dev"}}})
 	if err != nil {
 		t.Fatal(err)
 	}

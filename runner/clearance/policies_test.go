@@ -24,7 +24,8 @@ var failing = policy.Result{Set: "sec", Owners: []string{"alice", "acme/security
 // head counts where the set says so.
 func TestPolicyApproversThatCount(t *testing.T) {
 	ctx := context.Background()
-	job := records.Job{Repo: repo, Number: 7, HeadSHA: headSHA, PRAuthor: "dave", Project: records.Project{Name: "prod"}}
+	job := records.Job{Repo: repo, Number: 7, HeadSHA: headSHA, PRAuthor: "dave",
+		Project: records.Project{ProjectCore: config.ProjectCore{Name: "prod"}}}
 	tests := []struct {
 		name     string
 		set      policy.SetConfig
@@ -85,7 +86,7 @@ func TestScopedMandatory(t *testing.T) {
 // repo rules let it.
 func TestPolicyChecksOff(t *testing.T) {
 	off := false
-	job := records.Job{Repo: repo, Project: records.Project{Name: "prod", PolicyCheck: &off}}
+	job := records.Job{Repo: repo, Project: records.Project{ProjectCore: config.ProjectCore{Name: "prod", PolicyCheck: &off}}}
 	g, _, _ := newGatherer(t, config.DefaultServer(), &host{}, projects.RepoConfig{}, nil)
 	if g.PolicyChecksOff(context.Background(), job) {
 		t.Error("the repository's file alone turned policy checks off")

@@ -71,34 +71,50 @@ type RepoDrift struct {
 	Schedule string `yaml:"schedule"`
 }
 
+// ProjectCore is what a project is and how it runs, as atoll.yaml says
+// it: the part of Project that a job, plan or pull request record keeps
+// as it is (records.Project embeds it, and its json names are the
+// records' own, so stored records stay readable).
+type ProjectCore struct {
+	// Name identifies the project in commands (-p) and checks; default
+	// discovery.DefaultName(Dir, Workspace). Unique.
+	Name string `yaml:"name" json:"name"`
+	// Dir is the root module's directory relative to the repository root
+	// ("." is the root). Required.
+	Dir string `yaml:"dir" json:"dir"`
+	// Workspace is the Terraform workspace (default "default"). Dir plus
+	// Workspace is unique.
+	Workspace string `yaml:"workspace" json:"workspace"`
+	// TerraformVersion is a version constraint overriding the server's.
+	TerraformVersion string `yaml:"terraform_version" json:"terraform_version,omitempty"`
+	// Distribution is terraform or opentofu; empty: the server's.
+	Distribution string `yaml:"distribution" json:"distribution,omitempty"`
+	// VarFiles are -var-file arguments, relative to Dir.
+	VarFiles []string `yaml:"var_files" json:"var_files,omitempty"`
+	// AutoRemediate applies the drift plan of this project without a
+	// comment, once its apply requirements hold.
+	AutoRemediate bool `yaml:"auto_remediate" json:"auto_remediate,omitempty"`
+	// Workflow names the project's workflow (server config workflows, or
+	// the repository's own where the server allows them; see
+	// LookupWorkflow); empty: the repo rules' (default "default").
+	Workflow string `yaml:"workflow" json:"workflow,omitempty"`
+	// PolicyCheck false turns policy checks off for the project, only where
+	// repo_rules list policy_check in allowed_overrides. In a record it
+	// holds the file's top-level policy_check when the project sets none.
+	PolicyCheck *bool `yaml:"policy_check" json:"policy_check,omitempty"`
+}
+
 // Project is one project of atoll.yaml. After ParseRepo, Dir is clean, and
 // Name, Workspace and Autoplan hold their defaults.
 type Project struct {
-	// Name identifies the project in commands (-p) and checks; default
-	// discovery.DefaultName(Dir, Workspace). Unique.
-	Name string `yaml:"name"`
-	// Dir is the root module's directory relative to the repository root
-	// ("." is the root). Required.
-	Dir string `yaml:"dir"`
-	// Workspace is the Terraform workspace (default "default"). Dir plus
-	// Workspace is unique.
-	Workspace string `yaml:"workspace"`
-	// TerraformVersion is a version constraint overriding the server's.
-	TerraformVersion string `yaml:"terraform_version"`
-	// Distribution is terraform or opentofu; empty: the server's.
-	Distribution string `yaml:"distribution"`
+	ProjectCore `yaml:",inline"`
 	// Autoplan says when the project is planned by itself.
 	Autoplan Autoplan `yaml:"autoplan"`
-	// VarFiles are -var-file arguments, relative to Dir.
-	VarFiles []string `yaml:"var_files"`
 	// ApplyRequirements change the server's defaults: "mergeable" adds a
 	// requirement, "!approved" removes one, which the server must allow
 	// (repo_may_relax). After ParseRepo it holds the repository-level
 	// entries first, then the project's: later entries win.
 	ApplyRequirements []string `yaml:"apply_requirements"`
-	// AutoRemediate applies the drift plan of this project without a
-	// comment, once its apply requirements hold.
-	AutoRemediate bool `yaml:"auto_remediate"`
 	// RequiredReviewers add to the server's and the repository's. Paths are
 	// written relative to Dir; after ParseRepo they are relative to the
 	// repository root and the list starts with the repository-level rules.
@@ -108,12 +124,6 @@ type Project struct {
 	// project to pull requests into matching branches; empty: all. See
 	// Repo.ForBranch.
 	Branch string `yaml:"branch"`
-	// Workflow names the project's workflow (see LookupWorkflow); empty:
-	// the repo rules' (default "default").
-	Workflow string `yaml:"workflow"`
-	// PolicyCheck false turns policy checks off for the project, only where
-	// repo_rules list policy_check in allowed_overrides.
-	PolicyCheck *bool `yaml:"policy_check"`
 	// TerraformDistribution is Atlantis's name for Distribution; ParseRepo
 	// moves it there.
 	TerraformDistribution string `yaml:"terraform_distribution"`
@@ -448,7 +458,7 @@ func (r Repo) Project(name string) (Project, bool) {
 // itself in dir (when atoll.yaml lists no projects): the default workspace,
 // autoplan on, and the repository-level requirements and reviewers.
 func (r Repo) DefaultProject(dir string) Project {
-	p := Project{Name: dir, Dir: dir, Workspace: discovery.DefaultWorkspace,
+	p := Project{ProjectCore: ProjectCore{Name: dir, Dir: dir, Workspace: discovery.DefaultWorkspace},
 		Autoplan: Autoplan{Enabled: true, WhenModified: discovery.DefaultWhenModified()}}
 	r.inherit(&p)
 	return p

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/runner/drift"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/vcs"
@@ -72,7 +73,7 @@ func (h *hostRepos) BranchSHA(ctx context.Context, _ vcs.Repo, _ string) (string
 }
 
 func (h *hostRepos) Projects(context.Context, vcs.Repo, string) ([]records.Project, error) {
-	return []records.Project{{Name: "app", Dir: "app"}, {Name: "db", Dir: "db"}}, nil
+	return []records.Project{{ProjectCore: config.ProjectCore{Name: "app", Dir: "app"}}, {ProjectCore: config.ProjectCore{Name: "db", Dir: "db"}}}, nil
 }
 
 func newChecker(t *testing.T, h *hostRepos, refreshOnly bool) (*drift.Checker, *engine, records.Records, context.CancelFunc) {

@@ -110,7 +110,7 @@ func newRemedies(t *testing.T) (*drift.Remediations, *remedyHost, *[]string) {
 	t.Helper()
 	rec := openStore(t)
 	h := &remedyHost{rec: rec, appliers: map[string]bool{"alice": true, "bob": true}}
-	app := records.Project{Name: "app", Dir: "app", Workspace: "default"}
+	app := records.Project{ProjectCore: config.ProjectCore{Name: "app", Dir: "app", Workspace: "default"}}
 	if err := rec.Put(context.Background(), records.Drift, records.DriftKey("acme/infra", "app"),
 		records.DriftRecord{Repo: "acme/infra", Project: app, Issue: 7}); err != nil {
 		t.Fatal(err)
@@ -153,7 +153,8 @@ func TestRemediationNeedsAShownPlanAndASecondPerson(t *testing.T) {
 	}
 	// The plan job stored its plan (as the engine's drift job does).
 	key := records.PlanKey("acme/infra", 7, "app")
-	plan := records.Plan{Repo: "acme/infra", Number: 7, Project: records.Project{Name: "app"}, HeadSHA: "head1", Commit: "head1",
+	plan := records.Plan{Repo: "acme/infra", Number: 7, Project: records.Project{ProjectCore: config.ProjectCore{Name: "app"}},
+		HeadSHA: "head1", Commit: "head1",
 		SHA256: "sum", HasChanges: true, PlanJob: "p1", State: records.PlanPlanned, Created: time.Now()}
 	if err := m.Records.Put(ctx, records.Plans, key, plan); err != nil {
 		t.Fatal(err)
@@ -203,7 +204,7 @@ func TestRemediationRespectsLocksAndForeignIssues(t *testing.T) {
 			t.Fatalf("%s on a locked project answered %v, want %s", name, h.answers, want)
 		}
 	}
-	if err := m.AutoRemediate(ctx, infra, 7, records.Project{Name: "app"}); err != nil {
+	if err := m.AutoRemediate(ctx, infra, 7, records.Project{ProjectCore: config.ProjectCore{Name: "app"}}); err != nil {
 		t.Fatal(err)
 	}
 	if len(h.runs)+len(h.applies) != 0 {
@@ -227,7 +228,7 @@ func TestRemediationRespectsLocksAndForeignIssues(t *testing.T) {
 func TestAutoRemediation(t *testing.T) {
 	m, h, triggered := newRemedies(t)
 	ctx := context.Background()
-	app := records.Project{Name: "app"}
+	app := records.Project{ProjectCore: config.ProjectCore{Name: "app"}}
 	if err := m.AutoRemediate(ctx, infra, 7, app); err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +246,7 @@ func TestAutoRemediation(t *testing.T) {
 	}
 	m.AfterRemediation(ctx, records.Run{Repo: infra}, []records.Job{
 		{Project: app, Outcome: records.Outcome{Status: string(templates.StatusApplied)}},
-		{Project: records.Project{Name: "db"}, Outcome: records.Outcome{Status: string(templates.StatusApplyFailed)}}})
+		{Project: records.Project{ProjectCore: config.ProjectCore{Name: "db"}}, Outcome: records.Outcome{Status: string(templates.StatusApplyFailed)}}})
 	if !slices.Equal(*triggered, []string{"acme/infra app"}) {
 		t.Fatalf("checks after a remediation: %v, want app's", *triggered)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/atollhq/atoll/locks/boltdb"
+	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/runner/drift"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
@@ -70,9 +71,12 @@ func TestReportOnce(t *testing.T) {
 	}
 	r := vcs.Repo{Owner: "acme", Name: "infra", DefaultBranch: "main"}
 	jobs := []records.Job{
-		{Repo: r, Project: records.Project{Name: "app", AutoRemediate: true}, Outcome: records.Outcome{Status: string(templates.StatusPlanned)}},
-		{Repo: r, Project: records.Project{Name: "db"}, Outcome: records.Outcome{Status: string(templates.StatusNoChanges)}},
-		{Repo: r, Project: records.Project{Name: "net", AutoRemediate: true}, Outcome: records.Outcome{Status: string(templates.StatusPlanError)}},
+		{Repo: r, Project: records.Project{ProjectCore: config.ProjectCore{Name: "app", AutoRemediate: true}},
+			Outcome: records.Outcome{Status: string(templates.StatusPlanned)}},
+		{Repo: r, Project: records.Project{ProjectCore: config.ProjectCore{Name: "db"}},
+			Outcome: records.Outcome{Status: string(templates.StatusNoChanges)}},
+		{Repo: r, Project: records.Project{ProjectCore: config.ProjectCore{Name: "net", AutoRemediate: true}},
+			Outcome: records.Outcome{Status: string(templates.StatusPlanError)}},
 	}
 	h := &hooks{}
 	run := records.Run{Repo: r, DriftRun: "d1"}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/runner/drift"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
@@ -71,7 +72,7 @@ func TestReporterWritesIssuesAndChecks(t *testing.T) {
 	r := vcs.Repo{Owner: "acme", Name: "infra", DefaultBranch: "main"}
 	mk := func(id, name string, st templates.ProjectStatus, auto bool) records.Job {
 		return records.Job{ID: id, Kind: records.JobDrift, Repo: r, Commit: "0123456789abcdef",
-			Project: records.Project{Name: name, Dir: name, Workspace: "default", AutoRemediate: auto},
+			Project: records.Project{ProjectCore: config.ProjectCore{Name: name, Dir: name, Workspace: "default", AutoRemediate: auto}},
 			Outcome: records.Outcome{Status: string(st), Hash: "h-" + name, PlanText: "password = hunter2"}}
 	}
 	jobs := []records.Job{mk("j1", "app", templates.StatusPlanned, true), mk("j2", "db", templates.StatusNoChanges, true),

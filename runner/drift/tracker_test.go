@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/atollhq/atoll/locks/boltdb"
+	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/runner/drift"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
@@ -108,7 +109,7 @@ func newFixture(t *testing.T) *fixture {
 
 func job(status templates.ProjectStatus, hash, plan string) records.Job {
 	return records.Job{Kind: records.JobDrift, Repo: vcs.Repo{Owner: "acme", Name: "infra", DefaultBranch: "main"},
-		Project: records.Project{Name: "app", Dir: "app", Workspace: "default"}, Commit: "0123456789abcdef",
+		Project: records.Project{ProjectCore: config.ProjectCore{Name: "app", Dir: "app", Workspace: "default"}}, Commit: "0123456789abcdef",
 		Outcome: records.Outcome{Status: string(status), Hash: hash, PlanText: plan}}
 }
 

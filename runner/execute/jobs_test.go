@@ -15,6 +15,7 @@ import (
 	"github.com/atollhq/atoll/locks"
 	"github.com/atollhq/atoll/locks/boltdb"
 	"github.com/atollhq/atoll/policy"
+	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/runner/gate"
 	"github.com/atollhq/atoll/runner/projects"
 	"github.com/atollhq/atoll/runner/records"
@@ -190,7 +191,7 @@ func TestPlanThenApplyAProject(t *testing.T) {
 	o := newOrigin(t)
 	x, eng, rec, data := testJobs(t, o)
 	ctx := context.Background()
-	project := records.Project{Name: "app", Dir: "app", Workspace: "default"}
+	project := records.Project{ProjectCore: config.ProjectCore{Name: "app", Dir: "app", Workspace: "default"}}
 	planJob := &records.Job{ID: "plan1", Kind: records.JobPlan, Repo: repo, Number: 1, HeadSHA: o.head, BaseSHA: o.base, Project: project}
 	var log strings.Builder
 	out := x.Plan(ctx, planJob, &log)
@@ -246,7 +247,7 @@ func TestApplyOfAPlanNotClaimedForTheJob(t *testing.T) {
 	o := newOrigin(t)
 	x, eng, rec, _ := testJobs(t, o)
 	ctx := context.Background()
-	project := records.Project{Name: "app", Dir: "app", Workspace: "default"}
+	project := records.Project{ProjectCore: config.ProjectCore{Name: "app", Dir: "app", Workspace: "default"}}
 	var log strings.Builder
 	if out := x.Plan(ctx, &records.Job{ID: "plan1", Kind: records.JobPlan, Repo: repo, Number: 1, HeadSHA: o.head, BaseSHA: o.base, Project: project}, &log); out.Status != string(templates.StatusPlanned) {
 		t.Fatalf("plan: %+v", out)
@@ -271,7 +272,7 @@ func TestPlanApplyACommit(t *testing.T) {
 	o := newOrigin(t)
 	x, eng, _, _ := testJobs(t, o)
 	ctx := context.Background()
-	project := records.Project{Name: "app", Dir: "app", Workspace: "default"}
+	project := records.Project{ProjectCore: config.ProjectCore{Name: "app", Dir: "app", Workspace: "default"}}
 	var log strings.Builder
 	job := &records.Job{ID: "pa1", Kind: records.JobPlanApply, Repo: repo, Number: 1, HeadSHA: o.head, Commit: o.head, Project: project}
 	out := x.PlanApply(ctx, job, &log)

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/vcs"
 )
@@ -40,7 +41,8 @@ func TestPolicyInputSeesEveryChangedFileOfALargePR(t *testing.T) {
 	r := &Jobs{host: bigPRHost{listed: all[:1]}, git: diffGit{files: all},
 		log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	pr := vcs.PullRequest{Number: 7, BaseSHA: "base", HeadSHA: "head"}
-	in := r.policyInput(context.Background(), records.Job{Number: 7, Project: records.Project{Name: "a", Dir: "a"}}, pr, []byte(`{}`))
+	in := r.policyInput(context.Background(),
+		records.Job{Number: 7, Project: records.Project{ProjectCore: config.ProjectCore{Name: "a", Dir: "a"}}}, pr, []byte(`{}`))
 	if !slices.Equal(in.PullRequest.ChangedFiles, all) {
 		t.Errorf("policies see changed files %v, want all of %v", in.PullRequest.ChangedFiles, all)
 	}

@@ -6,13 +6,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/vcs"
 )
 
 // stateJob is a job of project dir in workspace ws of o/r.
 func stateJob(dir, ws string) records.Job {
-	return records.Job{Repo: vcs.Repo{Owner: "o", Name: "r"}, Project: records.Project{Dir: dir, Workspace: ws}}
+	return records.Job{Repo: vcs.Repo{Owner: "o", Name: "r"}, Project: records.Project{ProjectCore: config.ProjectCore{Dir: dir, Workspace: ws}}}
 }
 
 // TestStateLayoutIsolates checks that no (project dir, workspace) state

@@ -38,7 +38,7 @@ func TestWorkflowPlanThenApply(t *testing.T) {
 		{Kind: config.StepPlan},
 	}}})
 	ctx := context.Background()
-	project := records.Project{Name: "app", Dir: "app", Workspace: "default", Workflow: "custom"}
+	project := records.Project{ProjectCore: config.ProjectCore{Name: "app", Dir: "app", Workspace: "default", Workflow: "custom"}}
 	var log strings.Builder
 	out := x.Plan(ctx, &records.Job{ID: "plan1", Kind: records.JobPlan, Repo: repo, Number: 1, HeadSHA: o.head, BaseSHA: o.base, Project: project}, &log)
 	if out.Status != string(templates.StatusPlanned) || out.Summary == nil || out.Summary.Create != 1 {
@@ -69,7 +69,7 @@ func TestWorkflowStepOutOfItsStage(t *testing.T) {
 	o := newOrigin(t)
 	x, _, rec, _ := testJobs(t, o)
 	x = withWorkflow(x, "bad", config.Workflow{Plan: &config.Stage{Steps: []config.Step{{Kind: config.StepInit}, {Kind: config.StepApply}}}})
-	project := records.Project{Name: "app", Dir: "app", Workspace: "default", Workflow: "bad"}
+	project := records.Project{ProjectCore: config.ProjectCore{Name: "app", Dir: "app", Workspace: "default", Workflow: "bad"}}
 	var log strings.Builder
 	out := x.Plan(context.Background(), &records.Job{ID: "plan1", Kind: records.JobPlan, Repo: repo, Number: 1, HeadSHA: o.head, BaseSHA: o.base, Project: project}, &log)
 	if out.Status != string(templates.StatusPlanError) || out.Error != "the apply step does not belong in the plan stage" || !strings.HasPrefix(out.FailedStep, "plan") {

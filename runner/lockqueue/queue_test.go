@@ -11,6 +11,7 @@ import (
 	"github.com/atollhq/atoll/locks"
 	"github.com/atollhq/atoll/locks/boltdb"
 	"github.com/atollhq/atoll/locks/postgres"
+	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/runner/lockqueue"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/testdrive/pgtest"
@@ -98,7 +99,8 @@ func (e *engine) PlanWaiter(ctx context.Context, _ vcs.PullRequest, w lockqueue.
 // plan is a plan job of PR n asking for the lock, as the plan body does.
 func (e *engine) plan(t *testing.T, k locks.Key, n int) (locks.Lock, bool, []int) {
 	t.Helper()
-	job := records.Job{Kind: records.JobPlan, Repo: repo, Number: n, Project: records.Project{Name: "app", Dir: k.Dir, Workspace: k.Workspace}}
+	job := records.Job{Kind: records.JobPlan, Repo: repo, Number: n,
+		Project: records.Project{ProjectCore: config.ProjectCore{Name: "app", Dir: k.Dir, Workspace: k.Workspace}}}
 	held, ok, behind, err := e.q.LockFor(context.Background(), k, job, vcs.PullRequest{Repo: repo, Number: n, Author: "alice", HeadSHA: "head"})
 	if err != nil {
 		t.Fatal(err)

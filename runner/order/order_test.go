@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/atollhq/atoll/locks/boltdb"
+	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/runner/order"
 	"github.com/atollhq/atoll/runner/records"
 )
@@ -44,10 +45,11 @@ func groups(t *testing.T, jobs ...records.Job) (order.Groups, func(records.Job))
 func TestExecutionOrderGroups(t *testing.T) {
 	ctx := context.Background()
 	jobs := []records.Job{
-		{ID: "a", RunID: "r1", State: records.JobRunning, Project: records.Project{Name: "network", OrderGroup: 0}},
-		{ID: "b", RunID: "r1", State: records.JobQueued, Project: records.Project{Name: "database", OrderGroup: 1}},
-		{ID: "c", RunID: "r1", State: records.JobQueued, Project: records.Project{Name: "app", OrderGroup: 2, AbortOnOrderFail: true}},
-		{ID: "d", RunID: "r1", State: records.JobQueued, Project: records.Project{Name: "dns", OrderGroup: 0}},
+		{ID: "a", RunID: "r1", State: records.JobRunning, Project: records.Project{ProjectCore: config.ProjectCore{Name: "network"}, OrderGroup: 0}},
+		{ID: "b", RunID: "r1", State: records.JobQueued, Project: records.Project{ProjectCore: config.ProjectCore{Name: "database"}, OrderGroup: 1}},
+		{ID: "c", RunID: "r1", State: records.JobQueued,
+			Project: records.Project{ProjectCore: config.ProjectCore{Name: "app"}, OrderGroup: 2, AbortOnOrderFail: true}},
+		{ID: "d", RunID: "r1", State: records.JobQueued, Project: records.Project{ProjectCore: config.ProjectCore{Name: "dns"}, OrderGroup: 0}},
 	}
 	g, put := groups(t, jobs...)
 	if g.Wait(ctx, "d") {
@@ -90,10 +92,12 @@ func TestUnorderedRun(t *testing.T) {
 }
 
 func TestPendingDependencies(t *testing.T) {
-	prod := records.Plan{Project: records.Project{Name: "production", OrderGroup: 3, DependsOn: []string{"staging", "development"}}}
+	prod := records.Plan{Project: records.Project{ProjectCore: config.ProjectCore{Name: "production"}, OrderGroup: 3,
+		DependsOn: []string{"staging", "development"}}}
 	plans := map[string]records.Plan{
-		"staging":     {Project: records.Project{Name: "staging", OrderGroup: 2}, State: records.PlanPlanned, HasChanges: true},
-		"development": {Project: records.Project{Name: "development"}, State: records.PlanApplied, HasChanges: true},
+		"staging": {Project: records.Project{ProjectCore: config.ProjectCore{Name: "staging"}, OrderGroup: 2},
+			State: records.PlanPlanned, HasChanges: true},
+		"development": {Project: records.Project{ProjectCore: config.ProjectCore{Name: "development"}}, State: records.PlanApplied, HasChanges: true},
 	}
 	if got := order.PendingDependencies(prod, plans, map[string]int{"production": 3}); len(got) != 1 || got[0] != "staging" {
 		t.Errorf("staging not applied: %v", got)
@@ -110,9 +114,12 @@ func TestPendingDependencies(t *testing.T) {
 func TestSerialPlans(t *testing.T) {
 	ctx := context.Background()
 	g, _ := groups(t,
-		records.Job{ID: "a", RunID: "r1", Kind: records.JobPlan, State: records.JobRunning, Project: records.Project{Name: "a", SerialPlan: true}},
-		records.Job{ID: "b", RunID: "r1", Kind: records.JobPlan, State: records.JobQueued, Project: records.Project{Name: "b", SerialPlan: true}},
-		records.Job{ID: "c", RunID: "r1", Kind: records.JobApply, State: records.JobQueued, Project: records.Project{Name: "c", SerialPlan: true}},
+		records.Job{ID: "a", RunID: "r1", Kind: records.JobPlan, State: records.JobRunning,
+			Project: records.Project{ProjectCore: config.ProjectCore{Name: "a"}, SerialPlan: true}},
+		records.Job{ID: "b", RunID: "r1", Kind: records.JobPlan, State: records.JobQueued,
+			Project: records.Project{ProjectCore: config.ProjectCore{Name: "b"}, SerialPlan: true}},
+		records.Job{ID: "c", RunID: "r1", Kind: records.JobApply, State: records.JobQueued,
+			Project: records.Project{ProjectCore: config.ProjectCore{Name: "c"}, SerialPlan: true}},
 	)
 	if !g.Wait(ctx, "b") {
 		t.Error("a serial plan started while the plan before it runs")

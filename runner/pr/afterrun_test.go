@@ -22,8 +22,9 @@ func TestAfterRunDone(t *testing.T) {
 	if err := w.rec.Put(ctx, records.Runs, run.ID, run); err != nil {
 		t.Fatal(err)
 	}
-	app := records.Job{Kind: records.JobApply, Repo: testRepo, Number: 6, Project: records.Project{Name: "app", Dir: "app", Workspace: "default"},
-		State: records.JobRunning}
+	app := records.Job{Kind: records.JobApply, Repo: testRepo, Number: 6,
+		Project: records.Project{ProjectCore: config.ProjectCore{Name: "app", Dir: "app", Workspace: "default"}},
+		State:   records.JobRunning}
 	w.engine.jobs = []records.Job{app}
 	w.life.AfterRunDone(ctx, run.ID)
 	if len(w.host.merged) != 0 {
@@ -52,9 +53,10 @@ func TestAfterRunDone(t *testing.T) {
 		t.Fatal(err)
 	}
 	ok := records.Job{Kind: records.JobPlanApply, Repo: testRepo, Number: 7, State: records.JobSucceeded,
-		Project: records.Project{Name: "app", Dir: "app", Workspace: "default"}, Outcome: records.Outcome{Status: string(templates.StatusApplied)}}
+		Project: records.Project{ProjectCore: config.ProjectCore{Name: "app", Dir: "app", Workspace: "default"}},
+		Outcome: records.Outcome{Status: string(templates.StatusApplied)}}
 	failed := ok
-	failed.Project = records.Project{Name: "net", Dir: "net", Workspace: "default"}
+	failed.Project = records.Project{ProjectCore: config.ProjectCore{Name: "net", Dir: "net", Workspace: "default"}}
 	failed.State, failed.Outcome.Status = records.JobFailed, string(templates.StatusApplyFailed)
 	w.engine.jobs = []records.Job{ok, failed}
 	w.life.AfterRunDone(ctx, merged.ID)

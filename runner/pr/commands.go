@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/atollhq/atoll/runner/command"
+	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/runner/discovery"
 	"github.com/atollhq/atoll/runner/projects"
 	"github.com/atollhq/atoll/runner/records"
@@ -199,7 +200,7 @@ func (l *Life) selectProjects(ctx context.Context, pr vcs.PullRequest, touched [
 		}
 		base := projects.Filter(all, "", cmd.Dir, "")
 		if len(base) == 0 {
-			base = []records.Project{{Dir: cmd.Dir}}
+			base = []records.Project{{ProjectCore: config.ProjectCore{Dir: cmd.Dir}}}
 		}
 		sel = adHoc(base[:1], ws)
 	}

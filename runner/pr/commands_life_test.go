@@ -96,7 +96,8 @@ func TestForkRefused(t *testing.T) {
 // storePlan stores a plan of project for PR number at head, in state st.
 func (w *world) storePlan(t *testing.T, number int, head, project string, st records.PlanState, changes bool) {
 	t.Helper()
-	p := records.Plan{Repo: testRepo.FullName(), Number: number, Project: records.Project{Name: project, Dir: project, Workspace: "default"},
+	p := records.Plan{Repo: testRepo.FullName(), Number: number,
+		Project: records.Project{ProjectCore: config.ProjectCore{Name: project, Dir: project, Workspace: "default"}},
 		HeadSHA: head, SHA256: "sum-" + project, HasChanges: changes, State: st}
 	if err := w.rec.Put(context.Background(), records.Plans, records.PlanKey(p.Repo, number, project), p); err != nil {
 		t.Fatal(err)
@@ -166,7 +167,8 @@ func TestAfterMergeSelection(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	w.repos.touched = []records.Project{{Name: "app", Dir: "app", Workspace: "default"}, {Name: "net", Dir: "net", Workspace: "default"}}
+	w.repos.touched = []records.Project{{ProjectCore: config.ProjectCore{Name: "app", Dir: "app", Workspace: "default"}},
+		{ProjectCore: config.ProjectCore{Name: "net", Dir: "net", Workspace: "default"}}}
 	if err := w.rec.Store().UpdateRecords(ctx, []locks.RecordUpdate{records.HeadUpdate(pr, w.repos.touched)}); err != nil {
 		t.Fatal(err)
 	}

@@ -238,7 +238,7 @@ func newWorld(t *testing.T, edit func(*config.Server)) *world {
 	w := &world{db: db, rec: records.New(db), now: c.t,
 		host:    &fakeHost{perms: map[string]vcs.Permission{"dev": vcs.PermissionWrite}, prs: map[int]vcs.PullRequest{}, labels: map[int][]string{}},
 		engine:  &fakeEngine{store: db, states: map[string]records.PlanState{}},
-		repos:   &fakeRepos{touched: []records.Project{{Name: "app", Dir: "app", Workspace: "default"}}},
+		repos:   &fakeRepos{touched: []records.Project{{ProjectCore: config.ProjectCore{Name: "app", Dir: "app", Workspace: "default"}}}},
 		replies: &fakeReplies{once: map[string]bool{}},
 		gate:    &fakeGate{refuse: map[string]bool{}},
 		issues:  &fakeIssues{},

@@ -3,6 +3,7 @@ package projects
 import (
 	"context"
 
+	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/runner/discovery"
 	"github.com/atollhq/atoll/runner/records"
 )
@@ -26,7 +27,7 @@ func withSettings(found []discovery.Project, rc RepoConfig) []records.Project {
 	}
 	out := make([]records.Project, 0, len(found))
 	for _, f := range found {
-		p := records.Project{Name: f.Name, Dir: f.Dir, Workspace: f.Workspace}
+		p := records.Project{ProjectCore: config.ProjectCore{Name: f.Name, Dir: f.Dir, Workspace: f.Workspace}}
 		if c, ok := byName[f.Name]; ok {
 			p = c.Project
 			p.Name, p.Dir, p.Workspace = f.Name, f.Dir, f.Workspace

@@ -47,12 +47,12 @@ func Parse(srv config.Server, repoName, base, filename string, data []byte) (Rep
 	}
 	rc.DriftSchedule, rc.DriftEnabled = repo.DriftSchedule(srv)
 	for _, p := range repo.Projects {
+		core := p.ProjectCore
+		core.PolicyCheck = FirstBool(p.PolicyCheck, repo.PolicyCheck)
 		rc.Projects = append(rc.Projects, ConfiguredProject{
-			Project: records.Project{Name: p.Name, Dir: p.Dir, Workspace: p.Workspace, TerraformVersion: p.TerraformVersion,
-				Distribution: p.Distribution, VarFiles: p.VarFiles, AutoRemediate: p.AutoRemediate,
-				ApplyRequirements: EffectiveRequirements(srv, repoName, base, p), Workflow: p.Workflow,
-				PolicyCheck: FirstBool(p.PolicyCheck, repo.PolicyCheck),
-				OrderGroup:  p.ExecutionOrderGroup, DependsOn: p.DependsOn,
+			Project: records.Project{ProjectCore: core,
+				ApplyRequirements: EffectiveRequirements(srv, repoName, base, p),
+				OrderGroup:        p.ExecutionOrderGroup, DependsOn: p.DependsOn,
 				AbortOnOrderFail: repo.AbortOnExecutionOrderFail != nil && *repo.AbortOnExecutionOrderFail,
 				SerialPlan:       repo.ParallelPlan != nil && !*repo.ParallelPlan,
 				SerialApply:      repo.ParallelApply != nil && !*repo.ParallelApply,

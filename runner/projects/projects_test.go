@@ -228,7 +228,9 @@ func TestBrokenConfigNamesFileCommitAndLine(t *testing.T) {
 // TestFilter: -p, -d and -w each narrow the list; a directory matches
 // however it is spelled.
 func TestFilter(t *testing.T) {
-	ps := []records.Project{{Name: "a", Dir: "x", Workspace: "default"}, {Name: "b", Dir: "x", Workspace: "prod"}, {Name: "c", Dir: "y", Workspace: "default"}}
+	ps := []records.Project{{ProjectCore: config.ProjectCore{Name: "a", Dir: "x", Workspace: "default"}},
+		{ProjectCore: config.ProjectCore{Name: "b", Dir: "x", Workspace: "prod"}},
+		{ProjectCore: config.ProjectCore{Name: "c", Dir: "y", Workspace: "default"}}}
 	for _, tc := range []struct {
 		name, dir, ws string
 		want          []string

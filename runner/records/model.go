@@ -11,25 +11,19 @@ import (
 
 // Project is one Terraform root module the runner plans and applies: what
 // discovery found, with the settings atoll.yaml gives it.
+//
+// The configured fields are atoll.yaml's own (config.ProjectCore, its
+// PolicyCheck falling back to the file's top-level one); the rest is what
+// the configuration resolves for the project. Workflow empty: the
+// repository's default (repo_rules' workflow), else atoll's built-in
+// steps. PolicyCheck false counts only where the server's repo_rules
+// allow overriding policy_check.
 type Project struct {
-	Name              string   `json:"name"`
-	Dir               string   `json:"dir"`
-	Workspace         string   `json:"workspace"`
-	TerraformVersion  string   `json:"terraform_version,omitempty"`
-	Distribution      string   `json:"distribution,omitempty"`
-	VarFiles          []string `json:"var_files,omitempty"`
+	config.ProjectCore
+	// ApplyRequirements are the requirement names that hold for the
+	// project: the server's with the repository's changes folded in (not
+	// atoll.yaml's "!approved"-style changes themselves).
 	ApplyRequirements []string `json:"apply_requirements,omitempty"`
-	AutoRemediate     bool     `json:"auto_remediate,omitempty"`
-	// Workflow names the workflow the project runs (server config
-	// `workflows`, or the repository's own where the server allows them);
-	// empty: the repository's default (repo_rules' workflow), else atoll's
-	// built-in steps.
-	Workflow string `json:"workflow,omitempty"`
-	// PolicyCheck false (the repository file's policy_check, project or
-	// top level) asks to skip policy checks; it counts only where the
-	// server's repo_rules allow overriding policy_check (see the
-	// runner's policyChecksOff).
-	PolicyCheck *bool `json:"policy_check,omitempty"`
 	// OrderGroup is the project's execution_order_group: the jobs of a run
 	// start group by group, the lowest first (see the runner's orderGate).
 	OrderGroup int `json:"order_group,omitempty"`

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/atollhq/atoll/locks"
+	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/vcs"
 )
@@ -33,7 +34,8 @@ func TestPRStateTransitions(t *testing.T) {
 		t.Errorf("the same head again was added (%v) or redated (%s)", added, last.At)
 	}
 	pr := vcs.PullRequest{Repo: repo, Number: 8, Author: "alice", HeadSHA: "aaa"}
-	if err := r.Store().UpdateRecords(ctx, []locks.RecordUpdate{records.HeadUpdate(pr, []records.Project{{Name: "app"}})}); err != nil {
+	if err := r.Store().UpdateRecords(ctx, []locks.RecordUpdate{
+		records.HeadUpdate(pr, []records.Project{{ProjectCore: config.ProjectCore{Name: "app"}}})}); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.AddPlanComments(ctx, "acme/infra", 8, []string{"C1", "C2"}); err != nil {

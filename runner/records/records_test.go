@@ -11,6 +11,7 @@ import (
 
 	"github.com/atollhq/atoll/locks"
 	"github.com/atollhq/atoll/locks/boltdb"
+	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/runner/records"
 )
 
@@ -29,10 +30,10 @@ func TestPlansOfListsOnePullRequest(t *testing.T) {
 	ctx := context.Background()
 	r := open(t)
 	for _, p := range []records.Plan{
-		{Repo: "acme/infra", Number: 1, Project: records.Project{Name: "app"}},
-		{Repo: "acme/infra", Number: 1, Project: records.Project{Name: "db"}},
-		{Repo: "acme/infra", Number: 10, Project: records.Project{Name: "app"}},
-		{Repo: "acme/infra-old", Number: 1, Project: records.Project{Name: "app"}},
+		{Repo: "acme/infra", Number: 1, Project: records.Project{ProjectCore: config.ProjectCore{Name: "app"}}},
+		{Repo: "acme/infra", Number: 1, Project: records.Project{ProjectCore: config.ProjectCore{Name: "db"}}},
+		{Repo: "acme/infra", Number: 10, Project: records.Project{ProjectCore: config.ProjectCore{Name: "app"}}},
+		{Repo: "acme/infra-old", Number: 1, Project: records.Project{ProjectCore: config.ProjectCore{Name: "app"}}},
 	} {
 		if err := r.Put(ctx, records.Plans, records.PlanKey(p.Repo, p.Number, p.Project.Name), p); err != nil {
 			t.Fatal(err)
@@ -272,7 +273,7 @@ func TestMarkPlansMerged(t *testing.T) {
 		"applied":  {State: records.PlanApplied, HasChanges: true},
 		"nochange": {State: records.PlanApplied},
 	} {
-		p.Repo, p.Number, p.Project = "acme/infra", 9, records.Project{Name: name}
+		p.Repo, p.Number, p.Project = "acme/infra", 9, records.Project{ProjectCore: config.ProjectCore{Name: name}}
 		if err := r.Put(ctx, records.Plans, records.PlanKey(p.Repo, p.Number, name), p); err != nil {
 			t.Fatal(err)
 		}

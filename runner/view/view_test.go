@@ -10,6 +10,7 @@ import (
 
 	"github.com/atollhq/atoll/locks/boltdb"
 	"github.com/atollhq/atoll/policy"
+	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/runner/mask"
 	"github.com/atollhq/atoll/runner/projects"
 	"github.com/atollhq/atoll/runner/records"
@@ -102,11 +103,11 @@ func TestRunCommentIsWrittenOnceAndEditedInPlace(t *testing.T) {
 	v := newView(t, h)
 	run := records.Run{ID: "r1", Repo: repo, Number: 7, Command: "plan", User: "alice", HeadSHA: "abcdef1234"}
 	net := records.Job{ID: "j1", Kind: records.JobPlan, Repo: repo, Number: 7, State: records.JobSucceeded,
-		Project: records.Project{Name: "network", Dir: "network", Workspace: "default"},
+		Project: records.Project{ProjectCore: config.ProjectCore{Name: "network", Dir: "network", Workspace: "default"}},
 		Outcome: records.Outcome{Status: string(templates.StatusPlanned), Summary: &terraform.Summary{Create: 2},
 			PlanText: "+ resource \"null_resource\" \"n\" # token s3cr3t-token"}}
 	app := records.Job{ID: "j2", Kind: records.JobPlan, Repo: repo, Number: 7, State: records.JobRunning,
-		Project: records.Project{Name: "app", Dir: "app", Workspace: "default"},
+		Project: records.Project{ProjectCore: config.ProjectCore{Name: "app", Dir: "app", Workspace: "default"}},
 		Outcome: records.Outcome{Status: string(templates.StatusRunning)}}
 	store(t, v, run, net, app)
 
@@ -150,7 +151,7 @@ func TestLongCommentIsSplitAndShrinks(t *testing.T) {
 	v := newView(t, h)
 	big := strings.Repeat("+ resource \"null_resource\" \"n\" {}\n", templates.CommentLimit/20)
 	j := records.Job{ID: "j1", Kind: records.JobPlan, Repo: repo, Number: 7, State: records.JobSucceeded,
-		Project: records.Project{Name: "network", Dir: "network", Workspace: "default"},
+		Project: records.Project{ProjectCore: config.ProjectCore{Name: "network", Dir: "network", Workspace: "default"}},
 		Outcome: records.Outcome{Status: string(templates.StatusPlanned), Summary: &terraform.Summary{Create: 1}, PlanText: big}}
 	store(t, v, records.Run{ID: "r1", Repo: repo, Number: 7, Command: "plan", User: "alice"}, j)
 	if err := v.RenderRun(ctx, "r1"); err != nil {
@@ -180,7 +181,7 @@ func TestSilencedRunWritesNothing(t *testing.T) {
 	h := &host{}
 	v := newView(t, h)
 	j := records.Job{ID: "j1", Kind: records.JobPlan, Repo: repo, Number: 7, State: records.JobSucceeded,
-		Project: records.Project{Name: "network", Dir: "network", Workspace: "default", Silence: []string{"plan"}},
+		Project: records.Project{ProjectCore: config.ProjectCore{Name: "network", Dir: "network", Workspace: "default"}, Silence: []string{"plan"}},
 		Outcome: records.Outcome{Status: string(templates.StatusNoChanges)}}
 	store(t, v, records.Run{ID: "r1", Repo: repo, Number: 7, Command: "autoplan"}, j)
 	if err := v.RenderRun(context.Background(), "r1"); err != nil {
@@ -201,7 +202,7 @@ func TestVerboseShowsTheLogTail(t *testing.T) {
 		t.Fatal(err)
 	}
 	j := records.Job{ID: "j1", Kind: records.JobPlan, Repo: repo, Number: 7, State: records.JobSucceeded, LogPath: log,
-		Project: records.Project{Name: "network", Dir: "network", Workspace: "default"},
+		Project: records.Project{ProjectCore: config.ProjectCore{Name: "network", Dir: "network", Workspace: "default"}},
 		Outcome: records.Outcome{Status: string(templates.StatusPlanned), Summary: &terraform.Summary{Create: 1}, PlanText: "+ n"}}
 	store(t, v, records.Run{ID: "r1", Repo: repo, Number: 7, Command: "plan", User: "alice", Options: records.RunOptions{Verbose: true}}, j)
 	if err := v.RenderRun(context.Background(), "r1"); err != nil {
@@ -220,7 +221,7 @@ func TestPolicyApprovedByOwners(t *testing.T) {
 	v := newView(t, h)
 	v.Facts = facts{approvals: map[string][]string{"cost": {"bob"}}}
 	j := records.Job{ID: "j1", Kind: records.JobPlan, Repo: repo, Number: 7, State: records.JobSucceeded,
-		Project: records.Project{Name: "network"},
+		Project: records.Project{ProjectCore: config.ProjectCore{Name: "network"}},
 		Outcome: records.Outcome{Status: string(templates.StatusPlanned), Policies: []policy.Result{
 			{Set: "cost", Approvals: 1, Owners: []string{"bob"}, Deny: []policy.Message{{Msg: "too dear"}}},
 			{Set: "tags"},
