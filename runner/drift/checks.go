@@ -95,20 +95,29 @@ func (c *Checks) Done(repo, id string) error {
 	if c.running[repo] != id {
 		return nil
 	}
+	_, err := c.startFollowUp(context.Background(), repo)
+	return err
+}
+
+// startFollowUp forgets repo's check under way and starts the follow-up
+// check kept for it, if one was asked for. Called with c.mu held. started
+// is false when there is none, or when it could not be read back (lost
+// says so).
+func (c *Checks) startFollowUp(ctx context.Context, repo string) (started bool, lost error) {
 	delete(c.running, repo)
 	next, ok := c.pending[repo]
 	if !ok {
-		return nil
+		return false, nil
 	}
 	delete(c.pending, repo)
 	var dr records.DriftRun
-	found, err := c.rec.Get(context.Background(), records.DriftRuns, next, &dr)
+	found, err := c.rec.Get(ctx, records.DriftRuns, next, &dr)
 	if err != nil || !found {
-		return &lostError{run: next, err: err}
+		return false, &lostError{run: next, err: err}
 	}
 	c.running[repo] = next
 	c.launch(dr)
-	return nil
+	return true, nil
 }
 
 // lostError is a follow-up check Done could not read back.
@@ -169,17 +178,6 @@ func (c *Checks) settleElsewhere(ctx context.Context, repo string) bool {
 	if err != nil || (found && dr.State != records.DriftRunDone) {
 		return true
 	}
-	delete(c.running, repo)
-	next, ok := c.pending[repo]
-	if !ok {
-		return false
-	}
-	delete(c.pending, repo)
-	var nr records.DriftRun
-	if found, err := c.rec.Get(ctx, records.DriftRuns, next, &nr); err != nil || !found {
-		return false
-	}
-	c.running[repo] = next
-	c.launch(nr)
-	return true
+	started, _ := c.startFollowUp(ctx, repo)
+	return started
 }
