@@ -142,14 +142,22 @@ func DiscoverFiles(ctx context.Context, files map[string][]byte, changed []strin
 	return discover(ctx, filesSource(files), changed, o)
 }
 
-func discover(ctx context.Context, src source, changed []string, o Options) ([]Project, error) {
-	ignore, err := CompileGlobs(o.Ignore)
-	if err != nil {
-		return nil, fmt.Errorf("discovery: ignore: %w", err)
+// ignores compiles o's ignore globs: Ignore (on changed files and
+// directories) and IgnoreDirs (on directories only).
+func (o Options) ignores() (ignore, ignoreDirs []Glob, err error) {
+	if ignore, err = CompileGlobs(o.Ignore); err != nil {
+		return nil, nil, fmt.Errorf("discovery: ignore: %w", err)
 	}
-	ignoreDirs, err := CompileGlobs(o.IgnoreDirs)
+	if ignoreDirs, err = CompileGlobs(o.IgnoreDirs); err != nil {
+		return nil, nil, fmt.Errorf("discovery: ignore_paths: %w", err)
+	}
+	return ignore, ignoreDirs, nil
+}
+
+func discover(ctx context.Context, src source, changed []string, o Options) ([]Project, error) {
+	ignore, ignoreDirs, err := o.ignores()
 	if err != nil {
-		return nil, fmt.Errorf("discovery: ignore_paths: %w", err)
+		return nil, err
 	}
 	files := normalizeChanged(changed, ignore)
 	if len(files) == 0 {
@@ -233,13 +241,9 @@ func AllFiles(ctx context.Context, files map[string][]byte, o Options) ([]Projec
 }
 
 func all(ctx context.Context, src source, o Options) ([]Project, error) {
-	ignore, err := CompileGlobs(o.Ignore)
+	ignore, ignoreDirs, err := o.ignores()
 	if err != nil {
-		return nil, fmt.Errorf("discovery: ignore: %w", err)
-	}
-	ignoreDirs, err := CompileGlobs(o.IgnoreDirs)
-	if err != nil {
-		return nil, fmt.Errorf("discovery: ignore_paths: %w", err)
+		return nil, err
 	}
 	conf := make([]Project, 0, len(o.Configured))
 	for _, c := range o.Configured {
