@@ -211,15 +211,27 @@ func (m *Remediations) repoHead(ctx context.Context, repo vcs.Repo) (vcs.Repo, s
 	return full, head, nil
 }
 
+// unlockedHead is the repository and its default branch head for a
+// remediation of p on issue. done is true when that ends the remediation:
+// err says why, or p's lock is held by a pull request, which the issue is
+// told (err is then the reply's).
+func (m *Remediations) unlockedHead(ctx context.Context, repo vcs.Repo, issue int, p records.Project) (full vcs.Repo, head string, done bool, err error) {
+	if full, head, err = m.repoHead(ctx, repo); err != nil {
+		return vcs.Repo{}, "", true, err
+	}
+	if n, ok := m.Apply.LockedBy(ctx, full, p); ok {
+		return full, head, true, m.Reply.Reply(ctx, full, issue, "remediation.tmpl",
+			templates.Remediation{Kind: templates.RemediationLocked, Project: p.Name, LockedBy: n})
+	}
+	return full, head, false, nil
+}
+
 // planOnIssue plans the default branch head for a drift issue's project
 // and shows the plan on the issue: the plan a remediation applies.
 func (m *Remediations) planOnIssue(ctx context.Context, repo vcs.Repo, issue int, p records.Project, user string) error {
-	full, head, err := m.repoHead(ctx, repo)
-	if err != nil {
+	full, head, done, err := m.unlockedHead(ctx, repo, issue, p)
+	if done {
 		return err
-	}
-	if n, ok := m.Apply.LockedBy(ctx, full, p); ok {
-		return m.Reply.Reply(ctx, full, issue, "remediation.tmpl", templates.Remediation{Kind: templates.RemediationLocked, Project: p.Name, LockedBy: n})
 	}
 	_, err = m.Apply.StartRun(ctx, records.RunSpec{Repo: full, Number: issue, Command: "remediation-plan", User: user, HeadSHA: head,
 		Jobs: []records.Job{{Kind: records.JobDrift, Repo: full, Number: issue, Project: p, HeadSHA: head, Commit: head, User: user}}})
@@ -258,12 +270,9 @@ func (m *Remediations) approveRemediation(ctx context.Context, repo vcs.Repo, is
 // branch head, signed off as the server requires; a refusal is answered
 // on the issue with the gate's reasons.
 func (m *Remediations) Remediate(ctx context.Context, repo vcs.Repo, issue int, p records.Project, user string) error {
-	full, head, err := m.repoHead(ctx, repo)
-	if err != nil {
+	full, head, done, err := m.unlockedHead(ctx, repo, issue, p)
+	if done {
 		return err
-	}
-	if n, ok := m.Apply.LockedBy(ctx, full, p); ok {
-		return m.Reply.Reply(ctx, full, issue, "remediation.tmpl", templates.Remediation{Kind: templates.RemediationLocked, Project: p.Name, LockedBy: n})
 	}
 	key := records.PlanKey(full.FullName(), issue, p.Name)
 	var plan records.Plan
