@@ -29,10 +29,7 @@ func (l *Life) applyMode(rc projects.RepoConfig) string {
 func (l *Life) commandApply(ctx context.Context, pr vcs.PullRequest, user string, cmd *command.Command) error {
 	rc, err := l.d.Repos.RepoConfig(ctx, pr.Repo, pr.BaseSHA, pr.BaseRef)
 	if err != nil {
-		if ce, ok := err.(*projects.ConfigError); ok {
-			return l.d.Replies.ReplyConfigError(ctx, pr, ce)
-		}
-		return err
+		return l.configErrorReply(ctx, pr, err)
 	}
 	mode := l.applyMode(rc)
 	if b := l.d.Gate.ApplyBlocked(ctx); b != nil && (pr.Merged || pr.State == "open") {
@@ -160,10 +157,7 @@ func (l *Life) OnMerged(ctx context.Context, pr vcs.PullRequest) error {
 	}
 	rc, err := l.d.Repos.RepoConfig(ctx, pr.Repo, pr.MergeCommitSHA, pr.BaseRef)
 	if err != nil {
-		if ce, ok := err.(*projects.ConfigError); ok {
-			return l.d.Replies.ReplyConfigError(ctx, pr, ce)
-		}
-		return err
+		return l.configErrorReply(ctx, pr, err)
 	}
 	mode := l.applyMode(rc)
 	if mode == "comment" {

@@ -151,10 +151,7 @@ func (l *Life) commandPlan(ctx context.Context, pr vcs.PullRequest, user string,
 	}
 	found, rc, err := l.d.Repos.AffectedProjects(ctx, pr)
 	if err != nil {
-		if ce, ok := err.(*projects.ConfigError); ok {
-			return l.d.Replies.ReplyConfigError(ctx, pr, ce)
-		}
-		return err
+		return l.configErrorReply(ctx, pr, err)
 	}
 	var projects []records.Project
 	for _, a := range found {

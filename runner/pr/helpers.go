@@ -1,8 +1,12 @@
 package pr
 
 import (
+	"context"
+
 	"github.com/atollhq/atoll/runner/command"
+	"github.com/atollhq/atoll/runner/projects"
 	"github.com/atollhq/atoll/runner/records"
+	"github.com/atollhq/atoll/vcs"
 )
 
 // runOptions are cmd's RunOptions.
@@ -24,4 +28,14 @@ func dedupe(ss []string) []string {
 		}
 	}
 	return out
+}
+
+// configErrorReply answers err, the failure to read pr's repository
+// configuration: a broken file (*projects.ConfigError) is told on pr and
+// the reply's error returned; any other err is returned as it is.
+func (l *Life) configErrorReply(ctx context.Context, pr vcs.PullRequest, err error) error {
+	if ce, ok := err.(*projects.ConfigError); ok {
+		return l.d.Replies.ReplyConfigError(ctx, pr, ce)
+	}
+	return err
 }
