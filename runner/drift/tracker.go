@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/atollhq/atoll/runner/records"
+	"github.com/atollhq/atoll/runner/view"
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 )
@@ -156,15 +157,7 @@ func (t Tracker) findIssue(ctx context.Context, repo vcs.Repo, project string) i
 
 // comment posts drift_comment.tmpl on an issue.
 func (t Tracker) comment(ctx context.Context, repo vcs.Repo, number int, c templates.DriftComment) error {
-	const name = "drift_comment.tmpl"
-	body, err := t.Render.Render(name, c)
-	if err != nil {
-		return fmt.Errorf("render %s: %w", name, err)
-	}
-	if _, err := t.Host.CreateComment(ctx, repo, number, t.mask(body)); err != nil {
-		return fmt.Errorf("reply on #%d: %w", number, err)
-	}
-	return nil
+	return view.PostTemplate(ctx, t.Host, t.Render, t.mask, repo, number, "drift_comment.tmpl", c)
 }
 
 func (t Tracker) mask(s string) string {

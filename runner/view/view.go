@@ -281,11 +281,30 @@ func (v *View) Mask(s string) string {
 // Reply posts a one-off comment on pull request (or issue) number,
 // rendered from template name with data, masked.
 func (v *View) Reply(ctx context.Context, repo vcs.Repo, number int, name string, data any) error {
-	body, err := v.Templates.Render(name, data)
+	return PostTemplate(ctx, v.Comments, v.Templates, v.Mask, repo, number, name, data)
+}
+
+// Commenter is the part of the code host that posts a comment.
+type Commenter interface {
+	CreateComment(ctx context.Context, repo vcs.Repo, number int, body string) (vcs.Comment, error)
+}
+
+// TemplateRenderer renders template name with data (templates.Renderer
+// is one).
+type TemplateRenderer interface {
+	Render(name string, data any) (string, error)
+}
+
+// PostTemplate posts template name, rendered with data and masked by mask,
+// as a comment on pull request (or issue) number. The error says which
+// step failed: "render NAME: ..." or "reply on #N: ...".
+func PostTemplate(ctx context.Context, host Commenter, r TemplateRenderer, mask func(string) string, repo vcs.Repo,
+	number int, name string, data any) error {
+	body, err := r.Render(name, data)
 	if err != nil {
 		return fmt.Errorf("render %s: %w", name, err)
 	}
-	if _, err := v.Comments.CreateComment(ctx, repo, number, v.Mask(body)); err != nil {
+	if _, err := host.CreateComment(ctx, repo, number, mask(body)); err != nil {
 		return fmt.Errorf("reply on #%d: %w", number, err)
 	}
 	return nil
