@@ -11,6 +11,7 @@ import (
 	"github.com/atollhq/atoll/locks"
 	"github.com/atollhq/atoll/locks/audit"
 	"github.com/atollhq/atoll/policy"
+	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/runner/trail"
 	"github.com/atollhq/atoll/vcs"
@@ -45,7 +46,7 @@ func TestDecisionsAreRecorded(t *testing.T) {
 	s := &sink{}
 	tr := newTrail(s)
 	job := records.Job{ID: "j1", Kind: records.JobApply, User: "alice", Repo: repo, Number: 7, Commit: "abc",
-		Project: records.Project{Name: "app", Workspace: "default"}, State: records.JobSucceeded,
+		Project: records.Project{ProjectCore: config.ProjectCore{Name: "app", Workspace: "default"}}, State: records.JobSucceeded,
 		Outcome: records.Outcome{Status: "applied", Policies: []policy.Result{{Set: "sec", Deny: []policy.Message{{Msg: "no"}}}, {Set: "cost"}}}}
 	tr.Job(ctx, job)
 	tr.Command(ctx, repo, 7, "bob", "apply", "refused", "not approved")

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/runner/view"
 	"github.com/atollhq/atoll/templates"
@@ -43,7 +44,7 @@ func TestJobCheckRunLife(t *testing.T) {
 	v := newView(t, &host{})
 	c := &checks{runs: map[int64]vcs.CheckRun{}}
 	v.Checks = c
-	j := records.Job{ID: "j1", Kind: records.JobPlan, Repo: repo, HeadSHA: "abc", Project: records.Project{Name: "app"}}
+	j := records.Job{ID: "j1", Kind: records.JobPlan, Repo: repo, HeadSHA: "abc", Project: records.Project{ProjectCore: config.ProjectCore{Name: "app"}}}
 	j.CheckRun = v.OpenCheck(ctx, j)
 	if got := c.runs[j.CheckRun]; j.CheckRun == 0 || got.Status != vcs.CheckQueued || got.Name != templates.CheckName(templates.CheckPlan, "app") ||
 		got.DetailsURL != "https://atoll.example/jobs/j1" {
