@@ -46,6 +46,13 @@ type CommitChecker interface {
 	HasCommits(ctx context.Context, repo vcs.Repo, shas ...string) (bool, error)
 }
 
+// MergePreparer is the optional part of Git that makes a pull request's
+// merge worktree ahead of its job, for the job's checkout to take over:
+// vcs/git's *Mirrors has it.
+type MergePreparer interface {
+	PrepareMerge(ctx context.Context, repo vcs.Repo, baseSHA, headSHA string)
+}
+
 // Loader reads repository configurations and finds projects. Its zero
 // value is not usable: Host, Git and WorkDir are required.
 type Loader struct {
@@ -152,13 +159,28 @@ func (l *Loader) Affected(ctx context.Context, pr vcs.PullRequest) ([]Affected, 
 	var found []Affected
 	if files != nil {
 		found, err = discoverChanged(ctx, commitTree{files: files}, changed, rc)
-		return found, rc, err
+	} else {
+		err = l.withWorktree(ctx, pr.Repo, pr.HeadSHA, func(root string) error {
+			found, err = discoverChanged(ctx, commitTree{root: root}, changed, rc)
+			return err
+		})
 	}
-	err = l.withWorktree(ctx, pr.Repo, pr.HeadSHA, func(root string) error {
-		found, err = discoverChanged(ctx, commitTree{root: root}, changed, rc)
-		return err
-	})
+	if err == nil && len(found) > 0 {
+		l.prepareMerge(ctx, pr)
+	}
 	return found, rc, err
+}
+
+// prepareMerge starts making the merge worktree the plans of an open pull
+// request's projects will check out, while their run is stored and their
+// jobs are queued and claimed: the first job takes it over (see vcs/git
+// PrepareMerge) rather than making it on its way to terraform.
+func (l *Loader) prepareMerge(ctx context.Context, pr vcs.PullRequest) {
+	mp, ok := l.Git.(MergePreparer)
+	if !ok || l.Server.CheckoutStrategy == "branch" || pr.Merged || (pr.State != "" && pr.State != "open") || pr.BaseSHA == "" || pr.HeadSHA == "" {
+		return
+	}
+	mp.PrepareMerge(ctx, pr.Repo, pr.BaseSHA, pr.HeadSHA)
 }
 
 // All lists every project of the repository at sha, configured by rc.

@@ -19,6 +19,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/atollhq/atoll/vcs"
 )
@@ -53,8 +54,14 @@ type Mirrors struct {
 	CloneURL func(repo vcs.Repo) string
 	Logger   *slog.Logger
 
-	mu    sync.Mutex
-	locks map[string]*sync.Mutex
+	mu       sync.Mutex
+	locks    map[string]*sync.Mutex
+	prepared map[preparedKey]*preparedMerge // see PrepareMerge
+	// preparedTTL replaces the constant's when set (tests).
+	preparedTTL time.Duration
+	// sweepOnce removes, once per process, the prepared worktrees a
+	// stopped one left.
+	sweepOnce sync.Once
 }
 
 // lock returns the mutex of repo's mirror, locked.
@@ -266,11 +273,30 @@ func (m *Mirrors) Worktree(ctx context.Context, repo vcs.Repo, sha, dest string)
 // replica, makes the same merge commit of the same base and head. On a conflict it returns an error wrapping
 // ErrMergeConflict and leaves dest at baseSHA; remove it with
 // RemoveWorktree. When the mirror lacks base or head it returns an error
-// wrapping ErrCommitMissing and leaves no worktree at dest.
+// wrapping ErrCommitMissing and leaves no worktree at dest. When
+// PrepareMerge made this merge ahead, dest takes that worktree over.
 func (m *Mirrors) MergeWorktree(ctx context.Context, repo vcs.Repo, baseSHA, headSHA, dest string) (string, error) {
 	if err := checkSHA("head sha", headSHA); err != nil {
 		return "", err
 	}
+	if err := checkSHA("base sha", baseSHA); err != nil {
+		return "", err
+	}
+	path, err := m.MirrorPath(repo)
+	if err != nil {
+		return "", err
+	}
+	if dest, err = filepath.Abs(dest); err != nil {
+		return "", err
+	}
+	if sha, ok := m.adoptPrepared(ctx, path, baseSHA, headSHA, dest); ok {
+		return sha, nil
+	}
+	return m.mergeWorktree(ctx, repo, baseSHA, headSHA, dest)
+}
+
+// mergeWorktree is MergeWorktree making the merge.
+func (m *Mirrors) mergeWorktree(ctx context.Context, repo vcs.Repo, baseSHA, headSHA, dest string) (string, error) {
 	if err := m.Worktree(ctx, repo, baseSHA, dest); err != nil {
 		return "", err
 	}

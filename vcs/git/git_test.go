@@ -18,6 +18,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/atollhq/atoll/vcs"
 )
@@ -512,5 +513,158 @@ func TestMergeWorktreeCommitMissing(t *testing.T) {
 	}
 	if _, ok := detachedHead(t.TempDir()); ok {
 		t.Error("detachedHead of a directory that is no worktree: ok")
+	}
+}
+
+// worktrees lists the worktrees git knows of the mirror of testRepo in m
+// (not the mirror itself).
+func worktrees(t *testing.T, m *Mirrors) []string {
+	t.Helper()
+	path, err := m.MirrorPath(testRepo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("git", "-C", path, "worktree", "list", "--porcelain").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list []string
+	for _, l := range strings.Split(string(out), "\n") {
+		if wt, ok := strings.CutPrefix(l, "worktree "); ok && wt != path {
+			list = append(list, wt)
+		}
+	}
+	return list
+}
+
+// A merge prepared ahead is taken over by the first MergeWorktree of the
+// same base and head: dest is the same clean checkout of the same merge
+// commit a merge made then gives, and git knows it at dest; the next
+// call makes its own. A prepared merge of other commits is never taken,
+// and is removed when no call takes it in time.
+func TestPrepareMerge(t *testing.T) {
+	o := newOrigin(t)
+	ctx := context.Background()
+	base := o.commit("main", map[string]string{"net/main.tf": "a\n"})
+	head := o.commit("feature", map[string]string{"app/main.tf": "b\n"})
+	o.pullRef(1, head)
+	var logs bytes.Buffer
+	m, made := o.mirrors(t, &logs), o.mirrors(t, &bytes.Buffer{})
+	m.preparedTTL = 50 * time.Millisecond // the stale one below goes soon
+	for _, mm := range []*Mirrors{m, made} {
+		if err := mm.Fetch(ctx, testRepo, "+refs/pull/1/head:refs/pull/1/head"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := made.MergeWorktree(ctx, testRepo, base, head, filepath.Join(t.TempDir(), "made"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	m.PrepareMerge(ctx, testRepo, base, head)
+	m.PrepareMerge(ctx, testRepo, base, head) // once
+	dest := filepath.Join(t.TempDir(), "job")
+	sha, err := m.MergeWorktree(ctx, testRepo, base, head, dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sha != want {
+		t.Errorf("taken over merge = %s, a merge made gives %s", sha, want)
+	}
+	if !strings.Contains(logs.String(), "took over prepared merge") {
+		t.Errorf("the prepared merge was not taken over; log:\n%s", logs.String())
+	}
+	if got := o.git(dest, "rev-parse", "HEAD"); got != sha {
+		t.Errorf("the worktree is at %s, MergeWorktree said %s", got, sha)
+	}
+	if st := o.git(dest, "status", "--porcelain"); st != "" {
+		t.Errorf("the worktree is not clean: %q", st)
+	}
+	if got := readFile(t, filepath.Join(dest, "app", "main.tf")) + readFile(t, filepath.Join(dest, "net", "main.tf")); got != "b\na\n" {
+		t.Errorf("the merge's files read %q", got)
+	}
+	if wts := worktrees(t, m); len(wts) != 1 || wts[0] != dest {
+		t.Errorf("git knows the worktrees %q, want only %s", wts, dest)
+	}
+	again := filepath.Join(t.TempDir(), "again")
+	if sha2, err := m.MergeWorktree(ctx, testRepo, base, head, again); err != nil || sha2 != want {
+		t.Errorf("second MergeWorktree = %s, %v; want %s made", sha2, err, want)
+	}
+	for _, d := range []string{dest, again} {
+		if err := m.RemoveWorktree(ctx, testRepo, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if wts := worktrees(t, m); len(wts) != 0 {
+		t.Errorf("worktrees left: %q", wts)
+	}
+
+	// A prepared merge no call takes (a new push made it stale) goes.
+	newHead := o.commit("feature", map[string]string{"app/main.tf": "c\n"})
+	o.pullRef(1, newHead)
+	if err := m.Fetch(ctx, testRepo, "+refs/pull/1/head:refs/pull/1/head"); err != nil {
+		t.Fatal(err)
+	}
+	m.PrepareMerge(ctx, testRepo, base, head)
+	other := filepath.Join(t.TempDir(), "other")
+	if _, err := m.MergeWorktree(ctx, testRepo, base, newHead, other); err != nil {
+		t.Fatal(err)
+	}
+	if got := o.git(other, "show", "HEAD:app/main.tf"); got != "c" {
+		t.Errorf("a merge of another head checked out app/main.tf %q, want the new head's", got)
+	}
+	if err := m.RemoveWorktree(ctx, testRepo, other); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(worktrees(t, m)) > 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if wts := worktrees(t, m); len(wts) != 0 {
+		t.Errorf("a stale prepared merge was not removed: %q", wts)
+	}
+	if left, _ := os.ReadDir(filepath.Join(m.Dir, preparedDir)); len(left) != 0 {
+		t.Errorf("left in the prepared dir: %v", left)
+	}
+}
+
+// A prepared merge a stopped process left behind is removed, with git's
+// record of it, by the next process's first PrepareMerge.
+func TestPrepareMergeSweepsLeftovers(t *testing.T) {
+	o := newOrigin(t)
+	ctx := context.Background()
+	base := o.commit("main", map[string]string{"net/main.tf": "a\n"})
+	head := o.commit("feature", map[string]string{"app/main.tf": "b\n"})
+	o.pullRef(1, head)
+	stopped := o.mirrors(t, &bytes.Buffer{})
+	if err := stopped.Fetch(ctx, testRepo, "+refs/pull/1/head:refs/pull/1/head"); err != nil {
+		t.Fatal(err)
+	}
+	stopped.PrepareMerge(ctx, testRepo, base, head)
+	stopped.mu.Lock()
+	p := stopped.prepared[preparedKey{filepath.Join(stopped.Dir, "octo", "infra.git"), base, head}]
+	stopped.mu.Unlock()
+	if p == nil {
+		t.Fatal("no merge prepared")
+	}
+	<-p.done
+	if p.err != nil || len(worktrees(t, stopped)) != 1 {
+		t.Fatalf("prepared merge: %v, worktrees %q", p.err, worktrees(t, stopped))
+	}
+
+	var logs bytes.Buffer
+	next := &Mirrors{Dir: stopped.Dir, CloneURL: stopped.CloneURL, Token: stopped.Token, Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	newHead := o.commit("feature", map[string]string{"app/main.tf": "c\n"})
+	newBase := o.commit("main", map[string]string{"net/main.tf": "c\n"})
+	next.PrepareMerge(ctx, testRepo, newBase, newHead) // not fetched: it makes nothing, after the sweep
+	deadline := time.Now().Add(10 * time.Second)
+	for len(worktrees(t, next)) > 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if wts := worktrees(t, next); len(wts) != 0 {
+		t.Errorf("the stopped process's prepared merge is still known to git: %q\n%s", wts, logs.String())
+	}
+	if _, err := os.Stat(p.dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the stopped process's prepared merge is still there (%v)", err)
 	}
 }
