@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 
 	"github.com/atollhq/atoll/runner/config"
@@ -45,6 +46,16 @@ type TreeReader interface {
 type CommitChecker interface {
 	HasCommits(ctx context.Context, repo vcs.Repo, shas ...string) (bool, error)
 }
+
+// CommitFetcher is the optional part of Git that fetches commits by id,
+// without the listing of the remote's refs a fetch of branches needs:
+// vcs/git's *Mirrors has it.
+type CommitFetcher interface {
+	FetchCommits(ctx context.Context, repo vcs.Repo, refspecs ...string) error
+}
+
+// fullSHA is a full commit id, which FetchCommits asks for.
+var fullSHA = regexp.MustCompile(`^(?:[0-9a-f]{40}|[0-9a-f]{64})$`)
 
 // MergePreparer is the optional part of Git that makes a pull request's
 // merge worktree ahead of its job, for the job's checkout to take over:
@@ -242,16 +253,25 @@ func (l *Loader) withWorktree(ctx context.Context, repo vcs.Repo, sha string, fn
 	return fn(dir)
 }
 
-// FetchPR brings the PR's head and the branches into the repo's mirror,
-// unless the mirror already holds the PR's head and base commits: then
-// the fetch an event made for its discovery serves its jobs, and a job
-// starts without a second round trip to GitHub.
+// FetchPR brings the PR's head and base into the repo's mirror, unless
+// the mirror already holds both commits: then the fetch an event made for
+// its discovery serves its jobs, and a job starts without a second round
+// trip to GitHub. It asks for the two commits by id (see CommitFetcher),
+// and fetches the branches and the PR's head ref as before when the
+// remote refuses that.
 func (l *Loader) FetchPR(ctx context.Context, pr vcs.PullRequest) error {
 	if cc, ok := l.Git.(CommitChecker); ok && pr.HeadSHA != "" && pr.BaseSHA != "" {
 		if has, err := cc.HasCommits(ctx, pr.Repo, pr.HeadSHA, pr.BaseSHA); err == nil && has {
 			l.log().Debug("mirror holds the pull request's commits: no fetch", "repo", pr.Repo.FullName(), "pr", pr.Number)
 			return nil
 		}
+	}
+	if cf, ok := l.Git.(CommitFetcher); ok && fullSHA.MatchString(pr.HeadSHA) && fullSHA.MatchString(pr.BaseSHA) {
+		err := cf.FetchCommits(ctx, pr.Repo, fmt.Sprintf("+%s:refs/pull/%d/head", pr.HeadSHA, pr.Number), pr.BaseSHA)
+		if err == nil {
+			return nil
+		}
+		l.log().Debug("fetch by commit id refused: fetching the branches", "repo", pr.Repo.FullName(), "pr", pr.Number, "err", err)
 	}
 	spec := fmt.Sprintf("+refs/pull/%d/head:refs/pull/%d/head", pr.Number, pr.Number)
 	if err := l.Git.Fetch(ctx, pr.Repo, spec); err != nil {

@@ -668,3 +668,45 @@ func TestPrepareMergeSweepsLeftovers(t *testing.T) {
 		t.Errorf("the stopped process's prepared merge is still there (%v)", err)
 	}
 }
+
+// FetchCommits brings commits by id, with the ref asked for, in fewer
+// requests than Fetch (no listing of the remote's refs), and leaves the
+// branches as they were; a bad refspec is refused before git runs.
+func TestFetchCommits(t *testing.T) {
+	o := newOrigin(t)
+	ctx := context.Background()
+	base := o.commit("main", map[string]string{"net/main.tf": "a\n"})
+	m := o.mirrors(t, &bytes.Buffer{})
+	before := o.authz.Load()
+	if err := m.Fetch(ctx, testRepo); err != nil {
+		t.Fatal(err)
+	}
+	fetchRequests := o.authz.Load() - before
+	newBase := o.commit("main", map[string]string{"net/main.tf": "b\n"})
+	o.git(o.work, "checkout", "--quiet", "-b", "feature", base)
+	head := o.commit("feature", map[string]string{"app/main.tf": "c\n"})
+	o.pullRef(1, head)
+
+	before = o.authz.Load()
+	if err := m.FetchCommits(ctx, testRepo, "+"+head+":refs/pull/1/head", newBase); err != nil {
+		t.Fatal(err)
+	}
+	if n := o.authz.Load() - before; n >= fetchRequests {
+		t.Errorf("FetchCommits made %d requests, Fetch %d: want fewer", n, fetchRequests)
+	}
+	if has, err := m.HasCommits(ctx, testRepo, head, newBase); err != nil || !has {
+		t.Errorf("after FetchCommits: HasCommits = %v, %v", has, err)
+	}
+	path, _ := m.MirrorPath(testRepo)
+	if got := o.git(path, "rev-parse", "refs/pull/1/head"); got != head {
+		t.Errorf("refs/pull/1/head = %s, want %s", got, head)
+	}
+	if got := o.git(path, "rev-parse", "refs/heads/main"); got != base {
+		t.Errorf("refs/heads/main = %s, want it left at %s", got, base)
+	}
+	for _, bad := range []string{"main", "+refs/heads/*:refs/heads/*", head[:12], head + ":refs/../x", "--upload-pack=x"} {
+		if err := m.FetchCommits(ctx, testRepo, bad); err == nil {
+			t.Errorf("FetchCommits(%q): no error", bad)
+		}
+	}
+}
