@@ -31,12 +31,13 @@ const (
 // Paths are every apply path, for tests that prove each asks the gate.
 var Paths = []Path{PathComment, PathAfterMerge, PathRetry, PathRemediation, PathAutoRemediate}
 
-// Requirement names, as atoll.yaml and the server configuration write them.
+// Requirement names, as atoll.yaml and the server configuration write
+// them: runner/config's requirements (see config.Requirement), by name.
 const (
-	ReqApproved       = "approved"
-	ReqMergeable      = "mergeable"
-	ReqUndiverged     = "undiverged"
-	ReqPoliciesPassed = "policies_passed"
+	ReqApproved       = string(config.Approved)
+	ReqMergeable      = string(config.Mergeable)
+	ReqUndiverged     = string(config.Undiverged)
+	ReqPoliciesPassed = string(config.PoliciesPassed)
 )
 
 // Permission levels, lowest first.
