@@ -271,15 +271,36 @@ func (x *Jobs) PlanProject(ctx context.Context, job *records.Job, root string, o
 		return PlanResult{}, Step("plan", err)
 	}
 	Mark(ctx, "terraform plan")
+	// The plan file is stored (copied, hashed, shared with the other
+	// replicas) beside show -json, which only reads it too.
+	type kept struct {
+		sum string
+		err error
+	}
+	keeping := make(chan kept, 1)
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				keeping <- kept{err: Step("plan", fmt.Errorf("panic keeping the plan file: %v", p))}
+			}
+		}()
+		sum, err := x.keepPlan(ctx, localPlan, planFile)
+		keeping <- kept{sum, err}
+	}()
 	summary, js, err := wd.Show(ctx, localPlan)
+	k := <-keeping
 	if err != nil {
+		if k.err == nil { // no plan is stored for a failed show: not its file either
+			_ = os.Remove(planFile)
+			x.DropSharedPlan(context.WithoutCancel(ctx), records.Plan{File: planFile})
+		}
 		return PlanResult{}, Step("show", err)
 	}
 	Mark(ctx, "terraform show -json")
-	sum, err := x.keepPlan(ctx, localPlan, planFile)
-	if err != nil {
-		return PlanResult{}, err
+	if k.err != nil {
+		return PlanResult{}, k.err
 	}
+	sum := k.sum
 	Mark(ctx, "plan file kept")
 	res := PlanResult{File: planFile, LocalPlan: localPlan, SHA256: sum, Changes: outcome == terraform.Changes, PlanJSON: js, Workdir: wd}
 	res.Outcome = records.Outcome{Summary: summary, PlanText: terraform.StripANSI(text)}
