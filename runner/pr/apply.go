@@ -409,30 +409,29 @@ func (l *Life) retryAfterMerge(ctx context.Context, pr vcs.PullRequest, user str
 // appliedAfterMerge are the projects of a merged PR that an apply after
 // the merge (or a retry) applied.
 func (l *Life) appliedAfterMerge(ctx context.Context, repo string, number int) (map[string]bool, error) {
-	jobs, err := records.List[records.Job](ctx, l.d.Records, records.Jobs, "")
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]bool{}
-	for _, j := range jobs {
-		if j.Number == number && j.Repo.FullName() == repo && j.Kind == records.JobPlanApply && j.State.Final() &&
-			j.Outcome.Status == string(templates.StatusApplied) {
-			out[j.Project.Name] = true
-		}
-	}
-	return out, nil
+	return l.jobProjects(ctx, repo, number, func(j records.Job) bool {
+		return j.Kind == records.JobPlanApply && j.State.Final() && j.Outcome.Status == string(templates.StatusApplied)
+	})
 }
 
 // applyingProjects are the projects of a PR with an apply (or plan and
 // apply) queued or running.
 func (l *Life) applyingProjects(ctx context.Context, repo string, number int) (map[string]bool, error) {
+	return l.jobProjects(ctx, repo, number, func(j records.Job) bool {
+		return (j.Kind == records.JobApply || j.Kind == records.JobPlanApply) && !j.State.Final()
+	})
+}
+
+// jobProjects are the names of the projects of pull request number's jobs
+// (in repo) that accepts keeps.
+func (l *Life) jobProjects(ctx context.Context, repo string, number int, accepts func(records.Job) bool) (map[string]bool, error) {
 	jobs, err := records.List[records.Job](ctx, l.d.Records, records.Jobs, "")
 	if err != nil {
 		return nil, err
 	}
 	out := map[string]bool{}
 	for _, j := range jobs {
-		if j.Number == number && j.Repo.FullName() == repo && (j.Kind == records.JobApply || j.Kind == records.JobPlanApply) && !j.State.Final() {
+		if j.Number == number && j.Repo.FullName() == repo && accepts(j) {
 			out[j.Project.Name] = true
 		}
 	}
