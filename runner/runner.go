@@ -1,9 +1,12 @@
-// Package runner turns code host events into commands, commands into
-// project jobs, and runs the jobs on a bounded worker pool: checkout,
-// lock, terraform, policies, comments and checks. It owns the repo
-// configuration (atoll.yaml), apply requirements and the drift scheduler.
-// It speaks neither HTTP nor GitHub JSON: the code host is behind Host and
-// Git, durable state behind Store.
+// Package runner is atoll's engine: it turns code host events into runs
+// of project jobs and runs the jobs on a bounded worker pool. It owns
+// New/Start/Wait, the inbox and event dispatch, the workers, starting runs
+// and jobs, recovery, reconciliation, the rescue of dead replicas' jobs,
+// queries and operations; everything else is a package below it with one
+// job (see the README's architecture section), built once in New (wire.go)
+// and reaching back only through the small interfaces it declares
+// (bridge_*.go). It speaks neither HTTP nor GitHub JSON: the code host is
+// behind Host and Git, durable state behind Store.
 package runner
 
 import (
@@ -81,7 +84,7 @@ type Config struct {
 	// Observer is told about finished jobs and terraform runs (metrics);
 	// nil: nobody.
 	Observer Observer
-	// Audit receives a record of every decision (see audit.go); nil: none.
+	// Audit receives a record of every decision (runner/trail); nil: none.
 	Audit AuditTrail
 	// AuditRetention prunes older audit records hourly; 0: keep all.
 	AuditRetention time.Duration

@@ -43,6 +43,7 @@ func (r *Runner) wire() {
 		Records:  r.rec,
 		Locks:    r.cfg.Store,
 		Host:     r.host,
+		Merger:   r.host,
 		Engine:   prEngine{r},
 		Repos:    prRepos{r},
 		Replies:  prReplies{r},

@@ -22,16 +22,41 @@ import (
 	"github.com/atollhq/atoll/vcs"
 )
 
-// Engine is what the server asks of the runner.
+// Engine is what the server asks of the runner, as the sum of the groups
+// below, each what one part of the server asks.
 type Engine interface {
+	DriftAPI
+	Queries
+	ApplySwitch
+	Access
+}
+
+// DriftAPI starts drift checks and reads them (the drift API).
+type DriftAPI interface {
 	TriggerDrift(ctx context.Context, repo, project string) (string, error)
 	GetDriftRun(ctx context.Context, id string) (runner.DriftRun, bool, error)
+}
+
+// Queries read the runner's jobs and what it serves, and cancel a queued
+// job (the API and the web UI).
+type Queries interface {
 	GetJob(ctx context.Context, id string) (runner.Job, bool, error)
 	Overview(ctx context.Context) (runner.Overview, error)
 	Repos(ctx context.Context) ([]string, error)
+	// CancelJob cancels a queued job; false: none, or it has started.
+	CancelJob(ctx context.Context, id, by string) (runner.Job, bool, error)
+}
+
+// ApplySwitch reads, sets and lifts the server-wide apply lock.
+type ApplySwitch interface {
 	GetApplyLock(ctx context.Context) (runner.ApplyLock, error)
 	SetApplyLock(ctx context.Context, reason, by string) (runner.ApplyLock, error)
 	ClearApplyLock(ctx context.Context) error
+}
+
+// Access answers who may see and do what in the web UI, and releases a
+// lock as an admin.
+type Access interface {
 	// Permission is user's permission on repo ("owner/name"), from GitHub.
 	Permission(ctx context.Context, repo, user string) (vcs.Permission, error)
 	// MayRun returns what user lacks to run command ("plan", "apply",
@@ -43,8 +68,6 @@ type Engine interface {
 	// ReleaseLock releases one lock, as `atoll unlock` would for its
 	// project, and says so on the holding PR; by names who did it.
 	ReleaseLock(ctx context.Context, k locks.Key, by string) (locks.Lock, bool, error)
-	// CancelJob cancels a queued job; false: none, or it has started.
-	CancelJob(ctx context.Context, id, by string) (runner.Job, bool, error)
 }
 
 // AuditLog is the audit trail as the server uses it.

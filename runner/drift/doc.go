@@ -18,7 +18,7 @@
 // a drift issue and auto-remediation, every apply cleared by gate.Decide;
 // Status and the labels (LabelDrift, IssueLabel) say what a check found
 // and how its issue is found again. The drift job's plan itself is a job
-// body the engine runs.
+// body the engine runs (execute.Drift).
 // What it needs of the runner it reaches through the small interfaces it
 // declares (Starter, Engine, Repos, Source, Views, Applier, Permissions,
 // Replier); it never imports the root runner package.

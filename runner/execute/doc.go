@@ -3,8 +3,9 @@
 // policies, apply), its outcome written once, at the end.
 //
 // Jobs (built with New from Deps) runs a plan job (Plan), the apply of a
-// stored plan (Apply), and a plan applied at once (PlanApply); drift
-// checks use its PlanProject, CheckoutCommit and NewJobSpace. Around
+// stored plan (Apply), a plan applied at once (PlanApply) and a drift
+// check's plan of the default branch (Drift, which on a drift issue also
+// stores the plan a remediation applies). Around
 // the built-in steps it runs a project's workflow stages and repo_rules
 // hooks (runner/workflow), confines every command with the sandbox
 // policy of the job (Sandbox, runner/sandbox), keeps the state of a

@@ -88,12 +88,12 @@ func (l *Life) afterApplyRun(ctx context.Context, run records.Run, jobs []record
 	if run.Options.MergeMethod != "" {
 		method = run.Options.MergeMethod
 	}
-	if _, err := l.d.Host.MergePullRequest(ctx, run.Repo, run.Number, method, pr.HeadSHA); err != nil {
+	if _, err := l.d.Merger.MergePullRequest(ctx, run.Repo, run.Number, method, pr.HeadSHA); err != nil {
 		_ = l.d.Replies.Say(ctx, run.Repo, run.Number, templates.AutomergeFailed{Error: err.Error()})
 		return
 	}
 	if pr.HeadRef != "" && !pr.Fork() && l.deleteSourceBranch(ctx, pr, plans) {
-		if err := l.d.Host.DeleteBranch(ctx, run.Repo, pr.HeadRef); err != nil {
+		if err := l.d.Merger.DeleteBranch(ctx, run.Repo, pr.HeadRef); err != nil {
 			_ = l.d.Replies.Say(ctx, run.Repo, run.Number, templates.BranchDeleteFailed{Branch: pr.HeadRef, Error: err.Error()})
 		}
 	}

@@ -30,9 +30,11 @@ type Deps struct {
 	Settings config.Server
 	// Records are the runner's records; Locks its project locks, in the
 	// same store.
-	Records  records.Records
-	Locks    Locks
-	Host     Host
+	Records records.Records
+	Locks   Locks
+	Host    Host
+	// Merger merges a pull request (automerge) and deletes its branch.
+	Merger   Merger
 	Engine   Engine
 	Repos    Repos
 	Replies  Replies
@@ -77,10 +79,16 @@ type Host interface {
 	LabelSetter
 	GetPullRequest(ctx context.Context, repo vcs.Repo, number int) (vcs.PullRequest, error)
 	BranchSHA(ctx context.Context, repo vcs.Repo, branch string) (string, error)
-	MergePullRequest(ctx context.Context, repo vcs.Repo, number int, method, sha string) (string, error)
-	DeleteBranch(ctx context.Context, repo vcs.Repo, branch string) error
 	MinimizeComment(ctx context.Context, repo vcs.Repo, nodeID, classifier string) error
 	AddReaction(ctx context.Context, repo vcs.Repo, commentID int64, content string) error
+}
+
+// Merger merges a pull request and deletes its head branch (automerge
+// and delete_source_branch_on_merge).
+type Merger interface {
+	MergePullRequest(ctx context.Context, repo vcs.Repo, number int, method, sha string) (string, error)
+	// DeleteBranch deletes a branch; one already gone is not an error.
+	DeleteBranch(ctx context.Context, repo vcs.Repo, branch string) error
 }
 
 // Engine is the runner's engine as a pull request uses it: starting runs,

@@ -247,7 +247,7 @@ func newWorld(t *testing.T, edit func(*config.Server)) *world {
 	if edit != nil {
 		edit(&srv)
 	}
-	w.life = New(Deps{Settings: srv, Records: w.rec, Locks: db, Host: w.host, Engine: w.engine, Repos: w.repos,
+	w.life = New(Deps{Settings: srv, Records: w.rec, Locks: db, Host: w.host, Merger: w.host, Engine: w.engine, Repos: w.repos,
 		Replies: w.replies, Gate: w.gate, Policies: noPolicies{}, Issues: w.issues, Now: c.now,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	return w
