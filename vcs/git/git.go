@@ -58,6 +58,7 @@ type Mirrors struct {
 	locks    map[string]*sync.Mutex
 	prepared map[preparedKey]*preparedMerge // see PrepareMerge
 	// preparedTTL replaces the constant's when set (tests).
+	fetches     map[string]int // FetchCommits calls per mirror path, for maintenanceDue
 	preparedTTL time.Duration
 	// sweepOnce removes, once per process, the prepared worktrees a
 	// stopped one left.
@@ -184,12 +185,39 @@ func (m *Mirrors) FetchCommits(ctx context.Context, repo vcs.Repo, refspecs ...s
 	if err := m.ensureMirror(ctx, path); err != nil {
 		return fmt.Errorf("git: fetch commits of %s: %w", repo.FullName(), err)
 	}
-	args := append([]string{"-c", "protocol.version=2", "fetch", "--no-tags", "--no-write-fetch-head", "--quiet", "--", m.cloneURL(repo)}, refspecs...)
+	args := []string{"-c", "protocol.version=2"}
+	if !m.maintenanceDue(path) {
+		// git's automatic maintenance after a fetch (a process that
+		// mostly finds nothing to do) runs every maintenanceEvery
+		// fetches of a mirror, not on each event's way to its plans.
+		args = append(args, "-c", "maintenance.auto=false")
+	}
+	args = append(args, "fetch", "--no-tags", "--no-write-fetch-head", "--quiet", "--", m.cloneURL(repo))
+	args = append(args, refspecs...)
 	if _, err := m.run(ctx, command{dir: path, args: args, token: token}); err != nil {
 		return fmt.Errorf("git: fetch commits of %s: %w", repo.FullName(), err)
 	}
 	m.logger().Info("fetched commits", "repo", repo.FullName(), "commits", len(refspecs))
 	return nil
+}
+
+// maintenanceEvery is how many of a mirror's FetchCommits calls there
+// are for one that lets git run its automatic maintenance (Fetch always
+// does).
+const maintenanceEvery = 8
+
+// maintenanceDue counts a FetchCommits of the mirror at path (locked) and
+// reports whether this one runs git's automatic maintenance: the first
+// of a process, then every maintenanceEvery-th.
+func (m *Mirrors) maintenanceDue(path string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fetches == nil {
+		m.fetches = make(map[string]int)
+	}
+	n := m.fetches[path]
+	m.fetches[path] = n + 1
+	return n%maintenanceEvery == 0
 }
 
 // ensureMirror creates an empty bare repository at path if none is there.

@@ -676,7 +676,8 @@ func TestFetchCommits(t *testing.T) {
 	o := newOrigin(t)
 	ctx := context.Background()
 	base := o.commit("main", map[string]string{"net/main.tf": "a\n"})
-	m := o.mirrors(t, &bytes.Buffer{})
+	var logs bytes.Buffer
+	m := o.mirrors(t, &logs)
 	before := o.authz.Load()
 	if err := m.Fetch(ctx, testRepo); err != nil {
 		t.Fatal(err)
@@ -703,6 +704,17 @@ func TestFetchCommits(t *testing.T) {
 	}
 	if got := o.git(path, "rev-parse", "refs/heads/main"); got != base {
 		t.Errorf("refs/heads/main = %s, want it left at %s", got, base)
+	}
+	// git's automatic maintenance runs on the first of a process's
+	// fetches by id, then on every maintenanceEvery-th.
+	logs.Reset()
+	for range maintenanceEvery {
+		if err := m.FetchCommits(ctx, testRepo, head); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := strings.Count(logs.String(), "maintenance.auto=false"); n != maintenanceEvery-1 {
+		t.Errorf("%d of %d fetches by id without maintenance, want %d:\n%s", n, maintenanceEvery, maintenanceEvery-1, logs.String())
 	}
 	for _, bad := range []string{"main", "+refs/heads/*:refs/heads/*", head[:12], head + ":refs/../x", "--upload-pack=x"} {
 		if err := m.FetchCommits(ctx, testRepo, bad); err == nil {
