@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -35,10 +34,6 @@ func TestRunnerReadsTheServerConfiguration(t *testing.T) {
 	if got := projects.RequirementNames(srv.WithRunnerDefaults().ApplyRequirements); !slices.Equal(got, []string{"approved", "mergeable"}) {
 		t.Errorf("default requirements %v, want approved and mergeable", got)
 	}
-}
-
-func writeFile(dir, name, body string) error {
-	return os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644)
 }
 
 // testRunner is a Runner made by New from cfg, with what cfg leaves out
