@@ -37,7 +37,7 @@ func (r *Runner) wire() {
 		Masker: r.masker, Resolve: r.cfg.Resolve, Launch: r.cfg.Launch, Sandbox: r.cfg.Sandbox, Policies: r.cfg.Policies,
 		Shared: r.cfg.Cluster.Shared, Store: r.cfg.Store, Locks: r.cfg.Store, Rec: r.rec, Host: r.host, Git: r.git,
 		Engine: execEngine{r}, Gate: execGate{r}, Observer: r.observer, WorkDir: r.workDir,
-		AfterJob: deferAfterJob, Log: r.log, Now: r.now})
+		Log: r.log, Now: r.now})
 	r.pr = pr.New(pr.Deps{
 		Settings: r.srv,
 		Records:  r.rec,

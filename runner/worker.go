@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/atollhq/atoll/runner/crashpoint"
@@ -132,10 +131,10 @@ func (r *Runner) runJob(ctx context.Context, id string) {
 	}
 	defer r.untrack(job.ID)
 	r.log.Info("job started", "job", job.ID, "kind", job.Kind, "queued", job.Started.Sub(job.Created))
-	var after afterJob
-	defer after.run()
+	bodyCtx, after := execute.WithAfterJob(jctx) // cleanup left for after the outcome is shown
+	defer after()
 	out := func() (o Outcome) {
-		ctx := execute.WithClock(context.WithValue(jctx, afterJobKey{}, &after), clock)
+		ctx := execute.WithClock(bodyCtx, clock)
 		defer func() {
 			if p := recover(); p != nil {
 				r.log.Error("panic in job", "job", job.ID, "panic", fmt.Sprint(p))
@@ -272,36 +271,4 @@ func (r *Runner) noteApplying(ctx context.Context, job Job, s *terraform.Summary
 		r.log.Warn("store the summary of an apply", "job", job.ID, "err", err)
 	}
 	crashpoint.Hit(ctx, crashpoint.BeforeApply)
-}
-
-// afterJob is what a job leaves to do once its outcome is reported (see
-// deferAfterJob): cleanup that need not delay the comment.
-type afterJob struct {
-	mu  sync.Mutex
-	fns []func()
-}
-
-type afterJobKey struct{}
-
-// deferAfterJob runs fn once ctx's job has been reported and finished (or
-// at once when ctx carries no job: the caller's own defer then runs it).
-func deferAfterJob(ctx context.Context, fn func()) {
-	a, ok := ctx.Value(afterJobKey{}).(*afterJob)
-	if !ok {
-		fn()
-		return
-	}
-	a.mu.Lock()
-	a.fns = append(a.fns, fn)
-	a.mu.Unlock()
-}
-
-func (a *afterJob) run() {
-	a.mu.Lock()
-	fns := a.fns
-	a.fns = nil
-	a.mu.Unlock()
-	for i := len(fns) - 1; i >= 0; i-- {
-		fns[i]()
-	}
 }

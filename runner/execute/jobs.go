@@ -120,10 +120,9 @@ type Deps struct {
 	Engine Engine
 	Gate   Gate
 	// Observer is told terraform's exits; WorkDir is a job's worktree
-	// dir; AfterJob runs fn once ctx's job is reported (or at once).
+	// dir.
 	Observer Observer
 	WorkDir  func(jobID string) string
-	AfterJob func(ctx context.Context, fn func())
 	Log      *slog.Logger
 	Now      func() time.Time
 }
@@ -187,5 +186,3 @@ func (x *Jobs) scopedMandatory(results []policy.Result) []policy.Result {
 // explain is the error of a step that failed for a reason atoll names
 // itself: m, rendered by the runner's templates.
 func (x *Jobs) explain(m templates.JobError) error { return errors.New(x.text(m)) }
-
-func deferAfterJob(ctx context.Context, x *Jobs, fn func()) { x.cfg.AfterJob(ctx, fn) }

@@ -171,7 +171,7 @@ func testJobs(t *testing.T, o origin) (x *Jobs, eng *openEngine, rec records.Rec
 	d := Deps{DataDir: data, Resolve: terraform.Resolve, Launch: nil, Rec: rec, Store: db, Git: mirrors, Engine: eng, Gate: eng,
 		Host:     fakeHost{pr: vcs.PullRequest{Repo: repo, Number: 1, State: "open", HeadSHA: o.head, BaseSHA: o.base, BaseRef: "main", HeadRef: "change", Author: "alice"}},
 		Observer: nopObserver{}, WorkDir: func(id string) string { return filepath.Join(data, "work", id) },
-		AfterJob: func(_ context.Context, fn func()) { fn() }, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now}
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now}
 	d.Server.Terraform.Binary = bin
 	d.Server.Terraform.CLIConfigFile = filepath.Join(tools, "terraformrc")
 	return New(d), eng, rec, data

@@ -27,7 +27,7 @@ import (
 func (x *Jobs) Plan(ctx context.Context, job *records.Job, log io.Writer) records.Outcome {
 	sp, done := x.NewJobSpace(ctx, *job, log, false)
 	// Removed once the comment shows the plan: not on the way to it.
-	defer deferAfterJob(ctx, x, done)
+	defer DeferAfterJob(ctx, done)
 	// The checkout of the commits the job was queued with runs beside
 	// the pull request's read and the lock, which do not need it; it is
 	// made again when the read finds another base (or it failed, so that
