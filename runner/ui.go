@@ -3,7 +3,6 @@ package runner
 import (
 	"context"
 	"fmt"
-	"path"
 	"strings"
 
 	"github.com/atollhq/atoll/locks"
@@ -67,27 +66,7 @@ func (r *Runner) InTeam(ctx context.Context, team, user string) (bool, error) {
 // applied), and the PR is told who released it (by: "@alice in the web
 // UI"). false: k was free.
 func (r *Runner) ReleaseLock(ctx context.Context, k locks.Key, by string) (locks.Lock, bool, error) {
-	l, ok, err := r.cfg.Store.Get(ctx, k)
-	if err != nil || !ok {
-		return l, ok, err
-	}
-	defer r.prMu.Lock(records.PRKey(l.Owner.Repo, l.Owner.Number))()
-	plans, err := r.rec.PlansOf(ctx, l.Owner.Repo, l.Owner.Number)
-	if err != nil {
-		return l, false, err
-	}
-	for _, p := range plans {
-		if path.Clean(p.Project.Dir) == l.Key.Dir && p.Project.Workspace == l.Key.Workspace && p.State != PlanApplying {
-			r.pr.DiscardPlan(ctx, p)
-		}
-	}
-	if err := r.cfg.Store.Unlock(ctx, l.Key); err != nil {
-		return l, false, err
-	}
-	if rp, err := repoFromName(l.Owner.Repo); err == nil {
-		_ = r.view.Say(ctx, rp, l.Owner.Number, templates.LockReleasedByAdmin{Dir: l.Key.Dir, Workspace: l.Key.Workspace, By: by})
-	}
-	return l, true, nil
+	return r.pr.ReleaseLock(ctx, k, by)
 }
 
 // CancelJob cancels a job that is still queued: it ends skipped, saying

@@ -65,9 +65,10 @@ func New(d Deps) *Life {
 	return &Life{d: d}
 }
 
-// Locks is what a pull request's locks need of the store: those it holds,
-// releasing one, releasing all of them.
+// Locks is what a pull request's locks need of the store: one lock's
+// holder, those it holds, releasing one, releasing all of them.
 type Locks interface {
+	Get(ctx context.Context, k locks.Key) (locks.Lock, bool, error)
 	Unlock(ctx context.Context, k locks.Key) error
 	ListByOwner(ctx context.Context, repo string, number int) ([]locks.Lock, error)
 	UnlockByOwner(ctx context.Context, repo string, number int) ([]locks.Lock, error)
