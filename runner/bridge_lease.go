@@ -57,13 +57,13 @@ func (l leaderRuntime) TookLead(ctx context.Context) {
 	}
 }
 
+// signalQueuedJobs tells the other replicas' workers a job was queued
+// (nobody to tell on a store of its own).
 func (r *Runner) signalQueuedJobs() {
-	if r.shared() { // a Runner built by hand in a test may have no leases
+	if r.shared() {
 		r.leases.SignalQueued()
 	}
 }
-
-func (r *Runner) signalLoop(ctx context.Context) { r.leases.SignalLoop(ctx) }
 
 // pollQueue hands this replica's workers the jobs other replicas queued.
 func (r *Runner) pollQueue(ctx context.Context) {

@@ -222,7 +222,7 @@ func TestQueuedJobReachesOtherReplicas(t *testing.T) {
 	if err := a.rec.Put(ctx, records.Jobs, "j1", Job{ID: "j1", State: JobQueued}); err != nil {
 		t.Fatal(err)
 	}
-	go a.signalLoop(ctx)
+	go a.leases.SignalLoop(ctx)
 	go b.pollQueue(ctx)
 	time.Sleep(150 * time.Millisecond) // b's first poll has seen the signal as it was
 	a.enqueue("j1")

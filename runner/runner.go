@@ -254,7 +254,7 @@ func (r *Runner) Start(ctx context.Context) error {
 	}
 	r.leader.Lead(ctx, lead)
 	if r.shared() {
-		r.goSafe(ctx, "queue signal", r.signalLoop)
+		r.goSafe(ctx, "queue signal", r.leases.SignalLoop)
 		r.goSafe(ctx, "queue poll", r.pollQueue)
 		r.goSafe(ctx, "rescuer", r.rescueLoop)
 	}
