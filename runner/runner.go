@@ -107,7 +107,7 @@ type Runner struct {
 	log       *slog.Logger
 	now       func() time.Time
 	// born is when this process's runner was made: a job this replica
-	// claimed before it is a previous life's (leaseExpired).
+	// claimed before it is a previous life's (lease.Leases.JobExpired).
 	born     time.Time
 	botLogin string
 	masker   *mask.Masker

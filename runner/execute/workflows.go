@@ -261,7 +261,7 @@ func (x *Jobs) initOptions(args []string) (terraform.InitOptions, error) {
 
 // planWithWorkflow runs the workflow's plan stage (and its policy_check
 // stage, when it defines one) for job's project, then reads the plan the
-// stage left at PLANFILE as planProject does.
+// stage left at PLANFILE as PlanProject does.
 func (x *Jobs) planWithWorkflow(ctx context.Context, job *records.Job, root string, out io.Writer, refreshOnly bool, wf *config.Workflow) (PlanResult, error) {
 	s, err := x.newStageRun(ctx, job, root, out)
 	if err != nil {

@@ -25,7 +25,7 @@ type Project struct {
 	// atoll.yaml's "!approved"-style changes themselves).
 	ApplyRequirements []string `json:"apply_requirements,omitempty"`
 	// OrderGroup is the project's execution_order_group: the jobs of a run
-	// start group by group, the lowest first (see the runner's orderGate).
+	// start group by group, the lowest first (see runner/order).
 	OrderGroup int `json:"order_group,omitempty"`
 	// AbortOnOrderFail (abort_on_execution_order_fail) skips the jobs of
 	// a run's later groups once a job of an earlier group failed.
@@ -195,7 +195,7 @@ type Run struct {
 	// Options are the command's flags that shape the run.
 	Options RunOptions `json:"options,omitzero"`
 	// Ordered is set when the run's jobs have execution order groups
-	// other than 0, or run one after another: see the runner's orderWait.
+	// other than 0, or run one after another: see runner/order.
 	Ordered bool `json:"ordered,omitempty"`
 }
 
@@ -261,7 +261,7 @@ type PRState struct {
 	// Projects are the PR's projects as last planned.
 	Projects []Project `json:"projects,omitempty"`
 	// Heads are the PR's heads in the order atoll saw them, each dated
-	// (see the runner's noteHead); the last is the head atoll saw last.
+	// (see NoteHead); the last is the head atoll saw last.
 	Heads []HeadSeen `json:"heads,omitempty"`
 }
 
