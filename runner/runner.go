@@ -106,11 +106,8 @@ type Runner struct {
 	tmpl      *templates.Renderer
 	log       *slog.Logger
 	now       func() time.Time
-	// born is when this process's runner was made: a job this replica
-	// claimed before it is a previous life's (lease.Leases.JobExpired).
-	born     time.Time
-	botLogin string
-	masker   *mask.Masker
+	botLogin  string
+	masker    *mask.Masker
 
 	queue    chan string      // job ids ready to run
 	wake     chan struct{}    // a delivery arrived
@@ -205,7 +202,6 @@ func New(cfg Config) (*Runner, error) {
 		sd:       shutdown{stopped: make(chan struct{})},
 	}
 	r.log = slog.New(jobLogHandler{cfg.Logger.Handler(), r})
-	r.born = r.now()
 	r.leases = lease.New(cfg.Store, cfg.Cluster, r.now, r.log)
 	r.leader = lease.NewLeader(r.leases, leaderRuntime{r})
 	r.planQueue = lockqueue.New(cfg.Store, queueEngine{r}, r.now, r.log)
