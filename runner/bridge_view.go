@@ -2,8 +2,6 @@ package runner
 
 import (
 	"context"
-
-	"github.com/atollhq/atoll/vcs"
 )
 
 // The engine as runner/view's Facts (wire.go builds the View).
@@ -22,11 +20,4 @@ func (f viewFacts) ApprovalsFor(ctx context.Context, j Job) map[string][]string 
 func (r *Runner) renderRun(ctx context.Context, runID string) error {
 	defer r.runMu.Lock(runID)()
 	return r.view.RenderRun(ctx, runID)
-}
-
-// replyConfigError audits a broken repository configuration and tells
-// the pull request about it.
-func (r *Runner) replyConfigError(ctx context.Context, pr vcs.PullRequest, ce *configError) error {
-	r.trail.ConfigError(ctx, pr, ce)
-	return r.view.ReplyConfigError(ctx, pr, ce)
 }

@@ -56,7 +56,7 @@ func (l *Life) afterApplyRun(ctx context.Context, run records.Run, jobs []record
 					l.d.Log.Error("release lock", "project", j.Project.Name, "err", err)
 				}
 				crashpoint.Hit(ctx, crashpoint.LockReleased)
-				l.d.Engine.LockReleased()
+				l.d.Queue.Released()
 				l.discardPlanOf(ctx, j)
 			case string(templates.StatusRefused):
 				refused = append(refused, j.Project.Name)

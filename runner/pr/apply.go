@@ -32,7 +32,7 @@ func (l *Life) commandApply(ctx context.Context, pr vcs.PullRequest, user string
 		return l.configErrorReply(ctx, pr, err)
 	}
 	mode := l.applyMode(rc)
-	if b := l.d.Gate.ApplyBlocked(ctx); b != nil && (pr.Merged || pr.State == "open") {
+	if b := l.d.Engine.ApplyBlocked(ctx); b != nil && (pr.Merged || pr.State == "open") {
 		return l.replyApplyBlocked(ctx, pr.Repo, pr.Number, b)
 	}
 	if pr.Merged {
@@ -90,7 +90,7 @@ func (l *Life) commandApply(ctx context.Context, pr vcs.PullRequest, user string
 	}
 	// The rules come from the base branch's atoll.yaml (rc), so a pull
 	// request cannot relax its own.
-	refused, cleared, err := l.d.Gate.CheckRequirements(ctx, pr, rc, pending)
+	refused, cleared, err := l.d.Gate.Requirements(ctx, pr, rc, pending)
 	if err != nil {
 		return err
 	}
@@ -133,14 +133,14 @@ func (l *Life) claimAndApply(ctx context.Context, pr vcs.PullRequest, user strin
 	// Each claimed plan names its job before the job can run.
 	bind := func(ctx context.Context, jobs []records.Job) {
 		for _, j := range jobs {
-			l.d.Engine.SetPlanState(ctx, records.PlanKey(j.Repo.FullName(), j.Number, j.Project.Name), records.PlanApplying, j.ID)
+			l.d.Plans.SetPlanState(ctx, records.PlanKey(j.Repo.FullName(), j.Number, j.Project.Name), records.PlanApplying, j.ID)
 		}
 	}
 	err := l.d.Engine.StartApply(ctx, records.RunSpec{Repo: pr.Repo, Number: pr.Number, Command: "apply", User: user,
 		HeadSHA: pr.HeadSHA, Jobs: jobs, Options: opts, BeforeQueue: bind}, cleared)
 	if err != nil {
 		for _, j := range jobs {
-			l.d.Engine.SetPlanState(ctx, records.PlanKey(pr.Repo.FullName(), pr.Number, j.Project.Name), records.PlanPlanned, "-")
+			l.d.Plans.SetPlanState(ctx, records.PlanKey(pr.Repo.FullName(), pr.Number, j.Project.Name), records.PlanPlanned, "-")
 		}
 	}
 	return err
@@ -206,7 +206,7 @@ func (l *Life) OnMerged(ctx context.Context, pr vcs.PullRequest) error {
 	}
 	// The review requirements still hold after a merge: what the gate
 	// refuses is not applied, and its locks stay held for a retry.
-	projects, cleared, err := l.d.Gate.GateMerged(ctx, pr, gate.PathAfterMerge, projects)
+	projects, cleared, err := l.d.Gate.Merged(ctx, pr, gate.PathAfterMerge, projects)
 	if err != nil {
 		return err
 	}
@@ -251,7 +251,7 @@ func (l *Life) releaseMergedExcept(ctx context.Context, pr vcs.PullRequest, keep
 		names = append(names, path.Join(lk.Key.Dir)+" ("+lk.Key.Workspace+")")
 	}
 	if len(names) > 0 {
-		l.d.Engine.LockReleased()
+		l.d.Queue.Released()
 	}
 	plans, err := l.d.Records.PlansOf(ctx, repo, pr.Number)
 	if err != nil {
@@ -281,7 +281,7 @@ func (l *Life) mergedProjects(ctx context.Context, pr vcs.PullRequest, rc projec
 	}
 	projects := st.Projects
 	if len(projects) == 0 {
-		found, _, err := l.d.Repos.AffectedProjects(ctx, pr)
+		found, _, err := l.d.Repos.Affected(ctx, pr)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -393,7 +393,7 @@ func (l *Life) retryAfterMerge(ctx context.Context, pr vcs.PullRequest, user str
 		}
 		return nil
 	}
-	left, cleared, err := l.d.Gate.GateMerged(ctx, pr, gate.PathRetry, left)
+	left, cleared, err := l.d.Gate.Merged(ctx, pr, gate.PathRetry, left)
 	if err != nil || len(left) == 0 {
 		return err
 	}

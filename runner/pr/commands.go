@@ -64,12 +64,12 @@ func (l *Life) OnComment(ctx context.Context, e *vcs.CommentEvent) error {
 		if need, err := l.Authorize(ctx, repo, user, cmd.Name); err != nil {
 			return err
 		} else if need != "" {
-			l.d.Replies.AuditCommand(ctx, repo, e.IssueNumber, user, cmd.Name, "refused", need)
+			l.d.Audit.Command(ctx, repo, e.IssueNumber, user, cmd.Name, "refused", need)
 			return l.d.Replies.Reply(ctx, repo, e.IssueNumber, "permission_denied.tmpl",
 				templates.PermissionDenied{User: user, Command: cmd.Name, Need: need})
 		}
 	}
-	l.d.Replies.AuditCommand(ctx, repo, e.IssueNumber, user, cmd.Name, "accepted", "")
+	l.d.Audit.Command(ctx, repo, e.IssueNumber, user, cmd.Name, "accepted", "")
 	if err := l.d.Host.AddReaction(ctx, repo, e.Comment.ID, "eyes"); err != nil {
 		l.d.Log.Warn("add reaction", "comment", e.Comment.ID, "err", err)
 	}
@@ -149,7 +149,7 @@ func (l *Life) commandPlan(ctx context.Context, pr vcs.PullRequest, user string,
 			l.d.Log.Warn("supersede", "err", err)
 		}
 	}
-	found, rc, err := l.d.Repos.AffectedProjects(ctx, pr)
+	found, rc, err := l.d.Repos.Affected(ctx, pr)
 	if err != nil {
 		return l.configErrorReply(ctx, pr, err)
 	}
@@ -163,7 +163,7 @@ func (l *Life) commandPlan(ctx context.Context, pr vcs.PullRequest, user string,
 	if len(projects) == 0 {
 		return l.d.Replies.Say(ctx, pr.Repo, pr.Number, templates.NoProjectMatches{Selected: selection(cmd)})
 	}
-	err = l.d.Engine.StartPlanRun(ctx, pr, "plan", user, projects, cmd.ExtraArgs, runOptions(cmd), l.d.Repos.ConfigNote(rc),
+	err = l.d.Engine.StartPlanRun(ctx, pr, "plan", user, projects, cmd.ExtraArgs, runOptions(cmd), l.d.Replies.ConfigNote(rc),
 		records.HeadUpdate(pr, MergeProjects(st.Projects, projects, st.HeadSHA == pr.HeadSHA)))
 	return err
 }
@@ -185,7 +185,7 @@ func (l *Life) selectProjects(ctx context.Context, pr vcs.PullRequest, touched [
 	if err != nil {
 		return nil
 	}
-	all, err := l.d.Repos.AllProjects(ctx, pr.Repo, pr.HeadSHA, rc)
+	all, err := l.d.Repos.All(ctx, pr.Repo, pr.HeadSHA, rc)
 	if err != nil {
 		return nil
 	}
@@ -251,7 +251,7 @@ func (l *Life) commandUnlock(ctx context.Context, pr vcs.PullRequest) error {
 	if err != nil {
 		return err
 	}
-	l.d.Replies.AuditReleased(ctx, pr.Repo.FullName(), pr.Number, released, "atoll unlock")
+	l.d.Audit.Released(ctx, pr.Repo.FullName(), pr.Number, released, "atoll unlock")
 	if len(released) == 0 {
 		return l.d.Replies.Say(ctx, pr.Repo, pr.Number, templates.NoLocks{})
 	}

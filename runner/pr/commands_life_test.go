@@ -143,7 +143,7 @@ func TestApplyCommandAsksTheGate(t *testing.T) {
 		t.Errorf("apply again: %d apply runs, last reply %q; want 1 and nothing_to_apply_busy", len(w.engine.apply), w.lastSaid())
 	}
 	// Applies stopped server-wide: refused before anything is claimed.
-	w.gate.blocked = &templates.ApplyDisabled{Disabled: true}
+	w.engine.blocked = &templates.ApplyDisabled{Disabled: true}
 	if err := w.life.OnComment(ctx, comment(3, 33, "dev", "atoll apply -p net", "a4", w.now)); err != nil {
 		t.Fatal(err)
 	}

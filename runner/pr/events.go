@@ -70,12 +70,12 @@ func (l *Life) Autoplan(ctx context.Context, pr vcs.PullRequest, reason string) 
 			l.d.Log.Error("supersede old plans", "pr", pr.Number, "err", err)
 		}
 	}
-	found, rc, err := l.d.Repos.AffectedProjects(ctx, pr)
+	found, rc, err := l.d.Repos.Affected(ctx, pr)
 	if err != nil {
 		var ce *projects.ConfigError
 		if errors.As(err, &ce) {
 			l.recordHead(ctx, pr, nil)
-			return l.d.Replies.ReplyConfigError(ctx, pr, ce)
+			return l.replyConfigError(ctx, pr, ce)
 		}
 		return err
 	}
@@ -92,7 +92,7 @@ func (l *Life) Autoplan(ctx context.Context, pr vcs.PullRequest, reason string) 
 	// The head is seen in the same transaction that stores the plan's
 	// jobs: a stop in between can neither lose the plan (head seen, no
 	// job) nor plan it twice.
-	return l.d.Engine.StartPlanRun(ctx, pr, "autoplan", "", auto, nil, records.RunOptions{}, l.d.Repos.ConfigNote(rc), records.HeadUpdate(pr, auto))
+	return l.d.Engine.StartPlanRun(ctx, pr, "autoplan", "", auto, nil, records.RunOptions{}, l.d.Replies.ConfigNote(rc), records.HeadUpdate(pr, auto))
 }
 
 // recordHead remembers the head SHA (and projects) last seen for a PR.
@@ -134,7 +134,7 @@ func (l *Life) DiscardPlan(ctx context.Context, p records.Plan) {
 	if p.File != "" {
 		_ = os.Remove(p.File)
 	}
-	l.d.Engine.DropPlanFile(ctx, p)
+	l.d.Plans.DropSharedPlan(ctx, p)
 	if err := l.d.Records.Store().DeleteRecord(ctx, records.Plans, records.PlanKey(p.Repo, p.Number, p.Project.Name)); err != nil {
 		l.d.Log.Error("discard plan", "plan", p.Project.Name, "err", err)
 	}
@@ -149,7 +149,7 @@ func (l *Life) OnClosed(ctx context.Context, pr vcs.PullRequest) error {
 	if err != nil {
 		return err
 	}
-	l.d.Replies.AuditReleased(ctx, pr.Repo.FullName(), pr.Number, released, "pull request closed")
+	l.d.Audit.Released(ctx, pr.Repo.FullName(), pr.Number, released, "pull request closed")
 	if len(released) == 0 {
 		return nil
 	}
@@ -179,13 +179,13 @@ func (l *Life) ReleasePR(ctx context.Context, repo string, number int) ([]string
 		}
 		l.DiscardPlan(ctx, p)
 	}
-	l.d.Engine.LeaveQueues(ctx, repo, number)
+	l.d.Queue.Leave(ctx, repo, number)
 	held, err := l.d.Locks.UnlockByOwner(ctx, repo, number)
 	if err != nil {
 		return nil, fmt.Errorf("release locks of #%d: %w", number, err)
 	}
 	crashpoint.Hit(ctx, crashpoint.LockReleased)
-	l.d.Engine.LockReleased()
+	l.d.Queue.Released()
 	var names []string
 	for _, lk := range held {
 		names = append(names, path.Join(lk.Key.Dir)+" ("+lk.Key.Workspace+")")

@@ -35,7 +35,14 @@ func dedupe(ss []string) []string {
 // the reply's error returned; any other err is returned as it is.
 func (l *Life) configErrorReply(ctx context.Context, pr vcs.PullRequest, err error) error {
 	if ce, ok := err.(*projects.ConfigError); ok {
-		return l.d.Replies.ReplyConfigError(ctx, pr, ce)
+		return l.replyConfigError(ctx, pr, ce)
 	}
 	return err
+}
+
+// replyConfigError audits pr's broken repository configuration ce and
+// tells pr about it.
+func (l *Life) replyConfigError(ctx context.Context, pr vcs.PullRequest, ce *projects.ConfigError) error {
+	l.d.Audit.ConfigError(ctx, pr, ce)
+	return l.d.Replies.ReplyConfigError(ctx, pr, ce)
 }

@@ -23,8 +23,11 @@ import (
 // concurrent use.
 type Life struct{ d Deps }
 
-// Deps is what a Life is built from. Every field is required but
-// Policies (nil: no policy sets are configured) and Now (nil: time.Now).
+// Deps is what a Life is built from. Every field is required but Now
+// (nil: time.Now), Log and BotLogin. Each service is the one that does the
+// work: wire.go in the root passes the concrete services (projects.Loader,
+// view.View, trail.Trail, clearance.Gatherer, execute.Jobs,
+// lockqueue.Queue) and the engine only for what it does itself.
 type Deps struct {
 	// Settings is the server configuration, defaults applied.
 	Settings config.Server
@@ -34,12 +37,16 @@ type Deps struct {
 	Locks   Locks
 	Host    Host
 	// Merger merges a pull request (automerge) and deletes its branch.
-	Merger   Merger
-	Engine   Engine
-	Repos    Repos
-	Replies  Replies
-	Gate     Gate
-	Policies Policies
+	Merger  Merger
+	Engine  Engine
+	Repos   Repos
+	Replies Replies
+	Audit   Audit
+	Gate    Gate
+	Plans   Plans
+	Queue   Queue
+	// PoliciesConfigured: some policy set is configured.
+	PoliciesConfigured bool
 	// Issues handles what is not a pull request's: commands on issues
 	// (drift issues) and what drift runs leave behind.
 	Issues Issues
@@ -93,8 +100,8 @@ type Merger interface {
 }
 
 // Engine is the runner's engine as a pull request uses it: starting runs,
-// a finished run's jobs, the per-PR mutex, plan states and plan files, and
-// the plan queues behind locks.
+// a finished run's jobs, the per-PR mutex, whether applies are stopped and
+// bringing a job's policy view up to date.
 type Engine interface {
 	// LockPR locks the pull request of key (records.PRKey) against other
 	// event handling, on every replica; it returns the unlock.
@@ -106,26 +113,22 @@ type Engine interface {
 	StartApply(ctx context.Context, spec records.RunSpec, cleared []gate.Clearance) error
 	// RunJobs are a run's jobs.
 	RunJobs(ctx context.Context, run records.Run) ([]records.Job, error)
-	// SetPlanState sets a stored plan's state (a failure is logged).
-	SetPlanState(ctx context.Context, key string, st records.PlanState, jobID string)
-	// DropPlanFile removes a plan's file from shared storage.
-	DropPlanFile(ctx context.Context, p records.Plan)
-	// LeaveQueues takes a pull request out of every plan queue.
-	LeaveQueues(ctx context.Context, repo string, number int)
-	// LockReleased tells the plan queues a lock was released.
-	LockReleased()
+	// ApplyBlocked is why applies are stopped server-wide; nil when not.
+	ApplyBlocked(ctx context.Context) *templates.ApplyDisabled
+	// RefreshPolicies brings a plan job's comment and policy check runs
+	// up to date.
+	RefreshPolicies(ctx context.Context, j records.Job)
 }
 
-// Repos reads a repository's configuration and finds its projects.
+// Repos reads a repository's configuration and finds its projects
+// (projects.Loader).
 type Repos interface {
 	RepoConfig(ctx context.Context, repo vcs.Repo, ref, base string) (projects.RepoConfig, error)
-	AffectedProjects(ctx context.Context, pr vcs.PullRequest) ([]projects.Affected, projects.RepoConfig, error)
-	AllProjects(ctx context.Context, repo vcs.Repo, sha string, rc projects.RepoConfig) ([]records.Project, error)
-	// ConfigNote is the note a plan run's comment carries about rc.
-	ConfigNote(rc projects.RepoConfig) string
+	Affected(ctx context.Context, pr vcs.PullRequest) ([]projects.Affected, projects.RepoConfig, error)
+	All(ctx context.Context, repo vcs.Repo, sha string, rc projects.RepoConfig) ([]records.Project, error)
 }
 
-// Replies posts what atoll says on a pull request or issue, and audits.
+// Replies posts what atoll says on a pull request or issue (view.View).
 type Replies interface {
 	Say(ctx context.Context, repo vcs.Repo, number int, m templates.Message) error
 	Reply(ctx context.Context, repo vcs.Repo, number int, name string, data any) error
@@ -134,38 +137,50 @@ type Replies interface {
 	ReplyConfigError(ctx context.Context, pr vcs.PullRequest, ce *projects.ConfigError) error
 	// Text renders m to put into another text.
 	Text(m templates.Message) string
-	AuditCommand(ctx context.Context, repo vcs.Repo, number int, user, command, outcome, why string)
-	AuditReleased(ctx context.Context, repo string, number int, released []string, cause string)
+	// ConfigNote is the note a plan run's comment carries about rc.
+	ConfigNote(rc projects.RepoConfig) string
 }
 
-// Gate is the apply gate: what stops every apply, and the requirements
-// each apply path must clear.
+// Audit records what a pull request's commands and events did
+// (trail.Trail).
+type Audit interface {
+	Command(ctx context.Context, repo vcs.Repo, number int, user, command, outcome, why string)
+	Released(ctx context.Context, repo string, number int, released []string, cause string)
+	ConfigError(ctx context.Context, pr vcs.PullRequest, ce *projects.ConfigError)
+}
+
+// Gate is the apply gate's facts: the requirements each apply path must
+// clear, and the policy sets' owners (clearance.Gatherer).
 type Gate interface {
-	// ApplyBlocked is why applies are stopped server-wide; nil when not.
-	ApplyBlocked(ctx context.Context) *templates.ApplyDisabled
-	// CheckRequirements checks an `atoll apply` of plans under rc (the
-	// base branch's): the refused projects, and the clearances of the
-	// others.
-	CheckRequirements(ctx context.Context, pr vcs.PullRequest, rc projects.RepoConfig, plans []records.Plan) ([]templates.RefusedProject, []gate.Clearance, error)
-	// GateMerged keeps the projects of a merged pull request the gate
-	// clears on path, with their clearances.
-	GateMerged(ctx context.Context, pr vcs.PullRequest, path gate.Path, projects []records.Project) ([]records.Project, []gate.Clearance, error)
-}
-
-// Policies are the configured policy sets as a pull request's plans meet
-// them.
-type Policies interface {
-	// Configured reports whether any policy set is configured.
-	Configured() bool
-	// Set is the configuration of policy set name.
-	Set(name string) policy.SetConfig
+	// Requirements checks an `atoll apply` of plans under rc (the base
+	// branch's): the refused projects, and the clearances of the others.
+	Requirements(ctx context.Context, pr vcs.PullRequest, rc projects.RepoConfig, plans []records.Plan) ([]templates.RefusedProject, []gate.Clearance, error)
+	// Merged keeps the projects of a merged pull request the gate clears
+	// on path, with their clearances.
+	Merged(ctx context.Context, pr vcs.PullRequest, path gate.Path, projects []records.Project) ([]records.Project, []gate.Clearance, error)
+	// PolicySet is the configuration of policy set name.
+	PolicySet(name string) policy.SetConfig
 	// IsOwner reports whether user is one of owners.
 	IsOwner(ctx context.Context, repo vcs.Repo, user string, owners []string) bool
 	// ReviewCanApprove reports whether one of results is a failure an
 	// owner's approving review may lift.
 	ReviewCanApprove(results []policy.Result) bool
-	// Refresh brings a plan job's comment and policy check runs up to date.
-	Refresh(ctx context.Context, j records.Job)
+}
+
+// Plans changes a stored plan's state and drops its file (execute.Jobs).
+type Plans interface {
+	// SetPlanState sets a stored plan's state (a failure is logged).
+	SetPlanState(ctx context.Context, key string, st records.PlanState, jobID string)
+	// DropSharedPlan removes a plan's file from shared storage.
+	DropSharedPlan(ctx context.Context, p records.Plan)
+}
+
+// Queue is the plan queues behind held locks (lockqueue.Queue).
+type Queue interface {
+	// Leave takes a pull request out of every plan queue.
+	Leave(ctx context.Context, repo string, number int)
+	// Released tells the plan queues a lock was released.
+	Released()
 }
 
 // Issues is what is not a pull request's: comment commands on issues and

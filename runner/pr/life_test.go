@@ -82,6 +82,8 @@ type fakeEngine struct {
 	clear  [][]gate.Clearance
 	states map[string]records.PlanState
 	jobs   []records.Job // every run's jobs
+	// blocked is why applies are stopped; nil: they are not.
+	blocked *templates.ApplyDisabled
 }
 
 func (e *fakeEngine) LockPR(string) func() { return func() {} }
@@ -104,9 +106,13 @@ func (e *fakeEngine) RunJobs(context.Context, records.Run) ([]records.Job, error
 func (e *fakeEngine) SetPlanState(_ context.Context, key string, st records.PlanState, _ string) {
 	e.states[key] = st
 }
-func (e *fakeEngine) DropPlanFile(context.Context, records.Plan) {}
-func (e *fakeEngine) LeaveQueues(context.Context, string, int)   {}
-func (e *fakeEngine) LockReleased()                              {}
+func (e *fakeEngine) ApplyBlocked(context.Context) *templates.ApplyDisabled { return e.blocked }
+func (e *fakeEngine) RefreshPolicies(context.Context, records.Job)          {}
+
+// The fake engine is also the Plans and the Queue.
+func (e *fakeEngine) DropSharedPlan(context.Context, records.Plan) {}
+func (e *fakeEngine) Leave(context.Context, string, int)           {}
+func (e *fakeEngine) Released()                                    {}
 
 // fakeRepos has one repository configuration and the projects a change
 // touches.
@@ -118,17 +124,16 @@ type fakeRepos struct {
 func (f *fakeRepos) RepoConfig(context.Context, vcs.Repo, string, string) (projects.RepoConfig, error) {
 	return f.rc, nil
 }
-func (f *fakeRepos) AffectedProjects(context.Context, vcs.PullRequest) ([]projects.Affected, projects.RepoConfig, error) {
+func (f *fakeRepos) Affected(context.Context, vcs.PullRequest) ([]projects.Affected, projects.RepoConfig, error) {
 	var out []projects.Affected
 	for _, p := range f.touched {
 		out = append(out, projects.Affected{Project: p, Autoplan: true})
 	}
 	return out, f.rc, nil
 }
-func (f *fakeRepos) AllProjects(context.Context, vcs.Repo, string, projects.RepoConfig) ([]records.Project, error) {
+func (f *fakeRepos) All(context.Context, vcs.Repo, string, projects.RepoConfig) ([]records.Project, error) {
 	return f.touched, nil
 }
-func (f *fakeRepos) ConfigNote(projects.RepoConfig) string { return "" }
 
 // fakeReplies keeps what was said, by template.
 type fakeReplies struct {
@@ -155,20 +160,21 @@ func (f *fakeReplies) ReplyOnce(ctx context.Context, pr vcs.PullRequest, kind, n
 func (f *fakeReplies) ReplyConfigError(ctx context.Context, pr vcs.PullRequest, _ *projects.ConfigError) error {
 	return f.Reply(ctx, pr.Repo, pr.Number, "config_error.tmpl", nil)
 }
-func (f *fakeReplies) Text(m templates.Message) string { return m.Template() }
-func (f *fakeReplies) AuditCommand(context.Context, vcs.Repo, int, string, string, string, string) {
-}
-func (f *fakeReplies) AuditReleased(context.Context, string, int, []string, string) {}
+func (f *fakeReplies) Text(m templates.Message) string       { return m.Template() }
+func (f *fakeReplies) ConfigNote(projects.RepoConfig) string { return "" }
+
+// The fake replies are also the Audit, which keeps nothing.
+func (f *fakeReplies) Command(context.Context, vcs.Repo, int, string, string, string, string) {}
+func (f *fakeReplies) Released(context.Context, string, int, []string, string)                {}
+func (f *fakeReplies) ConfigError(context.Context, vcs.PullRequest, *projects.ConfigError)    {}
 
 // fakeGate refuses the projects named in refuse and clears the others.
 type fakeGate struct {
-	refuse  map[string]bool
-	blocked *templates.ApplyDisabled
-	asked   []gate.Path
+	refuse map[string]bool
+	asked  []gate.Path
 }
 
-func (g *fakeGate) ApplyBlocked(context.Context) *templates.ApplyDisabled { return g.blocked }
-func (g *fakeGate) CheckRequirements(_ context.Context, _ vcs.PullRequest, _ projects.RepoConfig, plans []records.Plan) ([]templates.RefusedProject, []gate.Clearance, error) {
+func (g *fakeGate) Requirements(_ context.Context, _ vcs.PullRequest, _ projects.RepoConfig, plans []records.Plan) ([]templates.RefusedProject, []gate.Clearance, error) {
 	g.asked = append(g.asked, gate.PathComment)
 	var refused []templates.RefusedProject
 	var cleared []gate.Clearance
@@ -182,7 +188,7 @@ func (g *fakeGate) CheckRequirements(_ context.Context, _ vcs.PullRequest, _ pro
 	}
 	return refused, cleared, nil
 }
-func (g *fakeGate) GateMerged(_ context.Context, _ vcs.PullRequest, path gate.Path, ps []records.Project) ([]records.Project, []gate.Clearance, error) {
+func (g *fakeGate) Merged(_ context.Context, _ vcs.PullRequest, path gate.Path, ps []records.Project) ([]records.Project, []gate.Clearance, error) {
 	g.asked = append(g.asked, path)
 	var kept []records.Project
 	var cleared []gate.Clearance
@@ -196,14 +202,10 @@ func (g *fakeGate) GateMerged(_ context.Context, _ vcs.PullRequest, path gate.Pa
 	return kept, cleared, nil
 }
 
-// noPolicies: no policy set is configured.
-type noPolicies struct{}
-
-func (noPolicies) Configured() bool                                         { return false }
-func (noPolicies) Set(name string) policy.SetConfig                         { return policy.SetConfig{Name: name} }
-func (noPolicies) IsOwner(context.Context, vcs.Repo, string, []string) bool { return false }
-func (noPolicies) ReviewCanApprove([]policy.Result) bool                    { return false }
-func (noPolicies) Refresh(context.Context, records.Job)                     {}
+// No policy set is configured.
+func (g *fakeGate) PolicySet(name string) policy.SetConfig                   { return policy.SetConfig{Name: name} }
+func (g *fakeGate) IsOwner(context.Context, vcs.Repo, string, []string) bool { return false }
+func (g *fakeGate) ReviewCanApprove([]policy.Result) bool                    { return false }
 
 // fakeIssues records the issue commands it got.
 type fakeIssues struct{ commands []string }
@@ -248,7 +250,7 @@ func newWorld(t *testing.T, edit func(*config.Server)) *world {
 		edit(&srv)
 	}
 	w.life = New(Deps{Settings: srv, Records: w.rec, Locks: db, Host: w.host, Merger: w.host, Engine: w.engine, Repos: w.repos,
-		Replies: w.replies, Gate: w.gate, Policies: noPolicies{}, Issues: w.issues, Now: c.now,
+		Replies: w.replies, Audit: w.replies, Gate: w.gate, Plans: w.engine, Queue: w.engine, Issues: w.issues, Now: c.now,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	return w
 }

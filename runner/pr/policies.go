@@ -17,7 +17,7 @@ import (
 // the current head are brought up to date. Apply requirements read reviews
 // afresh anyway.
 func (l *Life) OnReview(ctx context.Context, e *vcs.ReviewEvent) error {
-	if !l.d.Policies.Configured() || !l.d.Settings.RepoAllowed(e.PR.Repo.FullName()) {
+	if !l.d.PoliciesConfigured || !l.d.Settings.RepoAllowed(e.PR.Repo.FullName()) {
 		return nil
 	}
 	plans, err := l.d.Records.PlansOf(ctx, e.PR.Repo.FullName(), e.PR.Number)
@@ -25,14 +25,14 @@ func (l *Life) OnReview(ctx context.Context, e *vcs.ReviewEvent) error {
 		return err
 	}
 	for _, p := range plans {
-		if p.HeadSHA != e.PR.HeadSHA || !l.d.Policies.ReviewCanApprove(p.Policies) {
+		if p.HeadSHA != e.PR.HeadSHA || !l.d.Gate.ReviewCanApprove(p.Policies) {
 			continue
 		}
 		var j records.Job
 		if ok, err := l.d.Records.Get(ctx, records.Jobs, p.PlanJob, &j); err != nil || !ok {
 			continue
 		}
-		l.d.Policies.Refresh(ctx, j)
+		l.d.Engine.RefreshPolicies(ctx, j)
 	}
 	return nil
 }
@@ -56,8 +56,8 @@ func (l *Life) commandApprovePolicies(ctx context.Context, pr vcs.PullRequest, u
 			if !res.Failed() || (cmd.PolicySet != "" && res.Set != cmd.PolicySet) {
 				continue
 			}
-			set := l.d.Policies.Set(res.Set)
-			if !l.d.Policies.IsOwner(ctx, pr.Repo, user, res.Owners) {
+			set := l.d.Gate.PolicySet(res.Set)
+			if !l.d.Gate.IsOwner(ctx, pr.Repo, user, res.Owners) {
 				notOwner = append(notOwner, res.Set)
 				owners = append(owners, res.Owners...)
 				continue
@@ -81,7 +81,7 @@ func (l *Life) commandApprovePolicies(ctx context.Context, pr vcs.PullRequest, u
 			if ok, _ := l.d.Records.Get(ctx, records.Jobs, jobID, &j); ok {
 				// A new check run of the same name replaces the old one, so
 				// branch protection that requires it sees the approval.
-				l.d.Policies.Refresh(ctx, j)
+				l.d.Engine.RefreshPolicies(ctx, j)
 			}
 		}
 		return l.d.Replies.Say(ctx, pr.Repo, pr.Number, templates.PoliciesApproved{Approvals: approved, Commit: pr.HeadSHA, User: user, Withdrawn: cmd.Clear})
