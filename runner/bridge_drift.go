@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/atollhq/atoll/policy"
 	"github.com/atollhq/atoll/runner/drift"
 	"github.com/atollhq/atoll/runner/execute"
 	"github.com/atollhq/atoll/runner/facts"
@@ -35,23 +34,15 @@ func newDriftScheduler(r *Runner) *driftScheduler {
 		checker: drift.NewChecker(r.rec, driftEngine{r}, driftSource{r}, sweep.Serves, drift.CheckerConfig{
 			RefreshOnly: r.srv.Drift.Mode == "refresh-only", Shared: r.shared(), Now: r.now, Log: r.log}),
 	}
-	d.remedies = &drift.Remediations{Records: r.rec, Repos: driftSource{r}, Apply: driftApplier{r}, Perms: driftPerms{r},
-		Reply: driftReplier{r}, Trigger: d.checker.Trigger, Drift: r.srv.Drift, Log: r.log}
-	d.reporter = &drift.Reporter{Records: r.rec, Host: r.host, Render: r.tmpl, Views: driftViews{r}, Remedy: d.remedies,
-		Done: d.checker.Done, Now: r.now, Log: r.log}
+	d.remedies = &drift.Remediations{Records: r.rec, Repos: driftSource{r}, Apply: driftApplier{r}, Plans: r.exec,
+		Perms: r.pr, Teams: r.host, Gate: r.gates, Reply: r.view, Version: r.versionData(),
+		Trigger: d.checker.Trigger, Drift: r.srv.Drift, Log: r.log}
+	if r.cfg.Policies != nil {
+		d.remedies.PolicySets = r.cfg.Policies
+	}
+	d.reporter = &drift.Reporter{Records: r.rec, Host: r.host, Render: r.tmpl, Views: r.view, Trail: r.trail,
+		JobURL: r.jobURL, Remedy: d.remedies, Done: d.checker.Done, Now: r.now, Log: r.log}
 	return d
-}
-
-// driftViews is what a drift report asks of the engine about a job.
-type driftViews struct{ r *Runner }
-
-func (v driftViews) ProjectResult(ctx context.Context, j Job) templates.ProjectResult {
-	return v.r.view.ProjectResult(ctx, j)
-}
-func (v driftViews) JobURL(jobID string) string { return v.r.jobURL(jobID) }
-func (v driftViews) Mask(s string) string       { return v.r.masker.Mask(s) }
-func (v driftViews) Audit(ctx context.Context, j Job, action string, issue int) {
-	v.r.trail.Drift(ctx, j, action, issue)
 }
 
 // driftApplier plans and applies remediations through the engine.
@@ -63,9 +54,6 @@ func (a driftApplier) StartRun(ctx context.Context, spec records.RunSpec) (recor
 func (a driftApplier) StartApply(ctx context.Context, spec records.RunSpec, cleared []gate.Clearance) (records.Run, error) {
 	return a.r.startApply(ctx, spec, cleared)
 }
-func (a driftApplier) SetPlanState(ctx context.Context, key string, st PlanState, jobID string) {
-	a.r.exec.SetPlanState(ctx, key, st, jobID)
-}
 func (a driftApplier) LockIssue(key string) func() { return a.r.prMu.Lock(key) }
 func (a driftApplier) LockedBy(ctx context.Context, repo vcs.Repo, p Project) (int, bool) {
 	l, ok, err := a.r.cfg.Store.Get(ctx, execute.LockKey(Job{Repo: repo, Project: p}))
@@ -74,45 +62,6 @@ func (a driftApplier) LockedBy(ctx context.Context, repo vcs.Repo, p Project) (i
 	}
 	return l.Owner.Number, true
 }
-
-// driftPerms answers who may remediate, and about the plan applied.
-type driftPerms struct{ r *Runner }
-
-func (p driftPerms) Authorize(ctx context.Context, repo vcs.Repo, user, cmd string) (string, error) {
-	return p.r.pr.Authorize(ctx, repo, user, cmd)
-}
-func (p driftPerms) MemberOfAny(ctx context.Context, repo vcs.Repo, user string, teams []string) (bool, error) {
-	return facts.MemberOfAny(ctx, p.r.host, repo, user, teams)
-}
-func (p driftPerms) IsOwner(ctx context.Context, repo vcs.Repo, user string, owners []string) bool {
-	return p.r.gates.IsOwner(ctx, repo, user, owners)
-}
-func (p driftPerms) PlanSHA256(ctx context.Context, plan Plan) (string, error) {
-	return p.r.exec.PlanSHA256(ctx, plan)
-}
-func (p driftPerms) GatePolicies(ctx context.Context, job Job, results []policy.Result) []gate.Policy {
-	return p.r.gates.Policies(ctx, job, results)
-}
-func (p driftPerms) RefusedProject(name string, d gate.Decision) templates.RefusedProject {
-	return p.r.gates.RefusedProject(name, d)
-}
-func (p driftPerms) PolicySets() []policy.SetConfig {
-	if p.r.cfg.Policies == nil {
-		return nil
-	}
-	return p.r.cfg.Policies.Sets()
-}
-
-// driftReplier posts atoll's answers on drift issues.
-type driftReplier struct{ r *Runner }
-
-func (p driftReplier) Reply(ctx context.Context, repo vcs.Repo, number int, name string, data any) error {
-	return p.r.view.Reply(ctx, repo, number, name, data)
-}
-func (p driftReplier) Say(ctx context.Context, repo vcs.Repo, number int, m templates.Message) error {
-	return p.r.view.Say(ctx, repo, number, m)
-}
-func (p driftReplier) Version() templates.Version { return p.r.versionData() }
 
 // ErrUnknownRepo is returned by TriggerDrift for a repository atoll does
 // not serve.

@@ -140,7 +140,7 @@ func makesApplyJob(fn *ast.FuncDecl) bool {
 func TestEveryApplyPathAsksTheGate(t *testing.T) {
 	funcs := runnerFuncs(t)
 	handler := map[gate.Path]string{
-		gate.PathComment:       "clearance.Requirements", // from commandApply, through checkRequirements
+		gate.PathComment:       "clearance.Requirements", // from commandApply, through pr.Gate (the clearance.Gatherer)
 		gate.PathAfterMerge:    "pr.OnMerged",
 		gate.PathRetry:         "pr.retryAfterMerge",
 		gate.PathRemediation:   "drift.Remediations.Remediate",
@@ -161,15 +161,14 @@ func TestEveryApplyPathAsksTheGate(t *testing.T) {
 		if !mentions(fn, "gate", consts[p]) {
 			t.Errorf("path %s: %s does not decide with gate.%s", p, name, consts[p])
 		}
-		if !calls(fn, "Decide") && !calls(fn, "ForPR") && !calls(fn, "gateMerged") {
+		if !calls(fn, "Decide") && !calls(fn, "ForPR") && !calls(fn, "Merged") {
 			t.Errorf("path %s: %s does not ask the gate", p, name)
 		}
 	}
-	if !calls(funcs["pr.commandApply"], "checkRequirements") {
+	// pr.Gate is the clearance.Gatherer itself (wire.go), so its
+	// Requirements is clearance.Requirements.
+	if !calls(funcs["pr.commandApply"], "Requirements") {
 		t.Error("commandApply does not check the requirements")
-	}
-	if fn := funcs["CheckRequirements"]; fn == nil || !calls(fn, "Requirements") {
-		t.Error("the engine's CheckRequirements (pr.Gate) does not ask clearance.Requirements")
 	}
 	for _, name := range []string{"clearance.ForPR", "clearance.DecidePolicies"} {
 		if fn := funcs[name]; fn == nil || !mentions(fn, "gate", "Decide") {

@@ -9,6 +9,7 @@ import (
 	"github.com/atollhq/atoll/policy"
 	"github.com/atollhq/atoll/runner/command"
 	"github.com/atollhq/atoll/runner/config"
+	"github.com/atollhq/atoll/runner/facts"
 	"github.com/atollhq/atoll/runner/gate"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
@@ -30,9 +31,6 @@ type Applier interface {
 	// StartApply starts a run of apply jobs, each cleared by the gate
 	// (one clearance per job's project); it refuses one not cleared.
 	StartApply(ctx context.Context, spec records.RunSpec, cleared []gate.Clearance) (records.Run, error)
-	// SetPlanState moves a stored plan (by records.PlanKey) to st, bound
-	// to job jobID ("-" unbinds it).
-	SetPlanState(ctx context.Context, key string, st records.PlanState, jobID string)
 	// LockIssue serializes the handling of one issue (by records.PRKey)
 	// with its pull-request-like state, across replicas; call the
 	// returned function to unlock.
@@ -42,36 +40,46 @@ type Applier interface {
 	LockedBy(ctx context.Context, repo vcs.Repo, p records.Project) (int, bool)
 }
 
-// Permissions is what remediations ask of the engine about who may do
-// what, and about the plan they apply.
-type Permissions interface {
+// Plans is what remediations do to the stored plans they apply
+// (execute.Jobs).
+type Plans interface {
+	// SetPlanState moves a stored plan (by records.PlanKey) to st, bound
+	// to job jobID ("-" unbinds it).
+	SetPlanState(ctx context.Context, key string, st records.PlanState, jobID string)
+	// PlanSHA256 is the checksum of a stored plan's file.
+	PlanSHA256(ctx context.Context, p records.Plan) (string, error)
+}
+
+// Authorizer tells who may run a command (pr.Life).
+type Authorizer interface {
 	// Authorize returns "" when user may run cmd ("apply") on repo, else
 	// the permission needed.
 	Authorize(ctx context.Context, repo vcs.Repo, user, cmd string) (need string, err error)
-	// MemberOfAny reports whether user belongs to one of teams
-	// ("org/slug").
-	MemberOfAny(ctx context.Context, repo vcs.Repo, user string, teams []string) (bool, error)
-	// IsOwner reports whether user is among a policy set's owners.
-	IsOwner(ctx context.Context, repo vcs.Repo, user string, owners []string) bool
-	// PlanSHA256 is the checksum of a stored plan's file.
-	PlanSHA256(ctx context.Context, p records.Plan) (string, error)
-	// GatePolicies are a plan's policy results as the gate reads them
-	// (with the approvals recorded for job).
-	GatePolicies(ctx context.Context, job records.Job, results []policy.Result) []gate.Policy
-	// RefusedProject is a gate's refusal of a project as users read it.
-	RefusedProject(name string, d gate.Decision) templates.RefusedProject
-	// PolicySets are the server's policy sets (nil: none configured).
-	PolicySets() []policy.SetConfig
 }
 
-// Replier posts atoll's answers on an issue.
+// Gate is what remediations ask of the apply gate's facts
+// (clearance.Gatherer).
+type Gate interface {
+	// IsOwner reports whether user is among a policy set's owners.
+	IsOwner(ctx context.Context, repo vcs.Repo, user string, owners []string) bool
+	// Policies are a plan's policy results as the gate reads them (with
+	// the approvals recorded for job).
+	Policies(ctx context.Context, job records.Job, results []policy.Result) []gate.Policy
+	// RefusedProject is a gate's refusal of a project as users read it.
+	RefusedProject(name string, d gate.Decision) templates.RefusedProject
+}
+
+// PolicySets are the server's policy sets (policy.Engine).
+type PolicySets interface {
+	Sets() []policy.SetConfig
+}
+
+// Replier posts atoll's answers on an issue (view.View).
 type Replier interface {
 	// Reply renders template name with data as a comment.
 	Reply(ctx context.Context, repo vcs.Repo, number int, name string, data any) error
 	// Say posts a message as a comment.
 	Say(ctx context.Context, repo vcs.Repo, number int, m templates.Message) error
-	// Version is what `atoll version` answers.
-	Version() templates.Version
 }
 
 // RemedyRepos is what remediations read of the code host: a repository
@@ -83,13 +91,20 @@ type RemedyRepos interface {
 
 // Remediations handles the commands on drift issues (plan, approve,
 // apply, approve_policies) and auto-remediation. Every field is
-// required.
+// required but PolicySets (nil: none configured) and Version.
 type Remediations struct {
 	Records records.Records
 	Repos   RemedyRepos
 	Apply   Applier
-	Perms   Permissions
-	Reply   Replier
+	Plans   Plans
+	Perms   Authorizer
+	// Teams answers team membership (remediate_alone_teams).
+	Teams      facts.TeamAsker
+	Gate       Gate
+	PolicySets PolicySets
+	Reply      Replier
+	// Version is what `atoll version` answers.
+	Version templates.Version
 	// Trigger starts a drift check of one project (Checker.Trigger).
 	Trigger func(ctx context.Context, repo, project string) (string, error)
 	// Drift is the server's drift settings (remediate_alone_teams,
@@ -125,7 +140,7 @@ func (m *Remediations) OnIssueCommand(ctx context.Context, repo vcs.Repo, number
 	case "help":
 		return m.Reply.Reply(ctx, repo, number, "help.tmpl", templates.Help{})
 	case "version":
-		return m.Reply.Reply(ctx, repo, number, "version.tmpl", m.Reply.Version())
+		return m.Reply.Reply(ctx, repo, number, "version.tmpl", m.Version)
 	}
 	return m.Reply.Say(ctx, repo, number, templates.DriftIssueCommands{})
 }
@@ -169,7 +184,10 @@ func (m *Remediations) AfterRemediation(ctx context.Context, run records.Run, jo
 // approveOnIssue records an owner's approval of policy failures for the
 // remediation of a drift issue at the default branch head.
 func (m *Remediations) approveOnIssue(ctx context.Context, repo vcs.Repo, number int, p records.Project, user string, cmd *command.Command) error {
-	sets := m.Perms.PolicySets()
+	var sets []policy.SetConfig
+	if m.PolicySets != nil {
+		sets = m.PolicySets.Sets()
+	}
 	if sets == nil {
 		return m.Reply.Say(ctx, repo, number, templates.NoPolicySets{})
 	}
@@ -182,7 +200,7 @@ func (m *Remediations) approveOnIssue(ctx context.Context, repo vcs.Repo, number
 		if cmd.PolicySet != "" && set.Name != cmd.PolicySet {
 			continue
 		}
-		if !m.Perms.IsOwner(ctx, full, user, set.Owners) {
+		if !m.Gate.IsOwner(ctx, full, user, set.Owners) {
 			continue
 		}
 		key := records.ApprovalKey(full.FullName(), number, head, p.Name, set.Name)
@@ -290,7 +308,7 @@ func (m *Remediations) Remediate(ctx context.Context, repo vcs.Repo, issue int, 
 		return err
 	}
 	rem.ApplierPermitted = need == ""
-	rem.ApplierAlone, _ = m.Perms.MemberOfAny(ctx, full, user, m.Drift.RemediateAloneTeams)
+	rem.ApplierAlone, _ = facts.MemberOfAny(ctx, m.Teams, full, user, m.Drift.RemediateAloneTeams)
 	var a records.RemediationApproval
 	if _, err := m.Records.Get(ctx, records.Approvals, records.RemediationApprovalKey(full.FullName(), issue, p.Name), &a); err != nil {
 		return err
@@ -304,15 +322,15 @@ func (m *Remediations) Remediate(ctx context.Context, repo vcs.Repo, issue int, 
 	}
 	in := gate.Input{Path: gate.PathRemediation, Project: p.Name, Remediation: rem}
 	if shown {
-		sum, err := m.Perms.PlanSHA256(ctx, plan)
+		sum, err := m.Plans.PlanSHA256(ctx, plan)
 		in.Plan = &gate.Plan{HeadSHA: plan.HeadSHA, FileMatches: err == nil && sum == plan.SHA256, Created: plan.Created}
-		in.Policies = m.Perms.GatePolicies(ctx, records.Job{Repo: full, Number: issue, Project: p, HeadSHA: plan.HeadSHA}, plan.Policies)
+		in.Policies = m.Gate.Policies(ctx, records.Job{Repo: full, Number: issue, Project: p, HeadSHA: plan.HeadSHA}, plan.Policies)
 	}
 	d := gate.Decide(in)
 	c, ok := d.Clearance()
 	if !ok {
 		return m.Reply.Reply(ctx, full, issue, "apply_refused.tmpl", templates.ApplyRefused{Path: string(gate.PathRemediation),
-			Projects: []templates.RefusedProject{m.Perms.RefusedProject(p.Name, d)}})
+			Projects: []templates.RefusedProject{m.Gate.RefusedProject(p.Name, d)}})
 	}
 	// The claim and the run it starts are made under the issue's mutex,
 	// as a PR's are: a claim left without its run is then known to be
@@ -327,14 +345,14 @@ func (m *Remediations) Remediate(ctx context.Context, repo vcs.Repo, issue int, 
 	}
 	bind := func(ctx context.Context, jobs []records.Job) {
 		for _, j := range jobs {
-			m.Apply.SetPlanState(ctx, key, records.PlanApplying, j.ID)
+			m.Plans.SetPlanState(ctx, key, records.PlanApplying, j.ID)
 		}
 	}
 	_, err = m.Apply.StartApply(ctx, records.RunSpec{Repo: full, Number: issue, Command: "remediate", User: user, HeadSHA: plan.HeadSHA,
 		Jobs:        []records.Job{{Kind: records.JobApply, Repo: full, Number: issue, Project: p, HeadSHA: plan.HeadSHA, Commit: plan.Commit, User: user}},
 		BeforeQueue: bind}, []gate.Clearance{c})
 	if err != nil {
-		m.Apply.SetPlanState(ctx, key, records.PlanPlanned, "-")
+		m.Plans.SetPlanState(ctx, key, records.PlanPlanned, "-")
 	}
 	return err
 }
@@ -364,7 +382,7 @@ func (m *Remediations) AutoRemediate(ctx context.Context, repo vcs.Repo, issue i
 			return nil
 		}
 		return m.Reply.Reply(ctx, full, issue, "apply_refused.tmpl", templates.ApplyRefused{Path: string(gate.PathAutoRemediate),
-			Projects: []templates.RefusedProject{m.Perms.RefusedProject(p.Name, d)}})
+			Projects: []templates.RefusedProject{m.Gate.RefusedProject(p.Name, d)}})
 	}
 	_, err = m.Apply.StartApply(ctx, records.RunSpec{Repo: full, Number: issue, Command: "auto-remediate", User: "atoll", HeadSHA: head,
 		Jobs: []records.Job{{Kind: records.JobPlanApply, Repo: full, Number: issue, Project: p, HeadSHA: head, Commit: head, User: "atoll"}}},

@@ -66,7 +66,7 @@ func (h *remedyHost) Authorize(_ context.Context, _ vcs.Repo, user, _ string) (s
 	}
 	return "write", nil
 }
-func (h *remedyHost) MemberOfAny(context.Context, vcs.Repo, string, []string) (bool, error) {
+func (h *remedyHost) IsTeamMember(context.Context, vcs.Repo, string, string, string) (bool, error) {
 	return false, nil
 }
 func (h *remedyHost) IsOwner(_ context.Context, _ vcs.Repo, user string, owners []string) bool {
@@ -75,13 +75,13 @@ func (h *remedyHost) IsOwner(_ context.Context, _ vcs.Repo, user string, owners 
 func (h *remedyHost) PlanSHA256(_ context.Context, p records.Plan) (string, error) {
 	return p.SHA256, nil
 }
-func (h *remedyHost) GatePolicies(context.Context, records.Job, []policy.Result) []gate.Policy {
+func (h *remedyHost) Policies(context.Context, records.Job, []policy.Result) []gate.Policy {
 	return nil
 }
 func (h *remedyHost) RefusedProject(name string, d gate.Decision) templates.RefusedProject {
 	return templates.RefusedProject{Name: name}
 }
-func (h *remedyHost) PolicySets() []policy.SetConfig { return h.sets }
+func (h *remedyHost) Sets() []policy.SetConfig { return h.sets }
 
 func (h *remedyHost) Reply(_ context.Context, _ vcs.Repo, _ int, name string, data any) error {
 	if r, ok := data.(templates.Remediation); ok {
@@ -94,7 +94,6 @@ func (h *remedyHost) Say(_ context.Context, _ vcs.Repo, _ int, m templates.Messa
 	h.answers = append(h.answers, m.Template())
 	return nil
 }
-func (h *remedyHost) Version() templates.Version { return templates.Version{} }
 
 func (h *remedyHost) last() string {
 	if len(h.answers) == 0 {
@@ -116,7 +115,7 @@ func newRemedies(t *testing.T) (*drift.Remediations, *remedyHost, *[]string) {
 		t.Fatal(err)
 	}
 	var triggered []string
-	m := &drift.Remediations{Records: rec, Repos: h, Apply: h, Perms: h, Reply: h, Log: quiet,
+	m := &drift.Remediations{Records: rec, Repos: h, Apply: h, Plans: h, Perms: h, Teams: h, Gate: h, PolicySets: h, Reply: h, Log: quiet,
 		Drift: config.Drift{AutoRemediateRepos: []string{"acme/infra"}},
 		Trigger: func(_ context.Context, repo, project string) (string, error) {
 			triggered = append(triggered, repo+" "+project)

@@ -24,17 +24,19 @@ type ReportRenderer interface {
 	RenderCheckSummary(c templates.CheckSummary) (templates.CheckOutput, error)
 }
 
-// Views is what a report asks of the engine about a finished job.
+// Views is how a report shows a finished job (view.View).
 type Views interface {
 	// ProjectResult is a job's result as templates show it.
 	ProjectResult(ctx context.Context, j records.Job) templates.ProjectResult
-	// JobURL is the address of a job's page ("" when atoll has none).
-	JobURL(jobID string) string
 	// Mask hides secrets in a text posted.
 	Mask(s string) string
-	// Audit records a drift issue opened ("drift.found") or closed
+}
+
+// Trail is the audit trail of drift issues (trail.Trail).
+type Trail interface {
+	// Drift records a drift issue opened ("drift.found") or closed
 	// ("drift.resolved") for a drift job.
-	Audit(ctx context.Context, j records.Job, action string, issue int)
+	Drift(ctx context.Context, j records.Job, action string, issue int)
 }
 
 // Remediator remediates a drifted project whose atoll.yaml turns
@@ -50,6 +52,9 @@ type Reporter struct {
 	Host    ReportHost
 	Render  ReportRenderer
 	Views   Views
+	Trail   Trail
+	// JobURL is the address of a job's page ("" when atoll has none).
+	JobURL func(jobID string) string
 	// Remedy auto-remediates drifted projects.
 	Remedy Remediator
 	// Done ends a repository's check (Checker.Done).
@@ -68,7 +73,7 @@ type reportHooks struct{ p *Reporter }
 
 func (h reportHooks) Issue(ctx context.Context, j records.Job, status string) (int, error) {
 	p := h.p
-	t := Tracker{Host: p.Host, Render: p.Render, Records: p.Records, Now: p.Now, Mask: p.Views.Mask, Audit: p.Views.Audit}
+	t := Tracker{Host: p.Host, Render: p.Render, Records: p.Records, Now: p.Now, Mask: p.Views.Mask, Audit: p.Trail.Drift}
 	return t.Track(ctx, j, status, p.Views.ProjectResult(ctx, j))
 }
 
@@ -83,7 +88,7 @@ func (h reportHooks) CheckRun(ctx context.Context, j records.Job, status string)
 	conclusion := map[string]string{records.DriftInSync: vcs.ConclusionSuccess, records.DriftDrifted: vcs.ConclusionNeutral,
 		records.DriftError: vcs.ConclusionFailure}[status]
 	_, err = p.Host.CreateCheckRun(ctx, j.Repo, vcs.CheckRun{Name: out.Name, HeadSHA: j.Commit, Status: vcs.CheckCompleted,
-		Conclusion: conclusion, Title: out.Title, Summary: p.Views.Mask(out.Summary), DetailsURL: p.Views.JobURL(j.ID)})
+		Conclusion: conclusion, Title: out.Title, Summary: p.Views.Mask(out.Summary), DetailsURL: p.JobURL(j.ID)})
 	if err != nil {
 		p.Log.Warn("drift check run", "project", j.Project.Name, "err", err)
 	}

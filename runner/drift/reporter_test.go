@@ -37,7 +37,7 @@ func (v *views) ProjectResult(_ context.Context, j records.Job) templates.Projec
 }
 func (v *views) JobURL(id string) string { return "https://atoll.example/jobs/" + id }
 func (v *views) Mask(s string) string    { return strings.ReplaceAll(s, "hunter2", "***") }
-func (v *views) Audit(_ context.Context, j records.Job, action string, issue int) {
+func (v *views) Drift(_ context.Context, j records.Job, action string, issue int) {
 	v.audits = append(v.audits, fmt.Sprintf("%s #%d %s", action, issue, j.Project.Name))
 }
 func (v *views) AutoRemediate(_ context.Context, _ vcs.Repo, issue int, p records.Project) error {
@@ -66,7 +66,7 @@ func TestReporterWritesIssuesAndChecks(t *testing.T) {
 	host := &checkHost{issueHost: newIssueHost()}
 	v := &views{}
 	var done []string
-	p := &drift.Reporter{Records: rec, Host: host, Render: tmpl, Views: v, Remedy: v,
+	p := &drift.Reporter{Records: rec, Host: host, Render: tmpl, Views: v, Trail: v, JobURL: v.JobURL, Remedy: v,
 		Done: func(repo, id string) { done = append(done, repo+" "+id) },
 		Now:  func() time.Time { return time.Date(2026, 3, 2, 6, 0, 0, 0, time.UTC) }, Log: quiet}
 	r := vcs.Repo{Owner: "acme", Name: "infra", DefaultBranch: "main"}
