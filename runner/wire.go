@@ -36,7 +36,7 @@ func (r *Runner) wire() {
 	r.exec = execute.New(execute.Deps{Server: r.srv, DataDir: r.cfg.DataDir, TFEnv: r.tfEnv, TFSecrets: r.tfSecrets,
 		Masker: r.masker, Resolve: r.cfg.Resolve, Launch: r.cfg.Launch, Sandbox: r.cfg.Sandbox, Policies: r.cfg.Policies,
 		Shared: r.cfg.Cluster.Shared, Store: r.cfg.Store, Locks: r.cfg.Store, Rec: r.rec, Host: r.host, Git: r.git,
-		Engine: execEngine{r}, Gate: execGate{r}, Observer: r.observer, WorkDir: r.workDir,
+		Engine: execEngine{r}, Repos: r.projects, Queue: r.planQueue, View: r.view, Gate: r.gates, Observer: r.observer, WorkDir: r.workDir,
 		Log: r.log, Now: r.now})
 	r.pr = pr.New(pr.Deps{
 		Settings:           r.srv,

@@ -24,7 +24,7 @@ func TestHooksOf(t *testing.T) {
 // TestInitOptions checks an init step's extra_args: -backend-config
 // (either form) is taken, anything else refused.
 func TestInitOptions(t *testing.T) {
-	x := &Jobs{cfg: Deps{Engine: newOpenEngine(t, nil)}}
+	x := &Jobs{cfg: withOpen(t, Deps{})}
 	o, err := x.initOptions([]string{"-backend-config=bucket=b", "--backend-config", "key=k"})
 	if err != nil || !reflect.DeepEqual(o.BackendConfig, []string{"bucket=b", "key=k"}) {
 		t.Fatalf("initOptions = %+v, %v", o, err)

@@ -44,40 +44,53 @@ type FileStore interface {
 	DeleteRecord(ctx context.Context, bucket, key string) error
 }
 
-// Engine is what a job body asks of the runner around it: the repository
-// configuration, the pull request's fetch, the lock of a project, the
-// kill switches, the progress shown while it applies, the discard of a
-// stale plan, texts, links, and work left for after the job's outcome.
+// Engine is what a job body asks of the engine itself: whether a kill
+// switch stops it, showing an apply start, discarding a plan.
 type Engine interface {
-	// RepoConfig is the repository configuration at ref (base: the
-	// branch whose rules apply).
-	RepoConfig(ctx context.Context, repo vcs.Repo, ref, base string) (projects.RepoConfig, error)
-	// FetchPR fetches pr's head and base into the repository's mirror.
-	FetchPR(ctx context.Context, pr vcs.PullRequest) error
-	// LockFor takes (or finds held) the lock of job's project for pr;
-	// behind are the pull requests queued behind the holder.
-	LockFor(ctx context.Context, job records.Job, pr vcs.PullRequest) (held locks.Lock, ok bool, behind []int, err error)
 	// Blocked is the outcome of a job that a kill switch stops, when one does.
 	Blocked(ctx context.Context) (records.Outcome, bool)
 	// NoteApplying shows that job's apply of a plan summed up by s starts.
 	NoteApplying(ctx context.Context, job records.Job, s *terraform.Summary)
 	// DiscardPlan discards a stored plan (its head moved).
 	DiscardPlan(ctx context.Context, p records.Plan)
+}
+
+// Repos reads a repository's configuration and fetches a pull request
+// (projects.Loader).
+type Repos interface {
+	// RepoConfig is the repository configuration at ref (base: the
+	// branch whose rules apply).
+	RepoConfig(ctx context.Context, repo vcs.Repo, ref, base string) (projects.RepoConfig, error)
+	// FetchPR fetches pr's head and base into the repository's mirror.
+	FetchPR(ctx context.Context, pr vcs.PullRequest) error
+}
+
+// Queue takes a project's lock or queues behind its holder
+// (lockqueue.Queue).
+type Queue interface {
+	// LockFor takes (or finds held) lock k of job's project for pr;
+	// behind are the pull requests queued behind the holder.
+	LockFor(ctx context.Context, k locks.Key, job records.Job, pr vcs.PullRequest) (held locks.Lock, ok bool, behind []int, err error)
+}
+
+// View renders what a job says to users (view.View).
+type View interface {
 	// Text renders a user-facing message.
 	Text(m templates.Message) string
 	// PRURL is the web link of a pull request.
 	PRURL(repo string, number int) string
 }
 
-// Gate is what a job body asks of the gate: plan requirements, the
-// policies' decision and its reasons, the project's name on its base
-// branch, and whether policy checks are off.
+// Gate is what a job body asks of the gate (clearance.Gatherer): plan
+// requirements, the policies' decision and its reasons, the base
+// branch's rules for a project, and whether policy checks are off.
 type Gate interface {
 	UnmetPlanRequirements(ctx context.Context, pr vcs.PullRequest, reqs []string) ([]string, error)
 	DecidePolicies(ctx context.Context, path gate.Path, job records.Job, results []policy.Result) gate.Decision
 	RenderReasons(rs []gate.Reason) []string
-	// BaseName is the name the base branch gives p's dir and workspace.
-	BaseName(ctx context.Context, repo vcs.Repo, baseSHA, baseRef string, p records.Project) string
+	// BaseRules are the base branch's rules for p (its name there:
+	// BaseName).
+	BaseRules(ctx context.Context, repo vcs.Repo, baseSHA, baseRef string, p records.Project) gate.Rules
 	PolicyChecksOff(ctx context.Context, job records.Job) bool
 	// ScopedMandatory keeps of results what is mandatory when policy
 	// checks are off.
@@ -118,6 +131,9 @@ type Deps struct {
 	Host   Host
 	Git    Git
 	Engine Engine
+	Repos  Repos
+	Queue  Queue
+	View   View
 	Gate   Gate
 	// Observer is told terraform's exits; WorkDir is a job's worktree
 	// dir.
@@ -151,16 +167,16 @@ func New(d Deps) *Jobs {
 
 func (x *Jobs) shared() bool                    { return x.cfg.Shared }
 func (x *Jobs) workDir(id string) string        { return x.cfg.WorkDir(id) }
-func (x *Jobs) text(m templates.Message) string { return x.cfg.Engine.Text(m) }
-func (x *Jobs) prURL(repo string, n int) string { return x.cfg.Engine.PRURL(repo, n) }
+func (x *Jobs) text(m templates.Message) string { return x.cfg.View.Text(m) }
+func (x *Jobs) prURL(repo string, n int) string { return x.cfg.View.PRURL(repo, n) }
 func (x *Jobs) fetchPR(ctx context.Context, pr vcs.PullRequest) error {
-	return x.cfg.Engine.FetchPR(ctx, pr)
+	return x.cfg.Repos.FetchPR(ctx, pr)
 }
 func (x *Jobs) repoConfig(ctx context.Context, repo vcs.Repo, ref, base string) (projects.RepoConfig, error) {
-	return x.cfg.Engine.RepoConfig(ctx, repo, ref, base)
+	return x.cfg.Repos.RepoConfig(ctx, repo, ref, base)
 }
 func (x *Jobs) lockFor(ctx context.Context, job records.Job, pr vcs.PullRequest) (locks.Lock, bool, []int, error) {
-	return x.cfg.Engine.LockFor(ctx, job, pr)
+	return x.cfg.Queue.LockFor(ctx, LockKey(job), job, pr)
 }
 func (x *Jobs) blockedOutcome(ctx context.Context) (records.Outcome, bool) {
 	return x.cfg.Engine.Blocked(ctx)

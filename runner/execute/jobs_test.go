@@ -119,7 +119,7 @@ func (e *openEngine) RepoConfig(context.Context, vcs.Repo, string, string) (proj
 func (e *openEngine) FetchPR(ctx context.Context, pr vcs.PullRequest) error {
 	return e.git.Fetch(ctx, pr.Repo)
 }
-func (e *openEngine) LockFor(context.Context, records.Job, vcs.PullRequest) (locks.Lock, bool, []int, error) {
+func (e *openEngine) LockFor(context.Context, locks.Key, records.Job, vcs.PullRequest) (locks.Lock, bool, []int, error) {
 	return locks.Lock{}, true, nil, nil
 }
 func (e *openEngine) Blocked(context.Context) (records.Outcome, bool) {
@@ -144,11 +144,20 @@ func (e *openEngine) DecidePolicies(context.Context, gate.Path, records.Job, []p
 	return gate.Decision{}
 }
 func (e *openEngine) RenderReasons(rs []gate.Reason) []string { return []string{fmt.Sprint(rs)} }
-func (e *openEngine) BaseName(_ context.Context, _ vcs.Repo, _, _ string, p records.Project) string {
-	return p.Name
+func (e *openEngine) BaseRules(_ context.Context, _ vcs.Repo, _, _ string, p records.Project) gate.Rules {
+	return gate.Rules{BaseName: p.Name}
 }
 func (e *openEngine) PolicyChecksOff(context.Context, records.Job) bool { return false }
 func (e *openEngine) ScopedMandatory(r []policy.Result) []policy.Result { return r }
+
+// withOpen is d with a new openEngine (without mirrors) as its engine,
+// repositories, queue, view and gate.
+func withOpen(t *testing.T, d Deps) Deps {
+	t.Helper()
+	e := newOpenEngine(t, nil)
+	d.Engine, d.Repos, d.Queue, d.View, d.Gate = e, e, e, e, e
+	return d
+}
 
 // testJobs is a Jobs over o's repository, acme/infra, with its PR #1
 // from o.head into o.base; data is its data dir.
@@ -168,7 +177,7 @@ func testJobs(t *testing.T, o origin) (x *Jobs, eng *openEngine, rec records.Rec
 	mirrors := &git.Mirrors{Dir: filepath.Join(data, "git"), CloneURL: func(vcs.Repo) string { return o.dir }}
 	eng = newOpenEngine(t, mirrors)
 	rec = records.New(db)
-	d := Deps{DataDir: data, Resolve: terraform.Resolve, Launch: nil, Rec: rec, Store: db, Git: mirrors, Engine: eng, Gate: eng,
+	d := Deps{DataDir: data, Resolve: terraform.Resolve, Launch: nil, Rec: rec, Store: db, Git: mirrors, Engine: eng, Repos: eng, Queue: eng, View: eng, Gate: eng,
 		Host:     fakeHost{pr: vcs.PullRequest{Repo: repo, Number: 1, State: "open", HeadSHA: o.head, BaseSHA: o.base, BaseRef: "main", HeadRef: "change", Author: "alice"}},
 		Observer: nopObserver{}, WorkDir: func(id string) string { return filepath.Join(data, "work", id) },
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now}

@@ -21,7 +21,7 @@ func (x *Jobs) EvaluatePolicies(ctx context.Context, job records.Job, pr vcs.Pul
 	// project out of a set's scope.
 	scope := job.Project.Name
 	if pr.Number > 0 && job.BaseSHA != "" {
-		scope = x.cfg.Gate.BaseName(ctx, job.Repo, job.BaseSHA, pr.BaseRef, job.Project)
+		scope = x.cfg.Gate.BaseRules(ctx, job.Repo, job.BaseSHA, pr.BaseRef, job.Project).BaseName
 	}
 	results := x.cfg.Policies.Evaluate(ctx, job.Repo.FullName(), scope, in)
 	if x.policyChecksOff(ctx, job) {

@@ -21,7 +21,7 @@ func stateJob(dir, ws string) records.Job {
 // project (default, staging) each get a directory apart, so that the
 // sandbox's read-write grant of one reaches no other.
 func TestStateLayoutIsolates(t *testing.T) {
-	r := &Jobs{cfg: Deps{DataDir: "/data", Engine: newOpenEngine(t, nil)}}
+	r := &Jobs{cfg: withOpen(t, Deps{DataDir: "/data"})}
 	var own []string
 	for _, dir := range []string{".", "a", "a/b", "a%2Fb", "_root", ".hidden", "default", "ws", "a/ws"} {
 		for _, ws := range []string{"", "default", "staging", "prod"} {
@@ -59,7 +59,7 @@ func TestStateLayoutIsolates(t *testing.T) {
 // place is never overwritten.
 func TestMigrateOldState(t *testing.T) {
 	data := t.TempDir()
-	r := &Jobs{cfg: Deps{DataDir: data, Engine: newOpenEngine(t, nil)}}
+	r := &Jobs{cfg: withOpen(t, Deps{DataDir: data})}
 	old := filepath.Join(data, "state", "o", "r")
 	write := func(path, body string) {
 		t.Helper()

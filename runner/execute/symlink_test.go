@@ -61,7 +61,7 @@ func TestStateBackendRefusesProjectDirLeavingCheckout(t *testing.T) {
 			mustSymlink(t, "../outside", filepath.Join(checkout, "evil"))
 			mustSymlink(t, "../outside", filepath.Join(checkout, "up"))
 			mustSymlink(t, outside, filepath.Join(checkout, "abs"))
-			r := &Jobs{cfg: Deps{DataDir: t.TempDir(), Engine: newOpenEngine(t, nil)}}
+			r := &Jobs{cfg: withOpen(t, Deps{DataDir: t.TempDir()})}
 			job := stateJob(tc.dir, tc.ws)
 			_, err := r.ensureStateBackend(job, checkout, filepath.Join(checkout, tc.dir))
 			if err == nil || !strings.Contains(err.Error(), "outside the repository") || !strings.Contains(err.Error(), tc.dir) {
@@ -93,7 +93,7 @@ func TestStateBackendReplacesSymlinkedOverrideFile(t *testing.T) {
 	}
 	proj := filepath.Join(checkout, "real")
 	mustSymlink(t, victim, filepath.Join(proj, backendOverrideFile))
-	r := &Jobs{cfg: Deps{DataDir: t.TempDir(), Engine: newOpenEngine(t, nil)}}
+	r := &Jobs{cfg: withOpen(t, Deps{DataDir: t.TempDir()})}
 	if _, err := r.ensureStateBackend(stateJob("real", "default"), checkout, proj); err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestStateBackendReplacesSymlinkedOverrideFile(t *testing.T) {
 func TestStateBackendFollowsSymlinkInsideCheckout(t *testing.T) {
 	checkout, outside := symlinkCheckout(t)
 	mustSymlink(t, "real", filepath.Join(checkout, "alias"))
-	r := &Jobs{cfg: Deps{DataDir: t.TempDir(), Engine: newOpenEngine(t, nil)}}
+	r := &Jobs{cfg: withOpen(t, Deps{DataDir: t.TempDir()})}
 	if _, err := r.ensureStateBackend(stateJob("alias", "staging"), checkout, filepath.Join(checkout, "alias")); err != nil {
 		t.Fatal(err)
 	}
