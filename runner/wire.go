@@ -27,7 +27,8 @@ func (r *Runner) wire() {
 		Log: r.log}
 	r.switches = &switches.Switches{Records: r.rec, DisableApply: r.srv.DisableApply, Text: r.view.Text, Now: r.now, Log: r.log}
 	gd := clearance.Deps{Server: r.srv, DefaultRequirements: projects.RequirementNames(r.srv.ApplyRequirements),
-		Host: r.host, Git: r.git, Configs: gateConfigs{r}, Engine: gateEngine{r}, Records: r.rec,
+		Host: r.host, Git: r.git, Loader: r.projects, Engine: gateEngine{r}, Trail: r.trail, View: r.view,
+		JobURL: r.jobURL, Records: r.rec,
 		Templates: r.tmpl, Log: r.log}
 	if r.cfg.Policies != nil {
 		gd.Policies = r.cfg.Policies

@@ -21,7 +21,7 @@ func (g *Gatherer) PolicyCheck(ctx context.Context, j records.Job, pr templates.
 		return
 	}
 	_, err = g.d.Host.CreateCheckRun(ctx, j.Repo, vcs.CheckRun{Name: out.Name, HeadSHA: j.HeadSHA, Status: vcs.CheckCompleted,
-		Conclusion: policyConclusion(pr.Policies), Title: out.Title, Summary: g.d.Engine.Mask(out.Summary), DetailsURL: g.d.Engine.JobURL(j.ID)})
+		Conclusion: policyConclusion(pr.Policies), Title: out.Title, Summary: g.d.View.Mask(out.Summary), DetailsURL: g.d.JobURL(j.ID)})
 	if err != nil {
 		g.d.Log.Warn("policy check run", "job", j.ID, "err", err)
 	}

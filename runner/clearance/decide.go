@@ -88,7 +88,7 @@ func (g *Gatherer) RefusedProject(name string, d gate.Decision) templates.Refuse
 // with what is unmet, and returns the projects cleared with their
 // clearances.
 func (g *Gatherer) Merged(ctx context.Context, pr vcs.PullRequest, path gate.Path, ps []records.Project) ([]records.Project, []gate.Clearance, error) {
-	rc, err := g.d.Configs.RepoConfig(ctx, pr.Repo, pr.BaseSHA, pr.BaseRef)
+	rc, err := g.d.Loader.RepoConfig(ctx, pr.Repo, pr.BaseSHA, pr.BaseRef)
 	if err != nil {
 		rc = projects.RepoConfig{} // the server's rules, never looser than a repository's
 	}
@@ -123,7 +123,7 @@ func (g *Gatherer) Merged(ctx context.Context, pr vcs.PullRequest, path gate.Pat
 		refused = append(refused, g.RefusedProject(p.Name, d))
 	}
 	if len(refused) > 0 {
-		if err := g.d.Engine.Reply(ctx, pr.Repo, pr.Number, "apply_refused.tmpl", templates.ApplyRefused{Projects: refused, Path: string(path)}); err != nil {
+		if err := g.d.View.Reply(ctx, pr.Repo, pr.Number, "apply_refused.tmpl", templates.ApplyRefused{Projects: refused, Path: string(path)}); err != nil {
 			g.d.Log.Error("reply refusal", "pr", pr.Number, "err", err)
 		}
 	}
@@ -186,7 +186,7 @@ func (g *Gatherer) Requirements(ctx context.Context, pr vcs.PullRequest, rc proj
 // are judged by the gate, as the apply requirements are.
 func (g *Gatherer) UnmetPlanRequirements(ctx context.Context, pr vcs.PullRequest, reqs []string) ([]string, error) {
 	if slices.Contains(reqs, gate.ReqUndiverged) {
-		if err := g.d.Configs.FetchPR(ctx, pr); err != nil { // the base head, to compare with
+		if err := g.d.Loader.FetchPR(ctx, pr); err != nil { // the base head, to compare with
 			return nil, err
 		}
 	}

@@ -54,37 +54,42 @@ type Git interface {
 	facts.Differ
 }
 
-// Configs reads the configuration the engine owns.
-type Configs interface {
+// Loader reads a repository's configuration and fetches a pull request
+// (projects.Loader).
+type Loader interface {
 	// RepoConfig is the repository's atoll.yaml at commit ref, checked
 	// against the server's rules for base branch base.
 	RepoConfig(ctx context.Context, repo vcs.Repo, ref, base string) (projects.RepoConfig, error)
-	// EffectiveRequirements are project p's apply requirements with the
-	// server's for repository repo and branch base folded in.
-	EffectiveRequirements(repo, base string, p config.Project) []string
-	// BaseRefOf is the base branch of job's pull request, or the default
-	// branch; "" when unknown.
-	BaseRefOf(ctx context.Context, job records.Job) string
 	// FetchPR fetches the PR's base and head into the mirror.
 	FetchPR(ctx context.Context, pr vcs.PullRequest) error
 }
 
-// Engine is what else the gathering asks of the engine.
+// Engine is what the gathering asks of the services built after it (the
+// job bodies, the pull requests' commands), through the engine.
 type Engine interface {
-	// AuditReview records whether user's approving review (with
-	// permission perm) counts.
-	AuditReview(ctx context.Context, pr vcs.PullRequest, user string, perm vcs.Permission)
+	// BaseRefOf is the base branch of job's pull request, or the default
+	// branch; "" when unknown.
+	BaseRefOf(ctx context.Context, job records.Job) string
 	// PlanSHA256 is the digest of plan's stored plan file.
 	PlanSHA256(ctx context.Context, plan records.Plan) (string, error)
 	// Authorize is what user lacks to run command in repo; "" when
 	// nothing.
 	Authorize(ctx context.Context, repo vcs.Repo, user, command string) (string, error)
+}
+
+// Trail records whether an approving review counts (trail.Trail).
+type Trail interface {
+	// Review records whether user's approving review (with permission
+	// perm) counts.
+	Review(ctx context.Context, pr vcs.PullRequest, user string, perm vcs.Permission)
+}
+
+// View answers on a pull request and masks secrets (view.View).
+type View interface {
 	// Reply comments on issue or PR number with template name.
 	Reply(ctx context.Context, repo vcs.Repo, number int, name string, data any) error
 	// Mask hides the secrets in s.
 	Mask(s string) string
-	// JobURL is the address of job id's page.
-	JobURL(id string) string
 }
 
 // Renderer renders a template by name, and a check run's text.
@@ -106,10 +111,14 @@ type Deps struct {
 	DefaultRequirements []string
 	Host                Host
 	Git                 Git
-	Configs             Configs
+	Loader              Loader
 	Engine              Engine
-	Records             records.Records
-	Templates           Renderer
+	Trail               Trail
+	View                View
+	// JobURL is the address of job id's page.
+	JobURL    func(id string) string
+	Records   records.Records
+	Templates Renderer
 	// Policies may be nil: no policy sets.
 	Policies PolicySets
 	Log      *slog.Logger

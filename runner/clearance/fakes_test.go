@@ -92,10 +92,9 @@ type engine struct {
 func (e *engine) RepoConfig(context.Context, vcs.Repo, string, string) (projects.RepoConfig, error) {
 	return e.rc, nil
 }
-func (e *engine) EffectiveRequirements(string, string, config.Project) []string { return nil }
-func (e *engine) BaseRefOf(context.Context, records.Job) string                 { return "main" }
-func (e *engine) FetchPR(context.Context, vcs.PullRequest) error                { return nil }
-func (e *engine) AuditReview(_ context.Context, _ vcs.PullRequest, user string, perm vcs.Permission) {
+func (e *engine) BaseRefOf(context.Context, records.Job) string  { return "main" }
+func (e *engine) FetchPR(context.Context, vcs.PullRequest) error { return nil }
+func (e *engine) Review(_ context.Context, _ vcs.PullRequest, user string, perm vcs.Permission) {
 	e.audited = append(e.audited, user+":"+string(perm))
 }
 func (e *engine) PlanSHA256(_ context.Context, p records.Plan) (string, error) { return p.SHA256, nil }
@@ -146,7 +145,7 @@ func newGatherer(t *testing.T, srv config.Server, h *host, rc projects.RepoConfi
 	}
 	e := &engine{h: h, rc: rc}
 	rec := records.New(db)
-	d := clearance.Deps{Server: srv, DefaultRequirements: []string{"approved"}, Host: h, Git: git{}, Configs: e, Engine: e,
+	d := clearance.Deps{Server: srv, DefaultRequirements: []string{"approved"}, Host: h, Git: git{}, Loader: e, Engine: e, Trail: e, View: e, JobURL: e.JobURL,
 		Records: rec, Templates: tmpl}
 	if ps != nil {
 		d.Policies = ps

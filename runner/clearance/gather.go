@@ -24,7 +24,7 @@ func (g *Gatherer) BaseConfig(repo, base string, rc projects.RepoConfig) gate.Ba
 	defaults := g.d.DefaultRequirements
 	if rc.Defaults != nil {
 		defaults = rc.Defaults
-	} else if reqs := g.d.Configs.EffectiveRequirements(repo, base, rc.Source.DefaultProject(".")); reqs != nil {
+	} else if reqs := projects.EffectiveRequirements(g.d.Server, repo, base, rc.Source.DefaultProject(".")); reqs != nil {
 		defaults = reqs
 	}
 	bc := gate.BaseConfig{
@@ -60,7 +60,7 @@ func gateRules(rules []config.ReviewerRule, origin, project string) []gate.Revie
 // cannot be read gives the server's defaults, which are never looser than
 // a repository's.
 func (g *Gatherer) BaseRules(ctx context.Context, repo vcs.Repo, baseSHA, baseRef string, p records.Project) gate.Rules {
-	rc, err := g.d.Configs.RepoConfig(ctx, repo, baseSHA, baseRef)
+	rc, err := g.d.Loader.RepoConfig(ctx, repo, baseSHA, baseRef)
 	if err != nil {
 		g.d.Log.Warn("base configuration unreadable: server rules apply", "repo", repo.FullName(), "ref", baseRef, "err", err)
 		rc = projects.RepoConfig{}
@@ -121,7 +121,7 @@ func (g *Gatherer) Gather(ctx context.Context, pr vcs.PullRequest, rules []gate.
 			if err != nil {
 				return nil, fmt.Errorf("permission of %s: %w", rv.User, err)
 			}
-			g.d.Engine.AuditReview(ctx, pr, rv.User, perm)
+			g.d.Trail.Review(ctx, pr, rv.User, perm)
 			r.Permission = string(perm)
 			approvers = append(approvers, rv.User)
 		}

@@ -123,7 +123,7 @@ func (g *Gatherer) IsOwner(ctx context.Context, repo vcs.Repo, user string, owne
 func (g *Gatherer) PolicyChecksOff(ctx context.Context, job records.Job) bool {
 	rs := config.RepoSettings{PolicyCheck: true}
 	if len(g.d.Server.RepoRules) > 0 {
-		rs = g.d.Server.RepoSettings(job.Repo.FullName(), g.d.Configs.BaseRefOf(ctx, job))
+		rs = g.d.Server.RepoSettings(job.Repo.FullName(), g.d.Engine.BaseRefOf(ctx, job))
 	}
 	if !rs.PolicyCheck {
 		return true
