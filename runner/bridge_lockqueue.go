@@ -11,23 +11,11 @@ import (
 	"github.com/atollhq/atoll/vcs"
 )
 
-// The engine as runner/lockqueue's Engine.
+// The engine as runner/lockqueue's Engine (New builds the Queue; the
+// store, the host and the audit trail it is given directly).
 
 // queueEngine is what the plan queue asks of the Runner.
 type queueEngine struct{ r *Runner }
-
-func (e queueEngine) Held(ctx context.Context, k locks.Key) (bool, error) {
-	_, held, err := e.r.cfg.Store.Get(ctx, k)
-	return held, err
-}
-
-func (e queueEngine) TryLock(ctx context.Context, job Job, k locks.Key, o locks.Owner) (locks.Lock, bool, error) {
-	return e.r.trail.Lock(ctx, job)(e.r.cfg.Store.TryLock(ctx, k, o))
-}
-
-func (e queueEngine) PullRequest(ctx context.Context, repo vcs.Repo, number int) (vcs.PullRequest, error) {
-	return e.r.host.GetPullRequest(ctx, repo, number)
-}
 
 // RunBusy reports whether a run has a job not final yet.
 func (e queueEngine) RunBusy(ctx context.Context, runID string) bool {

@@ -204,7 +204,6 @@ func New(cfg Config) (*Runner, error) {
 	r.log = slog.New(jobLogHandler{cfg.Logger.Handler(), r})
 	r.leases = lease.New(cfg.Store, cfg.Cluster, r.now, r.log)
 	r.leader = lease.NewLeader(r.leases, leaderRuntime{r})
-	r.planQueue = lockqueue.New(cfg.Store, queueEngine{r}, r.now, r.log)
 	r.life, r.endLife = context.WithCancel(context.Background())
 	r.wire()
 	if cfg.Cluster.Shared {

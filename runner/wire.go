@@ -5,6 +5,7 @@ import (
 
 	"github.com/atollhq/atoll/runner/clearance"
 	"github.com/atollhq/atoll/runner/execute"
+	"github.com/atollhq/atoll/runner/lockqueue"
 	"github.com/atollhq/atoll/runner/order"
 	"github.com/atollhq/atoll/runner/pr"
 	"github.com/atollhq/atoll/runner/projects"
@@ -16,9 +17,11 @@ import (
 
 // wire builds, once, the services the engine drives, from r's parts and
 // the adapters (bridge_*.go) through which each reaches back into the
-// engine. New calls it after the leases and the plan queue are made.
+// engine. New calls it after the leases are made.
 func (r *Runner) wire() {
 	r.trail = &trail.Trail{Sink: r.cfg.Audit, Retention: r.cfg.AuditRetention, Log: r.log, Now: r.now}
+	r.planQueue = lockqueue.New(lockqueue.Deps{Store: r.cfg.Store, Host: r.host, Trail: r.trail, Engine: queueEngine{r},
+		Now: r.now, Log: r.log})
 	r.projects = &projects.Loader{Host: r.host, Git: r.git, Server: r.srv,
 		WorkDir: filepath.Join(r.cfg.DataDir, "work"), Log: r.log}
 	r.view = &view.View{Records: r.rec, Comments: r.host, Checks: r.host, Facts: viewFacts{r}, Templates: r.tmpl, Masker: r.masker,

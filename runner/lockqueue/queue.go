@@ -43,15 +43,28 @@ func Prefix(k locks.Key) string {
 // queue: keys sort first in line first.
 func Key(k locks.Key, seq uint64) string { return fmt.Sprintf("%s%012d", Prefix(k), seq) }
 
+// Store keeps the queue, with the project locks it waits for.
+type Store interface {
+	records.Store
+	// Get returns the lock on k and true, or false when k is free.
+	Get(ctx context.Context, k locks.Key) (locks.Lock, bool, error)
+	// TryLock takes the lock on k for owner o (locks.Locker).
+	TryLock(ctx context.Context, k locks.Key, o locks.Owner) (held locks.Lock, acquired bool, err error)
+}
+
+// Host reads a waiter's pull request as the code host has it now.
+type Host interface {
+	GetPullRequest(ctx context.Context, repo vcs.Repo, number int) (vcs.PullRequest, error)
+}
+
+// Trail records each lock attempt of a job (trail.Trail).
+type Trail interface {
+	// Lock records what TryLock for job returned, and passes it on.
+	Lock(ctx context.Context, job records.Job) func(locks.Lock, bool, error) (locks.Lock, bool, error)
+}
+
 // Engine is what the queue asks of the engine that runs it.
 type Engine interface {
-	// Held reports whether lock k is held.
-	Held(ctx context.Context, k locks.Key) (bool, error)
-	// TryLock takes lock k for job's PR as owner o (and records the
-	// attempt), with the results of locks.Locker's TryLock.
-	TryLock(ctx context.Context, job records.Job, k locks.Key, o locks.Owner) (locks.Lock, bool, error)
-	// PullRequest reads a waiter's PR as the code host has it now.
-	PullRequest(ctx context.Context, repo vcs.Repo, number int) (vcs.PullRequest, error)
 	// RunBusy reports whether run runID has a job not final yet.
 	RunBusy(ctx context.Context, runID string) bool
 	// PlanWaiter starts the plan of w's project on pr's head, and binds
@@ -59,22 +72,41 @@ type Engine interface {
 	PlanWaiter(ctx context.Context, pr vcs.PullRequest, w Waiter) error
 }
 
+// Deps are what a Queue is built from; every field is required but Log.
+type Deps struct {
+	Store  Store
+	Host   Host
+	Trail  Trail
+	Engine Engine
+	Now    func() time.Time
+	Log    *slog.Logger
+}
+
 // Queue is the plan queue over a store. Make it with New.
 type Queue struct {
-	store records.Store
+	store Store
 	rec   records.Records
+	host  Host
+	trail Trail
 	eng   Engine
 	now   func() time.Time
 	log   *slog.Logger
 	wake  chan struct{}
 }
 
-// New returns the plan queue kept in store, served with eng's help.
-func New(store records.Store, eng Engine, now func() time.Time, log *slog.Logger) *Queue {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+// New returns the plan queue of d.
+func New(d Deps) *Queue {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Queue{store: store, rec: records.New(store), eng: eng, now: now, log: log, wake: make(chan struct{}, 1)}
+	return &Queue{store: d.Store, rec: records.New(d.Store), host: d.Host, trail: d.Trail, eng: d.Engine,
+		now: d.Now, log: d.Log, wake: make(chan struct{}, 1)}
+}
+
+// held reports whether lock k is held.
+func (q *Queue) held(ctx context.Context, k locks.Key) (bool, error) {
+	_, held, err := q.store.Get(ctx, k)
+	return held, err
 }
 
 // Waiters are the PRs waiting for k, first in line first.
@@ -94,15 +126,15 @@ func (q *Queue) LockFor(ctx context.Context, k locks.Key, job records.Job, pr vc
 	}
 	mine := func(w Waiter) bool { return w.Repo.FullName() == job.Repo.FullName() && w.Number == job.Number }
 	if len(ws) > 0 && !mine(ws[0]) {
-		if isHeld, err := q.eng.Held(ctx, k); err != nil {
+		if isHeld, err := q.held(ctx, k); err != nil {
 			return locks.Lock{}, false, nil, err
 		} else if !isHeld {
 			behind, err := q.join(ctx, k, job, ws, 0)
 			return locks.Lock{Key: k}, false, behind, err
 		}
 	}
-	held, ok, err = q.eng.TryLock(ctx, job, k, locks.Owner{Repo: job.Repo.FullName(), Number: job.Number,
-		Author: pr.Author, HeadSHA: pr.HeadSHA, Time: q.now()})
+	held, ok, err = q.trail.Lock(ctx, job)(q.store.TryLock(ctx, k, locks.Owner{Repo: job.Repo.FullName(), Number: job.Number,
+		Author: pr.Author, HeadSHA: pr.HeadSHA, Time: q.now()}))
 	if err != nil {
 		return held, ok, nil, err
 	}
@@ -213,7 +245,7 @@ func (q *Queue) Serve(ctx context.Context) {
 // serveLock serves one lock's queue (ws, first in line first).
 func (q *Queue) serveLock(ctx context.Context, ws []Waiter) {
 	k := ws[0].Key
-	if held, err := q.eng.Held(ctx, k); err != nil || held {
+	if held, err := q.held(ctx, k); err != nil || held {
 		return
 	}
 	for _, w := range ws {
@@ -226,7 +258,7 @@ func (q *Queue) serveLock(ctx context.Context, ws []Waiter) {
 			_ = q.store.DeleteRecord(ctx, Bucket, Key(k, w.Seq))
 			continue
 		}
-		pr, err := q.eng.PullRequest(ctx, w.Repo, w.Number)
+		pr, err := q.host.GetPullRequest(ctx, w.Repo, w.Number)
 		if err != nil {
 			q.log.Warn("plan queue: get PR", "pr", w.Number, "err", err)
 			return

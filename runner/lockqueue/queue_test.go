@@ -61,16 +61,12 @@ type engine struct {
 	runs    int
 }
 
-func (e *engine) Held(ctx context.Context, k locks.Key) (bool, error) {
-	_, held, err := e.s.Get(ctx, k)
-	return held, err
+// Lock (the Trail) records nothing.
+func (e *engine) Lock(context.Context, records.Job) func(locks.Lock, bool, error) (locks.Lock, bool, error) {
+	return func(l locks.Lock, ok bool, err error) (locks.Lock, bool, error) { return l, ok, err }
 }
 
-func (e *engine) TryLock(ctx context.Context, _ records.Job, k locks.Key, o locks.Owner) (locks.Lock, bool, error) {
-	return e.s.TryLock(ctx, k, o)
-}
-
-func (e *engine) PullRequest(_ context.Context, repo vcs.Repo, number int) (vcs.PullRequest, error) {
+func (e *engine) GetPullRequest(_ context.Context, repo vcs.Repo, number int) (vcs.PullRequest, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	state := "open"
@@ -126,7 +122,7 @@ var repo = vcs.Repo{Owner: "acme", Name: "infra", InstallationID: 7}
 
 func newEngine(s store) *engine {
 	e := &engine{s: s, closed: map[int]bool{}, busy: map[string]bool{}}
-	e.q = lockqueue.New(s, e, time.Now, nil)
+	e.q = lockqueue.New(lockqueue.Deps{Store: s, Host: e, Trail: e, Engine: e, Now: time.Now})
 	return e
 }
 
