@@ -6,7 +6,6 @@ import (
 
 	"github.com/atollhq/atoll/runner/drift"
 	"github.com/atollhq/atoll/runner/execute"
-	"github.com/atollhq/atoll/runner/facts"
 	"github.com/atollhq/atoll/runner/gate"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/templates"
@@ -31,10 +30,11 @@ func newDriftScheduler(r *Runner) *driftScheduler {
 	d := &driftScheduler{
 		Scheduler: drift.NewScheduler(r.rec, driftStarter{r}, sweep, drift.SchedulerConfig{Drift: r.srv.Drift,
 			Shared: r.shared(), Poll: r.cfg.Cluster.Poll, Now: r.now, Log: r.log}),
-		checker: drift.NewChecker(r.rec, driftEngine{r}, driftSource{r}, sweep.Serves, drift.CheckerConfig{
-			RefreshOnly: r.srv.Drift.Mode == "refresh-only", Shared: r.shared(), Now: r.now, Log: r.log}),
+		checker: drift.NewChecker(r.rec, driftEngine{r}, driftSource{r}, r.host, sweep.Serves, drift.CheckerConfig{
+			RefreshOnly: r.srv.Drift.Mode == "refresh-only", Shared: r.shared(),
+			Restarted: r.view.Text(templates.JobSkipped{Kind: templates.SkipRestarted}), Now: r.now, Log: r.log}),
 	}
-	d.remedies = &drift.Remediations{Records: r.rec, Repos: driftSource{r}, Apply: driftApplier{r}, Plans: r.exec,
+	d.remedies = &drift.Remediations{Records: r.rec, Repos: r.host, Apply: driftApplier{r}, Plans: r.exec,
 		Perms: r.pr, Teams: r.host, Gate: r.gates, Reply: r.view, Version: r.versionData(),
 		Trigger: d.checker.Trigger, Drift: r.srv.Drift, Log: r.log}
 	if r.cfg.Policies != nil {
@@ -98,10 +98,6 @@ func (e driftEngine) StartRun(ctx context.Context, spec records.RunSpec) (record
 
 func (e driftEngine) AfterRunDone(ctx context.Context, runID string) { e.r.pr.AfterRunDone(ctx, runID) }
 
-func (e driftEngine) Restarted() string {
-	return e.r.view.Text(templates.JobSkipped{Kind: templates.SkipRestarted})
-}
-
 // driftStarter starts the scheduler's checks and hands parked drift jobs
 // back to the workers.
 type driftStarter struct{ r *Runner }
@@ -113,19 +109,10 @@ func (s driftStarter) Trigger(ctx context.Context, repo, project string) (string
 func (s driftStarter) Enqueue(jobID string) { s.r.enqueue(jobID) }
 
 // driftSource is what runner/drift reads through the runner: the served
-// repositories, their facts, projects and atoll.yaml at the default
-// branch.
+// repositories, their projects and atoll.yaml at the default branch.
 type driftSource struct{ r *Runner }
 
 func (s driftSource) Allowed(fullName string) bool { return s.r.srv.RepoAllowed(fullName) }
-
-func (s driftSource) Repo(ctx context.Context, repo vcs.Repo) (vcs.Repo, error) {
-	return facts.RepoFacts(ctx, s.r.host, repo)
-}
-
-func (s driftSource) BranchSHA(ctx context.Context, repo vcs.Repo, branch string) (string, error) {
-	return s.r.host.BranchSHA(ctx, repo, branch)
-}
 
 func (s driftSource) Projects(ctx context.Context, repo vcs.Repo, head string) ([]Project, error) {
 	if err := s.r.git.Fetch(ctx, repo); err != nil {

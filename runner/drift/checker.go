@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/atollhq/atoll/runner/facts"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/vcs"
 )
@@ -26,9 +27,14 @@ type Engine interface {
 	// AfterRunDone reports a run whose jobs are all final (for a drift
 	// run, through Checker.Report).
 	AfterRunDone(ctx context.Context, runID string)
-	// Restarted is the error text of a check ended at start-up because
-	// two others of its repository were already waiting.
-	Restarted() string
+}
+
+// Host is what drift reads of the code host: a repository's facts
+// (through facts.RepoFacts) and a branch's head.
+type Host interface {
+	facts.RepoGetter
+	// BranchSHA is the head commit of a branch.
+	BranchSHA(ctx context.Context, repo vcs.Repo, branch string) (string, error)
 }
 
 // Repos is what a Checker reads of the code host and the repositories
@@ -39,11 +45,6 @@ type Repos interface {
 	Allowed(fullName string) bool
 	// ServedRepos lists the repositories of every installation.
 	ServedRepos(ctx context.Context) ([]vcs.Repo, error)
-	// Repo is repo with its facts (default branch, visibility) read from
-	// the code host.
-	Repo(ctx context.Context, repo vcs.Repo) (vcs.Repo, error)
-	// BranchSHA is the head commit of a branch.
-	BranchSHA(ctx context.Context, repo vcs.Repo, branch string) (string, error)
 	// Projects fetches repo and returns its projects at commit head of
 	// its default branch (from its atoll.yaml, or discovered).
 	Projects(ctx context.Context, repo vcs.Repo, head string) ([]records.Project, error)
@@ -55,8 +56,11 @@ type CheckerConfig struct {
 	RefreshOnly bool
 	// Shared is true when other replicas share the store.
 	Shared bool
-	Now    func() time.Time
-	Log    *slog.Logger
+	// Restarted is the error text of a check ended at start-up because
+	// two others of its repository were already waiting.
+	Restarted string
+	Now       func() time.Time
+	Log       *slog.Logger
 }
 
 // Checker starts drift checks (drift runs) and recovers them at
@@ -66,6 +70,7 @@ type Checker struct {
 	rec    records.Records
 	eng    Engine
 	repos  Repos
+	host   Host
 	cfg    CheckerConfig
 	serves func(repo string) bool
 
@@ -76,8 +81,8 @@ type Checker struct {
 // NewChecker returns a checker over the records in rec. serves reports
 // whether a repository is among those last listed (Sweep.Serves), so a
 // trigger of one needs no listing; nil lists every time.
-func NewChecker(rec records.Records, eng Engine, repos Repos, serves func(repo string) bool, cfg CheckerConfig) *Checker {
-	c := &Checker{rec: rec, eng: eng, repos: repos, cfg: cfg, serves: serves}
+func NewChecker(rec records.Records, eng Engine, repos Repos, host Host, serves func(repo string) bool, cfg CheckerConfig) *Checker {
+	c := &Checker{rec: rec, eng: eng, repos: repos, host: host, cfg: cfg, serves: serves}
 	c.Checks = NewChecks(rec, cfg.Now, c.Launch, func() bool { return cfg.Shared })
 	return c
 }
@@ -147,7 +152,7 @@ func (c *Checker) start(ctx context.Context, dr records.DriftRun) error {
 	if err != nil {
 		return err
 	}
-	head, err := c.repos.BranchSHA(ctx, repo, repo.DefaultBranch)
+	head, err := c.host.BranchSHA(ctx, repo, repo.DefaultBranch)
 	if err != nil {
 		return fmt.Errorf("head of %s: %w", repo.DefaultBranch, err)
 	}
@@ -199,7 +204,7 @@ func (c *Checker) FindRepo(ctx context.Context, fullName string) (vcs.Repo, erro
 	}
 	for _, repo := range repos {
 		if repo.FullName() == fullName {
-			return c.repos.Repo(ctx, repo)
+			return facts.RepoFacts(ctx, c.host, repo)
 		}
 	}
 	return vcs.Repo{}, fmt.Errorf("%s: %w", fullName, ErrUnknownRepo)
@@ -250,7 +255,7 @@ func (c *Checker) Recover(ctx context.Context) error {
 	}
 	sort.Slice(restart, func(i, j int) bool { return restart[i].ID < restart[j].ID })
 	for _, dr := range restart {
-		if err := c.Checks.Restart(ctx, dr, c.eng.Restarted()); err != nil {
+		if err := c.Checks.Restart(ctx, dr, c.cfg.Restarted); err != nil {
 			return err
 		}
 	}

@@ -42,8 +42,6 @@ func (e *engine) AfterRunDone(_ context.Context, id string) {
 	e.reported = append(e.reported, id)
 }
 
-func (e *engine) Restarted() string { return "restarted" }
-
 // hostRepos serves acme/infra with projects app and db; block makes the
 // head lookup wait until its ctx ends, as a call stuck on GitHub would.
 type hostRepos struct {
@@ -58,7 +56,7 @@ func (h *hostRepos) ServedRepos(context.Context) ([]vcs.Repo, error) {
 	return []vcs.Repo{{Owner: "acme", Name: "infra"}, {Owner: "acme", Name: "secret"}}, nil
 }
 
-func (h *hostRepos) Repo(_ context.Context, r vcs.Repo) (vcs.Repo, error) {
+func (h *hostRepos) GetRepo(_ context.Context, r vcs.Repo) (vcs.Repo, error) {
 	r.DefaultBranch = "main"
 	return r, nil
 }
@@ -81,7 +79,7 @@ func newChecker(t *testing.T, h *hostRepos, refreshOnly bool) (*drift.Checker, *
 	rec := openStore(t)
 	life, end := context.WithCancel(context.Background())
 	e := &engine{life: life}
-	c := drift.NewChecker(rec, e, h, nil, drift.CheckerConfig{RefreshOnly: refreshOnly, Now: time.Now, Log: quiet})
+	c := drift.NewChecker(rec, e, h, h, nil, drift.CheckerConfig{RefreshOnly: refreshOnly, Restarted: "restarted", Now: time.Now, Log: quiet})
 	return c, e, rec, end
 }
 
@@ -162,7 +160,7 @@ func TestCheckerLaunchStopsAtShutdownAndRecovers(t *testing.T) {
 
 	// The next start: a new checker over the same store restarts it.
 	e2 := &engine{life: context.Background()}
-	c2 := drift.NewChecker(rec, e2, &hostRepos{}, nil, drift.CheckerConfig{Now: time.Now, Log: quiet})
+	c2 := drift.NewChecker(rec, e2, &hostRepos{}, &hostRepos{}, nil, drift.CheckerConfig{Restarted: "restarted", Now: time.Now, Log: quiet})
 	if err := c2.Recover(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +174,7 @@ func TestCheckerLaunchStopsAtShutdownAndRecovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	e3 := &engine{life: context.Background()}
-	c3 := drift.NewChecker(rec, e3, &hostRepos{}, nil, drift.CheckerConfig{Now: time.Now, Log: quiet})
+	c3 := drift.NewChecker(rec, e3, &hostRepos{}, &hostRepos{}, nil, drift.CheckerConfig{Restarted: "restarted", Now: time.Now, Log: quiet})
 	if err := c3.Recover(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -82,22 +82,16 @@ type Replier interface {
 	Say(ctx context.Context, repo vcs.Repo, number int, m templates.Message) error
 }
 
-// RemedyRepos is what remediations read of the code host: a repository
-// with its facts, and a branch's head.
-type RemedyRepos interface {
-	Repo(ctx context.Context, repo vcs.Repo) (vcs.Repo, error)
-	BranchSHA(ctx context.Context, repo vcs.Repo, branch string) (string, error)
-}
-
 // Remediations handles the commands on drift issues (plan, approve,
 // apply, approve_policies) and auto-remediation. Every field is
 // required but PolicySets (nil: none configured) and Version.
 type Remediations struct {
 	Records records.Records
-	Repos   RemedyRepos
-	Apply   Applier
-	Plans   Plans
-	Perms   Authorizer
+	// Repos is the code host: a repository's facts, a branch's head.
+	Repos Host
+	Apply Applier
+	Plans Plans
+	Perms Authorizer
 	// Teams answers team membership (remediate_alone_teams).
 	Teams      facts.TeamAsker
 	Gate       Gate
@@ -218,7 +212,7 @@ func (m *Remediations) approveOnIssue(ctx context.Context, repo vcs.Repo, number
 // repoHead is the full repository of a drift issue and its default
 // branch head.
 func (m *Remediations) repoHead(ctx context.Context, repo vcs.Repo) (vcs.Repo, string, error) {
-	full, err := m.Repos.Repo(ctx, repo)
+	full, err := facts.RepoFacts(ctx, m.Repos, repo)
 	if err != nil {
 		return vcs.Repo{}, "", err
 	}

@@ -29,7 +29,7 @@ type remedyHost struct {
 	sets     []policy.SetConfig
 }
 
-func (h *remedyHost) Repo(_ context.Context, r vcs.Repo) (vcs.Repo, error) {
+func (h *remedyHost) GetRepo(_ context.Context, r vcs.Repo) (vcs.Repo, error) {
 	r.DefaultBranch = "main"
 	return r, nil
 }
