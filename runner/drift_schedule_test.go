@@ -12,6 +12,7 @@ import (
 	"github.com/atollhq/atoll/locks/boltdb"
 	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/runner/drift"
+	"github.com/atollhq/atoll/runner/projects"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/vcs"
 )
@@ -53,7 +54,7 @@ func (h *fakeHost) ReadFile(_ context.Context, repo vcs.Repo, ref, path string) 
 		return nil, vcs.ErrNotFound // these repositories have none
 	}
 	h.reads++
-	if ref != repo.DefaultBranch || path != RepoConfigFile {
+	if ref != repo.DefaultBranch || path != projects.RepoConfigFile {
 		return nil, fmt.Errorf("read %s at %s", path, ref)
 	}
 	s, ok := h.files[repo.FullName()]
