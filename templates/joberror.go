@@ -30,3 +30,15 @@ type JobError struct {
 }
 
 func (JobError) Template() string { return "job_error.tmpl" }
+
+// HookLog is a line atoll writes into a job's log around the workflow
+// hooks (pre_workflow_hooks, post_workflow_hooks) it runs: Count hooks of
+// Hooks starting, or, with Error set, why a post-workflow hook failed
+// (which fails nothing). Template: hook_log.tmpl.
+type HookLog struct {
+	Hooks string
+	Count int
+	Error string
+}
+
+func (HookLog) Template() string { return "hook_log.tmpl" }

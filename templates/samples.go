@@ -224,6 +224,8 @@ func noticeSamples() []Message {
 		JobError{Kind: JobErrNotARegularFile, Path: "app/.terraform/environment"},
 		JobError{Kind: JobErrMergeDiffers, Head: "0123456", Base: "89abcde", Made: "1111111", Planned: "2222222"},
 		JobError{Kind: JobErrPlanFileMismatch, Name: "job1.tfplan"}, JobError{Kind: JobErrStagedPlanMismatch},
+		HookLog{Hooks: "pre_workflow_hooks", Count: 2},
+		HookLog{Hooks: "post_workflow_hooks", Error: "post_workflow_hooks (notify): exit status 1"},
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/runner/records"
 	"github.com/atollhq/atoll/runner/workflow"
+	"github.com/atollhq/atoll/templates"
 )
 
 // Pre- and post-workflow hooks (repo_rules' pre_workflow_hooks and
@@ -62,7 +63,7 @@ func (x *Jobs) runHooks(ctx context.Context, job *records.Job, root string, out 
 		steps[i] = config.Step{Kind: config.StepRun, Command: h.Run, Shell: h.Shell, ShellArgs: h.ShellArgs, Output: config.OutputHide}
 	}
 	env := append(append([]string{}, s.env...), "DIR="+root, "COMMAND_NAME="+command)
-	fmt.Fprintf(out, "atoll: running %s (%d)\n", kind, len(hooks))
+	fmt.Fprintln(out, x.text(templates.HookLog{Hooks: kind, Count: len(hooks)}))
 	_, err = workflow.Run(ctx, workflow.Stage{Name: kind, Steps: steps, Dir: root, Env: env, Log: out, Launch: s.launch})
 	if se, ok := err.(*workflow.StepError); ok {
 		what := hooks[se.Index].Description
@@ -84,7 +85,7 @@ func (x *Jobs) preHooks(ctx context.Context, job *records.Job, root string, out 
 func (x *Jobs) postHooks(ctx context.Context, job *records.Job, root string, out io.Writer, command string) {
 	_, post := x.hooksFor(ctx, *job, command)
 	if err := x.runHooks(ctx, job, root, out, command, "post_workflow_hooks", post); err != nil {
-		fmt.Fprintf(out, "atoll: %v\n", err)
+		fmt.Fprintln(out, x.text(templates.HookLog{Hooks: "post_workflow_hooks", Error: err.Error()}))
 		x.log.Warn("post-workflow hook failed", "job", job.ID, "err", err)
 	}
 }
