@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -12,13 +11,11 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -93,10 +90,7 @@ type Env struct {
 	AtollEnv []string
 
 	listen string
-	mu     sync.Mutex
-	cmd    *exec.Cmd
-	log    *bytes.Buffer
-	exited chan struct{}
+	proc   process
 }
 
 // Start starts the emulator and atoll.
@@ -186,40 +180,7 @@ func (e *Env) writeConfig(keyFile, overlay string) string {
 // StartAtoll starts the atoll server and waits until it answers.
 func (e *Env) StartAtoll() {
 	e.t.Helper()
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.log == nil {
-		e.log = &bytes.Buffer{}
-	}
-	cmd := exec.Command(atollBin, "server", "--config", e.Config)
-	cmd.Stdout = &lockedWriter{mu: &e.mu, w: e.log}
-	cmd.Stderr = cmd.Stdout
-	cmd.Env = append(append(os.Environ(), "ATOLL_TEST=1"), e.AtollEnv...)
-	if err := cmd.Start(); err != nil {
-		e.t.Fatal(err)
-	}
-	e.cmd = cmd
-	exited := make(chan struct{})
-	e.exited = exited
-	go func() { _ = cmd.Wait(); close(exited) }()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(e.AtollURL + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		select {
-		case <-exited:
-			e.t.Fatalf("atoll exited at start:\n%s", e.log.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("atoll did not answer within 30s:\n%s", e.log.String())
-		}
-	}
+	e.proc.run(e.t, "atoll", e.Config, e.AtollURL, e.AtollEnv)
 }
 
 // Kill kills atoll with SIGKILL, as a crash would.
@@ -228,22 +189,7 @@ func (e *Env) Kill() { e.signal(syscall.SIGKILL) }
 // Stop stops atoll with SIGTERM and waits for it.
 func (e *Env) Stop() { e.signal(syscall.SIGTERM) }
 
-func (e *Env) signal(sig syscall.Signal) {
-	e.mu.Lock()
-	cmd, exited := e.cmd, e.exited
-	e.cmd = nil
-	e.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	_ = cmd.Process.Signal(sig)
-	select {
-	case <-exited:
-	case <-time.After(30 * time.Second):
-		_ = cmd.Process.Kill()
-		<-exited
-	}
-}
+func (e *Env) signal(sig syscall.Signal) { e.proc.signal(sig) }
 
 // WaitLog waits until atoll's log holds sub (e.g. a crash point's line).
 func (e *Env) WaitLog(sub string) {
@@ -252,25 +198,7 @@ func (e *Env) WaitLog(sub string) {
 }
 
 // Log is what atoll printed so far.
-func (e *Env) Log() string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.log == nil {
-		return ""
-	}
-	return e.log.String()
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
+func (e *Env) Log() string { return e.proc.Log() }
 
 // Ctx is a context for one test step.
 func (e *Env) Ctx() context.Context {

@@ -1,11 +1,8 @@
 package e2e
 
 import (
-	"bytes"
 	"fmt"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -43,10 +40,7 @@ type replica struct {
 	config string
 	env    []string
 
-	mu     sync.Mutex
-	cmd    *exec.Cmd
-	log    bytes.Buffer
-	exited chan struct{}
+	process
 }
 
 // startReplicas starts n replicas with overlay merged over the harness's
@@ -104,65 +98,11 @@ func startReplicas(t *testing.T, n int, overlay string, env ...string) *replicaS
 // start starts the replica and waits until it answers.
 func (r *replica) start() {
 	r.t.Helper()
-	r.mu.Lock()
-	cmd := exec.Command(atollBin, "server", "--config", r.config)
-	cmd.Stdout = &lockedWriter{mu: &r.mu, w: &r.log}
-	cmd.Stderr = cmd.Stdout
-	cmd.Env = append(append(os.Environ(), "ATOLL_TEST=1"), r.env...)
-	if err := cmd.Start(); err != nil {
-		r.mu.Unlock()
-		r.t.Fatal(err)
-	}
-	r.cmd, r.exited = cmd, make(chan struct{})
-	exited := r.exited
-	r.mu.Unlock()
-	go func() { _ = cmd.Wait(); close(exited) }()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(r.url + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		select {
-		case <-exited:
-			r.t.Fatalf("%s exited at start:\n%s", r.name, r.Log())
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			r.t.Fatalf("%s did not answer within 30s:\n%s", r.name, r.Log())
-		}
-	}
+	r.run(r.t, r.name, r.config, r.url, r.env)
 }
 
 // kill kills the replica with SIGKILL, as a lost node would go.
 func (r *replica) kill() { r.signal(syscall.SIGKILL) }
-
-func (r *replica) signal(sig syscall.Signal) {
-	r.mu.Lock()
-	cmd, exited := r.cmd, r.exited
-	r.cmd = nil
-	r.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	_ = cmd.Process.Signal(sig)
-	select {
-	case <-exited:
-	case <-time.After(30 * time.Second):
-		_ = cmd.Process.Kill()
-		<-exited
-	}
-}
-
-// Log is what the replica printed so far.
-func (r *replica) Log() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.log.String()
-}
 
 // jobsStarted counts the replica's "job started" log lines of a kind.
 func (r *replica) jobsStarted(kind string) int {

@@ -406,14 +406,7 @@ func scrapeJobs(t *testing.T, base string) int64 {
 }
 
 // pid is the running atoll's process id.
-func (e *Env) pid() int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.cmd == nil {
-		e.t.Fatal("atoll is not running")
-	}
-	return e.cmd.Process.Pid
-}
+func (e *Env) pid() int { return e.proc.pid(e.t) }
 
 // rssKiB reads a process's resident memory (VmRSS) from /proc.
 func rssKiB(t *testing.T, pid int) int64 {
