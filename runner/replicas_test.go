@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/atollhq/atoll/locks/boltdb"
+	"github.com/atollhq/atoll/locks/storetest"
 	"github.com/atollhq/atoll/runner/config"
 	"github.com/atollhq/atoll/runner/drift"
 	"github.com/atollhq/atoll/runner/execute"
@@ -17,24 +18,6 @@ import (
 	"github.com/atollhq/atoll/templates"
 	"github.com/atollhq/atoll/vcs"
 )
-
-// fakeClock is a clock tests move by hand, shared by several replicas.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // replicaSet opens one store (a real bbolt file) and returns n runners
 // sharing it as replicas would share PostgreSQL: the conditional updates
@@ -64,7 +47,7 @@ func replicaSet(t *testing.T, n int, ttl time.Duration, now func() time.Time) []
 // never run again; jobs of a live replica are left alone.
 func TestRescueTakesOverOnlyExpiredLeases(t *testing.T) {
 	ctx := context.Background()
-	clock := &fakeClock{now: time.Date(2026, 12, 7, 1, 0, 0, 0, time.UTC)}
+	clock := storetest.NewClock()
 	rs := replicaSet(t, 2, time.Minute, clock.Now)
 	live := rs[1]
 	started := clock.Now()
@@ -86,7 +69,7 @@ func TestRescueTakesOverOnlyExpiredLeases(t *testing.T) {
 	}
 	all, _ := records.List[Job](ctx, live.rec, records.Jobs, "")
 	live.rescue(ctx, all) // nothing has expired yet
-	clock.Add(2 * time.Minute)
+	clock.Advance(2 * time.Minute)
 	all, _ = records.List[Job](ctx, live.rec, records.Jobs, "")
 	live.rescue(ctx, all)
 	all, _ = records.List[Job](ctx, live.rec, records.Jobs, "")
@@ -126,7 +109,7 @@ func TestRescueTakesOverOnlyExpiredLeases(t *testing.T) {
 // still wait for theirs.
 func TestRestartedReplicaTakesItsOwnJobsAtOnce(t *testing.T) {
 	ctx := context.Background()
-	clock := &fakeClock{now: time.Date(2026, 12, 7, 1, 0, 0, 0, time.UTC)}
+	clock := storetest.NewClock()
 	rs := replicaSet(t, 2, time.Minute, clock.Now)
 	started := clock.Now()
 	jobs := []Job{
@@ -138,7 +121,7 @@ func TestRestartedReplicaTakesItsOwnJobsAtOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	clock.Add(time.Second) // "a" starts again, its leases still live
+	clock.Advance(time.Second) // "a" starts again, its leases still live
 	again := replicaSet(t, 1, time.Minute, clock.Now)[0]
 	again.rec, again.cfg.Store = rs[0].rec, rs[0].cfg.Store
 	again.rescue(ctx, jobs)

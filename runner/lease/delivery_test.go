@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/atollhq/atoll/locks/storetest"
 	"github.com/atollhq/atoll/runner/lease"
 	"github.com/atollhq/atoll/runner/records"
 )
@@ -15,7 +16,7 @@ import (
 func TestDeliveryClaimedOnce(t *testing.T) {
 	onStores(t, func(t *testing.T, open func() records.Store) {
 		ctx := context.Background()
-		clock := newClock()
+		clock := storetest.NewClock()
 		rs := replicas(3, time.Minute, clock.Now, open)
 		claimed := 0
 		for _, r := range rs {
@@ -26,13 +27,13 @@ func TestDeliveryClaimedOnce(t *testing.T) {
 		if claimed != 1 {
 			t.Fatalf("delivery claimed by %d replicas, want 1", claimed)
 		}
-		clock.Add(2 * time.Minute) // its replica died: another may take it
+		clock.Advance(2 * time.Minute) // its replica died: another may take it
 		if !rs[2].ClaimDelivery(ctx, "d1") {
 			t.Fatal("a delivery whose claim expired could not be taken over")
 		}
 		end := rs[2].HoldDelivery("d1")
 		end(ctx, true)
-		clock.Add(2 * time.Minute)
+		clock.Advance(2 * time.Minute)
 		for _, r := range rs {
 			if r.ClaimDelivery(ctx, "d1") {
 				t.Fatal("a handled delivery was claimed again")
@@ -53,7 +54,7 @@ func TestDeliveryClaimedOnce(t *testing.T) {
 func TestPruneDeliveryClaims(t *testing.T) {
 	onStores(t, func(t *testing.T, open func() records.Store) {
 		ctx := context.Background()
-		clock := newClock()
+		clock := storetest.NewClock()
 		r := replicas(1, time.Minute, clock.Now, open)[0]
 		for _, id := range []string{"old", "live"} {
 			if !r.ClaimDelivery(ctx, id) {
@@ -63,7 +64,7 @@ func TestPruneDeliveryClaims(t *testing.T) {
 		if err := r.Release(ctx, lease.DeliveryClaims, "old", true); err != nil {
 			t.Fatal(err)
 		}
-		clock.Add(2 * lease.ClaimKeep)
+		clock.Advance(2 * lease.ClaimKeep)
 		if n, err := r.PruneDeliveryClaims(ctx); err != nil || n != 1 {
 			t.Fatalf("pruned %d, %v; want the handled delivery's claim", n, err)
 		}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/atollhq/atoll/locks/storetest"
 	"github.com/atollhq/atoll/runner/lease"
 	"github.com/atollhq/atoll/runner/records"
 )
@@ -79,7 +80,7 @@ func TestHeldJobLease(t *testing.T) {
 // claimed without a lease, a lease after its start; one this replica
 // claimed before it was born, at once.
 func TestJobExpired(t *testing.T) {
-	clock := newClock()
+	clock := storetest.NewClock()
 	c := lease.Cluster{ReplicaID: "a", Shared: true, JobLease: time.Minute}
 	c.Defaults()
 	started := clock.Now().Add(-30 * time.Second)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/atollhq/atoll/locks/storetest"
 	"github.com/atollhq/atoll/runner/lease"
 	"github.com/atollhq/atoll/runner/records"
 )
@@ -19,7 +20,7 @@ import (
 func TestLeaseIsExclusiveUntilItExpires(t *testing.T) {
 	onStores(t, func(t *testing.T, open func() records.Store) {
 		ctx := context.Background()
-		clock := newClock()
+		clock := storetest.NewClock()
 		rs := replicas(2, time.Minute, clock.Now, open)
 		a, b := rs[0], rs[1]
 		if ok, err := a.Try(ctx, lease.Bucket, "k"); !ok || err != nil {
@@ -28,15 +29,15 @@ func TestLeaseIsExclusiveUntilItExpires(t *testing.T) {
 		if ok, _ := b.Try(ctx, lease.Bucket, "k"); ok {
 			t.Fatal("b claimed a lease a holds")
 		}
-		clock.Add(50 * time.Second)
+		clock.Advance(50 * time.Second)
 		if ok, _ := a.Renew(ctx, lease.Bucket, "k"); !ok {
 			t.Fatal("a could not renew its own lease")
 		}
-		clock.Add(50 * time.Second) // 100s after the claim, 50s after the renewal
+		clock.Advance(50 * time.Second) // 100s after the claim, 50s after the renewal
 		if ok, _ := b.Try(ctx, lease.Bucket, "k"); ok {
 			t.Fatal("b claimed a renewed lease before it expired")
 		}
-		clock.Add(11 * time.Second)
+		clock.Advance(11 * time.Second)
 		if ok, _ := b.Try(ctx, lease.Bucket, "k"); !ok {
 			t.Fatal("b could not claim a lease that expired")
 		}
@@ -61,7 +62,7 @@ func TestLeaseIsExclusiveUntilItExpires(t *testing.T) {
 		if err := a.Release(ctx, lease.Bucket, "k", true); err != nil {
 			t.Fatal(err)
 		}
-		clock.Add(time.Hour)
+		clock.Advance(time.Hour)
 		for _, r := range rs {
 			if ok, _ := r.Try(ctx, lease.Bucket, "k"); ok {
 				t.Fatal("a key marked done was claimed")
