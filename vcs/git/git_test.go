@@ -117,6 +117,17 @@ func (o *origin) pullRef(n int, sha string) {
 	o.git(o.bare, "update-ref", fmt.Sprintf("refs/pull/%d/head", n), sha)
 }
 
+// newPull is an origin whose main has net/main.tf and whose pull
+// request 1 adds app/main.tf on branch feature; base is main's commit,
+// head the pull request's.
+func newPull(t *testing.T) (o *origin, base, head string) {
+	o = newOrigin(t)
+	base = o.commit("main", map[string]string{"net/main.tf": "a\n"})
+	head = o.commit("feature", map[string]string{"app/main.tf": "b\n"})
+	o.pullRef(1, head)
+	return o, base, head
+}
+
 func (o *origin) mirrors(t *testing.T, logs *bytes.Buffer) *Mirrors {
 	return &Mirrors{
 		Dir:      t.TempDir(),
@@ -136,11 +147,8 @@ func readFile(t *testing.T, path string) string {
 }
 
 func TestFetchWorktreeMerge(t *testing.T) {
-	o := newOrigin(t)
+	o, a, b := newPull(t)
 	ctx := context.Background()
-	a := o.commit("main", map[string]string{"net/main.tf": "a\n"})
-	b := o.commit("feature", map[string]string{"app/main.tf": "b\n"})
-	o.pullRef(1, b)
 	var logs bytes.Buffer
 	m := o.mirrors(t, &logs)
 
@@ -431,11 +439,8 @@ func TestHasCommits(t *testing.T) {
 // a plan made on one can be applied on the other. A mirror that never saw
 // a commit says so with ErrCommitMissing.
 func TestMergeCommitIsTheSameOnEveryReplica(t *testing.T) {
-	o := newOrigin(t)
+	o, base, head := newPull(t)
 	ctx := context.Background()
-	base := o.commit("main", map[string]string{"net/main.tf": "a\n"})
-	head := o.commit("feature", map[string]string{"app/main.tf": "b\n"})
-	o.pullRef(1, head)
 	var logs bytes.Buffer
 	first, second := o.mirrors(t, &logs), o.mirrors(t, &logs)
 	// The replicas merge at different times (the process's own date
@@ -543,11 +548,8 @@ func worktrees(t *testing.T, m *Mirrors) []string {
 // call makes its own. A prepared merge of other commits is never taken,
 // and is removed when no call takes it in time.
 func TestPrepareMerge(t *testing.T) {
-	o := newOrigin(t)
+	o, base, head := newPull(t)
 	ctx := context.Background()
-	base := o.commit("main", map[string]string{"net/main.tf": "a\n"})
-	head := o.commit("feature", map[string]string{"app/main.tf": "b\n"})
-	o.pullRef(1, head)
 	var logs bytes.Buffer
 	m, made := o.mirrors(t, &logs), o.mirrors(t, &bytes.Buffer{})
 	m.preparedTTL = 50 * time.Millisecond // the stale one below goes soon
@@ -631,11 +633,8 @@ func TestPrepareMerge(t *testing.T) {
 // A prepared merge a stopped process left behind is removed, with git's
 // record of it, by the next process's first PrepareMerge.
 func TestPrepareMergeSweepsLeftovers(t *testing.T) {
-	o := newOrigin(t)
+	o, base, head := newPull(t)
 	ctx := context.Background()
-	base := o.commit("main", map[string]string{"net/main.tf": "a\n"})
-	head := o.commit("feature", map[string]string{"app/main.tf": "b\n"})
-	o.pullRef(1, head)
 	stopped := o.mirrors(t, &bytes.Buffer{})
 	if err := stopped.Fetch(ctx, testRepo, "+refs/pull/1/head:refs/pull/1/head"); err != nil {
 		t.Fatal(err)
