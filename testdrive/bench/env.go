@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -15,11 +14,9 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -72,22 +69,8 @@ func (g *ghEmu) close() {
 type atoll struct {
 	bin, dir, config string
 	url, token       string
-	cmd              *exec.Cmd
-	exited           chan struct{}
+	proc             testdrive.Process
 	logFile          *os.File
-	mu               sync.Mutex
-	log              bytes.Buffer
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 // newAtoll writes the server configuration of an atoll wired to g as its
@@ -134,72 +117,28 @@ func newAtoll(ctx context.Context, bin, dir string, g *ghEmu, cache string, over
 }
 
 func (a *atoll) start(ctx context.Context) error {
-	cmd := exec.Command(a.bin, "server", "--config", a.config)
-	var logTo io.Writer = &a.log
+	var tee io.Writer
 	if f, err := os.OpenFile(filepath.Join(a.dir, "server.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err == nil {
 		a.logFile = f // closed by stop, once the output is copied
-		logTo = io.MultiWriter(&a.log, f)
+		tee = f
 	}
-	cmd.Stdout = &lockedWriter{mu: &a.mu, w: logTo}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	a.cmd = cmd
-	a.exited = make(chan struct{})
-	exited := a.exited
-	go func() { _ = cmd.Wait(); close(exited) }()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(a.url + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-exited:
-			return fmt.Errorf("atoll exited at start:\n%s", a.logText())
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			a.stop()
-			return fmt.Errorf("atoll did not answer within 30s:\n%s", a.logText())
-		}
-	}
+	return a.proc.Start(ctx, "atoll", a.bin, a.config, a.url, nil, tee)
 }
 
 // stop ends the server (SIGTERM, then SIGKILL after 20 s).
 func (a *atoll) stop() {
-	if a.cmd == nil || a.cmd.Process == nil {
-		return
-	}
-	_ = a.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-a.exited:
-	case <-time.After(20 * time.Second):
-		_ = a.cmd.Process.Kill()
-		<-a.exited
-	}
-	a.cmd = nil
+	a.proc.Signal(syscall.SIGTERM, 20*time.Second)
 	if a.logFile != nil {
 		_ = a.logFile.Close()
 		a.logFile = nil
 	}
 }
 
-func (a *atoll) logText() string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.log.String()
-}
+func (a *atoll) logText() string { return a.proc.Log() }
 
 // rssMB is the server's resident memory (VmRSS), in MB.
 func (a *atoll) rssMB() (float64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", a.cmd.Process.Pid))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", a.proc.Pid()))
 	if err != nil {
 		return 0, err
 	}

@@ -90,7 +90,7 @@ type Env struct {
 	AtollEnv []string
 
 	listen string
-	proc   process
+	proc   testdrive.Process
 }
 
 // Start starts the emulator and atoll.
@@ -180,7 +180,7 @@ func (e *Env) writeConfig(keyFile, overlay string) string {
 // StartAtoll starts the atoll server and waits until it answers.
 func (e *Env) StartAtoll() {
 	e.t.Helper()
-	e.proc.run(e.t, "atoll", e.Config, e.AtollURL, e.AtollEnv)
+	runAtoll(e.t, &e.proc, "atoll", e.Config, e.AtollURL, e.AtollEnv)
 }
 
 // Kill kills atoll with SIGKILL, as a crash would.
@@ -189,7 +189,7 @@ func (e *Env) Kill() { e.signal(syscall.SIGKILL) }
 // Stop stops atoll with SIGTERM and waits for it.
 func (e *Env) Stop() { e.signal(syscall.SIGTERM) }
 
-func (e *Env) signal(sig syscall.Signal) { e.proc.signal(sig) }
+func (e *Env) signal(sig syscall.Signal) { stopAtoll(&e.proc, sig) }
 
 // WaitLog waits until atoll's log holds sub (e.g. a crash point's line).
 func (e *Env) WaitLog(sub string) {

@@ -39,8 +39,7 @@ type replica struct {
 	url    string
 	config string
 	env    []string
-
-	process
+	proc   testdrive.Process
 }
 
 // startReplicas starts n replicas with overlay merged over the harness's
@@ -98,11 +97,16 @@ func startReplicas(t *testing.T, n int, overlay string, env ...string) *replicaS
 // start starts the replica and waits until it answers.
 func (r *replica) start() {
 	r.t.Helper()
-	r.run(r.t, r.name, r.config, r.url, r.env)
+	runAtoll(r.t, &r.proc, r.name, r.config, r.url, r.env)
 }
 
 // kill kills the replica with SIGKILL, as a lost node would go.
 func (r *replica) kill() { r.signal(syscall.SIGKILL) }
+
+func (r *replica) signal(sig syscall.Signal) { stopAtoll(&r.proc, sig) }
+
+// Log is what the replica printed so far.
+func (r *replica) Log() string { return r.proc.Log() }
 
 // jobsStarted counts the replica's "job started" log lines of a kind.
 func (r *replica) jobsStarted(kind string) int {

@@ -406,7 +406,13 @@ func scrapeJobs(t *testing.T, base string) int64 {
 }
 
 // pid is the running atoll's process id.
-func (e *Env) pid() int { return e.proc.pid(e.t) }
+func (e *Env) pid() int {
+	pid := e.proc.Pid()
+	if pid == 0 {
+		e.t.Fatal("atoll is not running")
+	}
+	return pid
+}
 
 // rssKiB reads a process's resident memory (VmRSS) from /proc.
 func rssKiB(t *testing.T, pid int) int64 {
